@@ -1,0 +1,314 @@
+//! Drivers: cut a reduction into fixed work units, run them (in parallel when large), and
+//! combine the partials in a fixed tree.
+//!
+//! Determinism: units depend only on the normalised layout ([`Layout::split`]), each unit is
+//! reduced by one thread from fresh accumulators, and partials are combined in a pairwise tree
+//! over the unit index. Thread count, scheduling and base-pointer alignment never enter.
+
+use crate::element::Element;
+use crate::kernels::{Kernel, TILE};
+use crate::layout::{c_strides, normalize, row_offsets, Axis, Layout, SharedPtr, StridedView};
+use crate::simd::{dispatch, pool, SimdLevel};
+use pulp::{Simd, WithSimd};
+use rayon::prelude::*;
+
+/// Elements per work unit: 32 Ki (256 KiB of f64), so a 100k-element array already splits
+/// into four units for two cores, while per-unit overhead (one horizontal fold, ~100 ns) stays
+/// under 2%.
+pub(crate) const UNIT: usize = 1 << 15;
+
+/// Below this many elements a reduction stays on the calling thread: waking the pool costs
+/// a few microseconds, about the time one core needs for 64 Ki f64 in cache.
+pub(crate) const PAR_MIN: usize = 1 << 19;
+
+/// Combine partials pairwise in a tree fixed by their order.
+pub(crate) fn tree_combine<P: Copy>(mut v: Vec<P>, op: impl Fn(P, P) -> P) -> Option<P> {
+    while v.len() > 1 {
+        let half = v.len().div_ceil(2);
+        for i in 0..v.len() / 2 {
+            v[i] = op(v[2 * i], v[2 * i + 1]);
+        }
+        if v.len() % 2 == 1 {
+            v[half - 1] = v[v.len() - 1];
+        }
+        v.truncate(half);
+    }
+    v.pop()
+}
+
+/// Map `0..n` to results, on the pool when `parallel`, always in index order.
+fn map_units<R: Send>(n: usize, parallel: bool, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    if parallel && n > 1 {
+        let p = pool();
+        if p.current_num_threads() > 1 {
+            return p.install(|| (0..n).into_par_iter().map(&f).collect());
+        }
+    }
+    (0..n).map(f).collect()
+}
+
+struct UnitOp<'a, T, K> {
+    kernel: &'a K,
+    base: SharedPtr<T>,
+    layout: &'a Layout,
+    split: crate::layout::Split,
+    unit: usize,
+}
+
+impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
+    type Output = K::Partial;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> K::Partial {
+        let k = self.kernel;
+        let mut lanes = k.lanes();
+        let stride = self.layout.inner().stride;
+        self.layout.for_each_run_of_unit(
+            self.split,
+            self.unit,
+            #[inline(always)]
+            |off, len| {
+                // SAFETY: the run lies inside the view (the layout was normalised from it).
+                unsafe { k.feed(&mut lanes, self.base.at(off), len, stride) }
+            },
+        );
+        k.finish(lanes)
+    }
+}
+
+/// Reduce every element of `layout` (relative to `base`) to one partial.
+fn reduce_layout<T: Element, K: Kernel<T>>(
+    kernel: &K,
+    base: SharedPtr<T>,
+    layout: &Layout,
+    level: SimdLevel,
+) -> K::Partial {
+    let (split, units) = layout.split(UNIT);
+    let parts = map_units(units, layout.len >= PAR_MIN, |unit| {
+        dispatch(
+            level,
+            UnitOp {
+                kernel,
+                base,
+                layout,
+                split,
+                unit,
+            },
+        )
+    });
+    tree_combine(parts, |a, b| kernel.combine(a, b))
+        .unwrap_or_else(|| kernel.finish(kernel.lanes()))
+}
+
+/// Reduce the whole view to one partial.
+pub(crate) fn reduce_all<T: Element, K: Kernel<T>>(
+    kernel: &K,
+    view: &StridedView<'_, T>,
+    level: SimdLevel,
+) -> K::Partial {
+    reduce_layout(kernel, SharedPtr(view.as_ptr()), &view.layout(), level)
+}
+
+/// Reduce over `axes` (sorted, unique, in range): the output shape (kept axes, in order) and
+/// one partial per output element in C order.
+pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
+    kernel: &K,
+    view: &StridedView<'_, T>,
+    axes: &[usize],
+    level: SimdLevel,
+) -> (Vec<usize>, Vec<K::Partial>) {
+    let (mut kept, mut red_shape, mut red_strides) = (Vec::new(), Vec::new(), Vec::new());
+    for (k, (&len, &stride)) in view.shape().iter().zip(view.strides()).enumerate() {
+        if axes.contains(&k) {
+            red_shape.push(len);
+            red_strides.push(stride);
+        } else {
+            kept.push(Axis { len, stride });
+        }
+    }
+    let out_shape: Vec<usize> = kept.iter().map(|a| a.len).collect();
+    let out_len: usize = out_shape.iter().product();
+    let red = normalize(&red_shape, &red_strides);
+    if out_len == 0 {
+        return (out_shape, Vec::new());
+    }
+    let base = SharedPtr(view.as_ptr());
+    if red.len == 0 {
+        return (out_shape, vec![kernel.finish(kernel.lanes()); out_len]);
+    }
+    // The fastest kept axis; the vertical path pays off when it is faster than the reduction.
+    let fastest_kept = (0..kept.len())
+        .filter(|&k| kept[k].len > 1)
+        .min_by_key(|&k| kept[k].stride.unsigned_abs());
+    if let Some(kin) = fastest_kept {
+        if red.len > 1 && kept[kin].stride.unsigned_abs() < red.inner().stride.unsigned_abs() {
+            let parts = vertical(kernel, base, &kept, kin, &out_shape, &red, level);
+            return (out_shape, parts);
+        }
+    }
+    let in_offs = row_offsets(&kept);
+    if red.len >= 2 * UNIT {
+        // Few, large reductions: parallel inside each.
+        let parts = in_offs
+            .iter()
+            .map(|&o| reduce_layout(kernel, SharedPtr(base.at(o)), &red, level))
+            .collect();
+        return (out_shape, parts);
+    }
+    // Many small reductions: parallel across groups of outputs.
+    let per_unit = (UNIT / red.len).max(1);
+    let units = out_len.div_ceil(per_unit);
+    let groups = map_units(units, out_len * red.len >= PAR_MIN, |u| {
+        let outs = &in_offs[u * per_unit..((u + 1) * per_unit).min(out_len)];
+        dispatch(
+            level,
+            LaneGroupOp {
+                kernel,
+                base,
+                red: &red,
+                outs,
+            },
+        )
+    });
+    (out_shape, groups.into_iter().flatten().collect())
+}
+
+/// One lane-path unit: several outputs, each a whole reduction of `red` from its offset.
+struct LaneGroupOp<'a, T, K> {
+    kernel: &'a K,
+    base: SharedPtr<T>,
+    red: &'a Layout,
+    outs: &'a [isize],
+}
+
+impl<T: Element, K: Kernel<T>> WithSimd for LaneGroupOp<'_, T, K> {
+    type Output = Vec<K::Partial>;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> Vec<K::Partial> {
+        let k = self.kernel;
+        let (split, units) = self.red.split(usize::MAX);
+        debug_assert_eq!(units, 1);
+        let stride = self.red.inner().stride;
+        self.outs
+            .iter()
+            .map(|&o| {
+                let mut lanes = k.lanes();
+                self.red.for_each_run_of_unit(
+                    split,
+                    0,
+                    #[inline(always)]
+                    |off, len| {
+                        // SAFETY: the run lies inside the view (output offset + reduced layout).
+                        unsafe { k.feed(&mut lanes, self.base.at(o + off), len, stride) }
+                    },
+                );
+                k.finish(lanes)
+            })
+            .collect()
+    }
+}
+
+/// The vertical path: for each group of up to `TILE` outputs along the fastest kept axis
+/// `kin`, add whole rows into per-output states.
+fn vertical<T: Element, K: Kernel<T>>(
+    kernel: &K,
+    base: SharedPtr<T>,
+    kept: &[Axis],
+    kin: usize,
+    out_shape: &[usize],
+    red: &Layout,
+    level: SimdLevel,
+) -> Vec<K::Partial> {
+    let out_strides = c_strides(out_shape);
+    let others: Vec<Axis> = (0..kept.len())
+        .filter(|&k| k != kin)
+        .map(|k| kept[k])
+        .collect();
+    let others_out: Vec<Axis> = (0..kept.len())
+        .filter(|&k| k != kin)
+        .map(|k| Axis {
+            len: kept[k].len,
+            stride: out_strides[k],
+        })
+        .collect();
+    let (in_offs, out_offs) = (row_offsets(&others), row_offsets(&others_out));
+    let (m, s, os) = (kept[kin].len, kept[kin].stride, out_strides[kin]);
+    let tiles = m.div_ceil(TILE);
+    let units = in_offs.len() * tiles;
+    let total = in_offs.len() * m * red.len;
+    let results = map_units(units, total >= PAR_MIN, |u| {
+        let (combo, t) = (u / tiles, u % tiles);
+        let t0 = t * TILE;
+        dispatch(
+            level,
+            VerticalOp {
+                kernel,
+                base: SharedPtr(base.at(in_offs[combo] + t0 as isize * s)),
+                red,
+                len: TILE.min(m - t0),
+                stride: s,
+            },
+        )
+    });
+    let mut out: Vec<Option<K::Partial>> = vec![None; in_offs.len() * m];
+    for (u, parts) in results.into_iter().enumerate() {
+        let (combo, t) = (u / tiles, u % tiles);
+        for (j, p) in parts.into_iter().enumerate() {
+            let pos = out_offs[combo] + (t * TILE + j) as isize * os;
+            out[pos as usize] = Some(p);
+        }
+    }
+    out.into_iter()
+        .map(|p| p.expect("every output is written once"))
+        .collect()
+}
+
+struct VerticalOp<'a, T, K> {
+    kernel: &'a K,
+    base: SharedPtr<T>,
+    red: &'a Layout,
+    len: usize,
+    stride: isize,
+}
+
+impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
+    type Output = Vec<K::Partial>;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> Vec<K::Partial> {
+        let k = self.kernel;
+        let mut tile = k.tile();
+        let mut rows = 0;
+        self.red.for_each_offset(
+            #[inline(always)]
+            |off| {
+                // SAFETY: the row (output tile at this reduced position) lies inside the view.
+                unsafe { k.push_row(&mut tile, self.base.at(off), self.len, self.stride) };
+                rows += 1;
+                if rows == K::FLUSH_ROWS {
+                    k.flush(&mut tile);
+                    rows = 0;
+                }
+            },
+        );
+        k.flush(&mut tile);
+        (0..self.len).map(|j| k.tile_partial(&tile, j)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_combine_is_a_fixed_pairwise_tree() {
+        // A non-associative op exposes the order: ((0,1),(2,3)),4 with op(a, b) = 2a + b.
+        assert_eq!(
+            tree_combine(vec![0u64, 1, 2, 3, 4], |a, b| 2 * a + b),
+            Some(22)
+        );
+        assert_eq!(tree_combine(vec![7u64], |a, b| 2 * a + b), Some(7));
+        assert_eq!(tree_combine(Vec::<u64>::new(), |a, b| 2 * a + b), None);
+    }
+}

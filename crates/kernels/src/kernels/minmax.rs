@@ -1,0 +1,181 @@
+//! min and max, with NaN handled explicitly.
+//!
+//! A lane keeps the best value seen with a compare-and-select (`x < m`), which a NaN never
+//! wins, and a flag: under [`super::Propagate`] "a NaN was seen" (the result is then NaN), under
+//! [`super::Ignore`] "a non-NaN was seen" (if not, the slice was all-NaN: NaN plus numpy's
+//! RuntimeWarning). SIMD min/max instructions are not used for floats because their NaN
+//! behaviour differs between instruction sets; the select compiles to compare + blend.
+//! Integers never set the flag.
+
+use super::{tree, Kernel, NanPolicy, LANES, TILE};
+use crate::element::Element;
+use crate::layout::{for_each_block, for_each_in_row};
+use std::marker::PhantomData;
+
+/// Best value so far and the NaN flag (meaning depends on the policy, see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct MinMaxPartial<T> {
+    pub best: T,
+    pub flag: bool,
+}
+
+/// `MAX = false` for min, `true` for max.
+pub(crate) struct MinMax<T, P, const MAX: bool>(PhantomData<(T, P)>);
+
+impl<T, P, const MAX: bool> MinMax<T, P, MAX> {
+    pub fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+pub(crate) struct MinMaxLanes<T> {
+    best: [T; LANES],
+    flag: [bool; LANES],
+}
+
+pub(crate) struct MinMaxTile<T> {
+    best: [T; TILE],
+    flag: [bool; TILE],
+}
+
+#[inline(always)]
+fn better<T: Element, const MAX: bool>(x: T, best: T) -> T {
+    if MAX {
+        if x > best {
+            x
+        } else {
+            best
+        }
+    } else if x < best {
+        x
+    } else {
+        best
+    }
+}
+
+#[inline(always)]
+fn flag_of<T: Element, P: NanPolicy>(x: T) -> bool {
+    if !T::IS_FLOAT {
+        false
+    } else if P::IGNORE {
+        !x.is_nan()
+    } else {
+        x.is_nan()
+    }
+}
+
+impl<T: Element, P: NanPolicy, const MAX: bool> MinMax<T, P, MAX> {
+    #[inline(always)]
+    fn identity() -> T {
+        if MAX {
+            T::MAX_IDENTITY
+        } else {
+            T::MIN_IDENTITY
+        }
+    }
+}
+
+impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> {
+    type Lanes = MinMaxLanes<T>;
+    type Tile = Box<MinMaxTile<T>>;
+    type Partial = MinMaxPartial<T>;
+
+    #[inline(always)]
+    fn lanes(&self) -> MinMaxLanes<T> {
+        MinMaxLanes {
+            best: [Self::identity(); LANES],
+            flag: [false; LANES],
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn feed(&self, lanes: &mut MinMaxLanes<T>, ptr: *const T, len: usize, stride: isize) {
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            for_each_block::<T, _, LANES>(
+                lanes,
+                ptr,
+                len,
+                stride,
+                #[inline(always)]
+                |l, block| {
+                    for j in 0..LANES {
+                        l.best[j] = better::<T, MAX>(block[j], l.best[j]);
+                        l.flag[j] |= flag_of::<T, P>(block[j]);
+                    }
+                },
+                #[inline(always)]
+                |l, j, x| {
+                    l.best[j] = better::<T, MAX>(x, l.best[j]);
+                    l.flag[j] |= flag_of::<T, P>(x);
+                },
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn finish(&self, lanes: MinMaxLanes<T>) -> MinMaxPartial<T> {
+        let parts: [MinMaxPartial<T>; LANES] = std::array::from_fn(
+            #[inline(always)]
+            |j| MinMaxPartial {
+                best: lanes.best[j],
+                flag: lanes.flag[j],
+            },
+        );
+        tree(
+            parts,
+            #[inline(always)]
+            |a, b| self.combine(a, b),
+        )
+    }
+
+    #[inline(always)]
+    fn combine(&self, a: MinMaxPartial<T>, b: MinMaxPartial<T>) -> MinMaxPartial<T> {
+        MinMaxPartial {
+            best: better::<T, MAX>(b.best, a.best),
+            flag: a.flag | b.flag,
+        }
+    }
+
+    fn tile(&self) -> Box<MinMaxTile<T>> {
+        Box::new(MinMaxTile {
+            best: [Self::identity(); TILE],
+            flag: [false; TILE],
+        })
+    }
+
+    #[inline(always)]
+    unsafe fn push_row(
+        &self,
+        tile: &mut Box<MinMaxTile<T>>,
+        ptr: *const T,
+        len: usize,
+        stride: isize,
+    ) {
+        let t = &mut **tile;
+        let (best, flag) = (&mut t.best[..len], &mut t.flag[..len]);
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            for_each_in_row(
+                ptr,
+                len,
+                stride,
+                #[inline(always)]
+                |j, x| {
+                    best[j] = better::<T, MAX>(x, best[j]);
+                    flag[j] |= flag_of::<T, P>(x);
+                },
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn flush(&self, _tile: &mut Box<MinMaxTile<T>>) {}
+
+    fn tile_partial(&self, tile: &Box<MinMaxTile<T>>, j: usize) -> MinMaxPartial<T> {
+        MinMaxPartial {
+            best: tile.best[j],
+            flag: tile.flag[j],
+        }
+    }
+}

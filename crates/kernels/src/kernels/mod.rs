@@ -1,0 +1,102 @@
+//! The reduction kernels and the one trait the drivers see.
+//!
+//! Design (read before the code):
+//! - **Lanes, not intrinsics.** Every kernel keeps `LANES` independent accumulators in plain
+//!   arrays and adds element `i` of a run into lane `i % LANES`. The loops run inside pulp's
+//!   `vectorize` (see `simd.rs`), so the compiler turns each lane array into AVX-512, AVX2 or
+//!   scalar registers. The arithmetic per lane is the same sequence at every SIMD level, so
+//!   results are bitwise identical across levels and thread counts.
+//! - **Accumulate vertically, reduce horizontally once**: lanes persist across the runs of a
+//!   work unit; `finish` folds them into one `Partial`, and partials of units are combined by
+//!   the driver in a fixed tree.
+//! - **Two ways in.** `feed` takes runs when the reduced axis is the fast one (lane path);
+//!   `push_row` adds a row of up to `TILE` outputs at once when a kept axis is the fast one
+//!   (vertical path), one independent state per output.
+//! - **NaN policy is a type**: [`Propagate`] or [`Ignore`].
+
+pub(crate) mod minmax;
+pub(crate) mod sum;
+pub(crate) mod var;
+
+use crate::element::Element;
+
+/// Independent accumulators per kernel: 32 f64 lanes are four AVX-512 registers, enough to
+/// hide the add latency (3-4 cycles at two adds per cycle).
+pub(crate) const LANES: usize = 32;
+
+/// Outputs handled together by the vertical (kept-axis-fastest) path: its per-output states
+/// (a few arrays of `TILE` f64) stay in L1.
+pub(crate) const TILE: usize = 256;
+
+/// How NaN is treated. See [`Propagate`] and [`Ignore`].
+pub trait NanPolicy: Copy + Send + Sync + 'static {
+    /// True if NaN elements are skipped (the `nan*` functions).
+    const IGNORE: bool;
+}
+
+/// numpy's plain functions: any NaN makes the result NaN.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Propagate;
+impl NanPolicy for Propagate {
+    const IGNORE: bool = false;
+}
+
+/// numpy's `nan*` functions: NaN elements are left out (and not counted).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ignore;
+impl NanPolicy for Ignore {
+    const IGNORE: bool = true;
+}
+
+/// A reduction as the drivers see it.
+pub(crate) trait Kernel<T: Element>: Sync {
+    /// Accumulators of the lane path.
+    type Lanes;
+    /// Per-output accumulators of the vertical path (`TILE` outputs).
+    type Tile;
+    /// A combinable partial result.
+    type Partial: Copy + Send + Sync;
+    /// Rows the vertical path pushes between two `flush` calls.
+    const FLUSH_ROWS: usize = 32;
+
+    fn lanes(&self) -> Self::Lanes;
+    /// Add the run `ptr + i * stride`, `i < len`.
+    ///
+    /// # Safety
+    /// Every element of the run must be a valid `T`.
+    unsafe fn feed(&self, lanes: &mut Self::Lanes, ptr: *const T, len: usize, stride: isize);
+    fn finish(&self, lanes: Self::Lanes) -> Self::Partial;
+    fn combine(&self, a: Self::Partial, b: Self::Partial) -> Self::Partial;
+
+    fn tile(&self) -> Self::Tile;
+    /// Add element `j` of the row `ptr + j * stride`, `j < len <= TILE`, into output `j`.
+    ///
+    /// # Safety
+    /// Every element of the row must be a valid `T`.
+    unsafe fn push_row(&self, tile: &mut Self::Tile, ptr: *const T, len: usize, stride: isize);
+    /// Called every `FLUSH_ROWS` rows and before `tile_partial`.
+    fn flush(&self, tile: &mut Self::Tile);
+    fn tile_partial(&self, tile: &Self::Tile, j: usize) -> Self::Partial;
+}
+
+/// Knuth's TwoSum: `s + e == a + b` exactly, with `s = fl(a + b)`. Branch-free.
+#[inline(always)]
+pub(crate) fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    let e = (a - (s - bb)) + (b - bb);
+    (s, e)
+}
+
+/// Combine `LANES` values with `op` in a fixed pairwise tree.
+#[inline(always)]
+pub(crate) fn tree<P: Copy>(mut v: [P; LANES], op: impl Fn(P, P) -> P) -> P {
+    let mut n = LANES;
+    while n > 1 {
+        n /= 2;
+        for j in 0..n {
+            v[j] = op(v[j], v[j + n]);
+        }
+    }
+    v[0]
+}

@@ -1,0 +1,353 @@
+//! Sums: compensated blocked float sums, and exact integer sums.
+//!
+//! **Floats** (f32 and f64 data, f64 accumulators). Each lane adds `FOLD_ROWS` elements with
+//! plain vector adds into `tmp`, then folds `tmp` into a (hi, lo) pair with TwoSum, which keeps
+//! the rounding error of every fold. Cost: one add per element plus 7/`FOLD_ROWS` for the fold.
+//! Error: within a fold, 32 naive adds per lane (relative error <= 31 eps of that block's
+//! magnitude); across folds, lanes and units, exact up to the final rounding of hi + lo. So the
+//! result is within about 1 ulp of the exact sum on well-conditioned data of any length, and
+//! never worse than a pairwise sum on ill-conditioned data. f32 data is widened to f64 first.
+//!
+//! **Integers and bool**: each value is split as `hi * 2^32 + lo` and both halves summed in
+//! `i64` lanes (no overflow below 2^31 elements per lane), then combined in `i128`: the exact
+//! sum, which numpy's wrap-around is a truncation of.
+
+use super::{tree, two_sum, Kernel, NanPolicy, LANES, TILE};
+use crate::element::Element;
+use crate::layout::{for_each_block, for_each_in_row};
+use std::marker::PhantomData;
+
+/// Blocks of `LANES` elements added plainly between two TwoSum folds.
+const FOLD_ROWS: usize = 32;
+
+/// Partial float sum: `hi + lo` with `lo` the accumulated rounding error; `n` counts the
+/// elements that were not skipped as NaN (only kept under [`super::Ignore`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FloatPartial {
+    pub hi: f64,
+    pub lo: f64,
+    pub n: u64,
+}
+
+impl FloatPartial {
+    /// The rounded sum. Once `hi` is inf or NaN, `lo` holds TwoSum's NaN and is ignored.
+    pub fn value(self) -> f64 {
+        if self.hi.is_finite() {
+            self.hi + self.lo
+        } else {
+            self.hi
+        }
+    }
+}
+
+/// Compensated sum of float (or any, via `to_f64`) elements.
+pub(crate) struct FloatSum<T, P>(PhantomData<(T, P)>);
+
+impl<T, P> FloatSum<T, P> {
+    pub fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+pub(crate) struct FloatLanes {
+    tmp: [f64; LANES],
+    hi: [f64; LANES],
+    lo: [f64; LANES],
+    n: [u64; LANES],
+    rows: usize,
+}
+
+impl FloatLanes {
+    #[inline(always)]
+    fn fold(&mut self) {
+        for j in 0..LANES {
+            let (s, e) = two_sum(self.hi[j], self.tmp[j]);
+            self.hi[j] = s;
+            self.lo[j] += e;
+            self.tmp[j] = 0.0;
+        }
+        self.rows = 0;
+    }
+}
+
+pub(crate) struct FloatTile {
+    tmp: [f64; TILE],
+    hi: [f64; TILE],
+    lo: [f64; TILE],
+    n: [u64; TILE],
+}
+
+#[inline(always)]
+fn filtered<T: Element, P: NanPolicy>(x: T) -> (f64, u64) {
+    let x = x.to_f64();
+    if P::IGNORE && T::IS_FLOAT {
+        let valid = x == x;
+        (if valid { x } else { 0.0 }, valid as u64)
+    } else {
+        (x, 0)
+    }
+}
+
+impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
+    type Lanes = FloatLanes;
+    type Tile = Box<FloatTile>;
+    type Partial = FloatPartial;
+
+    #[inline(always)]
+    fn lanes(&self) -> FloatLanes {
+        FloatLanes {
+            tmp: [0.0; LANES],
+            hi: [0.0; LANES],
+            lo: [0.0; LANES],
+            n: [0; LANES],
+            rows: 0,
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn feed(&self, lanes: &mut FloatLanes, ptr: *const T, len: usize, stride: isize) {
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            for_each_block::<T, _, LANES>(
+                lanes,
+                ptr,
+                len,
+                stride,
+                #[inline(always)]
+                |l, block| {
+                    for j in 0..LANES {
+                        let (x, v) = filtered::<T, P>(block[j]);
+                        l.tmp[j] += x;
+                        l.n[j] += v;
+                    }
+                    l.rows += 1;
+                    if l.rows == FOLD_ROWS {
+                        l.fold();
+                    }
+                },
+                #[inline(always)]
+                |l, j, x| {
+                    let (x, v) = filtered::<T, P>(x);
+                    l.tmp[j] += x;
+                    l.n[j] += v;
+                    if j == 0 {
+                        l.rows += 1;
+                        if l.rows == FOLD_ROWS {
+                            // Folding lane 0's tail now is safe: later tail lanes add to the
+                            // fresh zeroed `tmp`.
+                            l.fold();
+                        }
+                    }
+                },
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn finish(&self, mut lanes: FloatLanes) -> FloatPartial {
+        lanes.fold();
+        let parts: [FloatPartial; LANES] = std::array::from_fn(
+            #[inline(always)]
+            |j| FloatPartial {
+                hi: lanes.hi[j],
+                lo: lanes.lo[j],
+                n: lanes.n[j],
+            },
+        );
+        tree(
+            parts,
+            #[inline(always)]
+            |a, b| self.combine(a, b),
+        )
+    }
+
+    #[inline(always)]
+    fn combine(&self, a: FloatPartial, b: FloatPartial) -> FloatPartial {
+        let (hi, e) = two_sum(a.hi, b.hi);
+        FloatPartial {
+            hi,
+            lo: a.lo + b.lo + e,
+            n: a.n + b.n,
+        }
+    }
+
+    fn tile(&self) -> Box<FloatTile> {
+        Box::new(FloatTile {
+            tmp: [0.0; TILE],
+            hi: [0.0; TILE],
+            lo: [0.0; TILE],
+            n: [0; TILE],
+        })
+    }
+
+    #[inline(always)]
+    unsafe fn push_row(&self, tile: &mut Box<FloatTile>, ptr: *const T, len: usize, stride: isize) {
+        let t = &mut **tile;
+        let (tmp, n) = (&mut t.tmp[..len], &mut t.n[..len]);
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            for_each_in_row(
+                ptr,
+                len,
+                stride,
+                #[inline(always)]
+                |j, x| {
+                    let (x, v) = filtered::<T, P>(x);
+                    tmp[j] += x;
+                    n[j] += v;
+                },
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn flush(&self, tile: &mut Box<FloatTile>) {
+        let t = &mut **tile;
+        for j in 0..TILE {
+            let (s, e) = two_sum(t.hi[j], t.tmp[j]);
+            t.hi[j] = s;
+            t.lo[j] += e;
+            t.tmp[j] = 0.0;
+        }
+    }
+
+    fn tile_partial(&self, tile: &Box<FloatTile>, j: usize) -> FloatPartial {
+        FloatPartial {
+            hi: tile.hi[j],
+            lo: tile.lo[j],
+            n: tile.n[j],
+        }
+    }
+}
+
+/// Exact sum of integers (and bool) in `i128`.
+pub(crate) struct IntSum<T>(PhantomData<T>);
+
+impl<T> IntSum<T> {
+    pub fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+pub(crate) struct IntLanes {
+    hi: [i64; LANES],
+    lo: [i64; LANES],
+}
+
+pub(crate) struct IntTile {
+    hi: [i64; TILE],
+    lo: [i64; TILE],
+    acc: [i128; TILE],
+}
+
+/// Add split values into the lanes. A separate loop over ready-made lane values keeps the
+/// compiler from vectorising across blocks with gathers (which it did for widened i32).
+#[inline(always)]
+fn add_parts(l: &mut IntLanes, parts: &[(i64, i64); LANES]) {
+    for j in 0..LANES {
+        l.hi[j] = l.hi[j].wrapping_add(parts[j].0);
+        l.lo[j] = l.lo[j].wrapping_add(parts[j].1);
+    }
+}
+
+#[inline(always)]
+fn join(hi: i64, lo: i64) -> i128 {
+    ((hi as i128) << 32) + lo as i128
+}
+
+impl<T: Element> Kernel<T> for IntSum<T> {
+    type Lanes = IntLanes;
+    type Tile = Box<IntTile>;
+    type Partial = i128;
+
+    #[inline(always)]
+    fn lanes(&self) -> IntLanes {
+        IntLanes {
+            hi: [0; LANES],
+            lo: [0; LANES],
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn feed(&self, lanes: &mut IntLanes, ptr: *const T, len: usize, stride: isize) {
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            for_each_block::<T, _, LANES>(
+                lanes,
+                ptr,
+                len,
+                stride,
+                #[inline(always)]
+                |l, block| {
+                    let parts: [(i64, i64); LANES] = std::array::from_fn(
+                        #[inline(always)]
+                        |j| block[j].split(),
+                    );
+                    add_parts(l, &parts);
+                },
+                #[inline(always)]
+                |l, j, x| {
+                    let (h, lo) = x.split();
+                    l.hi[j] = l.hi[j].wrapping_add(h);
+                    l.lo[j] = l.lo[j].wrapping_add(lo);
+                },
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn finish(&self, lanes: IntLanes) -> i128 {
+        let parts: [i128; LANES] = std::array::from_fn(
+            #[inline(always)]
+            |j| join(lanes.hi[j], lanes.lo[j]),
+        );
+        tree(parts, i128::wrapping_add)
+    }
+
+    #[inline(always)]
+    fn combine(&self, a: i128, b: i128) -> i128 {
+        a.wrapping_add(b)
+    }
+
+    fn tile(&self) -> Box<IntTile> {
+        Box::new(IntTile {
+            hi: [0; TILE],
+            lo: [0; TILE],
+            acc: [0; TILE],
+        })
+    }
+
+    #[inline(always)]
+    unsafe fn push_row(&self, tile: &mut Box<IntTile>, ptr: *const T, len: usize, stride: isize) {
+        let t = &mut **tile;
+        let (hi, lo) = (&mut t.hi[..len], &mut t.lo[..len]);
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            for_each_in_row(
+                ptr,
+                len,
+                stride,
+                #[inline(always)]
+                |j, x| {
+                    let (h, l) = x.split();
+                    hi[j] = hi[j].wrapping_add(h);
+                    lo[j] = lo[j].wrapping_add(l);
+                },
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn flush(&self, tile: &mut Box<IntTile>) {
+        let t = &mut **tile;
+        for j in 0..TILE {
+            t.acc[j] = t.acc[j].wrapping_add(join(t.hi[j], t.lo[j]));
+            t.hi[j] = 0;
+            t.lo[j] = 0;
+        }
+    }
+
+    fn tile_partial(&self, tile: &Box<IntTile>, j: usize) -> i128 {
+        tile.acc[j]
+    }
+}

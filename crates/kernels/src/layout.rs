@@ -1,0 +1,1030 @@
+//! Strided views and layout normalisation: the one module that does pointer arithmetic over
+//! strides.
+//!
+//! A [`StridedView`] is a base pointer, a shape and strides counted in elements (negative and
+//! zero strides allowed). Before any kernel runs, [`normalize`] rewrites the view's axes into
+//! the cheapest equivalent order:
+//!
+//! 1. an axis of length 0 makes the view empty; axes of length 1 are dropped;
+//! 2. negative strides are flipped (the base moves to the lowest address);
+//! 3. axes are ordered by stride, largest outermost, zero strides (broadcast) outermost of all;
+//! 4. neighbouring axes that are contiguous together are merged.
+//!
+//! So a C array, an F array, a reversed array and a transposed array all become one contiguous
+//! run, and a padded matrix becomes rows of contiguous runs. The normalised form depends only on
+//! the view's shape and strides, never on its address, which is what makes results
+//! deterministic.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+/// Errors from building a view or naming axes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayoutError {
+    /// `shape` and `strides` have different lengths.
+    RankMismatch {
+        /// Length of the shape.
+        shape: usize,
+        /// Length of the strides.
+        strides: usize,
+    },
+    /// Some element of the view lies outside the slice it was built from.
+    OutOfBounds {
+        /// Lowest element index the view reaches (may be negative).
+        min: i128,
+        /// Highest element index the view reaches.
+        max: i128,
+        /// Length of the backing slice.
+        len: usize,
+    },
+    /// The view's extent does not fit in `isize` elements.
+    Overflow,
+    /// An axis index is out of range for the rank (numpy's `AxisError`).
+    AxisOutOfBounds {
+        /// The axis as given (possibly negative).
+        axis: isize,
+        /// The rank of the array.
+        ndim: usize,
+    },
+    /// The same axis was named twice (numpy's `ValueError: duplicate value in 'axis'`).
+    DuplicateAxis(usize),
+}
+
+impl fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RankMismatch { shape, strides } => {
+                write!(f, "shape has {shape} axes but strides has {strides}")
+            }
+            Self::OutOfBounds { min, max, len } => write!(
+                f,
+                "view reaches elements {min}..={max} of a slice of length {len}"
+            ),
+            Self::Overflow => write!(f, "view extent overflows isize"),
+            Self::AxisOutOfBounds { axis, ndim } => write!(
+                f,
+                "axis {axis} is out of bounds for array of dimension {ndim}"
+            ),
+            Self::DuplicateAxis(a) => write!(f, "duplicate value in 'axis': {a}"),
+        }
+    }
+}
+
+impl std::error::Error for LayoutError {}
+
+/// A read-only view of N-d data: base pointer, shape, strides in elements.
+///
+/// Any rank (0-d is one element), empty shapes, and negative or zero strides are allowed.
+/// Safe constructors check once that every reachable element lies inside the borrowed slice.
+pub struct StridedView<'a, T> {
+    ptr: *const T,
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    _borrow: PhantomData<&'a [T]>,
+}
+
+// SAFETY: a StridedView is a shared borrow of `T`s (like `&[T]`), so it may cross threads when
+// `T: Sync`.
+unsafe impl<T: Sync> Send for StridedView<'_, T> {}
+// SAFETY: as above; all access through the view is read-only.
+unsafe impl<T: Sync> Sync for StridedView<'_, T> {}
+
+impl<T> Clone for StridedView<'_, T> {
+    fn clone(&self) -> Self {
+        Self {
+            ptr: self.ptr,
+            shape: self.shape.clone(),
+            strides: self.strides.clone(),
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for StridedView<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StridedView")
+            .field("ptr", &self.ptr)
+            .field("shape", &self.shape)
+            .field("strides", &self.strides)
+            .finish()
+    }
+}
+
+/// Lowest and highest element offsets a (shape, strides) pair reaches from its base, or `None`
+/// if the view is empty. Checked arithmetic: `Err` on overflow.
+fn extent(shape: &[usize], strides: &[isize]) -> Result<Option<(i128, i128)>, LayoutError> {
+    if shape.contains(&0) {
+        return Ok(None);
+    }
+    let (mut lo, mut hi) = (0i128, 0i128);
+    for (&n, &s) in shape.iter().zip(strides) {
+        let reach = (n as i128 - 1) * s as i128;
+        if reach < 0 {
+            lo += reach;
+        } else {
+            hi += reach;
+        }
+    }
+    if lo < isize::MIN as i128 || hi > isize::MAX as i128 {
+        return Err(LayoutError::Overflow);
+    }
+    Ok(Some((lo, hi)))
+}
+
+/// C-order (row-major) strides in elements for `shape`.
+pub fn c_strides(shape: &[usize]) -> Vec<isize> {
+    let mut strides = vec![0isize; shape.len()];
+    let mut acc = 1isize;
+    for (s, &n) in strides.iter_mut().zip(shape).rev() {
+        *s = acc;
+        acc = acc.saturating_mul(n.max(1) as isize);
+    }
+    strides
+}
+
+impl<'a, T> StridedView<'a, T> {
+    /// A view of `data` starting at element `offset`, with the given shape and element strides.
+    ///
+    /// Fails if ranks differ or any reachable element lies outside `data`.
+    pub fn from_slice(
+        data: &'a [T],
+        offset: usize,
+        shape: &[usize],
+        strides: &[isize],
+    ) -> Result<Self, LayoutError> {
+        if shape.len() != strides.len() {
+            return Err(LayoutError::RankMismatch {
+                shape: shape.len(),
+                strides: strides.len(),
+            });
+        }
+        if let Some((lo, hi)) = extent(shape, strides)? {
+            let (min, max) = (offset as i128 + lo, offset as i128 + hi);
+            if min < 0 || max >= data.len() as i128 {
+                return Err(LayoutError::OutOfBounds {
+                    min,
+                    max,
+                    len: data.len(),
+                });
+            }
+        }
+        // Empty views never dereference, so a dangling in-bounds-or-end base is fine.
+        let ptr = data.as_ptr().wrapping_add(offset.min(data.len()));
+        Ok(Self {
+            ptr,
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+            _borrow: PhantomData,
+        })
+    }
+
+    /// A C-contiguous view of `data` with the given shape (its product must equal `data.len()`).
+    pub fn contiguous(data: &'a [T], shape: &[usize]) -> Result<Self, LayoutError> {
+        let n: usize = shape.iter().product();
+        if n != data.len() {
+            return Err(LayoutError::OutOfBounds {
+                min: 0,
+                max: n as i128 - 1,
+                len: data.len(),
+            });
+        }
+        Self::from_slice(data, 0, shape, &c_strides(shape))
+    }
+
+    /// A 1-d contiguous view of a slice.
+    pub fn from_1d(data: &'a [T]) -> Self {
+        Self {
+            ptr: data.as_ptr(),
+            shape: vec![data.len()],
+            strides: vec![1],
+            _borrow: PhantomData,
+        }
+    }
+
+    /// A view over raw memory, for bindings that receive pointers (numpy arrays).
+    ///
+    /// # Safety
+    /// For the lifetime `'a`: every element `ptr + Σ i_k * strides[k]` with `0 <= i_k <
+    /// shape[k]` must be a valid, initialised, properly aligned `T` that nobody mutates, and
+    /// that extent must fit in `isize` (as for any allocation). `shape.len() ==
+    /// strides.len()`. If the view is empty `ptr` is never read.
+    pub unsafe fn from_raw_parts(ptr: *const T, shape: &[usize], strides: &[isize]) -> Self {
+        debug_assert_eq!(shape.len(), strides.len());
+        Self {
+            ptr,
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+            _borrow: PhantomData,
+        }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The strides, in elements.
+    pub fn strides(&self) -> &[isize] {
+        &self.strides
+    }
+
+    /// Number of axes.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True if the view has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The base pointer (element at index `[0, 0, ...]`).
+    pub fn as_ptr(&self) -> *const T {
+        self.ptr
+    }
+
+    /// The element at a multi-index, or `None` if out of range.
+    pub fn get(&self, index: &[usize]) -> Option<&'a T> {
+        if index.len() != self.ndim() || index.iter().zip(&self.shape).any(|(&i, &n)| i >= n) {
+            return None;
+        }
+        let off: isize = index
+            .iter()
+            .zip(&self.strides)
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
+        // SAFETY: the index is in range, so by the constructor's contract the element is a
+        // valid `T` borrowed for 'a.
+        Some(unsafe { &*self.ptr.offset(off) })
+    }
+
+    /// The view with axes permuted: axis `k` of the result is axis `perm[k]` of `self`.
+    /// Returns `None` unless `perm` is a permutation of `0..ndim`.
+    pub fn permuted(&self, perm: &[usize]) -> Option<Self> {
+        let mut seen = vec![false; self.ndim()];
+        for &p in perm {
+            if p >= self.ndim() || std::mem::replace(&mut seen[p], true) {
+                return None;
+            }
+        }
+        if perm.len() != self.ndim() {
+            return None;
+        }
+        Some(Self {
+            ptr: self.ptr,
+            shape: perm.iter().map(|&p| self.shape[p]).collect(),
+            strides: perm.iter().map(|&p| self.strides[p]).collect(),
+            _borrow: PhantomData,
+        })
+    }
+
+    /// numpy's `a[..., start:stop:step, ...]` along `axis`, for a non-zero `step`. Bounds are
+    /// clipped as Python clips them; with a negative step, `stop == usize::MAX` stands for
+    /// Python's omitted stop (walk down to index 0 inclusive). `None` for a bad axis or step 0.
+    pub fn sliced(&self, axis: usize, start: usize, stop: usize, step: isize) -> Option<Self> {
+        let n = *self.shape.get(axis)? as i128;
+        if step == 0 {
+            return None;
+        }
+        let (first, count) = if step > 0 {
+            let (a, b) = ((start as i128).min(n), (stop as i128).min(n));
+            (
+                a,
+                if b > a {
+                    (b - a + step as i128 - 1) / step as i128
+                } else {
+                    0
+                },
+            )
+        } else {
+            let a = (start as i128).min(n - 1);
+            let b = if stop == usize::MAX {
+                -1
+            } else {
+                (stop as i128).min(n)
+            };
+            let k = -(step as i128);
+            (a, if a > b { (a - b + k - 1) / k } else { 0 })
+        };
+        let mut out = self.clone();
+        if count > 0 {
+            out.ptr = self
+                .ptr
+                .wrapping_offset(first as isize * self.strides[axis]);
+        }
+        out.shape[axis] = count as usize;
+        out.strides[axis] *= step;
+        Some(out)
+    }
+
+    /// The normalised layout of this view (see the module docs).
+    pub fn layout(&self) -> Layout {
+        normalize(&self.shape, &self.strides)
+    }
+}
+
+/// One axis of a normalised layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Axis {
+    /// Length (always > 1 after normalisation).
+    pub len: usize,
+    /// Stride in elements (>= 0 after normalisation).
+    pub stride: isize,
+}
+
+/// A view's axes after [`normalize`]: outermost first, the innermost axis last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Element offset of the first element visited, relative to the view's base pointer.
+    pub offset: isize,
+    /// Axes, outermost first. Empty for a single element.
+    pub axes: Vec<Axis>,
+    /// Total number of elements (0 if the view is empty).
+    pub len: usize,
+}
+
+impl Layout {
+    /// The innermost run: (length, stride). A single element is a run of length 1.
+    pub fn inner(&self) -> Axis {
+        self.axes
+            .last()
+            .copied()
+            .unwrap_or(Axis { len: 1, stride: 1 })
+    }
+
+    /// The axes outside the innermost run, outermost first.
+    pub fn outer(&self) -> &[Axis] {
+        &self.axes[..self.axes.len().saturating_sub(1)]
+    }
+
+    /// Number of inner runs (product of the outer lengths).
+    pub fn rows(&self) -> usize {
+        self.outer().iter().map(|a| a.len).product()
+    }
+}
+
+/// Normalise a (shape, strides) pair: drop length-1 axes, flip negative strides, order by
+/// stride (broadcast axes outermost), merge axes contiguous together.
+pub fn normalize(shape: &[usize], strides: &[isize]) -> Layout {
+    let len: usize = shape.iter().product();
+    if len == 0 {
+        return Layout {
+            offset: 0,
+            axes: Vec::new(),
+            len: 0,
+        };
+    }
+    let mut offset = 0isize;
+    let mut axes: Vec<Axis> = Vec::with_capacity(shape.len());
+    for (&n, &s) in shape.iter().zip(strides) {
+        if n == 1 {
+            continue;
+        }
+        let stride = if s < 0 {
+            offset += s * (n as isize - 1);
+            -s
+        } else {
+            s
+        };
+        axes.push(Axis { len: n, stride });
+    }
+    // Largest stride outermost; stride 0 (broadcast) before everything. Stable, so equal
+    // strides keep their logical order.
+    axes.sort_by_key(|a| std::cmp::Reverse(if a.stride == 0 { isize::MAX } else { a.stride }));
+    let mut merged: Vec<Axis> = Vec::with_capacity(axes.len());
+    for a in axes {
+        if let Some(last) = merged.last_mut() {
+            if last.stride == a.stride * a.len as isize {
+                last.len *= a.len;
+                last.stride = a.stride;
+                continue;
+            }
+        }
+        merged.push(a);
+    }
+    Layout {
+        offset,
+        axes: merged,
+        len,
+    }
+}
+
+/// Resolve numpy-style axes (negative counts from the end) against `ndim`: sorted, unique.
+pub fn resolve_axes(axes: &[isize], ndim: usize) -> Result<Vec<usize>, LayoutError> {
+    let mut out = Vec::with_capacity(axes.len());
+    for &a in axes {
+        let r = if a < 0 { a + ndim as isize } else { a };
+        if r < 0 || r >= ndim as isize {
+            return Err(LayoutError::AxisOutOfBounds { axis: a, ndim });
+        }
+        if out.contains(&(r as usize)) {
+            return Err(LayoutError::DuplicateAxis(r as usize));
+        }
+        out.push(r as usize);
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// Visit the element offsets of rows `start..start + count` of the outer axes (outermost
+/// first), in row-major order over those axes. The offsets are relative to the layout's base.
+/// An empty `outer` has exactly one row at offset 0.
+#[inline(always)]
+pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMut(isize)) {
+    if count == 0 {
+        return;
+    }
+    if outer.is_empty() {
+        f(0);
+        return;
+    }
+    if outer.len() == 1 {
+        let a = outer[0];
+        for r in start..start + count {
+            f(r as isize * a.stride);
+        }
+        return;
+    }
+    // Odometer over the outer axes, started from `start` by one unravel.
+    let mut idx = [0usize; MAX_ODOMETER];
+    let mut rest = start;
+    let mut off = 0isize;
+    for (k, a) in outer.iter().enumerate().rev() {
+        idx[k] = rest % a.len;
+        rest /= a.len;
+        off += idx[k] as isize * a.stride;
+    }
+    for _ in 0..count {
+        f(off);
+        for k in (0..outer.len()).rev() {
+            idx[k] += 1;
+            off += outer[k].stride;
+            if idx[k] < outer[k].len {
+                break;
+            }
+            off -= outer[k].stride * outer[k].len as isize;
+            idx[k] = 0;
+        }
+    }
+}
+
+/// Feed a run of `len` elements at `ptr` with element stride `stride` to a kernel, `L` at a
+/// time: `full` gets each complete block of `L` consecutive run elements, `tail` gets the last
+/// `len % L` one by one with their position in the block. Both get `state` first. Strides
+/// 1..=4 are compiled as constants so the compiler can use whole-vector loads and shuffles.
+///
+/// # Safety
+/// `ptr + i * stride` must be a valid, initialised `T` for every `i < len`.
+#[inline(always)]
+pub unsafe fn for_each_block<T: Copy, S, const L: usize>(
+    state: &mut S,
+    ptr: *const T,
+    len: usize,
+    stride: isize,
+    full: impl FnMut(&mut S, &[T; L]),
+    tail: impl FnMut(&mut S, usize, T),
+) {
+    // SAFETY (all arms): forwarded from this function's contract.
+    match stride {
+        1 => unsafe { blocks_contiguous(state, ptr, len, full, tail) },
+        2 => unsafe { blocks_strided::<T, S, L, 2>(state, ptr, len, 2, full, tail) },
+        3 => unsafe { blocks_strided::<T, S, L, 3>(state, ptr, len, 3, full, tail) },
+        4 => unsafe { blocks_strided::<T, S, L, 4>(state, ptr, len, 4, full, tail) },
+        s => unsafe { blocks_strided::<T, S, L, 0>(state, ptr, len, s, full, tail) },
+    }
+}
+
+/// # Safety
+/// `ptr..ptr + len` must be valid, initialised `T`s.
+#[inline(always)]
+unsafe fn blocks_contiguous<T: Copy, S, const L: usize>(
+    state: &mut S,
+    ptr: *const T,
+    len: usize,
+    mut full: impl FnMut(&mut S, &[T; L]),
+    mut tail: impl FnMut(&mut S, usize, T),
+) {
+    if len == 0 {
+        return;
+    }
+    // SAFETY: the caller guarantees `len` valid elements from `ptr`.
+    let data = unsafe { std::slice::from_raw_parts(ptr, len) };
+    let mut chunks = data.chunks_exact(L);
+    for c in chunks.by_ref() {
+        let block: &[T; L] = c.try_into().expect("chunks_exact yields L elements");
+        full(state, block);
+    }
+    for (j, &x) in chunks.remainder().iter().enumerate() {
+        tail(state, j, x);
+    }
+}
+
+/// `C` is the stride as a compile-time constant, or 0 to use the run-time `stride`.
+///
+/// # Safety
+/// `ptr + i * stride` must be a valid, initialised `T` for every `i < len`.
+#[inline(always)]
+unsafe fn blocks_strided<T: Copy, S, const L: usize, const C: isize>(
+    state: &mut S,
+    ptr: *const T,
+    len: usize,
+    stride: isize,
+    mut full: impl FnMut(&mut S, &[T; L]),
+    mut tail: impl FnMut(&mut S, usize, T),
+) {
+    let stride = if C != 0 { C } else { stride };
+    let nblocks = len / L;
+    let mut p = ptr;
+    for _ in 0..nblocks {
+        // SAFETY: block element j is run element (b * L + j) < len.
+        let block: [T; L] = std::array::from_fn(
+            #[inline(always)]
+            |j| unsafe { *p.offset(j as isize * stride) },
+        );
+        full(state, &block);
+        p = p.wrapping_offset(L as isize * stride);
+    }
+    for j in 0..len % L {
+        // SAFETY: run element nblocks * L + j < len.
+        tail(state, j, unsafe { *p.offset(j as isize * stride) });
+    }
+}
+
+/// Call `f(j, x_j)` for each element `x_j = ptr[j * stride]`, `j < len`, of one row. Stride 1
+/// iterates a slice so the compiler can vectorise across `j`.
+///
+/// # Safety
+/// `ptr + j * stride` must be a valid, initialised `T` for every `j < len`.
+#[inline(always)]
+pub unsafe fn for_each_in_row<T: Copy>(
+    ptr: *const T,
+    len: usize,
+    stride: isize,
+    mut f: impl FnMut(usize, T),
+) {
+    if stride == 1 {
+        if len == 0 {
+            return;
+        }
+        // SAFETY: the caller guarantees `len` valid elements from `ptr`.
+        let row = unsafe { std::slice::from_raw_parts(ptr, len) };
+        for (j, &x) in row.iter().enumerate() {
+            f(j, x);
+        }
+    } else {
+        for j in 0..len {
+            // SAFETY: j < len, covered by the caller's contract.
+            f(j, unsafe { *ptr.offset(j as isize * stride) });
+        }
+    }
+}
+
+/// How a layout is cut into work units of about `unit` elements: long rows into pieces,
+/// short rows into groups of whole rows. Depends only on the layout, never on threads or
+/// addresses, so that partial results are combined the same way every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// Each row is cut into `per_row` pieces of `unit` elements (the last may be shorter).
+    Pieces {
+        /// Pieces per row.
+        per_row: usize,
+        /// Elements per piece.
+        unit: usize,
+    },
+    /// Each unit holds `per_unit` consecutive rows (the last may hold fewer).
+    Rows {
+        /// Rows per unit.
+        per_unit: usize,
+    },
+}
+
+impl Layout {
+    /// Cut this layout into units of about `unit` elements; returns the split and the count.
+    pub fn split(&self, unit: usize) -> (Split, usize) {
+        let n = self.inner().len;
+        let rows = self.rows();
+        if self.len == 0 {
+            return (Split::Rows { per_unit: 1 }, 0);
+        }
+        if n >= unit {
+            let per_row = n.div_ceil(unit);
+            (Split::Pieces { per_row, unit }, rows * per_row)
+        } else {
+            let per_unit = (unit / n).max(1);
+            (Split::Rows { per_unit }, rows.div_ceil(per_unit))
+        }
+    }
+
+    /// Visit the runs of work unit `u` of `split` as (offset from the view's base, length);
+    /// every run has the inner stride.
+    #[inline(always)]
+    pub fn for_each_run_of_unit(&self, split: Split, u: usize, mut f: impl FnMut(isize, usize)) {
+        let inner = self.inner();
+        match split {
+            Split::Pieces { per_row, unit } => {
+                let (row, piece) = (u / per_row, u % per_row);
+                let start = piece * unit;
+                let len = unit.min(inner.len - start);
+                for_each_row(
+                    self.outer(),
+                    row,
+                    1,
+                    #[inline(always)]
+                    |o| f(self.offset + o + start as isize * inner.stride, len),
+                );
+            }
+            Split::Rows { per_unit } => {
+                let r0 = u * per_unit;
+                let count = per_unit.min(self.rows() - r0);
+                for_each_row(
+                    self.outer(),
+                    r0,
+                    count,
+                    #[inline(always)]
+                    |o| f(self.offset + o, inner.len),
+                );
+            }
+        }
+    }
+
+    /// Visit the offset (from the view's base) of every element, outer axes first.
+    #[inline(always)]
+    pub fn for_each_offset(&self, mut f: impl FnMut(isize)) {
+        if self.len == 0 {
+            return;
+        }
+        let inner = self.inner();
+        for_each_row(
+            self.outer(),
+            0,
+            self.rows(),
+            #[inline(always)]
+            |o| {
+                let mut off = self.offset + o;
+                for _ in 0..inner.len {
+                    f(off);
+                    off += inner.stride;
+                }
+            },
+        );
+    }
+}
+
+/// Offsets of the rows of `axes` (logical order, any strides), row-major: the input offsets
+/// of the outputs of an axis reduction when `axes` are the kept axes.
+pub fn row_offsets(axes: &[Axis]) -> Vec<isize> {
+    let rows: usize = axes.iter().map(|a| a.len).product();
+    let mut v = Vec::with_capacity(rows);
+    for_each_row(axes, 0, rows, |o| v.push(o));
+    v
+}
+
+/// A raw base pointer that may be shared with the worker threads of one reduction.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedPtr<T>(pub *const T);
+
+// SAFETY: it is only created from a `StridedView<T>` (T: Sync), whose contract makes the
+// elements shared, read-only data for the view's lifetime; the reduction that holds it
+// finishes before that lifetime ends.
+unsafe impl<T: Sync> Send for SharedPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for SharedPtr<T> {}
+
+impl<T> SharedPtr<T> {
+    /// The element pointer at `off` elements from the base (not dereferenced here).
+    #[inline(always)]
+    pub fn at(self, off: isize) -> *const T {
+        self.0.wrapping_offset(off)
+    }
+}
+
+/// Most axes a view may have (numpy allows 64).
+pub const MAX_ODOMETER: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offsets(l: &Layout) -> Vec<isize> {
+        let inner = l.inner();
+        let mut v = Vec::new();
+        if l.len == 0 {
+            return v;
+        }
+        for_each_row(l.outer(), 0, l.rows(), |o| {
+            for i in 0..inner.len {
+                v.push(l.offset + o + i as isize * inner.stride);
+            }
+        });
+        v
+    }
+
+    /// Offsets a view visits, in logical order (the slow, obvious way).
+    fn logical_offsets(shape: &[usize], strides: &[isize]) -> Vec<isize> {
+        let n: usize = shape.iter().product();
+        let mut out = Vec::with_capacity(n);
+        for flat in 0..n {
+            let mut rest = flat;
+            let mut off = 0;
+            for k in (0..shape.len()).rev() {
+                off += (rest % shape[k]) as isize * strides[k];
+                rest /= shape[k];
+            }
+            out.push(off);
+        }
+        out
+    }
+
+    fn same_multiset(shape: &[usize], strides: &[isize]) {
+        let l = normalize(shape, strides);
+        let mut a = offsets(&l);
+        let mut b = logical_offsets(shape, strides);
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b, "shape {shape:?} strides {strides:?} -> {l:?}");
+        assert_eq!(l.len, shape.iter().product::<usize>());
+    }
+
+    #[test]
+    fn contiguous_merges_to_one_run() {
+        let l = normalize(&[4, 5, 6], &[30, 6, 1]);
+        assert_eq!(
+            l.axes,
+            vec![Axis {
+                len: 120,
+                stride: 1
+            }]
+        );
+        assert_eq!(l.offset, 0);
+    }
+
+    #[test]
+    fn fortran_order_merges_to_one_run() {
+        let l = normalize(&[4, 5, 6], &[1, 4, 20]);
+        assert_eq!(
+            l.axes,
+            vec![Axis {
+                len: 120,
+                stride: 1
+            }]
+        );
+    }
+
+    #[test]
+    fn reversed_flips_to_one_run() {
+        let l = normalize(&[10], &[-1]);
+        assert_eq!(l.axes, vec![Axis { len: 10, stride: 1 }]);
+        assert_eq!(l.offset, -9);
+        let l = normalize(&[3, 4], &[-4, -1]);
+        assert_eq!(l.axes, vec![Axis { len: 12, stride: 1 }]);
+        assert_eq!(l.offset, -11);
+    }
+
+    #[test]
+    fn padded_rows_stay_rows() {
+        let l = normalize(&[4000, 3999], &[4000, 1]);
+        assert_eq!(
+            l.axes,
+            vec![
+                Axis {
+                    len: 4000,
+                    stride: 4000
+                },
+                Axis {
+                    len: 3999,
+                    stride: 1
+                }
+            ]
+        );
+        assert_eq!(l.rows(), 4000);
+    }
+
+    #[test]
+    fn broadcast_axes_go_outermost_and_merge() {
+        let l = normalize(&[3, 5, 2], &[0, 1, 0]);
+        assert_eq!(
+            l.axes,
+            vec![Axis { len: 6, stride: 0 }, Axis { len: 5, stride: 1 }]
+        );
+        same_multiset(&[3, 5, 2], &[0, 1, 0]);
+    }
+
+    #[test]
+    fn length_one_axes_dropped_and_scalars() {
+        let l = normalize(&[1, 7, 1], &[99, 2, -5]);
+        assert_eq!(l.axes, vec![Axis { len: 7, stride: 2 }]);
+        let l = normalize(&[], &[]);
+        assert_eq!((l.axes.len(), l.len, l.inner().len), (0, 1, 1));
+        assert_eq!(offsets(&l), vec![0]);
+    }
+
+    #[test]
+    fn empty_views() {
+        let l = normalize(&[3, 0, 2], &[1, 1, 1]);
+        assert_eq!(l.len, 0);
+        assert!(offsets(&l).is_empty());
+    }
+
+    #[test]
+    fn stepped_and_mixed_sign_views_visit_the_same_elements() {
+        let cases: &[(&[usize], &[isize])] = &[
+            (&[5, 4], &[8, 2]),
+            (&[5, 4], &[-8, 2]),
+            (&[5, 4], &[8, -2]),
+            (&[2, 3, 4], &[1, 2, 6]),
+            (&[2, 3, 4], &[-1, 2, -6]),
+            (&[3, 3], &[1, 1]), // overlapping (as_strided) views are allowed
+            (&[2, 2, 2, 2, 2], &[16, 8, 4, 2, 1]),
+            (&[2, 2, 2, 2, 2], &[1, -2, 4, -8, 16]),
+            (&[4, 1, 3], &[0, 7, -3]),
+        ];
+        for (shape, strides) in cases {
+            same_multiset(shape, strides);
+        }
+    }
+
+    #[test]
+    fn for_each_row_starts_mid_way() {
+        let outer = [
+            Axis {
+                len: 3,
+                stride: 100,
+            },
+            Axis { len: 4, stride: 10 },
+        ];
+        let mut all = Vec::new();
+        for_each_row(&outer, 0, 12, |o| all.push(o));
+        for start in 0..12 {
+            for count in 0..=(12 - start) {
+                let mut part = Vec::new();
+                for_each_row(&outer, start, count, |o| part.push(o));
+                assert_eq!(part, all[start..start + count]);
+            }
+        }
+    }
+
+    #[test]
+    fn from_slice_checks_bounds() {
+        let data = [0u8; 10];
+        assert!(StridedView::from_slice(&data, 0, &[10], &[1]).is_ok());
+        assert!(StridedView::from_slice(&data, 1, &[10], &[1]).is_err());
+        assert!(StridedView::from_slice(&data, 9, &[10], &[-1]).is_ok());
+        assert!(StridedView::from_slice(&data, 8, &[10], &[-1]).is_err());
+        assert!(StridedView::from_slice(&data, 0, &[5, 2], &[2, 1]).is_ok());
+        assert!(StridedView::from_slice(&data, 0, &[5, 3], &[2, 1]).is_err());
+        assert!(StridedView::from_slice(&data, 0, &[1000, 0], &[1, 1]).is_ok());
+        assert!(StridedView::from_slice(&data, 0, &[4], &[1, 1]).is_err());
+        assert!(StridedView::from_slice(&data, 0, &[3, 100], &[0, 0]).is_ok());
+        assert_eq!(
+            StridedView::from_slice(&data, 0, &[2, usize::MAX / 2], &[isize::MAX, 4]).err(),
+            Some(LayoutError::Overflow)
+        );
+    }
+
+    #[test]
+    fn get_and_slicing_match_python() {
+        let data: Vec<i32> = (0..20).collect();
+        let v = StridedView::contiguous(&data, &[4, 5]).unwrap();
+        assert_eq!(v.get(&[2, 3]), Some(&13));
+        assert_eq!(v.get(&[4, 0]), None);
+        let s = v.sliced(1, 1, 5, 2).unwrap(); // a[:, 1:5:2]
+        assert_eq!(s.shape(), &[4, 2]);
+        assert_eq!(s.get(&[1, 1]), Some(&8));
+        let r = v.sliced(0, 3, usize::MAX, -1).unwrap(); // a[3::-1]
+        assert_eq!(r.shape(), &[4, 5]);
+        assert_eq!(r.get(&[0, 0]), Some(&15));
+        let r = v.sliced(1, 4, 0, -2).unwrap(); // a[:, 4:0:-2]
+        assert_eq!(r.shape(), &[4, 2]);
+        assert_eq!(r.get(&[0, 1]), Some(&2));
+        let e = v.sliced(1, 3, 3, 1).unwrap();
+        assert!(e.is_empty());
+        let t = v.permuted(&[1, 0]).unwrap();
+        assert_eq!(t.get(&[3, 2]), Some(&13));
+        assert!(v.permuted(&[0, 0]).is_none());
+    }
+
+    #[test]
+    fn resolve_axes_like_numpy() {
+        assert_eq!(resolve_axes(&[-1, 0], 3), Ok(vec![0, 2]));
+        assert_eq!(
+            resolve_axes(&[3], 3),
+            Err(LayoutError::AxisOutOfBounds { axis: 3, ndim: 3 })
+        );
+        assert_eq!(
+            resolve_axes(&[-4], 3),
+            Err(LayoutError::AxisOutOfBounds { axis: -4, ndim: 3 })
+        );
+        assert_eq!(
+            resolve_axes(&[1, -2], 3),
+            Err(LayoutError::DuplicateAxis(1))
+        );
+    }
+
+    fn collect_blocks(data: &[i64], start: usize, len: usize, stride: isize) -> Vec<i64> {
+        let mut acc = (Vec::new(), Vec::new());
+        // SAFETY: the callers pass runs that stay inside `data`.
+        unsafe {
+            for_each_block::<i64, _, 4>(
+                &mut acc,
+                data.as_ptr().add(start),
+                len,
+                stride,
+                |a, b| a.0.extend_from_slice(b),
+                |a, j, x| a.1.push((j, x)),
+            )
+        };
+        let (mut seen, tails) = acc;
+        for (k, &(j, x)) in tails.iter().enumerate() {
+            assert_eq!(j, k);
+            seen.push(x);
+        }
+        seen
+    }
+
+    #[test]
+    fn blocks_visit_each_run_element_once_in_order() {
+        let data: Vec<i64> = (0..100).collect();
+        for stride in [1isize, 2, 3, 4, 5, 7, -1, -2, -3, -4, -6, 0] {
+            for len in [0usize, 1, 3, 4, 5, 8, 9, 13] {
+                let start = if stride < 0 { 99 } else { 0 };
+                let got = collect_blocks(&data, start, len, stride);
+                let want: Vec<i64> = (0..len as i64)
+                    .map(|i| start as i64 + i * stride as i64)
+                    .collect();
+                assert_eq!(got, want, "stride {stride} len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn rows_visit_each_element() {
+        let data: Vec<i64> = (0..50).collect();
+        for stride in [1isize, 2, 5, -1, -3, 0] {
+            for len in [0usize, 1, 7] {
+                let start = if stride < 0 { 49 } else { 0 };
+                let mut got = Vec::new();
+                // SAFETY: the row stays inside `data` (len <= 7, |stride| <= 5, start 0 or 49).
+                unsafe {
+                    for_each_in_row(data.as_ptr().add(start), len, stride, |j, x| {
+                        got.push((j, x))
+                    })
+                };
+                let want: Vec<(usize, i64)> = (0..len)
+                    .map(|j| (j, start as i64 + j as i64 * stride as i64))
+                    .collect();
+                assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn units_cover_every_element_once() {
+        let cases: &[(&[usize], &[isize])] = &[
+            (&[1000], &[1]),
+            (&[10, 7], &[7, 1]),
+            (&[3, 50], &[100, 2]),
+            (&[4, 5, 6], &[60, 12, 2]),
+            (&[], &[]),
+        ];
+        for (shape, strides) in cases {
+            let l = normalize(shape, strides);
+            let mut want = Vec::new();
+            l.for_each_offset(|o| want.push(o));
+            for unit in [1usize, 3, 7, 16, 64, 5000] {
+                let (split, units) = l.split(unit);
+                let mut got = Vec::new();
+                for u in 0..units {
+                    l.for_each_run_of_unit(split, u, |off, len| {
+                        got.extend((0..len as isize).map(|i| off + i * l.inner().stride))
+                    });
+                }
+                assert_eq!(got, want, "{shape:?} {strides:?} unit {unit}");
+            }
+        }
+    }
+
+    #[test]
+    fn row_offsets_are_row_major() {
+        let axes = [
+            Axis {
+                len: 2,
+                stride: -10,
+            },
+            Axis { len: 3, stride: 1 },
+        ];
+        assert_eq!(row_offsets(&axes), vec![0, 1, 2, -10, -9, -8]);
+        assert_eq!(row_offsets(&[]), vec![0]);
+    }
+
+    #[test]
+    fn c_strides_of_shapes() {
+        assert_eq!(c_strides(&[2, 3, 4]), vec![12, 4, 1]);
+        assert_eq!(c_strides(&[]), Vec::<isize>::new());
+        assert_eq!(c_strides(&[0, 3]), vec![3, 1]);
+    }
+}
