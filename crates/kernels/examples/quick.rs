@@ -33,7 +33,9 @@ fn probe(words: &[u64], threads: usize) -> u64 {
                 })
             })
             .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).fold(0, u64::wrapping_add)
+        hs.into_iter()
+            .map(|h| h.join().unwrap())
+            .fold(0, u64::wrapping_add)
     })
 }
 
@@ -41,11 +43,18 @@ fn main() {
     for &n in &[10_000_000usize, 100_000_000] {
         let w: Vec<u64> = (0..n as u64).collect();
         for t in [1, 2] {
-            time(&format!("probe {t} threads {n}"), n * 8, (1e9 / n as f64) as usize / 10 + 3, || probe(&w, t));
+            time(
+                &format!("probe {t} threads {n}"),
+                n * 8,
+                (1e9 / n as f64) as usize / 10 + 3,
+                || probe(&w, t),
+            );
         }
     }
     println!("simd {:?} threads {}", simd_level(), get_num_threads());
-    for &n in &[1000usize, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000] {
+    for &n in &[
+        1000usize, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000,
+    ] {
         let v: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 * 0.001).collect();
         let view = StridedView::from_1d(&v);
         let reps = (1e9 / n as f64) as usize / 10 + 3;

@@ -158,55 +158,24 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
     // Many small reductions: parallel across groups of outputs.
     let per_unit = (UNIT / red.len).max(1);
     let units = out_len.div_ceil(per_unit);
+    let (split, one) = red.split(usize::MAX);
+    debug_assert_eq!(one, 1);
     let groups = map_units(units, out_len * red.len >= PAR_MIN, |u| {
         let outs = &in_offs[u * per_unit..((u + 1) * per_unit).min(out_len)];
-        dispatch(
-            level,
-            LaneGroupOp {
-                kernel,
-                base,
-                red: &red,
-                outs,
-            },
-        )
+        outs.iter()
+            .map(|&o| {
+                let op = UnitOp {
+                    kernel,
+                    base: SharedPtr(base.at(o)),
+                    layout: &red,
+                    split,
+                    unit: 0,
+                };
+                dispatch(level, op)
+            })
+            .collect::<Vec<_>>()
     });
     (out_shape, groups.into_iter().flatten().collect())
-}
-
-/// One lane-path unit: several outputs, each a whole reduction of `red` from its offset.
-struct LaneGroupOp<'a, T, K> {
-    kernel: &'a K,
-    base: SharedPtr<T>,
-    red: &'a Layout,
-    outs: &'a [isize],
-}
-
-impl<T: Element, K: Kernel<T>> WithSimd for LaneGroupOp<'_, T, K> {
-    type Output = Vec<K::Partial>;
-
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) -> Vec<K::Partial> {
-        let k = self.kernel;
-        let (split, units) = self.red.split(usize::MAX);
-        debug_assert_eq!(units, 1);
-        let stride = self.red.inner().stride;
-        self.outs
-            .iter()
-            .map(|&o| {
-                let mut lanes = k.lanes();
-                self.red.for_each_run_of_unit(
-                    split,
-                    0,
-                    #[inline(always)]
-                    |off, len| {
-                        // SAFETY: the run lies inside the view (output offset + reduced layout).
-                        unsafe { k.feed(&mut lanes, self.base.at(o + off), len, stride) }
-                    },
-                );
-                k.finish(lanes)
-            })
-            .collect()
-    }
 }
 
 /// The vertical path: for each group of up to `TILE` outputs along the fastest kept axis

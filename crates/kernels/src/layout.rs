@@ -475,8 +475,10 @@ pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMu
 
 /// Feed a run of `len` elements at `ptr` with element stride `stride` to a kernel, `L` at a
 /// time: `full` gets each complete block of `L` consecutive run elements, `tail` gets the last
-/// `len % L` one by one with their position in the block. Both get `state` first. Strides
-/// 1..=4 are compiled as constants so the compiler can use whole-vector loads and shuffles.
+/// `len % L` one by one with their position in the block. Both get `state` first. Strides 1
+/// and 2 (every other element: `a[::2]`, complex parts) are compiled as constants so the
+/// compiler uses whole-vector loads and shuffles; other strides gather. Every arm is one more
+/// copy of every kernel at every SIMD level, which is why there are not more of them.
 ///
 /// # Safety
 /// `ptr + i * stride` must be a valid, initialised `T` for every `i < len`.
@@ -493,8 +495,6 @@ pub unsafe fn for_each_block<T: Copy, S, const L: usize>(
     match stride {
         1 => unsafe { blocks_contiguous(state, ptr, len, full, tail) },
         2 => unsafe { blocks_strided::<T, S, L, 2>(state, ptr, len, 2, full, tail) },
-        3 => unsafe { blocks_strided::<T, S, L, 3>(state, ptr, len, 3, full, tail) },
-        4 => unsafe { blocks_strided::<T, S, L, 4>(state, ptr, len, 4, full, tail) },
         s => unsafe { blocks_strided::<T, S, L, 0>(state, ptr, len, s, full, tail) },
     }
 }

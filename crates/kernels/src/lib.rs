@@ -139,6 +139,12 @@ pub struct Reduction<R> {
     pub warning: Option<Warning>,
 }
 
+/// True when the NaN policy cannot matter (integer input under [`Ignore`]): such calls are
+/// sent to the [`Propagate`] kernels so that integer kernels are compiled once, not twice.
+const fn no_nan<T: Element, P: NanPolicy>() -> bool {
+    P::IGNORE && !T::IS_FLOAT
+}
+
 /// Run `kernel` over the whole view.
 fn whole<T: Element, K: Kernel<T>>(kernel: K, view: &StridedView<'_, T>) -> K::Partial {
     reduce_all(&kernel, view, simd_level())
@@ -171,6 +177,9 @@ fn over_axes<T: Element, K: Kernel<T>, R>(
 }
 
 fn sum_value<T: Element, P: NanPolicy>(view: &StridedView<'_, T>) -> T::Sum {
+    if no_nan::<T, P>() {
+        return sum_value::<T, Propagate>(view);
+    }
     if T::IS_FLOAT {
         T::sum_from_f64(whole(FloatSum::<T, P>::new(), view).value())
     } else {
@@ -182,6 +191,9 @@ fn sum_axes_impl<T: Element, P: NanPolicy>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T::Sum>, ReduceError> {
+    if no_nan::<T, P>() {
+        return sum_axes_impl::<T, Propagate>(view, axes);
+    }
     if T::IS_FLOAT {
         over_axes(FloatSum::<T, P>::new(), view, axes, |p, _| {
             (T::sum_from_f64(p.value()), None)
@@ -215,6 +227,9 @@ fn int_mean<T: Element>(s: i128, n: usize) -> (T::Mean, Option<Warning>) {
 }
 
 fn mean_value<T: Element, P: NanPolicy>(view: &StridedView<'_, T>) -> Reduced<T::Mean> {
+    if no_nan::<T, P>() {
+        return mean_value::<T, Propagate>(view);
+    }
     let (value, warning) = if T::IS_FLOAT {
         float_mean::<T, P>(whole(FloatSum::<T, P>::new(), view), view.len())
     } else {
@@ -227,6 +242,9 @@ fn mean_axes_impl<T: Element, P: NanPolicy>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T::Mean>, ReduceError> {
+    if no_nan::<T, P>() {
+        return mean_axes_impl::<T, Propagate>(view, axes);
+    }
     if T::IS_FLOAT {
         over_axes(FloatSum::<T, P>::new(), view, axes, float_mean::<T, P>)
     } else {
@@ -247,6 +265,9 @@ fn var_value<T: Element, P: NanPolicy>(
     ddof: f64,
     sqrt: bool,
 ) -> Reduced<T::Mean> {
+    if no_nan::<T, P>() {
+        return var_value::<T, Propagate>(view, ddof, sqrt);
+    }
     let (v, warning) = var_of(whole(Var::<T, P>::new(), view), ddof, sqrt);
     Reduced {
         value: T::mean_from_f64(v),
@@ -260,6 +281,9 @@ fn var_axes_impl<T: Element, P: NanPolicy>(
     ddof: f64,
     sqrt: bool,
 ) -> Result<Reduction<T::Mean>, ReduceError> {
+    if no_nan::<T, P>() {
+        return var_axes_impl::<T, Propagate>(view, axes, ddof, sqrt);
+    }
     over_axes(Var::<T, P>::new(), view, axes, |p, _| {
         let (v, w) = var_of(p, ddof, sqrt);
         (T::mean_from_f64(v), w)
@@ -293,6 +317,9 @@ const fn minmax_name<const MAX: bool>() -> &'static str {
 fn extreme_value<T: Element, P: NanPolicy, const MAX: bool>(
     view: &StridedView<'_, T>,
 ) -> Result<Reduced<T>, ReduceError> {
+    if no_nan::<T, P>() {
+        return extreme_value::<T, Propagate, MAX>(view);
+    }
     if view.is_empty() {
         return Err(ReduceError::EmptyMinMax {
             op: minmax_name::<MAX>(),
@@ -306,6 +333,9 @@ fn extreme_axes_impl<T: Element, P: NanPolicy, const MAX: bool>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T>, ReduceError> {
+    if no_nan::<T, P>() {
+        return extreme_axes_impl::<T, Propagate, MAX>(view, axes);
+    }
     let resolved = layout::resolve_axes(axes, view.ndim())?;
     if resolved.iter().any(|&a| view.shape()[a] == 0) {
         return Err(ReduceError::EmptyMinMax {

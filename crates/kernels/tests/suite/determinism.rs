@@ -1,0 +1,78 @@
+//! Bitwise-identical results for any thread count and any base-pointer alignment.
+
+use crate::common::*;
+use stridewise::*;
+
+/// Everything we reduce, rendered exactly (`{:?}` of f64 round-trips).
+fn fingerprint(v: &StridedView<'_, f64>) -> String {
+    format!(
+        "{:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        sum(v),
+        mean(v),
+        var(v, 1.0),
+        nanmean(v),
+        min(v),
+        sum_axes(v, &[0]).map(|r| r.data),
+        var_axes(v, &[-1], 0.0).map(|r| r.data),
+    )
+}
+
+fn data(n: usize) -> Vec<f64> {
+    let mut r = Rng(42);
+    (0..n).map(|_| (r.unit() - 0.3) * 1e3).collect()
+}
+
+#[test]
+fn same_bits_for_any_thread_count() {
+    // Larger than PARALLEL_THRESHOLD, so the pool is used.
+    let (rows, cols) = (1200usize, 1001usize);
+    assert!(rows * cols > PARALLEL_THRESHOLD);
+    let x = data(rows * cols);
+    let full = StridedView::contiguous(&x, &[rows, cols]).unwrap();
+    let views = [
+        full.clone(),
+        full.permuted(&[1, 0]).unwrap(),
+        full.sliced(1, 0, cols - 1, 1).unwrap(),
+        full.sliced(0, rows - 1, usize::MAX, -1).unwrap(),
+    ];
+    for v in &views {
+        let one = with_num_threads(1, || fingerprint(v));
+        for t in [2, 3, 4] {
+            assert_eq!(one, with_num_threads(t, || fingerprint(v)), "{t} threads");
+        }
+    }
+}
+
+#[test]
+fn same_bits_for_any_alignment() {
+    let n = 700_001;
+    let x = data(n);
+    let reference = fingerprint(&StridedView::contiguous(&x, &[7, n / 7]).unwrap());
+    for shift in 1..9 {
+        let mut buf = vec![0.0; n + shift];
+        buf[shift..].copy_from_slice(&x);
+        let v = StridedView::from_slice(&buf, shift, &[7, n / 7], &[(n / 7) as isize, 1]).unwrap();
+        assert_eq!(reference, fingerprint(&v), "shift {shift} elements");
+    }
+}
+
+#[test]
+fn same_bits_at_every_simd_level() {
+    let x = data(600_000);
+    let v = StridedView::contiguous(&x, &[600, 1000]).unwrap();
+    let levels = available_simd_levels();
+    let first = with_simd_level(levels[0], || fingerprint(&v));
+    for &l in &levels[1..] {
+        assert_eq!(first, with_simd_level(l, || fingerprint(&v)), "{l:?}");
+    }
+}
+
+#[test]
+fn thread_and_level_settings() {
+    with_num_threads(3, || assert_eq!(get_num_threads(), 3));
+    with_simd_level(SimdLevel::Scalar, || {
+        assert_eq!(simd_level(), SimdLevel::Scalar)
+    });
+    assert_eq!(simd_level(), set_simd_level(None));
+    assert!(available_simd_levels().contains(&simd_level()));
+}

@@ -1,0 +1,7 @@
+//! The integration suite, one test binary so that the kernels are compiled once for all of it:
+//! property tests of every reduction, accuracy against exact answers, determinism.
+
+mod accuracy;
+mod common;
+mod determinism;
+mod properties;
