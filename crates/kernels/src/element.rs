@@ -62,7 +62,7 @@ impl Element for f64 {
     }
     #[inline(always)]
     fn is_nan(self) -> bool {
-        self != self
+        self.is_nan()
     }
     #[inline(always)]
     fn split(self) -> (i64, i64) {
@@ -96,7 +96,7 @@ impl Element for f32 {
     }
     #[inline(always)]
     fn is_nan(self) -> bool {
-        self != self
+        self.is_nan()
     }
     #[inline(always)]
     fn split(self) -> (i64, i64) {

@@ -491,10 +491,12 @@ pub unsafe fn for_each_block<T: Copy, S, const L: usize>(
     full: impl FnMut(&mut S, &[T; L]),
     tail: impl FnMut(&mut S, usize, T),
 ) {
-    // SAFETY (all arms): forwarded from this function's contract.
     match stride {
+        // SAFETY: stride 1, so the run is `len` consecutive valid elements (our contract).
         1 => unsafe { blocks_contiguous(state, ptr, len, full, tail) },
+        // SAFETY: the same run, stride passed through unchanged (our contract).
         2 => unsafe { blocks_strided::<T, S, L, 2>(state, ptr, len, 2, full, tail) },
+        // SAFETY: the same run, stride passed through unchanged (our contract).
         s => unsafe { blocks_strided::<T, S, L, 0>(state, ptr, len, s, full, tail) },
     }
 }

@@ -506,3 +506,8 @@ pub fn nanmax_axes<T: Element>(
 ) -> Result<Reduction<T>, ReduceError> {
     extreme_axes_impl::<T, Ignore, true>(view, axes)
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -14,6 +14,10 @@
 //!   (vertical path), one independent state per output.
 //! - **NaN policy is a type**: [`Propagate`] or [`Ignore`].
 
+// Lane loops index several arrays with the same lane number on purpose: that is the shape the
+// vectoriser maps onto registers.
+#![allow(clippy::needless_range_loop)]
+
 pub(crate) mod minmax;
 pub(crate) mod sum;
 pub(crate) mod var;
@@ -26,7 +30,7 @@ pub(crate) const LANES: usize = 32;
 
 /// Outputs handled together by the vertical (kept-axis-fastest) path: its per-output states
 /// (a few arrays of `TILE` f64) stay in L1.
-pub(crate) const TILE: usize = 256;
+pub(crate) const TILE: usize = 1024;
 
 /// How NaN is treated. See [`Propagate`] and [`Ignore`].
 pub trait NanPolicy: Copy + Send + Sync + 'static {

@@ -87,7 +87,7 @@ struct Sums {
 
 #[inline(always)]
 fn valid<T: Element, P: NanPolicy>(x: f64) -> bool {
-    !(P::IGNORE && T::IS_FLOAT) || x == x
+    !(P::IGNORE && T::IS_FLOAT && x.is_nan())
 }
 
 impl<T: Element, P: NanPolicy> Var<T, P> {
