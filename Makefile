@@ -17,12 +17,14 @@ build: ## release build of the workspace
 test: lint ## lint, then every test (cargo test --workspace)
 	$(CARGO) test --workspace --all-features
 
-bench: ## criterion benches (full run) and the report
+bench: ## criterion benches (full run), then a table of GB/s against the read-bandwidth probe
 	$(CARGO) bench -p stridewise-bench --bench reduce
+	python3 bench/summary.py target/criterion | tee target/criterion/summary.md
 	@echo "criterion HTML report: target/criterion/report/index.html"
 
-bench-quick: ## a first look in about two minutes (criterion --quick)
+bench-quick: ## a first look (criterion --quick), same table
 	$(CARGO) bench -p stridewise-bench --bench reduce -- --quick
+	python3 bench/summary.py target/criterion | tee target/criterion/summary.md
 
 clean: ## remove build products
 	$(CARGO) clean

@@ -154,7 +154,8 @@ impl<T: Element> AlignedArray<T> {
         let pitch = if self.shape.len() > 1 {
             self.strides[self.shape.len() - 2] as usize
         } else {
-            row
+            // One row (or a 0-d array): the whole buffer, whose tail is padding.
+            self.buf.len()
         };
         for chunk in self.buf.as_mut_slice().chunks_mut(pitch.max(1)) {
             let n = row.min(chunk.len());
@@ -273,6 +274,9 @@ mod tests {
         assert_eq!(crate::sum(&f.view()), 37.5);
         // Padding stays zero: only 15 of the 24 stored elements are data.
         assert_eq!(f.buf.as_slice().iter().filter(|&&x| x == 2.5).count(), 15);
+        let g = AlignedArray::<f64>::full(&[3], 2.5, 64).unwrap();
+        assert_eq!(g.storage_len(), 8);
+        assert_eq!(g.buf.as_slice().iter().filter(|&&x| x == 2.5).count(), 3);
     }
 
     #[test]

@@ -147,6 +147,17 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
         }
     }
     let in_offs = row_offsets(&kept);
+    if out_len == 1 {
+        // Everything reduces to one value: the same units as `reduce_all`, so that reducing
+        // over every axis is bitwise the same as the whole-array reduction.
+        let parts = vec![reduce_layout(
+            kernel,
+            SharedPtr(base.at(in_offs[0])),
+            &red,
+            level,
+        )];
+        return (out_shape, parts);
+    }
     if red.len >= 2 * UNIT {
         // Few, large reductions: parallel inside each.
         let parts = in_offs

@@ -111,22 +111,29 @@ impl<T> fmt::Debug for StridedView<'_, T> {
 }
 
 /// Lowest and highest element offsets a (shape, strides) pair reaches from its base, or `None`
-/// if the view is empty. Checked arithmetic: `Err` on overflow.
+/// if the view is empty. `Err` if the element count or the extent overflows `isize` (numpy
+/// refuses such arrays too), so every later product and offset of a valid view fits.
 fn extent(shape: &[usize], strides: &[isize]) -> Result<Option<(i128, i128)>, LayoutError> {
     if shape.contains(&0) {
         return Ok(None);
     }
+    let mut count: usize = 1;
     let (mut lo, mut hi) = (0i128, 0i128);
     for (&n, &s) in shape.iter().zip(strides) {
+        count = count
+            .checked_mul(n)
+            .filter(|&c| c <= isize::MAX as usize)
+            .ok_or(LayoutError::Overflow)?;
+        // |reach| < 2^64 * 2^63 = 2^127: no overflow in i128; the running sums are checked.
         let reach = (n as i128 - 1) * s as i128;
         if reach < 0 {
-            lo += reach;
+            lo = lo.checked_add(reach).ok_or(LayoutError::Overflow)?;
         } else {
-            hi += reach;
+            hi = hi.checked_add(reach).ok_or(LayoutError::Overflow)?;
         }
-    }
-    if lo < isize::MIN as i128 || hi > isize::MAX as i128 {
-        return Err(LayoutError::Overflow);
+        if lo < isize::MIN as i128 || hi > isize::MAX as i128 {
+            return Err(LayoutError::Overflow);
+        }
     }
     Ok(Some((lo, hi)))
 }
@@ -207,7 +214,8 @@ impl<'a, T> StridedView<'a, T> {
     /// For the lifetime `'a`: every element `ptr + Σ i_k * strides[k]` with `0 <= i_k <
     /// shape[k]` must be a valid, initialised, properly aligned `T` that nobody mutates, and
     /// that extent must fit in `isize` (as for any allocation). `shape.len() ==
-    /// strides.len()`. If the view is empty `ptr` is never read.
+    /// strides.len()`, and the element count fits in `isize`. If the view is empty `ptr` is
+    /// never read.
     pub unsafe fn from_raw_parts(ptr: *const T, shape: &[usize], strides: &[isize]) -> Self {
         debug_assert_eq!(shape.len(), strides.len());
         Self {
@@ -318,7 +326,10 @@ impl<'a, T> StridedView<'a, T> {
                 .wrapping_offset(first as isize * self.strides[axis]);
         }
         out.shape[axis] = count as usize;
-        out.strides[axis] *= step;
+        if count > 1 {
+            // count > 1 means |step| * |stride| stays inside the original extent.
+            out.strides[axis] = self.strides[axis].checked_mul(step)?;
+        }
         Some(out)
     }
 
@@ -680,9 +691,12 @@ impl Layout {
 /// Offsets of the rows of `axes` (logical order, any strides), row-major: the input offsets
 /// of the outputs of an axis reduction when `axes` are the kept axes.
 pub fn row_offsets(axes: &[Axis]) -> Vec<isize> {
+    // Length-1 axes add nothing; dropping them keeps the odometer within MAX_ODOMETER axes
+    // (a view of more than 63 axes longer than 1 would have over 2^63 elements).
+    let axes: Vec<Axis> = axes.iter().copied().filter(|a| a.len != 1).collect();
     let rows: usize = axes.iter().map(|a| a.len).product();
     let mut v = Vec::with_capacity(rows);
-    for_each_row(axes, 0, rows, |o| v.push(o));
+    for_each_row(&axes, 0, rows, |o| v.push(o));
     v
 }
 
@@ -886,6 +900,19 @@ mod tests {
             StridedView::from_slice(&data, 0, &[2, usize::MAX / 2], &[isize::MAX, 4]).err(),
             Some(LayoutError::Overflow)
         );
+        // Reaches that would wrap an unchecked sum, and counts that overflow.
+        let one = [0u8];
+        for (shape, strides) in [
+            ([usize::MAX, usize::MAX], [isize::MAX, isize::MAX]),
+            ([usize::MAX, usize::MAX], [isize::MIN, isize::MIN]),
+            ([1 << 32, 1 << 32], [0, 0]),
+        ] {
+            assert_eq!(
+                StridedView::from_slice(&one, 0, &shape, &strides).err(),
+                Some(LayoutError::Overflow),
+                "{shape:?} {strides:?}"
+            );
+        }
     }
 
     #[test]
@@ -905,6 +932,11 @@ mod tests {
         assert_eq!(r.get(&[0, 1]), Some(&2));
         let e = v.sliced(1, 3, 3, 1).unwrap();
         assert!(e.is_empty());
+        let huge = v.sliced(0, 0, 1, isize::MAX).unwrap(); // one row: no stride overflow
+        assert_eq!(
+            (huge.shape(), huge.get(&[0, 4])),
+            (&[1usize, 5][..], Some(&4))
+        );
         let t = v.permuted(&[1, 0]).unwrap();
         assert_eq!(t.get(&[3, 2]), Some(&13));
         assert!(v.permuted(&[0, 0]).is_none());
@@ -1021,6 +1053,10 @@ mod tests {
         ];
         assert_eq!(row_offsets(&axes), vec![0, 1, 2, -10, -9, -8]);
         assert_eq!(row_offsets(&[]), vec![0]);
+        // Many length-1 axes (more than the odometer holds) are harmless.
+        let mut many = vec![Axis { len: 1, stride: 7 }; 100];
+        many.push(Axis { len: 3, stride: 2 });
+        assert_eq!(row_offsets(&many), vec![0, 2, 4]);
     }
 
     #[test]

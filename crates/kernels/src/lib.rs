@@ -22,7 +22,8 @@
 //! means/var/std are `f32` for `f32` input and `f64` otherwise; min/max keep the input type.
 //! Plain functions propagate NaN, `nan*` functions skip it. min/max of an empty input is
 //! [`ReduceError::EmptyMinMax`] (numpy's ValueError); mean/var of an empty slice, `ddof >= n`
-//! and all-NaN slices give NaN plus a [`Warning`] (numpy's RuntimeWarning).
+//! and all-NaN slices give a [`Warning`] (numpy's RuntimeWarning) with numpy's value: NaN,
+//! or for `var`/`std` with `ddof >= n`, `M2 / 0` (inf unless all values are equal).
 //!
 //! **Accuracy.** Float data is accumulated in f64 with blocked compensated summation (see
 //! `kernels/sum.rs`): within about 1 ulp of the exact sum on well-conditioned data, along every
@@ -252,10 +253,14 @@ fn mean_axes_impl<T: Element, P: NanPolicy>(
     }
 }
 
-/// numpy's `M2 / max(n - ddof, 0)`, with its warning when `n - ddof <= 0`.
-fn var_of(p: VarPartial, ddof: f64, sqrt: bool) -> (f64, Option<Warning>) {
+/// numpy's `M2 / max(n - ddof, 0)` (so inf or NaN when `n <= ddof`), with its warning when
+/// `n - ddof <= 0`; numpy's nanvar/nanstd make every such result NaN (`nan_if_no_dof`).
+fn var_of(p: VarPartial, ddof: f64, sqrt: bool, nan_if_no_dof: bool) -> (f64, Option<Warning>) {
     let dof = p.n - ddof;
     let warning = (dof <= 0.0).then_some(Warning::DegreesOfFreedom);
+    if nan_if_no_dof && dof <= 0.0 {
+        return (f64::NAN, warning);
+    }
     let v = p.m2 / dof.max(0.0);
     (if sqrt { v.sqrt() } else { v }, warning)
 }
@@ -268,7 +273,7 @@ fn var_value<T: Element, P: NanPolicy>(
     if no_nan::<T, P>() {
         return var_value::<T, Propagate>(view, ddof, sqrt);
     }
-    let (v, warning) = var_of(whole(Var::<T, P>::new(), view), ddof, sqrt);
+    let (v, warning) = var_of(whole(Var::<T, P>::new(), view), ddof, sqrt, P::IGNORE);
     Reduced {
         value: T::mean_from_f64(v),
         warning,
@@ -285,7 +290,7 @@ fn var_axes_impl<T: Element, P: NanPolicy>(
         return var_axes_impl::<T, Propagate>(view, axes, ddof, sqrt);
     }
     over_axes(Var::<T, P>::new(), view, axes, |p, _| {
-        let (v, w) = var_of(p, ddof, sqrt);
+        let (v, w) = var_of(p, ddof, sqrt, P::IGNORE);
         (T::mean_from_f64(v), w)
     })
 }

@@ -278,4 +278,24 @@ fn nan_policies() {
     assert_eq!(nanmean(&a).warning, Some(Warning::MeanOfEmptySlice));
     assert_eq!(nanvar(&a, 0.0).warning, Some(Warning::DegreesOfFreedom));
     assert_eq!(nansum(&a), 0.0);
+    // numpy: var([1, 2], ddof=2) is inf (M2 / 0), nanvar of the same is NaN.
+    let two = [1.0f64, 2.0];
+    let t = StridedView::from_1d(&two);
+    assert_eq!(var(&t, 2.0).value, f64::INFINITY);
+    assert!(nanvar(&t, 2.0).value.is_nan());
+    assert_eq!(nanvar(&t, 2.0).warning, Some(Warning::DegreesOfFreedom));
+}
+
+#[test]
+fn reducing_every_axis_equals_the_whole_reduction() {
+    // Between one and two work units: the axis path must cut the same units.
+    let x: Vec<f64> = (0..50_000).map(|i| 1.0 / (1.0 + i as f64)).collect();
+    let v = StridedView::contiguous(&x, &[100, 500]).unwrap();
+    each_level(|_| {
+        assert_eq!(sum_axes(&v, &[0, 1]).unwrap().data, vec![sum(&v)]);
+        assert_eq!(
+            var_axes(&v, &[1, 0], 1.0).unwrap().data,
+            vec![var(&v, 1.0).value]
+        );
+    });
 }

@@ -195,8 +195,11 @@ fn check_var<T: Check, const IGNORE: bool>(
         (n - ddof <= 0.0).then_some(Warning::DegreesOfFreedom),
         "{what}: warning"
     );
-    if vals.is_empty() {
-        assert!(g.is_nan(), "{what}: var of empty");
+    if vals.is_empty() || (IGNORE && T::IS_FLOAT && n - ddof <= 0.0) {
+        assert!(
+            g.is_nan(),
+            "{what}: var of empty, or nanvar without degrees of freedom"
+        );
         return;
     }
     if vals.iter().any(|x| !x.is_finite()) {
