@@ -12,9 +12,10 @@
 //! folded into (hi, lo) with TwoSum: the in-block error (at most ~8 f64 eps relative) is
 //! 2^-29 of an f32 ulp, so the f32 result is within one f32 ulp at any length.
 //!
-//! **Integers and bool**: each value is split as `hi * 2^32 + lo` and both halves summed in
-//! `i64` lanes (no overflow below 2^31 elements per lane), then combined in `i128`: the exact
-//! sum, which numpy's wrap-around is a truncation of.
+//! **Integers and bool**: 64-bit values are split as `hi * 2^32 + lo` and both halves summed
+//! in `i64` lanes (no overflow below 2^31 elements per lane); narrower ones are summed in f64
+//! lanes, exactly (see `small_int`). Lanes combine in `i128`: the exact sum, which numpy's
+//! wrap-around is a truncation of.
 
 use super::{tree, two_sum, Kernel, NanPolicy, LANES, TILE};
 use crate::element::Element;
@@ -269,12 +270,23 @@ impl<T> IntSum<T> {
 pub(crate) struct IntLanes {
     hi: [i64; LANES],
     lo: [i64; LANES],
+    small: [f64; LANES],
 }
 
 pub(crate) struct IntTile {
     hi: [i64; TILE],
     lo: [i64; TILE],
+    small: [f64; TILE],
     acc: [i128; TILE],
+}
+
+/// Integers of 32 bits or fewer (and bool) are summed in f64 lanes: every value and every
+/// lane sum is an integer below 2^53 (a lane gets at most 2 * UNIT = 2^16 values of at most
+/// 2^32, and the vertical path flushes every 32 rows), so the sums are exact, and i32 -> f64
+/// conversion vectorises where the (hi, lo) split of 64-bit values does not.
+#[inline(always)]
+const fn small_int<T>() -> bool {
+    std::mem::size_of::<T>() <= 4
 }
 
 /// Add split values into the lanes. A separate loop over ready-made lane values keeps the
@@ -302,6 +314,7 @@ impl<T: Element> Kernel<T> for IntSum<T> {
         IntLanes {
             hi: [0; LANES],
             lo: [0; LANES],
+            small: [0.0; LANES],
         }
     }
 
@@ -316,6 +329,12 @@ impl<T: Element> Kernel<T> for IntSum<T> {
                 stride,
                 #[inline(always)]
                 |l, block| {
+                    if small_int::<T>() {
+                        for j in 0..LANES {
+                            l.small[j] += block[j].to_f64();
+                        }
+                        return;
+                    }
                     let parts: [(i64, i64); LANES] = std::array::from_fn(
                         #[inline(always)]
                         |j| block[j].split(),
@@ -324,6 +343,10 @@ impl<T: Element> Kernel<T> for IntSum<T> {
                 },
                 #[inline(always)]
                 |l, j, x| {
+                    if small_int::<T>() {
+                        l.small[j] += x.to_f64();
+                        return;
+                    }
                     let (h, lo) = x.split();
                     l.hi[j] = l.hi[j].wrapping_add(h);
                     l.lo[j] = l.lo[j].wrapping_add(lo);
@@ -336,7 +359,7 @@ impl<T: Element> Kernel<T> for IntSum<T> {
     fn finish(&self, lanes: IntLanes) -> i128 {
         let parts: [i128; LANES] = std::array::from_fn(
             #[inline(always)]
-            |j| join(lanes.hi[j], lanes.lo[j]),
+            |j| join(lanes.hi[j], lanes.lo[j]) + lanes.small[j] as i128,
         );
         tree(parts, i128::wrapping_add)
     }
@@ -350,6 +373,7 @@ impl<T: Element> Kernel<T> for IntSum<T> {
         Box::new(IntTile {
             hi: [0; TILE],
             lo: [0; TILE],
+            small: [0.0; TILE],
             acc: [0; TILE],
         })
     }
@@ -357,7 +381,7 @@ impl<T: Element> Kernel<T> for IntSum<T> {
     #[inline(always)]
     unsafe fn push_row(&self, tile: &mut Box<IntTile>, ptr: *const T, len: usize, stride: isize) {
         let t = &mut **tile;
-        let (hi, lo) = (&mut t.hi[..len], &mut t.lo[..len]);
+        let (hi, lo, small) = (&mut t.hi[..len], &mut t.lo[..len], &mut t.small[..len]);
         // SAFETY: forwarded from this function's contract.
         unsafe {
             for_each_in_row(
@@ -366,9 +390,13 @@ impl<T: Element> Kernel<T> for IntSum<T> {
                 stride,
                 #[inline(always)]
                 |j, x| {
-                    let (h, l) = x.split();
-                    hi[j] = hi[j].wrapping_add(h);
-                    lo[j] = lo[j].wrapping_add(l);
+                    if small_int::<T>() {
+                        small[j] += x.to_f64();
+                    } else {
+                        let (h, l) = x.split();
+                        hi[j] = hi[j].wrapping_add(h);
+                        lo[j] = lo[j].wrapping_add(l);
+                    }
                 },
             )
         }
@@ -378,9 +406,11 @@ impl<T: Element> Kernel<T> for IntSum<T> {
     fn flush(&self, tile: &mut Box<IntTile>) {
         let t = &mut **tile;
         for j in 0..TILE {
-            t.acc[j] = t.acc[j].wrapping_add(join(t.hi[j], t.lo[j]));
+            let small = t.small[j] as i128;
+            t.acc[j] = t.acc[j].wrapping_add(join(t.hi[j], t.lo[j]) + small);
             t.hi[j] = 0;
             t.lo[j] = 0;
+            t.small[j] = 0.0;
         }
     }
 
