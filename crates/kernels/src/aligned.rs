@@ -88,10 +88,11 @@ impl<T: Element> AlignedArray<T> {
             if ptr.is_null() {
                 std::alloc::handle_alloc_error(layout);
             }
-            // SAFETY: aligned-vec 0.6 (pinned in Cargo.toml) frees its buffer with the global
-            // allocator and `Layout(capacity * size_of::<T>(), align)`, exactly the layout we
-            // allocated with; `align` is a power of two >= align_of::<T>(). All `cap` elements
-            // are initialised: every `Element` type is valid as all-zero bytes (0, 0.0, false).
+            // aligned-vec 0.6 (pinned in Cargo.toml) frees its buffer with the global allocator
+            // and `Layout(capacity * size_of::<T>(), align)`, exactly the layout allocated
+            // above; `align` is a power of two >= align_of::<T>(); and all `cap` elements are
+            // initialised, as every `Element` type is valid as all-zero bytes (0, 0.0, false).
+            // SAFETY: by these facts the block is a valid AVec buffer of `cap` elements.
             unsafe { AVec::from_raw_parts(ptr, align, cap, cap) }
         };
         Ok(Self {
