@@ -1,4 +1,5 @@
-//! Quick timing probe used while developing (not a benchmark: see bench/).
+//! Quick timings used while developing (not a benchmark: see bench/ and `make bench`):
+//! `cargo run --release -p stridewise --example quick`. Set STRIDEWISE_NUM_THREADS to compare.
 use std::time::Instant;
 use stridewise::*;
 
@@ -96,6 +97,3 @@ fn main() {
     time("var axis0", b / 2, 10, || var_axes(&c, &[0], 0.0).unwrap());
     time("var axis1", b / 2, 10, || var_axes(&c, &[1], 0.0).unwrap());
 }
-
-#[allow(dead_code)]
-fn probe_main() {}
