@@ -85,21 +85,55 @@ fn reduce_layout<T: Element, K: Kernel<T>>(
     layout: &Layout,
     level: SimdLevel,
 ) -> K::Partial {
-    let (split, units) = layout.split(UNIT);
-    let parts = map_units(units, layout.len >= PAR_MIN, |unit| {
-        dispatch(
-            level,
-            UnitOp {
-                kernel,
-                base,
-                layout,
-                split,
-                unit,
-            },
-        )
+    reduce_lanes(kernel, base, &[0], layout, level)
+        .pop()
+        .expect("one offset gives one partial")
+}
+
+/// The lane path: reduce `layout` from each offset in `outs` to one partial per offset.
+///
+/// Each reduction is cut into the layout's units ([`Layout::split`]) whose partials combine
+/// in a fixed tree, so the partial of an offset depends neither on the other offsets nor on
+/// the threads: reducing over every axis is bitwise the whole-array reduction. Work is spread
+/// over (offset, unit) pairs, or over groups of offsets when a reduction is one unit.
+fn reduce_lanes<T: Element, K: Kernel<T>>(
+    kernel: &K,
+    base: SharedPtr<T>,
+    outs: &[isize],
+    layout: &Layout,
+    level: SimdLevel,
+) -> Vec<K::Partial> {
+    let (split, per_out) = layout.split(UNIT);
+    if per_out == 0 {
+        return vec![kernel.finish(kernel.lanes()); outs.len()];
+    }
+    let parallel = outs.len() * layout.len >= PAR_MIN;
+    let unit_op = |o: isize, unit: usize| {
+        let op = UnitOp {
+            kernel,
+            base: SharedPtr(base.at(o)),
+            layout,
+            split,
+            unit,
+        };
+        dispatch(level, op)
+    };
+    if per_out == 1 {
+        let per_task = (UNIT / layout.len).max(1);
+        let tasks = outs.len().div_ceil(per_task);
+        let groups = map_units(tasks, parallel, |t| {
+            let group = &outs[t * per_task..((t + 1) * per_task).min(outs.len())];
+            group.iter().map(|&o| unit_op(o, 0)).collect::<Vec<_>>()
+        });
+        return groups.into_iter().flatten().collect();
+    }
+    let parts = map_units(outs.len() * per_out, parallel, |i| {
+        unit_op(outs[i / per_out], i % per_out)
     });
-    tree_combine(parts, |a, b| kernel.combine(a, b))
-        .unwrap_or_else(|| kernel.finish(kernel.lanes()))
+    parts
+        .chunks(per_out)
+        .map(|c| tree_combine(c.to_vec(), |a, b| kernel.combine(a, b)).expect("per_out >= 1"))
+        .collect()
 }
 
 /// Reduce the whole view to one partial.
@@ -149,46 +183,7 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
         }
     }
     let in_offs = row_offsets(&kept);
-    if out_len == 1 {
-        // Everything reduces to one value: the same units as `reduce_all`, so that reducing
-        // over every axis is bitwise the same as the whole-array reduction.
-        let parts = vec![reduce_layout(
-            kernel,
-            SharedPtr(base.at(in_offs[0])),
-            &red,
-            level,
-        )];
-        return (out_shape, parts);
-    }
-    if red.len >= 2 * UNIT {
-        // Few, large reductions: parallel inside each.
-        let parts = in_offs
-            .iter()
-            .map(|&o| reduce_layout(kernel, SharedPtr(base.at(o)), &red, level))
-            .collect();
-        return (out_shape, parts);
-    }
-    // Many small reductions: parallel across groups of outputs.
-    let per_unit = (UNIT / red.len).max(1);
-    let units = out_len.div_ceil(per_unit);
-    let (split, one) = red.split(usize::MAX);
-    debug_assert_eq!(one, 1);
-    let groups = map_units(units, out_len * red.len >= PAR_MIN, |u| {
-        let outs = &in_offs[u * per_unit..((u + 1) * per_unit).min(out_len)];
-        outs.iter()
-            .map(|&o| {
-                let op = UnitOp {
-                    kernel,
-                    base: SharedPtr(base.at(o)),
-                    layout: &red,
-                    split,
-                    unit: 0,
-                };
-                dispatch(level, op)
-            })
-            .collect::<Vec<_>>()
-    });
-    (out_shape, groups.into_iter().flatten().collect())
+    (out_shape, reduce_lanes(kernel, base, &in_offs, &red, level))
 }
 
 /// The vertical path: for each group of up to `TILE` outputs along the fastest kept axis

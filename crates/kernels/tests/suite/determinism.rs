@@ -76,3 +76,33 @@ fn thread_and_level_settings() {
     assert_eq!(simd_level(), set_simd_level(None));
     assert!(available_simd_levels().contains(&simd_level()));
 }
+
+#[test]
+fn each_output_of_an_axis_reduction_is_its_whole_reduction() {
+    // Rows longer than one work unit, several outputs: each output must be bitwise the
+    // whole-array reduction of its row, with any thread count.
+    let (rows, cols) = (6usize, 100_003usize);
+    let x = data(rows * cols);
+    let m = StridedView::contiguous(&x, &[rows, cols]).unwrap();
+    for t in [1, 2, 3] {
+        with_num_threads(t, || {
+            let sums = sum_axes(&m, &[1]).unwrap();
+            let vars = var_axes(&m, &[-1], 1.0).unwrap();
+            let mins = min_axes(&m, &[1]).unwrap();
+            for r in 0..rows {
+                let row = m.sliced(0, r, r + 1, 1).unwrap();
+                assert_eq!(
+                    sums.data[r].to_bits(),
+                    sum(&row).to_bits(),
+                    "row {r}, {t} threads"
+                );
+                assert_eq!(
+                    vars.data[r].to_bits(),
+                    var(&row, 1.0).value.to_bits(),
+                    "row {r}"
+                );
+                assert_eq!(mins.data[r], min(&row).unwrap(), "row {r}");
+            }
+        });
+    }
+}
