@@ -138,6 +138,21 @@ fn extent(shape: &[usize], strides: &[isize]) -> Result<Option<(i128, i128)>, La
     Ok(Some((lo, hi)))
 }
 
+/// Element strides of `T` from byte strides, if `ptr` is aligned for `T` and every byte stride
+/// is a multiple of `size_of::<T>()`; `None` otherwise. Zero-sized `T` is refused.
+pub fn element_strides<T>(ptr: *const u8, byte_strides: &[isize]) -> Option<Vec<isize>> {
+    let size = isize::try_from(std::mem::size_of::<T>())
+        .ok()
+        .filter(|&s| s > 0)?;
+    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+        return None;
+    }
+    byte_strides
+        .iter()
+        .map(|&b| (b % size == 0).then_some(b / size))
+        .collect()
+}
+
 /// C-order (row-major) strides in elements for `shape`.
 pub fn c_strides(shape: &[usize]) -> Vec<isize> {
     let mut strides = vec![0isize; shape.len()];
@@ -224,6 +239,24 @@ impl<'a, T> StridedView<'a, T> {
             strides: strides.to_vec(),
             _borrow: PhantomData,
         }
+    }
+
+    /// A view over memory described in bytes, as numpy describes it: `None` unless `ptr` is
+    /// aligned for `T` and every byte stride is a whole number of elements. (Truncating the
+    /// division instead would silently read the wrong elements, as rust-numpy's `as_array`
+    /// does for record fields.)
+    ///
+    /// # Safety
+    /// As [`StridedView::from_raw_parts`], for the element strides `byte_strides[k] /
+    /// size_of::<T>()`.
+    pub unsafe fn from_byte_strides(
+        ptr: *const u8,
+        shape: &[usize],
+        byte_strides: &[isize],
+    ) -> Option<Self> {
+        let strides = element_strides::<T>(ptr, byte_strides)?;
+        // SAFETY: the caller's contract, for these element strides; `ptr` is aligned for `T`.
+        Some(unsafe { Self::from_raw_parts(ptr.cast::<T>(), shape, &strides) })
     }
 
     /// The shape.
@@ -724,6 +757,47 @@ pub const MAX_ODOMETER: usize = 64;
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn element_strides_exact_multiples_only() {
+        let buf = [0f64; 8];
+        let p = buf.as_ptr().cast::<u8>();
+        assert_eq!(element_strides::<f64>(p, &[64, 8]), Some(vec![8, 1]));
+        assert_eq!(element_strides::<f64>(p, &[-8, 0]), Some(vec![-1, 0]));
+        assert_eq!(element_strides::<f64>(p, &[]), Some(vec![]));
+        // A record field: stride 12 bytes is not a whole number of f64s.
+        assert_eq!(element_strides::<f64>(p, &[12]), None);
+        assert_eq!(element_strides::<f64>(p, &[-4]), None);
+        assert_eq!(element_strides::<f32>(p, &[12, -4]), Some(vec![3, -1]));
+        // Misaligned base.
+        assert_eq!(element_strides::<f64>(p.wrapping_add(4), &[8]), None);
+        assert_eq!(
+            element_strides::<u8>(p.wrapping_add(3), &[3, -1]),
+            Some(vec![3, -1])
+        );
+        assert_eq!(element_strides::<()>(p, &[0]), None);
+    }
+
+    #[test]
+    fn from_byte_strides_reads_the_same_elements() {
+        let data: Vec<i32> = (0..24).collect();
+        let p = data.as_ptr().cast::<u8>();
+        // SAFETY: 4x3 view with byte strides (24, -4) from element 2: offsets 2 - j + 6 i,
+        // all within 0..24, of an initialised Vec that outlives the view.
+        let v =
+            unsafe { StridedView::<i32>::from_byte_strides(p.wrapping_add(8), &[4, 3], &[24, -4]) }
+                .unwrap();
+        assert_eq!(v.strides(), &[6, -1]);
+        assert_eq!(v.get(&[1, 2]), Some(&6));
+        assert_eq!(v.get(&[3, 0]), Some(&20));
+        // SAFETY: never constructed: the stride is not a multiple of 4.
+        assert!(unsafe { StridedView::<i32>::from_byte_strides(p, &[2], &[6]) }.is_none());
+        // SAFETY: never constructed: misaligned base.
+        assert!(
+            unsafe { StridedView::<i32>::from_byte_strides(p.wrapping_add(1), &[2], &[4]) }
+                .is_none()
+        );
+    }
     use super::*;
 
     fn offsets(l: &Layout) -> Vec<isize> {

@@ -41,6 +41,8 @@
 
 mod aligned;
 mod driver;
+#[cfg(feature = "dynamic")]
+pub mod dynamic;
 mod element;
 mod kernels;
 pub mod layout;

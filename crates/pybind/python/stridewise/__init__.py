@@ -1,0 +1,72 @@
+"""stridewise: numpy's reductions, SIMD, parallel and more accurate, on any strided array.
+
+``import stridewise as sw`` and call ``sw.mean(a, ...)`` where you called ``np.mean(a, ...)``:
+same signature, same result dtype and shape, same warnings and errors. Calls the kernels do not
+cover go to numpy itself; ``sw.explain(sw.mean, a, axis=0)`` says which path a call takes.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._native import (
+    DEFAULT_ALIGN,
+    AlignedBuffer,
+    aligned,
+    available_simd_levels,
+    empty,
+    explain,
+    full,
+    get_num_threads,
+    max,
+    mean,
+    min,
+    nanmax,
+    nanmean,
+    nanmin,
+    nanstd,
+    nansum,
+    nanvar,
+    parallel_threshold,
+    set_num_threads,
+    set_simd_level,
+    simd_level,
+    std,
+    sum,
+    var,
+    zeros,
+)
+from ._threads import threads
+
+try:
+    __version__ = version("stridewise")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "DEFAULT_ALIGN",
+    "AlignedBuffer",
+    "__version__",
+    "aligned",
+    "available_simd_levels",
+    "empty",
+    "explain",
+    "full",
+    "get_num_threads",
+    "max",
+    "mean",
+    "min",
+    "nanmax",
+    "nanmean",
+    "nanmin",
+    "nanstd",
+    "nansum",
+    "nanvar",
+    "parallel_threshold",
+    "set_num_threads",
+    "set_simd_level",
+    "simd_level",
+    "std",
+    "sum",
+    "threads",
+    "var",
+    "zeros",
+]

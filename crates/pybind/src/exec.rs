@@ -1,0 +1,181 @@
+//! Running a [`Plan`]: numpy's function, or the kernel with the GIL released, and the result
+//! shaped as numpy shapes it (a numpy scalar for a full reduction, else an ndarray; keepdims;
+//! the result dtype; `out=`), with numpy's RuntimeWarnings.
+
+use crate::rules::{numpy_module, result_shape, Args, Elem, Func, Plan, Work};
+use numpy::npyffi::PY_ARRAY_API;
+use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
+use pyo3::prelude::*;
+use stridewise::dynamic::{reduce_raw, ElemType, Op, Outcome, Values};
+use stridewise::Warning;
+
+/// Run `func` on the path `plan` chose.
+pub fn run<'py>(
+    py: Python<'py>,
+    func: Func,
+    args: &Args<'py>,
+    plan: Plan<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Some(work) = plan.work else {
+        let f = numpy_module(py)?.getattr(func.name())?;
+        return f.call((&args.a,), Some(&args.numpy_kwargs(py)?));
+    };
+    let arr = match &work.copy_to {
+        // numpy's astype: a fresh, aligned array in native order, in the input's memory order.
+        Some(d) => work
+            .arr
+            .call_method1("astype", (d,))?
+            .cast_into::<PyUntypedArray>()?,
+        None => work.arr.clone(),
+    };
+    let elem = match work.elem {
+        Elem::Bool => ElemType::Bool,
+        Elem::I8 => ElemType::I8,
+        Elem::I16 => ElemType::I16,
+        Elem::I32 => ElemType::I32,
+        Elem::I64 => ElemType::I64,
+        Elem::U8 => ElemType::U8,
+        Elem::U16 => ElemType::U16,
+        Elem::U32 => ElemType::U32,
+        Elem::U64 => ElemType::U64,
+        Elem::F32 => ElemType::F32,
+        Elem::F64 => ElemType::F64,
+    };
+    let op = match func {
+        Func::Sum => Op::Sum,
+        Func::NanSum => Op::NanSum,
+        Func::Mean => Op::Mean,
+        Func::NanMean => Op::NanMean,
+        Func::Var => Op::Var,
+        Func::NanVar => Op::NanVar,
+        Func::Std => Op::Std,
+        Func::NanStd => Op::NanStd,
+        Func::Min => Op::Min,
+        Func::NanMin => Op::NanMin,
+        Func::Max => Op::Max,
+        Func::NanMax => Op::NanMax,
+    };
+    let over: Option<Vec<isize>> = work
+        .axes
+        .as_ref()
+        .map(|a| a.iter().map(|&d| d as isize).collect());
+    // SAFETY: `arr` is a live ndarray; its `data` field is read, not dereferenced.
+    let data = unsafe { (*arr.as_array_ptr()).fields.data } as usize;
+    let (shape, strides) = (arr.shape(), arr.strides());
+    let ddof = work.ddof;
+    let outcome = py.detach(|| {
+        // SAFETY: numpy guarantees that every element reachable through (data, shape,
+        // strides) lies in the array's allocation, and `arr`, borrowed for this whole
+        // function, keeps it alive: it cannot be freed or resized while we hold a reference
+        // (`resize` checks references). The plan checked that the dtype is `elem` in native
+        // order, and copied otherwise. As with numpy's own ufuncs, another thread writing
+        // the array during the reduction is the caller's race; the kernels only read.
+        unsafe {
+            reduce_raw(
+                elem,
+                op,
+                data as *const u8,
+                shape,
+                strides,
+                over.as_deref(),
+                ddof,
+            )
+        }
+    });
+    // The plan checked the layout and sent bad axes and empty min/max to numpy: an error
+    // here is a bug, reported in numpy's words anyway.
+    let Outcome {
+        values, warning, ..
+    } = outcome
+        .map_err(|_| PyValueError::new_err("stridewise: internal error: unreadable layout"))?
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let shape = arr.shape();
+    let result = match values {
+        Values::Bool(v) => shaped(py, v, shape, &work)?,
+        Values::I8(v) => shaped(py, v, shape, &work)?,
+        Values::I16(v) => shaped(py, v, shape, &work)?,
+        Values::I32(v) => shaped(py, v, shape, &work)?,
+        Values::I64(v) => shaped(py, v, shape, &work)?,
+        Values::U8(v) => shaped(py, v, shape, &work)?,
+        Values::U16(v) => shaped(py, v, shape, &work)?,
+        Values::U32(v) => shaped(py, v, shape, &work)?,
+        Values::U64(v) => shaped(py, v, shape, &work)?,
+        Values::F32(v) => shaped(py, v, shape, &work)?,
+        Values::F64(v) => shaped(py, v, shape, &work)?,
+    };
+    finish(py, func, &work, result, warning)
+}
+
+/// The kernel's values as numpy shapes them: a numpy scalar for a full reduction (unless a
+/// cast, keepdims or `out` needs an array), else an ndarray of the result shape.
+fn shaped<'py, R: numpy::Element>(
+    py: Python<'py>,
+    values: Vec<R>,
+    in_shape: &[usize],
+    work: &Work<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    if work.axes.is_none() && work.cast.is_none() && !work.keepdims && work.out.is_none() {
+        if let (1, Some(v)) = (values.len(), values.first()) {
+            return scalar(py, v.clone_ref(py));
+        }
+    }
+    let shape = result_shape(in_shape, work.axes.as_deref(), work.keepdims);
+    Ok(PyArray1::from_vec(py, values).reshape(shape)?.into_any())
+}
+
+/// Cast to the result dtype, write `out`, and warn.
+fn finish<'py>(
+    py: Python<'py>,
+    func: Func,
+    work: &Work<'py>,
+    mut result: Bound<'py, PyAny>,
+    warning: Option<Warning>,
+) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(dtype) = &work.cast {
+        // numpy's C cast: wraps integers, rounds floats to nearest.
+        result = result.call_method1("astype", (dtype,))?;
+        if work.axes.is_none() && !work.keepdims && work.out.is_none() {
+            result = result.get_item(())?;
+        }
+    }
+    if let Some(out) = &work.out {
+        out.set_item(py.Ellipsis(), &result)?;
+        result = out.clone().into_any();
+    }
+    if let Some(w) = warning {
+        warn(py, func, w)?;
+    }
+    Ok(result)
+}
+
+/// numpy's scalar of `value` (`numpy.float64`, `numpy.int64`, ...).
+fn scalar<R: numpy::Element>(py: Python<'_>, mut value: R) -> PyResult<Bound<'_, PyAny>> {
+    let descr = R::get_dtype(py);
+    // SAFETY: `value` is a valid `R`, and `descr` is numpy's dtype for `R`, so PyArray_Scalar
+    // copies exactly `size_of::<R>()` initialised bytes; it borrows `descr` (no reference is
+    // stolen) and needs no base for non-void dtypes. It returns a new reference or NULL with
+    // an exception set, which `from_owned_ptr_or_err` turns into a PyErr.
+    unsafe {
+        let ptr = PY_ARRAY_API.PyArray_Scalar(
+            py,
+            (&raw mut value).cast(),
+            descr.as_dtype_ptr(),
+            std::ptr::null_mut(),
+        );
+        Bound::from_owned_ptr_or_err(py, ptr)
+    }
+}
+
+/// numpy's RuntimeWarning for a NaN result (only the nan-functions get here: the plan sent
+/// the degenerate calls of the others to numpy).
+fn warn(py: Python<'_>, func: Func, w: Warning) -> PyResult<()> {
+    let msg = match (func.skips_nan(), w) {
+        (true, _) => func.nan_warning(),
+        (false, Warning::MeanOfEmptySlice) => c"Mean of empty slice",
+        (false, Warning::DegreesOfFreedom) => c"Degrees of freedom <= 0 for slice",
+        (false, Warning::AllNanSlice) => c"All-NaN slice encountered",
+    };
+    let category = py.get_type::<PyRuntimeWarning>();
+    PyErr::warn(py, &category, msg, 1)
+}
