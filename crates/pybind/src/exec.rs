@@ -115,12 +115,12 @@ fn shaped<'py, R: numpy::Element>(
     in_shape: &[usize],
     work: &Work<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    if work.axes.is_none() && work.cast.is_none() && !work.keepdims && work.out.is_none() {
+    let shape = result_shape(in_shape, work.axes.as_deref(), work.keepdims);
+    if shape.is_empty() && work.cast.is_none() && work.out.is_none() {
         if let (1, Some(v)) = (values.len(), values.first()) {
             return scalar(py, v.clone_ref(py));
         }
     }
-    let shape = result_shape(in_shape, work.axes.as_deref(), work.keepdims);
     Ok(PyArray1::from_vec(py, values).reshape(shape)?.into_any())
 }
 
@@ -135,7 +135,8 @@ fn finish<'py>(
     if let Some(dtype) = &work.cast {
         // numpy's C cast: wraps integers, rounds floats to nearest.
         result = result.call_method1("astype", (dtype,))?;
-        if work.axes.is_none() && !work.keepdims && work.out.is_none() {
+        // A 0-d result is a numpy scalar, as numpy returns it.
+        if result.cast::<PyUntypedArray>()?.ndim() == 0 && work.out.is_none() {
             result = result.get_item(())?;
         }
     }

@@ -1,0 +1,431 @@
+"""Shared helpers: run a reduction through numpy and stridewise and compare the outcomes.
+
+``check_against_numpy(name, a, **kwargs)`` is the one oracle every comparison test uses. It
+calls ``numpy.<name>`` and ``stridewise.<name>`` with the same arguments (each with its own
+copy of ``out=``) and checks:
+
+* the same exception type and message, or none; after a rejected ``out`` it holds what
+  numpy's copy holds (numpy leaves it unchanged, except std/nanstd which write the variance
+  before failing the cast of the square root);
+* the same RuntimeWarnings (category and message), in the same order. numpy's floating-point
+  error warnings ("overflow encountered in reduce", "invalid value encountered in ...") are
+  compared separately (test_errors_warnings.py::test_floating_point_warnings): here stridewise
+  may omit them, but may emit one only where numpy emits one too;
+* the input is not modified;
+* the same result type (numpy scalar type, ndarray, or ``out`` itself), dtype and shape;
+* the values: bitwise equal on the numpy path and for min/max and integer sums; at least as
+  close to a high-precision reference as numpy (plus one ulp of the result dtype) for float
+  sums and means; close to a float64/fsum reference for var/std (numpy's own error plus a
+  relative tolerance).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pytest
+
+import stridewise as sw
+
+FUNCS = (
+    "sum",
+    "nansum",
+    "mean",
+    "nanmean",
+    "var",
+    "std",
+    "nanvar",
+    "nanstd",
+    "min",
+    "max",
+    "nanmin",
+    "nanmax",
+)
+FAMILY = {
+    "sum": "sum",
+    "nansum": "sum",
+    "mean": "mean",
+    "nanmean": "mean",
+    "var": "var",
+    "nanvar": "var",
+    "std": "std",
+    "nanstd": "std",
+    "min": "minmax",
+    "max": "minmax",
+    "nanmin": "minmax",
+    "nanmax": "minmax",
+}
+NAN_FUNCS = frozenset(f for f in FUNCS if f.startswith("nan"))
+SUM_FUNCS = ("sum", "nansum")
+MEAN_FUNCS = ("mean", "nanmean")
+VAR_FUNCS = ("var", "std", "nanvar", "nanstd")
+MINMAX_FUNCS = ("min", "max", "nanmin", "nanmax")
+
+# The dtypes the kernels read in place, and float16 (kernel after a copy to float32).
+KERNEL_DTYPES = (
+    np.bool_,
+    np.int8,
+    np.int16,
+    np.int32,
+    np.int64,
+    np.uint8,
+    np.uint16,
+    np.uint32,
+    np.uint64,
+    np.float32,
+    np.float64,
+)
+ALL_KERNEL_DTYPES = (*KERNEL_DTYPES, np.float16)
+FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+
+
+def dtype_id(dt: Any) -> str:
+    return np.dtype(dt).name
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+def make_data(dtype: Any, shape: tuple[int, ...], seed: int = 0, nan: float = 0.0) -> np.ndarray:
+    """Deterministic values of `dtype`: full range for integers (so integer sums wrap, as in
+    numpy), moderate normals with a non-zero mean for floats, and a fraction `nan` of NaN."""
+    rng = np.random.default_rng(seed)
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return rng.random(shape) < 0.5
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return rng.integers(info.min, info.max, size=shape, dtype=dt, endpoint=True)
+    if dt.kind == "f":
+        scale = 4.0 if dt.itemsize == 2 else 10.0
+        x = (rng.standard_normal(shape) * scale + 3.0).astype(dt)
+        if nan:
+            x[rng.random(shape) < nan] = np.nan
+        return x
+    if dt.kind == "c":
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dt)
+    raise ValueError(dt)
+
+
+# --------------------------------------------------------------------------------------------
+# Calling
+
+
+@dataclass
+class Outcome:
+    result: Any
+    exc: BaseException | None
+    warns: list[tuple[type, str]]
+
+
+def call(mod: Any, name: str, a: Any, kwargs: dict[str, Any]) -> Outcome:
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        try:
+            res, exc = getattr(mod, name)(a, **kwargs), None
+        except Exception as e:  # the comparison is the point
+            res, exc = None, e
+    return Outcome(res, exc, [(w.category, str(w.message)) for w in rec])
+
+
+def _snapshot(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return (x.dtype, x.shape, x.copy())
+    return None
+
+
+def _same_snapshot(x: Any, snap: Any) -> bool:
+    if snap is None:
+        return True
+    dt, shape, data = snap
+    if x.dtype != dt or x.shape != shape:
+        return False
+    if dt.hasobject:
+        return bool(np.all(x == data)) if x.size else True
+    return np.ascontiguousarray(x).tobytes() == np.ascontiguousarray(data).tobytes()
+
+
+def explain_path(name: str, a: Any, kwargs: dict[str, Any]) -> str:
+    return sw.explain(getattr(sw, name), a, **kwargs)["path"]
+
+
+def _shape(a: Any) -> Any:
+    try:
+        return np.shape(a)
+    except ValueError:
+        return "ragged"
+
+
+def is_fp_warning(w: tuple[type, str]) -> bool:
+    """numpy's floating-point error warnings (np.errstate), e.g. 'overflow encountered in
+    reduce'; distinct from the reduction warnings ('Mean of empty slice', ...)."""
+    return w[0] is RuntimeWarning and " encountered in " in w[1]
+
+
+def _same_warnings(w_np: list[tuple[type, str]], w_sw: list[tuple[type, str]]) -> bool:
+    """Equal reduction warnings; a floating-point warning from stridewise only where numpy
+    also emits one (an overflow may surface in a different step, e.g. the final cast)."""
+    extra_fp = [w for w in w_sw if is_fp_warning(w)] and not any(map(is_fp_warning, w_np))
+    keep_np = [w for w in w_np if not is_fp_warning(w)]
+    keep_sw = [w for w in w_sw if not is_fp_warning(w)]
+    return not extra_fp and keep_np == keep_sw
+
+
+def check_against_numpy(name: str, a: Any, **kwargs: Any) -> Outcome:
+    """Run `name` in numpy and stridewise with the same arguments and compare everything.
+
+    Returns stridewise's outcome (for callers that check more)."""
+    a_snap = _snapshot(a)
+    kw_np = dict(kwargs)
+    kw_sw = dict(kwargs)
+    out = kwargs.get("out")
+    out_snap = None
+    if isinstance(out, np.ndarray):
+        out_snap = _snapshot(out)
+        kw_np["out"] = out.copy()
+        kw_sw["out"] = out.copy()
+        if not out.flags.writeable:
+            kw_np["out"].flags.writeable = False
+            kw_sw["out"].flags.writeable = False
+    info = sw.explain(getattr(sw, name), a, **kw_sw)
+    path = info["path"]
+    ctx = f"{name}(a: dtype={getattr(a, 'dtype', type(a))} shape={_shape(a)} "
+    ctx += f"strides={getattr(a, 'strides', None)}, {kwargs!r}) path={path}"
+
+    o_np = call(np, name, a, kw_np)
+    o_sw = call(sw, name, a, kw_sw)
+
+    assert _same_snapshot(a, a_snap), f"{ctx}: the input was modified"
+    if o_np.exc is not None:
+        assert o_sw.exc is not None, (
+            f"{ctx}: numpy raised {type(o_np.exc).__name__}: {o_np.exc}, stridewise returned "
+            f"{o_sw.result!r}"
+        )
+        assert type(o_sw.exc) is type(o_np.exc), (
+            f"{ctx}: numpy raised {type(o_np.exc).__name__}({o_np.exc}), stridewise "
+            f"{type(o_sw.exc).__name__}({o_sw.exc})"
+        )
+        assert str(o_sw.exc) == str(o_np.exc), ctx
+        if out_snap is not None:
+            assert _same_snapshot(kw_sw["out"], _snapshot(kw_np["out"])), (
+                f"{ctx}: after the error, out holds {kw_sw['out']!r}, numpy's {kw_np['out']!r}"
+            )
+            if _same_snapshot(kw_np["out"], out_snap):
+                assert _same_snapshot(kw_sw["out"], out_snap), f"{ctx}: rejected out changed"
+        assert _same_warnings(o_np.warns, o_sw.warns), f"{ctx}: {o_np.warns} != {o_sw.warns}"
+        return o_sw
+    if o_sw.exc is not None:
+        raise AssertionError(
+            f"{ctx}: numpy returned {o_np.result!r}, stridewise raised "
+            f"{type(o_sw.exc).__name__}: {o_sw.exc}"
+        ) from o_sw.exc
+    assert _same_warnings(o_np.warns, o_sw.warns), (
+        f"{ctx}: warnings differ: numpy {o_np.warns}, stridewise {o_sw.warns}"
+    )
+    if out is not None and isinstance(out, np.ndarray):
+        assert (o_np.result is kw_np["out"]) == (o_sw.result is kw_sw["out"]), (
+            f"{ctx}: numpy returns out: {o_np.result is kw_np['out']}"
+        )
+    kernel_dtype = info.get("kernel_dtype")
+    assert_result_matches(name, a, o_np.result, o_sw.result, kwargs, path, ctx, kernel_dtype)
+    return o_sw
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing results
+
+
+def assert_result_matches(
+    name: str,
+    a: Any,
+    r_np: Any,
+    r_sw: Any,
+    kwargs: dict[str, Any],
+    path: str,
+    ctx: str = "",
+    kernel_dtype: Any = None,
+) -> None:
+    """Compare results; `kernel_dtype` is the type the kernel read (explain's), which says
+    whether the values were first cast to a float (as numpy casts them for dtype=)."""
+    assert type(r_sw) is type(r_np), f"{ctx}: type {type(r_sw)} != numpy's {type(r_np)}"
+    if not isinstance(r_np, np.ndarray | np.generic):
+        assert r_sw == r_np or (r_sw != r_sw and r_np != r_np), ctx
+        return
+    assert r_sw.dtype == r_np.dtype, f"{ctx}: dtype {r_sw.dtype} != numpy's {r_np.dtype}"
+    assert r_sw.shape == r_np.shape, f"{ctx}: shape {r_sw.shape} != numpy's {r_np.shape}"
+    fam = FAMILY[name]
+    exact = (
+        path == "numpy"
+        or fam == "minmax"
+        or r_np.dtype.kind not in "fc"
+        or r_np.size == 0
+    )
+    if exact:
+        np.testing.assert_array_equal(r_sw, r_np, err_msg=ctx, strict=True)
+        return
+    assert path in ("kernel", "kernel+copy"), ctx
+    cast = kernel_dtype if kernel_dtype is not None and kernel_dtype.kind == "f" else None
+    _assert_accurate(name, a, np.ravel(r_np), np.ravel(r_sw), kwargs, ctx, cast)
+
+
+def _axes(axis: Any, ndim: int) -> list[int]:
+    if axis is None:
+        return list(range(ndim))
+    if isinstance(axis, tuple):
+        return sorted(int(x) % ndim for x in axis)
+    return [int(axis) % ndim]
+
+
+def reduced_rows(a: Any, axis: Any, cast: Any = None) -> np.ndarray:
+    """The values each output reduces, one row per output, outputs in C order."""
+    x = np.asarray(a)
+    if cast is not None:
+        x = x.astype(cast)
+    if x.ndim == 0:
+        return x.reshape(1, 1)
+    red = _axes(axis, x.ndim)
+    keep = [d for d in range(x.ndim) if d not in red]
+    nout = math.prod(x.shape[d] for d in keep)
+    k = math.prod(x.shape[d] for d in red)
+    return np.transpose(x, keep + red).reshape(nout, k)
+
+
+def _values(row: np.ndarray, skip_nan: bool) -> list[Any]:
+    vals = row.tolist()
+    if row.dtype.kind == "b":
+        vals = [int(v) for v in vals]
+    if skip_nan and row.dtype.kind == "f":
+        vals = [v for v in vals if v == v]
+    return vals
+
+
+def _finite(vals: list[Any]) -> bool:
+    return all(isinstance(v, int) or math.isfinite(v) for v in vals)
+
+
+def _exact_sum(vals: list[Any]) -> Fraction:
+    """The exact sum of integers; for floats math.fsum's correctly rounded sum (within half
+    an ulp of float64 of the exact sum, far below the tolerances)."""
+    if all(isinstance(v, int) for v in vals):
+        return Fraction(sum(vals))
+    return Fraction(math.fsum(vals))
+
+
+def _reference(name: str, vals: list[Any], ddof: float) -> tuple[Fraction, Fraction] | None:
+    """(reference value, scale for the relative tolerance), or None when the answer is a
+    special value (empty, NaN, inf, no degrees of freedom): then numpy's answer is the
+    reference, bit for bit."""
+    fam = FAMILY[name]
+    n = len(vals)
+    if not _finite(vals):
+        return None
+    if fam == "sum":
+        s = _exact_sum(vals)
+        return s, abs(s)
+    if n == 0:
+        return None
+    if fam == "mean":
+        m = _exact_sum(vals) / n
+        return m, abs(m)
+    if n - ddof <= 0:
+        return None
+    fl = [float(v) for v in vals]
+    try:
+        m = math.fsum(fl) / n
+        var = math.fsum((v - m) * (v - m) for v in fl) / (n - ddof)
+        second = math.fsum(v * v for v in fl) / n
+    except OverflowError:
+        return None
+    if not (math.isfinite(var) and math.isfinite(second)):
+        return None
+    if fam == "var":
+        return Fraction(var), Fraction(max(var, second))
+    return Fraction(math.sqrt(var)), Fraction(math.sqrt(max(var, second)))
+
+
+def _rtol(fam: str, dt: np.dtype) -> float:
+    if fam in ("sum", "mean"):
+        return 0.0
+    return 1e-12 if dt == np.float64 else 1e-5
+
+
+def _ulp(x: Fraction, dt: np.dtype) -> Fraction:
+    v = dt.type(abs(float(x)))
+    return Fraction(float(np.spacing(v)))
+
+
+def _assert_accurate(
+    name: str,
+    a: Any,
+    r_np: np.ndarray,
+    r_sw: np.ndarray,
+    kwargs: dict[str, Any],
+    ctx: str,
+    cast: Any,
+) -> None:
+    """Per output: |ours - ref| <= |numpy - ref| + slack. The reference reduces the values
+    the kernel reads: the input's, or their cast to a float when dtype= asks numpy to cast
+    (both implementations then start from the same rounded values)."""
+    fam = FAMILY[name]
+    dt = r_np.dtype
+    rows = reduced_rows(a, kwargs.get("axis"), cast)
+    assert rows.shape[0] == r_np.size, ctx
+    ddof = float(kwargs.get("ddof") or kwargs.get("correction") or 0)
+    rtol = _rtol(fam, dt)
+    for i, row in enumerate(rows):
+        vals = _values(row, name in NAN_FUNCS)
+        ours, theirs = r_sw[i], r_np[i]
+        ref = _reference(name, vals, ddof)
+        where = f"{ctx}: output {i}: stridewise {ours!r}, numpy {theirs!r}"
+        with np.errstate(over="ignore"):
+            if ref is not None and not np.isfinite(dt.type(float(ref[0]))):
+                ref = None
+        if ref is None:
+            np.testing.assert_array_equal(ours, theirs, err_msg=where)
+            continue
+        value, scale = ref
+        assert np.isfinite(ours), f"{where}, reference {float(value)!r}"
+        err_sw = abs(Fraction(float(ours)) - value)
+        slack = _ulp(value, dt) + Fraction(rtol) * scale
+        # numpy overflowed in an intermediate (e.g. squares in float32): ours may be finite.
+        err_np = abs(Fraction(float(theirs)) - value) if np.isfinite(theirs) else Fraction(0)
+        assert err_sw <= err_np + slack, (
+            f"{where}, reference {float(value)!r}: error {float(err_sw):.3g} > numpy's "
+            f"{float(err_np):.3g} + {float(slack):.3g}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Axis choices
+
+
+def axis_choices(ndim: int, full: bool = True) -> list[Any]:
+    """None, every axis, negative axes, tuples (pairs, all, empty)."""
+    if ndim == 0:
+        return [None]
+    out: list[Any] = [None, *range(ndim), -1, -ndim]
+    if full:
+        out += [tuple(range(ndim)), ()]
+        out += [(i, j) for i in range(ndim) for j in range(i + 1, ndim)]
+        if ndim >= 3:
+            out += [(0, -1, 1), (-2, 0)]
+    seen: list[Any] = []
+    for x in out:
+        if x not in seen:
+            seen.append(x)
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def _restore_controls() -> Any:
+    """Tests that change the thread count or SIMD level must not leak them."""
+    threads = sw.get_num_threads()
+    yield
+    sw.set_simd_level(None)
+    sw.set_num_threads(threads)

@@ -1,0 +1,245 @@
+"""numpy's exceptions and RuntimeWarnings, compared call by call (type and message)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import (
+    FUNCS,
+    MEAN_FUNCS,
+    MINMAX_FUNCS,
+    NAN_FUNCS,
+    VAR_FUNCS,
+    call,
+    check_against_numpy,
+    make_data,
+)
+
+import stridewise as sw
+
+# --------------------------------------------------------------------------------------------
+# Exceptions
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int32, np.float16])
+@pytest.mark.parametrize("func", FUNCS)
+def test_axis_error(func: str, dtype: Any) -> None:
+    for shape in [(3, 4), (0, 2), (5,), ()]:
+        a = make_data(dtype, shape, seed=1)
+        nd = len(shape)
+        for axis in (nd, -nd - 1, nd + 5, (0, nd), (nd,), (-nd - 1, 0)):
+            if nd == 0 and axis == (0, nd):
+                continue
+            o = check_against_numpy(func, a, axis=axis)
+            if nd == 0 and axis in (0, -1, (0,)):
+                continue  # numpy accepts axis 0 / -1 of a 0-d array in some functions
+            assert isinstance(o.exc, np.exceptions.AxisError), (shape, axis, o)
+            # AxisError is also a ValueError and an IndexError, as numpy documents.
+            assert isinstance(o.exc, ValueError) and isinstance(o.exc, IndexError)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_duplicate_axis(func: str) -> None:
+    a = make_data(np.float64, (2, 3, 4), seed=2)
+    for axis in ((0, 0), (1, -2), (0, 1, 0), (-1, 2), (2, 2, 2)):
+        o = check_against_numpy(func, a, axis=axis)
+        assert type(o.exc) is ValueError, (axis, o)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_bad_axis_type(func: str) -> None:
+    a = make_data(np.float64, (2, 3), seed=2)
+    for axis in (1.0, "0", [0, 1], True, np.float64(0), (0, 1.5), None):
+        o = check_against_numpy(func, a, axis=axis)
+        if axis is not None:
+            assert isinstance(o.exc, TypeError), (axis, o)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int8, np.bool_, np.float16, np.uint64])
+@pytest.mark.parametrize("func", MINMAX_FUNCS)
+def test_minmax_of_empty(func: str, dtype: Any) -> None:
+    cases: list[tuple[tuple[int, ...], Any]] = [
+        ((0,), None),
+        ((0,), 0),
+        ((0, 3), None),
+        ((0, 3), 0),
+        ((3, 0), 1),
+        ((3, 0), (0, 1)),
+        ((2, 0, 2), (1, 2)),
+    ]
+    for shape, axis in cases:
+        o = check_against_numpy(func, np.zeros(shape, dtype), axis=axis)
+        assert type(o.exc) is ValueError, (shape, axis)
+    # Reducing a non-empty axis of an empty array is fine: an empty result.
+    for shape, axis in [((0, 3), 1), ((3, 0), 0), ((2, 0, 2), (0, 2))]:
+        o = check_against_numpy(func, np.zeros(shape, dtype), axis=axis)
+        assert o.exc is None and o.result.size == 0
+
+
+@pytest.mark.parametrize("func", VAR_FUNCS)
+def test_ddof_and_correction_together(func: str) -> None:
+    a = make_data(np.float64, (3, 4))
+    o = check_against_numpy(func, a, ddof=1, correction=1)
+    assert type(o.exc) is ValueError
+    check_against_numpy(func, a, ddof=0, correction=1)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_unknown_keyword(func: str) -> None:
+    a = make_data(np.float64, (3, 4))
+    with pytest.raises(TypeError):
+        getattr(sw, func)(a, bogus=1)
+    with pytest.raises(TypeError):
+        getattr(np, func)(a, bogus=1)
+
+
+# --------------------------------------------------------------------------------------------
+# RuntimeWarnings
+
+
+def _warns(o: Any) -> list[str]:
+    return [m for c, m in o.warns if c is RuntimeWarning]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16, np.float16])
+@pytest.mark.parametrize("func", MEAN_FUNCS + VAR_FUNCS)
+def test_mean_var_of_empty_warns(func: str, dtype: Any) -> None:
+    for shape, axis in [
+        ((0,), None),
+        ((0, 3), None),
+        ((0, 3), 0),
+        ((3, 0), 1),
+        ((3, 0), None),
+        ((2, 0, 4), (0, 1)),
+    ]:
+        o = check_against_numpy(func, np.zeros(shape, dtype), axis=axis)
+        assert _warns(o), (func, shape, axis, "numpy warns here")
+    # A non-empty reduction of an empty array: an empty result, no warning.
+    o = check_against_numpy(func, np.zeros((0, 3), dtype), axis=1)
+    assert o.result.shape == (0,)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint8])
+@pytest.mark.parametrize("func", VAR_FUNCS)
+def test_ddof_too_large_warns(func: str, dtype: Any) -> None:
+    a = make_data(dtype, (3, 4), seed=5)
+    for axis, n in [(None, 12), (0, 3), (1, 4), ((0, 1), 12)]:
+        for ddof in (n, n + 1, n + 0.5):
+            o = check_against_numpy(func, a, axis=axis, ddof=ddof)
+            assert _warns(o), (axis, ddof)
+        for ddof in (n - 1, n - 0.5):
+            o = check_against_numpy(func, a, axis=axis, ddof=ddof)
+            assert not _warns(o), (axis, ddof)
+        check_against_numpy(func, a, axis=axis, correction=n)
+
+
+NAN_WARNING_FUNCS = ["nanmean", "nanvar", "nanstd", "nanmin", "nanmax", "nansum"]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+@pytest.mark.parametrize("func", NAN_WARNING_FUNCS)
+def test_all_nan_slices_warn(func: str, dtype: Any) -> None:
+    """nanmean/nanvar/nanstd/nanmin/nanmax of an all-NaN slice: NaN and numpy's warning
+    (once per call, numpy's message); nansum: 0 and no warning."""
+    full_nan = np.full((3, 4), np.nan, dtype)
+    part = make_data(dtype, (3, 4), seed=2)
+    part[1, :] = np.nan  # row 1 all NaN
+    part[:, 2] = np.nan  # column 2 all NaN
+    for a in (full_nan, part, part.T, full_nan[:, :1]):
+        for axis in (None, 0, 1, -1, (0, 1)):
+            for keepdims in (False, True):
+                o = check_against_numpy(func, a, axis=axis, keepdims=keepdims)
+                if func != "nansum" and (a is full_nan or axis in (0, 1, -1)):
+                    assert _warns(o), (func, axis)
+                if func == "nansum":
+                    assert not _warns(o)
+
+
+@pytest.mark.parametrize("func", ["nanvar", "nanstd"])
+def test_nan_functions_ddof_vs_non_nan_count(func: str) -> None:
+    """nanvar with ddof >= the number of non-NaN values in a slice (but < its length)."""
+    a = np.array([[1.0, np.nan, np.nan, 4.0], [1.0, 2.0, 3.0, np.nan], [np.nan] * 4])
+    for ddof in (0, 1, 2, 3):
+        for axis in (None, 0, 1):
+            check_against_numpy(func, a, axis=axis, ddof=ddof)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_no_warning_on_ordinary_data(func: str) -> None:
+    for dtype in (np.float64, np.int32, np.float16):
+        a = make_data(dtype, (5, 6), seed=1)
+        for axis in (None, 0, 1):
+            o = call(sw, func, a, {"axis": axis})
+            assert o.exc is None and o.warns == [], (dtype, axis, o.warns)
+
+
+@pytest.mark.parametrize("func", ["nanmean", "nanvar", "nanstd", "nanmin", "nanmax"])
+def test_warning_as_error(func: str) -> None:
+    """With warnings turned into errors, stridewise raises numpy's RuntimeWarning."""
+    a = np.full((2, 3), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning) as e_np:
+            getattr(np, func)(a, axis=0)
+        with pytest.raises(RuntimeWarning) as e_sw:
+            getattr(sw, func)(a, axis=0)
+    assert str(e_sw.value) == str(e_np.value)
+
+
+@pytest.mark.parametrize("func", ["nanmean", "nanvar", "nanmin", "mean", "var"])
+def test_warning_points_at_caller(func: str) -> None:
+    """The warning is attributed to the calling file, as numpy's stacklevel does."""
+    a = np.full((2, 3), np.nan) if func.startswith("nan") else np.zeros((0, 3))
+    for mod in (np, sw):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            getattr(mod, func)(a, axis=0)
+        files = {w.filename for w in rec if "encountered in" not in str(w.message)}
+        if mod is np and func.startswith("nan"):
+            assert files == {__file__}
+        if mod is sw:
+            want = {w.filename for w in _numpy_warnings(func, a)}
+            assert files == want
+
+
+def _numpy_warnings(func: str, a: np.ndarray) -> list[Any]:
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        getattr(np, func)(a, axis=0)
+    return [w for w in rec if "encountered in" not in str(w.message)]
+
+
+# --------------------------------------------------------------------------------------------
+# numpy's floating-point error warnings (np.errstate): overflow, inf - inf
+
+
+FP_CASES = [
+    ("sum", np.array([np.inf, -np.inf, 1.0])),
+    ("sum", np.array([1e308, 1e308])),
+    ("sum", np.array([6e4, 6e4], dtype=np.float16)),
+    ("nansum", np.array([np.inf, np.nan, -np.inf])),
+    ("mean", np.array([1e308, 1e308, 1e308])),
+    ("mean", np.array([np.inf, -np.inf])),
+    ("var", np.array([1e200, -1e200])),
+    ("std", np.array([1e200, -1e200, 0.0])),
+    ("nanvar", np.array([1e200, np.nan, -1e200])),
+]
+
+
+@pytest.mark.parametrize(("func", "a"), FP_CASES, ids=[f"{f}-{i}" for i, (f, _) in enumerate(FP_CASES)])
+def test_floating_point_warnings(func: str, a: np.ndarray) -> None:
+    """numpy reports overflow and invalid operations (inf - inf) inside reductions as
+    RuntimeWarnings ('overflow encountered in reduce', 'invalid value encountered in reduce');
+    "same RuntimeWarnings" includes these."""
+    o_np = call(np, func, a, {})
+    o_sw = call(sw, func, a, {})
+    assert o_np.warns, "numpy warns in every case here"
+    np.testing.assert_array_equal(o_sw.result, o_np.result)
+    # Same category and kind ("overflow", "invalid value"); the step numpy names after
+    # "encountered in" (reduce, square, cast) is an implementation detail.
+    kinds_np = [(c, m.split(" encountered")[0]) for c, m in o_np.warns]
+    kinds_sw = [(c, m.split(" encountered")[0]) for c, m in o_sw.warns]
+    assert kinds_sw == kinds_np, (o_np.warns, o_sw.warns)
