@@ -29,7 +29,7 @@ develop: $(VENV)/.installed ## build the Python package (release) into .venv
 	$(VENV_ENV) maturin develop --release --quiet -m crates/pybind/Cargo.toml
 
 cargo-test: ## the Rust tests (kernels, doctests)
-	$(CARGO) test --workspace --exclude stridewise-py --features stridewise/ndarray,stridewise/dynamic
+	$(CARGO) test --workspace --exclude stridewise-py --features stridewise/ndarray
 
 py-lint: $(VENV)/.installed ## ruff and mypy --strict on the Python layer and its stub
 	$(VENV)/bin/ruff check crates/pybind

@@ -4,6 +4,10 @@
 //! Every (type, reduction) pair is instantiated here, in this crate, once: a binding that calls
 //! [`reduce_raw`] compiles in seconds instead of re-instantiating every kernel at every SIMD
 //! level itself. Enabled by the `dynamic` feature.
+//!
+//! Tested through the Python package, whose every kernel call comes here
+//! (`crates/pybind/tests`): a Rust test of this module would compile every instantiation a
+//! second time in the test profile, minutes of build for no extra coverage.
 
 use crate::{Element, ReduceError, Reduced, Reduction, StridedView, Warning};
 
@@ -222,50 +226,4 @@ pub unsafe fn reduce_raw(
     }
     typed!(Bool => bool, I8 => i8, I16 => i16, I32 => i32, I64 => i64, U8 => u8, U16 => u16,
         U32 => u32, U64 => u64, F32 => f32, F64 => f64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn raw_matches_typed() {
-        let data: Vec<f64> = (0..12).map(|i| i as f64 * 0.5).collect();
-        let p = data.as_ptr().cast::<u8>();
-        // SAFETY: a 3x4 C-order view of `data` (byte strides 32, 8), alive for the call.
-        let whole = unsafe { reduce_raw(ElemType::F64, Op::Sum, p, &[3, 4], &[32, 8], None, 0.0) };
-        assert_eq!(whole.unwrap().unwrap().values, Values::F64(vec![33.0]));
-        // SAFETY: as above.
-        let cols = unsafe {
-            reduce_raw(
-                ElemType::F64,
-                Op::Max,
-                p,
-                &[3, 4],
-                &[32, 8],
-                Some(&[0]),
-                0.0,
-            )
-        };
-        let cols = cols.unwrap().unwrap();
-        assert_eq!(cols.shape, vec![4]);
-        assert_eq!(cols.values, Values::F64(vec![4.0, 4.5, 5.0, 5.5]));
-        // SAFETY: never read: 12-byte strides are not whole f64s.
-        let bad = unsafe { reduce_raw(ElemType::F64, Op::Sum, p, &[2], &[12], None, 0.0) };
-        assert_eq!(bad, Err(Unreadable));
-        let ints: Vec<i32> = vec![1, -2, 3];
-        // SAFETY: a 1-d view of `ints`.
-        let s = unsafe {
-            reduce_raw(
-                ElemType::I32,
-                Op::Sum,
-                ints.as_ptr().cast(),
-                &[3],
-                &[4],
-                None,
-                0.0,
-            )
-        };
-        assert_eq!(s.unwrap().unwrap().values, Values::I64(vec![2]));
-    }
 }

@@ -792,11 +792,9 @@ mod tests {
         assert_eq!(v.get(&[3, 0]), Some(&20));
         // SAFETY: never constructed: the stride is not a multiple of 4.
         assert!(unsafe { StridedView::<i32>::from_byte_strides(p, &[2], &[6]) }.is_none());
+        let q = p.wrapping_add(1);
         // SAFETY: never constructed: misaligned base.
-        assert!(
-            unsafe { StridedView::<i32>::from_byte_strides(p.wrapping_add(1), &[2], &[4]) }
-                .is_none()
-        );
+        assert!(unsafe { StridedView::<i32>::from_byte_strides(q, &[2], &[4]) }.is_none());
     }
     use super::*;
 

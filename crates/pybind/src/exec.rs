@@ -2,7 +2,7 @@
 //! shaped as numpy shapes it (a numpy scalar for a full reduction, else an ndarray; keepdims;
 //! the result dtype; `out=`), with numpy's RuntimeWarnings.
 
-use crate::rules::{numpy_module, result_shape, Args, Elem, Func, Plan, Work};
+use crate::rules::{numpy_module, result_shape, Args, Elem, Family, Func, Plan, Work};
 use numpy::npyffi::PY_ARRAY_API;
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
@@ -90,6 +90,21 @@ pub fn run<'py>(
     } = outcome
         .map_err(|_| PyValueError::new_err("stridewise: internal error: unreadable layout"))?
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    // numpy's floating-point warnings ("invalid value encountered in reduce", "overflow
+    // ...") come from hardware flags raised in its own summation order. When a result is
+    // NaN or inf, numpy's function runs too (without `out`), only to emit exactly those
+    // warnings under the caller's `numpy.errstate`; its values are discarded.
+    let nonfinite = func.family() != Family::MinMax
+        && match &values {
+            Values::F32(v) => v.iter().any(|x| !x.is_finite()),
+            Values::F64(v) => v.iter().any(|x| !x.is_finite()),
+            _ => false,
+        };
+    let no_inf_outputs = match &values {
+        Values::F32(v) => !v.iter().any(|x| x.is_infinite()),
+        Values::F64(v) => !v.iter().any(|x| x.is_infinite()),
+        _ => true,
+    };
     let shape = arr.shape();
     let result = match values {
         Values::Bool(v) => shaped(py, v, shape, &work)?,
@@ -104,7 +119,25 @@ pub fn run<'py>(
         Values::F32(v) => shaped(py, v, shape, &work)?,
         Values::F64(v) => shaped(py, v, shape, &work)?,
     };
-    finish(py, func, &work, result, warning)
+    let result = finish(py, &work, result)?;
+    // A nan-function's NaN from an all-NaN slice (or no degrees of freedom) is explained by
+    // its own warning when the input holds no infinity (the other source of NaN) and no
+    // output overflowed: then numpy emits that one warning, and so do we.
+    let explained = nonfinite
+        && func.skips_nan()
+        && warning.is_some()
+        && no_inf_outputs
+        && !has_inf(py, elem, data, shape, strides)?;
+    if nonfinite && !explained {
+        let kw = args.numpy_kwargs(py)?;
+        kw.del_item("out").ok();
+        numpy_module(py)?
+            .getattr(func.name())?
+            .call((&args.a,), Some(&kw))?;
+    } else if let Some(w) = warning {
+        warn(py, func, w)?;
+    }
+    Ok(result)
 }
 
 /// The kernel's values as numpy shapes them: a numpy scalar for a full reduction (unless a
@@ -124,13 +157,11 @@ fn shaped<'py, R: numpy::Element>(
     Ok(PyArray1::from_vec(py, values).reshape(shape)?.into_any())
 }
 
-/// Cast to the result dtype, write `out`, and warn.
+/// Cast to the result dtype and write `out`.
 fn finish<'py>(
     py: Python<'py>,
-    func: Func,
     work: &Work<'py>,
     mut result: Bound<'py, PyAny>,
-    warning: Option<Warning>,
 ) -> PyResult<Bound<'py, PyAny>> {
     if let Some(dtype) = &work.cast {
         // numpy's C cast: wraps integers, rounds floats to nearest.
@@ -143,9 +174,6 @@ fn finish<'py>(
     if let Some(out) = &work.out {
         out.set_item(py.Ellipsis(), &result)?;
         result = out.clone().into_any();
-    }
-    if let Some(w) = warning {
-        warn(py, func, w)?;
     }
     Ok(result)
 }
@@ -178,5 +206,34 @@ fn warn(py: Python<'_>, func: Func, w: Warning) -> PyResult<()> {
         (false, Warning::AllNanSlice) => c"All-NaN slice encountered",
     };
     let category = py.get_type::<PyRuntimeWarning>();
-    PyErr::warn(py, &category, msg, 1)
+    PyErr::warn(py, &category, msg, 2)
+}
+
+/// True if the float input holds +inf or -inf (its nanmax is +inf or its nanmin is -inf).
+fn has_inf(
+    py: Python<'_>,
+    elem: ElemType,
+    data: usize,
+    shape: &[usize],
+    strides: &[isize],
+) -> PyResult<bool> {
+    if !matches!(elem, ElemType::F32 | ElemType::F64) {
+        return Ok(false);
+    }
+    let extreme = |op: Op| -> PyResult<f64> {
+        // SAFETY: the same array, layout and element type `run` just reduced, still borrowed
+        // by the caller.
+        let r = py.detach(|| unsafe {
+            reduce_raw(elem, op, data as *const u8, shape, strides, None, 0.0)
+        });
+        let out = r
+            .map_err(|_| PyValueError::new_err("stridewise: internal error: unreadable layout"))?
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(match out.values {
+            Values::F32(v) => v.first().map_or(f64::NAN, |&x| f64::from(x)),
+            Values::F64(v) => v.first().copied().unwrap_or(f64::NAN),
+            _ => f64::NAN,
+        })
+    };
+    Ok(extreme(Op::NanMax)? == f64::INFINITY || extreme(Op::NanMin)? == f64::NEG_INFINITY)
 }

@@ -13,7 +13,7 @@ use numpy::{PyArrayDescr, PyArrayDescrMethods};
 use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyInt, PyTuple};
+use pyo3::types::{PyDict, PyTuple};
 use std::ffi::{c_int, CString};
 use std::ptr::NonNull;
 use stridewise::{AlignedArray, DEFAULT_ALIGN};
@@ -175,8 +175,9 @@ impl AlignedBuffer {
 
 /// `shape` as numpy reads it: an int or a sequence of ints, none negative.
 fn parse_shape(shape: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
-    let dims: Vec<isize> = match shape.cast::<PyInt>() {
-        Ok(n) => vec![n.extract()?],
+    // An int, or anything with __index__ (numpy integers), is one dimension.
+    let dims: Vec<isize> = match shape.extract::<isize>() {
+        Ok(n) => vec![n],
         Err(_) => shape
             .try_iter()?
             .map(|d| d?.extract::<isize>())
@@ -212,13 +213,14 @@ fn new_array<'py>(
     py: Python<'py>,
     shape: &[usize],
     dtype: Bound<'py, PyArrayDescr>,
-    align: usize,
+    align: isize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    if !align.is_power_of_two() {
-        return Err(PyValueError::new_err(format!(
-            "align must be a power of two, got {align}"
-        )));
-    }
+    let align = usize::try_from(align)
+        .ok()
+        .filter(|a| a.is_power_of_two())
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("align must be a power of two, got {align}"))
+        })?;
     if dtype.has_object() {
         return Err(PyTypeError::new_err(format!(
             "stridewise arrays cannot hold Python objects (dtype {dtype})"
@@ -309,12 +311,12 @@ fn new_array<'py>(
 /// An aligned array of `shape` and `dtype` (float64 by default). The memory comes zeroed
 /// from the allocator (lazily, by the OS, for large arrays), so it is also `zeros`.
 #[pyfunction]
-#[pyo3(signature = (shape, dtype=None, *, align=DEFAULT_ALIGN))]
+#[pyo3(signature = (shape, dtype=None, *, align=DEFAULT_ALIGN as isize))]
 fn empty<'py>(
     py: Python<'py>,
     shape: Bound<'py, PyAny>,
     dtype: Option<Bound<'py, PyAny>>,
-    align: usize,
+    align: isize,
 ) -> PyResult<Bound<'py, PyAny>> {
     new_array(
         py,
@@ -326,12 +328,12 @@ fn empty<'py>(
 
 /// A zero-filled aligned array of `shape` and `dtype` (float64 by default).
 #[pyfunction]
-#[pyo3(signature = (shape, dtype=None, *, align=DEFAULT_ALIGN))]
+#[pyo3(signature = (shape, dtype=None, *, align=DEFAULT_ALIGN as isize))]
 fn zeros<'py>(
     py: Python<'py>,
     shape: Bound<'py, PyAny>,
     dtype: Option<Bound<'py, PyAny>>,
-    align: usize,
+    align: isize,
 ) -> PyResult<Bound<'py, PyAny>> {
     new_array(
         py,
@@ -344,13 +346,13 @@ fn zeros<'py>(
 /// An aligned array filled with `fill_value` (dtype: numpy's `array(fill_value).dtype` when
 /// not given), filled as `numpy.full` fills (`copyto` with unsafe casting).
 #[pyfunction]
-#[pyo3(signature = (shape, fill_value, dtype=None, *, align=DEFAULT_ALIGN))]
+#[pyo3(signature = (shape, fill_value, dtype=None, *, align=DEFAULT_ALIGN as isize))]
 fn full<'py>(
     py: Python<'py>,
     shape: Bound<'py, PyAny>,
     fill_value: Bound<'py, PyAny>,
     dtype: Option<Bound<'py, PyAny>>,
-    align: usize,
+    align: isize,
 ) -> PyResult<Bound<'py, PyAny>> {
     let np = numpy_module(py)?;
     let dtype = match dtype {
@@ -369,11 +371,11 @@ fn full<'py>(
 
 /// An aligned, padded copy of `a` (anything `numpy.asarray` takes), same shape and dtype.
 #[pyfunction]
-#[pyo3(signature = (a, *, align=DEFAULT_ALIGN))]
+#[pyo3(signature = (a, *, align=DEFAULT_ALIGN as isize))]
 fn aligned<'py>(
     py: Python<'py>,
     a: Bound<'py, PyAny>,
-    align: usize,
+    align: isize,
 ) -> PyResult<Bound<'py, PyAny>> {
     let np = numpy_module(py)?;
     let src = np.call_method1("asarray", (a,))?;

@@ -13,7 +13,6 @@
 //!    (mean/var of an empty slice, `ddof >= n`, min/max of an empty slice).
 
 use numpy::{PyArrayDescr, PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple};
@@ -107,7 +106,7 @@ impl Func {
     }
 
     /// The keyword arguments numpy's function takes (besides `a`).
-    fn keywords(self) -> &'static [&'static str] {
+    pub fn keywords(self) -> &'static [&'static str] {
         match self.family() {
             Family::Sum => &["axis", "dtype", "out", "keepdims", "initial", "where"],
             Family::Mean => &["axis", "dtype", "out", "keepdims", "where"],
@@ -240,38 +239,6 @@ impl<'py> Args<'py> {
         }
     }
 
-    /// From `explain`'s keyword arguments; a keyword `func` does not take is a TypeError, as
-    /// in the call itself.
-    pub fn from_kwargs(
-        func: Func,
-        a: Bound<'py, PyAny>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Self> {
-        let mut args = Self::new(a);
-        for (key, value) in kwargs.into_iter().flat_map(|d| d.iter()) {
-            let key: String = key.extract()?;
-            if !func.keywords().contains(&key.as_str()) {
-                return Err(PyTypeError::new_err(format!(
-                    "{}() got an unexpected keyword argument '{key}'",
-                    func.name()
-                )));
-            }
-            let value = (!value.is_none()).then_some(value);
-            match key.as_str() {
-                "axis" => args.axis = value,
-                "dtype" => args.dtype = value,
-                "out" => args.out = value,
-                "keepdims" => args.keepdims = value,
-                "where" => args.where_ = value,
-                "initial" => args.initial = value,
-                "ddof" => args.ddof = value,
-                "mean" => args.mean = value,
-                _ => args.correction = value,
-            }
-        }
-        Ok(args)
-    }
-
     /// The keyword arguments to hand numpy's function: those the caller gave.
     pub fn numpy_kwargs(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let kw = PyDict::new(py);
@@ -373,20 +340,22 @@ impl<'py> Plan<'py> {
 }
 
 static NUMPY: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+static NO_VALUE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `numpy._NoValue`, numpy's "argument not given".
+pub fn no_value(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    Ok(NO_VALUE
+        .get_or_try_init(py, || {
+            numpy_module(py)?.getattr("_NoValue").map(Bound::unbind)
+        })?
+        .bind(py)
+        .clone())
+}
 
 pub fn numpy_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     Ok(NUMPY
         .get_or_try_init(py, || py.import("numpy").map(Bound::unbind))?
         .bind(py))
-}
-
-/// True if `w` is `True` or `numpy.True_` (a `where=` that masks nothing).
-fn is_true(py: Python<'_>, w: &Bound<'_, PyAny>) -> PyResult<bool> {
-    if let Ok(b) = w.cast::<PyBool>() {
-        return Ok(b.is_true());
-    }
-    let np_bool = numpy_module(py)?.getattr("bool_")?;
-    Ok(w.get_type().is(&np_bool) && w.is_truthy()?)
 }
 
 /// A number for ddof/correction, as numpy accepts them (ints and floats); `None` otherwise.
@@ -415,10 +384,13 @@ fn input<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Input<'py>> {
             format!("ndarray subclass {t}: numpy keeps its semantics").into(),
         ));
     }
-    let plain = a.cast::<PyList>().is_ok()
-        || a.cast::<PyTuple>().is_ok()
-        || a.cast::<PyFloat>().is_ok()
-        || a.cast::<PyInt>().is_ok();
+    // Exact types only: numpy scalars (np.float64 is a float) and subclasses have methods
+    // numpy calls instead.
+    let plain = a.is_exact_instance_of::<PyList>()
+        || a.is_exact_instance_of::<PyTuple>()
+        || a.is_exact_instance_of::<PyFloat>()
+        || a.is_exact_instance_of::<PyInt>()
+        || a.is_exact_instance_of::<PyBool>();
     if !plain {
         let t = a.get_type().name()?;
         return Ok(Input::Numpy(
@@ -487,7 +459,9 @@ pub fn result_shape(shape: &[usize], axes: Option<&[usize]>, keepdims: bool) -> 
 pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan<'py>> {
     let family = func.family();
     if let Some(w) = &args.where_ {
-        if !is_true(py, w)? {
+        // Only `True` itself masks nothing; numpy reads even `numpy.True_` as a mask (and
+        // min/max then refuse it for lack of an identity).
+        if !w.is(&PyBool::new(py, true)) {
             return Plan::numpy("where= masks are computed by numpy");
         }
     }
@@ -529,7 +503,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
         return Plan::numpy(format!("dtype {descr} has no kernel"));
     };
 
-    let axes = match parse_axes(args.axis.as_ref(), arr.ndim()) {
+    let axes = match parse_axes(args.axis.as_ref().filter(|a| !a.is_none()), arr.ndim()) {
         Ok(a) => a,
         Err(reason) => return Plan::numpy(reason),
     };
@@ -567,7 +541,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
     } else {
         Cow::Borrowed("")
     };
-    if let Some(d) = &args.dtype {
+    if let Some(d) = args.dtype.as_ref().filter(|d| !d.is_none()) {
         let Ok(want) = numpy_module(py)?
             .getattr("dtype")?
             .call1((d,))
@@ -625,11 +599,14 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
     }
 
     let keepdims = match &args.keepdims {
-        Some(k) => k.is_truthy()?,
         None => false,
+        Some(k) => match k.cast::<PyBool>() {
+            Ok(b) => b.is_true(),
+            Err(_) => return Plan::numpy("keepdims is not a bool: numpy decides"),
+        },
     };
     let out =
-        match &args.out {
+        match args.out.as_ref().filter(|o| !o.is_none()) {
             None => None,
             Some(o) => {
                 let result = cast

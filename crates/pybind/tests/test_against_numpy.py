@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import stridewise as sw
 from conftest import (
     ALL_KERNEL_DTYPES,
     FLOAT_DTYPES,
@@ -24,9 +25,19 @@ from conftest import (
     make_data,
 )
 
-import stridewise as sw
-
-SHAPES = [(), (0,), (1,), (13,), (0, 3), (3, 0), (1, 1), (4, 5), (2, 3, 4), (2, 1, 3, 2)]
+SHAPES = [
+    (),
+    (0,),
+    (1,),
+    (13,),
+    (0, 3),
+    (3, 0),
+    (1, 1),
+    (4, 5),
+    (2, 3, 4),
+    (2, 1, 3, 2),
+    (2, 1, 3, 2, 2),
+]
 
 
 def _shape_id(s: tuple[int, ...]) -> str:
@@ -227,7 +238,7 @@ def test_layouts(func: str, layout: str, dtype: Any) -> None:
         assert want == "kernel+copy"
     if layout in ("C", "F", "reversed", "step2", "padded", "broadcast", "readonly"):
         assert want == "kernel" or dtype == np.float16
-    for axis in axis_choices(a.ndim, full=False) + [tuple(range(a.ndim)), (0, -1)]:
+    for axis in [*axis_choices(a.ndim, full=False), tuple(range(a.ndim)), (0, -1)]:
         assert explain_path(func, a, {"axis": axis}) == want, (layout, axis)
         check_against_numpy(func, a, axis=axis)
     check_against_numpy(func, a, axis=-1, keepdims=True)
@@ -417,6 +428,47 @@ def test_ddof_correction(func: str, dtype: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Explicit values for the optional arguments (numpy's sentinel, None, non-bools)
+
+
+def _explicit_cases() -> list[tuple[str, str, Any]]:
+    cases = []
+    for func in FUNCS:
+        for value in (np._NoValue, None, np.True_, 1, 0, "yes"):
+            cases.append((func, "keepdims", value))
+        for value in (np._NoValue, None):
+            cases.append((func, "where", value))
+            cases.append((func, "axis", value))
+            cases.append((func, "out", value))
+            if func in SUM_FUNCS or func in MINMAX_FUNCS:
+                cases.append((func, "initial", value))
+            if func not in MINMAX_FUNCS:
+                cases.append((func, "dtype", value))
+            if func in VAR_FUNCS:
+                cases.append((func, "ddof", value))
+                cases.append((func, "correction", value))
+                cases.append((func, "mean", value))
+    return cases
+
+
+EXPLICIT_CASES = _explicit_cases()
+
+
+@pytest.mark.parametrize(
+    ("func", "param", "value"),
+    EXPLICIT_CASES,
+    ids=[f"{f}-{p}={v!r}" for f, p, v in EXPLICIT_CASES],
+)
+def test_explicit_argument_values(func: str, param: str, value: Any) -> None:
+    """numpy's own default sentinel (numpy._NoValue, which numpy-style wrappers forward),
+    an explicit None and non-bool keepdims: the outcome numpy gives (a result, or its
+    exception)."""
+    a = make_data(np.float64, (3, 4), seed=1)
+    check_against_numpy(func, a, **{param: value})
+    check_against_numpy(func, a, axis=0, **({param: value} if param != "axis" else {}))
+
+
+# --------------------------------------------------------------------------------------------
 # where= / initial= / mean= (all delegated to numpy)
 
 
@@ -439,9 +491,18 @@ def test_where(func: str, dtype: Any) -> None:
             check_against_numpy(func, a, **kw)
             if minmax:
                 check_against_numpy(func, a, axis=axis, where=w)  # numpy: ValueError
-        # numpy.True_ is not Python's True to numpy: min/max without initial= raise.
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_where_numpy_true(func: str) -> None:
+    """where=numpy.True_ is not Python's True to numpy: a mask, so min/max without initial=
+    raise ValueError (sum/mean/var give the unmasked answer)."""
+    a = make_data(np.float64, (4, 6), seed=8)
+    for axis in (None, 0, 1):
         check_against_numpy(func, a, axis=axis, where=np.True_)
-        check_against_numpy(func, a, axis=axis, where=np.True_, **initial)
+        if func in MINMAX_FUNCS:
+            initial = -1000 if func.endswith("max") else 1000
+            check_against_numpy(func, a, axis=axis, where=np.True_, initial=initial)
 
 
 @pytest.mark.parametrize("func", [f for f in FUNCS if f in SUM_FUNCS or f in MINMAX_FUNCS])
@@ -572,12 +633,26 @@ def test_numpy_scalars_and_0d(func: str) -> None:
         check_against_numpy(func, a, axis=1)  # AxisError
 
 
-@pytest.mark.parametrize("a", [np.float64(2.5), np.array(4.0), np.array(7, np.uint16), 1.5], ids=repr)
+@pytest.mark.parametrize(
+    "a", [np.float64(2.5), np.array(4.0), np.array(7, np.uint16), 1.5], ids=repr
+)
 @pytest.mark.parametrize("func", FUNCS)
 def test_0d_keepdims(func: str, a: Any) -> None:
     """numpy returns a numpy scalar when reducing a 0-d input, keepdims or not."""
     check_against_numpy(func, a, keepdims=True)
     check_against_numpy(func, a, axis=None, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    "a", [np.float64(2.5), np.float32(1.5), np.int64(3), np.array(4.0)], ids=repr
+)
+@pytest.mark.parametrize("func", FUNCS)
+def test_numpy_scalar_with_out(func: str, a: Any) -> None:
+    """numpy reduces a numpy scalar with the scalar's own method, which writes out= but
+    returns a numpy scalar, not out."""
+    out = np.full((), 7.0)
+    check_against_numpy(func, a, out=out)
+    check_against_numpy(func, a, axis=None, out=out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -598,7 +673,9 @@ def test_ill_conditioned(func: str, dtype: Any) -> None:
             check_against_numpy(func, a, axis=axis)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint8, np.float16])
+@pytest.mark.parametrize(
+    "dtype", [np.float32, np.float64, np.int32, np.uint8, np.float16, np.int64, np.uint64]
+)
 @pytest.mark.parametrize("func", ["sum", "mean", "var", "std", "min", "nanmax", "nanmean"])
 def test_large(func: str, dtype: Any) -> None:
     """Above the parallel threshold and across many 32 Ki units (whole and per axis)."""
@@ -613,6 +690,77 @@ def test_large(func: str, dtype: Any) -> None:
     for axis in (None, 0, 1):
         check_against_numpy(func, m, axis=axis)
     check_against_numpy(func, m.T[::-1], axis=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("func", sorted(NAN_FUNCS))
+def test_large_with_nan(func: str, dtype: Any) -> None:
+    """NaN scattered through inputs above the parallel threshold, and all-NaN columns."""
+    a = make_data(dtype, (1100, 600), seed=8, nan=0.1)
+    a[:, 7] = np.nan
+    for axis in (None, 0, 1):
+        check_against_numpy(func, a, axis=axis)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_many_outputs(func: str) -> None:
+    """More outputs than one tile (1024) on both the lane and the vertical paths."""
+    for dtype in (np.float64, np.float32, np.int16):
+        a = make_data(dtype, (7, 3001), seed=4)
+        check_against_numpy(func, a, axis=0)
+        check_against_numpy(func, a.T, axis=1)
+        check_against_numpy(func, a.T, axis=0)
+        check_against_numpy(func, a[:, ::-2], axis=0)
+        check_against_numpy(func, a.reshape(7, 3001, 1), axis=(0, 2))
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_out_aliasing_input(func: str) -> None:
+    """out= a view of the input: numpy's result is computed from the input as it was."""
+    base = make_data(np.float64, (5, 6), seed=2)
+    a_np, a_sw = base.copy(), base.copy()
+    r_np = getattr(np, func)(a_np, axis=0, out=a_np[0])
+    r_sw = getattr(sw, func)(a_sw, axis=0, out=a_sw[0])
+    assert r_sw is not None and np.shares_memory(r_sw, a_sw)
+    np.testing.assert_allclose(a_sw, a_np, rtol=1e-13)
+    np.testing.assert_allclose(r_sw, r_np, rtol=1e-13)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_axis_forms(func: str) -> None:
+    """numpy integers, 0-d integer arrays and mixed tuples are accepted as numpy accepts."""
+    a = make_data(np.float32, (3, 4, 5), seed=1)
+    for axis in (np.int64(1), np.uint8(0), np.array(2), (np.int32(0), -1), (np.int16(-2),)):
+        check_against_numpy(func, a, axis=axis)
+
+
+class _ArrayLike:
+    """Not an ndarray: numpy converts it through __array__."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data = data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+
+class _Sub(np.ndarray):
+    pass
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_array_likes_and_subclasses(func: str) -> None:
+    data = make_data(np.float64, (3, 4), seed=5)
+    like = _ArrayLike(data)
+    assert explain_path(func, like, {}) == "numpy"
+    sub = data.view(_Sub)
+    assert explain_path(func, sub, {}) == "numpy"
+    for axis in (None, 0, 1):
+        check_against_numpy(func, like, axis=axis)
+        check_against_numpy(func, sub, axis=axis)
+        check_against_numpy(func, sub, axis=axis, keepdims=True)
+    # A read-only input and an F-ordered input of a subclass.
+    check_against_numpy(func, np.asfortranarray(data).view(_Sub), axis=0)
 
 
 def test_var_ill_conditioned_mean() -> None:

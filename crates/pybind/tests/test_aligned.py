@@ -10,9 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FUNCS, check_against_numpy, explain_path, make_data
-
 import stridewise as sw
+from conftest import FUNCS, check_against_numpy, explain_path, make_data
 
 SHAPES = [(), (0,), (1,), (7,), (3, 5), (4, 1), (1, 9), (2, 3, 17), (0, 4), (4, 0), (2, 0, 3)]
 DTYPES = [
@@ -292,12 +291,16 @@ def test_contiguous_request_refused_when_padded() -> None:
     m = memoryview(arr.base)
     assert not m.c_contiguous
     with pytest.raises(BufferError):
-        # bytearray() asks for a simple (contiguous) buffer.
-        bytearray(arr.base)
+        np.frombuffer(arr.base)  # asks for a simple (contiguous) buffer
+    # A strided consumer copies the logical bytes, without the padding.
+    assert bytes(memoryview(arr.base)) == arr.tobytes()
+    assert len(bytearray(arr.base)) == 3 * 5 * 8
     # Unpadded: one row of 8 float64 is exactly 64 bytes.
-    full = sw.zeros((3, 8), np.float64)
+    full = sw.aligned(np.arange(24.0).reshape(3, 8))
     assert full.flags.c_contiguous and memoryview(full.base).c_contiguous
-    assert len(bytes(memoryview(full.base))) == 3 * 8 * 8
+    flat = np.frombuffer(full.base)
+    np.testing.assert_array_equal(flat, np.arange(24.0))
+    assert np.shares_memory(flat, full)
 
 
 def test_many_arrays_freed() -> None:

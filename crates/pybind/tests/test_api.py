@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FUNCS, check_against_numpy, make_data
-
 import stridewise as sw
+from conftest import FUNCS, check_against_numpy, make_data
 
 # --------------------------------------------------------------------------------------------
 # explain()
@@ -183,7 +182,7 @@ def test_simd_controls() -> None:
     levels = sw.available_simd_levels()
     assert levels[0] == "scalar"
     assert set(levels) <= {"scalar", "avx2", "avx512"}
-    assert sw.simd_level() == levels[-1]
+    assert sw.simd_level() in levels  # the best, or STRIDEWISE_SIMD's choice
     try:
         for lvl in levels:
             assert sw.set_simd_level(lvl) == lvl

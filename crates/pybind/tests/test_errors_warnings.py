@@ -7,18 +7,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+import stridewise as sw
 from conftest import (
     FUNCS,
     MEAN_FUNCS,
     MINMAX_FUNCS,
-    NAN_FUNCS,
     VAR_FUNCS,
     call,
     check_against_numpy,
     make_data,
 )
-
-import stridewise as sw
 
 # --------------------------------------------------------------------------------------------
 # Exceptions
@@ -229,7 +227,9 @@ FP_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("func", "a"), FP_CASES, ids=[f"{f}-{i}" for i, (f, _) in enumerate(FP_CASES)])
+@pytest.mark.parametrize(
+    ("func", "a"), FP_CASES, ids=[f"{f}-{i}" for i, (f, _) in enumerate(FP_CASES)]
+)
 def test_floating_point_warnings(func: str, a: np.ndarray) -> None:
     """numpy reports overflow and invalid operations (inf - inf) inside reductions as
     RuntimeWarnings ('overflow encountered in reduce', 'invalid value encountered in reduce');

@@ -13,9 +13,16 @@ from ._native import (
     aligned,
     available_simd_levels,
     empty,
-    explain,
     full,
     get_num_threads,
+    parallel_threshold,
+    set_num_threads,
+    set_simd_level,
+    simd_level,
+    zeros,
+)
+from ._reduce import (
+    explain,
     max,
     mean,
     min,
@@ -25,14 +32,9 @@ from ._native import (
     nanstd,
     nansum,
     nanvar,
-    parallel_threshold,
-    set_num_threads,
-    set_simd_level,
-    simd_level,
     std,
     sum,
     var,
-    zeros,
 )
 from ._threads import threads
 

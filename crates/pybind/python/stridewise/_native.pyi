@@ -5,134 +5,42 @@ from typing import Any, Final, Literal, final
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-_Axis = int | tuple[int, ...] | None
 _Simd = Literal["scalar", "avx2", "avx512"]
 
 DEFAULT_ALIGN: Final[int]
 
-# Reductions: numpy's signatures. The result is a numpy scalar for a full reduction and an
-# ndarray otherwise (or `out` when given), as numpy returns.
-def sum(
-    a: ArrayLike,
-    axis: _Axis = None,
-    dtype: DTypeLike | None = None,
-    out: NDArray[Any] | None = None,
-    keepdims: bool | None = None,
-    initial: Any = None,
-    where: ArrayLike | None = None,
-) -> Any: ...
-def nansum(
-    a: ArrayLike,
-    axis: _Axis = None,
-    dtype: DTypeLike | None = None,
-    out: NDArray[Any] | None = None,
-    keepdims: bool | None = None,
-    initial: Any = None,
-    where: ArrayLike | None = None,
-) -> Any: ...
-def mean(
-    a: ArrayLike,
-    axis: _Axis = None,
-    dtype: DTypeLike | None = None,
-    out: NDArray[Any] | None = None,
-    keepdims: bool | None = None,
-    *,
-    where: ArrayLike | None = None,
-) -> Any: ...
-def nanmean(
-    a: ArrayLike,
-    axis: _Axis = None,
-    dtype: DTypeLike | None = None,
-    out: NDArray[Any] | None = None,
-    keepdims: bool | None = None,
-    *,
-    where: ArrayLike | None = None,
-) -> Any: ...
-def var(
-    a: ArrayLike,
-    axis: _Axis = None,
-    dtype: DTypeLike | None = None,
-    out: NDArray[Any] | None = None,
-    ddof: float | None = None,
-    keepdims: bool | None = None,
-    *,
-    where: ArrayLike | None = None,
-    mean: ArrayLike | None = None,
-    correction: float | None = None,
-) -> Any: ...
-def std(
-    a: ArrayLike,
-    axis: _Axis = None,
-    dtype: DTypeLike | None = None,
-    out: NDArray[Any] | None = None,
-    ddof: float | None = None,
-    keepdims: bool | None = None,
-    *,
-    where: ArrayLike | None = None,
-    mean: ArrayLike | None = None,
-    correction: float | None = None,
-) -> Any: ...
-def nanvar(
-    a: ArrayLike,
-    axis: _Axis = None,
-    dtype: DTypeLike | None = None,
-    out: NDArray[Any] | None = None,
-    ddof: float | None = None,
-    keepdims: bool | None = None,
-    *,
-    where: ArrayLike | None = None,
-    mean: ArrayLike | None = None,
-    correction: float | None = None,
-) -> Any: ...
-def nanstd(
-    a: ArrayLike,
-    axis: _Axis = None,
-    dtype: DTypeLike | None = None,
-    out: NDArray[Any] | None = None,
-    ddof: float | None = None,
-    keepdims: bool | None = None,
-    *,
-    where: ArrayLike | None = None,
-    mean: ArrayLike | None = None,
-    correction: float | None = None,
-) -> Any: ...
-def min(
-    a: ArrayLike,
-    axis: _Axis = None,
-    out: NDArray[Any] | None = None,
-    keepdims: bool | None = None,
-    initial: Any = None,
-    where: ArrayLike | None = None,
-) -> Any: ...
-def max(
-    a: ArrayLike,
-    axis: _Axis = None,
-    out: NDArray[Any] | None = None,
-    keepdims: bool | None = None,
-    initial: Any = None,
-    where: ArrayLike | None = None,
-) -> Any: ...
-def nanmin(
-    a: ArrayLike,
-    axis: _Axis = None,
-    out: NDArray[Any] | None = None,
-    keepdims: bool | None = None,
-    initial: Any = None,
-    where: ArrayLike | None = None,
-) -> Any: ...
-def nanmax(
-    a: ArrayLike,
-    axis: _Axis = None,
-    out: NDArray[Any] | None = None,
-    keepdims: bool | None = None,
-    initial: Any = None,
-    where: ArrayLike | None = None,
+# Every reduction, by name; the arguments in this order, numpy._NoValue where not given.
+# The public functions with numpy's signatures are in _reduce.py.
+def reduce(
+    func: str,
+    a: Any,
+    axis: Any,
+    dtype: Any,
+    out: Any,
+    keepdims: Any,
+    initial: Any,
+    where: Any,
+    ddof: Any,
+    mean: Any,
+    correction: Any,
+    /,
 ) -> Any: ...
 
-# Which path a call takes ("kernel", "kernel+copy" or "numpy") and why, without running it.
-# Keys: path, reason, simd, threads; on the kernel paths also kernel_dtype, copy_to, axes,
-# parallel.
-def explain(func: Any, a: ArrayLike, **kwargs: Any) -> dict[str, Any]: ...
+# The path `reduce` would take (same arguments) and why, without running it.
+def explain(
+    func: str,
+    a: Any,
+    axis: Any,
+    dtype: Any,
+    out: Any,
+    keepdims: Any,
+    initial: Any,
+    where: Any,
+    ddof: Any,
+    mean: Any,
+    correction: Any,
+    /,
+) -> dict[str, Any]: ...
 
 # Controls.
 def simd_level() -> _Simd: ...

@@ -1,0 +1,210 @@
+"""The reductions, with numpy's signatures.
+
+Each function passes its arguments, in one fixed order, to the native ``reduce``; numpy's own
+``_NoValue`` marks an argument as not given, exactly as in numpy, so an explicit ``None`` or
+``keepdims=np._NoValue`` means what it means to numpy. The native side decides the path
+(``crates/pybind/src/rules.rs``).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _native
+
+_NoValue: Any = np._NoValue
+_N = _NoValue
+_reduce = _native.reduce
+
+
+def sum(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
+    """Sum of array elements over a given axis, as ``numpy.sum``."""
+    return _reduce("sum", a, axis, dtype, out, keepdims, initial, where, _N, _N, _N)
+
+
+def nansum(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
+    """Sum treating NaN as zero, as ``numpy.nansum``."""
+    return _reduce("nansum", a, axis, dtype, out, keepdims, initial, where, _N, _N, _N)
+
+
+def mean(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+) -> Any:
+    """Arithmetic mean over a given axis, as ``numpy.mean``."""
+    return _reduce("mean", a, axis, dtype, out, keepdims, _N, where, _N, _N, _N)
+
+
+def nanmean(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+) -> Any:
+    """Arithmetic mean ignoring NaN, as ``numpy.nanmean``."""
+    return _reduce("nanmean", a, axis, dtype, out, keepdims, _N, where, _N, _N, _N)
+
+
+def var(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+    mean: Any = _NoValue,
+    correction: Any = _NoValue,
+) -> Any:
+    """Variance over a given axis, as ``numpy.var``."""
+    return _reduce("var", a, axis, dtype, out, keepdims, _N, where, ddof, mean, correction)
+
+
+def std(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+    mean: Any = _NoValue,
+    correction: Any = _NoValue,
+) -> Any:
+    """Standard deviation over a given axis, as ``numpy.std``."""
+    return _reduce("std", a, axis, dtype, out, keepdims, _N, where, ddof, mean, correction)
+
+
+def nanvar(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+    mean: Any = _NoValue,
+    correction: Any = _NoValue,
+) -> Any:
+    """Variance ignoring NaN, as ``numpy.nanvar``."""
+    return _reduce("nanvar", a, axis, dtype, out, keepdims, _N, where, ddof, mean, correction)
+
+
+def nanstd(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+    mean: Any = _NoValue,
+    correction: Any = _NoValue,
+) -> Any:
+    """Standard deviation ignoring NaN, as ``numpy.nanstd``."""
+    return _reduce("nanstd", a, axis, dtype, out, keepdims, _N, where, ddof, mean, correction)
+
+
+def min(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
+    """Minimum over a given axis, as ``numpy.min``."""
+    return _reduce("min", a, axis, _N, out, keepdims, initial, where, _N, _N, _N)
+
+
+def max(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
+    """Maximum over a given axis, as ``numpy.max``."""
+    return _reduce("max", a, axis, _N, out, keepdims, initial, where, _N, _N, _N)
+
+
+def nanmin(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
+    """Minimum ignoring NaN, as ``numpy.nanmin``."""
+    return _reduce("nanmin", a, axis, _N, out, keepdims, initial, where, _N, _N, _N)
+
+
+def nanmax(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
+    """Maximum ignoring NaN, as ``numpy.nanmax``."""
+    return _reduce("nanmax", a, axis, _N, out, keepdims, initial, where, _N, _N, _N)
+
+
+_FUNCS: dict[str, Callable[..., Any]] = {
+    f.__name__: f
+    for f in (sum, nansum, mean, nanmean, var, std, nanvar, nanstd, min, max, nanmin, nanmax)
+}
+_ORDER = ("axis", "dtype", "out", "keepdims", "initial", "where", "ddof", "mean", "correction")
+
+
+def explain(func: Callable[..., Any] | str, a: Any, **kwargs: Any) -> dict[str, Any]:
+    """Which path ``func(a, **kwargs)`` takes and why, without running it.
+
+    Returns a dict: ``path`` ("kernel", "kernel+copy" or "numpy"), ``reason``, ``simd`` (the
+    SIMD level) and ``threads``; on the kernel paths also ``kernel_dtype``, ``copy_to``,
+    ``axes`` and ``parallel``. ``func`` is a stridewise reduction or its name.
+    """
+    name = func if isinstance(func, str) else getattr(func, "__name__", "")
+    if name not in _FUNCS:
+        raise ValueError(f"explain: {func!r} is not a stridewise reduction")
+    import inspect
+
+    params = inspect.signature(_FUNCS[name]).parameters
+    unknown = [k for k in kwargs if k not in params or k == "a"]
+    if unknown:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+    # As the call would pass them: the function's own defaults for what is not given.
+    args = [kwargs.get(k, params[k].default) if k in params else _NoValue for k in _ORDER]
+    return _native.explain(name, a, *args)
