@@ -461,7 +461,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
     if let Some(w) = &args.where_ {
         // Only `True` itself masks nothing; numpy reads even `numpy.True_` as a mask (and
         // min/max then refuse it for lack of an identity).
-        if !w.is(&PyBool::new(py, true)) {
+        if !w.is(PyBool::new(py, true)) {
             return Plan::numpy("where= masks are computed by numpy");
         }
     }
