@@ -2,7 +2,7 @@
 //! shaped as numpy shapes it (a numpy scalar for a full reduction, else an ndarray; keepdims;
 //! the result dtype; `out=`), with numpy's RuntimeWarnings.
 
-use crate::rules::{numpy_module, result_shape, Args, Elem, Family, Func, Plan, Work};
+use crate::rules::{numpy_module, result_shape, Args, Family, Func, Plan, Work};
 use numpy::npyffi::PY_ARRAY_API;
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
@@ -29,33 +29,7 @@ pub fn run<'py>(
             .cast_into::<PyUntypedArray>()?,
         None => work.arr.clone(),
     };
-    let elem = match work.elem {
-        Elem::Bool => ElemType::Bool,
-        Elem::I8 => ElemType::I8,
-        Elem::I16 => ElemType::I16,
-        Elem::I32 => ElemType::I32,
-        Elem::I64 => ElemType::I64,
-        Elem::U8 => ElemType::U8,
-        Elem::U16 => ElemType::U16,
-        Elem::U32 => ElemType::U32,
-        Elem::U64 => ElemType::U64,
-        Elem::F32 => ElemType::F32,
-        Elem::F64 => ElemType::F64,
-    };
-    let op = match func {
-        Func::Sum => Op::Sum,
-        Func::NanSum => Op::NanSum,
-        Func::Mean => Op::Mean,
-        Func::NanMean => Op::NanMean,
-        Func::Var => Op::Var,
-        Func::NanVar => Op::NanVar,
-        Func::Std => Op::Std,
-        Func::NanStd => Op::NanStd,
-        Func::Min => Op::Min,
-        Func::NanMin => Op::NanMin,
-        Func::Max => Op::Max,
-        Func::NanMax => Op::NanMax,
-    };
+    let (elem, op) = (work.elem, func.op());
     let over: Option<Vec<isize>> = work
         .axes
         .as_ref()

@@ -105,6 +105,25 @@ impl Func {
         )
     }
 
+    /// The kernels' name for it.
+    pub fn op(self) -> stridewise::dynamic::Op {
+        use stridewise::dynamic::Op;
+        match self {
+            Func::Sum => Op::Sum,
+            Func::NanSum => Op::NanSum,
+            Func::Mean => Op::Mean,
+            Func::NanMean => Op::NanMean,
+            Func::Var => Op::Var,
+            Func::NanVar => Op::NanVar,
+            Func::Std => Op::Std,
+            Func::NanStd => Op::NanStd,
+            Func::Min => Op::Min,
+            Func::NanMin => Op::NanMin,
+            Func::Max => Op::Max,
+            Func::NanMax => Op::NanMax,
+        }
+    }
+
     /// The keyword arguments numpy's function takes (besides `a`).
     pub fn keywords(self) -> &'static [&'static str] {
         match self.family() {
@@ -135,77 +154,63 @@ impl Func {
     }
 }
 
-/// The element types the kernels read.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Elem {
-    Bool,
-    I8,
-    I16,
-    I32,
-    I64,
-    U8,
-    U16,
-    U32,
-    U64,
-    F32,
-    F64,
+/// The element types the kernels read are `stridewise::dynamic::ElemType`; what numpy says
+/// about each lives here.
+pub use stridewise::dynamic::ElemType as Elem;
+
+/// The kernel type of a numpy (kind, itemsize), if there is one.
+fn elem_of(kind: u8, itemsize: usize) -> Option<Elem> {
+    Some(match (kind, itemsize) {
+        (b'b', 1) => Elem::Bool,
+        (b'i', 1) => Elem::I8,
+        (b'i', 2) => Elem::I16,
+        (b'i', 4) => Elem::I32,
+        (b'i', 8) => Elem::I64,
+        (b'u', 1) => Elem::U8,
+        (b'u', 2) => Elem::U16,
+        (b'u', 4) => Elem::U32,
+        (b'u', 8) => Elem::U64,
+        (b'f', 4) => Elem::F32,
+        (b'f', 8) => Elem::F64,
+        _ => return None,
+    })
 }
 
-impl Elem {
-    /// The kernel type of a numpy (kind, itemsize), if there is one.
-    fn of(kind: u8, itemsize: usize) -> Option<Self> {
-        Some(match (kind, itemsize) {
-            (b'b', 1) => Elem::Bool,
-            (b'i', 1) => Elem::I8,
-            (b'i', 2) => Elem::I16,
-            (b'i', 4) => Elem::I32,
-            (b'i', 8) => Elem::I64,
-            (b'u', 1) => Elem::U8,
-            (b'u', 2) => Elem::U16,
-            (b'u', 4) => Elem::U32,
-            (b'u', 8) => Elem::U64,
-            (b'f', 4) => Elem::F32,
-            (b'f', 8) => Elem::F64,
-            _ => return None,
-        })
-    }
+fn is_float(e: Elem) -> bool {
+    matches!(e, Elem::F32 | Elem::F64)
+}
 
-    fn is_float(self) -> bool {
-        matches!(self, Elem::F32 | Elem::F64)
+/// numpy's native dtype of a kernel type.
+pub fn dtype_of(py: Python<'_>, e: Elem) -> Bound<'_, PyArrayDescr> {
+    match e {
+        Elem::Bool => numpy::dtype::<bool>(py),
+        Elem::I8 => numpy::dtype::<i8>(py),
+        Elem::I16 => numpy::dtype::<i16>(py),
+        Elem::I32 => numpy::dtype::<i32>(py),
+        Elem::I64 => numpy::dtype::<i64>(py),
+        Elem::U8 => numpy::dtype::<u8>(py),
+        Elem::U16 => numpy::dtype::<u16>(py),
+        Elem::U32 => numpy::dtype::<u32>(py),
+        Elem::U64 => numpy::dtype::<u64>(py),
+        Elem::F32 => numpy::dtype::<f32>(py),
+        Elem::F64 => numpy::dtype::<f64>(py),
     }
+}
 
-    /// numpy's native dtype of this type.
-    pub fn descr(self, py: Python<'_>) -> Bound<'_, PyArrayDescr> {
-        match self {
-            Elem::Bool => numpy::dtype::<bool>(py),
-            Elem::I8 => numpy::dtype::<i8>(py),
-            Elem::I16 => numpy::dtype::<i16>(py),
-            Elem::I32 => numpy::dtype::<i32>(py),
-            Elem::I64 => numpy::dtype::<i64>(py),
-            Elem::U8 => numpy::dtype::<u8>(py),
-            Elem::U16 => numpy::dtype::<u16>(py),
-            Elem::U32 => numpy::dtype::<u32>(py),
-            Elem::U64 => numpy::dtype::<u64>(py),
-            Elem::F32 => numpy::dtype::<f32>(py),
-            Elem::F64 => numpy::dtype::<f64>(py),
-        }
-    }
-
-    /// The type the kernel returns for `family` (numpy's default result dtype).
-    fn result(self, family: Family) -> Elem {
-        match family {
-            Family::MinMax => self,
-            Family::Sum => match self {
-                Elem::Bool | Elem::I8 | Elem::I16 | Elem::I32 | Elem::I64 => Elem::I64,
-                Elem::U8 | Elem::U16 | Elem::U32 | Elem::U64 => Elem::U64,
-                Elem::F32 => Elem::F32,
-                Elem::F64 => Elem::F64,
-            },
-            Family::Mean | Family::Var => match self {
-                Elem::F32 => Elem::F32,
-                _ => Elem::F64,
-            },
-        }
+/// The type the kernel returns for `family` (numpy's default result dtype).
+fn result_elem(e: Elem, family: Family) -> Elem {
+    match family {
+        Family::MinMax => e,
+        Family::Sum => match e {
+            Elem::Bool | Elem::I8 | Elem::I16 | Elem::I32 | Elem::I64 => Elem::I64,
+            Elem::U8 | Elem::U16 | Elem::U32 | Elem::U64 => Elem::U64,
+            Elem::F32 => Elem::F32,
+            Elem::F64 => Elem::F64,
+        },
+        Family::Mean | Family::Var => match e {
+            Elem::F32 => Elem::F32,
+            _ => Elem::F64,
+        },
     }
 }
 
@@ -323,7 +328,7 @@ impl<'py> Plan<'py> {
         d.set_item("simd", stridewise::simd_level().name())?;
         d.set_item("threads", stridewise::get_num_threads())?;
         if let Some(w) = &self.work {
-            d.set_item("kernel_dtype", w.elem.descr(py))?;
+            d.set_item("kernel_dtype", dtype_of(py, w.elem))?;
             d.set_item("copy_to", w.copy_to.as_ref())?;
             d.set_item(
                 "axes",
@@ -499,7 +504,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
     }
     let (kind, itemsize) = (descr.kind(), descr.itemsize());
     let half = kind == b'f' && itemsize == 2;
-    let Some(src) = Elem::of(kind, itemsize).or(half.then_some(Elem::F32)) else {
+    let Some(src) = elem_of(kind, itemsize).or(half.then_some(Elem::F32)) else {
         return Plan::numpy(format!("dtype {descr} has no kernel"));
     };
 
@@ -527,7 +532,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
 
     // The kernel's element type, a copy to make first, and the result dtype.
     let mut elem = src;
-    let mut copy_to = half.then(|| Elem::F32.descr(py));
+    let mut copy_to = half.then(|| dtype_of(py, Elem::F32));
     let mut cast = match half {
         true => Some(
             descr
@@ -549,12 +554,14 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
         else {
             return Plan::numpy("dtype= not understood: numpy raises");
         };
-        let natural = cast.clone().unwrap_or_else(|| src.result(family).descr(py));
+        let natural = cast
+            .clone()
+            .unwrap_or_else(|| dtype_of(py, result_elem(src, family)));
         let native = want.is_native_byteorder() != Some(false);
-        let want_elem = Elem::of(want.kind(), want.itemsize()).filter(|_| native);
+        let want_elem = elem_of(want.kind(), want.itemsize()).filter(|_| native);
         if want.is_equiv_to(&natural) {
         } else if family == Family::Sum
-            && !src.is_float()
+            && !is_float(src)
             && !half
             && native
             && matches!(want.kind(), b'i' | b'u')
@@ -564,7 +571,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
             cast = Some(want);
         } else if let Some(w @ (Elem::F32 | Elem::F64)) = want_elem {
             elem = w;
-            copy_to = Some(w.descr(py));
+            copy_to = Some(dtype_of(py, w));
             cast = None;
             why = format!("dtype={want}: the input is cast to it first, as numpy does").into();
         } else {
@@ -575,7 +582,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
     let mut path = Path::Kernel;
     if copy_to.is_none() {
         if descr.is_native_byteorder() == Some(false) {
-            copy_to = Some(elem.descr(py));
+            copy_to = Some(dtype_of(py, elem));
             why = "byte-swapped data: copied to native order".into();
         } else {
             // SAFETY: `arr` is a live ndarray; its `data` field is read, not dereferenced.
@@ -587,7 +594,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
                 Elem::I64 | Elem::U64 | Elem::F64 => stride_ok::<u64>(data, arr.strides()),
             };
             if !ok {
-                copy_to = Some(elem.descr(py));
+                copy_to = Some(dtype_of(py, elem));
                 why = "misaligned data or strides that are not whole elements: copied".into();
             }
         }
@@ -611,7 +618,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
             Some(o) => {
                 let result = cast
                     .clone()
-                    .unwrap_or_else(|| elem.result(family).descr(py));
+                    .unwrap_or_else(|| dtype_of(py, result_elem(elem, family)));
                 match exact_out(
                     py,
                     o,
