@@ -7,7 +7,7 @@ VPY := $(VENV)/bin/python
 # maturin and the tools run from the project's venv; nothing is installed outside it.
 VENV_ENV := VIRTUAL_ENV=$(VENV) PATH=$(VENV)/bin:$$PATH
 
-.PHONY: help test lint cargo-test py-lint py-test develop build bench bench-quick clean
+.PHONY: help test lint cargo-test py-lint py-test bench-test develop build bench bench-quick criterion clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,15 +39,38 @@ py-lint: $(VENV)/.installed ## ruff and mypy --strict on the Python layer and it
 py-test: develop py-lint ## pytest against numpy
 	$(VPY) -m pytest crates/pybind/tests -q
 
-test: lint cargo-test py-test ## lint, then every test: cargo, then pytest on the release build
+bench-test: develop $(VENV)/.bench-installed ## the benchmark harness's own tests (nothing timed)
+	$(VENV)/bin/ruff check python-bench
+	$(VENV)/bin/ruff format --check python-bench
+	$(VPY) -m pytest python-bench -q
 
-bench: ## criterion benches (full run), then a table of GB/s against the read-bandwidth probe
-	$(CARGO) bench -p stridewise-bench --bench reduce
-	$(PYTHON) bench/summary.py target/criterion | tee target/criterion/summary.md
-	@echo "criterion HTML report: target/criterion/report/index.html"
+test: lint cargo-test py-test bench-test ## lint, then every test: cargo, pytest on the release build, the harness
 
-bench-quick: ## a first look (criterion --quick), same table
+# What the Python harness adds to the venv: pytest-benchmark, bottleneck, numexpr, matplotlib.
+$(VENV)/.bench-installed: python-bench/requirements.txt $(VENV)/.installed
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r python-bench/requirements.txt
+	touch $@
+
+BENCH_OUT := python-bench/report
+# pytest-benchmark: median of at least 5 rounds, each at least 100 us long, per case.
+BENCH_ARGS := -m benchmark -q --benchmark-json=$(BENCH_OUT)/results.json --benchmark-disable-gc \
+	--benchmark-min-rounds=5 --benchmark-min-time=0.0001 --benchmark-columns=median,iqr,rounds \
+	--benchmark-sort=name
+
+bench: develop $(VENV)/.bench-installed ## the main job: criterion (quick), the Python harness, the report
 	$(CARGO) bench -p stridewise-bench --bench reduce -- --quick
+	$(VPY) bench/summary.py target/criterion > target/criterion/summary.md
+	$(VPY) -m pytest python-bench $(BENCH_ARGS) --bench-set=full --benchmark-max-time=0.25
+	$(VPY) python-bench/report.py $(BENCH_OUT)/results.json $(BENCH_OUT) --print \
+		--command "make bench" --criterion target/criterion/summary.md
+
+bench-quick: develop $(VENV)/.bench-installed ## a first look (under 2 min once built): the target cases only
+	$(VPY) -m pytest python-bench $(BENCH_ARGS) --bench-set=quick --benchmark-max-time=0.1
+	$(VPY) python-bench/report.py $(BENCH_OUT)/results.json $(BENCH_OUT) --print \
+		--command "make bench-quick"
+
+criterion: ## the criterion benches in full (several minutes), with their GB/s table
+	$(CARGO) bench -p stridewise-bench --bench reduce
 	$(PYTHON) bench/summary.py target/criterion | tee target/criterion/summary.md
 
 clean: ## remove build products

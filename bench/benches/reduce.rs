@@ -1,8 +1,9 @@
 //! Criterion benches of the stridewise kernels, in bytes per second of logical data read.
 //!
-//! - `probe/*`: the machine's own read bandwidth, measured in the same run (a plain
-//!   multi-threaded wrapping sum of u64 words on a rayon pool of the same size), so ratios to
-//!   it are measured, not assumed.
+//! - `probe/*`: the machine's own read bandwidth, measured in the same run by
+//!   `stridewise::read_probe` (a plain multi-threaded wrapping sum of u64 words on the pool the
+//!   reductions use; the Python harness calls the same function), so ratios to it are measured,
+//!   not assumed.
 //! - `<op>/<dtype>/contiguous`: sizes 1e3..1e8. Sizes up to 1e5 are measured hot in cache on
 //!   purpose (the L2 case); from 1e6 on, several copies rotate so that at least 96 MiB are
 //!   touched between two uses of one buffer and nothing is measured hot by accident.
@@ -15,7 +16,6 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::{s, Array2, ArrayView2};
-use rayon::prelude::*;
 use std::hint::black_box;
 use std::time::Duration;
 use stridewise::StridedView;
@@ -44,27 +44,7 @@ fn value(i: usize) -> f64 {
     (i % 1000) as f64 * 1e-3
 }
 
-fn read_probe(words: &[u64]) -> u64 {
-    words
-        .par_chunks(1 << 15)
-        .map(|c| {
-            let mut acc = [0u64; 16];
-            for b in c.chunks_exact(16) {
-                for j in 0..16 {
-                    acc[j] = acc[j].wrapping_add(b[j]);
-                }
-            }
-            acc.iter().fold(0u64, |a, &b| a.wrapping_add(b))
-        })
-        .reduce(|| 0, u64::wrapping_add)
-}
-
 fn bench_probe(c: &mut Criterion) {
-    // The probe runs on a rayon pool with as many threads as stridewise uses.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(stridewise::get_num_threads())
-        .build()
-        .unwrap();
     let mut g = c.benchmark_group("probe/read");
     for &n in &[100_000usize, 10_000_000, 100_000_000] {
         let bufs = copies(n, |i| i as u64);
@@ -73,7 +53,7 @@ fn bench_probe(c: &mut Criterion) {
         g.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {
                 k = (k + 1) % bufs.len();
-                pool.install(|| black_box(read_probe(&bufs[k])))
+                black_box(stridewise::read_probe(&bufs[k]))
             })
         });
     }

@@ -48,12 +48,14 @@ mod kernels;
 pub mod layout;
 #[cfg(feature = "ndarray")]
 mod ndarray_interop;
+mod probe;
 mod simd;
 
 pub use aligned::{AlignedArray, DEFAULT_ALIGN};
 pub use element::Element;
 pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
+pub use probe::read_probe;
 pub use simd::{
     available_simd_levels, best_simd_level, get_num_threads, set_num_threads, set_simd_level,
     simd_level, with_num_threads, with_simd_level, SimdLevel,

@@ -161,6 +161,17 @@ fn parallel_threshold() -> usize {
     stridewise::PARALLEL_THRESHOLD
 }
 
+/// The read-bandwidth probe the benchmark harness divides by: the wrapping sum of a
+/// C-contiguous uint64 array, read once on the reduction pool (see `stridewise::read_probe`).
+/// A benchmark helper, not a reduction: it takes nothing else.
+#[pyfunction]
+fn read_probe(py: Python<'_>, words: numpy::PyReadonlyArray1<'_, u64>) -> PyResult<u64> {
+    let words = words.as_slice().map_err(|_| {
+        pyo3::exceptions::PyValueError::new_err("read_probe needs a C-contiguous uint64 array")
+    })?;
+    Ok(py.detach(|| stridewise::read_probe(words)))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reduce, m)?)?;
@@ -171,6 +182,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(parallel_threshold, m)?)?;
+    m.add_function(wrap_pyfunction!(read_probe, m)?)?;
     owner::register(m)?;
     Ok(())
 }

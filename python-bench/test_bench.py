@@ -1,0 +1,46 @@
+"""The timed cases: one test per (case, library); all libraries of a case share one
+pytest-benchmark group, so the report's ratios come from one run. Run by ``make bench``."""
+
+from __future__ import annotations
+
+import pytest
+
+import cases
+import stridewise as sw
+
+
+@pytest.mark.benchmark
+def test_read_probe(benchmark, inputs: cases.Inputs) -> None:
+    """The machine's read bandwidth in this run: every report fraction divides by it."""
+    words = inputs.probe(cases.PROBE_WORDS)
+    benchmark.group = "read-bandwidth probe"
+    benchmark.extra_info.update(lib="probe", bytes=int(words.nbytes), elements=int(words.size))
+    benchmark(sw._native.read_probe, words)
+
+
+@pytest.mark.benchmark
+def test_case(benchmark, inputs: cases.Inputs, case: cases.Case, lib: str) -> None:
+    arrays = inputs.views(case)
+    f = cases.function(lib, case)
+    a = arrays[0]
+    benchmark.group = case.name
+    benchmark.extra_info.update(
+        func=case.func,
+        dtype=case.dtype,
+        layout=case.layout,
+        side_or_size=case.size,
+        ndim=case.ndim,
+        axis=case.axis,
+        lib=lib,
+        elements=int(a.size),
+        bytes=int(a.size * a.itemsize),
+        copies=len(arrays),
+        in_cache=cases.in_cache(case),
+        path=sw.explain(getattr(sw, case.func), a, axis=case.axis)["path"]
+        if lib == "stridewise"
+        else None,
+    )
+    if len(arrays) == 1:
+        benchmark(f, a)
+    else:
+        benchmark(cases.rotating(f, arrays))
