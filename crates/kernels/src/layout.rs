@@ -585,8 +585,10 @@ unsafe fn blocks_strided<T: Copy, S, const L: usize, const C: isize>(
 ) {
     let stride = if C != 0 { C } else { stride };
     let nblocks = len / L;
+    let pf = Prefetch::plan::<T>(stride, L);
     let mut p = ptr;
     for _ in 0..nblocks {
+        pf.block_ahead(p, stride);
         // SAFETY: block element j is run element (b * L + j) < len.
         let block: [T; L] = std::array::from_fn(
             #[inline(always)]
@@ -599,6 +601,73 @@ unsafe fn blocks_strided<T: Copy, S, const L: usize, const C: isize>(
         // SAFETY: run element nblocks * L + j < len.
         tail(state, j, unsafe { *p.offset(j as isize * stride) });
     }
+}
+
+/// Bytes ahead of the current block that strided runs prefetch. Masked loads and gathers do
+/// not train this machine's hardware prefetcher (AMD Zen 5): an AVX-512 sum of `x[::2]` from
+/// memory ran at 2.8 ns per element against 1.0 at AVX2, and a C test of the same loads read
+/// 20 M stride-2 f64 in 14.3 ms without and 8.4 ms with prefetches 16 KiB ahead (a contiguous
+/// read of the same bytes: 8.7 ms); gathers at stride 3 went from 41 ms to 8.5 ms.
+const PREFETCH_AHEAD: usize = 16 << 10;
+
+/// Software prefetch for a strided run: which addresses of the block `blocks` blocks ahead to
+/// touch, one per cache line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Prefetch {
+    /// Blocks ahead (in run elements: `blocks * L`).
+    ahead: isize,
+    /// Prefetch every `step`-th element of that block (`step * |stride| * size <= 64`, so no
+    /// cache line of the block is skipped; one element per line when elements are further
+    /// apart than a line).
+    step: usize,
+    /// Elements per block.
+    l: usize,
+}
+
+impl Prefetch {
+    fn plan<T>(stride: isize, l: usize) -> Self {
+        let gap = stride.unsigned_abs().max(1) * std::mem::size_of::<T>().max(1);
+        let block_bytes = gap * l;
+        Prefetch {
+            ahead: (PREFETCH_AHEAD.div_ceil(block_bytes).max(1) * l) as isize,
+            step: (64 / gap).max(1),
+            l,
+        }
+    }
+
+    /// Hint the cache lines of the block that starts `ahead` elements after `p`. Addresses
+    /// past the run are harmless: a prefetch never faults and is not a memory access.
+    #[inline(always)]
+    fn block_ahead<T>(&self, p: *const T, stride: isize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut j = 0;
+            while j < self.l {
+                let q = p.wrapping_offset((self.ahead + j as isize) * stride);
+                // SAFETY: `_mm_prefetch` only hints the cache: it never faults, whatever the
+                // address, and reads nothing the program observes; SSE is in the x86_64
+                // baseline, so the instruction always exists.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        q.cast::<i8>(),
+                    )
+                };
+                j += self.step;
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (p, stride);
+    }
+}
+
+/// Hint every cache line of the run `ptr + j * stride`, `j < len`, into the cache (one
+/// prefetch per line, or per element when elements are further apart than a line). The vertical
+/// path calls it on the next row: its rows are short pieces, where the hardware prefetcher does
+/// not ramp up (a C test of a 4000x4000 TwoSum axis-0 sum: 9.3 ms without, 6.6 ms with).
+#[inline(always)]
+pub fn prefetch_run<T>(ptr: *const T, len: usize, stride: isize) {
+    let pf = Prefetch::plan::<T>(stride, len);
+    Prefetch { ahead: 0, ..pf }.block_ahead(ptr, stride);
 }
 
 /// Call `f(j, x_j)` for each element `x_j = ptr[j * stride]`, `j < len`, of one row. Stride 1
@@ -700,22 +769,39 @@ impl Layout {
 
     /// Visit the offset (from the view's base) of every element, outer axes first.
     #[inline(always)]
-    pub fn for_each_offset(&self, mut f: impl FnMut(isize)) {
-        if self.len == 0 {
+    pub fn for_each_offset(&self, f: impl FnMut(isize)) {
+        self.for_each_offset_in(0, self.len, f);
+    }
+
+    /// Visit the offsets of elements `start..start + count` in the order of
+    /// [`Layout::for_each_offset`] (clamped to the layout's length).
+    #[inline(always)]
+    pub fn for_each_offset_in(&self, start: usize, count: usize, mut f: impl FnMut(isize)) {
+        let end = self.len.min(start.saturating_add(count));
+        if start >= end {
             return;
         }
         let inner = self.inner();
+        let (row0, row_end) = (start / inner.len, (end - 1) / inner.len + 1);
+        let mut row = row0;
         for_each_row(
             self.outer(),
-            0,
-            self.rows(),
+            row0,
+            row_end - row0,
             #[inline(always)]
             |o| {
-                let mut off = self.offset + o;
-                for _ in 0..inner.len {
+                let first = if row == row0 { start % inner.len } else { 0 };
+                let last = if row + 1 == row_end {
+                    end - row * inner.len
+                } else {
+                    inner.len
+                };
+                let mut off = self.offset + o + first as isize * inner.stride;
+                for _ in first..last {
                     f(off);
                     off += inner.stride;
                 }
+                row += 1;
             },
         );
     }
@@ -757,6 +843,62 @@ pub const MAX_ODOMETER: usize = 64;
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn for_each_offset_in_is_a_slice_of_for_each_offset() {
+        let data: Vec<u8> = vec![0; 4096];
+        let views = [
+            StridedView::from_slice(&data, 2, &[5, 7, 3], &[100, 3, -1]).unwrap(),
+            StridedView::from_slice(&data, 0, &[11], &[3]).unwrap(),
+            StridedView::from_slice(&data, 0, &[4, 1, 6], &[200, 0, 7]).unwrap(),
+            StridedView::from_slice(&data, 0, &[3, 4], &[0, 1]).unwrap(),
+            StridedView::from_slice(&data, 9, &[], &[]).unwrap(),
+            StridedView::from_slice(&data, 0, &[3, 0], &[1, 1]).unwrap(),
+        ];
+        for v in &views {
+            let l = v.layout();
+            let mut all = Vec::new();
+            l.for_each_offset(|o| all.push(o));
+            assert_eq!(all.len(), l.len);
+            for start in 0..=all.len() + 1 {
+                for count in [0, 1, 2, 3, 5, 7, 8, 100, usize::MAX] {
+                    let mut got = Vec::new();
+                    l.for_each_offset_in(start, count, |o| got.push(o));
+                    let lo = start.min(all.len());
+                    let hi = all.len().min(start.saturating_add(count));
+                    assert_eq!(got, all[lo..hi.max(lo)], "start {start} count {count}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn prefetch_plan_touches_every_line_of_a_block_far_enough_ahead() {
+        for (stride, size) in [
+            (1isize, 8usize),
+            (2, 8),
+            (-2, 8),
+            (3, 4),
+            (5, 8),
+            (8, 8),
+            (4000, 8),
+            (2, 1),
+        ] {
+            let l = 32;
+            let pf = match size {
+                8 => Prefetch::plan::<f64>(stride, l),
+                4 => Prefetch::plan::<f32>(stride, l),
+                _ => Prefetch::plan::<u8>(stride, l),
+            };
+            let gap = stride.unsigned_abs() * size;
+            // Far enough: at least PREFETCH_AHEAD bytes, a whole number of blocks.
+            assert!(pf.ahead as usize * gap >= PREFETCH_AHEAD, "{stride} {size}");
+            assert_eq!(pf.ahead as usize % l, 0);
+            // Consecutive prefetched elements are at most one line apart.
+            assert!(pf.step * gap <= 64 || pf.step == 1, "{stride} {size}");
+            assert!(pf.step >= 1);
+        }
+    }
 
     #[test]
     fn element_strides_exact_multiples_only() {
