@@ -6,7 +6,7 @@
 //! over the unit index. Thread count, scheduling and base-pointer alignment never enter.
 
 use crate::element::Element;
-use crate::kernels::{Kernel, TILE};
+use crate::kernels::{Kernel, ROWS, TILE};
 use crate::layout::{
     c_strides, normalize, prefetch_run, row_offsets, Axis, Layout, SharedPtr, StridedView,
 };
@@ -317,27 +317,54 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         // The next reduced position along the innermost reduced axis: its row is prefetched
         // while this one is added (at the end of that axis this guesses wrong, harmlessly).
         let next = self.red.inner().stride;
+        const { assert!(K::FLUSH_ROWS % ROWS == 0) };
         let mut rows = 0;
+        // Reduced positions are gathered ROWS at a time and pushed together.
+        let mut batch = [0isize; ROWS];
+        let mut filled = 0;
         self.red.for_each_offset_in(
             self.start,
             self.count,
             #[inline(always)]
             |off| {
-                // The whole row of the group, tile after tile: memory in order.
-                for (t, tile) in tiles.iter_mut().enumerate() {
-                    let p = self.base.at(off + (t * TILE) as isize * self.stride);
-                    prefetch_run(p.wrapping_offset(next), tile_len(t), self.stride);
-                    // SAFETY: outputs t * TILE .. t * TILE + tile_len(t) of the group at this
-                    // reduced position are elements of the view.
-                    unsafe { k.push_row(tile, p, tile_len(t), self.stride) };
+                batch[filled] = off;
+                filled += 1;
+                if filled < ROWS {
+                    return;
                 }
-                rows += 1;
+                filled = 0;
+                // The whole rows of the group, tile after tile: memory in order.
+                for (t, tile) in tiles.iter_mut().enumerate() {
+                    let at = (t * TILE) as isize * self.stride;
+                    let ptrs: [*const T; ROWS] =
+                        std::array::from_fn(|r| self.base.at(batch[r] + at));
+                    for &p in &ptrs {
+                        prefetch_run(
+                            p.wrapping_offset(ROWS as isize * next),
+                            tile_len(t),
+                            self.stride,
+                        );
+                    }
+                    // SAFETY: outputs t * TILE .. t * TILE + tile_len(t) of the group at these
+                    // reduced positions are elements of the view.
+                    unsafe { k.push_rows(tile, &ptrs, tile_len(t), self.stride) };
+                }
+                rows += ROWS;
                 if rows == K::FLUSH_ROWS {
                     tiles.iter_mut().for_each(|t| k.flush(t));
                     rows = 0;
                 }
             },
         );
+        // The last positions that did not fill a batch, one by one (fewer than ROWS, so no
+        // flush is due before the final one).
+        for &off in &batch[..filled] {
+            for (t, tile) in tiles.iter_mut().enumerate() {
+                let p = self.base.at(off + (t * TILE) as isize * self.stride);
+                // SAFETY: as above, for this reduced position.
+                unsafe { k.push_row(tile, p, tile_len(t), self.stride) };
+            }
+        }
         tiles.iter_mut().for_each(|t| k.flush(t));
         let mut out = Vec::with_capacity(self.len);
         for (t, tile) in tiles.iter().enumerate() {

@@ -32,6 +32,10 @@ pub(crate) const LANES: usize = 32;
 /// (a few arrays of `TILE` f64) stay in L1.
 pub(crate) const TILE: usize = 1024;
 
+/// Rows the vertical path hands to [`Kernel::push_rows`] at once. `FLUSH_ROWS` must stay
+/// a multiple of it.
+pub(crate) const ROWS: usize = 4;
+
 /// How NaN is treated. See [`Propagate`] and [`Ignore`].
 pub trait NanPolicy: Copy + Send + Sync + 'static {
     /// True if NaN elements are skipped (the `nan*` functions).
@@ -78,6 +82,25 @@ pub(crate) trait Kernel<T: Element>: Sync {
     /// # Safety
     /// Every element of the row must be a valid `T`.
     unsafe fn push_row(&self, tile: &mut Self::Tile, ptr: *const T, len: usize, stride: isize);
+    /// Add `ROWS` rows at once, in order: the same arithmetic as `push_row` on each of them
+    /// in turn (so the result is bitwise the same), which a kernel may do while its states
+    /// stay in registers.
+    ///
+    /// # Safety
+    /// Every element of every row must be a valid `T`.
+    #[inline(always)]
+    unsafe fn push_rows(
+        &self,
+        tile: &mut Self::Tile,
+        rows: &[*const T; ROWS],
+        len: usize,
+        stride: isize,
+    ) {
+        for &p in rows {
+            // SAFETY: forwarded from this function's contract.
+            unsafe { self.push_row(tile, p, len, stride) };
+        }
+    }
     /// Called every `FLUSH_ROWS` rows and before `tile_partial`.
     fn flush(&self, tile: &mut Self::Tile);
     fn tile_partial(&self, tile: &Self::Tile, j: usize) -> Self::Partial;

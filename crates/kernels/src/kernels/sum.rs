@@ -17,7 +17,7 @@
 //! lanes, exactly (see `small_int`). Lanes combine in `i128`: the exact sum, which numpy's
 //! wrap-around is a truncation of.
 
-use super::{tree, two_sum, Kernel, NanPolicy, LANES, TILE};
+use super::{tree, two_sum, Kernel, NanPolicy, LANES, ROWS, TILE};
 use crate::element::Element;
 use crate::layout::{for_each_block, for_each_in_row};
 use std::marker::PhantomData;
@@ -240,6 +240,45 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     }
                 },
             )
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn push_rows(
+        &self,
+        tile: &mut Box<FloatTile>,
+        rows: &[*const T; ROWS],
+        len: usize,
+        stride: isize,
+    ) {
+        if !(exact_each::<T>() && stride == 1) || len == 0 {
+            for &p in rows {
+                // SAFETY: forwarded from this function's contract.
+                unsafe { self.push_row(tile, p, len, stride) };
+            }
+            return;
+        }
+        // f64, contiguous rows: each output's (hi, lo, n) stays in registers for the ROWS
+        // rows, which go through TwoSum in order, exactly as `push_row` row after row does.
+        // It saves the state's loads and stores, three quarters of the vertical path's
+        // memory traffic besides the data.
+        // SAFETY: contiguous rows of `len` valid elements (our contract, stride 1).
+        let rows: [&[T]; ROWS] =
+            std::array::from_fn(|r| unsafe { std::slice::from_raw_parts(rows[r], len) });
+        let t = &mut **tile;
+        let (hi, lo, n) = (&mut t.hi[..len], &mut t.lo[..len], &mut t.n[..len]);
+        for j in 0..len {
+            let (mut h, mut l, mut c) = (hi[j], lo[j], n[j]);
+            for row in &rows {
+                let (x, v) = filtered::<T, P>(row[j]);
+                let (s, e) = two_sum(h, x);
+                h = s;
+                l += e;
+                c += v;
+            }
+            hi[j] = h;
+            lo[j] = l;
+            n[j] = c;
         }
     }
 
