@@ -59,6 +59,12 @@ struct UnitOp<'a, T, K> {
     unit: usize,
 }
 
+/// Whether code for the SIMD level `S` runs with hardware FMA: pulp's AVX2 (V3) and AVX-512
+/// (V4) levels include it; only the scalar level has one-lane vectors.
+const fn has_fma<S: Simd>() -> bool {
+    std::mem::size_of::<S::f64s>() > std::mem::size_of::<f64>()
+}
+
 impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
     type Output = K::Partial;
 
@@ -72,8 +78,15 @@ impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
             self.unit,
             #[inline(always)]
             |off, len| {
+                let p = self.base.at(off);
                 // SAFETY: the run lies inside the view (the layout was normalised from it).
-                unsafe { k.feed(&mut lanes, self.base.at(off), len, stride) }
+                unsafe {
+                    if has_fma::<S>() {
+                        k.feed_fma(&mut lanes, p, len, stride)
+                    } else {
+                        k.feed(&mut lanes, p, len, stride)
+                    }
+                }
             },
         );
         k.finish(lanes)

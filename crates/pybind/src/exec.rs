@@ -10,6 +10,9 @@ use pyo3::prelude::*;
 use stridewise::dynamic::{reduce_raw, ElemType, Op, Outcome, Values};
 use stridewise::Warning;
 
+/// Inputs with at least this many elements are reduced with the GIL released.
+const GIL_RELEASE_MIN: usize = 1 << 14;
+
 /// Run `func` on the path `plan` chose.
 pub fn run<'py>(
     py: Python<'py>,
@@ -38,7 +41,7 @@ pub fn run<'py>(
     let data = unsafe { (*arr.as_array_ptr()).fields.data } as usize;
     let (shape, strides) = (arr.shape(), arr.strides());
     let ddof = work.ddof;
-    let outcome = py.detach(|| {
+    let reduce = || {
         // SAFETY: numpy guarantees that every element reachable through (data, shape,
         // strides) lies in the array's allocation, and `arr`, borrowed for this whole
         // function, keeps it alive: it cannot be freed or resized while we hold a reference
@@ -56,7 +59,14 @@ pub fn run<'py>(
                 ddof,
             )
         }
-    });
+    };
+    // Releasing and taking back the GIL costs more than reducing a small array (numpy keeps
+    // it below 500 elements too); above GIL_RELEASE_MIN other Python threads run meanwhile.
+    let outcome = if arr.len() >= GIL_RELEASE_MIN {
+        py.detach(reduce)
+    } else {
+        reduce()
+    };
     // The plan checked the layout and sent bad axes and empty min/max to numpy: an error
     // here is a bug, reported in numpy's words anyway.
     let Outcome {

@@ -35,7 +35,12 @@ fn collect<'py>(
     // default for keepdims/initial/where/mean/correction, so it means "not given" there; for
     // axis/dtype/out/ddof (real defaults) it is a value, and numpy will refuse it.
     let take = |name: &str, v: Bound<'py, PyAny>, sentinel_default: bool| {
-        (keywords.contains(&name) && !(sentinel_default && v.is(&none))).then_some(v)
+        // `_NoValue` where it is the default: not given, whatever `func` takes (the common
+        // case, decided without the keyword lookup).
+        if sentinel_default && v.is(&none) {
+            return None;
+        }
+        keywords.contains(&name).then_some(v)
     };
     let mut args = Args::new(a);
     args.axis = take("axis", axis, false);

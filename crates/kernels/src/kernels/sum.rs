@@ -17,7 +17,7 @@
 //! lanes, exactly (see `small_int`). Lanes combine in `i128`: the exact sum, which numpy's
 //! wrap-around is a truncation of.
 
-use super::{tree, two_sum, Kernel, NanPolicy, LANES, ROWS, TILE};
+use super::{tree, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, TILE};
 use crate::element::Element;
 use crate::layout::{for_each_block, for_each_in_row};
 use std::marker::PhantomData;
@@ -104,6 +104,71 @@ fn filtered<T: Element, P: NanPolicy>(x: T) -> (f64, u64) {
     }
 }
 
+/// The body of [`FloatSum`]'s `feed`, with the TwoSum it uses for f64 elements.
+///
+/// # Safety
+/// As `Kernel::feed`.
+#[inline(always)]
+unsafe fn feed_with<T: Element, P: NanPolicy>(
+    lanes: &mut FloatLanes,
+    ptr: *const T,
+    len: usize,
+    stride: isize,
+    ts: impl Fn(f64, f64) -> (f64, f64) + Copy,
+) {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        for_each_block::<T, _, LANES>(
+            lanes,
+            ptr,
+            len,
+            stride,
+            #[inline(always)]
+            |l, block| {
+                if exact_each::<T>() {
+                    for j in 0..LANES {
+                        let (x, v) = filtered::<T, P>(block[j]);
+                        let (s, e) = ts(l.hi[j], x);
+                        l.hi[j] = s;
+                        l.lo[j] += e;
+                        l.n[j] += v;
+                    }
+                    return;
+                }
+                for j in 0..LANES {
+                    let (x, v) = filtered::<T, P>(block[j]);
+                    l.tmp[j] += x;
+                    l.n[j] += v;
+                }
+                l.rows += 1;
+                if l.rows == FOLD_ROWS {
+                    l.fold();
+                }
+            },
+            #[inline(always)]
+            |l, j, x| {
+                let (x, v) = filtered::<T, P>(x);
+                l.n[j] += v;
+                if exact_each::<T>() {
+                    let (s, e) = ts(l.hi[j], x);
+                    l.hi[j] = s;
+                    l.lo[j] += e;
+                    return;
+                }
+                l.tmp[j] += x;
+                if j == 0 {
+                    l.rows += 1;
+                    if l.rows == FOLD_ROWS {
+                        // Folding lane 0's tail now is safe: later tail lanes add to the
+                        // fresh zeroed `tmp`.
+                        l.fold();
+                    }
+                }
+            },
+        )
+    }
+}
+
 impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     type Lanes = FloatLanes;
     type Tile = Box<FloatTile>;
@@ -123,56 +188,14 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     #[inline(always)]
     unsafe fn feed(&self, lanes: &mut FloatLanes, ptr: *const T, len: usize, stride: isize) {
         // SAFETY: forwarded from this function's contract.
-        unsafe {
-            for_each_block::<T, _, LANES>(
-                lanes,
-                ptr,
-                len,
-                stride,
-                #[inline(always)]
-                |l, block| {
-                    if exact_each::<T>() {
-                        for j in 0..LANES {
-                            let (x, v) = filtered::<T, P>(block[j]);
-                            let (s, e) = two_sum(l.hi[j], x);
-                            l.hi[j] = s;
-                            l.lo[j] += e;
-                            l.n[j] += v;
-                        }
-                        return;
-                    }
-                    for j in 0..LANES {
-                        let (x, v) = filtered::<T, P>(block[j]);
-                        l.tmp[j] += x;
-                        l.n[j] += v;
-                    }
-                    l.rows += 1;
-                    if l.rows == FOLD_ROWS {
-                        l.fold();
-                    }
-                },
-                #[inline(always)]
-                |l, j, x| {
-                    let (x, v) = filtered::<T, P>(x);
-                    l.n[j] += v;
-                    if exact_each::<T>() {
-                        let (s, e) = two_sum(l.hi[j], x);
-                        l.hi[j] = s;
-                        l.lo[j] += e;
-                        return;
-                    }
-                    l.tmp[j] += x;
-                    if j == 0 {
-                        l.rows += 1;
-                        if l.rows == FOLD_ROWS {
-                            // Folding lane 0's tail now is safe: later tail lanes add to the
-                            // fresh zeroed `tmp`.
-                            l.fold();
-                        }
-                    }
-                },
-            )
-        }
+        unsafe { feed_with::<T, P>(lanes, ptr, len, stride, two_sum) }
+    }
+
+    #[inline(always)]
+    unsafe fn feed_fma(&self, lanes: &mut FloatLanes, ptr: *const T, len: usize, stride: isize) {
+        let one = std::hint::black_box(1.0);
+        // SAFETY: forwarded from this function's contract.
+        unsafe { feed_with::<T, P>(lanes, ptr, len, stride, move |a, b| two_sum_fma(a, b, one)) }
     }
 
     #[inline(always)]
