@@ -49,20 +49,22 @@ class Row:
         return int(self.info["elements"])
 
 
-def load(path: pathlib.Path) -> tuple[list[Row], float | None, dict[str, Any], str]:
+def load(path: pathlib.Path) -> tuple[list[Row], dict[str, float], dict[str, Any], str]:
+    """Rows by case, and the probe's GB/s by name (``start``, ``end``)."""
     data = json.loads(path.read_text())
     rows: dict[str, Row] = {}
-    probe = None
+    probes: dict[str, float] = {}
     for b in data["benchmarks"]:
         info = b["extra_info"]
         median = b["stats"]["median"]
         if info.get("lib") == "probe":
-            probe = info["bytes"] / median / 1e9
+            name = b["group"].partition("(")[2].rstrip(")") or "start"
+            probes[name] = info["bytes"] / median / 1e9
             continue
         row = rows.setdefault(b["group"], Row(b["group"], info))
         row.times[info["lib"]] = median
     machine = data.get("machine_info", {})
-    return list(rows.values()), probe, machine, data.get("datetime", "")
+    return list(rows.values()), probes, machine, data.get("datetime", "")
 
 
 def fmt_time(t: float | None) -> str:
@@ -138,7 +140,7 @@ def target_table(rows: list[Row], probe: float | None) -> list[str]:
 
 
 def machine_lines(
-    machine: dict[str, Any], probe: float | None, when: str, command: str
+    machine: dict[str, Any], probes: dict[str, float], when: str, command: str
 ) -> list[str]:
     sw = machine.get("stridewise", {})
     versions = ", ".join(f"{k} {v}" for k, v in sw.get("versions", {}).items())
@@ -152,9 +154,10 @@ def machine_lines(
         ),
         f"- Versions: {versions}; Python {machine.get('python_version', '?')}",
         (
-            f"- Read-bandwidth probe (`stridewise::read_probe`, same run, 800 MB): "
-            f"**{probe:.1f} GB/s**"
-            if probe
+            "- Read-bandwidth probe (`stridewise::read_probe`, same run, 800 MB): "
+            + ", ".join(f"{k} {v:.1f} GB/s" for k, v in probes.items())
+            + f"; fractions divide by the higher, **{max(probes.values()):.1f} GB/s**"
+            if probes
             else "- Read-bandwidth probe: not run"
         ),
     ]
@@ -220,12 +223,13 @@ def main() -> None:
     ap.add_argument("--print", action="store_true", help="print the targets and losses")
     ap.add_argument("--criterion", type=pathlib.Path, help="criterion's summary table to append")
     args = ap.parse_args()
-    rows, probe, machine, when = load(args.results)
+    rows, probes, machine, when = load(args.results)
+    probe = max(probes.values()) if probes else None
     if not rows:
         raise SystemExit(f"no benchmark results in {args.results}")
     args.out.mkdir(parents=True, exist_ok=True)
     when = when or dt.datetime.now(dt.UTC).isoformat()
-    head = machine_lines(machine, probe, when, args.command)
+    head = machine_lines(machine, probes, when, args.command)
     targets = target_table(rows, probe)
     losses = [r for r in rows if r.speedup is not None and r.speedup < 1.0]
     loss_lines = table(losses, probe) if losses else ["None: stridewise was faster in every case."]

@@ -9,13 +9,18 @@ import cases
 import stridewise as sw
 
 
-@pytest.mark.benchmark
-def test_read_probe(benchmark, inputs: cases.Inputs) -> None:
-    """The machine's read bandwidth in this run: every report fraction divides by it."""
+def _probe(benchmark, inputs: cases.Inputs, when: str) -> None:
     words = inputs.probe(cases.PROBE_WORDS)
-    benchmark.group = "read-bandwidth probe"
+    benchmark.group = f"read-bandwidth probe ({when})"
     benchmark.extra_info.update(lib="probe", bytes=int(words.nbytes), elements=int(words.size))
     benchmark(sw._native.read_probe, words)
+
+
+@pytest.mark.benchmark
+def test_read_probe(benchmark, inputs: cases.Inputs) -> None:
+    """The machine's read bandwidth at the start of the run (this VM's varies by a third
+    from one minute to the next, so it is measured again at the end)."""
+    _probe(benchmark, inputs, "start")
 
 
 @pytest.mark.benchmark
@@ -44,3 +49,9 @@ def test_case(benchmark, inputs: cases.Inputs, case: cases.Case, lib: str) -> No
         benchmark(f, a)
     else:
         benchmark(cases.rotating(f, arrays))
+
+
+@pytest.mark.benchmark
+def test_read_probe_end(benchmark, inputs: cases.Inputs) -> None:
+    """The read bandwidth again, after every case: the report divides by the higher one."""
+    _probe(benchmark, inputs, "end")

@@ -111,7 +111,8 @@ def _fake_results(path: pathlib.Path) -> None:
         "datetime": "2026-01-02T03:04:05",
         "machine_info": {"python_version": "3.11", "stridewise": {"cpu_model": "Test CPU"}},
         "benchmarks": [
-            bench("read-bandwidth probe", "probe", 0.02, bytes=8 * 10**8),
+            bench("read-bandwidth probe (start)", "probe", 0.02, bytes=8 * 10**8),
+            bench("read-bandwidth probe (end)", "probe", 0.025, bytes=8 * 10**8),
             bench("mean f64 1e7 contiguous", "numpy", 0.004),
             bench("mean f64 1e7 contiguous", "stridewise", 0.002),
             bench("mean f64 4000x4000 contiguous axis=0", "numpy", 0.005, axis=0, ndim=2),
@@ -137,7 +138,7 @@ def test_report_states_wins_losses_and_targets(tmp_path: pathlib.Path) -> None:
     doc = (out / "README.md").read_text()
     assert (out / "speedup.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # probe: 800 MB in 20 ms = 40 GB/s; the 1e7 mean reads 80 MB in 2 ms = 40 GB/s = 100%.
-    assert "**40.0 GB/s**" in doc
+    assert "start 40.0 GB/s, end 32.0 GB/s; fractions divide by the higher, **40.0 GB/s**" in doc
     assert (
         "| mean f64 1e7 contiguous | 4.00 ms | 2.00 ms | 2.00x | >= 2.5x | 100% (>= 85%) | **no** |"
         in doc
