@@ -16,9 +16,10 @@ cache by nature; its figures are labelled so.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,6 @@ LAYOUTS = (
     "broadcast",
     "aligned",
 )
-LIBS = ("numpy", "stridewise", "bottleneck", "numexpr")
 
 HOT_MAX = 100_000  # elements; up to this size the input is measured in cache (L2 is 1 MiB here)
 # Read between two uses of one buffer: 16 times the 32 MiB L3. Three times was not enough: this
@@ -72,6 +72,11 @@ class Case:
             shape = f"{self.size}x{self.size}"
         axis = "" if self.axis is None else f" axis={self.axis}"
         return f"{self.func} {self.dtype} {shape} {self.layout}{axis}"
+
+    @property
+    def base_len(self) -> int:
+        """Elements of the base array the case's view is cut from."""
+        return self.size if self.ndim == 1 else self.size * self.size
 
     @property
     def nan_input(self) -> bool:
@@ -222,7 +227,7 @@ class Inputs:
 
     def base(self, case: Case, aligned: bool = False, order: str = "C") -> list[np.ndarray]:
         """The copies of the case's base array (1-d of ``size``, or 2-d ``size`` square)."""
-        n = case.size if case.ndim == 1 else case.size * case.size
+        n = case.base_len
         shape = (n,) if case.ndim == 1 else (case.size, case.size)
         key = (case.dtype, shape, case.nan_input, aligned, order)
 
@@ -273,16 +278,10 @@ def copies_needed(nbytes: int, n: int) -> int:
 
 def in_cache(case: Case) -> bool:
     """Whether the case is measured on data in cache (on purpose: small, or broadcast)."""
-    n = case.size if case.ndim == 1 else case.size * case.size
-    return n <= HOT_MAX or case.layout == "broadcast"
+    return case.base_len <= HOT_MAX or case.layout == "broadcast"
 
 
 def rotating(f: Callable[[Any], Any], arrays: list[np.ndarray]) -> Callable[[], Any]:
     """A no-argument call of ``f`` on the next copy each time."""
-    it: Iterator[np.ndarray] = _cycle(arrays)
+    it = itertools.cycle(arrays)
     return lambda: f(next(it))
-
-
-def _cycle(arrays: list[np.ndarray]) -> Iterator[np.ndarray]:
-    while True:
-        yield from arrays
