@@ -59,17 +59,11 @@ struct UnitOp<'a, T, K> {
     unit: usize,
 }
 
-/// Whether code for the SIMD level `S` runs with hardware FMA: pulp's AVX2 (V3) and AVX-512
-/// (V4) levels include it; only the scalar level has one-lane vectors.
-const fn has_fma<S: Simd>() -> bool {
-    std::mem::size_of::<S::f64s>() > std::mem::size_of::<f64>()
-}
-
 impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
     type Output = K::Partial;
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) -> K::Partial {
+    fn with_simd<S: Simd>(self, simd: S) -> K::Partial {
         let k = self.kernel;
         let mut lanes = k.lanes();
         let stride = self.layout.inner().stride;
@@ -80,17 +74,16 @@ impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
             |off, len| {
                 let p = self.base.at(off);
                 // SAFETY: the run lies inside the view (the layout was normalised from it).
-                unsafe {
-                    if has_fma::<S>() {
-                        k.feed_fma(&mut lanes, p, len, stride)
-                    } else {
-                        k.feed(&mut lanes, p, len, stride)
-                    }
-                }
+                unsafe { k.feed(simd, &mut lanes, p, len, stride) }
             },
         );
-        k.finish(lanes)
+        k.finish(simd, lanes)
     }
+}
+
+/// The partial of no elements.
+fn empty<T: Element, K: Kernel<T>>(kernel: &K) -> K::Partial {
+    kernel.finish(pulp::Scalar::new(), kernel.lanes())
 }
 
 /// Reduce every element of `layout` (relative to `base`) to one partial.
@@ -120,7 +113,7 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
 ) -> Vec<K::Partial> {
     let (split, per_out) = layout.split(UNIT);
     if per_out == 0 {
-        return vec![kernel.finish(kernel.lanes()); outs.len()];
+        return vec![empty(kernel); outs.len()];
     }
     let parallel = outs.len() * layout.len >= PAR_MIN;
     let unit_op = |o: isize, unit: usize| {
@@ -185,7 +178,7 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
     }
     let base = SharedPtr(view.as_ptr());
     if red.len == 0 {
-        return (out_shape, vec![kernel.finish(kernel.lanes()); out_len]);
+        return (out_shape, vec![empty(kernel); out_len]);
     }
     // The fastest kept axis; the vertical path pays off when it is faster than the reduction.
     let fastest_kept = (0..kept.len())
@@ -332,50 +325,35 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         let next = self.red.inner().stride;
         const { assert!(K::FLUSH_ROWS % ROWS == 0) };
         let mut rows = 0;
-        // Reduced positions are gathered ROWS at a time and pushed together.
+        // Reduced positions are gathered ROWS at a time and pushed together; the last batch
+        // may be shorter (then no flush is due before the final one). `push_rows` is called
+        // from this one place.
+        let mut offsets = self.red.offsets_in(self.start, self.count);
         let mut batch = [0isize; ROWS];
-        let mut filled = 0;
-        self.red.for_each_offset_in(
-            self.start,
-            self.count,
-            #[inline(always)]
-            |off| {
-                batch[filled] = off;
-                filled += 1;
-                if filled < ROWS {
-                    return;
-                }
-                filled = 0;
-                // The whole rows of the group, tile after tile: memory in order.
-                for (t, tile) in tiles.iter_mut().enumerate() {
-                    let at = (t * TILE) as isize * self.stride;
-                    let ptrs: [*const T; ROWS] =
-                        std::array::from_fn(|r| self.base.at(batch[r] + at));
-                    for &p in &ptrs {
-                        prefetch_run(
-                            p.wrapping_offset(ROWS as isize * next),
-                            tile_len(t),
-                            self.stride,
-                        );
-                    }
-                    // SAFETY: outputs t * TILE .. t * TILE + tile_len(t) of the group at these
-                    // reduced positions are elements of the view.
-                    unsafe { k.push_rows(tile, &ptrs, tile_len(t), self.stride) };
-                }
-                rows += ROWS;
-                if rows == K::FLUSH_ROWS {
-                    tiles.iter_mut().for_each(|t| k.flush(t));
-                    rows = 0;
-                }
-            },
-        );
-        // The last positions that did not fill a batch, one by one (fewer than ROWS, so no
-        // flush is due before the final one).
-        for &off in &batch[..filled] {
+        loop {
+            let filled = offsets.fill(&mut batch);
+            if filled == 0 {
+                break;
+            }
+            // The whole rows of the group, tile after tile: memory in order.
             for (t, tile) in tiles.iter_mut().enumerate() {
-                let p = self.base.at(off + (t * TILE) as isize * self.stride);
-                // SAFETY: as above, for this reduced position.
-                unsafe { k.push_row(tile, p, tile_len(t), self.stride) };
+                let at = (t * TILE) as isize * self.stride;
+                let ptrs: [*const T; ROWS] = std::array::from_fn(|r| self.base.at(batch[r] + at));
+                for &p in &ptrs[..filled] {
+                    prefetch_run(
+                        p.wrapping_offset(ROWS as isize * next),
+                        tile_len(t),
+                        self.stride,
+                    );
+                }
+                // SAFETY: outputs t * TILE .. t * TILE + tile_len(t) of the group at these
+                // reduced positions are elements of the view.
+                unsafe { k.push_rows(tile, &ptrs[..filled], tile_len(t), self.stride) };
+            }
+            rows += filled;
+            if rows == K::FLUSH_ROWS {
+                tiles.iter_mut().for_each(|t| k.flush(t));
+                rows = 0;
             }
         }
         tiles.iter_mut().for_each(|t| k.flush(t));

@@ -1,42 +1,15 @@
-//! A type-erased entry point for bindings: the element type and the reduction are values, the
-//! memory is a pointer with byte strides (as numpy describes arrays).
+//! A type-erased entry point: the element type and the reduction are values, the memory is a
+//! pointer with strides.
 //!
-//! Every (type, reduction) pair is instantiated here, in this crate, once: a binding that calls
-//! [`reduce_raw`] compiles in seconds instead of re-instantiating every kernel at every SIMD
-//! level itself. Enabled by the `dynamic` feature.
-//!
-//! Tested through the Python package, whose every kernel call comes here
-//! (`crates/pybind/tests`): a Rust test of this module would compile every instantiation a
-//! second time in the test profile, minutes of build for no extra coverage.
+//! Every (type, reduction) pair is instantiated here, in this crate, once; every other way in
+//! comes through [`reduce_elements`]: the generic functions of the crate root, and the
+//! bindings through [`reduce_raw`] (numpy's byte strides). So a crate that calls them, the
+//! test binaries included, links the kernels compiled here instead of instantiating every
+//! kernel at every SIMD level again.
 
-use crate::{Element, ReduceError, Reduced, Reduction, StridedView, Warning};
-
-/// The element types, as values.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ElemType {
-    /// `bool`
-    Bool,
-    /// `i8`
-    I8,
-    /// `i16`
-    I16,
-    /// `i32`
-    I32,
-    /// `i64`
-    I64,
-    /// `u8`
-    U8,
-    /// `u16`
-    U16,
-    /// `u32`
-    U32,
-    /// `u64`
-    U64,
-    /// `f32`
-    F32,
-    /// `f64`
-    F64,
-}
+use crate::element::Bool8;
+pub use crate::element::{ElemType, Values};
+use crate::{Element, ReduceError, Reduced, Reduction, StridedView, Value};
 
 /// The reductions, as values.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -67,33 +40,6 @@ pub enum Op {
     NanMax,
 }
 
-/// Values of one of the result types.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Values {
-    /// min/max of bool
-    Bool(Vec<bool>),
-    /// min/max of i8
-    I8(Vec<i8>),
-    /// min/max of i16
-    I16(Vec<i16>),
-    /// min/max of i32
-    I32(Vec<i32>),
-    /// sums of signed integers and bool; min/max of i64
-    I64(Vec<i64>),
-    /// min/max of u8
-    U8(Vec<u8>),
-    /// min/max of u16
-    U16(Vec<u16>),
-    /// min/max of u32
-    U32(Vec<u32>),
-    /// sums of unsigned integers; min/max of u64
-    U64(Vec<u64>),
-    /// everything of f32
-    F32(Vec<f32>),
-    /// means/var/std of everything but f32; everything of f64
-    F64(Vec<f64>),
-}
-
 /// The result of [`reduce_raw`]: `shape` is empty for a full reduction (one value).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
@@ -105,24 +51,30 @@ pub struct Outcome {
     pub warning: Option<Warning>,
 }
 
-/// A result type that has a [`Values`] variant.
-trait IntoValues: Sized {
-    fn into_values(v: Vec<Self>) -> Values;
-}
+use crate::Warning;
 
-macro_rules! into_values {
-    ($($t:ty => $v:ident),*) => {$(
-        impl IntoValues for $t {
-            fn into_values(v: Vec<Self>) -> Values {
-                Values::$v(v)
-            }
+impl Outcome {
+    /// The one value of a full reduction, typed.
+    pub(crate) fn into_reduced<R: Value>(self) -> Reduced<R> {
+        let v = R::from_values(self.values).expect("the result type of the reduction");
+        debug_assert_eq!(v.len(), 1);
+        Reduced {
+            value: v[0],
+            warning: self.warning,
         }
-    )*};
-}
-into_values!(bool => Bool, i8 => I8, i16 => I16, i32 => I32, i64 => I64, u8 => U8,
-    u16 => U16, u32 => U32, u64 => U64, f32 => F32, f64 => F64);
+    }
 
-fn whole<R: IntoValues>(r: Reduced<R>) -> Outcome {
+    /// The values of an axis reduction, typed.
+    pub(crate) fn into_reduction<R: Value>(self) -> Reduction<R> {
+        Reduction {
+            shape: self.shape,
+            data: R::from_values(self.values).expect("the result type of the reduction"),
+            warning: self.warning,
+        }
+    }
+}
+
+fn whole<R: Value>(r: Reduced<R>) -> Outcome {
     Outcome {
         shape: Vec::new(),
         values: R::into_values(vec![r.value]),
@@ -130,7 +82,7 @@ fn whole<R: IntoValues>(r: Reduced<R>) -> Outcome {
     }
 }
 
-fn axes<R: IntoValues>(r: Reduction<R>) -> Outcome {
+fn axes<R: Value>(r: Reduction<R>) -> Outcome {
     Outcome {
         shape: r.shape,
         values: R::into_values(r.data),
@@ -145,48 +97,158 @@ fn plain<R>(value: R) -> Reduced<R> {
     }
 }
 
-fn reduce_view<T>(
+/// sum, mean and var (and their nan-variants) of `view`.
+fn moments<T: Element>(
     op: Op,
     view: &StridedView<'_, T>,
     over: Option<&[isize]>,
     ddof: f64,
-) -> Result<Outcome, ReduceError>
-where
-    T: Element + IntoValues,
-    T::Sum: IntoValues,
-    T::Mean: IntoValues,
-{
-    use crate as sw;
+) -> Result<Outcome, ReduceError> {
+    use crate::typed as t;
+    use crate::{Ignore as I, Propagate as P};
     let Some(a) = over else {
         return Ok(match op {
-            Op::Sum => whole(plain(sw::sum(view))),
-            Op::NanSum => whole(plain(sw::nansum(view))),
-            Op::Mean => whole(sw::mean(view)),
-            Op::NanMean => whole(sw::nanmean(view)),
-            Op::Var => whole(sw::var(view, ddof)),
-            Op::NanVar => whole(sw::nanvar(view, ddof)),
-            Op::Std => whole(sw::std(view, ddof)),
-            Op::NanStd => whole(sw::nanstd(view, ddof)),
-            Op::Min => whole(plain(sw::min(view)?)),
-            Op::Max => whole(plain(sw::max(view)?)),
-            Op::NanMin => whole(sw::nanmin(view)?),
-            Op::NanMax => whole(sw::nanmax(view)?),
+            Op::Sum => whole(plain(t::sum_value::<T, P>(view))),
+            Op::NanSum => whole(plain(t::sum_value::<T, I>(view))),
+            Op::Mean => whole(t::mean_value::<T, P>(view)),
+            Op::NanMean => whole(t::mean_value::<T, I>(view)),
+            Op::Var => whole(t::var_value::<T, P>(view, ddof, false)),
+            Op::NanVar => whole(t::var_value::<T, I>(view, ddof, false)),
+            Op::Std => whole(t::var_value::<T, P>(view, ddof, true)),
+            Op::NanStd => whole(t::var_value::<T, I>(view, ddof, true)),
+            Op::Min | Op::NanMin | Op::Max | Op::NanMax => unreachable!("not a moment"),
         });
     };
     Ok(match op {
-        Op::Sum => axes(sw::sum_axes(view, a)?),
-        Op::NanSum => axes(sw::nansum_axes(view, a)?),
-        Op::Mean => axes(sw::mean_axes(view, a)?),
-        Op::NanMean => axes(sw::nanmean_axes(view, a)?),
-        Op::Var => axes(sw::var_axes(view, a, ddof)?),
-        Op::NanVar => axes(sw::nanvar_axes(view, a, ddof)?),
-        Op::Std => axes(sw::std_axes(view, a, ddof)?),
-        Op::NanStd => axes(sw::nanstd_axes(view, a, ddof)?),
-        Op::Min => axes(sw::min_axes(view, a)?),
-        Op::Max => axes(sw::max_axes(view, a)?),
-        Op::NanMin => axes(sw::nanmin_axes(view, a)?),
-        Op::NanMax => axes(sw::nanmax_axes(view, a)?),
+        Op::Sum => axes(t::sum_axes::<T, P>(view, a)?),
+        Op::NanSum => axes(t::sum_axes::<T, I>(view, a)?),
+        Op::Mean => axes(t::mean_axes::<T, P>(view, a)?),
+        Op::NanMean => axes(t::mean_axes::<T, I>(view, a)?),
+        Op::Var => axes(t::var_axes::<T, P>(view, a, ddof, false)?),
+        Op::NanVar => axes(t::var_axes::<T, I>(view, a, ddof, false)?),
+        Op::Std => axes(t::var_axes::<T, P>(view, a, ddof, true)?),
+        Op::NanStd => axes(t::var_axes::<T, I>(view, a, ddof, true)?),
+        Op::Min | Op::NanMin | Op::Max | Op::NanMax => unreachable!("not a moment"),
     })
+}
+
+/// min and max (and their nan-variants) of `view`.
+fn extremes<T: Element>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+) -> Result<Outcome, ReduceError> {
+    use crate::typed as t;
+    use crate::{Ignore as I, Propagate as P};
+    let Some(a) = over else {
+        return Ok(match op {
+            Op::Min => whole(plain(t::extreme_value::<T, P, false>(view)?.value)),
+            Op::Max => whole(plain(t::extreme_value::<T, P, true>(view)?.value)),
+            Op::NanMin => whole(t::extreme_value::<T, I, false>(view)?),
+            Op::NanMax => whole(t::extreme_value::<T, I, true>(view)?),
+            _ => unreachable!("not an extreme"),
+        });
+    };
+    Ok(match op {
+        Op::Min => axes(t::extreme_axes::<T, P, false>(view, a)?),
+        Op::Max => axes(t::extreme_axes::<T, P, true>(view, a)?),
+        Op::NanMin => axes(t::extreme_axes::<T, I, false>(view, a)?),
+        Op::NanMax => axes(t::extreme_axes::<T, I, true>(view, a)?),
+        _ => unreachable!("not an extreme"),
+    })
+}
+
+impl Op {
+    fn is_extreme(self) -> bool {
+        matches!(self, Op::Min | Op::NanMin | Op::Max | Op::NanMax)
+    }
+}
+
+/// Reduce `view` (any element type, as a value) with `op`.
+fn reduce_view<T: Element>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+    ddof: f64,
+) -> Result<Outcome, ReduceError> {
+    if op.is_extreme() {
+        extremes(op, view, over)
+    } else {
+        moments(op, view, over, ddof)
+    }
+}
+
+/// Reduce the `elem`s at `ptr` with element strides over `over` (`None`: every axis): the
+/// one place where every (type, reduction) pair is instantiated.
+///
+/// # Safety
+/// As [`StridedView::from_raw_parts`] for elements of type `elem`: for the duration of the
+/// call every element `ptr + Σ i_k * strides[k] * size` (`0 <= i_k < shape[k]`) is a valid,
+/// initialised, aligned `elem` that nobody mutates (for [`ElemType::Bool`], any byte), the
+/// extent fits `isize`, and `shape.len() == strides.len()`.
+pub(crate) unsafe fn reduce_elements(
+    elem: ElemType,
+    op: Op,
+    ptr: *const u8,
+    shape: &[usize],
+    strides: &[isize],
+    over: Option<&[isize]>,
+    ddof: f64,
+) -> Result<Outcome, ReduceError> {
+    /// The view of the memory as `$t` (the caller's contract, for elements of that type).
+    macro_rules! view {
+        ($t:ty) => {
+            // SAFETY: the caller's contract, for elements of type `$t`.
+            unsafe { StridedView::<$t>::from_raw_parts(ptr.cast::<$t>(), shape, strides) }
+        };
+    }
+    match elem {
+        // Bool: sums and variances count nonzero bytes; min/max of the bytes as u8 are
+        // nonzero exactly when numpy's logical and/or of them is true.
+        ElemType::Bool if op.is_extreme() => {
+            let out = extremes(op, &view!(u8), over)?;
+            let Values::U8(v) = out.values else {
+                unreachable!("min/max of u8 is u8")
+            };
+            Ok(Outcome {
+                values: Values::Bool(v.into_iter().map(|b| b != 0).collect()),
+                ..out
+            })
+        }
+        ElemType::Bool => moments(op, &view!(Bool8), over, ddof),
+        ElemType::I8 => reduce_view(op, &view!(i8), over, ddof),
+        ElemType::I16 => reduce_view(op, &view!(i16), over, ddof),
+        ElemType::I32 => reduce_view(op, &view!(i32), over, ddof),
+        ElemType::I64 => reduce_view(op, &view!(i64), over, ddof),
+        ElemType::U8 => reduce_view(op, &view!(u8), over, ddof),
+        ElemType::U16 => reduce_view(op, &view!(u16), over, ddof),
+        ElemType::U32 => reduce_view(op, &view!(u32), over, ddof),
+        ElemType::U64 => reduce_view(op, &view!(u64), over, ddof),
+        ElemType::F32 => reduce_view(op, &view!(f32), over, ddof),
+        ElemType::F64 => reduce_view(op, &view!(f64), over, ddof),
+    }
+}
+
+/// [`reduce_elements`] on a typed view.
+pub(crate) fn reduce_typed<T: Element>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+    ddof: f64,
+) -> Result<Outcome, ReduceError> {
+    // SAFETY: a view's elements are valid, shared `T`s for its lifetime, which outlives this
+    // call, and `T::ELEM` names `T` (a `bool` is a byte of 0 or 1).
+    unsafe {
+        reduce_elements(
+            T::ELEM,
+            op,
+            view.as_ptr().cast::<u8>(),
+            view.shape(),
+            view.strides(),
+            over,
+            ddof,
+        )
+    }
 }
 
 /// The memory could not be read as the element type: misaligned, or a byte stride that is
@@ -212,18 +274,10 @@ pub unsafe fn reduce_raw(
     over: Option<&[isize]>,
     ddof: f64,
 ) -> Result<Result<Outcome, ReduceError>, Unreadable> {
-    macro_rules! typed {
-        ($($v:ident => $t:ty),*) => {
-            match elem {
-                $(ElemType::$v => {
-                    // SAFETY: the caller's contract, for elements of type `$t`.
-                    let view = unsafe { StridedView::<$t>::from_byte_strides(ptr, shape, byte_strides) }
-                        .ok_or(Unreadable)?;
-                    Ok(reduce_view(op, &view, over, ddof))
-                })*
-            }
-        };
-    }
-    typed!(Bool => bool, I8 => i8, I16 => i16, I32 => i32, I64 => i64, U8 => u8, U16 => u16,
-        U32 => u32, U64 => u64, F32 => f32, F64 => f64)
+    let strides =
+        crate::layout::element_strides_of_size(ptr, byte_strides, elem.size()).ok_or(Unreadable)?;
+    // SAFETY: the caller's contract; `ptr` is aligned to the element size (so for `elem`,
+    // whose alignment never exceeds its size) and the element strides address exactly the
+    // bytes the byte strides did.
+    Ok(unsafe { reduce_elements(elem, op, ptr, shape, &strides, over, ddof) })
 }

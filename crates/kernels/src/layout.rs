@@ -141,10 +141,22 @@ fn extent(shape: &[usize], strides: &[isize]) -> Result<Option<(i128, i128)>, La
 /// Element strides of `T` from byte strides, if `ptr` is aligned for `T` and every byte stride
 /// is a multiple of `size_of::<T>()`; `None` otherwise. Zero-sized `T` is refused.
 pub fn element_strides<T>(ptr: *const u8, byte_strides: &[isize]) -> Option<Vec<isize>> {
-    let size = isize::try_from(std::mem::size_of::<T>())
-        .ok()
-        .filter(|&s| s > 0)?;
     if (ptr as usize) % std::mem::align_of::<T>() != 0 {
+        return None;
+    }
+    element_strides_of_size(ptr, byte_strides, std::mem::size_of::<T>())
+}
+
+/// Element strides for elements of `size` bytes, if `ptr` is a multiple of `size` and every
+/// byte stride a multiple of it; `None` otherwise (and for `size == 0`). Alignment to the
+/// size is alignment for every kernel type, whose alignment never exceeds its size.
+pub fn element_strides_of_size(
+    ptr: *const u8,
+    byte_strides: &[isize],
+    size: usize,
+) -> Option<Vec<isize>> {
+    let size = isize::try_from(size).ok().filter(|&s| s > 0)?;
+    if (ptr as usize) % size as usize != 0 {
         return None;
     }
     byte_strides
@@ -478,22 +490,11 @@ pub fn resolve_axes(axes: &[isize], ndim: usize) -> Result<Vec<usize>, LayoutErr
 /// Visit the element offsets of rows `start..start + count` of the outer axes (outermost
 /// first), in row-major order over those axes. The offsets are relative to the layout's base.
 /// An empty `outer` has exactly one row at offset 0.
+///
+/// `f` is called from one place only: callers inline whole kernels into it, and every call
+/// site would be one more copy of them at every SIMD level.
 #[inline(always)]
 pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMut(isize)) {
-    if count == 0 {
-        return;
-    }
-    if outer.is_empty() {
-        f(0);
-        return;
-    }
-    if outer.len() == 1 {
-        let a = outer[0];
-        for r in start..start + count {
-            f(r as isize * a.stride);
-        }
-        return;
-    }
     // Odometer over the outer axes, started from `start` by one unravel.
     let mut idx = [0usize; MAX_ODOMETER];
     let mut rest = start;
@@ -736,76 +737,106 @@ impl Layout {
     }
 
     /// Visit the runs of work unit `u` of `split` as (offset from the view's base, length);
-    /// every run has the inner stride.
+    /// every run has the inner stride. `f` is called from one place (see [`for_each_row`]).
     #[inline(always)]
     pub fn for_each_run_of_unit(&self, split: Split, u: usize, mut f: impl FnMut(isize, usize)) {
         let inner = self.inner();
-        match split {
+        // (first row, rows, first element in the row, run length)
+        let (r0, count, start, len) = match split {
             Split::Pieces { per_row, unit } => {
                 let (row, piece) = (u / per_row, u % per_row);
                 let start = piece * unit;
-                let len = unit.min(inner.len - start);
-                for_each_row(
-                    self.outer(),
-                    row,
-                    1,
-                    #[inline(always)]
-                    |o| f(self.offset + o + start as isize * inner.stride, len),
-                );
+                (row, 1, start, unit.min(inner.len - start))
             }
             Split::Rows { per_unit } => {
                 let r0 = u * per_unit;
-                let count = per_unit.min(self.rows() - r0);
-                for_each_row(
-                    self.outer(),
-                    r0,
-                    count,
-                    #[inline(always)]
-                    |o| f(self.offset + o, inner.len),
-                );
+                (r0, per_unit.min(self.rows() - r0), 0, inner.len)
             }
-        }
-    }
-
-    /// Visit the offset (from the view's base) of every element, outer axes first.
-    #[inline(always)]
-    pub fn for_each_offset(&self, f: impl FnMut(isize)) {
-        self.for_each_offset_in(0, self.len, f);
-    }
-
-    /// Visit the offsets of elements `start..start + count` in the order of
-    /// [`Layout::for_each_offset`] (clamped to the layout's length).
-    #[inline(always)]
-    pub fn for_each_offset_in(&self, start: usize, count: usize, mut f: impl FnMut(isize)) {
-        let end = self.len.min(start.saturating_add(count));
-        if start >= end {
-            return;
-        }
-        let inner = self.inner();
-        let (row0, row_end) = (start / inner.len, (end - 1) / inner.len + 1);
-        let mut row = row0;
+        };
+        let first = self.offset + start as isize * inner.stride;
         for_each_row(
             self.outer(),
-            row0,
-            row_end - row0,
+            r0,
+            count,
             #[inline(always)]
-            |o| {
-                let first = if row == row0 { start % inner.len } else { 0 };
-                let last = if row + 1 == row_end {
-                    end - row * inner.len
-                } else {
-                    inner.len
-                };
-                let mut off = self.offset + o + first as isize * inner.stride;
-                for _ in first..last {
-                    f(off);
-                    off += inner.stride;
-                }
-                row += 1;
-            },
+            |o| f(first + o, len),
         );
     }
+
+    /// The offsets (from the view's base) of elements `start..start + count` in row-major
+    /// order over the layout's axes, outermost first (clamped to the layout's length).
+    pub fn offsets_in(&self, start: usize, count: usize) -> Offsets<'_> {
+        let end = self.len.min(start.saturating_add(count));
+        let left = end.saturating_sub(start);
+        let mut idx = [0usize; MAX_ODOMETER];
+        let mut off = self.offset;
+        if left > 0 {
+            let mut rest = start;
+            for (k, a) in self.axes.iter().enumerate().rev() {
+                idx[k] = rest % a.len;
+                rest /= a.len;
+                off += idx[k] as isize * a.stride;
+            }
+        }
+        Offsets {
+            axes: &self.axes,
+            idx,
+            off,
+            left,
+        }
+    }
 }
+
+/// The element offsets of [`Layout::offsets_in`]: an odometer over the layout's axes.
+#[derive(Debug, Clone)]
+pub struct Offsets<'a> {
+    axes: &'a [Axis],
+    idx: [usize; MAX_ODOMETER],
+    off: isize,
+    left: usize,
+}
+
+impl Offsets<'_> {
+    /// Write the next offsets into `out`, as many as fit and remain; returns how many.
+    pub fn fill(&mut self, out: &mut [isize]) -> usize {
+        let mut n = 0;
+        while n < out.len() {
+            let Some(o) = self.next() else { break };
+            out[n] = o;
+            n += 1;
+        }
+        n
+    }
+}
+
+impl Iterator for Offsets<'_> {
+    type Item = isize;
+
+    fn next(&mut self) -> Option<isize> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let o = self.off;
+        for k in (0..self.axes.len()).rev() {
+            let a = self.axes[k];
+            self.idx[k] += 1;
+            self.off += a.stride;
+            if self.idx[k] < a.len {
+                break;
+            }
+            self.off -= a.stride * a.len as isize;
+            self.idx[k] = 0;
+        }
+        Some(o)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Offsets<'_> {}
 
 /// Offsets of the rows of `axes` (logical order, any strides), row-major: the input offsets
 /// of the outputs of an axis reduction when `axes` are the kept axes.
@@ -844,8 +875,24 @@ pub const MAX_ODOMETER: usize = 64;
 #[cfg(test)]
 mod tests {
 
+    /// Offsets of a layout's elements, computed independently of the odometer: element `i`
+    /// unravelled over the axes, outermost first.
+    fn unravelled_offsets(l: &Layout) -> Vec<isize> {
+        (0..l.len)
+            .map(|i| {
+                let mut rest = i;
+                let mut off = l.offset;
+                for a in l.axes.iter().rev() {
+                    off += (rest % a.len) as isize * a.stride;
+                    rest /= a.len;
+                }
+                off
+            })
+            .collect()
+    }
+
     #[test]
-    fn for_each_offset_in_is_a_slice_of_for_each_offset() {
+    fn offsets_in_is_a_slice_of_every_offset() {
         let data: Vec<u8> = vec![0; 4096];
         let views = [
             StridedView::from_slice(&data, 2, &[5, 7, 3], &[100, 3, -1]).unwrap(),
@@ -857,19 +904,45 @@ mod tests {
         ];
         for v in &views {
             let l = v.layout();
-            let mut all = Vec::new();
-            l.for_each_offset(|o| all.push(o));
+            let all = unravelled_offsets(&l);
             assert_eq!(all.len(), l.len);
+            assert_eq!(l.offsets_in(0, usize::MAX).collect::<Vec<_>>(), all);
             for start in 0..=all.len() + 1 {
                 for count in [0, 1, 2, 3, 5, 7, 8, 100, usize::MAX] {
-                    let mut got = Vec::new();
-                    l.for_each_offset_in(start, count, |o| got.push(o));
+                    let it = l.offsets_in(start, count);
                     let lo = start.min(all.len());
                     let hi = all.len().min(start.saturating_add(count));
+                    assert_eq!(it.len(), hi.max(lo) - lo);
+                    let got: Vec<isize> = it.collect();
                     assert_eq!(got, all[lo..hi.max(lo)], "start {start} count {count}");
+                    // `fill` hands out the same sequence in batches, the last one short.
+                    for batch in [1usize, 3, 4] {
+                        let mut it = l.offsets_in(start, count);
+                        let (mut buf, mut got) = (vec![0isize; batch], Vec::new());
+                        loop {
+                            let n = it.fill(&mut buf);
+                            got.extend_from_slice(&buf[..n]);
+                            if n < batch {
+                                break;
+                            }
+                        }
+                        assert_eq!(got, all[lo..hi.max(lo)], "fill {batch}");
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn for_each_row_of_no_axes_or_one_axis() {
+        let mut got = Vec::new();
+        for_each_row(&[], 0, 1, |o| got.push(o));
+        assert_eq!(got, [0]);
+        got.clear();
+        for_each_row(&[], 0, 0, |o| got.push(o));
+        assert!(got.is_empty());
+        for_each_row(&[Axis { len: 5, stride: -3 }], 1, 3, |o| got.push(o));
+        assert_eq!(got, [-3, -6, -9]);
     }
 
     #[test]
@@ -1241,8 +1314,7 @@ mod tests {
         ];
         for (shape, strides) in cases {
             let l = normalize(shape, strides);
-            let mut want = Vec::new();
-            l.for_each_offset(|o| want.push(o));
+            let want = unravelled_offsets(&l);
             for unit in [1usize, 3, 7, 16, 64, 5000] {
                 let (split, units) = l.split(unit);
                 let mut got = Vec::new();

@@ -41,7 +41,6 @@
 
 mod aligned;
 mod driver;
-#[cfg(feature = "dynamic")]
 pub mod dynamic;
 mod element;
 mod kernels;
@@ -50,9 +49,10 @@ pub mod layout;
 mod ndarray_interop;
 mod probe;
 mod simd;
+mod typed;
 
 pub use aligned::{AlignedArray, DEFAULT_ALIGN};
-pub use element::Element;
+pub use element::{ElemType, Element, Value, Values};
 pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
 pub use probe::read_probe;
@@ -61,11 +61,7 @@ pub use simd::{
     simd_level, with_num_threads, with_simd_level, SimdLevel,
 };
 
-use driver::{reduce_all, reduce_axes};
-use kernels::minmax::{MinMax, MinMaxPartial};
-use kernels::sum::{FloatPartial, FloatSum, IntSum};
-use kernels::var::{Var, VarPartial};
-use kernels::Kernel;
+use dynamic::Op;
 use std::fmt;
 
 /// Inputs with fewer elements than this are reduced on the calling thread.
@@ -144,226 +140,36 @@ pub struct Reduction<R> {
     pub warning: Option<Warning>,
 }
 
-/// True when the NaN policy cannot matter (integer input under [`Ignore`]): such calls are
-/// sent to the [`Propagate`] kernels so that integer kernels are compiled once, not twice.
-const fn no_nan<T: Element, P: NanPolicy>() -> bool {
-    P::IGNORE && !T::IS_FLOAT
+/// The typed result of a whole-array reduction that cannot fail.
+fn whole<R: Value>(op: Op, view: &StridedView<'_, impl Element>, ddof: f64) -> Reduced<R> {
+    dynamic::reduce_typed(op, view, None, ddof)
+        .expect("only min/max of an empty view fail")
+        .into_reduced()
 }
 
-/// Run `kernel` over the whole view.
-fn whole<T: Element, K: Kernel<T>>(kernel: K, view: &StridedView<'_, T>) -> K::Partial {
-    reduce_all(&kernel, view, simd_level())
-}
-
-/// Run `kernel` over `axes` and map each partial with `out`, which also returns its warning.
-fn over_axes<T: Element, K: Kernel<T>, R>(
-    kernel: K,
-    view: &StridedView<'_, T>,
+/// The typed result of a reduction over `axes`.
+fn over<R: Value>(
+    op: Op,
+    view: &StridedView<'_, impl Element>,
     axes: &[isize],
-    out: impl Fn(K::Partial, usize) -> (R, Option<Warning>),
+    ddof: f64,
 ) -> Result<Reduction<R>, ReduceError> {
-    let axes = layout::resolve_axes(axes, view.ndim())?;
-    let n: usize = axes.iter().map(|&a| view.shape()[a]).product();
-    let (shape, parts) = reduce_axes(&kernel, view, &axes, simd_level());
-    let mut warning = None;
-    let data = parts
-        .into_iter()
-        .map(|p| {
-            let (v, w) = out(p, n);
-            warning = warning.or(w);
-            v
-        })
-        .collect();
-    Ok(Reduction {
-        shape,
-        data,
-        warning,
-    })
+    Ok(dynamic::reduce_typed(op, view, Some(axes), ddof)?.into_reduction())
 }
 
-fn sum_value<T: Element, P: NanPolicy>(view: &StridedView<'_, T>) -> T::Sum {
-    if no_nan::<T, P>() {
-        return sum_value::<T, Propagate>(view);
-    }
-    if T::IS_FLOAT {
-        T::sum_from_f64(whole(FloatSum::<T, P>::new(), view).value())
-    } else {
-        T::sum_from_i128(whole(IntSum::<T>::new(), view))
-    }
-}
-
-fn sum_axes_impl<T: Element, P: NanPolicy>(
-    view: &StridedView<'_, T>,
-    axes: &[isize],
-) -> Result<Reduction<T::Sum>, ReduceError> {
-    if no_nan::<T, P>() {
-        return sum_axes_impl::<T, Propagate>(view, axes);
-    }
-    if T::IS_FLOAT {
-        over_axes(FloatSum::<T, P>::new(), view, axes, |p, _| {
-            (T::sum_from_f64(p.value()), None)
-        })
-    } else {
-        over_axes(IntSum::<T>::new(), view, axes, |p, _| {
-            (T::sum_from_i128(p), None)
-        })
-    }
-}
-
-/// Mean from a float partial: `n` is the element count under [`Propagate`], the non-NaN count
-/// (in the partial) under [`Ignore`].
-fn float_mean<T: Element, P: NanPolicy>(p: FloatPartial, n: usize) -> (T::Mean, Option<Warning>) {
-    let n = if P::IGNORE && T::IS_FLOAT {
-        p.n as usize
-    } else {
-        n
-    };
-    if n == 0 {
-        return (T::mean_nan(), Some(Warning::MeanOfEmptySlice));
-    }
-    (T::mean_from_f64(p.value() / n as f64), None)
-}
-
-fn int_mean<T: Element>(s: i128, n: usize) -> (T::Mean, Option<Warning>) {
-    if n == 0 {
-        return (T::mean_nan(), Some(Warning::MeanOfEmptySlice));
-    }
-    (T::mean_from_f64(s as f64 / n as f64), None)
-}
-
-fn mean_value<T: Element, P: NanPolicy>(view: &StridedView<'_, T>) -> Reduced<T::Mean> {
-    if no_nan::<T, P>() {
-        return mean_value::<T, Propagate>(view);
-    }
-    let (value, warning) = if T::IS_FLOAT {
-        float_mean::<T, P>(whole(FloatSum::<T, P>::new(), view), view.len())
-    } else {
-        int_mean::<T>(whole(IntSum::<T>::new(), view), view.len())
-    };
-    Reduced { value, warning }
-}
-
-fn mean_axes_impl<T: Element, P: NanPolicy>(
-    view: &StridedView<'_, T>,
-    axes: &[isize],
-) -> Result<Reduction<T::Mean>, ReduceError> {
-    if no_nan::<T, P>() {
-        return mean_axes_impl::<T, Propagate>(view, axes);
-    }
-    if T::IS_FLOAT {
-        over_axes(FloatSum::<T, P>::new(), view, axes, float_mean::<T, P>)
-    } else {
-        over_axes(IntSum::<T>::new(), view, axes, int_mean::<T>)
-    }
-}
-
-/// numpy's `M2 / max(n - ddof, 0)` (so inf or NaN when `n <= ddof`), with its warning when
-/// `n - ddof <= 0`; numpy's nanvar/nanstd make every such result NaN (`nan_if_no_dof`).
-fn var_of(p: VarPartial, ddof: f64, sqrt: bool, nan_if_no_dof: bool) -> (f64, Option<Warning>) {
-    let dof = p.n - ddof;
-    let warning = (dof <= 0.0).then_some(Warning::DegreesOfFreedom);
-    if nan_if_no_dof && dof <= 0.0 {
-        return (f64::NAN, warning);
-    }
-    let v = p.m2 / dof.max(0.0);
-    (if sqrt { v.sqrt() } else { v }, warning)
-}
-
-fn var_value<T: Element, P: NanPolicy>(
-    view: &StridedView<'_, T>,
-    ddof: f64,
-    sqrt: bool,
-) -> Reduced<T::Mean> {
-    if no_nan::<T, P>() {
-        return var_value::<T, Propagate>(view, ddof, sqrt);
-    }
-    let (v, warning) = var_of(whole(Var::<T, P>::new(), view), ddof, sqrt, P::IGNORE);
-    Reduced {
-        value: T::mean_from_f64(v),
-        warning,
-    }
-}
-
-fn var_axes_impl<T: Element, P: NanPolicy>(
-    view: &StridedView<'_, T>,
-    axes: &[isize],
-    ddof: f64,
-    sqrt: bool,
-) -> Result<Reduction<T::Mean>, ReduceError> {
-    if no_nan::<T, P>() {
-        return var_axes_impl::<T, Propagate>(view, axes, ddof, sqrt);
-    }
-    over_axes(Var::<T, P>::new(), view, axes, |p, _| {
-        let (v, w) = var_of(p, ddof, sqrt, P::IGNORE);
-        (T::mean_from_f64(v), w)
-    })
-}
-
-fn extreme_of<T: Element, P: NanPolicy>(p: MinMaxPartial<T>) -> (T, Option<Warning>) {
-    if !T::IS_FLOAT {
-        (p.best, None)
-    } else if P::IGNORE {
-        if p.flag {
-            (p.best, None)
-        } else {
-            (p.best.nan_or_self(), Some(Warning::AllNanSlice))
-        }
-    } else if p.flag {
-        (p.best.nan_or_self(), None)
-    } else {
-        (p.best, None)
-    }
-}
-
-const fn minmax_name<const MAX: bool>() -> &'static str {
-    if MAX {
-        "maximum"
-    } else {
-        "minimum"
-    }
-}
-
-fn extreme_value<T: Element, P: NanPolicy, const MAX: bool>(
-    view: &StridedView<'_, T>,
-) -> Result<Reduced<T>, ReduceError> {
-    if no_nan::<T, P>() {
-        return extreme_value::<T, Propagate, MAX>(view);
-    }
-    if view.is_empty() {
-        return Err(ReduceError::EmptyMinMax {
-            op: minmax_name::<MAX>(),
-        });
-    }
-    let (value, warning) = extreme_of::<T, P>(whole(MinMax::<T, P, MAX>::new(), view));
-    Ok(Reduced { value, warning })
-}
-
-fn extreme_axes_impl<T: Element, P: NanPolicy, const MAX: bool>(
-    view: &StridedView<'_, T>,
-    axes: &[isize],
-) -> Result<Reduction<T>, ReduceError> {
-    if no_nan::<T, P>() {
-        return extreme_axes_impl::<T, Propagate, MAX>(view, axes);
-    }
-    let resolved = layout::resolve_axes(axes, view.ndim())?;
-    if resolved.iter().any(|&a| view.shape()[a] == 0) {
-        return Err(ReduceError::EmptyMinMax {
-            op: minmax_name::<MAX>(),
-        });
-    }
-    over_axes(MinMax::<T, P, MAX>::new(), view, axes, |p, _| {
-        extreme_of::<T, P>(p)
-    })
+/// The typed result of min/max over the whole view.
+fn extreme<T: Element>(op: Op, view: &StridedView<'_, T>) -> Result<Reduced<T>, ReduceError> {
+    Ok(dynamic::reduce_typed(op, view, None, 0.0)?.into_reduced())
 }
 
 /// Sum of all elements (NaN propagates). numpy: `np.sum(a)`.
 pub fn sum<T: Element>(view: &StridedView<'_, T>) -> T::Sum {
-    sum_value::<T, Propagate>(view)
+    whole(Op::Sum, view, 0.0).value
 }
 
 /// Sum of all non-NaN elements. numpy: `np.nansum(a)`.
 pub fn nansum<T: Element>(view: &StridedView<'_, T>) -> T::Sum {
-    sum_value::<T, Ignore>(view)
+    whole(Op::NanSum, view, 0.0).value
 }
 
 /// Sum over `axes` (numpy-style: negative counts from the end). numpy: `np.sum(a, axis)`.
@@ -371,7 +177,7 @@ pub fn sum_axes<T: Element>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T::Sum>, ReduceError> {
-    sum_axes_impl::<T, Propagate>(view, axes)
+    over(Op::Sum, view, axes, 0.0)
 }
 
 /// NaN-skipping sum over `axes`. numpy: `np.nansum(a, axis)`.
@@ -379,17 +185,17 @@ pub fn nansum_axes<T: Element>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T::Sum>, ReduceError> {
-    sum_axes_impl::<T, Ignore>(view, axes)
+    over(Op::NanSum, view, axes, 0.0)
 }
 
 /// Mean of all elements. numpy: `np.mean(a)`.
 pub fn mean<T: Element>(view: &StridedView<'_, T>) -> Reduced<T::Mean> {
-    mean_value::<T, Propagate>(view)
+    whole(Op::Mean, view, 0.0)
 }
 
 /// Mean of the non-NaN elements. numpy: `np.nanmean(a)`.
 pub fn nanmean<T: Element>(view: &StridedView<'_, T>) -> Reduced<T::Mean> {
-    mean_value::<T, Ignore>(view)
+    whole(Op::NanMean, view, 0.0)
 }
 
 /// Mean over `axes`. numpy: `np.mean(a, axis)`.
@@ -397,7 +203,7 @@ pub fn mean_axes<T: Element>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T::Mean>, ReduceError> {
-    mean_axes_impl::<T, Propagate>(view, axes)
+    over(Op::Mean, view, axes, 0.0)
 }
 
 /// NaN-skipping mean over `axes`. numpy: `np.nanmean(a, axis)`.
@@ -405,27 +211,27 @@ pub fn nanmean_axes<T: Element>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T::Mean>, ReduceError> {
-    mean_axes_impl::<T, Ignore>(view, axes)
+    over(Op::NanMean, view, axes, 0.0)
 }
 
 /// Variance with `ddof` delta degrees of freedom. numpy: `np.var(a, ddof=ddof)`.
 pub fn var<T: Element>(view: &StridedView<'_, T>, ddof: f64) -> Reduced<T::Mean> {
-    var_value::<T, Propagate>(view, ddof, false)
+    whole(Op::Var, view, ddof)
 }
 
 /// Standard deviation. numpy: `np.std(a, ddof=ddof)`.
 pub fn std<T: Element>(view: &StridedView<'_, T>, ddof: f64) -> Reduced<T::Mean> {
-    var_value::<T, Propagate>(view, ddof, true)
+    whole(Op::Std, view, ddof)
 }
 
 /// Variance of the non-NaN elements. numpy: `np.nanvar(a, ddof=ddof)`.
 pub fn nanvar<T: Element>(view: &StridedView<'_, T>, ddof: f64) -> Reduced<T::Mean> {
-    var_value::<T, Ignore>(view, ddof, false)
+    whole(Op::NanVar, view, ddof)
 }
 
 /// Standard deviation of the non-NaN elements. numpy: `np.nanstd(a, ddof=ddof)`.
 pub fn nanstd<T: Element>(view: &StridedView<'_, T>, ddof: f64) -> Reduced<T::Mean> {
-    var_value::<T, Ignore>(view, ddof, true)
+    whole(Op::NanStd, view, ddof)
 }
 
 /// Variance over `axes`. numpy: `np.var(a, axis, ddof=ddof)`.
@@ -434,7 +240,7 @@ pub fn var_axes<T: Element>(
     axes: &[isize],
     ddof: f64,
 ) -> Result<Reduction<T::Mean>, ReduceError> {
-    var_axes_impl::<T, Propagate>(view, axes, ddof, false)
+    over(Op::Var, view, axes, ddof)
 }
 
 /// Standard deviation over `axes`. numpy: `np.std(a, axis, ddof=ddof)`.
@@ -443,7 +249,7 @@ pub fn std_axes<T: Element>(
     axes: &[isize],
     ddof: f64,
 ) -> Result<Reduction<T::Mean>, ReduceError> {
-    var_axes_impl::<T, Propagate>(view, axes, ddof, true)
+    over(Op::Std, view, axes, ddof)
 }
 
 /// NaN-skipping variance over `axes`. numpy: `np.nanvar(a, axis, ddof=ddof)`.
@@ -452,7 +258,7 @@ pub fn nanvar_axes<T: Element>(
     axes: &[isize],
     ddof: f64,
 ) -> Result<Reduction<T::Mean>, ReduceError> {
-    var_axes_impl::<T, Ignore>(view, axes, ddof, false)
+    over(Op::NanVar, view, axes, ddof)
 }
 
 /// NaN-skipping standard deviation over `axes`. numpy: `np.nanstd(a, axis, ddof=ddof)`.
@@ -461,27 +267,27 @@ pub fn nanstd_axes<T: Element>(
     axes: &[isize],
     ddof: f64,
 ) -> Result<Reduction<T::Mean>, ReduceError> {
-    var_axes_impl::<T, Ignore>(view, axes, ddof, true)
+    over(Op::NanStd, view, axes, ddof)
 }
 
 /// Smallest element; NaN if any element is NaN. numpy: `np.min(a)`.
 pub fn min<T: Element>(view: &StridedView<'_, T>) -> Result<T, ReduceError> {
-    extreme_value::<T, Propagate, false>(view).map(|r| r.value)
+    extreme(Op::Min, view).map(|r| r.value)
 }
 
 /// Largest element; NaN if any element is NaN. numpy: `np.max(a)`.
 pub fn max<T: Element>(view: &StridedView<'_, T>) -> Result<T, ReduceError> {
-    extreme_value::<T, Propagate, true>(view).map(|r| r.value)
+    extreme(Op::Max, view).map(|r| r.value)
 }
 
 /// Smallest non-NaN element (NaN and a warning if all are NaN). numpy: `np.nanmin(a)`.
 pub fn nanmin<T: Element>(view: &StridedView<'_, T>) -> Result<Reduced<T>, ReduceError> {
-    extreme_value::<T, Ignore, false>(view)
+    extreme(Op::NanMin, view)
 }
 
 /// Largest non-NaN element (NaN and a warning if all are NaN). numpy: `np.nanmax(a)`.
 pub fn nanmax<T: Element>(view: &StridedView<'_, T>) -> Result<Reduced<T>, ReduceError> {
-    extreme_value::<T, Ignore, true>(view)
+    extreme(Op::NanMax, view)
 }
 
 /// Minimum over `axes`. numpy: `np.min(a, axis)`.
@@ -489,7 +295,7 @@ pub fn min_axes<T: Element>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T>, ReduceError> {
-    extreme_axes_impl::<T, Propagate, false>(view, axes)
+    over(Op::Min, view, axes, 0.0)
 }
 
 /// Maximum over `axes`. numpy: `np.max(a, axis)`.
@@ -497,7 +303,7 @@ pub fn max_axes<T: Element>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T>, ReduceError> {
-    extreme_axes_impl::<T, Propagate, true>(view, axes)
+    over(Op::Max, view, axes, 0.0)
 }
 
 /// NaN-skipping minimum over `axes`. numpy: `np.nanmin(a, axis)`.
@@ -505,7 +311,7 @@ pub fn nanmin_axes<T: Element>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T>, ReduceError> {
-    extreme_axes_impl::<T, Ignore, false>(view, axes)
+    over(Op::NanMin, view, axes, 0.0)
 }
 
 /// NaN-skipping maximum over `axes`. numpy: `np.nanmax(a, axis)`.
@@ -513,7 +319,7 @@ pub fn nanmax_axes<T: Element>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T>, ReduceError> {
-    extreme_axes_impl::<T, Ignore, true>(view, axes)
+    over(Op::NanMax, view, axes, 0.0)
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -5,7 +5,7 @@
 //! tests run every level the machine has. Threads come from one rayon pool sized by
 //! `STRIDEWISE_NUM_THREADS` or [`set_num_threads`] (default: the machine's cores).
 
-use pulp::WithSimd;
+use pulp::{Simd, WithSimd};
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -166,6 +166,15 @@ pub(crate) fn dispatch<Op: WithSimd>(level: SimdLevel, op: Op) -> Op::Output {
     }
     let _ = level;
     pulp::Simd::vectorize(pulp::Scalar::new(), op)
+}
+
+/// Run `op` at the level of `simd`, the level the caller already runs at, as a function of
+/// its own: one copy per level however many places call it, where an inlined operation would
+/// be one copy per call site. Worth it for a large body reached from several places (the
+/// variance's two-pass block); the cost is two calls.
+#[inline(never)]
+pub(crate) fn outlined<S: Simd, Op: WithSimd>(simd: S, op: Op) -> Op::Output {
+    simd.vectorize(op)
 }
 
 static POOL: RwLock<Option<Arc<rayon::ThreadPool>>> = RwLock::new(None);

@@ -10,6 +10,7 @@
 use super::{tree, Kernel, NanPolicy, LANES, TILE};
 use crate::element::Element;
 use crate::layout::{for_each_block, for_each_in_row};
+use pulp::Simd;
 use std::marker::PhantomData;
 
 /// Best value so far and the NaN flag (meaning depends on the policy, see the module docs).
@@ -89,7 +90,14 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
     }
 
     #[inline(always)]
-    unsafe fn feed(&self, lanes: &mut MinMaxLanes<T>, ptr: *const T, len: usize, stride: isize) {
+    unsafe fn feed<S: Simd>(
+        &self,
+        _simd: S,
+        lanes: &mut MinMaxLanes<T>,
+        ptr: *const T,
+        len: usize,
+        stride: isize,
+    ) {
         // SAFETY: forwarded from this function's contract.
         unsafe {
             for_each_block::<T, _, LANES>(
@@ -121,7 +129,7 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
     }
 
     #[inline(always)]
-    fn finish(&self, lanes: MinMaxLanes<T>) -> MinMaxPartial<T> {
+    fn finish<S: Simd>(&self, _simd: S, lanes: MinMaxLanes<T>) -> MinMaxPartial<T> {
         let parts: [MinMaxPartial<T>; LANES] = std::array::from_fn(
             #[inline(always)]
             |j| MinMaxPartial {

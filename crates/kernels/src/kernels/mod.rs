@@ -23,6 +23,7 @@ pub(crate) mod sum;
 pub(crate) mod var;
 
 use crate::element::Element;
+use pulp::Simd;
 
 /// Independent accumulators per kernel: 32 f64 lanes are four AVX-512 registers, enough to
 /// hide the add latency (3-4 cycles at two adds per cycle).
@@ -68,22 +69,20 @@ pub(crate) trait Kernel<T: Element>: Sync {
     const FLUSH_ROWS: usize = 32;
 
     fn lanes(&self) -> Self::Lanes;
-    /// Add the run `ptr + i * stride`, `i < len`.
+    /// Add the run `ptr + i * stride`, `i < len`, with code for the SIMD level `S` (the
+    /// caller runs inside `S`'s `vectorize`, so this is inlined there).
     ///
     /// # Safety
     /// Every element of the run must be a valid `T`.
-    unsafe fn feed(&self, lanes: &mut Self::Lanes, ptr: *const T, len: usize, stride: isize);
-    /// `feed` at a SIMD level with fused multiply-add (AVX2, AVX-512): bitwise the same
-    /// result, possibly faster (see [`two_sum_fma`]).
-    ///
-    /// # Safety
-    /// As `feed`.
-    #[inline(always)]
-    unsafe fn feed_fma(&self, lanes: &mut Self::Lanes, ptr: *const T, len: usize, stride: isize) {
-        // SAFETY: forwarded from this function's contract.
-        unsafe { self.feed(lanes, ptr, len, stride) }
-    }
-    fn finish(&self, lanes: Self::Lanes) -> Self::Partial;
+    unsafe fn feed<S: Simd>(
+        &self,
+        simd: S,
+        lanes: &mut Self::Lanes,
+        ptr: *const T,
+        len: usize,
+        stride: isize,
+    );
+    fn finish<S: Simd>(&self, simd: S, lanes: Self::Lanes) -> Self::Partial;
     fn combine(&self, a: Self::Partial, b: Self::Partial) -> Self::Partial;
 
     fn tile(&self) -> Self::Tile;
@@ -92,9 +91,10 @@ pub(crate) trait Kernel<T: Element>: Sync {
     /// # Safety
     /// Every element of the row must be a valid `T`.
     unsafe fn push_row(&self, tile: &mut Self::Tile, ptr: *const T, len: usize, stride: isize);
-    /// Add `ROWS` rows at once, in order: the same arithmetic as `push_row` on each of them
-    /// in turn (so the result is bitwise the same), which a kernel may do while its states
-    /// stay in registers.
+    /// Add `rows.len() <= ROWS` rows, in order: the same arithmetic as `push_row` on each of
+    /// them in turn (so the result is bitwise the same), which a kernel may do for full
+    /// batches while its states stay in registers. The vertical driver calls this from one
+    /// place only, so each kernel's row loops are compiled once per SIMD level.
     ///
     /// # Safety
     /// Every element of every row must be a valid `T`.
@@ -102,7 +102,7 @@ pub(crate) trait Kernel<T: Element>: Sync {
     unsafe fn push_rows(
         &self,
         tile: &mut Self::Tile,
-        rows: &[*const T; ROWS],
+        rows: &[*const T],
         len: usize,
         stride: isize,
     ) {
@@ -137,6 +137,13 @@ pub(crate) fn two_sum_fma(a: f64, b: f64, one: f64) -> (f64, f64) {
     let bb = s.mul_add(one, -a);
     let e = a.mul_add(one, -(s - bb)) + b.mul_add(one, -bb);
     (s, e)
+}
+
+/// Whether code for the SIMD level `S` runs with hardware FMA: pulp's AVX2 (V3) and AVX-512
+/// (V4) levels include it; only the scalar level has one-lane vectors. Use it as
+/// `const { has_fma::<S>() }` so that the branch not taken is never compiled.
+pub(crate) const fn has_fma<S: Simd>() -> bool {
+    std::mem::size_of::<S::f64s>() > std::mem::size_of::<f64>()
 }
 
 /// Combine `LANES` values with `op` in a fixed pairwise tree.

@@ -17,9 +17,10 @@
 //! lanes, exactly (see `small_int`). Lanes combine in `i128`: the exact sum, which numpy's
 //! wrap-around is a truncation of.
 
-use super::{tree, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, TILE};
+use super::{has_fma, tree, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, TILE};
 use crate::element::Element;
 use crate::layout::{for_each_block, for_each_in_row};
+use pulp::Simd;
 use std::marker::PhantomData;
 
 /// Blocks of `LANES` elements added plainly between two TwoSum folds.
@@ -125,7 +126,7 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
             stride,
             #[inline(always)]
             |l, block| {
-                if exact_each::<T>() {
+                if const { exact_each::<T>() } {
                     for j in 0..LANES {
                         let (x, v) = filtered::<T, P>(block[j]);
                         let (s, e) = ts(l.hi[j], x);
@@ -149,7 +150,7 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
             |l, j, x| {
                 let (x, v) = filtered::<T, P>(x);
                 l.n[j] += v;
-                if exact_each::<T>() {
+                if const { exact_each::<T>() } {
                     let (s, e) = ts(l.hi[j], x);
                     l.hi[j] = s;
                     l.lo[j] += e;
@@ -186,20 +187,28 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     #[inline(always)]
-    unsafe fn feed(&self, lanes: &mut FloatLanes, ptr: *const T, len: usize, stride: isize) {
-        // SAFETY: forwarded from this function's contract.
-        unsafe { feed_with::<T, P>(lanes, ptr, len, stride, two_sum) }
+    unsafe fn feed<S: Simd>(
+        &self,
+        _simd: S,
+        lanes: &mut FloatLanes,
+        ptr: *const T,
+        len: usize,
+        stride: isize,
+    ) {
+        if const { has_fma::<S>() } {
+            let one = std::hint::black_box(1.0);
+            // SAFETY: forwarded from this function's contract.
+            unsafe {
+                feed_with::<T, P>(lanes, ptr, len, stride, move |a, b| two_sum_fma(a, b, one))
+            }
+        } else {
+            // SAFETY: forwarded from this function's contract.
+            unsafe { feed_with::<T, P>(lanes, ptr, len, stride, two_sum) }
+        }
     }
 
     #[inline(always)]
-    unsafe fn feed_fma(&self, lanes: &mut FloatLanes, ptr: *const T, len: usize, stride: isize) {
-        let one = std::hint::black_box(1.0);
-        // SAFETY: forwarded from this function's contract.
-        unsafe { feed_with::<T, P>(lanes, ptr, len, stride, move |a, b| two_sum_fma(a, b, one)) }
-    }
-
-    #[inline(always)]
-    fn finish(&self, mut lanes: FloatLanes) -> FloatPartial {
+    fn finish<S: Simd>(&self, _simd: S, mut lanes: FloatLanes) -> FloatPartial {
         lanes.fold();
         let parts: [FloatPartial; LANES] = std::array::from_fn(
             #[inline(always)]
@@ -254,7 +263,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                 |j, x| {
                     let (x, v) = filtered::<T, P>(x);
                     n[j] += v;
-                    if exact_each::<T>() {
+                    if const { exact_each::<T>() } {
                         let (s, e) = two_sum(hi[j], x);
                         hi[j] = s;
                         lo[j] += e;
@@ -270,11 +279,12 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     unsafe fn push_rows(
         &self,
         tile: &mut Box<FloatTile>,
-        rows: &[*const T; ROWS],
+        rows: &[*const T],
         len: usize,
         stride: isize,
     ) {
-        if !(exact_each::<T>() && stride == 1) || len == 0 {
+        let special = const { exact_each::<T>() } && stride == 1 && rows.len() == ROWS;
+        if !special || len == 0 {
             for &p in rows {
                 // SAFETY: forwarded from this function's contract.
                 unsafe { self.push_row(tile, p, len, stride) };
@@ -307,7 +317,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
 
     #[inline(always)]
     fn flush(&self, tile: &mut Box<FloatTile>) {
-        if exact_each::<T>() {
+        if const { exact_each::<T>() } {
             return; // f64 rows went straight into (hi, lo); `tmp` is all zero.
         }
         let t = &mut **tile;
@@ -389,7 +399,14 @@ impl<T: Element> Kernel<T> for IntSum<T> {
     }
 
     #[inline(always)]
-    unsafe fn feed(&self, lanes: &mut IntLanes, ptr: *const T, len: usize, stride: isize) {
+    unsafe fn feed<S: Simd>(
+        &self,
+        _simd: S,
+        lanes: &mut IntLanes,
+        ptr: *const T,
+        len: usize,
+        stride: isize,
+    ) {
         // SAFETY: forwarded from this function's contract.
         unsafe {
             for_each_block::<T, _, LANES>(
@@ -399,7 +416,7 @@ impl<T: Element> Kernel<T> for IntSum<T> {
                 stride,
                 #[inline(always)]
                 |l, block| {
-                    if small_int::<T>() {
+                    if const { small_int::<T>() } {
                         for j in 0..LANES {
                             l.small[j] += block[j].to_f64();
                         }
@@ -413,7 +430,7 @@ impl<T: Element> Kernel<T> for IntSum<T> {
                 },
                 #[inline(always)]
                 |l, j, x| {
-                    if small_int::<T>() {
+                    if const { small_int::<T>() } {
                         l.small[j] += x.to_f64();
                         return;
                     }
@@ -426,7 +443,7 @@ impl<T: Element> Kernel<T> for IntSum<T> {
     }
 
     #[inline(always)]
-    fn finish(&self, lanes: IntLanes) -> i128 {
+    fn finish<S: Simd>(&self, _simd: S, lanes: IntLanes) -> i128 {
         let parts: [i128; LANES] = std::array::from_fn(
             #[inline(always)]
             |j| join(lanes.hi[j], lanes.lo[j]) + lanes.small[j] as i128,
@@ -460,7 +477,7 @@ impl<T: Element> Kernel<T> for IntSum<T> {
                 stride,
                 #[inline(always)]
                 |j, x| {
-                    if small_int::<T>() {
+                    if const { small_int::<T>() } {
                         small[j] += x.to_f64();
                     } else {
                         let (h, l) = x.split();

@@ -12,6 +12,8 @@
 use super::{tree, Kernel, NanPolicy, LANES, TILE};
 use crate::element::Element;
 use crate::layout::{for_each_block, for_each_in_row};
+use crate::simd::outlined;
+use pulp::{Simd, WithSimd};
 use std::marker::PhantomData;
 
 /// Elements per two-pass block (32 KiB of f64).
@@ -193,15 +195,41 @@ impl<T: Element, P: NanPolicy> Var<T, P> {
         }
     }
 
+    /// Reduce the pending runs as one block, if there are any.
     #[inline(always)]
-    fn drain(lanes: &mut VarLanes<T>) {
+    fn drain<S: Simd>(simd: S, lanes: &mut VarLanes<T>) {
         if !lanes.pending.is_empty() {
-            // SAFETY: pending runs were valid when fed, and stay borrowed for the reduction.
-            let b = unsafe { Self::block(&lanes.pending) };
+            // The pending runs were valid when fed and stay borrowed for the reduction.
+            let b = outlined(
+                simd,
+                BlockOp::<T, P> {
+                    runs: &lanes.pending,
+                    _policy: PhantomData,
+                },
+            );
             lanes.acc = lanes.acc.merge(b);
             lanes.pending.clear();
             lanes.pending_len = 0;
         }
+    }
+}
+
+/// [`Var::block`] as a SIMD operation, run through [`outlined`]: its two passes are compiled
+/// once per SIMD level and called from the three places that close a block.
+struct BlockOp<'a, T, P> {
+    /// Valid runs (the contract of [`Kernel::feed`], under which every `BlockOp` is made).
+    runs: &'a [Run<T>],
+    _policy: PhantomData<P>,
+}
+
+impl<T: Element, P: NanPolicy> WithSimd for BlockOp<'_, T, P> {
+    type Output = VarPartial;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> VarPartial {
+        // SAFETY: a `BlockOp` is only made from runs handed to `feed`, whose contract makes
+        // every element valid, and the elements stay borrowed for the whole reduction.
+        unsafe { Var::<T, P>::block(self.runs) }
     }
 }
 
@@ -220,9 +248,16 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
     }
 
     #[inline(always)]
-    unsafe fn feed(&self, lanes: &mut VarLanes<T>, ptr: *const T, len: usize, stride: isize) {
+    unsafe fn feed<S: Simd>(
+        &self,
+        simd: S,
+        lanes: &mut VarLanes<T>,
+        ptr: *const T,
+        len: usize,
+        stride: isize,
+    ) {
         if len >= BLOCK {
-            Self::drain(lanes);
+            Self::drain(simd, lanes);
             let mut start = 0;
             while start < len {
                 let n = BLOCK.min(len - start);
@@ -231,8 +266,14 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
                     len: n,
                     stride,
                 };
-                // SAFETY: a piece of a valid run is valid.
-                let b = unsafe { Self::block(&[run]) };
+                // A piece of a valid run is valid (this function's contract).
+                let b = outlined(
+                    simd,
+                    BlockOp::<T, P> {
+                        runs: &[run],
+                        _policy: PhantomData,
+                    },
+                );
                 lanes.acc = lanes.acc.merge(b);
                 start += n;
             }
@@ -240,14 +281,14 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
             lanes.pending.push(Run { ptr, len, stride });
             lanes.pending_len += len;
             if lanes.pending_len >= BLOCK {
-                Self::drain(lanes);
+                Self::drain(simd, lanes);
             }
         }
     }
 
     #[inline(always)]
-    fn finish(&self, mut lanes: VarLanes<T>) -> VarPartial {
-        Self::drain(&mut lanes);
+    fn finish<S: Simd>(&self, simd: S, mut lanes: VarLanes<T>) -> VarPartial {
+        Self::drain(simd, &mut lanes);
         lanes.acc
     }
 

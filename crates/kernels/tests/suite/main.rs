@@ -4,4 +4,5 @@
 mod accuracy;
 mod common;
 mod determinism;
+mod interop;
 mod properties;

@@ -1,0 +1,72 @@
+//! Reductions of the crate's other ways in: `AlignedArray` (padding never read) and, with the
+//! `ndarray` feature, `ndarray` views.
+
+use stridewise::*;
+
+#[test]
+fn aligned_arrays_reduce_without_their_padding() {
+    let f = AlignedArray::<f64>::full(&[3, 5], 2.5, 64).unwrap();
+    assert_eq!(sum(&f.view()), 37.5);
+    assert_eq!(mean(&f.view()).value, 2.5);
+    let z = AlignedArray::<f64>::zeros(&[1000, 999], 64).unwrap();
+    assert_eq!(sum(&z.view()), 0.0);
+}
+
+#[cfg(feature = "ndarray")]
+#[test]
+fn views_of_ndarray_reduce_like_ndarray() {
+    use ndarray::{s, Array2};
+    let a = Array2::from_shape_fn((7, 9), |(i, j)| (i * 9 + j) as f64);
+    for v in [
+        a.view(),
+        a.t(),
+        a.slice(s![..;-1, 1..;2]),
+        a.slice(s![2, ..]).insert_axis(ndarray::Axis(0)),
+    ] {
+        assert_eq!(sum(&StridedView::from(v)), v.sum());
+    }
+    assert_eq!(sum(&StridedView::from(&a)), a.sum());
+}
+
+/// Bool memory from numpy may hold any byte; nonzero is true, as numpy reads it.
+#[test]
+fn bool_bytes_other_than_0_and_1() {
+    use stridewise::dynamic::{reduce_raw, Op, Values};
+    let bytes: Vec<u8> = [0u8, 2, 255, 1, 3].repeat(1000);
+    let run = |op: Op, over: Option<&[isize]>| {
+        let shape = [50usize, 100];
+        // SAFETY: 5000 initialised bytes, read as a C-ordered 50x100 bool array.
+        unsafe {
+            reduce_raw(
+                ElemType::Bool,
+                op,
+                bytes.as_ptr(),
+                &shape,
+                &[100, 1],
+                over,
+                0.0,
+            )
+        }
+        .expect("readable")
+        .expect("valid")
+        .values
+    };
+    assert_eq!(run(Op::Sum, None), Values::I64(vec![4000]));
+    assert_eq!(run(Op::Mean, None), Values::F64(vec![0.8]));
+    assert_eq!(run(Op::Min, None), Values::Bool(vec![false]));
+    assert_eq!(run(Op::Max, None), Values::Bool(vec![true]));
+    // Column j holds byte [0, 2, 255, 1, 3][j % 5] in every row.
+    let cols: Vec<i64> = (0..100).map(|j| if j % 5 == 0 { 0 } else { 50 }).collect();
+    assert_eq!(run(Op::Sum, Some(&[0])), Values::I64(cols));
+    let mins: Vec<bool> = (0..100).map(|j| j % 5 != 0).collect();
+    assert_eq!(run(Op::Min, Some(&[0])), Values::Bool(mins));
+    // The exact variance of 80% ones is 0.8 * 0.2; the kernels promise one ulp.
+    let Values::F64(var) = run(Op::Var, None) else {
+        panic!("var of bool is f64")
+    };
+    assert!(
+        (var[0] - 0.16).abs() <= 0.16 * f64::EPSILON,
+        "var {}",
+        var[0]
+    );
+}
