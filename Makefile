@@ -7,10 +7,11 @@ VPY := $(VENV)/bin/python
 # maturin and the tools run from the project's venv; nothing is installed outside it.
 VENV_ENV := VIRTUAL_ENV=$(VENV) PATH=$(VENV)/bin:$$PATH
 
-.PHONY: help test lint cargo-test py-lint py-test bench-test develop build bench bench-quick criterion clean
+.PHONY: help test lint cargo-test py-lint py-test bench-test develop build bench bench-quick criterion clean \
+	aarch64-tools test-aarch64
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 lint: ## rustfmt --check and clippy -D warnings
 	$(CARGO) fmt --all -- --check
@@ -28,8 +29,14 @@ $(VENV)/.installed: crates/pybind/requirements-dev.txt
 develop: $(VENV)/.installed ## build the Python package (release) into .venv
 	$(VENV_ENV) maturin develop --release --quiet -m crates/pybind/Cargo.toml
 
-cargo-test: ## the Rust tests (kernels, doctests)
-	$(CARGO) test --workspace --exclude stridewise-py --features stridewise/ndarray
+# The Rust tests run on the release build, in the same cargo graph as the Python package
+# (`-p stridewise-py` selects its dependencies' features too), so `make develop` and this
+# target compile the kernels once between them. The kernels are instantiated only in the
+# stridewise crate itself (src/dynamic.rs): the test binaries link them.
+cargo-test: ## the Rust tests (kernels, doctests) on the release build, and the SIMD levels they ran
+	$(CARGO) test --release -p stridewise -p stridewise-py
+	@$(CARGO) test --release -q -p stridewise --test suite simd_levels_report -- --nocapture \
+		| grep '^stridewise'
 
 py-lint: $(VENV)/.installed ## ruff and mypy --strict on the Python layer and its stub
 	$(VENV)/bin/ruff check crates/pybind
@@ -44,7 +51,7 @@ bench-test: develop $(VENV)/.bench-installed ## the benchmark harness's own test
 	$(VENV)/bin/ruff format --check python-bench
 	$(VPY) -m pytest python-bench -q
 
-test: lint cargo-test py-test bench-test ## lint, then every test: cargo, pytest on the release build, the harness
+test: lint cargo-test py-test bench-test ## lint, then every test: cargo and pytest on one release build, the harness
 
 # What the Python harness adds to the venv: pytest-benchmark, bottleneck, numexpr, matplotlib.
 $(VENV)/.bench-installed: python-bench/requirements.txt $(VENV)/.installed
@@ -72,6 +79,28 @@ bench-quick: develop $(VENV)/.bench-installed ## a first look (under 2 min once 
 criterion: ## the criterion benches in full (several minutes), with their GB/s table
 	$(CARGO) bench -p stridewise-bench --bench reduce
 	$(PYTHON) bench/summary.py target/criterion | tee target/criterion/summary.md
+
+# aarch64 (NEON): Debian's Rust (rustc-web, with the arm64 std) cross-builds the kernels' Rust
+# tests, and qemu-user runs them. Timings under qemu mean nothing; results do. The property
+# tests run a share of their cases (AARCH64_FRACTION), all at both levels (scalar, neon).
+ARM_TARGET := aarch64-unknown-linux-gnu
+ARM_ENV := RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L /usr/aarch64-linux-gnu"
+ARM_PKGS := rustc-web cargo-web libstd-rust-web-dev:arm64 gcc-aarch64-linux-gnu \
+	libc6-dev-arm64-cross qemu-user-static
+AARCH64_FRACTION ?= 0.1
+
+aarch64-tools: ## install Debian's cross toolchain and qemu-user (needs root and apt)
+	@dpkg -s $(ARM_PKGS) >/dev/null 2>&1 || { dpkg --add-architecture arm64 && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $(ARM_PKGS) >/dev/null; }
+
+test-aarch64: aarch64-tools ## the kernels' Rust tests for aarch64 (scalar and NEON), under qemu
+	$(ARM_ENV) STRIDEWISE_TEST_FRACTION=$(AARCH64_FRACTION) /usr/bin/cargo test --release \
+		-p stridewise --target $(ARM_TARGET) --target-dir target/aarch64
+	@$(ARM_ENV) /usr/bin/cargo test --release -q -p stridewise --target $(ARM_TARGET) \
+		--target-dir target/aarch64 --test suite simd_levels_report -- --nocapture | grep '^stridewise'
 
 clean: ## remove build products
 	$(CARGO) clean

@@ -242,7 +242,8 @@ def main() -> None:
     doc = [
         "# stridewise against numpy: the benchmark report",
         "",
-        f"Written by `python-bench/report.py` from `{args.results.name}` (pytest-benchmark JSON).",
+        f"Written by `python-bench/report.py` from `{args.results.name}` (pytest-benchmark JSON,",
+        "rewritten by every run and kept out of git).",
         "Times are medians of each benchmark's rounds; every ratio comes from one run. GB/s is",
         (
             "logical bytes read (elements x item size) per second. Inputs above"

@@ -10,24 +10,39 @@ use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-/// A SIMD instruction set the kernels can be compiled for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A SIMD instruction set the kernels can be compiled for. [`SimdLevel::ALL`] lists the ones
+/// of the architecture the crate is built for; the others never run there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SimdLevel {
-    /// No explicit vectors (still whatever the baseline target allows).
+    /// No explicit vectors (still whatever the baseline target allows: SSE2 on x86-64,
+    /// NEON on aarch64, which the compiler may use on its own).
     Scalar,
     /// x86-64-v3: AVX2 + FMA.
     Avx2,
     /// x86-64-v4: AVX-512 (F, BW, CD, DQ, VL).
     Avx512,
+    /// aarch64: NEON (Advanced SIMD, with FMA) as pulp's `Neon` level.
+    Neon,
 }
 
 impl SimdLevel {
+    /// Every level the kernels are compiled for on this architecture, lowest first.
+    #[cfg(target_arch = "x86_64")]
+    pub const ALL: &'static [SimdLevel] = &[Self::Scalar, Self::Avx2, Self::Avx512];
+    /// Every level the kernels are compiled for on this architecture, lowest first.
+    #[cfg(target_arch = "aarch64")]
+    pub const ALL: &'static [SimdLevel] = &[Self::Scalar, Self::Neon];
+    /// Every level the kernels are compiled for on this architecture, lowest first.
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    pub const ALL: &'static [SimdLevel] = &[Self::Scalar];
+
     /// The name used by `STRIDEWISE_SIMD` and the Python package.
     pub fn name(self) -> &'static str {
         match self {
             Self::Scalar => "scalar",
             Self::Avx2 => "avx2",
             Self::Avx512 => "avx512",
+            Self::Neon => "neon",
         }
     }
 
@@ -37,6 +52,7 @@ impl SimdLevel {
             "scalar" | "none" => Some(Self::Scalar),
             "avx2" | "v3" => Some(Self::Avx2),
             "avx512" | "v4" => Some(Self::Avx512),
+            "neon" => Some(Self::Neon),
             _ => None,
         }
     }
@@ -45,6 +61,7 @@ impl SimdLevel {
         match v {
             2 => Self::Avx2,
             3 => Self::Avx512,
+            4 => Self::Neon,
             _ => Self::Scalar,
         }
     }
@@ -54,6 +71,22 @@ impl SimdLevel {
             Self::Scalar => 1,
             Self::Avx2 => 2,
             Self::Avx512 => 3,
+            Self::Neon => 4,
+        }
+    }
+
+    /// Position in [`SimdLevel::ALL`], if this architecture has the level.
+    fn rank(self) -> Option<usize> {
+        Self::ALL.iter().position(|&l| l == self)
+    }
+
+    /// This level if the CPU has it, else the best it has (a level of another architecture
+    /// is never run).
+    fn clamped(self) -> SimdLevel {
+        let best = best_simd_level();
+        match (self.rank(), best.rank()) {
+            (Some(r), Some(b)) if r <= b => self,
+            _ => best,
         }
     }
 }
@@ -71,16 +104,20 @@ pub fn best_simd_level() -> SimdLevel {
                 return SimdLevel::Avx2;
             }
         }
+        #[cfg(target_arch = "aarch64")]
+        {
+            if pulp::aarch64::Neon::try_new().is_some() {
+                return SimdLevel::Neon;
+            }
+        }
         SimdLevel::Scalar
     })
 }
 
 /// Every level this CPU can run, lowest first.
 pub fn available_simd_levels() -> Vec<SimdLevel> {
-    [SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512]
-        .into_iter()
-        .filter(|&l| l <= best_simd_level())
-        .collect()
+    let best = best_simd_level().rank().unwrap_or(0);
+    SimdLevel::ALL[..=best].to_vec()
 }
 
 /// 0: not yet read from the environment; otherwise `SimdLevel::to_u8`.
@@ -102,7 +139,7 @@ impl<F: FnMut()> Drop for Restore<F> {
 /// Run `f` with reductions called from this thread forced to `level` (clamped to the best
 /// available), without touching other threads. Used by the tests to cover every level.
 pub fn with_simd_level<R>(level: SimdLevel, f: impl FnOnce() -> R) -> R {
-    let old = LEVEL_HERE.with(|c| c.replace(Some(level.min(best_simd_level()))));
+    let old = LEVEL_HERE.with(|c| c.replace(Some(level.clamped())));
     let _restore = Restore(move || LEVEL_HERE.with(|c| c.set(old)));
     f()
 }
@@ -129,7 +166,7 @@ pub fn simd_level() -> SimdLevel {
             let level = std::env::var("STRIDEWISE_SIMD")
                 .ok()
                 .and_then(|s| SimdLevel::from_name(&s))
-                .map_or(best_simd_level(), |l| l.min(best_simd_level()));
+                .map_or(best_simd_level(), SimdLevel::clamped);
             LEVEL.store(level.to_u8(), Ordering::Relaxed);
             level
         }
@@ -140,7 +177,7 @@ pub fn simd_level() -> SimdLevel {
 /// Force a SIMD level for all later calls (`None`: back to the best available). A level the
 /// CPU lacks is clamped to the best it has; the level actually set is returned.
 pub fn set_simd_level(level: Option<SimdLevel>) -> SimdLevel {
-    let l = level.map_or(best_simd_level(), |l| l.min(best_simd_level()));
+    let l = level.map_or(best_simd_level(), SimdLevel::clamped);
     LEVEL.store(l.to_u8(), Ordering::Relaxed);
     l
 }
@@ -153,19 +190,27 @@ pub(crate) fn dispatch<Op: WithSimd>(level: SimdLevel, op: Op) -> Op::Output {
         match level {
             SimdLevel::Avx512 => {
                 if let Some(simd) = pulp::x86::V4::try_new() {
-                    return pulp::Simd::vectorize(simd, op);
+                    return Simd::vectorize(simd, op);
                 }
             }
             SimdLevel::Avx2 => {
                 if let Some(simd) = pulp::x86::V3::try_new() {
-                    return pulp::Simd::vectorize(simd, op);
+                    return Simd::vectorize(simd, op);
                 }
             }
-            SimdLevel::Scalar => {}
+            SimdLevel::Scalar | SimdLevel::Neon => {}
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        if level == SimdLevel::Neon {
+            if let Some(simd) = pulp::aarch64::Neon::try_new() {
+                return Simd::vectorize(simd, op);
+            }
         }
     }
     let _ = level;
-    pulp::Simd::vectorize(pulp::Scalar::new(), op)
+    Simd::vectorize(pulp::Scalar::new(), op)
 }
 
 /// Run `op` at the level of `simd`, the level the caller already runs at, as a function of
@@ -230,7 +275,12 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for l in [SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512] {
+        for l in [
+            SimdLevel::Scalar,
+            SimdLevel::Avx2,
+            SimdLevel::Avx512,
+            SimdLevel::Neon,
+        ] {
             assert_eq!(SimdLevel::from_name(l.name()), Some(l));
             assert_eq!(SimdLevel::from_u8(l.to_u8()), l);
         }
@@ -242,5 +292,19 @@ mod tests {
         let l = available_simd_levels();
         assert_eq!(l[0], SimdLevel::Scalar);
         assert_eq!(*l.last().unwrap(), best_simd_level());
+    }
+
+    #[test]
+    fn levels_clamp_to_what_this_cpu_has() {
+        let best = best_simd_level();
+        for &l in &available_simd_levels() {
+            assert_eq!(l.clamped(), l);
+        }
+        // A level of another architecture, or one this CPU lacks, falls back to the best.
+        for l in [SimdLevel::Avx2, SimdLevel::Avx512, SimdLevel::Neon] {
+            if !available_simd_levels().contains(&l) {
+                assert_eq!(l.clamped(), best, "{l:?}");
+            }
+        }
     }
 }

@@ -22,6 +22,7 @@ copy of ``out=``) and checks:
 from __future__ import annotations
 
 import math
+import platform
 import warnings
 from dataclasses import dataclass
 from fractions import Fraction
@@ -457,3 +458,16 @@ def _restore_controls() -> Any:
     yield
     sw.set_simd_level(None)
     sw.set_num_threads(threads)
+
+
+def pytest_report_header() -> str:
+    """Which SIMD levels the level-sweeping tests run here, and which this CPU lacks."""
+    levels = sw.available_simd_levels()
+    arm = platform.machine().lower() in ("aarch64", "arm64")
+    known = ("scalar", "neon") if arm else ("scalar", "avx2", "avx512")
+    skipped = [lvl for lvl in known if lvl not in levels]
+    return (
+        f"stridewise: SIMD levels tested on this CPU: {', '.join(levels)}; "
+        f"not available here (skipped): {', '.join(skipped) or 'none'}; "
+        f"{sw.get_num_threads()} threads"
+    )

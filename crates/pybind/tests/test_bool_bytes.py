@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 import stridewise as sw
-
 from conftest import FUNCS, axis_choices, check_against_numpy, explain_path
 
 BYTES = np.array([0, 2, 255, 1, 3, 128, 0, 7], np.uint8)

@@ -106,3 +106,25 @@ fn each_output_of_an_axis_reduction_is_its_whole_reduction() {
         });
     }
 }
+
+/// Not a check: says which SIMD levels this machine ran the suite at (every level it has,
+/// in the property and determinism tests) and which it skipped. `make test` prints it.
+#[test]
+fn simd_levels_report() {
+    let ran = available_simd_levels();
+    let skipped: Vec<&str> = SimdLevel::ALL
+        .iter()
+        .filter(|l| !ran.contains(l))
+        .map(|l| l.name())
+        .collect();
+    let ran: Vec<&str> = ran.iter().map(|l| l.name()).collect();
+    println!(
+        "stridewise: SIMD levels tested on this CPU: {}; not available here (skipped): {}",
+        ran.join(", "),
+        if skipped.is_empty() {
+            "none".to_string()
+        } else {
+            skipped.join(", ")
+        }
+    );
+}

@@ -5,14 +5,25 @@
 
 use crate::common::checks::property;
 
+/// The share of the cases to run: `STRIDEWISE_TEST_FRACTION` (default 1). The aarch64 run
+/// under qemu (`make test-aarch64`), tens of times slower than the hardware, uses a part.
+fn cases(n: usize) -> usize {
+    let f: f64 = std::env::var("STRIDEWISE_TEST_FRACTION")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|f: &f64| *f > 0.0 && *f <= 1.0)
+        .unwrap_or(1.0);
+    ((n as f64 * f).ceil() as usize).max(1)
+}
+
 macro_rules! property_tests {
     ($($name:ident: $t:ty, $seed:expr;)*) => {$(
         #[test]
         fn $name() {
             // Small dims: many layouts per case. Then a few larger ones that cross the SIMD
             // block and fold sizes.
-            property::<$t>($seed, 300, 5);
-            property::<$t>($seed ^ 0xabcdef, 20, 40);
+            property::<$t>($seed, cases(300), 5);
+            property::<$t>($seed ^ 0xabcdef, cases(20), 40);
         }
     )*};
 }

@@ -5,7 +5,7 @@ from typing import Any, Final, Literal, final
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-_Simd = Literal["scalar", "avx2", "avx512"]
+_Simd = Literal["scalar", "avx2", "avx512", "neon"]
 
 DEFAULT_ALIGN: Final[int]
 
