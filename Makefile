@@ -83,10 +83,14 @@ criterion: ## the criterion benches in full (several minutes), with their GB/s t
 # aarch64 (NEON): Debian's Rust (rustc-web, with the arm64 std) cross-builds the kernels' Rust
 # tests, and qemu-user runs them. Timings under qemu mean nothing; results do. The property
 # tests run a share of their cases (AARCH64_FRACTION), all at both levels (scalar, neon).
+# The binaries are linked statically: dynamically linked aarch64 programs hang under
+# qemu-user on this project's machines as soon as they start a thread (a C pthread_create
+# too), and the tests need threads (libtest's, rayon's).
 ARM_TARGET := aarch64-unknown-linux-gnu
 ARM_ENV := RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L /usr/aarch64-linux-gnu"
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64-static
 ARM_PKGS := rustc-web cargo-web libstd-rust-web-dev:arm64 gcc-aarch64-linux-gnu \
 	libc6-dev-arm64-cross qemu-user-static
 AARCH64_FRACTION ?= 0.1
