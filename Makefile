@@ -31,12 +31,13 @@ develop: $(VENV)/.installed ## build the Python package (release) into .venv
 
 # The Rust tests run on the release build, in the same cargo graph as the Python package
 # (`-p stridewise-py` selects its dependencies' features too), so `make develop` and this
-# target compile the kernels once between them. The kernels are instantiated only in the
+# target compile the kernels once between them. Every cargo command here keeps both -p: with
+# `-p stridewise` alone the kernels would be compiled again with other features. The kernels are instantiated only in the
 # stridewise crate itself (src/dynamic.rs): the test binaries link them.
 cargo-test: ## the Rust tests (kernels, doctests) on the release build, and the SIMD levels they ran
 	$(CARGO) test --release -p stridewise -p stridewise-py
-	@$(CARGO) test --release -q -p stridewise --test suite simd_levels_report -- --nocapture \
-		| grep '^stridewise'
+	@$(CARGO) test --release -q -p stridewise -p stridewise-py --test suite simd_levels_report \
+		-- --nocapture | grep '^stridewise'
 
 py-lint: $(VENV)/.installed ## ruff and mypy --strict on the Python layer and its stub
 	$(VENV)/bin/ruff check crates/pybind
