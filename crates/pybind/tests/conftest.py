@@ -460,7 +460,7 @@ def _restore_controls() -> Any:
     sw.set_num_threads(threads)
 
 
-def pytest_report_header() -> str:
+def simd_levels_line() -> str:
     """Which SIMD levels the level-sweeping tests run here, and which this CPU lacks."""
     levels = sw.available_simd_levels()
     arm = platform.machine().lower() in ("aarch64", "arm64")
@@ -471,3 +471,8 @@ def pytest_report_header() -> str:
         f"not available here (skipped): {', '.join(skipped) or 'none'}; "
         f"{sw.get_num_threads()} threads"
     )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Printed at the end of every run, `-q` included (a report header is not)."""
+    terminalreporter.write_line(simd_levels_line())
