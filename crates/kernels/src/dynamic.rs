@@ -9,7 +9,7 @@
 
 use crate::element::Bool8;
 pub use crate::element::{ElemType, Values};
-use crate::{Element, ReduceError, Reduced, Reduction, StridedView, Value};
+use crate::{Element, ReduceError, Reduced, Reduction, StridedView, Value, Warning};
 
 /// The reductions, as values.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -50,8 +50,6 @@ pub struct Outcome {
     /// numpy's RuntimeWarning, if any.
     pub warning: Option<Warning>,
 }
-
-use crate::Warning;
 
 impl Outcome {
     /// The one value of a full reduction, typed.

@@ -141,9 +141,7 @@ fn extent(shape: &[usize], strides: &[isize]) -> Result<Option<(i128, i128)>, La
 /// Element strides of `T` from byte strides, if `ptr` is aligned for `T` and every byte stride
 /// is a multiple of `size_of::<T>()`; `None` otherwise. Zero-sized `T` is refused.
 pub fn element_strides<T>(ptr: *const u8, byte_strides: &[isize]) -> Option<Vec<isize>> {
-    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
-        return None;
-    }
+    // Alignment to the size implies alignment for `T` (an alignment never exceeds the size).
     element_strides_of_size(ptr, byte_strides, std::mem::size_of::<T>())
 }
 
