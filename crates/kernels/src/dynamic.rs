@@ -9,36 +9,9 @@
 
 use crate::element::Bool8;
 pub use crate::element::{ElemType, Values};
+pub use crate::ops::Op;
+use crate::ops::{Family, NanHandling};
 use crate::{Element, ReduceError, Reduced, Reduction, StridedView, Value, Warning};
-
-/// The reductions, as values.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Op {
-    /// [`crate::sum`]
-    Sum,
-    /// [`crate::nansum`]
-    NanSum,
-    /// [`crate::mean`]
-    Mean,
-    /// [`crate::nanmean`]
-    NanMean,
-    /// [`crate::var`]
-    Var,
-    /// [`crate::nanvar`]
-    NanVar,
-    /// [`crate::std`]
-    Std,
-    /// [`crate::nanstd`]
-    NanStd,
-    /// [`crate::min`]
-    Min,
-    /// [`crate::nanmin`]
-    NanMin,
-    /// [`crate::max`]
-    Max,
-    /// [`crate::nanmax`]
-    NanMax,
-}
 
 /// The result of [`reduce_raw`]: `shape` is empty for a full reduction (one value).
 #[derive(Clone, Debug, PartialEq)]
@@ -104,29 +77,29 @@ fn moments<T: Element>(
 ) -> Result<Outcome, ReduceError> {
     use crate::typed as t;
     use crate::{Ignore as I, Propagate as P};
+    use Family as F;
+    use NanHandling::{Ignore, Propagate};
+    let info = op.info();
+    let sqrt = info.sqrt;
     let Some(a) = over else {
-        return Ok(match op {
-            Op::Sum => whole(plain(t::sum_value::<T, P>(view))),
-            Op::NanSum => whole(plain(t::sum_value::<T, I>(view))),
-            Op::Mean => whole(t::mean_value::<T, P>(view)),
-            Op::NanMean => whole(t::mean_value::<T, I>(view)),
-            Op::Var => whole(t::var_value::<T, P>(view, ddof, false)),
-            Op::NanVar => whole(t::var_value::<T, I>(view, ddof, false)),
-            Op::Std => whole(t::var_value::<T, P>(view, ddof, true)),
-            Op::NanStd => whole(t::var_value::<T, I>(view, ddof, true)),
-            Op::Min | Op::NanMin | Op::Max | Op::NanMax => unreachable!("not a moment"),
+        return Ok(match (info.family, info.nan) {
+            (F::Sum, Propagate) => whole(plain(t::sum_value::<T, P>(view))),
+            (F::Sum, Ignore) => whole(plain(t::sum_value::<T, I>(view))),
+            (F::Mean, Propagate) => whole(t::mean_value::<T, P>(view)),
+            (F::Mean, Ignore) => whole(t::mean_value::<T, I>(view)),
+            (F::Var, Propagate) => whole(t::var_value::<T, P>(view, ddof, sqrt)),
+            (F::Var, Ignore) => whole(t::var_value::<T, I>(view, ddof, sqrt)),
+            (F::Extreme, _) => unreachable!("not a moment"),
         });
     };
-    Ok(match op {
-        Op::Sum => axes(t::sum_axes::<T, P>(view, a)?),
-        Op::NanSum => axes(t::sum_axes::<T, I>(view, a)?),
-        Op::Mean => axes(t::mean_axes::<T, P>(view, a)?),
-        Op::NanMean => axes(t::mean_axes::<T, I>(view, a)?),
-        Op::Var => axes(t::var_axes::<T, P>(view, a, ddof, false)?),
-        Op::NanVar => axes(t::var_axes::<T, I>(view, a, ddof, false)?),
-        Op::Std => axes(t::var_axes::<T, P>(view, a, ddof, true)?),
-        Op::NanStd => axes(t::var_axes::<T, I>(view, a, ddof, true)?),
-        Op::Min | Op::NanMin | Op::Max | Op::NanMax => unreachable!("not a moment"),
+    Ok(match (info.family, info.nan) {
+        (F::Sum, Propagate) => axes(t::sum_axes::<T, P>(view, a)?),
+        (F::Sum, Ignore) => axes(t::sum_axes::<T, I>(view, a)?),
+        (F::Mean, Propagate) => axes(t::mean_axes::<T, P>(view, a)?),
+        (F::Mean, Ignore) => axes(t::mean_axes::<T, I>(view, a)?),
+        (F::Var, Propagate) => axes(t::var_axes::<T, P>(view, a, ddof, sqrt)?),
+        (F::Var, Ignore) => axes(t::var_axes::<T, I>(view, a, ddof, sqrt)?),
+        (F::Extreme, _) => unreachable!("not a moment"),
     })
 }
 
@@ -138,27 +111,28 @@ fn extremes<T: Element>(
 ) -> Result<Outcome, ReduceError> {
     use crate::typed as t;
     use crate::{Ignore as I, Propagate as P};
+    use NanHandling::{Ignore, Propagate};
+    let info = op.info();
+    debug_assert_eq!(info.family, Family::Extreme);
     let Some(a) = over else {
-        return Ok(match op {
-            Op::Min => whole(plain(t::extreme_value::<T, P, false>(view)?.value)),
-            Op::Max => whole(plain(t::extreme_value::<T, P, true>(view)?.value)),
-            Op::NanMin => whole(t::extreme_value::<T, I, false>(view)?),
-            Op::NanMax => whole(t::extreme_value::<T, I, true>(view)?),
-            _ => unreachable!("not an extreme"),
+        return Ok(match (info.max, info.nan) {
+            (false, Propagate) => whole(t::extreme_value::<T, P, false>(view)?),
+            (true, Propagate) => whole(t::extreme_value::<T, P, true>(view)?),
+            (false, Ignore) => whole(t::extreme_value::<T, I, false>(view)?),
+            (true, Ignore) => whole(t::extreme_value::<T, I, true>(view)?),
         });
     };
-    Ok(match op {
-        Op::Min => axes(t::extreme_axes::<T, P, false>(view, a)?),
-        Op::Max => axes(t::extreme_axes::<T, P, true>(view, a)?),
-        Op::NanMin => axes(t::extreme_axes::<T, I, false>(view, a)?),
-        Op::NanMax => axes(t::extreme_axes::<T, I, true>(view, a)?),
-        _ => unreachable!("not an extreme"),
+    Ok(match (info.max, info.nan) {
+        (false, Propagate) => axes(t::extreme_axes::<T, P, false>(view, a)?),
+        (true, Propagate) => axes(t::extreme_axes::<T, P, true>(view, a)?),
+        (false, Ignore) => axes(t::extreme_axes::<T, I, false>(view, a)?),
+        (true, Ignore) => axes(t::extreme_axes::<T, I, true>(view, a)?),
     })
 }
 
 impl Op {
     fn is_extreme(self) -> bool {
-        matches!(self, Op::Min | Op::NanMin | Op::Max | Op::NanMax)
+        self.info().family == Family::Extreme
     }
 }
 

@@ -34,15 +34,167 @@ pub enum ElemType {
     F64,
 }
 
+/// What each element type is called outside Rust, in one table: numpy's name, kind and
+/// item size (from which numpy's `__array_interface__` typestr follows), and DLPack's type
+/// code. Every adapter (numpy arrays, the buffer protocol, `__array_interface__`, DLPack)
+/// maps its description to an [`ElemType`] through the functions below, which all read it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ElemInfo {
+    /// The type.
+    pub elem: ElemType,
+    /// numpy's dtype name.
+    pub numpy: &'static str,
+    /// numpy's dtype kind: `b` bool, `i` signed, `u` unsigned, `f` float.
+    pub kind: u8,
+    /// Bytes per element.
+    pub size: usize,
+    /// DLPack's `DLDataTypeCode` (kDLInt 0, kDLUInt 1, kDLFloat 2, kDLBool 6).
+    pub dlpack_code: u8,
+}
+
+const fn info(elem: ElemType, numpy: &'static str, kind: u8, size: usize, dl: u8) -> ElemInfo {
+    ElemInfo {
+        elem,
+        numpy,
+        kind,
+        size,
+        dlpack_code: dl,
+    }
+}
+
+/// The table, in [`ElemType`]'s order (a test checks it).
+const ELEMS: [ElemInfo; 11] = [
+    info(ElemType::Bool, "bool", b'b', 1, 6),
+    info(ElemType::I8, "int8", b'i', 1, 0),
+    info(ElemType::I16, "int16", b'i', 2, 0),
+    info(ElemType::I32, "int32", b'i', 4, 0),
+    info(ElemType::I64, "int64", b'i', 8, 0),
+    info(ElemType::U8, "uint8", b'u', 1, 1),
+    info(ElemType::U16, "uint16", b'u', 2, 1),
+    info(ElemType::U32, "uint32", b'u', 4, 1),
+    info(ElemType::U64, "uint64", b'u', 8, 1),
+    info(ElemType::F32, "float32", b'f', 4, 2),
+    info(ElemType::F64, "float64", b'f', 8, 2),
+];
+
 impl ElemType {
+    /// Every element type, in the table's order.
+    pub const ALL: [ElemType; 11] = [
+        Self::Bool,
+        Self::I8,
+        Self::I16,
+        Self::I32,
+        Self::I64,
+        Self::U8,
+        Self::U16,
+        Self::U32,
+        Self::U64,
+        Self::F32,
+        Self::F64,
+    ];
+
+    /// Its row of the table.
+    pub const fn info(self) -> &'static ElemInfo {
+        &ELEMS[self as usize]
+    }
+
     /// Bytes per element (also its alignment, which never exceeds the size).
     pub const fn size(self) -> usize {
-        match self {
-            Self::Bool | Self::I8 | Self::U8 => 1,
-            Self::I16 | Self::U16 => 2,
-            Self::I32 | Self::U32 | Self::F32 => 4,
-            Self::I64 | Self::U64 | Self::F64 => 8,
+        self.info().size
+    }
+
+    /// True for `F32` and `F64`.
+    pub const fn is_float(self) -> bool {
+        self.info().kind == b'f'
+    }
+
+    /// numpy's result type of a sum: `i64` for signed integers and bool, `u64` for unsigned
+    /// integers, the type itself for floats.
+    pub const fn sum_type(self) -> ElemType {
+        match self.info().kind {
+            b'u' => Self::U64,
+            b'f' => self,
+            _ => Self::I64,
         }
+    }
+
+    /// numpy's result type of a mean, variance or standard deviation: `f32` for `f32`,
+    /// `f64` for everything else.
+    pub const fn mean_type(self) -> ElemType {
+        match self {
+            Self::F32 => Self::F32,
+            _ => Self::F64,
+        }
+    }
+
+    /// The type of numpy's `kind` (`dtype.kind`) and `size` (`dtype.itemsize`), if the
+    /// kernels read it.
+    pub fn from_numpy(kind: u8, size: usize) -> Option<ElemType> {
+        ELEMS
+            .iter()
+            .find(|i| i.kind == kind && i.size == size)
+            .map(|i| i.elem)
+    }
+
+    /// The type of a buffer-protocol format (Python's `struct` syntax: `"d"`, `"=l"`, `"@B"`,
+    /// `"?"`) with item size `size`, if it is one element in native byte order. The size
+    /// decides between C types of platform-dependent width (`l`).
+    pub fn from_format(format: &str, size: usize) -> Option<ElemType> {
+        let native_prefix: &[char] = if cfg!(target_endian = "little") {
+            &['@', '=', '<']
+        } else {
+            &['@', '=', '>', '!']
+        };
+        let code = match format.as_bytes() {
+            [c] => *c,
+            [p, c] if native_prefix.contains(&(*p as char)) => *c,
+            _ => return None,
+        };
+        let kind = match code {
+            b'?' => b'b',
+            b'b' | b'h' | b'i' | b'l' | b'q' | b'n' => b'i',
+            b'B' | b'H' | b'I' | b'L' | b'Q' | b'N' => b'u',
+            b'f' | b'd' => b'f',
+            _ => return None,
+        };
+        Self::from_numpy(kind, size)
+    }
+
+    /// The type of an `__array_interface__` typestr (`"<f8"`, `"|b1"`), if it is in native
+    /// byte order.
+    pub fn from_typestr(typestr: &str) -> Option<ElemType> {
+        let b = typestr.as_bytes();
+        let (&order, &kind) = (b.first()?, b.get(1)?);
+        let size: usize = typestr.get(2..)?.parse().ok()?;
+        let native = match order {
+            b'|' => size == 1,
+            b'<' => cfg!(target_endian = "little"),
+            b'>' => cfg!(target_endian = "big"),
+            _ => false,
+        };
+        native.then(|| Self::from_numpy(kind, size)).flatten()
+    }
+
+    /// numpy's `__array_interface__` typestr of the type, in native byte order.
+    pub fn typestr(self) -> String {
+        let i = self.info();
+        let order = match (i.size, cfg!(target_endian = "little")) {
+            (1, _) => '|',
+            (_, true) => '<',
+            (_, false) => '>',
+        };
+        format!("{order}{}{}", i.kind as char, i.size)
+    }
+
+    /// The type of a DLPack `DLDataType` (`code`, `bits`, `lanes`), if the kernels read it.
+    pub fn from_dlpack(code: u8, bits: u8, lanes: u16) -> Option<ElemType> {
+        if lanes != 1 || bits % 8 != 0 {
+            return None;
+        }
+        ELEMS
+            .iter()
+            .find(|i| i.dlpack_code == code && i.size * 8 == usize::from(bits))
+            .map(|i| i.elem)
     }
 }
 
@@ -75,6 +227,8 @@ pub enum Values {
 
 /// A type that results are returned in: it has a [`Values`] variant.
 pub trait Value: Copy + Send + Sync + Debug + PartialEq + 'static + sealed::Sealed {
+    /// The type as a value.
+    const ELEM: ElemType;
     /// Wrap results of this type.
     fn into_values(v: Vec<Self>) -> Values;
     /// Unwrap results of this type (`None` if `v` holds another type).
@@ -84,6 +238,7 @@ pub trait Value: Copy + Send + Sync + Debug + PartialEq + 'static + sealed::Seal
 macro_rules! value {
     ($($t:ty => $v:ident),*) => {$(
         impl Value for $t {
+            const ELEM: ElemType = ElemType::$v;
             fn into_values(v: Vec<Self>) -> Values {
                 Values::$v(v)
             }
@@ -110,12 +265,10 @@ pub trait Element: Value + PartialOrd {
     type Sum: Value;
     /// numpy's result type of `mean`, `var` and `std`.
     type Mean: Value;
-    /// The type as a value.
-    const ELEM: ElemType;
     /// numpy's dtype name (`"float64"`, `"int32"`, `"bool"`, ...).
-    const NAME: &'static str;
+    const NAME: &'static str = Self::ELEM.info().numpy;
     /// True for `f32` and `f64`: the sums use the compensated float kernel, and NaN exists.
-    const IS_FLOAT: bool;
+    const IS_FLOAT: bool = Self::ELEM.is_float();
     /// The identity of `min` (the largest value; `+inf` for floats).
     const MIN_IDENTITY: Self;
     /// The identity of `max` (the smallest value; `-inf` for floats).
@@ -146,9 +299,6 @@ impl sealed::Sealed for f64 {}
 impl Element for f64 {
     type Sum = f64;
     type Mean = f64;
-    const ELEM: ElemType = ElemType::F64;
-    const NAME: &'static str = "float64";
-    const IS_FLOAT: bool = true;
     const MIN_IDENTITY: Self = f64::INFINITY;
     const MAX_IDENTITY: Self = f64::NEG_INFINITY;
     #[inline(always)]
@@ -181,9 +331,6 @@ impl sealed::Sealed for f32 {}
 impl Element for f32 {
     type Sum = f32;
     type Mean = f32;
-    const ELEM: ElemType = ElemType::F32;
-    const NAME: &'static str = "float32";
-    const IS_FLOAT: bool = true;
     const MIN_IDENTITY: Self = f32::INFINITY;
     const MAX_IDENTITY: Self = f32::NEG_INFINITY;
     #[inline(always)]
@@ -214,14 +361,11 @@ impl Element for f32 {
 
 /// Integer types: what differs is only the sum type and whether the value needs splitting.
 macro_rules! int_element {
-    ($t:ty, $elem:ident, $sum:ty, $name:literal, $wide:literal) => {
+    ($t:ty, $sum:ty, $wide:literal) => {
         impl sealed::Sealed for $t {}
         impl Element for $t {
             type Sum = $sum;
             type Mean = f64;
-            const ELEM: ElemType = ElemType::$elem;
-            const NAME: &'static str = $name;
-            const IS_FLOAT: bool = false;
             const MIN_IDENTITY: Self = <$t>::MAX;
             const MAX_IDENTITY: Self = <$t>::MIN;
             #[inline(always)]
@@ -258,22 +402,19 @@ macro_rules! int_element {
     };
 }
 
-int_element!(i8, I8, i64, "int8", false);
-int_element!(i16, I16, i64, "int16", false);
-int_element!(i32, I32, i64, "int32", false);
-int_element!(i64, I64, i64, "int64", true);
-int_element!(u8, U8, u64, "uint8", false);
-int_element!(u16, U16, u64, "uint16", false);
-int_element!(u32, U32, u64, "uint32", false);
-int_element!(u64, U64, u64, "uint64", true);
+int_element!(i8, i64, false);
+int_element!(i16, i64, false);
+int_element!(i32, i64, false);
+int_element!(i64, i64, true);
+int_element!(u8, u64, false);
+int_element!(u16, u64, false);
+int_element!(u32, u64, false);
+int_element!(u64, u64, true);
 
 impl sealed::Sealed for bool {}
 impl Element for bool {
     type Sum = i64;
     type Mean = f64;
-    const ELEM: ElemType = ElemType::Bool;
-    const NAME: &'static str = "bool";
-    const IS_FLOAT: bool = false;
     const MIN_IDENTITY: Self = true;
     const MAX_IDENTITY: Self = false;
     #[inline(always)]
@@ -314,6 +455,7 @@ pub(crate) struct Bool8(u8);
 impl sealed::Sealed for Bool8 {}
 /// Never used: min/max of bool run on `u8`; the impl only satisfies [`Element`]'s bound.
 impl Value for Bool8 {
+    const ELEM: ElemType = ElemType::Bool;
     fn into_values(v: Vec<Self>) -> Values {
         Values::Bool(v.into_iter().map(|b| b.0 != 0).collect())
     }
@@ -324,9 +466,6 @@ impl Value for Bool8 {
 impl Element for Bool8 {
     type Sum = i64;
     type Mean = f64;
-    const ELEM: ElemType = ElemType::Bool;
-    const NAME: &'static str = "bool";
-    const IS_FLOAT: bool = false;
     const MIN_IDENTITY: Self = Bool8(u8::MAX);
     const MAX_IDENTITY: Self = Bool8(0);
     #[inline(always)]
@@ -383,6 +522,61 @@ mod tests {
         assert_eq!(rebuild(i32::MIN), i32::MIN as i128);
         assert_eq!(rebuild(u32::MAX), u32::MAX as i128);
         assert_eq!(rebuild(true), 1);
+    }
+
+    #[test]
+    fn the_table_is_in_elem_order_and_agrees_with_the_rust_types() {
+        for (i, e) in ElemType::ALL.into_iter().enumerate() {
+            assert_eq!(e as usize, i);
+            assert_eq!(e.info().elem, e);
+            assert_eq!(ElemType::from_numpy(e.info().kind, e.size()), Some(e));
+            assert_eq!(ElemType::from_typestr(&e.typestr()), Some(e));
+            let bits = u8::try_from(e.size() * 8).unwrap();
+            assert_eq!(
+                ElemType::from_dlpack(e.info().dlpack_code, bits, 1),
+                Some(e)
+            );
+            assert_eq!(ElemType::from_dlpack(e.info().dlpack_code, bits, 4), None);
+        }
+        fn agrees<T: Element>() {
+            let e = T::ELEM;
+            assert_eq!(e.size(), std::mem::size_of::<T>(), "{e:?}");
+            assert_eq!(<T::Sum as Value>::ELEM, e.sum_type(), "{e:?}");
+            assert_eq!(<T::Mean as Value>::ELEM, e.mean_type(), "{e:?}");
+        }
+        agrees::<bool>();
+        agrees::<Bool8>();
+        agrees::<i8>();
+        agrees::<i16>();
+        agrees::<i32>();
+        agrees::<i64>();
+        agrees::<u8>();
+        agrees::<u16>();
+        agrees::<u32>();
+        agrees::<u64>();
+        agrees::<f32>();
+        agrees::<f64>();
+    }
+
+    #[test]
+    fn foreign_descriptions() {
+        let little = cfg!(target_endian = "little");
+        assert_eq!(ElemType::from_format("d", 8), Some(ElemType::F64));
+        assert_eq!(ElemType::from_format("=l", 8), Some(ElemType::I64));
+        assert_eq!(ElemType::from_format("l", 4), Some(ElemType::I32));
+        assert_eq!(ElemType::from_format("@B", 1), Some(ElemType::U8));
+        assert_eq!(ElemType::from_format("?", 1), Some(ElemType::Bool));
+        assert_eq!(ElemType::from_format("e", 2), None);
+        assert_eq!(ElemType::from_format("Zd", 16), None);
+        assert_eq!(ElemType::from_format("dd", 16), None);
+        assert_eq!(ElemType::from_format(">d", 8).is_some(), !little);
+        assert_eq!(ElemType::from_typestr("<f4").is_some(), little);
+        assert_eq!(ElemType::from_typestr("|u1"), Some(ElemType::U8));
+        assert_eq!(ElemType::from_typestr("|u2"), None);
+        assert_eq!(ElemType::from_typestr("<c16"), None);
+        assert_eq!(ElemType::from_typestr("<f"), None);
+        assert_eq!(ElemType::from_dlpack(2, 16, 1), None);
+        assert_eq!(ElemType::from_dlpack(6, 8, 1), Some(ElemType::Bool));
     }
 
     #[test]

@@ -485,6 +485,19 @@ pub fn resolve_axes(axes: &[isize], ndim: usize) -> Result<Vec<usize>, LayoutErr
     Ok(out)
 }
 
+/// The shape of the result of reducing `axes` (sorted, unique, in range; `None`: every
+/// axis) of `shape`: the kept axes in order, and with `keepdims` a 1 for each reduced one.
+pub fn result_shape(shape: &[usize], axes: Option<&[usize]>, keepdims: bool) -> Vec<usize> {
+    let reduced = |d: usize| axes.is_none_or(|a| a.contains(&d));
+    (0..shape.len())
+        .filter_map(|d| match (reduced(d), keepdims) {
+            (false, _) => Some(shape[d]),
+            (true, true) => Some(1),
+            (true, false) => None,
+        })
+        .collect()
+}
+
 /// Visit the element offsets of rows `start..start + count` of the outer axes (outermost
 /// first), in row-major order over those axes. The offsets are relative to the layout's base.
 /// An empty `outer` has exactly one row at offset 0.
@@ -1242,6 +1255,16 @@ mod tests {
             resolve_axes(&[1, -2], 3),
             Err(LayoutError::DuplicateAxis(1))
         );
+    }
+
+    #[test]
+    fn result_shapes_like_numpy() {
+        let shape = [2, 3, 4];
+        assert_eq!(result_shape(&shape, None, false), Vec::<usize>::new());
+        assert_eq!(result_shape(&shape, None, true), vec![1, 1, 1]);
+        assert_eq!(result_shape(&shape, Some(&[1]), false), vec![2, 4]);
+        assert_eq!(result_shape(&shape, Some(&[0, 2]), true), vec![1, 3, 1]);
+        assert_eq!(result_shape(&[], None, true), Vec::<usize>::new());
     }
 
     fn collect_blocks(data: &[i64], start: usize, len: usize, stride: isize) -> Vec<i64> {

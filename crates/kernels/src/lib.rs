@@ -47,21 +47,22 @@ mod kernels;
 pub mod layout;
 #[cfg(feature = "ndarray")]
 mod ndarray_interop;
+pub mod ops;
 mod probe;
 mod simd;
 mod typed;
 
 pub use aligned::{AlignedArray, DEFAULT_ALIGN};
-pub use element::{ElemType, Element, Value, Values};
+pub use element::{ElemInfo, ElemType, Element, Value, Values};
 pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
+pub use ops::{Degenerate, Family, Info, NanHandling, Op};
 pub use probe::read_probe;
 pub use simd::{
     available_simd_levels, best_simd_level, get_num_threads, set_num_threads, set_simd_level,
     simd_level, with_num_threads, with_simd_level, SimdLevel,
 };
 
-use dynamic::Op;
 use std::fmt;
 
 /// Inputs with fewer elements than this are reduced on the calling thread.
@@ -78,13 +79,11 @@ pub enum Warning {
     AllNanSlice,
 }
 
+/// numpy's text for the plain functions (see [`Warning::text`]).
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::MeanOfEmptySlice => "Mean of empty slice",
-            Self::DegreesOfFreedom => "Degrees of freedom <= 0 for slice",
-            Self::AllNanSlice => "All-NaN slice encountered",
-        })
+        let text = self.text(NanHandling::Propagate).to_str();
+        f.write_str(text.expect("the texts are ASCII"))
     }
 }
 
@@ -138,6 +137,27 @@ pub struct Reduction<R> {
     pub data: Vec<R>,
     /// The warning numpy would emit for any element, if any.
     pub warning: Option<Warning>,
+}
+
+/// Any reduction, chosen by value: `op` over `axes` of `view` (`None`: every axis), with
+/// `ddof` for var/std (ignored by the others). The values come back type-erased, in
+/// `op.result_type(T::ELEM)`; the typed functions below unwrap them.
+///
+/// ```
+/// use stridewise::{reduce, Op, StridedView, Values};
+///
+/// let data = [1.0, 2.0, 3.0, 4.0];
+/// let m = StridedView::contiguous(&data, &[2, 2]).unwrap();
+/// let out = reduce(Op::Max, &m, Some(&[0]), 0.0).unwrap();
+/// assert_eq!((out.shape, out.values), (vec![2], Values::F64(vec![3.0, 4.0])));
+/// ```
+pub fn reduce<T: Element>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    axes: Option<&[isize]>,
+    ddof: f64,
+) -> Result<dynamic::Outcome, ReduceError> {
+    dynamic::reduce_typed(op, view, axes, ddof)
 }
 
 /// The typed result of a whole-array reduction that cannot fail.

@@ -2,26 +2,26 @@
 //! shaped as numpy shapes it (a numpy scalar for a full reduction, else an ndarray; keepdims;
 //! the result dtype; `out=`), with numpy's RuntimeWarnings.
 
-use crate::rules::{numpy_module, result_shape, Args, Family, Func, Plan, Work};
+use crate::rules::{numpy_module, Args, Family, NanHandling, Op, Plan, Work};
 use numpy::npyffi::PY_ARRAY_API;
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
 use pyo3::prelude::*;
-use stridewise::dynamic::{reduce_raw, ElemType, Op, Outcome, Values};
+use stridewise::dynamic::{reduce_raw, ElemType, Outcome, Values};
 use stridewise::Warning;
 
 /// Inputs with at least this many elements are reduced with the GIL released.
 const GIL_RELEASE_MIN: usize = 1 << 14;
 
-/// Run `func` on the path `plan` chose.
+/// Run `op` on the path `plan` chose.
 pub fn run<'py>(
     py: Python<'py>,
-    func: Func,
+    op: Op,
     args: &Args<'py>,
     plan: Plan<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let Some(work) = plan.work else {
-        let f = numpy_module(py)?.getattr(func.name())?;
+        let f = numpy_module(py)?.getattr(op.name())?;
         return f.call((&args.a,), Some(&args.numpy_kwargs(py)?));
     };
     let arr = match &work.copy_to {
@@ -32,7 +32,7 @@ pub fn run<'py>(
             .cast_into::<PyUntypedArray>()?,
         None => work.arr.clone(),
     };
-    let (elem, op) = (work.elem, func.op());
+    let elem = work.elem;
     let over: Option<Vec<isize>> = work
         .axes
         .as_ref()
@@ -78,7 +78,7 @@ pub fn run<'py>(
     // ...") come from hardware flags raised in its own summation order. When a result is
     // NaN or inf, numpy's function runs too (without `out`), only to emit exactly those
     // warnings under the caller's `numpy.errstate`; its values are discarded.
-    let nonfinite = func.family() != Family::MinMax
+    let nonfinite = op.info().family != Family::Extreme
         && match &values {
             Values::F32(v) => v.iter().any(|x| !x.is_finite()),
             Values::F64(v) => v.iter().any(|x| !x.is_finite()),
@@ -89,26 +89,25 @@ pub fn run<'py>(
         Values::F64(v) => !v.iter().any(|x| x.is_infinite()),
         _ => true,
     };
-    let shape = arr.shape();
     let result = match values {
-        Values::Bool(v) => shaped(py, v, shape, &work)?,
-        Values::I8(v) => shaped(py, v, shape, &work)?,
-        Values::I16(v) => shaped(py, v, shape, &work)?,
-        Values::I32(v) => shaped(py, v, shape, &work)?,
-        Values::I64(v) => shaped(py, v, shape, &work)?,
-        Values::U8(v) => shaped(py, v, shape, &work)?,
-        Values::U16(v) => shaped(py, v, shape, &work)?,
-        Values::U32(v) => shaped(py, v, shape, &work)?,
-        Values::U64(v) => shaped(py, v, shape, &work)?,
-        Values::F32(v) => shaped(py, v, shape, &work)?,
-        Values::F64(v) => shaped(py, v, shape, &work)?,
+        Values::Bool(v) => shaped(py, v, &work)?,
+        Values::I8(v) => shaped(py, v, &work)?,
+        Values::I16(v) => shaped(py, v, &work)?,
+        Values::I32(v) => shaped(py, v, &work)?,
+        Values::I64(v) => shaped(py, v, &work)?,
+        Values::U8(v) => shaped(py, v, &work)?,
+        Values::U16(v) => shaped(py, v, &work)?,
+        Values::U32(v) => shaped(py, v, &work)?,
+        Values::U64(v) => shaped(py, v, &work)?,
+        Values::F32(v) => shaped(py, v, &work)?,
+        Values::F64(v) => shaped(py, v, &work)?,
     };
     let result = finish(py, &work, result)?;
     // A nan-function's NaN from an all-NaN slice (or no degrees of freedom) is explained by
     // its own warning when the input holds no infinity (the other source of NaN) and no
     // output overflowed: then numpy emits that one warning, and so do we.
     let explained = nonfinite
-        && func.skips_nan()
+        && op.info().nan == NanHandling::Ignore
         && warning.is_some()
         && no_inf_outputs
         && !has_inf(py, elem, data, shape, strides)?;
@@ -116,10 +115,10 @@ pub fn run<'py>(
         let kw = args.numpy_kwargs(py)?;
         kw.del_item("out").ok();
         numpy_module(py)?
-            .getattr(func.name())?
+            .getattr(op.name())?
             .call((&args.a,), Some(&kw))?;
     } else if let Some(w) = warning {
-        warn(py, func, w)?;
+        warn(py, op, w)?;
     }
     Ok(result)
 }
@@ -129,10 +128,9 @@ pub fn run<'py>(
 fn shaped<'py, R: numpy::Element>(
     py: Python<'py>,
     values: Vec<R>,
-    in_shape: &[usize],
     work: &Work<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let shape = result_shape(in_shape, work.axes.as_deref(), work.keepdims);
+    let shape = work.shape.as_slice();
     if shape.is_empty() && work.cast.is_none() && work.out.is_none() {
         if let (1, Some(v)) = (values.len(), values.first()) {
             return scalar(py, v.clone_ref(py));
@@ -182,15 +180,9 @@ fn scalar<R: numpy::Element>(py: Python<'_>, mut value: R) -> PyResult<Bound<'_,
 
 /// numpy's RuntimeWarning for a NaN result (only the nan-functions get here: the plan sent
 /// the degenerate calls of the others to numpy).
-fn warn(py: Python<'_>, func: Func, w: Warning) -> PyResult<()> {
-    let msg = match (func.skips_nan(), w) {
-        (true, _) => func.nan_warning(),
-        (false, Warning::MeanOfEmptySlice) => c"Mean of empty slice",
-        (false, Warning::DegreesOfFreedom) => c"Degrees of freedom <= 0 for slice",
-        (false, Warning::AllNanSlice) => c"All-NaN slice encountered",
-    };
+fn warn(py: Python<'_>, op: Op, w: Warning) -> PyResult<()> {
     let category = py.get_type::<PyRuntimeWarning>();
-    PyErr::warn(py, &category, msg, 2)
+    PyErr::warn(py, &category, op.warning_text(w), 2)
 }
 
 /// True if the float input holds +inf or -inf (its nanmax is +inf or its nanmin is -inf).

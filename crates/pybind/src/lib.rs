@@ -1,9 +1,10 @@
 //! `stridewise._native`: numpy's reductions on the stridewise kernels.
 //!
 //! Every reduction goes the same way: the Python layer (`stridewise/_reduce.py`, numpy's
-//! signatures) calls [`reduce`], which only collects the arguments into [`rules::Args`]; [`rules::plan`] (the one place that knows numpy's rules) decides the
-//! path (kernel, kernel after a copy, or numpy itself) and [`exec`] runs it. The aligned arrays
-//! that Rust owns and numpy views live in [`owner`].
+//! signatures) calls [`reduce`], which only checks the keywords against the kernels' table of
+//! reductions (`stridewise::ops`) into [`rules::Args`]; [`rules::plan`] (the one place that
+//! knows numpy's rules) decides the path (kernel, kernel after a copy, or numpy itself) and
+//! [`exec`] runs it. The aligned arrays that Rust owns and numpy views live in [`owner`].
 
 mod exec;
 mod owner;
@@ -11,103 +12,42 @@ mod rules;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use rules::{Args, Func};
+use rules::{Args, Op};
 
-/// The arguments as [`Args`]: which were given, as numpy would see them.
-#[allow(clippy::too_many_arguments)]
-fn collect<'py>(
-    py: Python<'py>,
-    func: Func,
-    a: Bound<'py, PyAny>,
-    axis: Bound<'py, PyAny>,
-    dtype: Bound<'py, PyAny>,
-    out: Bound<'py, PyAny>,
-    keepdims: Bound<'py, PyAny>,
-    initial: Bound<'py, PyAny>,
-    r#where: Bound<'py, PyAny>,
-    ddof: Bound<'py, PyAny>,
-    mean: Bound<'py, PyAny>,
-    correction: Bound<'py, PyAny>,
-) -> PyResult<Args<'py>> {
-    let none = rules::no_value(py)?;
-    let keywords = func.keywords();
-    // A parameter `func` does not have is never given. numpy's `_NoValue` is numpy's own
-    // default for keepdims/initial/where/mean/correction, so it means "not given" there; for
-    // axis/dtype/out/ddof (real defaults) it is a value, and numpy will refuse it.
-    let take = |name: &str, v: Bound<'py, PyAny>, sentinel_default: bool| {
-        // `_NoValue` where it is the default: not given, whatever `func` takes (the common
-        // case, decided without the keyword lookup).
-        if sentinel_default && v.is(&none) {
-            return None;
-        }
-        keywords.contains(&name).then_some(v)
-    };
-    let mut args = Args::new(a);
-    args.axis = take("axis", axis, false);
-    args.dtype = take("dtype", dtype, false);
-    args.out = take("out", out, false);
-    args.keepdims = take("keepdims", keepdims, true);
-    args.initial = take("initial", initial, true);
-    args.where_ = take("where", r#where, true);
-    args.ddof = take("ddof", ddof, false);
-    args.mean = take("mean", mean, true);
-    args.correction = take("correction", correction, true);
-    Ok(args)
-}
-
-/// Every reduction: `func` by name, then numpy's arguments in a fixed order, `numpy._NoValue`
-/// for those not given. The Python layer (`stridewise/_reduce.py`) gives each function
-/// numpy's signature and calls this.
+/// Every reduction: `func` by name, the array, and numpy's keyword arguments, checked against
+/// the reduction's keywords in the table (`REDUCTIONS`). `numpy._NoValue` where it is numpy's
+/// own default (keepdims, initial, where, mean, correction) means not given. The Python layer
+/// (`stridewise/_reduce.py`) gives each function numpy's signature and calls this.
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (func, a, /, **kwargs))]
 fn reduce<'py>(
     py: Python<'py>,
     func: &str,
     a: Bound<'py, PyAny>,
-    axis: Bound<'py, PyAny>,
-    dtype: Bound<'py, PyAny>,
-    out: Bound<'py, PyAny>,
-    keepdims: Bound<'py, PyAny>,
-    initial: Bound<'py, PyAny>,
-    r#where: Bound<'py, PyAny>,
-    ddof: Bound<'py, PyAny>,
-    mean: Bound<'py, PyAny>,
-    correction: Bound<'py, PyAny>,
+    kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let func = parse_func(func)?;
-    let args = collect(
-        py, func, a, axis, dtype, out, keepdims, initial, r#where, ddof, mean, correction,
-    )?;
-    let plan = rules::plan(py, func, &args)?;
-    exec::run(py, func, &args, plan)
+    let op = parse_func(func)?;
+    let args = Args::collect(py, op, a, kwargs)?;
+    let plan = rules::plan(py, op, &args)?;
+    exec::run(py, op, &args, plan)
 }
 
 /// Which path `reduce` would take and why, without running it (same arguments).
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (func, a, /, **kwargs))]
 fn explain<'py>(
     py: Python<'py>,
     func: &str,
     a: Bound<'py, PyAny>,
-    axis: Bound<'py, PyAny>,
-    dtype: Bound<'py, PyAny>,
-    out: Bound<'py, PyAny>,
-    keepdims: Bound<'py, PyAny>,
-    initial: Bound<'py, PyAny>,
-    r#where: Bound<'py, PyAny>,
-    ddof: Bound<'py, PyAny>,
-    mean: Bound<'py, PyAny>,
-    correction: Bound<'py, PyAny>,
+    kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let func = parse_func(func)?;
-    let args = collect(
-        py, func, a, axis, dtype, out, keepdims, initial, r#where, ddof, mean, correction,
-    )?;
-    rules::plan(py, func, &args)?.describe(py)
+    let op = parse_func(func)?;
+    let args = Args::collect(py, op, a, kwargs)?;
+    rules::plan(py, op, &args)?.describe(py)
 }
 
-fn parse_func(name: &str) -> PyResult<Func> {
-    Func::from_name(name).ok_or_else(|| {
+fn parse_func(name: &str) -> PyResult<Op> {
+    Op::from_name(name).ok_or_else(|| {
         pyo3::exceptions::PyValueError::new_err(format!("{name:?} is not a stridewise reduction"))
     })
 }
@@ -179,6 +119,7 @@ fn read_probe(py: Python<'_>, words: numpy::PyReadonlyArray1<'_, u64>) -> PyResu
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("REDUCTIONS", rules::reductions_table(m.py())?)?;
     m.add_function(wrap_pyfunction!(reduce, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;

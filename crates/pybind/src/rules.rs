@@ -13,255 +13,125 @@
 //!    (mean/var of an empty slice, `ddof >= n`, min/max of an empty slice).
 
 use numpy::{PyArrayDescr, PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use std::borrow::Cow;
-use std::ffi::CStr;
 
-/// The reductions.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Func {
-    Sum,
-    NanSum,
-    Mean,
-    NanMean,
-    Var,
-    NanVar,
-    Std,
-    NanStd,
-    Min,
-    NanMin,
-    Max,
-    NanMax,
-}
+pub use stridewise::{Degenerate, ElemType as Elem, Family, NanHandling, Op};
 
-/// What a reduction computes, which decides its result dtype.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Family {
-    Sum,
-    Mean,
-    Var,
-    MinMax,
-}
+/// The keywords whose default in numpy's signature is `numpy._NoValue`, so that `_NoValue`
+/// there means "not given". For the others (axis, dtype, out, ddof: real defaults) it is a
+/// value, which numpy refuses.
+const NO_VALUE_DEFAULTS: [&str; 5] = ["keepdims", "initial", "where", "mean", "correction"];
 
-impl Func {
-    const ALL: [Func; 12] = [
-        Func::Sum,
-        Func::NanSum,
-        Func::Mean,
-        Func::NanMean,
-        Func::Var,
-        Func::NanVar,
-        Func::Std,
-        Func::NanStd,
-        Func::Min,
-        Func::NanMin,
-        Func::Max,
-        Func::NanMax,
-    ];
-
-    /// The name, the same as numpy's function.
-    pub fn name(self) -> &'static str {
-        match self {
-            Func::Sum => "sum",
-            Func::NanSum => "nansum",
-            Func::Mean => "mean",
-            Func::NanMean => "nanmean",
-            Func::Var => "var",
-            Func::NanVar => "nanvar",
-            Func::Std => "std",
-            Func::NanStd => "nanstd",
-            Func::Min => "min",
-            Func::NanMin => "nanmin",
-            Func::Max => "max",
-            Func::NanMax => "nanmax",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    pub fn family(self) -> Family {
-        match self {
-            Func::Sum | Func::NanSum => Family::Sum,
-            Func::Mean | Func::NanMean => Family::Mean,
-            Func::Var | Func::NanVar | Func::Std | Func::NanStd => Family::Var,
-            Func::Min | Func::NanMin | Func::Max | Func::NanMax => Family::MinMax,
-        }
-    }
-
-    /// True for the nan-functions.
-    pub fn skips_nan(self) -> bool {
-        matches!(
-            self,
-            Func::NanSum
-                | Func::NanMean
-                | Func::NanVar
-                | Func::NanStd
-                | Func::NanMin
-                | Func::NanMax
-        )
-    }
-
-    /// The kernels' name for it.
-    pub fn op(self) -> stridewise::dynamic::Op {
-        use stridewise::dynamic::Op;
-        match self {
-            Func::Sum => Op::Sum,
-            Func::NanSum => Op::NanSum,
-            Func::Mean => Op::Mean,
-            Func::NanMean => Op::NanMean,
-            Func::Var => Op::Var,
-            Func::NanVar => Op::NanVar,
-            Func::Std => Op::Std,
-            Func::NanStd => Op::NanStd,
-            Func::Min => Op::Min,
-            Func::NanMin => Op::NanMin,
-            Func::Max => Op::Max,
-            Func::NanMax => Op::NanMax,
-        }
-    }
-
-    /// The keyword arguments numpy's function takes (besides `a`).
-    pub fn keywords(self) -> &'static [&'static str] {
-        match self.family() {
-            Family::Sum => &["axis", "dtype", "out", "keepdims", "initial", "where"],
-            Family::Mean => &["axis", "dtype", "out", "keepdims", "where"],
-            Family::Var => &[
-                "axis",
-                "dtype",
-                "out",
-                "ddof",
-                "keepdims",
-                "where",
-                "mean",
-                "correction",
-            ],
-            Family::MinMax => &["axis", "out", "keepdims", "initial", "where"],
-        }
-    }
-
-    /// numpy's RuntimeWarning when a nan-function meets a slice with nothing left to reduce
-    /// (all NaN, or no degrees of freedom), as `numpy/lib/_nanfunctions_impl.py` words it.
-    pub fn nan_warning(self) -> &'static CStr {
-        match self.family() {
-            Family::Var => c"Degrees of freedom <= 0 for slice.",
-            Family::MinMax => c"All-NaN slice encountered",
-            Family::Mean | Family::Sum => c"Mean of empty slice",
-        }
-    }
-}
-
-/// The element types the kernels read are `stridewise::dynamic::ElemType`; what numpy says
-/// about each lives here.
-pub use stridewise::dynamic::ElemType as Elem;
-
-/// The kernel type of a numpy (kind, itemsize), if there is one.
-fn elem_of(kind: u8, itemsize: usize) -> Option<Elem> {
-    Some(match (kind, itemsize) {
-        (b'b', 1) => Elem::Bool,
-        (b'i', 1) => Elem::I8,
-        (b'i', 2) => Elem::I16,
-        (b'i', 4) => Elem::I32,
-        (b'i', 8) => Elem::I64,
-        (b'u', 1) => Elem::U8,
-        (b'u', 2) => Elem::U16,
-        (b'u', 4) => Elem::U32,
-        (b'u', 8) => Elem::U64,
-        (b'f', 4) => Elem::F32,
-        (b'f', 8) => Elem::F64,
-        _ => return None,
-    })
-}
-
-fn is_float(e: Elem) -> bool {
-    matches!(e, Elem::F32 | Elem::F64)
-}
+/// numpy's dtypes of the kernel types, made once from the element table's names.
+static DTYPES: PyOnceLock<Vec<Py<PyArrayDescr>>> = PyOnceLock::new();
 
 /// numpy's native dtype of a kernel type.
-pub fn dtype_of(py: Python<'_>, e: Elem) -> Bound<'_, PyArrayDescr> {
-    match e {
-        Elem::Bool => numpy::dtype::<bool>(py),
-        Elem::I8 => numpy::dtype::<i8>(py),
-        Elem::I16 => numpy::dtype::<i16>(py),
-        Elem::I32 => numpy::dtype::<i32>(py),
-        Elem::I64 => numpy::dtype::<i64>(py),
-        Elem::U8 => numpy::dtype::<u8>(py),
-        Elem::U16 => numpy::dtype::<u16>(py),
-        Elem::U32 => numpy::dtype::<u32>(py),
-        Elem::U64 => numpy::dtype::<u64>(py),
-        Elem::F32 => numpy::dtype::<f32>(py),
-        Elem::F64 => numpy::dtype::<f64>(py),
-    }
+pub fn dtype_of(py: Python<'_>, e: Elem) -> PyResult<Bound<'_, PyArrayDescr>> {
+    let all = DTYPES.get_or_try_init(py, || {
+        let dtype = numpy_module(py)?.getattr("dtype")?;
+        Elem::ALL
+            .iter()
+            .map(|e| {
+                Ok(dtype
+                    .call1((e.info().numpy,))?
+                    .cast_into::<PyArrayDescr>()?
+                    .unbind())
+            })
+            .collect::<PyResult<Vec<_>>>()
+    })?;
+    Ok(all[e as usize].bind(py).clone())
 }
 
-/// The type the kernel returns for `family` (numpy's default result dtype).
-fn result_elem(e: Elem, family: Family) -> Elem {
-    match family {
-        Family::MinMax => e,
-        Family::Sum => match e {
-            Elem::Bool | Elem::I8 | Elem::I16 | Elem::I32 | Elem::I64 => Elem::I64,
-            Elem::U8 | Elem::U16 | Elem::U32 | Elem::U64 => Elem::U64,
-            Elem::F32 => Elem::F32,
-            Elem::F64 => Elem::F64,
-        },
-        Family::Mean | Family::Var => match e {
-            Elem::F32 => Elem::F32,
-            _ => Elem::F64,
-        },
+/// The reductions as Python sees them (`_native.REDUCTIONS`): for each name, a dict of its
+/// row of the kernels' table (`stridewise::ops`).
+pub fn reductions_table(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let table = PyDict::new(py);
+    for op in Op::ALL {
+        let i = op.info();
+        let row = PyDict::new(py);
+        let family = match i.family {
+            Family::Sum => "sum",
+            Family::Mean => "mean",
+            Family::Var if i.sqrt => "std",
+            Family::Var => "var",
+            Family::Extreme => "minmax",
+        };
+        row.set_item("family", family)?;
+        row.set_item("skips_nan", i.nan == NanHandling::Ignore)?;
+        row.set_item("keywords", PyTuple::new(py, i.keywords)?)?;
+        let degenerate = match i.degenerate {
+            stridewise::Degenerate::Never => "never",
+            stridewise::Degenerate::Empty => "empty",
+            stridewise::Degenerate::NoDegreesOfFreedom => "no-dof",
+            stridewise::Degenerate::EmptyIsError => "empty-is-error",
+        };
+        row.set_item("degenerate", degenerate)?;
+        let results = PyDict::new(py);
+        for e in Elem::ALL {
+            results.set_item(e.info().numpy, op.result_type(e).info().numpy)?;
+        }
+        row.set_item("result_dtype", results)?;
+        table.set_item(i.name, row)?;
     }
+    Ok(table)
 }
 
-/// A reduction's arguments as the caller gave them (`None`: not given).
+/// A reduction's arguments as the caller gave them: `a`, and the keywords given, each one
+/// of the reduction's keywords in its table row.
 pub struct Args<'py> {
     pub a: Bound<'py, PyAny>,
-    pub axis: Option<Bound<'py, PyAny>>,
-    pub dtype: Option<Bound<'py, PyAny>>,
-    pub out: Option<Bound<'py, PyAny>>,
-    pub keepdims: Option<Bound<'py, PyAny>>,
-    pub where_: Option<Bound<'py, PyAny>>,
-    pub initial: Option<Bound<'py, PyAny>>,
-    pub ddof: Option<Bound<'py, PyAny>>,
-    pub mean: Option<Bound<'py, PyAny>>,
-    pub correction: Option<Bound<'py, PyAny>>,
+    given: Vec<(&'static str, Bound<'py, PyAny>)>,
 }
 
 impl<'py> Args<'py> {
-    pub fn new(a: Bound<'py, PyAny>) -> Self {
-        Self {
-            a,
-            axis: None,
-            dtype: None,
-            out: None,
-            keepdims: None,
-            where_: None,
-            initial: None,
-            ddof: None,
-            mean: None,
-            correction: None,
+    /// Check `kwargs` against `op`'s keywords, as numpy's function would (TypeError for an
+    /// unknown one); `numpy._NoValue` where it is numpy's own default means not given.
+    pub fn collect(
+        py: Python<'py>,
+        op: Op,
+        a: Bound<'py, PyAny>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Self> {
+        let mut given = Vec::new();
+        if let Some(kwargs) = kwargs {
+            let keywords = op.info().keywords;
+            let no_value = no_value(py)?;
+            for (k, v) in kwargs.iter() {
+                let name = k.cast::<PyString>()?.to_str()?;
+                let Some(&key) = keywords.iter().find(|&&kw| kw == name) else {
+                    return Err(PyTypeError::new_err(format!(
+                        "{}() got an unexpected keyword argument '{name}'",
+                        op.name()
+                    )));
+                };
+                if v.is(&no_value) && NO_VALUE_DEFAULTS.contains(&key) {
+                    continue;
+                }
+                given.push((key, v));
+            }
         }
+        Ok(Self { a, given })
+    }
+
+    /// The value of keyword `name`, if given.
+    pub fn get(&self, name: &str) -> Option<&Bound<'py, PyAny>> {
+        self.given.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// The value of keyword `name`, if given and not `None`.
+    fn get_some(&self, name: &str) -> Option<&Bound<'py, PyAny>> {
+        self.get(name).filter(|v| !v.is_none())
     }
 
     /// The keyword arguments to hand numpy's function: those the caller gave.
     pub fn numpy_kwargs(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let kw = PyDict::new(py);
-        let given = [
-            ("axis", &self.axis),
-            ("dtype", &self.dtype),
-            ("out", &self.out),
-            ("ddof", &self.ddof),
-            ("keepdims", &self.keepdims),
-            ("initial", &self.initial),
-            ("where", &self.where_),
-            ("mean", &self.mean),
-            ("correction", &self.correction),
-        ];
-        for (key, value) in given {
-            if let Some(v) = value {
-                kw.set_item(key, v)?;
-            }
+        for (key, value) in &self.given {
+            kw.set_item(key, value)?;
         }
         Ok(kw)
     }
@@ -295,7 +165,8 @@ pub struct Work<'py> {
     pub elem: Elem,
     /// The reduced axes, sorted; `None` when every axis is (a full reduction).
     pub axes: Option<Vec<usize>>,
-    pub keepdims: bool,
+    /// The result's shape (with keepdims).
+    pub shape: Vec<usize>,
     pub ddof: f64,
     /// The result's dtype when it is not the kernel's (`dtype=`, float16).
     pub cast: Option<Bound<'py, PyArrayDescr>>,
@@ -328,7 +199,7 @@ impl<'py> Plan<'py> {
         d.set_item("simd", stridewise::simd_level().name())?;
         d.set_item("threads", stridewise::get_num_threads())?;
         if let Some(w) = &self.work {
-            d.set_item("kernel_dtype", dtype_of(py, w.elem))?;
+            d.set_item("kernel_dtype", dtype_of(py, w.elem)?)?;
             d.set_item("copy_to", w.copy_to.as_ref())?;
             d.set_item(
                 "axes",
@@ -421,70 +292,50 @@ fn parse_axes(
     if ndim == 0 {
         return Err("an axis of a 0-d array: numpy decides".into());
     }
-    let one = |v: &Bound<'_, PyAny>| -> Result<usize, Cow<'static, str>> {
+    let one = |v: &Bound<'_, PyAny>| -> Result<isize, Cow<'static, str>> {
         if v.cast::<PyBool>().is_ok() {
             return Err("a bool axis: numpy decides".into());
         }
-        let k: isize = v
-            .extract()
-            .map_err(|_| Cow::from("axis is not an integer: numpy raises"))?;
-        let n = ndim as isize;
-        if k < -n || k >= n {
-            return Err(
-                format!("axis {k} out of bounds for {ndim}-d: numpy raises AxisError").into(),
-            );
-        }
-        Ok(if k < 0 { (k + n) as usize } else { k as usize })
+        v.extract()
+            .map_err(|_| Cow::from("axis is not an integer: numpy raises"))
     };
-    let mut axes = match axis.cast::<PyTuple>() {
+    let given = match axis.cast::<PyTuple>() {
         Ok(t) => t.iter().map(|v| one(&v)).collect::<Result<Vec<_>, _>>()?,
         Err(_) => vec![one(axis)?],
     };
-    axes.sort_unstable();
-    if axes.windows(2).any(|w| w[0] == w[1]) {
-        return Err("a repeated axis: numpy raises ValueError".into());
-    }
+    // The kernels' own parser, so that the binding and the kernels agree on every axis.
+    let axes = stridewise::layout::resolve_axes(&given, ndim)
+        .map_err(|e| Cow::from(format!("{e}: numpy raises")))?;
     Ok((axes.len() != ndim).then_some(axes))
-}
-
-/// The result shape (with keepdims) of reducing `axes` of `shape`.
-pub fn result_shape(shape: &[usize], axes: Option<&[usize]>, keepdims: bool) -> Vec<usize> {
-    let reduced = |d: usize| axes.is_none_or(|a| a.contains(&d));
-    (0..shape.len())
-        .filter_map(|d| match (reduced(d), keepdims) {
-            (false, _) => Some(shape[d]),
-            (true, true) => Some(1),
-            (true, false) => None,
-        })
-        .collect()
 }
 
 /// Decide the path of `func(args)`. Errors are only Python failures (numpy not importable);
 /// every bad argument is sent to numpy, which raises its own error.
-pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan<'py>> {
-    let family = func.family();
-    if let Some(w) = &args.where_ {
+pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py>> {
+    let info = op.info();
+    if let Some(w) = args.get("where") {
         // Only `True` itself masks nothing; numpy reads even `numpy.True_` as a mask (and
         // min/max then refuse it for lack of an identity).
         if !w.is(PyBool::new(py, true)) {
             return Plan::numpy("where= masks are computed by numpy");
         }
     }
-    if args.initial.is_some() {
+    if args.get("initial").is_some() {
         return Plan::numpy("initial= is computed by numpy");
     }
-    if args.mean.is_some() {
+    if args.get("mean").is_some() {
         return Plan::numpy("mean= (a given mean) is computed by numpy");
     }
     let mut ddof = 0.0;
-    if let Some(d) = &args.ddof {
+    let given_ddof = args.get("ddof");
+    if let Some(d) = given_ddof {
         match to_f64(d) {
             Some(v) => ddof = v,
             None => return Plan::numpy("ddof is not a number: numpy decides"),
         }
     }
-    if let Some(c) = &args.correction {
-        if args.ddof.is_some() && ddof != 0.0 {
+    if let Some(c) = args.get("correction") {
+        if given_ddof.is_some() && ddof != 0.0 {
             return Plan::numpy("both ddof and correction: numpy raises");
         }
         match to_f64(c) {
@@ -504,11 +355,11 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
     }
     let (kind, itemsize) = (descr.kind(), descr.itemsize());
     let half = kind == b'f' && itemsize == 2;
-    let Some(src) = elem_of(kind, itemsize).or(half.then_some(Elem::F32)) else {
+    let Some(src) = Elem::from_numpy(kind, itemsize).or(half.then_some(Elem::F32)) else {
         return Plan::numpy(format!("dtype {descr} has no kernel"));
     };
 
-    let axes = match parse_axes(args.axis.as_ref().filter(|a| !a.is_none()), arr.ndim()) {
+    let axes = match parse_axes(args.get_some("axis"), arr.ndim()) {
         Ok(a) => a,
         Err(reason) => return Plan::numpy(reason),
     };
@@ -517,22 +368,18 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
         None => shape.iter().product(),
         Some(a) => a.iter().map(|&d| shape[d]).product(),
     };
-    match family {
-        Family::Mean | Family::Var if count == 0 => {
-            return Plan::numpy("mean/var of an empty slice: numpy warns and returns NaN")
-        }
-        Family::Var if count as f64 <= ddof => {
-            return Plan::numpy("ddof >= number of elements: numpy warns")
-        }
-        Family::MinMax if count == 0 => {
-            return Plan::numpy("min/max of an empty slice: numpy raises ValueError")
-        }
-        _ => {}
+    if op.is_degenerate(count, ddof) {
+        return Plan::numpy(match info.degenerate {
+            Degenerate::Empty => "mean of an empty slice: numpy warns and returns NaN",
+            Degenerate::NoDegreesOfFreedom => "ddof >= number of elements: numpy warns",
+            Degenerate::EmptyIsError => "min/max of an empty slice: numpy raises ValueError",
+            Degenerate::Never => unreachable!("never degenerate"),
+        });
     }
 
     // The kernel's element type, a copy to make first, and the result dtype.
     let mut elem = src;
-    let mut copy_to = half.then(|| dtype_of(py, Elem::F32));
+    let mut copy_to = half.then(|| dtype_of(py, Elem::F32)).transpose()?;
     let mut cast = match half {
         true => Some(
             descr
@@ -546,7 +393,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
     } else {
         Cow::Borrowed("")
     };
-    if let Some(d) = args.dtype.as_ref().filter(|d| !d.is_none()) {
+    if let Some(d) = args.get_some("dtype") {
         let Ok(want) = numpy_module(py)?
             .getattr("dtype")?
             .call1((d,))
@@ -554,14 +401,15 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
         else {
             return Plan::numpy("dtype= not understood: numpy raises");
         };
-        let natural = cast
-            .clone()
-            .unwrap_or_else(|| dtype_of(py, result_elem(src, family)));
+        let natural = match cast.clone() {
+            Some(c) => c,
+            None => dtype_of(py, op.result_type(src))?,
+        };
         let native = want.is_native_byteorder() != Some(false);
-        let want_elem = elem_of(want.kind(), want.itemsize()).filter(|_| native);
+        let want_elem = Elem::from_numpy(want.kind(), want.itemsize()).filter(|_| native);
         if want.is_equiv_to(&natural) {
-        } else if family == Family::Sum
-            && !is_float(src)
+        } else if info.family == Family::Sum
+            && !src.is_float()
             && !half
             && native
             && matches!(want.kind(), b'i' | b'u')
@@ -571,7 +419,7 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
             cast = Some(want);
         } else if let Some(w @ (Elem::F32 | Elem::F64)) = want_elem {
             elem = w;
-            copy_to = Some(dtype_of(py, w));
+            copy_to = Some(dtype_of(py, w)?);
             cast = None;
             why = format!("dtype={want}: the input is cast to it first, as numpy does").into();
         } else {
@@ -582,19 +430,14 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
     let mut path = Path::Kernel;
     if copy_to.is_none() {
         if descr.is_native_byteorder() == Some(false) {
-            copy_to = Some(dtype_of(py, elem));
+            copy_to = Some(dtype_of(py, elem)?);
             why = "byte-swapped data: copied to native order".into();
         } else {
             // SAFETY: `arr` is a live ndarray; its `data` field is read, not dereferenced.
             let data = unsafe { (*arr.as_array_ptr()).fields.data } as *const u8;
-            let ok = match elem {
-                Elem::Bool | Elem::I8 | Elem::U8 => stride_ok::<u8>(data, arr.strides()),
-                Elem::I16 | Elem::U16 => stride_ok::<u16>(data, arr.strides()),
-                Elem::I32 | Elem::U32 | Elem::F32 => stride_ok::<u32>(data, arr.strides()),
-                Elem::I64 | Elem::U64 | Elem::F64 => stride_ok::<u64>(data, arr.strides()),
-            };
-            if !ok {
-                copy_to = Some(dtype_of(py, elem));
+            let ok = stridewise::layout::element_strides_of_size(data, arr.strides(), elem.size());
+            if ok.is_none() {
+                copy_to = Some(dtype_of(py, elem)?);
                 why = "misaligned data or strides that are not whole elements: copied".into();
             }
         }
@@ -605,26 +448,23 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
         why = "read in place".into();
     }
 
-    let keepdims = match &args.keepdims {
+    let keepdims = match args.get("keepdims") {
         None => false,
         Some(k) => match k.cast::<PyBool>() {
             Ok(b) => b.is_true(),
             Err(_) => return Plan::numpy("keepdims is not a bool: numpy decides"),
         },
     };
+    let result_shape = stridewise::layout::result_shape(shape, axes.as_deref(), keepdims);
     let out =
-        match args.out.as_ref().filter(|o| !o.is_none()) {
+        match args.get_some("out") {
             None => None,
             Some(o) => {
-                let result = cast
-                    .clone()
-                    .unwrap_or_else(|| dtype_of(py, result_elem(elem, family)));
-                match exact_out(
-                    py,
-                    o,
-                    &result,
-                    &result_shape(shape, axes.as_deref(), keepdims),
-                ) {
+                let result = match cast.clone() {
+                    Some(c) => c,
+                    None => dtype_of(py, op.result_type(elem))?,
+                };
+                match exact_out(py, o, &result, &result_shape) {
                     Some(o) => Some(o),
                     None => return Plan::numpy(
                         "out= is not a writeable ndarray of the result's exact shape and dtype: \
@@ -644,17 +484,12 @@ pub fn plan<'py>(py: Python<'py>, func: Func, args: &Args<'py>) -> PyResult<Plan
             copy_to,
             elem,
             axes,
-            keepdims,
+            shape: result_shape,
             ddof,
             cast,
             out,
         }),
     })
-}
-
-/// True if the kernels can read elements of `T`'s size and alignment in place.
-fn stride_ok<T>(data: *const u8, byte_strides: &[isize]) -> bool {
-    stridewise::layout::element_strides::<T>(data, byte_strides).is_some()
 }
 
 /// `out` if it is an exact, writeable ndarray of `dtype` and `shape`.

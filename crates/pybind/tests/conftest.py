@@ -32,39 +32,14 @@ import numpy as np
 import pytest
 import stridewise as sw
 
-FUNCS = (
-    "sum",
-    "nansum",
-    "mean",
-    "nanmean",
-    "var",
-    "std",
-    "nanvar",
-    "nanstd",
-    "min",
-    "max",
-    "nanmin",
-    "nanmax",
-)
-FAMILY = {
-    "sum": "sum",
-    "nansum": "sum",
-    "mean": "mean",
-    "nanmean": "mean",
-    "var": "var",
-    "nanvar": "var",
-    "std": "std",
-    "nanstd": "std",
-    "min": "minmax",
-    "max": "minmax",
-    "nanmin": "minmax",
-    "nanmax": "minmax",
-}
-NAN_FUNCS = frozenset(f for f in FUNCS if f.startswith("nan"))
-SUM_FUNCS = ("sum", "nansum")
-MEAN_FUNCS = ("mean", "nanmean")
-VAR_FUNCS = ("var", "std", "nanvar", "nanstd")
-MINMAX_FUNCS = ("min", "max", "nanmin", "nanmax")
+# The reductions and their families, from the one table (the kernels' stridewise::ops).
+FUNCS = tuple(sw._native.REDUCTIONS)
+FAMILY = {name: row["family"] for name, row in sw._native.REDUCTIONS.items()}
+NAN_FUNCS = frozenset(f for f in FUNCS if sw._native.REDUCTIONS[f]["skips_nan"])
+SUM_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "sum")
+MEAN_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "mean")
+VAR_FUNCS = tuple(f for f in FUNCS if FAMILY[f] in ("var", "std"))
+MINMAX_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "minmax")
 
 # The dtypes the kernels read in place, and float16 (kernel after a copy to float32).
 KERNEL_DTYPES = (

@@ -4,6 +4,7 @@ where=, initial=, layouts, delegated dtypes and inputs. See conftest.check_again
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -425,6 +426,23 @@ def test_ddof_correction(func: str, dtype: Any) -> None:
             {"ddof": 1, "keepdims": True},
         ):
             check_against_numpy(func, a, axis=axis, **kw)
+
+
+@pytest.mark.parametrize("func", VAR_FUNCS)
+def test_empty_slice_with_negative_ddof(func: str) -> None:
+    """n - ddof > 0 but nothing to average: numpy's answer and warnings, not a kernel's 0."""
+    for shape, axis in (((0,), None), ((0, 3), 0), ((3, 0), 1)):
+        a = np.empty(shape)
+        check_against_numpy(func, a, axis=axis, ddof=-1)
+        check_against_numpy(func, a, axis=axis, ddof=-2.5)
+        # numpy's own floating-point warning for its 0/0 mean, too.
+        seen = []
+        for lib in (np, sw):
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                getattr(lib, func)(a, axis=axis, ddof=-1)
+            seen.append([str(x.message) for x in w])
+        assert seen[0] == seen[1], seen
 
 
 # --------------------------------------------------------------------------------------------

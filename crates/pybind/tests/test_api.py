@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import stridewise as sw
-from conftest import FUNCS, check_against_numpy, make_data
+from conftest import FUNCS, KERNEL_DTYPES, check_against_numpy, make_data
 
 # --------------------------------------------------------------------------------------------
 # explain()
@@ -255,6 +255,44 @@ def test_signature_matches_numpy(func: str) -> None:
     assert [p.kind for p in ours.parameters.values()] == [
         p.kind for p in theirs.parameters.values()
     ]
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_table_keywords_are_numpys(func: str) -> None:
+    """The table's keywords are numpy's parameters besides ``a``, in numpy's order."""
+    row = sw._native.REDUCTIONS[func]
+    theirs = [k for k in inspect.signature(getattr(np, func)).parameters if k != "a"]
+    assert list(row["keywords"]) == theirs
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_table_result_dtypes_are_numpys(func: str) -> None:
+    """The table's result dtype of every kernel dtype is what numpy returns."""
+    row = sw._native.REDUCTIONS[func]
+    assert set(row["result_dtype"]) == {np.dtype(t).name for t in KERNEL_DTYPES}
+    for src, result in row["result_dtype"].items():
+        a = np.ones((2, 3), dtype=src)
+        assert np.dtype(result) == getattr(np, func)(a, axis=0).dtype, src
+
+
+def test_table_rows_are_public_numpy_functions() -> None:
+    """Every row is a public function here and a numpy function, and nothing else is."""
+    assert FUNCS
+    for func in FUNCS:
+        assert func in sw.__all__ and callable(getattr(np, func))
+    assert set(sw._reduce._FUNCS) == set(FUNCS)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_native_keywords_are_checked(func: str) -> None:
+    """The native entry refuses a keyword the function does not take, as numpy does."""
+    a = np.ones(3)
+    with pytest.raises(TypeError, match=f"{func}\\(\\) got an unexpected keyword argument 'q'"):
+        sw._native.reduce(func, a, q=0.5)
+    with pytest.raises(TypeError):
+        getattr(np, func)(a, q=0.5)
+    with pytest.raises(ValueError, match="not a stridewise reduction"):
+        sw._native.reduce("median", a)
 
 
 @pytest.mark.parametrize("func", FUNCS)

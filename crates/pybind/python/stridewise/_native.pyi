@@ -9,38 +9,17 @@ _Simd = Literal["scalar", "avx2", "avx512", "neon"]
 
 DEFAULT_ALIGN: Final[int]
 
-# Every reduction, by name; the arguments in this order, numpy._NoValue where not given.
-# The public functions with numpy's signatures are in _reduce.py.
-def reduce(
-    func: str,
-    a: Any,
-    axis: Any,
-    dtype: Any,
-    out: Any,
-    keepdims: Any,
-    initial: Any,
-    where: Any,
-    ddof: Any,
-    mean: Any,
-    correction: Any,
-    /,
-) -> Any: ...
+# The table of reductions: for each name, its row of the kernels' table (stridewise::ops):
+# family, skips_nan, keywords (numpy's, besides `a`), degenerate, result_dtype (by input dtype).
+REDUCTIONS: Final[dict[str, dict[str, Any]]]
+
+# Every reduction, by name, with numpy's keyword arguments (those in its REDUCTIONS row);
+# numpy._NoValue where numpy's default is _NoValue means not given. The public functions with
+# numpy's signatures are in _reduce.py.
+def reduce(func: str, a: Any, /, **kwargs: Any) -> Any: ...
 
 # The path `reduce` would take (same arguments) and why, without running it.
-def explain(
-    func: str,
-    a: Any,
-    axis: Any,
-    dtype: Any,
-    out: Any,
-    keepdims: Any,
-    initial: Any,
-    where: Any,
-    ddof: Any,
-    mean: Any,
-    correction: Any,
-    /,
-) -> dict[str, Any]: ...
+def explain(func: str, a: Any, /, **kwargs: Any) -> dict[str, Any]: ...
 
 # Controls.
 def simd_level() -> _Simd: ...

@@ -1,9 +1,10 @@
 """The reductions, with numpy's signatures.
 
-Each function passes its arguments, in one fixed order, to the native ``reduce``; numpy's own
-``_NoValue`` marks an argument as not given, exactly as in numpy, so an explicit ``None`` or
-``keepdims=np._NoValue`` means what it means to numpy. The native side decides the path
-(``crates/pybind/src/rules.rs``).
+Each function passes its arguments by keyword to the native ``reduce``, which checks them
+against the function's row of the kernels' table of reductions (``_native.REDUCTIONS``).
+numpy's own ``_NoValue`` marks an argument as not given, exactly as in numpy, so an explicit
+``None`` or ``keepdims=np._NoValue`` means what it means to numpy. The native side decides the
+path (``crates/pybind/src/rules.rs``).
 """
 
 from collections.abc import Callable
@@ -14,7 +15,6 @@ import numpy as np
 from . import _native
 
 _NoValue: Any = np._NoValue
-_N = _NoValue
 _reduce = _native.reduce
 
 
@@ -28,7 +28,9 @@ def sum(
     where: Any = _NoValue,
 ) -> Any:
     """Sum of array elements over a given axis, as ``numpy.sum``."""
-    return _reduce("sum", a, axis, dtype, out, keepdims, initial, where, _N, _N, _N)
+    return _reduce(
+        "sum", a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where
+    )
 
 
 def nansum(
@@ -41,7 +43,16 @@ def nansum(
     where: Any = _NoValue,
 ) -> Any:
     """Sum treating NaN as zero, as ``numpy.nansum``."""
-    return _reduce("nansum", a, axis, dtype, out, keepdims, initial, where, _N, _N, _N)
+    return _reduce(
+        "nansum",
+        a,
+        axis=axis,
+        dtype=dtype,
+        out=out,
+        keepdims=keepdims,
+        initial=initial,
+        where=where,
+    )
 
 
 def mean(
@@ -54,7 +65,7 @@ def mean(
     where: Any = _NoValue,
 ) -> Any:
     """Arithmetic mean over a given axis, as ``numpy.mean``."""
-    return _reduce("mean", a, axis, dtype, out, keepdims, _N, where, _N, _N, _N)
+    return _reduce("mean", a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
 
 
 def nanmean(
@@ -67,7 +78,7 @@ def nanmean(
     where: Any = _NoValue,
 ) -> Any:
     """Arithmetic mean ignoring NaN, as ``numpy.nanmean``."""
-    return _reduce("nanmean", a, axis, dtype, out, keepdims, _N, where, _N, _N, _N)
+    return _reduce("nanmean", a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
 
 
 def var(
@@ -83,7 +94,18 @@ def var(
     correction: Any = _NoValue,
 ) -> Any:
     """Variance over a given axis, as ``numpy.var``."""
-    return _reduce("var", a, axis, dtype, out, keepdims, _N, where, ddof, mean, correction)
+    return _reduce(
+        "var",
+        a,
+        axis=axis,
+        dtype=dtype,
+        out=out,
+        keepdims=keepdims,
+        where=where,
+        ddof=ddof,
+        mean=mean,
+        correction=correction,
+    )
 
 
 def std(
@@ -99,7 +121,18 @@ def std(
     correction: Any = _NoValue,
 ) -> Any:
     """Standard deviation over a given axis, as ``numpy.std``."""
-    return _reduce("std", a, axis, dtype, out, keepdims, _N, where, ddof, mean, correction)
+    return _reduce(
+        "std",
+        a,
+        axis=axis,
+        dtype=dtype,
+        out=out,
+        keepdims=keepdims,
+        where=where,
+        ddof=ddof,
+        mean=mean,
+        correction=correction,
+    )
 
 
 def nanvar(
@@ -115,7 +148,18 @@ def nanvar(
     correction: Any = _NoValue,
 ) -> Any:
     """Variance ignoring NaN, as ``numpy.nanvar``."""
-    return _reduce("nanvar", a, axis, dtype, out, keepdims, _N, where, ddof, mean, correction)
+    return _reduce(
+        "nanvar",
+        a,
+        axis=axis,
+        dtype=dtype,
+        out=out,
+        keepdims=keepdims,
+        where=where,
+        ddof=ddof,
+        mean=mean,
+        correction=correction,
+    )
 
 
 def nanstd(
@@ -131,7 +175,18 @@ def nanstd(
     correction: Any = _NoValue,
 ) -> Any:
     """Standard deviation ignoring NaN, as ``numpy.nanstd``."""
-    return _reduce("nanstd", a, axis, dtype, out, keepdims, _N, where, ddof, mean, correction)
+    return _reduce(
+        "nanstd",
+        a,
+        axis=axis,
+        dtype=dtype,
+        out=out,
+        keepdims=keepdims,
+        where=where,
+        ddof=ddof,
+        mean=mean,
+        correction=correction,
+    )
 
 
 def min(
@@ -143,7 +198,7 @@ def min(
     where: Any = _NoValue,
 ) -> Any:
     """Minimum over a given axis, as ``numpy.min``."""
-    return _reduce("min", a, axis, _N, out, keepdims, initial, where, _N, _N, _N)
+    return _reduce("min", a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
 
 
 def max(
@@ -155,7 +210,7 @@ def max(
     where: Any = _NoValue,
 ) -> Any:
     """Maximum over a given axis, as ``numpy.max``."""
-    return _reduce("max", a, axis, _N, out, keepdims, initial, where, _N, _N, _N)
+    return _reduce("max", a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
 
 
 def nanmin(
@@ -167,7 +222,7 @@ def nanmin(
     where: Any = _NoValue,
 ) -> Any:
     """Minimum ignoring NaN, as ``numpy.nanmin``."""
-    return _reduce("nanmin", a, axis, _N, out, keepdims, initial, where, _N, _N, _N)
+    return _reduce("nanmin", a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
 
 
 def nanmax(
@@ -179,14 +234,10 @@ def nanmax(
     where: Any = _NoValue,
 ) -> Any:
     """Maximum ignoring NaN, as ``numpy.nanmax``."""
-    return _reduce("nanmax", a, axis, _N, out, keepdims, initial, where, _N, _N, _N)
+    return _reduce("nanmax", a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
 
 
-_FUNCS: dict[str, Callable[..., Any]] = {
-    f.__name__: f
-    for f in (sum, nansum, mean, nanmean, var, std, nanvar, nanstd, min, max, nanmin, nanmax)
-}
-_ORDER = ("axis", "dtype", "out", "keepdims", "initial", "where", "ddof", "mean", "correction")
+_FUNCS: dict[str, Callable[..., Any]] = {name: globals()[name] for name in _native.REDUCTIONS}
 
 
 def explain(func: Callable[..., Any] | str, a: Any, **kwargs: Any) -> dict[str, Any]:
@@ -206,5 +257,5 @@ def explain(func: Callable[..., Any] | str, a: Any, **kwargs: Any) -> dict[str, 
     if unknown:
         raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
     # As the call would pass them: the function's own defaults for what is not given.
-    args = [kwargs.get(k, params[k].default) if k in params else _NoValue for k in _ORDER]
-    return _native.explain(name, a, *args)
+    given = {k: kwargs.get(k, p.default) for k, p in params.items() if k != "a"}
+    return _native.explain(name, a, **given)

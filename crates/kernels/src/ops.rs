@@ -1,0 +1,304 @@
+//! The reductions, in one table.
+//!
+//! Each [`Op`] has one row in [`Op::info`]'s table: its numpy name, what it computes
+//! ([`Family`]), its NaN handling, the keywords numpy's function takes, its result type and its
+//! degenerate case. Everything that differs between reductions is read from here: the typed
+//! dispatch in [`crate::dynamic`], the Python binding's rules (which keywords a call may
+//! give, which calls numpy answers itself) and, through the binding's `_native.REDUCTIONS`,
+//! the Python wrappers, the tests and the benchmark harness.
+//!
+//! Adding a reduction whose kernel exists: a variant of [`Op`], its row in `TABLE`, its arm in
+//! `dynamic.rs` if its family is new, and its numpy-signature wrapper in the binding's
+//! `_reduce.py`. The test suites enumerate [`Op::ALL`] / `REDUCTIONS`.
+
+use crate::{ElemType, Warning};
+use std::ffi::CStr;
+
+/// The reductions, as values.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Op {
+    /// [`crate::sum`]
+    Sum,
+    /// [`crate::nansum`]
+    NanSum,
+    /// [`crate::mean`]
+    Mean,
+    /// [`crate::nanmean`]
+    NanMean,
+    /// [`crate::var`]
+    Var,
+    /// [`crate::nanvar`]
+    NanVar,
+    /// [`crate::std`]
+    Std,
+    /// [`crate::nanstd`]
+    NanStd,
+    /// [`crate::min`]
+    Min,
+    /// [`crate::nanmin`]
+    NanMin,
+    /// [`crate::max`]
+    Max,
+    /// [`crate::nanmax`]
+    NanMax,
+}
+
+/// What a reduction computes, which decides its kernel and its result type.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Family {
+    /// A sum: the sum type ([`ElemType::sum_type`]); the empty sum is 0.
+    Sum,
+    /// A mean: the mean type ([`ElemType::mean_type`]).
+    Mean,
+    /// A variance, or with [`Info::sqrt`] a standard deviation: the mean type.
+    Var,
+    /// A minimum or, with [`Info::max`], a maximum: the input type.
+    Extreme,
+}
+
+/// How NaN elements are treated: the plain functions propagate them, the `nan*` ones skip
+/// them. (The kernels' type-level policies are [`crate::Propagate`] and [`crate::Ignore`].)
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum NanHandling {
+    /// Any NaN makes the result NaN.
+    Propagate,
+    /// NaN elements are left out, and not counted.
+    Ignore,
+}
+
+/// When a slice has too few elements for a value: numpy's degenerate cases.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Degenerate {
+    /// Never (an empty sum is 0).
+    Never,
+    /// An empty slice: NaN, with "Mean of empty slice".
+    Empty,
+    /// `n - ddof <= 0`: numpy's `M2 / max(n - ddof, 0)`, with "Degrees of freedom <= 0"; and
+    /// an empty slice whatever `ddof` (numpy's mean of it is 0/0).
+    NoDegreesOfFreedom,
+    /// An empty slice is an error ([`crate::ReduceError::EmptyMinMax`], numpy's ValueError).
+    EmptyIsError,
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Info {
+    /// The reduction this row describes.
+    pub op: Op,
+    /// numpy's name for it (`numpy.<name>`).
+    pub name: &'static str,
+    /// What it computes.
+    pub family: Family,
+    /// Its NaN handling.
+    pub nan: NanHandling,
+    /// [`Family::Var`]: the square root of the variance (std).
+    pub sqrt: bool,
+    /// [`Family::Extreme`]: the maximum.
+    pub max: bool,
+    /// The keyword parameters numpy's function takes besides `a`, in numpy's order.
+    pub keywords: &'static [&'static str],
+    /// Its degenerate case.
+    pub degenerate: Degenerate,
+}
+
+const SUM_KW: &[&str] = &["axis", "dtype", "out", "keepdims", "initial", "where"];
+const MEAN_KW: &[&str] = &["axis", "dtype", "out", "keepdims", "where"];
+const VAR_KW: &[&str] = &[
+    "axis",
+    "dtype",
+    "out",
+    "ddof",
+    "keepdims",
+    "where",
+    "mean",
+    "correction",
+];
+const EXTREME_KW: &[&str] = &["axis", "out", "keepdims", "initial", "where"];
+
+const fn row(op: Op, name: &'static str, family: Family, nan: NanHandling) -> Info {
+    let (keywords, degenerate) = match family {
+        Family::Sum => (SUM_KW, Degenerate::Never),
+        Family::Mean => (MEAN_KW, Degenerate::Empty),
+        Family::Var => (VAR_KW, Degenerate::NoDegreesOfFreedom),
+        Family::Extreme => (EXTREME_KW, Degenerate::EmptyIsError),
+    };
+    Info {
+        op,
+        name,
+        family,
+        nan,
+        sqrt: false,
+        max: false,
+        keywords,
+        degenerate,
+    }
+}
+
+const fn with_sqrt(i: Info) -> Info {
+    Info { sqrt: true, ..i }
+}
+
+const fn with_max(i: Info) -> Info {
+    Info { max: true, ..i }
+}
+
+use Family as F;
+use NanHandling::{Ignore as I, Propagate as P};
+
+/// The table, in [`Op`]'s order (a test checks it).
+const TABLE: [Info; 12] = [
+    row(Op::Sum, "sum", F::Sum, P),
+    row(Op::NanSum, "nansum", F::Sum, I),
+    row(Op::Mean, "mean", F::Mean, P),
+    row(Op::NanMean, "nanmean", F::Mean, I),
+    row(Op::Var, "var", F::Var, P),
+    row(Op::NanVar, "nanvar", F::Var, I),
+    with_sqrt(row(Op::Std, "std", F::Var, P)),
+    with_sqrt(row(Op::NanStd, "nanstd", F::Var, I)),
+    row(Op::Min, "min", F::Extreme, P),
+    row(Op::NanMin, "nanmin", F::Extreme, I),
+    with_max(row(Op::Max, "max", F::Extreme, P)),
+    with_max(row(Op::NanMax, "nanmax", F::Extreme, I)),
+];
+
+impl Op {
+    /// Every reduction, in the table's order.
+    pub const ALL: [Op; 12] = {
+        let mut all = [Op::Sum; 12];
+        let mut i = 0;
+        while i < TABLE.len() {
+            all[i] = TABLE[i].op;
+            i += 1;
+        }
+        all
+    };
+
+    /// Its row of the table.
+    pub const fn info(self) -> &'static Info {
+        &TABLE[self as usize]
+    }
+
+    /// numpy's name for it.
+    pub const fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The reduction numpy calls `name`.
+    pub fn from_name(name: &str) -> Option<Op> {
+        TABLE.iter().find(|i| i.name == name).map(|i| i.op)
+    }
+
+    /// The type of its results for input of type `elem` (numpy's default result dtype).
+    pub const fn result_type(self, elem: ElemType) -> ElemType {
+        match self.info().family {
+            Family::Sum => elem.sum_type(),
+            Family::Mean | Family::Var => elem.mean_type(),
+            Family::Extreme => elem,
+        }
+    }
+
+    /// True if a slice of `count` elements is degenerate for it (see [`Degenerate`]): the
+    /// result is numpy's warning or error rather than a value. For the nan-functions the
+    /// count that matters is the non-NaN one, known only after reading the data; `count`
+    /// is then an upper bound.
+    pub fn is_degenerate(self, count: usize, ddof: f64) -> bool {
+        match self.info().degenerate {
+            Degenerate::Never => false,
+            Degenerate::Empty | Degenerate::EmptyIsError => count == 0,
+            Degenerate::NoDegreesOfFreedom => count == 0 || count as f64 <= ddof,
+        }
+    }
+
+    /// numpy's text for `warning` coming from this reduction (the nan-functions word one of
+    /// them differently).
+    pub const fn warning_text(self, warning: Warning) -> &'static CStr {
+        warning.text(self.info().nan)
+    }
+}
+
+impl Warning {
+    /// numpy's text for this warning from a function with NaN handling `nan`: as
+    /// `numpy/_core/_methods.py` words it for the plain functions and
+    /// `numpy/lib/_nanfunctions_impl.py` for the nan-functions.
+    pub const fn text(self, nan: NanHandling) -> &'static CStr {
+        match (self, nan) {
+            (Warning::MeanOfEmptySlice, _) => c"Mean of empty slice",
+            (Warning::DegreesOfFreedom, NanHandling::Propagate) => {
+                c"Degrees of freedom <= 0 for slice"
+            }
+            (Warning::DegreesOfFreedom, NanHandling::Ignore) => {
+                c"Degrees of freedom <= 0 for slice."
+            }
+            (Warning::AllNanSlice, _) => c"All-NaN slice encountered",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_in_op_order_with_unique_names() {
+        for (i, op) in Op::ALL.into_iter().enumerate() {
+            assert_eq!(op as usize, i);
+            assert_eq!(op.info().op, op);
+            assert_eq!(Op::from_name(op.name()), Some(op));
+        }
+        let mut names: Vec<_> = Op::ALL.iter().map(|o| o.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Op::ALL.len());
+        assert_eq!(Op::from_name("average"), None);
+    }
+
+    #[test]
+    fn nan_functions_are_named_nan() {
+        for op in Op::ALL {
+            let i = op.info();
+            assert_eq!(
+                i.name.starts_with("nan"),
+                i.nan == NanHandling::Ignore,
+                "{op:?}"
+            );
+            assert_eq!(i.sqrt, i.name.ends_with("std"), "{op:?}");
+            assert_eq!(i.max, i.name.ends_with("max"), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn result_types_follow_numpy() {
+        assert_eq!(Op::Sum.result_type(ElemType::Bool), ElemType::I64);
+        assert_eq!(Op::NanSum.result_type(ElemType::U8), ElemType::U64);
+        assert_eq!(Op::Sum.result_type(ElemType::F32), ElemType::F32);
+        assert_eq!(Op::Mean.result_type(ElemType::I32), ElemType::F64);
+        assert_eq!(Op::Std.result_type(ElemType::F32), ElemType::F32);
+        assert_eq!(Op::Max.result_type(ElemType::I16), ElemType::I16);
+    }
+
+    #[test]
+    fn degenerate_cases() {
+        assert!(!Op::Sum.is_degenerate(0, 0.0));
+        assert!(Op::Mean.is_degenerate(0, 0.0) && !Op::Mean.is_degenerate(1, 0.0));
+        assert!(Op::Var.is_degenerate(1, 1.0) && !Op::Var.is_degenerate(2, 1.0));
+        assert!(Op::NanStd.is_degenerate(0, -1.0) && !Op::NanStd.is_degenerate(1, -1.0));
+        assert!(Op::NanMax.is_degenerate(0, 0.0) && !Op::NanMax.is_degenerate(1, 0.0));
+    }
+
+    #[test]
+    fn warning_texts_are_numpys() {
+        let dof = Warning::DegreesOfFreedom;
+        assert_eq!(
+            Op::Var.warning_text(dof),
+            c"Degrees of freedom <= 0 for slice"
+        );
+        assert_eq!(
+            Op::NanStd.warning_text(dof),
+            c"Degrees of freedom <= 0 for slice."
+        );
+        assert_eq!(
+            Op::NanMean.warning_text(Warning::MeanOfEmptySlice),
+            c"Mean of empty slice"
+        );
+    }
+}
