@@ -3,9 +3,9 @@
 //!
 //! Every (type, reduction) pair is instantiated here, in this crate, once; every other way in
 //! comes through [`reduce_elements`]: the generic functions of the crate root, and the
-//! bindings through [`reduce_raw`] (numpy's byte strides). So a crate that calls them, the
-//! test binaries included, links the kernels compiled here instead of instantiating every
-//! kernel at every SIMD level again.
+//! bindings through [`crate::RawArray`] (memory described by foreign producers). So a crate
+//! that calls them, the test binaries included, links the kernels compiled here instead of
+//! instantiating every kernel at every SIMD level again.
 
 use crate::element::Bool8;
 pub use crate::element::{ElemType, Values};
@@ -13,7 +13,7 @@ pub use crate::ops::Op;
 use crate::ops::{Family, NanHandling};
 use crate::{Element, ReduceError, Reduced, Reduction, StridedView, Value, Warning};
 
-/// The result of [`reduce_raw`]: `shape` is empty for a full reduction (one value).
+/// The result of a type-erased reduction: `shape` is empty for a full reduction (one value).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// The kept axes, in order (`[]` for a full reduction).
@@ -221,35 +221,4 @@ pub(crate) fn reduce_typed<T: Element>(
             ddof,
         )
     }
-}
-
-/// The memory could not be read as the element type: misaligned, or a byte stride that is
-/// not a whole number of elements. The caller copies first.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Unreadable;
-
-/// Reduce `elem`s at `ptr` with numpy-style byte strides over `over` (`None`: every axis).
-///
-/// `Err(Unreadable)` if the layout cannot be read in place; otherwise the reduction's own
-/// result.
-///
-/// # Safety
-/// As [`StridedView::from_raw_parts`]: for the lifetime of the call, every element
-/// `ptr + Σ i_k * byte_strides[k]` (`0 <= i_k < shape[k]`) is a valid, initialised `elem`
-/// that nobody mutates, the extent fits `isize`, and `shape.len() == byte_strides.len()`.
-pub unsafe fn reduce_raw(
-    elem: ElemType,
-    op: Op,
-    ptr: *const u8,
-    shape: &[usize],
-    byte_strides: &[isize],
-    over: Option<&[isize]>,
-    ddof: f64,
-) -> Result<Result<Outcome, ReduceError>, Unreadable> {
-    let strides =
-        crate::layout::element_strides_of_size(ptr, byte_strides, elem.size()).ok_or(Unreadable)?;
-    // SAFETY: the caller's contract; `ptr` is aligned to the element size (so for `elem`,
-    // whose alignment never exceeds its size) and the element strides address exactly the
-    // bytes the byte strides did.
-    Ok(unsafe { reduce_elements(elem, op, ptr, shape, &strides, over, ddof) })
 }

@@ -113,7 +113,10 @@ impl<T> fmt::Debug for StridedView<'_, T> {
 /// Lowest and highest element offsets a (shape, strides) pair reaches from its base, or `None`
 /// if the view is empty. `Err` if the element count or the extent overflows `isize` (numpy
 /// refuses such arrays too), so every later product and offset of a valid view fits.
-fn extent(shape: &[usize], strides: &[isize]) -> Result<Option<(i128, i128)>, LayoutError> {
+pub(crate) fn extent(
+    shape: &[usize],
+    strides: &[isize],
+) -> Result<Option<(i128, i128)>, LayoutError> {
     if shape.contains(&0) {
         return Ok(None);
     }

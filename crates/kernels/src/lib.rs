@@ -49,6 +49,7 @@ pub mod layout;
 mod ndarray_interop;
 pub mod ops;
 mod probe;
+mod raw;
 mod simd;
 mod typed;
 
@@ -58,6 +59,7 @@ pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
 pub use ops::{Degenerate, Family, Info, NanHandling, Op};
 pub use probe::read_probe;
+pub use raw::{RawArray, RawError};
 pub use simd::{
     available_simd_levels, best_simd_level, get_num_threads, set_num_threads, set_simd_level,
     simd_level, with_num_threads, with_simd_level, SimdLevel,

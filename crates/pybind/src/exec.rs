@@ -2,13 +2,14 @@
 //! shaped as numpy shapes it (a numpy scalar for a full reduction, else an ndarray; keepdims;
 //! the result dtype; `out=`), with numpy's RuntimeWarnings.
 
+use crate::input::raw_array;
 use crate::rules::{numpy_module, Args, Family, NanHandling, Op, Plan, Work};
 use numpy::npyffi::PY_ARRAY_API;
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
 use pyo3::prelude::*;
-use stridewise::dynamic::{reduce_raw, ElemType, Outcome, Values};
-use stridewise::Warning;
+use stridewise::dynamic::{Outcome, Values};
+use stridewise::{RawArray, Warning};
 
 /// Inputs with at least this many elements are reduced with the GIL released.
 const GIL_RELEASE_MIN: usize = 1 << 14;
@@ -32,37 +33,16 @@ pub fn run<'py>(
             .cast_into::<PyUntypedArray>()?,
         None => work.arr.clone(),
     };
-    let elem = work.elem;
+    let raw = raw_array(&arr, work.elem)
+        .map_err(|e| PyValueError::new_err(format!("stridewise: internal error: {e}")))?;
     let over: Option<Vec<isize>> = work
         .axes
         .as_ref()
         .map(|a| a.iter().map(|&d| d as isize).collect());
-    // SAFETY: `arr` is a live ndarray; its `data` field is read, not dereferenced.
-    let data = unsafe { (*arr.as_array_ptr()).fields.data } as usize;
-    let (shape, strides) = (arr.shape(), arr.strides());
-    let ddof = work.ddof;
-    let reduce = || {
-        // SAFETY: numpy guarantees that every element reachable through (data, shape,
-        // strides) lies in the array's allocation, and `arr`, borrowed for this whole
-        // function, keeps it alive: it cannot be freed or resized while we hold a reference
-        // (`resize` checks references). The plan checked that the dtype is `elem` in native
-        // order, and copied otherwise. As with numpy's own ufuncs, another thread writing
-        // the array during the reduction is the caller's race; the kernels only read.
-        unsafe {
-            reduce_raw(
-                elem,
-                op,
-                data as *const u8,
-                shape,
-                strides,
-                over.as_deref(),
-                ddof,
-            )
-        }
-    };
+    let reduce = || raw.reduce(op, over.as_deref(), work.ddof);
     // Releasing and taking back the GIL costs more than reducing a small array (numpy keeps
     // it below 500 elements too); above GIL_RELEASE_MIN other Python threads run meanwhile.
-    let outcome = if arr.len() >= GIL_RELEASE_MIN {
+    let outcome = if raw.len() >= GIL_RELEASE_MIN {
         py.detach(reduce)
     } else {
         reduce()
@@ -71,9 +51,7 @@ pub fn run<'py>(
     // here is a bug, reported in numpy's words anyway.
     let Outcome {
         values, warning, ..
-    } = outcome
-        .map_err(|_| PyValueError::new_err("stridewise: internal error: unreadable layout"))?
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    } = outcome.map_err(|e| PyValueError::new_err(e.to_string()))?;
     // numpy's floating-point warnings ("invalid value encountered in reduce", "overflow
     // ...") come from hardware flags raised in its own summation order. When a result is
     // NaN or inf, numpy's function runs too (without `out`), only to emit exactly those
@@ -110,7 +88,7 @@ pub fn run<'py>(
         && op.info().nan == NanHandling::Ignore
         && warning.is_some()
         && no_inf_outputs
-        && !has_inf(py, elem, data, shape, strides)?;
+        && !has_inf(py, &raw)?;
     if nonfinite && !explained {
         let kw = args.numpy_kwargs(py)?;
         kw.del_item("out").ok();
@@ -186,24 +164,13 @@ fn warn(py: Python<'_>, op: Op, w: Warning) -> PyResult<()> {
 }
 
 /// True if the float input holds +inf or -inf (its nanmax is +inf or its nanmin is -inf).
-fn has_inf(
-    py: Python<'_>,
-    elem: ElemType,
-    data: usize,
-    shape: &[usize],
-    strides: &[isize],
-) -> PyResult<bool> {
-    if !matches!(elem, ElemType::F32 | ElemType::F64) {
+fn has_inf(py: Python<'_>, raw: &RawArray<'_>) -> PyResult<bool> {
+    if !raw.elem().is_float() {
         return Ok(false);
     }
     let extreme = |op: Op| -> PyResult<f64> {
-        // SAFETY: the same array, layout and element type `run` just reduced, still borrowed
-        // by the caller.
-        let r = py.detach(|| unsafe {
-            reduce_raw(elem, op, data as *const u8, shape, strides, None, 0.0)
-        });
-        let out = r
-            .map_err(|_| PyValueError::new_err("stridewise: internal error: unreadable layout"))?
+        let out = py
+            .detach(|| raw.reduce(op, None, 0.0))
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(match out.values {
             Values::F32(v) => v.first().map_or(f64::NAN, |&x| f64::from(x)),

@@ -7,6 +7,7 @@
 //! [`exec`] runs it. The aligned arrays that Rust owns and numpy views live in [`owner`].
 
 mod exec;
+mod input;
 mod owner;
 mod rules;
 

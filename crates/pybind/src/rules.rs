@@ -16,10 +16,11 @@ use numpy::{PyArrayDescr, PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMet
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyString, PyTuple};
 use std::borrow::Cow;
 
-pub use stridewise::{Degenerate, ElemType as Elem, Family, NanHandling, Op};
+use crate::input::{input, raw_array, Input};
+pub use stridewise::{Degenerate, ElemType as Elem, Family, NanHandling, Op, RawError};
 
 /// The keywords whose default in numpy's signature is `numpy._NoValue`, so that `_NoValue`
 /// there means "not given". For the others (axis, dtype, out, ddof: real defaults) it is a
@@ -242,45 +243,6 @@ fn to_f64(v: &Bound<'_, PyAny>) -> Option<f64> {
     v.extract::<f64>().ok()
 }
 
-/// The input as an exact ndarray, or why numpy takes it.
-enum Input<'py> {
-    Array(Bound<'py, PyUntypedArray>),
-    Converted(Bound<'py, PyUntypedArray>),
-    Numpy(Cow<'static, str>),
-}
-
-fn input<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Input<'py>> {
-    // SAFETY: `a` is a live object; PyArray_CheckExact only reads its type.
-    if unsafe { numpy::npyffi::PyArray_CheckExact(py, a.as_ptr()) } != 0 {
-        return Ok(Input::Array(a.cast::<PyUntypedArray>()?.clone()));
-    }
-    if a.cast::<PyUntypedArray>().is_ok() {
-        let t = a.get_type().name()?;
-        return Ok(Input::Numpy(
-            format!("ndarray subclass {t}: numpy keeps its semantics").into(),
-        ));
-    }
-    // Exact types only: numpy scalars (np.float64 is a float) and subclasses have methods
-    // numpy calls instead.
-    let plain = a.is_exact_instance_of::<PyList>()
-        || a.is_exact_instance_of::<PyTuple>()
-        || a.is_exact_instance_of::<PyFloat>()
-        || a.is_exact_instance_of::<PyInt>()
-        || a.is_exact_instance_of::<PyBool>();
-    if !plain {
-        let t = a.get_type().name()?;
-        return Ok(Input::Numpy(
-            format!("{t} is not an ndarray: numpy calls its own method or converts it").into(),
-        ));
-    }
-    match numpy_module(py)?.call_method1("asarray", (a,)) {
-        Ok(arr) => Ok(Input::Converted(arr.cast_into::<PyUntypedArray>()?)),
-        Err(_) => Ok(Input::Numpy(
-            "numpy.asarray refuses it: numpy raises".into(),
-        )),
-    }
-}
-
 /// The reduced axes, sorted (`None`: all of them), or why numpy takes the call.
 fn parse_axes(
     axis: Option<&Bound<'_, PyAny>>,
@@ -433,12 +395,13 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
             copy_to = Some(dtype_of(py, elem)?);
             why = "byte-swapped data: copied to native order".into();
         } else {
-            // SAFETY: `arr` is a live ndarray; its `data` field is read, not dereferenced.
-            let data = unsafe { (*arr.as_array_ptr()).fields.data } as *const u8;
-            let ok = stridewise::layout::element_strides_of_size(data, arr.strides(), elem.size());
-            if ok.is_none() {
-                copy_to = Some(dtype_of(py, elem)?);
-                why = "misaligned data or strides that are not whole elements: copied".into();
+            match raw_array(&arr, elem) {
+                Ok(_) => {}
+                Err(RawError::Unreadable) => {
+                    copy_to = Some(dtype_of(py, elem)?);
+                    why = "misaligned data or strides that are not whole elements: copied".into();
+                }
+                Err(e) => return Plan::numpy(format!("{e}: numpy decides")),
             }
         }
     }

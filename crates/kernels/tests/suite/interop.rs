@@ -31,26 +31,11 @@ fn views_of_ndarray_reduce_like_ndarray() {
 /// Bool memory from numpy may hold any byte; nonzero is true, as numpy reads it.
 #[test]
 fn bool_bytes_other_than_0_and_1() {
-    use stridewise::dynamic::{reduce_raw, Op, Values};
+    use stridewise::{Op, RawArray, Values};
     let bytes: Vec<u8> = [0u8, 2, 255, 1, 3].repeat(1000);
-    let run = |op: Op, over: Option<&[isize]>| {
-        let shape = [50usize, 100];
-        // SAFETY: 5000 initialised bytes, read as a C-ordered 50x100 bool array.
-        unsafe {
-            reduce_raw(
-                ElemType::Bool,
-                op,
-                bytes.as_ptr(),
-                &shape,
-                &[100, 1],
-                over,
-                0.0,
-            )
-        }
-        .expect("readable")
-        .expect("valid")
-        .values
-    };
+    // A C-ordered 50x100 bool array.
+    let a = RawArray::new(&bytes, 0, ElemType::Bool, &[50, 100], &[100, 1]).expect("readable");
+    let run = |op: Op, over: Option<&[isize]>| a.reduce(op, over, 0.0).expect("valid").values;
     assert_eq!(run(Op::Sum, None), Values::I64(vec![4000]));
     assert_eq!(run(Op::Mean, None), Values::F64(vec![0.8]));
     assert_eq!(run(Op::Min, None), Values::Bool(vec![false]));
@@ -69,4 +54,26 @@ fn bool_bytes_other_than_0_and_1() {
         "var {}",
         var[0]
     );
+}
+
+/// A raw array reduces what its description says, negative strides included.
+#[test]
+fn raw_arrays_reduce_what_they_describe() {
+    use stridewise::{Op, RawArray, Values};
+    let data: Vec<u64> = (1..=6).collect(); // 2x3, C order
+                                            // SAFETY: the Vec's 48 initialised bytes; u8 has alignment 1.
+    let m = unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), 48) };
+    let a = RawArray::new(m, 0, ElemType::U64, &[2, 3], &[24, 8]).unwrap();
+    assert_eq!(
+        (a.len(), a.shape(), a.strides()),
+        (6, &[2, 3][..], &[3, 1][..])
+    );
+    let s = a.reduce(Op::Sum, Some(&[0]), 0.0).unwrap();
+    assert_eq!(s.values, Values::U64(vec![5, 7, 9]));
+    // The transpose, read backwards along its first axis: [[3, 6], [2, 5], [1, 4]].
+    let t = RawArray::new(m, 16, ElemType::U64, &[3, 2], &[-8, 24]).unwrap();
+    let mx = t.reduce(Op::Max, Some(&[1]), 0.0).unwrap();
+    assert_eq!(mx.values, Values::U64(vec![6, 5, 4]));
+    let mean = t.reduce(Op::Mean, None, 0.0).unwrap();
+    assert_eq!((mean.shape, mean.values), (vec![], Values::F64(vec![3.5])));
 }

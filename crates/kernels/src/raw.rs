@@ -1,0 +1,250 @@
+//! A strided array in memory someone else owns, described as foreign producers describe one:
+//! memory, an element type, a shape and byte strides.
+//!
+//! Every way in from outside Rust (numpy arrays today; the buffer protocol,
+//! `__array_interface__`, DLPack and the C API next) produces a [`RawArray`], and everything
+//! after it is the same. Its constructor checks what a producer asserts but nothing enforces:
+//! every byte the shape and strides reach lies inside the stated memory, and the elements can
+//! be read in place (aligned, strides in whole elements); otherwise the caller copies first.
+//! The one `unsafe` step is the adapter's: turning the producer's pointer and length into the
+//! `&[u8]` this takes, with the producer's owner kept alive as long as the borrow.
+
+use crate::dynamic::{reduce_elements, Outcome};
+use crate::layout::{element_strides_of_size, extent};
+use crate::{ElemType, LayoutError, Op, ReduceError};
+use std::fmt;
+
+/// A read-only strided array of [`ElemType`] elements inside `memory` (see the module docs).
+#[derive(Clone, Debug)]
+pub struct RawArray<'a> {
+    memory: &'a [u8],
+    /// Byte offset of the element at index 0 in `memory`.
+    offset: usize,
+    elem: ElemType,
+    shape: Vec<usize>,
+    /// In elements.
+    strides: Vec<isize>,
+}
+
+/// Why a description is not a [`RawArray`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawError {
+    /// A rank mismatch, or an extent that overflows `isize`.
+    Layout(LayoutError),
+    /// Some reachable byte lies outside the memory: bytes `lo..hi` (relative to the start of
+    /// the memory, `hi` exclusive) against its length `len`.
+    OutOfBounds {
+        /// First byte reached.
+        lo: i128,
+        /// One past the last byte reached.
+        hi: i128,
+        /// Length of the memory.
+        len: usize,
+    },
+    /// The elements are not aligned to their size, or a byte stride is not a whole number of
+    /// elements: readable only after a copy.
+    Unreadable,
+}
+
+impl fmt::Display for RawError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Layout(e) => e.fmt(f),
+            Self::OutOfBounds { lo, hi, len } => write!(
+                f,
+                "the array reaches bytes {lo}..{hi} of memory of {len} bytes"
+            ),
+            Self::Unreadable => {
+                f.write_str("elements not aligned to their size, or strides not whole elements")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RawError {}
+
+impl<'a> RawArray<'a> {
+    /// The array whose element at index 0 starts `offset` bytes into `memory`, with `shape`
+    /// and `byte_strides` (numpy's convention: may be negative or zero).
+    ///
+    /// Checks that the ranks agree, that the extent fits `isize`, that every reachable byte
+    /// lies in `memory` ([`RawError::OutOfBounds`]), and that the elements can be read in
+    /// place ([`RawError::Unreadable`]). An array with no elements reaches no byte, so it
+    /// passes every check but the ranks and the element count.
+    pub fn new(
+        memory: &'a [u8],
+        offset: usize,
+        elem: ElemType,
+        shape: &[usize],
+        byte_strides: &[isize],
+    ) -> Result<Self, RawError> {
+        if shape.len() != byte_strides.len() {
+            return Err(RawError::Layout(LayoutError::RankMismatch {
+                shape: shape.len(),
+                strides: byte_strides.len(),
+            }));
+        }
+        let Some((lo, hi)) = extent(shape, byte_strides).map_err(RawError::Layout)? else {
+            // No elements: nothing is read, so neither bounds nor alignment matter (an empty
+            // array's pointer is often dangling). The strides are kept, truncated.
+            let size = elem.size() as isize;
+            return Ok(Self {
+                memory: &[],
+                offset: 0,
+                elem,
+                shape: shape.to_vec(),
+                strides: byte_strides.iter().map(|&b| b / size).collect(),
+            });
+        };
+        let (lo, hi) = (
+            offset as i128 + lo,
+            offset as i128 + hi + elem.size() as i128,
+        );
+        if lo < 0 || hi > memory.len() as i128 {
+            return Err(RawError::OutOfBounds {
+                lo,
+                hi,
+                len: memory.len(),
+            });
+        }
+        let base = memory.as_ptr().wrapping_add(offset);
+        let strides =
+            element_strides_of_size(base, byte_strides, elem.size()).ok_or(RawError::Unreadable)?;
+        Ok(Self {
+            memory,
+            offset,
+            elem,
+            shape: shape.to_vec(),
+            strides,
+        })
+    }
+
+    /// The element type.
+    pub fn elem(&self) -> ElemType {
+        self.elem
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The strides, in elements.
+    pub fn strides(&self) -> &[isize] {
+        &self.strides
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True if the array has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reduce with `op` over `axes` (`None`: every axis; negative counts from the end), with
+    /// `ddof` for var/std. The values are of type `op.result_type(self.elem())`.
+    pub fn reduce(
+        &self,
+        op: Op,
+        axes: Option<&[isize]>,
+        ddof: f64,
+    ) -> Result<Outcome, ReduceError> {
+        let base = self.memory.as_ptr().wrapping_add(self.offset);
+        // SAFETY: `new` checked that every element `base + Σ i_k * strides[k] * size` lies in
+        // `memory` (so the extent fits `isize` and is one allocation), that `base` is aligned
+        // to the element size (hence for the type, whose alignment never exceeds its size)
+        // and that the ranks agree. Any bytes are a valid value of every kernel type (bool is
+        // read as bytes), and `memory` is shared-borrowed for `'a`, so nobody mutates it
+        // during the call.
+        unsafe { reduce_elements(self.elem, op, base, &self.shape, &self.strides, axes, ddof) }
+    }
+}
+
+// The reductions of raw arrays are tested in tests/suite/interop.rs: a unit test that
+// reduced would compile every kernel again into this crate's test binary.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(n: usize) -> Vec<u64> {
+        // u64 storage: 8-byte aligned memory for every element type.
+        vec![0; n.div_ceil(8)]
+    }
+
+    fn mem(v: &[u64]) -> &[u8] {
+        // SAFETY: a u64 slice is that many initialised bytes, and u8 has alignment 1.
+        unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len() * 8) }
+    }
+
+    #[test]
+    fn every_reachable_byte_must_be_inside() {
+        let v = bytes(64);
+        let m = mem(&v);
+        let f64s = ElemType::F64;
+        // 8 f64 = 64 bytes: exactly the memory.
+        assert!(RawArray::new(m, 0, f64s, &[8], &[8]).is_ok());
+        assert!(RawArray::new(m, 0, f64s, &[2, 4], &[32, 8]).is_ok());
+        // One element too many, or the last element's last byte outside.
+        assert_eq!(
+            RawArray::new(m, 0, f64s, &[9], &[8]).unwrap_err(),
+            RawError::OutOfBounds {
+                lo: 0,
+                hi: 72,
+                len: 64
+            }
+        );
+        assert!(matches!(
+            RawArray::new(m, 8, f64s, &[8], &[8]),
+            Err(RawError::OutOfBounds { hi: 72, .. })
+        ));
+        // Negative strides reach below the offset.
+        assert!(RawArray::new(m, 56, f64s, &[8], &[-8]).is_ok());
+        assert!(matches!(
+            RawArray::new(m, 48, f64s, &[8], &[-8]),
+            Err(RawError::OutOfBounds { lo: -8, .. })
+        ));
+        // Broadcast (stride 0) reaches one element however long the axis.
+        assert!(RawArray::new(m, 56, f64s, &[1000], &[0]).is_ok());
+        // No elements, no bytes reached: any offset, stride and alignment.
+        assert!(RawArray::new(&[], 0, f64s, &[0, 5], &[1 << 40, 8]).is_ok());
+        assert!(RawArray::new(m, 3, f64s, &[5, 0], &[4, 3]).is_ok());
+    }
+
+    #[test]
+    fn overflowing_and_mismatched_descriptions_are_refused() {
+        let v = bytes(64);
+        let m = mem(&v);
+        assert!(matches!(
+            RawArray::new(m, 0, ElemType::U8, &[2, 2], &[1]),
+            Err(RawError::Layout(LayoutError::RankMismatch { .. }))
+        ));
+        assert!(matches!(
+            RawArray::new(m, 0, ElemType::U8, &[1 << 40, 1 << 40], &[1, 1]),
+            Err(RawError::Layout(LayoutError::Overflow))
+        ));
+        assert!(matches!(
+            RawArray::new(m, 0, ElemType::U8, &[3], &[isize::MAX]),
+            Err(RawError::Layout(LayoutError::Overflow))
+        ));
+    }
+
+    #[test]
+    fn misaligned_or_partial_element_strides_need_a_copy() {
+        let v = bytes(64);
+        let m = mem(&v);
+        assert_eq!(
+            RawArray::new(m, 4, ElemType::F64, &[2], &[8]).unwrap_err(),
+            RawError::Unreadable
+        );
+        assert_eq!(
+            RawArray::new(m, 0, ElemType::I32, &[3], &[6]).unwrap_err(),
+            RawError::Unreadable
+        );
+        // 1-byte types are always readable; 4-byte types at a 4-byte offset too.
+        assert!(RawArray::new(m, 3, ElemType::I8, &[5], &[7]).is_ok());
+        assert!(RawArray::new(m, 4, ElemType::F32, &[3], &[12]).is_ok());
+    }
+}
