@@ -156,14 +156,21 @@ pub fn element_strides_of_size(
     byte_strides: &[isize],
     size: usize,
 ) -> Option<Vec<isize>> {
-    let size = isize::try_from(size).ok().filter(|&s| s > 0)?;
-    if (ptr as usize) % size as usize != 0 {
+    if !readable_in_place(ptr, byte_strides, size) {
         return None;
     }
-    byte_strides
-        .iter()
-        .map(|&b| (b % size == 0).then_some(b / size))
-        .collect()
+    let size = size as isize;
+    Some(byte_strides.iter().map(|&b| b / size).collect())
+}
+
+/// True if elements of `size` bytes at `ptr` with these byte strides can be read in place:
+/// `ptr` is a multiple of `size` and so is every stride (the rule of
+/// [`element_strides_of_size`], without making the strides).
+pub fn readable_in_place(ptr: *const u8, byte_strides: &[isize], size: usize) -> bool {
+    let Some(size) = isize::try_from(size).ok().filter(|&s| s > 0) else {
+        return false;
+    };
+    (ptr as usize) % size as usize == 0 && byte_strides.iter().all(|&b| b % size == 0)
 }
 
 /// C-order (row-major) strides in elements for `shape`.
@@ -428,6 +435,77 @@ impl Layout {
 /// Normalise a (shape, strides) pair: drop length-1 axes, flip negative strides, order by
 /// stride (broadcast axes outermost), merge axes contiguous together.
 pub fn normalize(shape: &[usize], strides: &[isize]) -> Layout {
+    normalize_tracking(shape, strides, None)
+}
+
+/// Where a logical axis went in a [`Layout`] made by [`normalize_indexed`]: how to recover
+/// its index from a position in the layout's order. Index-returning reductions (argmin,
+/// argmax) walk the normalised layout and map the winner back through these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The layout axis it was merged into; `None` for a dropped axis (length 1, or the
+    /// array is empty), whose index is always 0.
+    pub axis: Option<usize>,
+    /// Its index along the layout axis is `(index / div) % len` ...
+    pub div: usize,
+    /// ... where `len` is its own length.
+    pub len: usize,
+    /// ... counted from the end: its stride was negative, and the layout walks it forwards.
+    pub flipped: bool,
+}
+
+/// [`normalize`], and for each logical axis its [`Origin`].
+pub fn normalize_indexed(shape: &[usize], strides: &[isize]) -> (Layout, Vec<Origin>) {
+    let mut origins = vec![
+        Origin {
+            axis: None,
+            div: 1,
+            len: 1,
+            flipped: false,
+        };
+        shape.len()
+    ];
+    let layout = normalize_tracking(shape, strides, Some(&mut origins));
+    (layout, origins)
+}
+
+/// numpy's C-order flat index, in the array of logical `shape`, of the element at flat
+/// position `pos` in `layout`'s order (outermost axis slowest), given the origins
+/// [`normalize_indexed`] returned with `layout`.
+pub fn logical_flat_index(
+    layout: &Layout,
+    origins: &[Origin],
+    shape: &[usize],
+    pos: usize,
+) -> usize {
+    debug_assert_eq!(origins.len(), shape.len());
+    let mut flat = 0;
+    for (k, o) in origins.iter().enumerate() {
+        let i = match o.axis {
+            None => 0,
+            Some(m) => {
+                // The index along layout axis m: the axes inside it vary faster.
+                let inner: usize = layout.axes[m + 1..].iter().map(|a| a.len).product();
+                let along = (pos / inner) % layout.axes[m].len;
+                let i = (along / o.div) % o.len;
+                if o.flipped {
+                    o.len - 1 - i
+                } else {
+                    i
+                }
+            }
+        };
+        flat = flat * shape[k] + i;
+    }
+    flat
+}
+
+/// [`normalize`]'s one implementation; fills `origins` (one per logical axis) when given.
+fn normalize_tracking(
+    shape: &[usize],
+    strides: &[isize],
+    mut origins: Option<&mut [Origin]>,
+) -> Layout {
     let len: usize = shape.iter().product();
     if len == 0 {
         return Layout {
@@ -437,32 +515,51 @@ pub fn normalize(shape: &[usize], strides: &[isize]) -> Layout {
         };
     }
     let mut offset = 0isize;
-    let mut axes: Vec<Axis> = Vec::with_capacity(shape.len());
-    for (&n, &s) in shape.iter().zip(strides) {
+    // Each kept axis with its logical number.
+    let mut axes: Vec<(Axis, usize)> = Vec::with_capacity(shape.len());
+    for (k, (&n, &s)) in shape.iter().zip(strides).enumerate() {
         if n == 1 {
             continue;
         }
         let stride = if s < 0 {
             offset += s * (n as isize - 1);
+            if let Some(o) = origins.as_deref_mut() {
+                o[k].flipped = true;
+            }
             -s
         } else {
             s
         };
-        axes.push(Axis { len: n, stride });
+        axes.push((Axis { len: n, stride }, k));
     }
     // Largest stride outermost; stride 0 (broadcast) before everything. Stable, so equal
     // strides keep their logical order.
-    axes.sort_by_key(|a| std::cmp::Reverse(if a.stride == 0 { isize::MAX } else { a.stride }));
+    axes.sort_by_key(|(a, _)| std::cmp::Reverse(if a.stride == 0 { isize::MAX } else { a.stride }));
     let mut merged: Vec<Axis> = Vec::with_capacity(axes.len());
-    for a in axes {
-        if let Some(last) = merged.last_mut() {
-            if last.stride == a.stride * a.len as isize {
+    for (a, k) in axes {
+        let at = match merged.last_mut() {
+            Some(last) if last.stride == a.stride * a.len as isize => {
                 last.len *= a.len;
                 last.stride = a.stride;
-                continue;
+                // The axes merged before are now outer to `a` within this layout axis.
+                let m = merged.len() - 1;
+                if let Some(o) = origins.as_deref_mut() {
+                    for o in o.iter_mut().filter(|o| o.axis == Some(m)) {
+                        o.div *= a.len;
+                    }
+                }
+                m
             }
+            _ => {
+                merged.push(a);
+                merged.len() - 1
+            }
+        };
+        if let Some(o) = origins.as_deref_mut() {
+            o[k].axis = Some(at);
+            o[k].div = 1;
+            o[k].len = a.len;
         }
-        merged.push(a);
     }
     Layout {
         offset,
@@ -509,8 +606,17 @@ pub fn result_shape(shape: &[usize], axes: Option<&[usize]>, keepdims: bool) -> 
 /// site would be one more copy of them at every SIMD level.
 #[inline(always)]
 pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMut(isize)) {
-    // Odometer over the outer axes, started from `start` by one unravel.
-    let mut idx = [0usize; MAX_ODOMETER];
+    // Odometer over the outer axes, started from `start` by one unravel. Few axes is the
+    // common case: zeroing a whole MAX_ODOMETER array cost about 100 instructions per call
+    // (callgrind), a percent of a 1000-element mean.
+    let mut small = [0usize; 8];
+    let mut large = Vec::new();
+    let idx: &mut [usize] = if outer.len() <= small.len() {
+        &mut small
+    } else {
+        large.resize(outer.len(), 0);
+        &mut large
+    };
     let mut rest = start;
     let mut off = 0isize;
     for (k, a) in outer.iter().enumerate().rev() {
@@ -1055,6 +1161,72 @@ mod tests {
             out.push(off);
         }
         out
+    }
+
+    /// Every layout position maps to a distinct logical flat index, and the element the
+    /// layout visits there is the one the logical index names.
+    fn indexed_round_trip(shape: &[usize], strides: &[isize]) {
+        let (l, origins) = normalize_indexed(shape, strides);
+        assert_eq!(l, normalize(shape, strides));
+        let visited = offsets(&l);
+        let logical = logical_offsets(shape, strides);
+        let mut seen = vec![false; l.len];
+        for (pos, &off) in visited.iter().enumerate() {
+            let flat = logical_flat_index(&l, &origins, shape, pos);
+            assert!(
+                !seen[flat],
+                "shape {shape:?} strides {strides:?}: {flat} twice"
+            );
+            seen[flat] = true;
+            assert_eq!(
+                off, logical[flat],
+                "shape {shape:?} strides {strides:?} pos {pos}"
+            );
+        }
+        assert!(seen.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn normalize_indexed_maps_back_to_numpys_flat_index() {
+        let cases: &[(&[usize], &[isize])] = &[
+            (&[4, 5, 6], &[30, 6, 1]),
+            (&[4, 5, 6], &[1, 4, 20]),
+            (&[10], &[-1]),
+            (&[3, 4], &[-4, -1]),
+            (&[3, 4], &[1, -3]),
+            (&[3, 5, 2], &[0, 1, 0]),
+            (&[1, 7, 1], &[99, 2, -5]),
+            (&[2, 3, 4], &[-12, 4, -1]),
+            (&[2, 2, 2, 2], &[0, 0, 2, 1]),
+            (&[6, 1, 4], &[-8, 3, 2]),
+            (&[5, 3], &[3, 0]),
+            (&[], &[]),
+        ];
+        for &(shape, strides) in cases {
+            indexed_round_trip(shape, strides);
+        }
+        // Transposes and slices of a 3-d block, every sign pattern.
+        for perm in [[0, 1, 2], [2, 1, 0], [1, 0, 2], [0, 2, 1]] {
+            for signs in 0..8 {
+                let base = [12isize, 4, 1];
+                let shape = [2usize, 3, 4];
+                let sh: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
+                let st: Vec<isize> = perm
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &p)| {
+                        if signs >> i & 1 == 1 {
+                            -base[p]
+                        } else {
+                            base[p]
+                        }
+                    })
+                    .collect();
+                indexed_round_trip(&sh, &st);
+            }
+        }
+        let (l, o) = normalize_indexed(&[3, 0], &[8, 1]);
+        assert_eq!((l.len, o[0].axis, o[1].axis), (0, None, None));
     }
 
     fn same_multiset(shape: &[usize], strides: &[isize]) {

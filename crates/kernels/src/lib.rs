@@ -57,7 +57,7 @@ pub use aligned::{AlignedArray, DEFAULT_ALIGN};
 pub use element::{ElemInfo, ElemType, Element, Value, Values};
 pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
-pub use ops::{Degenerate, Family, Info, NanHandling, Op};
+pub use ops::{Degenerate, Family, Info, Kw, NanHandling, Op};
 pub use probe::read_probe;
 pub use raw::{RawArray, RawError};
 pub use simd::{

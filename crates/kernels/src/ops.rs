@@ -96,24 +96,84 @@ pub struct Info {
     /// [`Family::Extreme`]: the maximum.
     pub max: bool,
     /// The keyword parameters numpy's function takes besides `a`, in numpy's order.
-    pub keywords: &'static [&'static str],
+    pub keywords: &'static [Kw],
     /// Its degenerate case.
     pub degenerate: Degenerate,
 }
 
-const SUM_KW: &[&str] = &["axis", "dtype", "out", "keepdims", "initial", "where"];
-const MEAN_KW: &[&str] = &["axis", "dtype", "out", "keepdims", "where"];
-const VAR_KW: &[&str] = &[
-    "axis",
-    "dtype",
-    "out",
-    "ddof",
-    "keepdims",
-    "where",
-    "mean",
-    "correction",
-];
-const EXTREME_KW: &[&str] = &["axis", "out", "keepdims", "initial", "where"];
+/// The keyword parameters of numpy's reductions.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Kw {
+    /// `axis`
+    Axis,
+    /// `dtype`
+    Dtype,
+    /// `out`
+    Out,
+    /// `ddof`
+    Ddof,
+    /// `keepdims`
+    Keepdims,
+    /// `initial`
+    Initial,
+    /// `where`
+    Where,
+    /// `mean`
+    Mean,
+    /// `correction`
+    Correction,
+}
+
+impl Kw {
+    /// Every keyword.
+    pub const ALL: [Kw; 9] = [
+        Kw::Axis,
+        Kw::Dtype,
+        Kw::Out,
+        Kw::Ddof,
+        Kw::Keepdims,
+        Kw::Initial,
+        Kw::Where,
+        Kw::Mean,
+        Kw::Correction,
+    ];
+
+    /// numpy's name for it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kw::Axis => "axis",
+            Kw::Dtype => "dtype",
+            Kw::Out => "out",
+            Kw::Ddof => "ddof",
+            Kw::Keepdims => "keepdims",
+            Kw::Initial => "initial",
+            Kw::Where => "where",
+            Kw::Mean => "mean",
+            Kw::Correction => "correction",
+        }
+    }
+
+    /// The keyword numpy calls `name`.
+    pub fn from_name(name: &str) -> Option<Kw> {
+        Kw::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// True if numpy's default for it is `numpy._NoValue`, so that passing `_NoValue` means
+    /// not giving it. For the others (axis, dtype, out, ddof), whose defaults are real
+    /// values, `_NoValue` is a value that numpy refuses.
+    pub const fn defaults_to_no_value(self) -> bool {
+        matches!(
+            self,
+            Kw::Keepdims | Kw::Initial | Kw::Where | Kw::Mean | Kw::Correction
+        )
+    }
+}
+
+use Kw::*;
+const SUM_KW: &[Kw] = &[Axis, Dtype, Out, Keepdims, Initial, Where];
+const MEAN_KW: &[Kw] = &[Axis, Dtype, Out, Keepdims, Where];
+const VAR_KW: &[Kw] = &[Axis, Dtype, Out, Ddof, Keepdims, Where, Mean, Correction];
+const EXTREME_KW: &[Kw] = &[Axis, Out, Keepdims, Initial, Where];
 
 const fn row(op: Op, name: &'static str, family: Family, nan: NanHandling) -> Info {
     let (keywords, degenerate) = match family {
@@ -250,6 +310,14 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Op::ALL.len());
         assert_eq!(Op::from_name("average"), None);
+    }
+
+    #[test]
+    fn keywords_by_name() {
+        for k in Kw::ALL {
+            assert_eq!(Kw::from_name(k.name()), Some(k));
+        }
+        assert_eq!(Kw::from_name("q"), None);
     }
 
     #[test]

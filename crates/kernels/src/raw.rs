@@ -10,7 +10,7 @@
 //! `&[u8]` this takes, with the producer's owner kept alive as long as the borrow.
 
 use crate::dynamic::{reduce_elements, Outcome};
-use crate::layout::{element_strides_of_size, extent};
+use crate::layout::{extent, readable_in_place};
 use crate::{ElemType, LayoutError, Op, ReduceError};
 use std::fmt;
 
@@ -21,9 +21,8 @@ pub struct RawArray<'a> {
     /// Byte offset of the element at index 0 in `memory`.
     offset: usize,
     elem: ElemType,
-    shape: Vec<usize>,
-    /// In elements.
-    strides: Vec<isize>,
+    shape: &'a [usize],
+    byte_strides: &'a [isize],
 }
 
 /// Why a description is not a [`RawArray`].
@@ -75,8 +74,8 @@ impl<'a> RawArray<'a> {
         memory: &'a [u8],
         offset: usize,
         elem: ElemType,
-        shape: &[usize],
-        byte_strides: &[isize],
+        shape: &'a [usize],
+        byte_strides: &'a [isize],
     ) -> Result<Self, RawError> {
         if shape.len() != byte_strides.len() {
             return Err(RawError::Layout(LayoutError::RankMismatch {
@@ -86,14 +85,13 @@ impl<'a> RawArray<'a> {
         }
         let Some((lo, hi)) = extent(shape, byte_strides).map_err(RawError::Layout)? else {
             // No elements: nothing is read, so neither bounds nor alignment matter (an empty
-            // array's pointer is often dangling). The strides are kept, truncated.
-            let size = elem.size() as isize;
+            // array's pointer is often dangling).
             return Ok(Self {
                 memory: &[],
                 offset: 0,
                 elem,
-                shape: shape.to_vec(),
-                strides: byte_strides.iter().map(|&b| b / size).collect(),
+                shape,
+                byte_strides,
             });
         };
         let (lo, hi) = (
@@ -108,14 +106,15 @@ impl<'a> RawArray<'a> {
             });
         }
         let base = memory.as_ptr().wrapping_add(offset);
-        let strides =
-            element_strides_of_size(base, byte_strides, elem.size()).ok_or(RawError::Unreadable)?;
+        if !readable_in_place(base, byte_strides, elem.size()) {
+            return Err(RawError::Unreadable);
+        }
         Ok(Self {
             memory,
             offset,
             elem,
-            shape: shape.to_vec(),
-            strides,
+            shape,
+            byte_strides,
         })
     }
 
@@ -125,13 +124,13 @@ impl<'a> RawArray<'a> {
     }
 
     /// The shape.
-    pub fn shape(&self) -> &[usize] {
-        &self.shape
+    pub fn shape(&self) -> &'a [usize] {
+        self.shape
     }
 
-    /// The strides, in elements.
-    pub fn strides(&self) -> &[isize] {
-        &self.strides
+    /// The strides, in bytes.
+    pub fn byte_strides(&self) -> &'a [isize] {
+        self.byte_strides
     }
 
     /// The number of elements.
@@ -153,13 +152,16 @@ impl<'a> RawArray<'a> {
         ddof: f64,
     ) -> Result<Outcome, ReduceError> {
         let base = self.memory.as_ptr().wrapping_add(self.offset);
+        // Whole elements (checked by `new`; an empty array's are never used).
+        let size = self.elem.size() as isize;
+        let strides: Vec<isize> = self.byte_strides.iter().map(|&b| b / size).collect();
         // SAFETY: `new` checked that every element `base + Σ i_k * strides[k] * size` lies in
         // `memory` (so the extent fits `isize` and is one allocation), that `base` is aligned
         // to the element size (hence for the type, whose alignment never exceeds its size)
         // and that the ranks agree. Any bytes are a valid value of every kernel type (bool is
         // read as bytes), and `memory` is shared-borrowed for `'a`, so nobody mutates it
         // during the call.
-        unsafe { reduce_elements(self.elem, op, base, &self.shape, &self.strides, axes, ddof) }
+        unsafe { reduce_elements(self.elem, op, base, self.shape, &strides, axes, ddof) }
     }
 }
 

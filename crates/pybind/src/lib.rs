@@ -13,37 +13,67 @@ mod rules;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use rules::{Args, Op};
+use rules::{Args, Op, Slot};
 
-/// Every reduction: `func` by name, the array, and numpy's keyword arguments, checked against
-/// the reduction's keywords in the table (`REDUCTIONS`). `numpy._NoValue` where it is numpy's
-/// own default (keepdims, initial, where, mean, correction) means not given. The Python layer
-/// (`stridewise/_reduce.py`) gives each function numpy's signature and calls this.
+/// Every reduction: `func` by name, the array, and numpy's other arguments, bound to the
+/// reduction's keywords in the table (`REDUCTIONS`): by position in the table's order (which
+/// is numpy's) or by name. `numpy._NoValue` where it is numpy's own default (keepdims,
+/// initial, where, mean, correction) means not given. The Python layer
+/// (`stridewise/_reduce.py`) gives each function numpy's signature and calls this with its
+/// arguments by position. The positions are parameters rather than `*args`: pyo3 takes
+/// `*args` through the tuple calling convention, and the tuple (like a keyword dict) costs
+/// more than a tenth of reducing a thousand elements.
 #[pyfunction]
-#[pyo3(signature = (func, a, /, **kwargs))]
+#[pyo3(signature = (
+    func, a, p0=Slot::Absent, p1=Slot::Absent, p2=Slot::Absent, p3=Slot::Absent,
+    p4=Slot::Absent, p5=Slot::Absent, p6=Slot::Absent, p7=Slot::Absent, /, **kwargs
+))]
+#[allow(clippy::too_many_arguments)]
 fn reduce<'py>(
     py: Python<'py>,
     func: &str,
     a: Bound<'py, PyAny>,
+    p0: Slot<'py>,
+    p1: Slot<'py>,
+    p2: Slot<'py>,
+    p3: Slot<'py>,
+    p4: Slot<'py>,
+    p5: Slot<'py>,
+    p6: Slot<'py>,
+    p7: Slot<'py>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let op = parse_func(func)?;
-    let args = Args::collect(py, op, a, kwargs)?;
+    let positional = [p0, p1, p2, p3, p4, p5, p6, p7];
+    let args = Args::collect(py, op, a, positional, kwargs)?;
     let plan = rules::plan(py, op, &args)?;
     exec::run(py, op, &args, plan)
 }
 
 /// Which path `reduce` would take and why, without running it (same arguments).
 #[pyfunction]
-#[pyo3(signature = (func, a, /, **kwargs))]
+#[pyo3(signature = (
+    func, a, p0=Slot::Absent, p1=Slot::Absent, p2=Slot::Absent, p3=Slot::Absent,
+    p4=Slot::Absent, p5=Slot::Absent, p6=Slot::Absent, p7=Slot::Absent, /, **kwargs
+))]
+#[allow(clippy::too_many_arguments)]
 fn explain<'py>(
     py: Python<'py>,
     func: &str,
     a: Bound<'py, PyAny>,
+    p0: Slot<'py>,
+    p1: Slot<'py>,
+    p2: Slot<'py>,
+    p3: Slot<'py>,
+    p4: Slot<'py>,
+    p5: Slot<'py>,
+    p6: Slot<'py>,
+    p7: Slot<'py>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let op = parse_func(func)?;
-    let args = Args::collect(py, op, a, kwargs)?;
+    let positional = [p0, p1, p2, p3, p4, p5, p6, p7];
+    let args = Args::collect(py, op, a, positional, kwargs)?;
     rules::plan(py, op, &args)?.describe(py)
 }
 

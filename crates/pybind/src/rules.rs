@@ -19,13 +19,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyString, PyTuple};
 use std::borrow::Cow;
 
-use crate::input::{input, raw_array, Input};
-pub use stridewise::{Degenerate, ElemType as Elem, Family, NanHandling, Op, RawError};
-
-/// The keywords whose default in numpy's signature is `numpy._NoValue`, so that `_NoValue`
-/// there means "not given". For the others (axis, dtype, out, ddof: real defaults) it is a
-/// value, which numpy refuses.
-const NO_VALUE_DEFAULTS: [&str; 5] = ["keepdims", "initial", "where", "mean", "correction"];
+use crate::input::{input, Input};
+pub use stridewise::{Degenerate, ElemType as Elem, Family, Kw, NanHandling, Op};
 
 /// numpy's dtypes of the kernel types, made once from the element table's names.
 static DTYPES: PyOnceLock<Vec<Py<PyArrayDescr>>> = PyOnceLock::new();
@@ -63,7 +58,8 @@ pub fn reductions_table(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         };
         row.set_item("family", family)?;
         row.set_item("skips_nan", i.nan == NanHandling::Ignore)?;
-        row.set_item("keywords", PyTuple::new(py, i.keywords)?)?;
+        let keywords = i.keywords.iter().map(|k| k.name());
+        row.set_item("keywords", PyTuple::new(py, keywords)?)?;
         let degenerate = match i.degenerate {
             stridewise::Degenerate::Never => "never",
             stridewise::Degenerate::Empty => "empty",
@@ -81,58 +77,112 @@ pub fn reductions_table(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     Ok(table)
 }
 
-/// A reduction's arguments as the caller gave them: `a`, and the keywords given, each one
-/// of the reduction's keywords in its table row.
+/// A positional argument of the native `reduce`: not passed, or any object (`None` too).
+pub enum Slot<'py> {
+    Absent,
+    Given(Bound<'py, PyAny>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Slot<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Slot::Given(obj.to_owned()))
+    }
+}
+
+/// The positions the native `reduce` takes after `a` (the most keywords of any reduction).
+pub const POSITIONS: usize = 8;
+
+const _: () = {
+    let mut i = 0;
+    while i < Op::ALL.len() {
+        assert!(
+            Op::ALL[i].info().keywords.len() <= POSITIONS,
+            "raise POSITIONS"
+        );
+        i += 1;
+    }
+};
+
+/// A reduction's arguments as the caller gave them: `a`, and each keyword's value if given.
 pub struct Args<'py> {
     pub a: Bound<'py, PyAny>,
-    given: Vec<(&'static str, Bound<'py, PyAny>)>,
+    op: Op,
+    /// By keyword (`Kw as usize`).
+    given: [Option<Bound<'py, PyAny>>; Kw::ALL.len()],
 }
 
 impl<'py> Args<'py> {
-    /// Check `kwargs` against `op`'s keywords, as numpy's function would (TypeError for an
-    /// unknown one); `numpy._NoValue` where it is numpy's own default means not given.
+    /// Bind `args` (positionally, to `op`'s keywords in the table's order, which is numpy's)
+    /// and `kwargs` (by name) to `op`'s keywords, refusing what numpy's function would refuse
+    /// (TypeError: too many, unknown or repeated). `numpy._NoValue` where it is numpy's own
+    /// default means not given.
     pub fn collect(
         py: Python<'py>,
         op: Op,
         a: Bound<'py, PyAny>,
+        positional: [Slot<'py>; POSITIONS],
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Self> {
-        let mut given = Vec::new();
+        let keywords = op.info().keywords;
+        let mut given: [Option<Bound<'py, PyAny>>; Kw::ALL.len()] = Default::default();
+        for (i, slot) in positional.into_iter().enumerate() {
+            let Slot::Given(v) = slot else { continue };
+            let Some(&kw) = keywords.get(i) else {
+                return Err(PyTypeError::new_err(format!(
+                    "{}() takes at most {} arguments after a",
+                    op.name(),
+                    keywords.len()
+                )));
+            };
+            given[kw as usize] = Some(v);
+        }
         if let Some(kwargs) = kwargs {
-            let keywords = op.info().keywords;
-            let no_value = no_value(py)?;
             for (k, v) in kwargs.iter() {
                 let name = k.cast::<PyString>()?.to_str()?;
-                let Some(&key) = keywords.iter().find(|&&kw| kw == name) else {
+                let Some(kw) = Kw::from_name(name).filter(|kw| keywords.contains(kw)) else {
                     return Err(PyTypeError::new_err(format!(
                         "{}() got an unexpected keyword argument '{name}'",
                         op.name()
                     )));
                 };
-                if v.is(&no_value) && NO_VALUE_DEFAULTS.contains(&key) {
-                    continue;
+                if given[kw as usize].is_some() {
+                    return Err(PyTypeError::new_err(format!(
+                        "{}() got multiple values for argument '{name}'",
+                        op.name()
+                    )));
                 }
-                given.push((key, v));
+                given[kw as usize] = Some(v);
             }
         }
-        Ok(Self { a, given })
+        let no_value = no_value(py)?;
+        for kw in keywords {
+            let slot = &mut given[*kw as usize];
+            if kw.defaults_to_no_value() && slot.as_ref().is_some_and(|v| v.is(&no_value)) {
+                *slot = None;
+            }
+        }
+        Ok(Self { a, op, given })
     }
 
-    /// The value of keyword `name`, if given.
-    pub fn get(&self, name: &str) -> Option<&Bound<'py, PyAny>> {
-        self.given.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    /// The value of keyword `kw`, if given.
+    pub fn get(&self, kw: Kw) -> Option<&Bound<'py, PyAny>> {
+        self.given[kw as usize].as_ref()
     }
 
-    /// The value of keyword `name`, if given and not `None`.
-    fn get_some(&self, name: &str) -> Option<&Bound<'py, PyAny>> {
-        self.get(name).filter(|v| !v.is_none())
+    /// The value of keyword `kw`, if given and not `None`.
+    fn get_some(&self, kw: Kw) -> Option<&Bound<'py, PyAny>> {
+        self.get(kw).filter(|v| !v.is_none())
     }
 
     /// The keyword arguments to hand numpy's function: those the caller gave.
     pub fn numpy_kwargs(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let kw = PyDict::new(py);
-        for (key, value) in &self.given {
-            kw.set_item(key, value)?;
+        for &key in self.op.info().keywords {
+            if let Some(v) = self.get(key) {
+                kw.set_item(key.name(), v)?;
+            }
         }
         Ok(kw)
     }
@@ -275,28 +325,28 @@ fn parse_axes(
 /// every bad argument is sent to numpy, which raises its own error.
 pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py>> {
     let info = op.info();
-    if let Some(w) = args.get("where") {
+    if let Some(w) = args.get(Kw::Where) {
         // Only `True` itself masks nothing; numpy reads even `numpy.True_` as a mask (and
         // min/max then refuse it for lack of an identity).
         if !w.is(PyBool::new(py, true)) {
             return Plan::numpy("where= masks are computed by numpy");
         }
     }
-    if args.get("initial").is_some() {
+    if args.get(Kw::Initial).is_some() {
         return Plan::numpy("initial= is computed by numpy");
     }
-    if args.get("mean").is_some() {
+    if args.get(Kw::Mean).is_some() {
         return Plan::numpy("mean= (a given mean) is computed by numpy");
     }
     let mut ddof = 0.0;
-    let given_ddof = args.get("ddof");
+    let given_ddof = args.get(Kw::Ddof);
     if let Some(d) = given_ddof {
         match to_f64(d) {
             Some(v) => ddof = v,
             None => return Plan::numpy("ddof is not a number: numpy decides"),
         }
     }
-    if let Some(c) = args.get("correction") {
+    if let Some(c) = args.get(Kw::Correction) {
         if given_ddof.is_some() && ddof != 0.0 {
             return Plan::numpy("both ddof and correction: numpy raises");
         }
@@ -321,7 +371,7 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         return Plan::numpy(format!("dtype {descr} has no kernel"));
     };
 
-    let axes = match parse_axes(args.get_some("axis"), arr.ndim()) {
+    let axes = match parse_axes(args.get_some(Kw::Axis), arr.ndim()) {
         Ok(a) => a,
         Err(reason) => return Plan::numpy(reason),
     };
@@ -355,7 +405,7 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
     } else {
         Cow::Borrowed("")
     };
-    if let Some(d) = args.get_some("dtype") {
+    if let Some(d) = args.get_some(Kw::Dtype) {
         let Ok(want) = numpy_module(py)?
             .getattr("dtype")?
             .call1((d,))
@@ -395,13 +445,12 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
             copy_to = Some(dtype_of(py, elem)?);
             why = "byte-swapped data: copied to native order".into();
         } else {
-            match raw_array(&arr, elem) {
-                Ok(_) => {}
-                Err(RawError::Unreadable) => {
-                    copy_to = Some(dtype_of(py, elem)?);
-                    why = "misaligned data or strides that are not whole elements: copied".into();
-                }
-                Err(e) => return Plan::numpy(format!("{e}: numpy decides")),
+            // The rule RawArray::new applies (numpy guarantees the extent it also checks).
+            // SAFETY: `arr` is a live ndarray; its `data` field is read, not dereferenced.
+            let data = unsafe { (*arr.as_array_ptr()).fields.data } as *const u8;
+            if !stridewise::layout::readable_in_place(data, arr.strides(), elem.size()) {
+                copy_to = Some(dtype_of(py, elem)?);
+                why = "misaligned data or strides that are not whole elements: copied".into();
             }
         }
     }
@@ -411,7 +460,7 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         why = "read in place".into();
     }
 
-    let keepdims = match args.get("keepdims") {
+    let keepdims = match args.get(Kw::Keepdims) {
         None => false,
         Some(k) => match k.cast::<PyBool>() {
             Ok(b) => b.is_true(),
@@ -420,7 +469,7 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
     };
     let result_shape = stridewise::layout::result_shape(shape, axes.as_deref(), keepdims);
     let out =
-        match args.get_some("out") {
+        match args.get_some(Kw::Out) {
             None => None,
             Some(o) => {
                 let result = match cast.clone() {

@@ -293,6 +293,26 @@ def test_native_keywords_are_checked(func: str) -> None:
         getattr(np, func)(a, q=0.5)
     with pytest.raises(ValueError, match="not a stridewise reduction"):
         sw._native.reduce("median", a)
+    keywords = sw._native.REDUCTIONS[func]["keywords"]
+    with pytest.raises(TypeError, match="takes"):
+        sw._native.reduce(func, a, *([None] * (len(keywords) + 1)))
+    with pytest.raises(TypeError, match="multiple values for argument 'axis'"):
+        sw._native.reduce(func, a, None, axis=0)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_native_binds_by_position_or_name(func: str) -> None:
+    """Positional arguments bind to the table's keywords in order, as numpy's parameters do."""
+    a = make_data(np.float64, (4, 5), seed=8)
+    keywords = sw._native.REDUCTIONS[func]["keywords"]
+    values = {"axis": 1, "keepdims": True, "ddof": 0}
+    upto = keywords[: keywords.index("keepdims") + 1]
+    by_position = sw._native.reduce(func, a, *[values.get(k) for k in upto])
+    by_name = sw._native.reduce(func, a, axis=1, keepdims=True)
+    expected = getattr(np, func)(a, axis=1, keepdims=True)
+    for r in (by_position, by_name):
+        assert r.shape == expected.shape == (4, 1)
+        np.testing.assert_allclose(r, expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("func", FUNCS)

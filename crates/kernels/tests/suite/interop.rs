@@ -65,8 +65,8 @@ fn raw_arrays_reduce_what_they_describe() {
     let m = unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<u8>(), 48) };
     let a = RawArray::new(m, 0, ElemType::U64, &[2, 3], &[24, 8]).unwrap();
     assert_eq!(
-        (a.len(), a.shape(), a.strides()),
-        (6, &[2, 3][..], &[3, 1][..])
+        (a.len(), a.shape(), a.byte_strides()),
+        (6, &[2, 3][..], &[24, 8][..])
     );
     let s = a.reduce(Op::Sum, Some(&[0]), 0.0).unwrap();
     assert_eq!(s.values, Values::U64(vec![5, 7, 9]));

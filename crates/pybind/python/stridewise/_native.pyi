@@ -13,13 +13,14 @@ DEFAULT_ALIGN: Final[int]
 # family, skips_nan, keywords (numpy's, besides `a`), degenerate, result_dtype (by input dtype).
 REDUCTIONS: Final[dict[str, dict[str, Any]]]
 
-# Every reduction, by name, with numpy's keyword arguments (those in its REDUCTIONS row);
-# numpy._NoValue where numpy's default is _NoValue means not given. The public functions with
-# numpy's signatures are in _reduce.py.
-def reduce(func: str, a: Any, /, **kwargs: Any) -> Any: ...
+# Every reduction, by name, with numpy's other arguments, bound to the keywords of its
+# REDUCTIONS row by position (in that order, numpy's) or by name; numpy._NoValue where
+# numpy's default is _NoValue means not given. The public functions with numpy's signatures
+# are in _reduce.py.
+def reduce(func: str, a: Any, /, *args: Any, **kwargs: Any) -> Any: ...  # at most 8 args
 
 # The path `reduce` would take (same arguments) and why, without running it.
-def explain(func: str, a: Any, /, **kwargs: Any) -> dict[str, Any]: ...
+def explain(func: str, a: Any, /, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
 
 # Controls.
 def simd_level() -> _Simd: ...

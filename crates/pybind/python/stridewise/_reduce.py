@@ -1,7 +1,9 @@
 """The reductions, with numpy's signatures.
 
-Each function passes its arguments by keyword to the native ``reduce``, which checks them
-against the function's row of the kernels' table of reductions (``_native.REDUCTIONS``).
+Each function passes its arguments to the native ``reduce`` by position, in the order of its
+keywords in the kernels' table of reductions (``_native.REDUCTIONS``), which is numpy's order;
+the native side binds them to those keywords. (It also takes them by name, but a keyword call
+builds a dict, which costs more than reducing a thousand elements.)
 numpy's own ``_NoValue`` marks an argument as not given, exactly as in numpy, so an explicit
 ``None`` or ``keepdims=np._NoValue`` means what it means to numpy. The native side decides the
 path (``crates/pybind/src/rules.rs``).
@@ -28,9 +30,7 @@ def sum(
     where: Any = _NoValue,
 ) -> Any:
     """Sum of array elements over a given axis, as ``numpy.sum``."""
-    return _reduce(
-        "sum", a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where
-    )
+    return _reduce("sum", a, axis, dtype, out, keepdims, initial, where)
 
 
 def nansum(
@@ -43,16 +43,7 @@ def nansum(
     where: Any = _NoValue,
 ) -> Any:
     """Sum treating NaN as zero, as ``numpy.nansum``."""
-    return _reduce(
-        "nansum",
-        a,
-        axis=axis,
-        dtype=dtype,
-        out=out,
-        keepdims=keepdims,
-        initial=initial,
-        where=where,
-    )
+    return _reduce("nansum", a, axis, dtype, out, keepdims, initial, where)
 
 
 def mean(
@@ -65,7 +56,7 @@ def mean(
     where: Any = _NoValue,
 ) -> Any:
     """Arithmetic mean over a given axis, as ``numpy.mean``."""
-    return _reduce("mean", a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
+    return _reduce("mean", a, axis, dtype, out, keepdims, where)
 
 
 def nanmean(
@@ -78,7 +69,7 @@ def nanmean(
     where: Any = _NoValue,
 ) -> Any:
     """Arithmetic mean ignoring NaN, as ``numpy.nanmean``."""
-    return _reduce("nanmean", a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
+    return _reduce("nanmean", a, axis, dtype, out, keepdims, where)
 
 
 def var(
@@ -94,18 +85,7 @@ def var(
     correction: Any = _NoValue,
 ) -> Any:
     """Variance over a given axis, as ``numpy.var``."""
-    return _reduce(
-        "var",
-        a,
-        axis=axis,
-        dtype=dtype,
-        out=out,
-        keepdims=keepdims,
-        where=where,
-        ddof=ddof,
-        mean=mean,
-        correction=correction,
-    )
+    return _reduce("var", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
 
 
 def std(
@@ -121,18 +101,7 @@ def std(
     correction: Any = _NoValue,
 ) -> Any:
     """Standard deviation over a given axis, as ``numpy.std``."""
-    return _reduce(
-        "std",
-        a,
-        axis=axis,
-        dtype=dtype,
-        out=out,
-        keepdims=keepdims,
-        where=where,
-        ddof=ddof,
-        mean=mean,
-        correction=correction,
-    )
+    return _reduce("std", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
 
 
 def nanvar(
@@ -148,18 +117,7 @@ def nanvar(
     correction: Any = _NoValue,
 ) -> Any:
     """Variance ignoring NaN, as ``numpy.nanvar``."""
-    return _reduce(
-        "nanvar",
-        a,
-        axis=axis,
-        dtype=dtype,
-        out=out,
-        keepdims=keepdims,
-        where=where,
-        ddof=ddof,
-        mean=mean,
-        correction=correction,
-    )
+    return _reduce("nanvar", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
 
 
 def nanstd(
@@ -175,18 +133,7 @@ def nanstd(
     correction: Any = _NoValue,
 ) -> Any:
     """Standard deviation ignoring NaN, as ``numpy.nanstd``."""
-    return _reduce(
-        "nanstd",
-        a,
-        axis=axis,
-        dtype=dtype,
-        out=out,
-        keepdims=keepdims,
-        where=where,
-        ddof=ddof,
-        mean=mean,
-        correction=correction,
-    )
+    return _reduce("nanstd", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
 
 
 def min(
@@ -198,7 +145,7 @@ def min(
     where: Any = _NoValue,
 ) -> Any:
     """Minimum over a given axis, as ``numpy.min``."""
-    return _reduce("min", a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+    return _reduce("min", a, axis, out, keepdims, initial, where)
 
 
 def max(
@@ -210,7 +157,7 @@ def max(
     where: Any = _NoValue,
 ) -> Any:
     """Maximum over a given axis, as ``numpy.max``."""
-    return _reduce("max", a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+    return _reduce("max", a, axis, out, keepdims, initial, where)
 
 
 def nanmin(
@@ -222,7 +169,7 @@ def nanmin(
     where: Any = _NoValue,
 ) -> Any:
     """Minimum ignoring NaN, as ``numpy.nanmin``."""
-    return _reduce("nanmin", a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+    return _reduce("nanmin", a, axis, out, keepdims, initial, where)
 
 
 def nanmax(
@@ -234,7 +181,7 @@ def nanmax(
     where: Any = _NoValue,
 ) -> Any:
     """Maximum ignoring NaN, as ``numpy.nanmax``."""
-    return _reduce("nanmax", a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+    return _reduce("nanmax", a, axis, out, keepdims, initial, where)
 
 
 _FUNCS: dict[str, Callable[..., Any]] = {name: globals()[name] for name in _native.REDUCTIONS}
