@@ -206,7 +206,7 @@ use Family as F;
 use NanHandling::{Ignore as I, Propagate as P};
 
 /// The table, in [`Op`]'s order (a test checks it).
-const TABLE: [Info; 12] = [
+const TABLE: &[Info] = &[
     row(Op::Sum, "sum", F::Sum, P),
     row(Op::NanSum, "nansum", F::Sum, I),
     row(Op::Mean, "mean", F::Mean, P),
@@ -223,8 +223,8 @@ const TABLE: [Info; 12] = [
 
 impl Op {
     /// Every reduction, in the table's order.
-    pub const ALL: [Op; 12] = {
-        let mut all = [Op::Sum; 12];
+    pub const ALL: [Op; TABLE.len()] = {
+        let mut all = [Op::Sum; TABLE.len()];
         let mut i = 0;
         while i < TABLE.len() {
             all[i] = TABLE[i].op;

@@ -43,9 +43,7 @@ fn reduce<'py>(
     p7: Slot<'py>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let op = parse_func(func)?;
-    let positional = [p0, p1, p2, p3, p4, p5, p6, p7];
-    let args = Args::collect(py, op, a, positional, kwargs)?;
+    let (op, args) = bind(py, func, a, [p0, p1, p2, p3, p4, p5, p6, p7], kwargs)?;
     let plan = rules::plan(py, op, &args)?;
     exec::run(py, op, &args, plan)
 }
@@ -71,16 +69,23 @@ fn explain<'py>(
     p7: Slot<'py>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let op = parse_func(func)?;
-    let positional = [p0, p1, p2, p3, p4, p5, p6, p7];
-    let args = Args::collect(py, op, a, positional, kwargs)?;
+    let (op, args) = bind(py, func, a, [p0, p1, p2, p3, p4, p5, p6, p7], kwargs)?;
     rules::plan(py, op, &args)?.describe(py)
 }
 
-fn parse_func(name: &str) -> PyResult<Op> {
-    Op::from_name(name).ok_or_else(|| {
-        pyo3::exceptions::PyValueError::new_err(format!("{name:?} is not a stridewise reduction"))
-    })
+/// `reduce`'s and `explain`'s arguments: the reduction named `func`, and the others bound to
+/// its keywords. (The two signatures are the same; pyo3 needs each written out.)
+fn bind<'py>(
+    py: Python<'py>,
+    func: &str,
+    a: Bound<'py, PyAny>,
+    positional: [Slot<'py>; rules::POSITIONS],
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<(Op, Args<'py>)> {
+    let op = Op::from_name(func).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!("{func:?} is not a stridewise reduction"))
+    })?;
+    Ok((op, Args::collect(py, op, a, positional, kwargs)?))
 }
 
 /// The SIMD level the kernels use on this thread: "avx512", "avx2" or "scalar".
