@@ -7,7 +7,7 @@
 //! that calls them, the test binaries included, links the kernels compiled here instead of
 //! instantiating every kernel at every SIMD level again.
 
-use crate::element::Bool8;
+use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
 pub use crate::ops::Op;
 use crate::ops::{Family, NanHandling};
@@ -68,8 +68,59 @@ fn plain<R>(value: R) -> Reduced<R> {
     }
 }
 
-/// sum, mean and var (and their nan-variants) of `view`.
-fn moments<T: Element>(
+/// sum and mean (and their nan-variants) of float elements.
+fn float_sums<T: FloatElement>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+) -> Result<Outcome, ReduceError> {
+    use crate::typed as t;
+    use crate::{Ignore as I, Propagate as P};
+    use Family as F;
+    use NanHandling::{Ignore, Propagate};
+    let info = op.info();
+    let Some(a) = over else {
+        return Ok(match (info.family, info.nan) {
+            (F::Sum, Propagate) => whole(plain(t::float_sum_value::<T, P>(view))),
+            (F::Sum, Ignore) => whole(plain(t::float_sum_value::<T, I>(view))),
+            (F::Mean, Propagate) => whole(t::float_mean_value::<T, P>(view)),
+            (F::Mean, Ignore) => whole(t::float_mean_value::<T, I>(view)),
+            _ => unreachable!("not a sum or mean"),
+        });
+    };
+    Ok(match (info.family, info.nan) {
+        (F::Sum, Propagate) => axes(t::float_sum_axes::<T, P>(view, a)?),
+        (F::Sum, Ignore) => axes(t::float_sum_axes::<T, I>(view, a)?),
+        (F::Mean, Propagate) => axes(t::float_mean_axes::<T, P>(view, a)?),
+        (F::Mean, Ignore) => axes(t::float_mean_axes::<T, I>(view, a)?),
+        _ => unreachable!("not a sum or mean"),
+    })
+}
+
+/// sum and mean of integer elements (exact, so the nan-variants are the same).
+fn int_sums<T: IntElement>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+) -> Result<Outcome, ReduceError> {
+    use crate::typed as t;
+    let family = op.info().family;
+    let Some(a) = over else {
+        return Ok(match family {
+            Family::Sum => whole(plain(t::int_sum_value::<T>(view))),
+            Family::Mean => whole(t::int_mean_value::<T>(view)),
+            _ => unreachable!("not a sum or mean"),
+        });
+    };
+    Ok(match family {
+        Family::Sum => axes(t::int_sum_axes::<T>(view, a)?),
+        Family::Mean => axes(t::int_mean_axes::<T>(view, a)?),
+        _ => unreachable!("not a sum or mean"),
+    })
+}
+
+/// var and std (and their nan-variants) of `view`.
+fn variances<T: Element>(
     op: Op,
     view: &StridedView<'_, T>,
     over: Option<&[isize]>,
@@ -77,29 +128,18 @@ fn moments<T: Element>(
 ) -> Result<Outcome, ReduceError> {
     use crate::typed as t;
     use crate::{Ignore as I, Propagate as P};
-    use Family as F;
-    use NanHandling::{Ignore, Propagate};
     let info = op.info();
+    debug_assert_eq!(info.family, Family::Var);
     let sqrt = info.sqrt;
     let Some(a) = over else {
-        return Ok(match (info.family, info.nan) {
-            (F::Sum, Propagate) => whole(plain(t::sum_value::<T, P>(view))),
-            (F::Sum, Ignore) => whole(plain(t::sum_value::<T, I>(view))),
-            (F::Mean, Propagate) => whole(t::mean_value::<T, P>(view)),
-            (F::Mean, Ignore) => whole(t::mean_value::<T, I>(view)),
-            (F::Var, Propagate) => whole(t::var_value::<T, P>(view, ddof, sqrt)),
-            (F::Var, Ignore) => whole(t::var_value::<T, I>(view, ddof, sqrt)),
-            (F::Extreme, _) => unreachable!("not a moment"),
+        return Ok(match info.nan {
+            NanHandling::Propagate => whole(t::var_value::<T, P>(view, ddof, sqrt)),
+            NanHandling::Ignore => whole(t::var_value::<T, I>(view, ddof, sqrt)),
         });
     };
-    Ok(match (info.family, info.nan) {
-        (F::Sum, Propagate) => axes(t::sum_axes::<T, P>(view, a)?),
-        (F::Sum, Ignore) => axes(t::sum_axes::<T, I>(view, a)?),
-        (F::Mean, Propagate) => axes(t::mean_axes::<T, P>(view, a)?),
-        (F::Mean, Ignore) => axes(t::mean_axes::<T, I>(view, a)?),
-        (F::Var, Propagate) => axes(t::var_axes::<T, P>(view, a, ddof, sqrt)?),
-        (F::Var, Ignore) => axes(t::var_axes::<T, I>(view, a, ddof, sqrt)?),
-        (F::Extreme, _) => unreachable!("not a moment"),
+    Ok(match info.nan {
+        NanHandling::Propagate => axes(t::var_axes::<T, P>(view, a, ddof, sqrt)?),
+        NanHandling::Ignore => axes(t::var_axes::<T, I>(view, a, ddof, sqrt)?),
     })
 }
 
@@ -130,23 +170,31 @@ fn extremes<T: Element>(
     })
 }
 
-impl Op {
-    fn is_extreme(self) -> bool {
-        self.info().family == Family::Extreme
-    }
-}
-
-/// Reduce `view` (any element type, as a value) with `op`.
-fn reduce_view<T: Element>(
+/// Reduce float elements with `op`.
+fn reduce_float<T: FloatElement>(
     op: Op,
     view: &StridedView<'_, T>,
     over: Option<&[isize]>,
     ddof: f64,
 ) -> Result<Outcome, ReduceError> {
-    if op.is_extreme() {
-        extremes(op, view, over)
-    } else {
-        moments(op, view, over, ddof)
+    match op.info().family {
+        Family::Sum | Family::Mean => float_sums(op, view, over),
+        Family::Var => variances(op, view, over, ddof),
+        Family::Extreme => extremes(op, view, over),
+    }
+}
+
+/// Reduce integer elements with `op`.
+fn reduce_int<T: IntElement>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+    ddof: f64,
+) -> Result<Outcome, ReduceError> {
+    match op.info().family {
+        Family::Sum | Family::Mean => int_sums(op, view, over),
+        Family::Var => variances(op, view, over, ddof),
+        Family::Extreme => extremes(op, view, over),
     }
 }
 
@@ -177,7 +225,7 @@ pub(crate) unsafe fn reduce_elements(
     match elem {
         // Bool: sums and variances count nonzero bytes; min/max of the bytes as u8 are
         // nonzero exactly when numpy's logical and/or of them is true.
-        ElemType::Bool if op.is_extreme() => {
+        ElemType::Bool if op.info().family == Family::Extreme => {
             let out = extremes(op, &view!(u8), over)?;
             let Values::U8(v) = out.values else {
                 unreachable!("min/max of u8 is u8")
@@ -187,17 +235,21 @@ pub(crate) unsafe fn reduce_elements(
                 ..out
             })
         }
-        ElemType::Bool => moments(op, &view!(Bool8), over, ddof),
-        ElemType::I8 => reduce_view(op, &view!(i8), over, ddof),
-        ElemType::I16 => reduce_view(op, &view!(i16), over, ddof),
-        ElemType::I32 => reduce_view(op, &view!(i32), over, ddof),
-        ElemType::I64 => reduce_view(op, &view!(i64), over, ddof),
-        ElemType::U8 => reduce_view(op, &view!(u8), over, ddof),
-        ElemType::U16 => reduce_view(op, &view!(u16), over, ddof),
-        ElemType::U32 => reduce_view(op, &view!(u32), over, ddof),
-        ElemType::U64 => reduce_view(op, &view!(u64), over, ddof),
-        ElemType::F32 => reduce_view(op, &view!(f32), over, ddof),
-        ElemType::F64 => reduce_view(op, &view!(f64), over, ddof),
+        // (A separate arm, not `reduce_int`, so no min/max kernel is compiled for Bool8.)
+        ElemType::Bool => match op.info().family {
+            Family::Sum | Family::Mean => int_sums(op, &view!(Bool8), over),
+            _ => variances(op, &view!(Bool8), over, ddof),
+        },
+        ElemType::I8 => reduce_int(op, &view!(i8), over, ddof),
+        ElemType::I16 => reduce_int(op, &view!(i16), over, ddof),
+        ElemType::I32 => reduce_int(op, &view!(i32), over, ddof),
+        ElemType::I64 => reduce_int(op, &view!(i64), over, ddof),
+        ElemType::U8 => reduce_int(op, &view!(u8), over, ddof),
+        ElemType::U16 => reduce_int(op, &view!(u16), over, ddof),
+        ElemType::U32 => reduce_int(op, &view!(u32), over, ddof),
+        ElemType::U64 => reduce_int(op, &view!(u64), over, ddof),
+        ElemType::F32 => reduce_float(op, &view!(f32), over, ddof),
+        ElemType::F64 => reduce_float(op, &view!(f64), over, ddof),
     }
 }
 

@@ -277,14 +277,6 @@ pub trait Element: Value + PartialOrd {
     fn to_f64(self) -> f64;
     /// True if the value is NaN (never for integers).
     fn is_nan(self) -> bool;
-    /// `(hi, lo)` with `value == hi * 2^32 + lo`, both summable in `i64` over 2^31 elements
-    /// without overflow. Types of 32 bits or fewer return `(0, value)`.
-    fn split(self) -> (i64, i64);
-    /// A float sum (f64 accumulator) in numpy's sum type. Only called for floats.
-    fn sum_from_f64(x: f64) -> Self::Sum;
-    /// An exact integer sum in numpy's sum type, wrapping as numpy does. Only called for
-    /// integers and bool.
-    fn sum_from_i128(x: i128) -> Self::Sum;
     /// An `f64` mean/var in numpy's mean type.
     fn mean_from_f64(x: f64) -> Self::Mean;
     /// A NaN of numpy's mean type.
@@ -309,16 +301,6 @@ impl Element for f64 {
     fn is_nan(self) -> bool {
         self.is_nan()
     }
-    #[inline(always)]
-    fn split(self) -> (i64, i64) {
-        (0, 0)
-    }
-    fn sum_from_f64(x: f64) -> f64 {
-        x
-    }
-    fn sum_from_i128(x: i128) -> f64 {
-        x as f64
-    }
     fn mean_from_f64(x: f64) -> f64 {
         x
     }
@@ -341,22 +323,39 @@ impl Element for f32 {
     fn is_nan(self) -> bool {
         self.is_nan()
     }
-    #[inline(always)]
-    fn split(self) -> (i64, i64) {
-        (0, 0)
-    }
-    fn sum_from_f64(x: f64) -> f32 {
-        x as f32
-    }
-    fn sum_from_i128(x: i128) -> f32 {
-        x as f32
-    }
     fn mean_from_f64(x: f64) -> f32 {
         x as f32
     }
     fn nan_or_self(self) -> Self {
         f32::NAN
     }
+}
+
+/// The float element types: their sums run in the compensated float kernel.
+pub(crate) trait FloatElement: Element {
+    /// A float sum (f64 accumulator) in numpy's sum type.
+    fn sum_from_f64(x: f64) -> Self::Sum;
+}
+
+impl FloatElement for f64 {
+    fn sum_from_f64(x: f64) -> f64 {
+        x
+    }
+}
+
+impl FloatElement for f32 {
+    fn sum_from_f64(x: f64) -> f32 {
+        x as f32
+    }
+}
+
+/// The element types whose sums are exact: the integers, and bool's bytes ([`Bool8`]).
+pub(crate) trait IntElement: Element {
+    /// `(hi, lo)` with `value == hi * 2^32 + lo`, both summable in `i64` over 2^31 elements
+    /// without overflow. Types of 32 bits or fewer return `(0, value)`.
+    fn split(self) -> (i64, i64);
+    /// An exact sum in numpy's sum type, wrapping as numpy does.
+    fn sum_from_i128(x: i128) -> Self::Sum;
 }
 
 /// Integer types: what differs is only the sum type and whether the value needs splitting.
@@ -376,6 +375,14 @@ macro_rules! int_element {
             fn is_nan(self) -> bool {
                 false
             }
+            fn mean_from_f64(x: f64) -> f64 {
+                x
+            }
+            fn nan_or_self(self) -> Self {
+                self
+            }
+        }
+        impl IntElement for $t {
             #[inline(always)]
             fn split(self) -> (i64, i64) {
                 if $wide {
@@ -385,18 +392,9 @@ macro_rules! int_element {
                     (0, self as i64)
                 }
             }
-            fn sum_from_f64(x: f64) -> $sum {
-                x as $sum
-            }
             fn sum_from_i128(x: i128) -> $sum {
                 // Truncation to 64 bits is numpy's modular wrap-around.
                 x as $sum
-            }
-            fn mean_from_f64(x: f64) -> f64 {
-                x
-            }
-            fn nan_or_self(self) -> Self {
-                self
             }
         }
     };
@@ -424,16 +422,6 @@ impl Element for bool {
     #[inline(always)]
     fn is_nan(self) -> bool {
         false
-    }
-    #[inline(always)]
-    fn split(self) -> (i64, i64) {
-        (0, self as i64)
-    }
-    fn sum_from_f64(x: f64) -> i64 {
-        x as i64
-    }
-    fn sum_from_i128(x: i128) -> i64 {
-        x as i64
     }
     fn mean_from_f64(x: f64) -> f64 {
         x
@@ -476,16 +464,6 @@ impl Element for Bool8 {
     fn is_nan(self) -> bool {
         false
     }
-    #[inline(always)]
-    fn split(self) -> (i64, i64) {
-        (0, (self.0 != 0) as i64)
-    }
-    fn sum_from_f64(x: f64) -> i64 {
-        x as i64
-    }
-    fn sum_from_i128(x: i128) -> i64 {
-        x as i64
-    }
     fn mean_from_f64(x: f64) -> f64 {
         x
     }
@@ -493,12 +471,21 @@ impl Element for Bool8 {
         self
     }
 }
+impl IntElement for Bool8 {
+    #[inline(always)]
+    fn split(self) -> (i64, i64) {
+        (0, (self.0 != 0) as i64)
+    }
+    fn sum_from_i128(x: i128) -> i64 {
+        x as i64
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rebuild<T: Element>(x: T) -> i128 {
+    fn rebuild<T: IntElement>(x: T) -> i128 {
         let (h, l) = x.split();
         ((h as i128) << 32) + l as i128
     }
@@ -521,7 +508,8 @@ mod tests {
         }
         assert_eq!(rebuild(i32::MIN), i32::MIN as i128);
         assert_eq!(rebuild(u32::MAX), u32::MAX as i128);
-        assert_eq!(rebuild(true), 1);
+        assert_eq!(rebuild(Bool8(1)), 1);
+        assert_eq!(rebuild(Bool8(255)), 1);
     }
 
     #[test]

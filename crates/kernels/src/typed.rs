@@ -2,6 +2,7 @@
 //! only by [`crate::dynamic`]; the public functions of the crate root reach them through it.
 
 use crate::driver::{reduce_all, reduce_axes};
+use crate::element::{FloatElement, IntElement};
 use crate::kernels::minmax::{MinMax, MinMaxPartial};
 use crate::kernels::sum::{FloatPartial, FloatSum, IntSum};
 use crate::kernels::var::{Var, VarPartial};
@@ -46,80 +47,77 @@ fn over_axes<T: Element, K: Kernel<T>, R>(
     })
 }
 
-pub(crate) fn sum_value<T: Element, P: NanPolicy>(view: &StridedView<'_, T>) -> T::Sum {
-    if no_nan::<T, P>() {
-        return sum_value::<T, Propagate>(view);
-    }
-    if T::IS_FLOAT {
-        T::sum_from_f64(whole(FloatSum::<T, P>::new(), view).value())
-    } else {
-        T::sum_from_i128(whole(IntSum::<T>::new(), view))
-    }
+pub(crate) fn float_sum_value<T: FloatElement, P: NanPolicy>(view: &StridedView<'_, T>) -> T::Sum {
+    T::sum_from_f64(whole(FloatSum::<T, P>::new(), view).value())
 }
 
-pub(crate) fn sum_axes<T: Element, P: NanPolicy>(
+/// Integer sums are exact, so the NaN policy plays no part.
+pub(crate) fn int_sum_value<T: IntElement>(view: &StridedView<'_, T>) -> T::Sum {
+    T::sum_from_i128(whole(IntSum::<T>::new(), view))
+}
+
+pub(crate) fn float_sum_axes<T: FloatElement, P: NanPolicy>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T::Sum>, ReduceError> {
-    if no_nan::<T, P>() {
-        return sum_axes::<T, Propagate>(view, axes);
-    }
-    if T::IS_FLOAT {
-        over_axes(FloatSum::<T, P>::new(), view, axes, |p, _| {
-            (T::sum_from_f64(p.value()), None)
-        })
-    } else {
-        over_axes(IntSum::<T>::new(), view, axes, |p, _| {
-            (T::sum_from_i128(p), None)
-        })
-    }
+    over_axes(FloatSum::<T, P>::new(), view, axes, |p, _| {
+        (T::sum_from_f64(p.value()), None)
+    })
+}
+
+pub(crate) fn int_sum_axes<T: IntElement>(
+    view: &StridedView<'_, T>,
+    axes: &[isize],
+) -> Result<Reduction<T::Sum>, ReduceError> {
+    over_axes(IntSum::<T>::new(), view, axes, |p, _| {
+        (T::sum_from_i128(p), None)
+    })
 }
 
 /// Mean from a float partial: `n` is the element count under [`Propagate`], the non-NaN count
 /// (in the partial) under [`crate::Ignore`].
-fn float_mean<T: Element, P: NanPolicy>(p: FloatPartial, n: usize) -> (T::Mean, Option<Warning>) {
-    let n = if P::IGNORE && T::IS_FLOAT {
-        p.n as usize
-    } else {
-        n
-    };
+fn float_mean<T: FloatElement, P: NanPolicy>(
+    p: FloatPartial,
+    n: usize,
+) -> (T::Mean, Option<Warning>) {
+    let n = if P::IGNORE { p.n as usize } else { n };
     if n == 0 {
         return (T::mean_nan(), Some(Warning::MeanOfEmptySlice));
     }
     (T::mean_from_f64(p.value() / n as f64), None)
 }
 
-fn int_mean<T: Element>(s: i128, n: usize) -> (T::Mean, Option<Warning>) {
+fn int_mean<T: IntElement>(s: i128, n: usize) -> (T::Mean, Option<Warning>) {
     if n == 0 {
         return (T::mean_nan(), Some(Warning::MeanOfEmptySlice));
     }
     (T::mean_from_f64(s as f64 / n as f64), None)
 }
 
-pub(crate) fn mean_value<T: Element, P: NanPolicy>(view: &StridedView<'_, T>) -> Reduced<T::Mean> {
-    if no_nan::<T, P>() {
-        return mean_value::<T, Propagate>(view);
-    }
-    let (value, warning) = if T::IS_FLOAT {
-        float_mean::<T, P>(whole(FloatSum::<T, P>::new(), view), view.len())
-    } else {
-        int_mean::<T>(whole(IntSum::<T>::new(), view), view.len())
-    };
+pub(crate) fn float_mean_value<T: FloatElement, P: NanPolicy>(
+    view: &StridedView<'_, T>,
+) -> Reduced<T::Mean> {
+    let (value, warning) = float_mean::<T, P>(whole(FloatSum::<T, P>::new(), view), view.len());
     Reduced { value, warning }
 }
 
-pub(crate) fn mean_axes<T: Element, P: NanPolicy>(
+pub(crate) fn int_mean_value<T: IntElement>(view: &StridedView<'_, T>) -> Reduced<T::Mean> {
+    let (value, warning) = int_mean::<T>(whole(IntSum::<T>::new(), view), view.len());
+    Reduced { value, warning }
+}
+
+pub(crate) fn float_mean_axes<T: FloatElement, P: NanPolicy>(
     view: &StridedView<'_, T>,
     axes: &[isize],
 ) -> Result<Reduction<T::Mean>, ReduceError> {
-    if no_nan::<T, P>() {
-        return mean_axes::<T, Propagate>(view, axes);
-    }
-    if T::IS_FLOAT {
-        over_axes(FloatSum::<T, P>::new(), view, axes, float_mean::<T, P>)
-    } else {
-        over_axes(IntSum::<T>::new(), view, axes, int_mean::<T>)
-    }
+    over_axes(FloatSum::<T, P>::new(), view, axes, float_mean::<T, P>)
+}
+
+pub(crate) fn int_mean_axes<T: IntElement>(
+    view: &StridedView<'_, T>,
+    axes: &[isize],
+) -> Result<Reduction<T::Mean>, ReduceError> {
+    over_axes(IntSum::<T>::new(), view, axes, int_mean::<T>)
 }
 
 /// numpy's `M2 / max(n - ddof, 0)` (so inf or NaN when `n <= ddof`), with its warning when

@@ -18,7 +18,7 @@
 //! wrap-around is a truncation of.
 
 use super::{has_fma, tree, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, TILE};
-use crate::element::Element;
+use crate::element::{Element, IntElement};
 use crate::layout::{for_each_block, for_each_in_row};
 use pulp::Simd;
 use std::marker::PhantomData;
@@ -384,7 +384,7 @@ fn join(hi: i64, lo: i64) -> i128 {
     ((hi as i128) << 32) + lo as i128
 }
 
-impl<T: Element> Kernel<T> for IntSum<T> {
+impl<T: IntElement> Kernel<T> for IntSum<T> {
     type Lanes = IntLanes;
     type Tile = Box<IntTile>;
     type Partial = i128;
