@@ -62,6 +62,18 @@ impl fmt::Display for RawError {
 
 impl std::error::Error for RawError {}
 
+/// The lowest and highest byte offsets (of element starts) the description reaches, `None`
+/// if it has no elements; the ranks must agree and the extent fit `isize`.
+fn reach(shape: &[usize], byte_strides: &[isize]) -> Result<Option<(i128, i128)>, RawError> {
+    if shape.len() != byte_strides.len() {
+        return Err(RawError::Layout(LayoutError::RankMismatch {
+            shape: shape.len(),
+            strides: byte_strides.len(),
+        }));
+    }
+    extent(shape, byte_strides).map_err(RawError::Layout)
+}
+
 impl<'a> RawArray<'a> {
     /// The array whose element at index 0 starts `offset` bytes into `memory`, with `shape`
     /// and `byte_strides` (numpy's convention: may be negative or zero).
@@ -77,13 +89,20 @@ impl<'a> RawArray<'a> {
         shape: &'a [usize],
         byte_strides: &'a [isize],
     ) -> Result<Self, RawError> {
-        if shape.len() != byte_strides.len() {
-            return Err(RawError::Layout(LayoutError::RankMismatch {
-                shape: shape.len(),
-                strides: byte_strides.len(),
-            }));
-        }
-        let Some((lo, hi)) = extent(shape, byte_strides).map_err(RawError::Layout)? else {
+        let reach = reach(shape, byte_strides)?;
+        Self::checked(memory, offset, elem, shape, byte_strides, reach)
+    }
+
+    /// [`RawArray::new`] once the reach (from [`reach`]) is known.
+    fn checked(
+        memory: &'a [u8],
+        offset: usize,
+        elem: ElemType,
+        shape: &'a [usize],
+        byte_strides: &'a [isize],
+        reach: Option<(i128, i128)>,
+    ) -> Result<Self, RawError> {
+        let Some((lo, hi)) = reach else {
             // No elements: nothing is read, so neither bounds nor alignment matter (an empty
             // array's pointer is often dangling).
             return Ok(Self {
@@ -116,6 +135,37 @@ impl<'a> RawArray<'a> {
             shape,
             byte_strides,
         })
+    }
+
+    /// The array at `ptr` for a producer that states no allocation, only that every element
+    /// it reaches is inside one (numpy, `__array_interface__`, DLPack): the memory is taken to
+    /// be the span of those elements, so [`RawArray::new`]'s bounds check holds by the
+    /// producer's word, and its other checks still apply.
+    ///
+    /// # Safety
+    /// For `'a`: every byte of every element reachable through (`ptr`, `shape`,
+    /// `byte_strides`) lies in one live allocation, is initialised, and nobody mutates it.
+    pub unsafe fn from_span(
+        ptr: *const u8,
+        elem: ElemType,
+        shape: &'a [usize],
+        byte_strides: &'a [isize],
+    ) -> Result<Self, RawError> {
+        let reach = reach(shape, byte_strides)?;
+        let Some((lo, hi)) = reach else {
+            return Self::checked(&[], 0, elem, shape, byte_strides, None);
+        };
+        // `reach` keeps both ends within isize, so `lo` fits and `len` <= 2^64 - 1 + size.
+        let len = usize::try_from(hi - lo + elem.size() as i128)
+            .ok()
+            .filter(|&l| l <= isize::MAX as usize)
+            .ok_or(RawError::Layout(LayoutError::Overflow))?;
+        let lo = lo as isize;
+        // SAFETY: the caller's contract: the span from the lowest reachable byte to the end
+        // of the highest reachable element is inside one live allocation (so `len` fits it),
+        // initialised and unmutated for 'a.
+        let memory = unsafe { std::slice::from_raw_parts(ptr.wrapping_offset(lo), len) };
+        Self::checked(memory, lo.unsigned_abs(), elem, shape, byte_strides, reach)
     }
 
     /// The element type.
@@ -213,6 +263,28 @@ mod tests {
         // No elements, no bytes reached: any offset, stride and alignment.
         assert!(RawArray::new(&[], 0, f64s, &[0, 5], &[1 << 40, 8]).is_ok());
         assert!(RawArray::new(m, 3, f64s, &[5, 0], &[4, 3]).is_ok());
+    }
+
+    #[test]
+    fn from_span_takes_the_span_of_the_elements() {
+        let v = bytes(64);
+        let m = mem(&v);
+        // The transpose of a 2x4 f64 block read backwards along its first axis: it reaches
+        // bytes 0..64 from a base at byte 24.
+        // SAFETY: every reachable element is inside `v`, which outlives the array.
+        let a =
+            unsafe { RawArray::from_span(m.as_ptr().add(24), ElemType::F64, &[4, 2], &[-8, 32]) };
+        let a = a.unwrap();
+        assert_eq!((a.offset, a.memory.len()), (24, 64));
+        // SAFETY: an empty array reaches nothing.
+        let e = unsafe { RawArray::from_span(std::ptr::null(), ElemType::F64, &[0, 3], &[8, 1]) };
+        assert!(e.unwrap().is_empty());
+        // SAFETY: refused before any memory is formed.
+        let r = unsafe { RawArray::from_span(m.as_ptr(), ElemType::F64, &[2], &[8, 8]) };
+        assert!(matches!(
+            r,
+            Err(RawError::Layout(LayoutError::RankMismatch { .. }))
+        ));
     }
 
     #[test]

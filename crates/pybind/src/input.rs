@@ -58,31 +58,10 @@ pub fn raw_array<'a>(
     let (shape, strides) = (arr.shape(), arr.strides());
     // SAFETY: `arr` is a live ndarray; its `data` field is read, not dereferenced.
     let data = unsafe { (*arr.as_array_ptr()).fields.data } as *const u8;
-    // numpy states no allocation, only that every element it reaches is in one: the memory
-    // is the span of those elements, so the extent check holds by numpy's guarantee.
-    let (mut lo, mut hi) = (0isize, 0isize);
-    if !shape.contains(&0) {
-        for (&n, &s) in shape.iter().zip(strides) {
-            // numpy keeps every byte offset of an array within isize.
-            let reach = (n as isize - 1) * s;
-            if reach < 0 {
-                lo += reach;
-            } else {
-                hi += reach;
-            }
-        }
-        hi += elem.size() as isize;
-    }
-    let memory: &'a [u8] = if hi > lo {
-        // SAFETY: numpy guarantees that every byte of every element reachable through
-        // (data, shape, strides) lies inside the array's allocation, so `data + lo ..
-        // data + hi` does; `arr`, borrowed for `'a`, keeps that allocation alive (numpy's
-        // `resize` refuses an array that is referenced). The bytes are initialised data of
-        // the array. As with numpy's own ufuncs, another thread writing the array during a
-        // reduction is the caller's race; the kernels only read.
-        unsafe { std::slice::from_raw_parts(data.offset(lo), (hi - lo) as usize) }
-    } else {
-        &[]
-    };
-    RawArray::new(memory, (-lo) as usize, elem, shape, strides)
+    // SAFETY: numpy guarantees that every byte of every element reachable through (data,
+    // shape, strides) lies inside the array's allocation; `arr`, borrowed for `'a`, keeps it
+    // alive (numpy's `resize` refuses an array that is referenced), and the bytes are the
+    // array's initialised data. As with numpy's own ufuncs, another thread writing the
+    // array during a reduction is the caller's race; the kernels only read.
+    unsafe { RawArray::from_span(data, elem, shape, strides) }
 }
