@@ -1,17 +1,25 @@
 //! A type-erased entry point: the element type and the reduction are values, the memory is a
-//! pointer with strides.
+//! pointer with strides, and the result is [`Partials`] (which [`Partials::finalise`] turns
+//! into numpy's values).
 //!
 //! Every (type, reduction) pair is instantiated here, in this crate, once; every other way in
-//! comes through [`reduce_elements`]: the generic functions of the crate root, and the
+//! comes through [`partials_of_elements`]: the generic functions of the crate root, and the
 //! bindings through [`crate::RawArray`] (memory described by foreign producers). So a crate
 //! that calls them, the test binaries included, links the kernels compiled here instead of
 //! instantiating every kernel at every SIMD level again.
 
+use crate::driver::{reduce_all, reduce_axes};
 use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
+use crate::kernels::minmax::MinMax;
+use crate::kernels::sum::{FloatSum, IntSum};
+use crate::kernels::var::Var;
+use crate::kernels::Kernel;
 pub use crate::ops::Op;
 use crate::ops::{Family, NanHandling};
-use crate::{Element, ReduceError, Reduced, Reduction, StridedView, Value, Warning};
+use crate::partials::{Partials, State};
+use crate::{layout, simd_level, Element, Ignore, Propagate, ReduceError, Reduced, Reduction};
+use crate::{StridedView, Value, Warning};
 
 /// The result of a type-erased reduction: `shape` is empty for a full reduction (one value).
 #[derive(Clone, Debug, PartialEq)]
@@ -45,176 +53,107 @@ impl Outcome {
     }
 }
 
-fn whole<R: Value>(r: Reduced<R>) -> Outcome {
-    Outcome {
-        shape: Vec::new(),
-        values: R::into_values(vec![r.value]),
-        warning: r.warning,
-    }
-}
+/// The kept shape, the number of elements reduced into each output, and the outputs' states.
+type Run<S> = Result<(Vec<usize>, u64, S), ReduceError>;
 
-fn axes<R: Value>(r: Reduction<R>) -> Outcome {
-    Outcome {
-        shape: r.shape,
-        values: R::into_values(r.data),
-        warning: r.warning,
-    }
-}
-
-fn plain<R>(value: R) -> Reduced<R> {
-    Reduced {
-        value,
-        warning: None,
-    }
-}
-
-/// sum and mean (and their nan-variants) of float elements.
-fn float_sums<T: FloatElement>(
-    op: Op,
+/// The per-output partials of `kernel` over `over` of `view` (`None`: every axis).
+fn run<T: Element, K: Kernel<T>>(
+    kernel: K,
     view: &StridedView<'_, T>,
     over: Option<&[isize]>,
-) -> Result<Outcome, ReduceError> {
-    use crate::typed as t;
-    use crate::{Ignore as I, Propagate as P};
-    use Family as F;
-    use NanHandling::{Ignore, Propagate};
+) -> Run<Vec<K::Partial>> {
+    let level = simd_level();
+    let Some(axes) = over else {
+        let all = reduce_all(&kernel, view, level);
+        return Ok((Vec::new(), view.len() as u64, vec![all]));
+    };
+    let axes = layout::resolve_axes(axes, view.ndim())?;
+    let count: usize = axes.iter().map(|&a| view.shape()[a]).product();
+    let (shape, parts) = reduce_axes(&kernel, view, &axes, level);
+    Ok((shape, count as u64, parts))
+}
+
+/// What every builder below returns.
+type Built = Run<State>;
+
+/// sum and mean (and their nan-variants) of float elements: compensated sums.
+fn float_sums<T: FloatElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
+    let (shape, count, parts) = match op.info().nan {
+        NanHandling::Propagate => run(FloatSum::<T, Propagate>::new(), view, over)?,
+        NanHandling::Ignore => run(FloatSum::<T, Ignore>::new(), view, over)?,
+    };
+    Ok((shape, count, State::Float(parts)))
+}
+
+/// sum and mean of integer elements: exact, so the nan-variants are the same.
+fn int_sums<T: IntElement>(view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
+    let (shape, count, parts) = run(IntSum::<T>::new(), view, over)?;
+    Ok((shape, count, State::Int(parts)))
+}
+
+/// var and std (and their nan-variants); integers only have the plain kernel (no NaN).
+fn variances<T: Element>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
+    let (shape, count, parts) = match op.info().nan {
+        NanHandling::Ignore if T::IS_FLOAT => run(Var::<T, Ignore>::new(), view, over)?,
+        _ => run(Var::<T, Propagate>::new(), view, over)?,
+    };
+    Ok((shape, count, State::Var(parts)))
+}
+
+/// min and max (and their nan-variants); integers only have the plain kernel (no NaN).
+fn extremes<T: Element>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
+    use NanHandling::{Ignore as Skip, Propagate as Keep};
     let info = op.info();
-    let Some(a) = over else {
-        return Ok(match (info.family, info.nan) {
-            (F::Sum, Propagate) => whole(plain(t::float_sum_value::<T, P>(view))),
-            (F::Sum, Ignore) => whole(plain(t::float_sum_value::<T, I>(view))),
-            (F::Mean, Propagate) => whole(t::float_mean_value::<T, P>(view)),
-            (F::Mean, Ignore) => whole(t::float_mean_value::<T, I>(view)),
-            _ => unreachable!("not a sum or mean"),
-        });
+    let nan = if T::IS_FLOAT { info.nan } else { Keep };
+    let (shape, count, parts) = match (info.max, nan) {
+        (false, Keep) => run(MinMax::<T, Propagate, false>::new(), view, over)?,
+        (true, Keep) => run(MinMax::<T, Propagate, true>::new(), view, over)?,
+        (false, Skip) => run(MinMax::<T, Ignore, false>::new(), view, over)?,
+        (true, Skip) => run(MinMax::<T, Ignore, true>::new(), view, over)?,
     };
-    Ok(match (info.family, info.nan) {
-        (F::Sum, Propagate) => axes(t::float_sum_axes::<T, P>(view, a)?),
-        (F::Sum, Ignore) => axes(t::float_sum_axes::<T, I>(view, a)?),
-        (F::Mean, Propagate) => axes(t::float_mean_axes::<T, P>(view, a)?),
-        (F::Mean, Ignore) => axes(t::float_mean_axes::<T, I>(view, a)?),
-        _ => unreachable!("not a sum or mean"),
-    })
-}
-
-/// sum and mean of integer elements (exact, so the nan-variants are the same).
-fn int_sums<T: IntElement>(
-    op: Op,
-    view: &StridedView<'_, T>,
-    over: Option<&[isize]>,
-) -> Result<Outcome, ReduceError> {
-    use crate::typed as t;
-    let family = op.info().family;
-    let Some(a) = over else {
-        return Ok(match family {
-            Family::Sum => whole(plain(t::int_sum_value::<T>(view))),
-            Family::Mean => whole(t::int_mean_value::<T>(view)),
-            _ => unreachable!("not a sum or mean"),
-        });
-    };
-    Ok(match family {
-        Family::Sum => axes(t::int_sum_axes::<T>(view, a)?),
-        Family::Mean => axes(t::int_mean_axes::<T>(view, a)?),
-        _ => unreachable!("not a sum or mean"),
-    })
-}
-
-/// var and std (and their nan-variants) of `view`.
-fn variances<T: Element>(
-    op: Op,
-    view: &StridedView<'_, T>,
-    over: Option<&[isize]>,
-    ddof: f64,
-) -> Result<Outcome, ReduceError> {
-    use crate::typed as t;
-    use crate::{Ignore as I, Propagate as P};
-    let info = op.info();
-    debug_assert_eq!(info.family, Family::Var);
-    let sqrt = info.sqrt;
-    let Some(a) = over else {
-        return Ok(match info.nan {
-            NanHandling::Propagate => whole(t::var_value::<T, P>(view, ddof, sqrt)),
-            NanHandling::Ignore => whole(t::var_value::<T, I>(view, ddof, sqrt)),
-        });
-    };
-    Ok(match info.nan {
-        NanHandling::Propagate => axes(t::var_axes::<T, P>(view, a, ddof, sqrt)?),
-        NanHandling::Ignore => axes(t::var_axes::<T, I>(view, a, ddof, sqrt)?),
-    })
-}
-
-/// min and max (and their nan-variants) of `view`.
-fn extremes<T: Element>(
-    op: Op,
-    view: &StridedView<'_, T>,
-    over: Option<&[isize]>,
-) -> Result<Outcome, ReduceError> {
-    use crate::typed as t;
-    use crate::{Ignore as I, Propagate as P};
-    use NanHandling::{Ignore, Propagate};
-    let info = op.info();
-    debug_assert_eq!(info.family, Family::Extreme);
-    let Some(a) = over else {
-        return Ok(match (info.max, info.nan) {
-            (false, Propagate) => whole(t::extreme_value::<T, P, false>(view)?),
-            (true, Propagate) => whole(t::extreme_value::<T, P, true>(view)?),
-            (false, Ignore) => whole(t::extreme_value::<T, I, false>(view)?),
-            (true, Ignore) => whole(t::extreme_value::<T, I, true>(view)?),
-        });
-    };
-    Ok(match (info.max, info.nan) {
-        (false, Propagate) => axes(t::extreme_axes::<T, P, false>(view, a)?),
-        (true, Propagate) => axes(t::extreme_axes::<T, P, true>(view, a)?),
-        (false, Ignore) => axes(t::extreme_axes::<T, I, false>(view, a)?),
-        (true, Ignore) => axes(t::extreme_axes::<T, I, true>(view, a)?),
-    })
+    let flag = parts.iter().map(|p| p.flag).collect();
+    let best = T::into_values(parts.into_iter().map(|p| p.best).collect());
+    Ok((shape, count, State::Extreme { best, flag }))
 }
 
 /// Reduce float elements with `op`.
-fn reduce_float<T: FloatElement>(
+fn build_float<T: FloatElement>(
     op: Op,
     view: &StridedView<'_, T>,
     over: Option<&[isize]>,
-    ddof: f64,
-) -> Result<Outcome, ReduceError> {
+) -> Built {
     match op.info().family {
         Family::Sum | Family::Mean => float_sums(op, view, over),
-        Family::Var => variances(op, view, over, ddof),
+        Family::Var => variances(op, view, over),
         Family::Extreme => extremes(op, view, over),
     }
 }
 
 /// Reduce integer elements with `op`.
-fn reduce_int<T: IntElement>(
-    op: Op,
-    view: &StridedView<'_, T>,
-    over: Option<&[isize]>,
-    ddof: f64,
-) -> Result<Outcome, ReduceError> {
+fn build_int<T: IntElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
     match op.info().family {
-        Family::Sum | Family::Mean => int_sums(op, view, over),
-        Family::Var => variances(op, view, over, ddof),
+        Family::Sum | Family::Mean => int_sums(view, over),
+        Family::Var => variances(op, view, over),
         Family::Extreme => extremes(op, view, over),
     }
 }
 
-/// Reduce the `elem`s at `ptr` with element strides over `over` (`None`: every axis): the
-/// one place where every (type, reduction) pair is instantiated.
+/// The partials of `op` over `over` (`None`: every axis) of the `elem`s at `ptr` with
+/// element strides: the one place where every (type, reduction) pair is instantiated.
 ///
 /// # Safety
 /// As [`StridedView::from_raw_parts`] for elements of type `elem`: for the duration of the
 /// call every element `ptr + Σ i_k * strides[k] * size` (`0 <= i_k < shape[k]`) is a valid,
 /// initialised, aligned `elem` that nobody mutates (for [`ElemType::Bool`], any byte), the
 /// extent fits `isize`, and `shape.len() == strides.len()`.
-pub(crate) unsafe fn reduce_elements(
+pub(crate) unsafe fn partials_of_elements(
     elem: ElemType,
     op: Op,
     ptr: *const u8,
     shape: &[usize],
     strides: &[isize],
     over: Option<&[isize]>,
-    ddof: f64,
-) -> Result<Outcome, ReduceError> {
+) -> Result<Partials, ReduceError> {
     /// The view of the memory as `$t` (the caller's contract, for elements of that type).
     macro_rules! view {
         ($t:ty) => {
@@ -222,55 +161,66 @@ pub(crate) unsafe fn reduce_elements(
             unsafe { StridedView::<$t>::from_raw_parts(ptr.cast::<$t>(), shape, strides) }
         };
     }
-    match elem {
+    let (shape, count, state) = match elem {
         // Bool: sums and variances count nonzero bytes; min/max of the bytes as u8 are
         // nonzero exactly when numpy's logical and/or of them is true.
         ElemType::Bool if op.info().family == Family::Extreme => {
-            let out = extremes(op, &view!(u8), over)?;
-            let Values::U8(v) = out.values else {
+            let (shape, count, state) = extremes(op, &view!(u8), over)?;
+            let State::Extreme {
+                best: Values::U8(v),
+                flag,
+            } = state
+            else {
                 unreachable!("min/max of u8 is u8")
             };
-            Ok(Outcome {
-                values: Values::Bool(v.into_iter().map(|b| b != 0).collect()),
-                ..out
-            })
+            let best = Values::Bool(v.into_iter().map(|b| b != 0).collect());
+            (shape, count, State::Extreme { best, flag })
         }
-        // (A separate arm, not `reduce_int`, so no min/max kernel is compiled for Bool8.)
+        // (A separate arm, not `build_int`, so no min/max kernel is compiled for Bool8.)
         ElemType::Bool => match op.info().family {
-            Family::Sum | Family::Mean => int_sums(op, &view!(Bool8), over),
-            _ => variances(op, &view!(Bool8), over, ddof),
+            Family::Sum | Family::Mean => int_sums(&view!(Bool8), over)?,
+            _ => variances(op, &view!(Bool8), over)?,
         },
-        ElemType::I8 => reduce_int(op, &view!(i8), over, ddof),
-        ElemType::I16 => reduce_int(op, &view!(i16), over, ddof),
-        ElemType::I32 => reduce_int(op, &view!(i32), over, ddof),
-        ElemType::I64 => reduce_int(op, &view!(i64), over, ddof),
-        ElemType::U8 => reduce_int(op, &view!(u8), over, ddof),
-        ElemType::U16 => reduce_int(op, &view!(u16), over, ddof),
-        ElemType::U32 => reduce_int(op, &view!(u32), over, ddof),
-        ElemType::U64 => reduce_int(op, &view!(u64), over, ddof),
-        ElemType::F32 => reduce_float(op, &view!(f32), over, ddof),
-        ElemType::F64 => reduce_float(op, &view!(f64), over, ddof),
-    }
+        ElemType::I8 => build_int(op, &view!(i8), over)?,
+        ElemType::I16 => build_int(op, &view!(i16), over)?,
+        ElemType::I32 => build_int(op, &view!(i32), over)?,
+        ElemType::I64 => build_int(op, &view!(i64), over)?,
+        ElemType::U8 => build_int(op, &view!(u8), over)?,
+        ElemType::U16 => build_int(op, &view!(u16), over)?,
+        ElemType::U32 => build_int(op, &view!(u32), over)?,
+        ElemType::U64 => build_int(op, &view!(u64), over)?,
+        ElemType::F32 => build_float(op, &view!(f32), over)?,
+        ElemType::F64 => build_float(op, &view!(f64), over)?,
+    };
+    Ok(Partials::new_unchecked(op, elem, shape, count, state))
 }
 
-/// [`reduce_elements`] on a typed view.
-pub(crate) fn reduce_typed<T: Element>(
+/// [`partials_of_elements`] on a typed view.
+pub(crate) fn partials_typed<T: Element>(
     op: Op,
     view: &StridedView<'_, T>,
     over: Option<&[isize]>,
-    ddof: f64,
-) -> Result<Outcome, ReduceError> {
+) -> Result<Partials, ReduceError> {
     // SAFETY: a view's elements are valid, shared `T`s for its lifetime, which outlives this
     // call, and `T::ELEM` names `T` (a `bool` is a byte of 0 or 1).
     unsafe {
-        reduce_elements(
+        partials_of_elements(
             T::ELEM,
             op,
             view.as_ptr().cast::<u8>(),
             view.shape(),
             view.strides(),
             over,
-            ddof,
         )
     }
+}
+
+/// The reduction `op` of a typed view: its partials, finalised.
+pub(crate) fn reduce_typed<T: Element>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+    ddof: f64,
+) -> Result<Outcome, ReduceError> {
+    partials_typed(op, view, over)?.finalise(ddof)
 }

@@ -225,6 +225,47 @@ pub enum Values {
     F64(Vec<f64>),
 }
 
+impl Values {
+    /// The type of the values.
+    pub fn elem(&self) -> ElemType {
+        match self {
+            Self::Bool(_) => ElemType::Bool,
+            Self::I8(_) => ElemType::I8,
+            Self::I16(_) => ElemType::I16,
+            Self::I32(_) => ElemType::I32,
+            Self::I64(_) => ElemType::I64,
+            Self::U8(_) => ElemType::U8,
+            Self::U16(_) => ElemType::U16,
+            Self::U32(_) => ElemType::U32,
+            Self::U64(_) => ElemType::U64,
+            Self::F32(_) => ElemType::F32,
+            Self::F64(_) => ElemType::F64,
+        }
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Bool(v) => v.len(),
+            Self::I8(v) => v.len(),
+            Self::I16(v) => v.len(),
+            Self::I32(v) => v.len(),
+            Self::I64(v) => v.len(),
+            Self::U8(v) => v.len(),
+            Self::U16(v) => v.len(),
+            Self::U32(v) => v.len(),
+            Self::U64(v) => v.len(),
+            Self::F32(v) => v.len(),
+            Self::F64(v) => v.len(),
+        }
+    }
+
+    /// True if there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A type that results are returned in: it has a [`Values`] variant.
 pub trait Value: Copy + Send + Sync + Debug + PartialEq + 'static + sealed::Sealed {
     /// The type as a value.
@@ -277,14 +318,6 @@ pub trait Element: Value + PartialOrd {
     fn to_f64(self) -> f64;
     /// True if the value is NaN (never for integers).
     fn is_nan(self) -> bool;
-    /// An `f64` mean/var in numpy's mean type.
-    fn mean_from_f64(x: f64) -> Self::Mean;
-    /// A NaN of numpy's mean type.
-    fn mean_nan() -> Self::Mean {
-        Self::mean_from_f64(f64::NAN)
-    }
-    /// A NaN of this type, for min/max of floats; integers never produce it.
-    fn nan_or_self(self) -> Self;
 }
 
 impl sealed::Sealed for f64 {}
@@ -300,12 +333,6 @@ impl Element for f64 {
     #[inline(always)]
     fn is_nan(self) -> bool {
         self.is_nan()
-    }
-    fn mean_from_f64(x: f64) -> f64 {
-        x
-    }
-    fn nan_or_self(self) -> Self {
-        f64::NAN
     }
 }
 
@@ -323,39 +350,19 @@ impl Element for f32 {
     fn is_nan(self) -> bool {
         self.is_nan()
     }
-    fn mean_from_f64(x: f64) -> f32 {
-        x as f32
-    }
-    fn nan_or_self(self) -> Self {
-        f32::NAN
-    }
 }
 
-/// The float element types: their sums run in the compensated float kernel.
-pub(crate) trait FloatElement: Element {
-    /// A float sum (f64 accumulator) in numpy's sum type.
-    fn sum_from_f64(x: f64) -> Self::Sum;
-}
-
-impl FloatElement for f64 {
-    fn sum_from_f64(x: f64) -> f64 {
-        x
-    }
-}
-
-impl FloatElement for f32 {
-    fn sum_from_f64(x: f64) -> f32 {
-        x as f32
-    }
-}
+/// The float element types: only their sums run in the compensated float kernel, so only
+/// they instantiate it.
+pub(crate) trait FloatElement: Element {}
+impl FloatElement for f64 {}
+impl FloatElement for f32 {}
 
 /// The element types whose sums are exact: the integers, and bool's bytes ([`Bool8`]).
 pub(crate) trait IntElement: Element {
     /// `(hi, lo)` with `value == hi * 2^32 + lo`, both summable in `i64` over 2^31 elements
     /// without overflow. Types of 32 bits or fewer return `(0, value)`.
     fn split(self) -> (i64, i64);
-    /// An exact sum in numpy's sum type, wrapping as numpy does.
-    fn sum_from_i128(x: i128) -> Self::Sum;
 }
 
 /// Integer types: what differs is only the sum type and whether the value needs splitting.
@@ -375,12 +382,6 @@ macro_rules! int_element {
             fn is_nan(self) -> bool {
                 false
             }
-            fn mean_from_f64(x: f64) -> f64 {
-                x
-            }
-            fn nan_or_self(self) -> Self {
-                self
-            }
         }
         impl IntElement for $t {
             #[inline(always)]
@@ -391,10 +392,6 @@ macro_rules! int_element {
                 } else {
                     (0, self as i64)
                 }
-            }
-            fn sum_from_i128(x: i128) -> $sum {
-                // Truncation to 64 bits is numpy's modular wrap-around.
-                x as $sum
             }
         }
     };
@@ -422,12 +419,6 @@ impl Element for bool {
     #[inline(always)]
     fn is_nan(self) -> bool {
         false
-    }
-    fn mean_from_f64(x: f64) -> f64 {
-        x
-    }
-    fn nan_or_self(self) -> Self {
-        self
     }
 }
 
@@ -464,20 +455,11 @@ impl Element for Bool8 {
     fn is_nan(self) -> bool {
         false
     }
-    fn mean_from_f64(x: f64) -> f64 {
-        x
-    }
-    fn nan_or_self(self) -> Self {
-        self
-    }
 }
 impl IntElement for Bool8 {
     #[inline(always)]
     fn split(self) -> (i64, i64) {
         (0, (self.0 != 0) as i64)
-    }
-    fn sum_from_i128(x: i128) -> i64 {
-        x as i64
     }
 }
 
@@ -565,12 +547,5 @@ mod tests {
         assert_eq!(ElemType::from_typestr("<f"), None);
         assert_eq!(ElemType::from_dlpack(2, 16, 1), None);
         assert_eq!(ElemType::from_dlpack(6, 8, 1), Some(ElemType::Bool));
-    }
-
-    #[test]
-    fn sums_wrap_like_numpy() {
-        assert_eq!(i64::sum_from_i128(i64::MAX as i128 + 1), i64::MIN);
-        assert_eq!(u64::sum_from_i128(-1), u64::MAX);
-        assert_eq!(u8::sum_from_i128(300), 300u64);
     }
 }

@@ -48,16 +48,17 @@ pub mod layout;
 #[cfg(feature = "ndarray")]
 mod ndarray_interop;
 pub mod ops;
+mod partials;
 mod probe;
 mod raw;
 mod simd;
-mod typed;
 
 pub use aligned::{AlignedArray, DEFAULT_ALIGN};
 pub use element::{ElemInfo, ElemType, Element, Value, Values};
 pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
 pub use ops::{Degenerate, Family, Info, Kw, NanHandling, Op};
+pub use partials::{FloatPartial, Partials, PartialsError, State, VarPartial};
 pub use probe::read_probe;
 pub use raw::{RawArray, RawError};
 pub use simd::{
@@ -143,7 +144,8 @@ pub struct Reduction<R> {
 
 /// Any reduction, chosen by value: `op` over `axes` of `view` (`None`: every axis), with
 /// `ddof` for var/std (ignored by the others). The values come back type-erased, in
-/// `op.result_type(T::ELEM)`; the typed functions below unwrap them.
+/// `op.result_type(T::ELEM)`; the typed functions below unwrap them. The same as
+/// [`partials`] then [`Partials::finalise`].
 ///
 /// ```
 /// use stridewise::{reduce, Op, StridedView, Values};
@@ -160,6 +162,17 @@ pub fn reduce<T: Element>(
     ddof: f64,
 ) -> Result<dynamic::Outcome, ReduceError> {
     dynamic::reduce_typed(op, view, axes, ddof)
+}
+
+/// The partial result of `op` over `axes` of `view` (`None`: every axis): one state per
+/// output, to [`Partials::combine`] with the partials of other pieces of the same reduction
+/// and [`Partials::finalise`] into the values [`reduce`] gives (see [`Partials`]).
+pub fn partials<T: Element>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    axes: Option<&[isize]>,
+) -> Result<Partials, ReduceError> {
+    dynamic::partials_typed(op, view, axes)
 }
 
 /// The typed result of a whole-array reduction that cannot fail.

@@ -9,9 +9,9 @@
 //! The one `unsafe` step is the adapter's: turning the producer's pointer and length into the
 //! `&[u8]` this takes, with the producer's owner kept alive as long as the borrow.
 
-use crate::dynamic::{reduce_elements, Outcome};
+use crate::dynamic::{partials_of_elements, Outcome};
 use crate::layout::{extent, readable_in_place};
-use crate::{ElemType, LayoutError, Op, ReduceError};
+use crate::{ElemType, LayoutError, Op, Partials, ReduceError};
 use std::fmt;
 
 /// A read-only strided array of [`ElemType`] elements inside `memory` (see the module docs).
@@ -201,6 +201,11 @@ impl<'a> RawArray<'a> {
         axes: Option<&[isize]>,
         ddof: f64,
     ) -> Result<Outcome, ReduceError> {
+        self.partials(op, axes)?.finalise(ddof)
+    }
+
+    /// The partial result of `op` over `axes` (see [`Partials`]).
+    pub fn partials(&self, op: Op, axes: Option<&[isize]>) -> Result<Partials, ReduceError> {
         let base = self.memory.as_ptr().wrapping_add(self.offset);
         // Whole elements (checked by `new`; an empty array's are never used).
         let size = self.elem.size() as isize;
@@ -211,7 +216,7 @@ impl<'a> RawArray<'a> {
         // and that the ranks agree. Any bytes are a valid value of every kernel type (bool is
         // read as bytes), and `memory` is shared-borrowed for `'a`, so nobody mutates it
         // during the call.
-        unsafe { reduce_elements(self.elem, op, base, self.shape, &strides, axes, ddof) }
+        unsafe { partials_of_elements(self.elem, op, base, self.shape, &strides, axes) }
     }
 }
 

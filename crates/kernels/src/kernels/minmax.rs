@@ -20,6 +20,18 @@ pub(crate) struct MinMaxPartial<T> {
     pub flag: bool,
 }
 
+impl<T: PartialOrd + Copy> MinMaxPartial<T> {
+    /// The state of the union of two disjoint sets, `self` first: on a tie `self`'s value
+    /// stays (which matters only for signed zeros).
+    #[inline(always)]
+    pub(crate) fn combine<const MAX: bool>(self, b: Self) -> Self {
+        Self {
+            best: better::<T, MAX>(b.best, self.best),
+            flag: self.flag | b.flag,
+        }
+    }
+}
+
 /// `MAX = false` for min, `true` for max.
 pub(crate) struct MinMax<T, P, const MAX: bool>(PhantomData<(T, P)>);
 
@@ -40,7 +52,7 @@ pub(crate) struct MinMaxTile<T> {
 }
 
 #[inline(always)]
-fn better<T: Element, const MAX: bool>(x: T, best: T) -> T {
+fn better<T: PartialOrd, const MAX: bool>(x: T, best: T) -> T {
     if MAX {
         if x > best {
             x
@@ -146,10 +158,7 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
 
     #[inline(always)]
     fn combine(&self, a: MinMaxPartial<T>, b: MinMaxPartial<T>) -> MinMaxPartial<T> {
-        MinMaxPartial {
-            best: better::<T, MAX>(b.best, a.best),
-            flag: a.flag | b.flag,
-        }
+        a.combine::<MAX>(b)
     }
 
     fn tile(&self) -> Box<MinMaxTile<T>> {

@@ -26,22 +26,49 @@ use std::marker::PhantomData;
 /// Blocks of `LANES` elements added plainly between two TwoSum folds.
 const FOLD_ROWS: usize = 32;
 
-/// Partial float sum: `hi + lo` with `lo` the accumulated rounding error; `n` counts the
-/// elements that were not skipped as NaN (only kept under [`super::Ignore`]).
+/// The partial state of a float sum (`sum`, `mean` and their nan-variants, of `f32` and
+/// `f64`): the sum is `hi + lo`, with `lo` the accumulated rounding error of `hi` (compensated
+/// summation in f64); `n` counts the elements that were not NaN under the nan-functions (and
+/// is 0 under the plain ones, which count elements by shape).
+///
+/// The representation will change when float sums become correctly rounded; use
+/// [`FloatPartial::combine`] and [`FloatPartial::value`] rather than the fields.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct FloatPartial {
+pub struct FloatPartial {
+    /// The leading part of the sum.
     pub hi: f64,
+    /// The rounding error accumulated by `hi`.
     pub lo: f64,
+    /// Elements counted (nan-functions only).
     pub n: u64,
 }
 
 impl FloatPartial {
+    /// The sum of no elements.
+    pub const EMPTY: Self = Self {
+        hi: 0.0,
+        lo: 0.0,
+        n: 0,
+    };
+
     /// The rounded sum. Once `hi` is inf or NaN, `lo` holds TwoSum's NaN and is ignored.
     pub fn value(self) -> f64 {
         if self.hi.is_finite() {
             self.hi + self.lo
         } else {
             self.hi
+        }
+    }
+
+    /// The state of the union of two disjoint sets of elements: `hi`s added with TwoSum, its
+    /// error into `lo`. The kernels combine their lanes and work units with this.
+    #[inline(always)]
+    pub fn combine(self, b: Self) -> Self {
+        let (hi, e) = two_sum(self.hi, b.hi);
+        Self {
+            hi,
+            lo: self.lo + b.lo + e,
+            n: self.n + b.n,
         }
     }
 }
@@ -227,12 +254,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
 
     #[inline(always)]
     fn combine(&self, a: FloatPartial, b: FloatPartial) -> FloatPartial {
-        let (hi, e) = two_sum(a.hi, b.hi);
-        FloatPartial {
-            hi,
-            lo: a.lo + b.lo + e,
-            n: a.n + b.n,
-        }
+        a.combine(b)
     }
 
     fn tile(&self) -> Box<FloatTile> {

@@ -19,22 +19,29 @@ use std::marker::PhantomData;
 /// Elements per two-pass block (32 KiB of f64).
 const BLOCK: usize = 4096;
 
-/// Count, mean and sum of squared deviations of a set of elements.
+/// The partial state of `var` and `std` (and their nan-variants): count, mean and sum of
+/// squared deviations from the mean (`M2`) of a set of elements (the non-NaN ones under the
+/// nan-functions). The variance is `m2 / (n - ddof)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct VarPartial {
+pub struct VarPartial {
+    /// Elements counted.
     pub n: f64,
+    /// Their mean (0 when `n == 0`).
     pub mean: f64,
+    /// Their sum of squared deviations from `mean`.
     pub m2: f64,
 }
 
 impl VarPartial {
+    /// The state of no elements.
     pub const EMPTY: Self = Self {
         n: 0.0,
         mean: 0.0,
         m2: 0.0,
     };
 
-    /// Chan, Golub & LeVeque's merge of two disjoint sets.
+    /// The state of the union of two disjoint sets: Chan, Golub & LeVeque's merge. The
+    /// kernels merge their blocks and work units with this.
     #[inline(always)]
     pub fn merge(self, b: Self) -> Self {
         if self.n == 0.0 {

@@ -5,4 +5,5 @@ mod accuracy;
 mod common;
 mod determinism;
 mod interop;
+mod partials;
 mod properties;

@@ -1,0 +1,603 @@
+//! Partial results: what a reduction keeps per output before it becomes numpy's value.
+//!
+//! Every reduction runs in two steps: the kernels reduce the elements to one state per output
+//! ([`Partials`]: compensated float sums, exact integer sums, `(n, mean, M2)`, the best value
+//! and a NaN flag), and [`Partials::finalise`] turns the states into numpy's result (the
+//! division of a mean, `M2 / (n - ddof)`, NaN and numpy's warnings, the result type).
+//! [`crate::reduce`] is exactly these two steps.
+//!
+//! In between, the partials of disjoint pieces of the same reduction (chunks of a Dask array,
+//! blocks a C caller reduces one at a time) combine with [`Partials::combine`], which is the
+//! same arithmetic the kernels use to combine their own lanes and work units. They can be
+//! taken apart ([`Partials::state`]) and rebuilt ([`Partials::from_parts`]) to travel
+//! between processes.
+
+use crate::dynamic::Outcome;
+use crate::kernels::minmax::MinMaxPartial;
+pub use crate::kernels::sum::FloatPartial;
+pub use crate::kernels::var::VarPartial;
+use crate::ops::{Family, NanHandling, Op};
+use crate::{ElemType, ReduceError, Values, Warning};
+use std::fmt;
+
+/// The per-output states of a reduction, one per output in C order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum State {
+    /// `sum`/`mean` (and nan-variants) of `f32`/`f64`: compensated sums.
+    Float(Vec<FloatPartial>),
+    /// `sum`/`mean` of integers and bool: exact sums (wrapping only beyond 2^127).
+    Int(Vec<i128>),
+    /// `var`/`std` (and nan-variants).
+    Var(Vec<VarPartial>),
+    /// `min`/`max` (and nan-variants): the best value so far, in the input's type (`+inf` or
+    /// the type's largest value for min when nothing was seen, the opposite for max; never
+    /// NaN), and a flag: for `min`/`max` of floats "a NaN was seen", for `nanmin`/`nanmax`
+    /// "a value other than NaN was seen"; always false for integers and bool.
+    Extreme {
+        /// Best value per output.
+        best: Values,
+        /// The NaN flag per output.
+        flag: Vec<bool>,
+    },
+}
+
+impl State {
+    /// The number of outputs.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Float(v) => v.len(),
+            Self::Int(v) => v.len(),
+            Self::Var(v) => v.len(),
+            Self::Extreme { best, .. } => best.len(),
+        }
+    }
+
+    /// True if there are no outputs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The variant's name, for errors.
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Float(_) => "Float",
+            Self::Int(_) => "Int",
+            Self::Var(_) => "Var",
+            Self::Extreme { .. } => "Extreme",
+        }
+    }
+}
+
+/// The variant of [`State`] that `op` keeps for `elem` elements.
+fn kind_of(op: Op, elem: ElemType) -> &'static str {
+    match op.info().family {
+        Family::Sum | Family::Mean if elem.is_float() => "Float",
+        Family::Sum | Family::Mean => "Int",
+        Family::Var => "Var",
+        Family::Extreme => "Extreme",
+    }
+}
+
+/// The partial result of a reduction `op` of `elem` elements: one [`State`] per output, the
+/// shape of the outputs, and the number of elements reduced into each output.
+///
+/// ```
+/// use stridewise::{partials, reduce, Op, StridedView};
+///
+/// let data: Vec<f64> = (0..12).map(f64::from).collect();
+/// let all = StridedView::contiguous(&data, &[4, 3]).unwrap();
+/// // The rows in two chunks: the column means of the whole from the chunks' partials.
+/// let top = StridedView::contiguous(&data[..6], &[2, 3]).unwrap();
+/// let bottom = StridedView::contiguous(&data[6..], &[2, 3]).unwrap();
+/// let p = partials(Op::Mean, &top, Some(&[0])).unwrap();
+/// let q = partials(Op::Mean, &bottom, Some(&[0])).unwrap();
+/// let chunked = p.combine(&q).unwrap().finalise(0.0).unwrap();
+/// assert_eq!(chunked, reduce(Op::Mean, &all, Some(&[0]), 0.0).unwrap());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partials {
+    op: Op,
+    elem: ElemType,
+    shape: Vec<usize>,
+    count: u64,
+    state: State,
+}
+
+/// Why partials cannot be built or combined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartialsError {
+    /// The state is not the variant the reduction keeps for the element type (for
+    /// [`State::Extreme`]: `best` not of the element type, or `flag` of another length).
+    WrongState {
+        /// The variant expected.
+        expected: &'static str,
+        /// The variant given.
+        found: &'static str,
+    },
+    /// The number of states is not the number of outputs the shape has.
+    WrongLength {
+        /// Outputs of the shape.
+        expected: usize,
+        /// States given.
+        found: usize,
+    },
+    /// [`Partials::combine`] of partials of another reduction, element type or shape.
+    Mismatch,
+    /// The element counts of combined partials overflow `u64`.
+    CountOverflow,
+}
+
+impl fmt::Display for PartialsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WrongState { expected, found } => {
+                write!(f, "partials: expected a {expected} state, found {found}")
+            }
+            Self::WrongLength { expected, found } => {
+                write!(f, "partials: {found} states for {expected} outputs")
+            }
+            Self::Mismatch => f.write_str(
+                "partials of different reductions, element types or shapes do not combine",
+            ),
+            Self::CountOverflow => f.write_str("partials: the element count overflows"),
+        }
+    }
+}
+
+impl std::error::Error for PartialsError {}
+
+impl Partials {
+    /// Partials as the kernels produce them (valid by construction).
+    pub(crate) fn new_unchecked(
+        op: Op,
+        elem: ElemType,
+        shape: Vec<usize>,
+        count: u64,
+        state: State,
+    ) -> Self {
+        let p = Self {
+            op,
+            elem,
+            shape,
+            count,
+            state,
+        };
+        debug_assert_eq!(p.check(), Ok(()));
+        p
+    }
+
+    /// Partials from their parts (as [`Partials::op`], [`Partials::elem`],
+    /// [`Partials::shape`], [`Partials::count`] and [`Partials::state`] give them), checking
+    /// that `state` is the variant `op` keeps for `elem` with one state per output of `shape`.
+    pub fn from_parts(
+        op: Op,
+        elem: ElemType,
+        shape: Vec<usize>,
+        count: u64,
+        state: State,
+    ) -> Result<Self, PartialsError> {
+        let p = Self {
+            op,
+            elem,
+            shape,
+            count,
+            state,
+        };
+        p.check()?;
+        Ok(p)
+    }
+
+    fn check(&self) -> Result<(), PartialsError> {
+        let expected = kind_of(self.op, self.elem);
+        let found = self.state.kind();
+        let wrong = PartialsError::WrongState { expected, found };
+        if expected != found {
+            return Err(wrong);
+        }
+        if let State::Extreme { best, flag } = &self.state {
+            if best.elem() != self.elem || flag.len() != best.len() {
+                return Err(wrong);
+            }
+        }
+        let outputs = self.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if outputs != Some(self.state.len()) {
+            return Err(PartialsError::WrongLength {
+                expected: outputs.unwrap_or(usize::MAX),
+                found: self.state.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The reduction.
+    pub fn op(&self) -> Op {
+        self.op
+    }
+
+    /// The element type of the input.
+    pub fn elem(&self) -> ElemType {
+        self.elem
+    }
+
+    /// The shape of the outputs (the kept axes; `[]` for a whole-array reduction).
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The number of elements reduced into each output (NaN included).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The states, one per output in C order.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The states, by value.
+    pub fn into_state(self) -> State {
+        self.state
+    }
+
+    /// The partials of the union of the elements of `self` and `other`: two disjoint pieces
+    /// of the same reduction, output by output (for example the same rows of two chunks of
+    /// a column reduction). `self` comes first: combining in a fixed order gives a result
+    /// that does not depend on scheduling. Integer sums and min/max are exact; float sums
+    /// and variances combine as the kernels combine their own work units.
+    pub fn combine(mut self, other: &Partials) -> Result<Partials, PartialsError> {
+        if (self.op, self.elem, &self.shape) != (other.op, other.elem, &other.shape) {
+            return Err(PartialsError::Mismatch);
+        }
+        self.count = self
+            .count
+            .checked_add(other.count)
+            .ok_or(PartialsError::CountOverflow)?;
+        match (&mut self.state, &other.state) {
+            (State::Float(a), State::Float(b)) => each(a, b, |x, y| x.combine(y)),
+            (State::Int(a), State::Int(b)) => each(a, b, i128::wrapping_add),
+            (State::Var(a), State::Var(b)) => each(a, b, VarPartial::merge),
+            (State::Extreme { best: a, flag: f }, State::Extreme { best: b, flag: g }) => {
+                combine_best(a, b, self.op.info().max);
+                each(f, g, |x, y| x | y);
+            }
+            _ => unreachable!("same op and element type, so the same variant"),
+        }
+        Ok(self)
+    }
+
+    /// numpy's result from the states: sums in numpy's sum type; means as the sum over the
+    /// count (the non-NaN count for nanmean); `var`/`std` as `M2 / max(n - ddof, 0)` (its
+    /// square root for std; NaN for nanvar/nanstd when `n <= ddof`); min/max the best value,
+    /// NaN by the flag. Warnings as numpy's RuntimeWarnings. Fails only for min/max of
+    /// partials of no elements ([`ReduceError::EmptyMinMax`]).
+    pub fn finalise(self, ddof: f64) -> Result<Outcome, ReduceError> {
+        let info = self.op.info();
+        let result = self.op.result_type(self.elem);
+        // The nan-functions differ from the plain ones only where NaN exists.
+        let ignore = info.nan == NanHandling::Ignore && self.elem.is_float();
+        let count = self.count;
+        let mut warning = None;
+        let mut warn = |w| warning = warning.or(Some(w));
+        let values = match self.state {
+            State::Float(p) if info.family == Family::Sum => {
+                floats(result, p.iter().map(|p| p.value()))
+            }
+            State::Float(p) => floats(
+                result,
+                p.iter().map(|p| {
+                    let n = if ignore { p.n } else { count };
+                    mean(p.value(), n, &mut warn)
+                }),
+            ),
+            // Truncation to 64 bits is numpy's modular wrap-around.
+            State::Int(s) if info.family == Family::Sum && result == ElemType::U64 => {
+                Values::U64(s.iter().map(|&s| s as u64).collect())
+            }
+            State::Int(s) if info.family == Family::Sum => {
+                Values::I64(s.iter().map(|&s| s as i64).collect())
+            }
+            State::Int(s) => floats(result, s.iter().map(|&s| mean(s as f64, count, &mut warn))),
+            State::Var(p) => floats(
+                result,
+                p.iter()
+                    .map(|&p| var_of(p, ddof, info.sqrt, ignore, &mut warn)),
+            ),
+            State::Extreme { best, flag } => {
+                if count == 0 {
+                    let op = if info.max { "maximum" } else { "minimum" };
+                    return Err(ReduceError::EmptyMinMax { op });
+                }
+                match best {
+                    Values::F32(v) => Values::F32(nan_by_flag(v, &flag, f32::NAN, ignore, warn)),
+                    Values::F64(v) => Values::F64(nan_by_flag(v, &flag, f64::NAN, ignore, warn)),
+                    exact => exact,
+                }
+            }
+        };
+        Ok(Outcome {
+            shape: self.shape,
+            values,
+            warning,
+        })
+    }
+}
+
+/// `a[i] = f(a[i], b[i])`.
+fn each<T: Copy>(a: &mut [T], b: &[T], f: impl Fn(T, T) -> T) {
+    for (x, &y) in a.iter_mut().zip(b) {
+        *x = f(*x, y);
+    }
+}
+
+/// The better of each pair of values, `a`'s on a tie, as the min/max kernels combine.
+fn combine_best(a: &mut Values, b: &Values, max: bool) {
+    fn pick<T: PartialOrd + Copy>(a: &mut [T], b: &[T], max: bool) {
+        each(a, b, |x, y| {
+            let (x, y) = (
+                MinMaxPartial {
+                    best: x,
+                    flag: false,
+                },
+                MinMaxPartial {
+                    best: y,
+                    flag: false,
+                },
+            );
+            if max {
+                x.combine::<true>(y).best
+            } else {
+                x.combine::<false>(y).best
+            }
+        });
+    }
+    match (a, b) {
+        (Values::Bool(a), Values::Bool(b)) => pick(a, b, max),
+        (Values::I8(a), Values::I8(b)) => pick(a, b, max),
+        (Values::I16(a), Values::I16(b)) => pick(a, b, max),
+        (Values::I32(a), Values::I32(b)) => pick(a, b, max),
+        (Values::I64(a), Values::I64(b)) => pick(a, b, max),
+        (Values::U8(a), Values::U8(b)) => pick(a, b, max),
+        (Values::U16(a), Values::U16(b)) => pick(a, b, max),
+        (Values::U32(a), Values::U32(b)) => pick(a, b, max),
+        (Values::U64(a), Values::U64(b)) => pick(a, b, max),
+        (Values::F32(a), Values::F32(b)) => pick(a, b, max),
+        (Values::F64(a), Values::F64(b)) => pick(a, b, max),
+        _ => unreachable!("the same element type"),
+    }
+}
+
+/// f64 results in the float result type (`f32` for `f32` input, else `f64`).
+fn floats(result: ElemType, v: impl Iterator<Item = f64>) -> Values {
+    match result {
+        ElemType::F32 => Values::F32(v.map(|x| x as f32).collect()),
+        _ => Values::F64(v.collect()),
+    }
+}
+
+/// `sum / n`, or NaN with numpy's "Mean of empty slice" when `n == 0`.
+fn mean(sum: f64, n: u64, warn: &mut impl FnMut(Warning)) -> f64 {
+    if n == 0 {
+        warn(Warning::MeanOfEmptySlice);
+        return f64::NAN;
+    }
+    sum / n as f64
+}
+
+/// numpy's `M2 / max(n - ddof, 0)` (so inf or NaN when `n <= ddof`), with its warning when
+/// `n - ddof <= 0`; numpy's nanvar/nanstd make every such result NaN (`nan_if_no_dof`).
+fn var_of(
+    p: VarPartial,
+    ddof: f64,
+    sqrt: bool,
+    nan_if_no_dof: bool,
+    warn: &mut impl FnMut(Warning),
+) -> f64 {
+    let dof = p.n - ddof;
+    if dof <= 0.0 {
+        warn(Warning::DegreesOfFreedom);
+        if nan_if_no_dof {
+            return f64::NAN;
+        }
+    }
+    let v = p.m2 / dof.max(0.0);
+    if sqrt {
+        v.sqrt()
+    } else {
+        v
+    }
+}
+
+/// min/max of floats: under the plain functions NaN where a NaN was seen; under the
+/// nan-functions NaN with "All-NaN slice encountered" where nothing else was.
+fn nan_by_flag<T: Copy>(
+    mut v: Vec<T>,
+    flag: &[bool],
+    nan: T,
+    ignore: bool,
+    mut warn: impl FnMut(Warning),
+) -> Vec<T> {
+    for (x, &f) in v.iter_mut().zip(flag) {
+        if ignore && !f {
+            warn(Warning::AllNanSlice);
+            *x = nan;
+        } else if !ignore && f {
+            *x = nan;
+        }
+    }
+    v
+}
+
+// Partials from kernels are tested in tests/suite/partials.rs; these build states by hand,
+// which compiles no kernel into this crate's unit tests.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finalise(op: Op, elem: ElemType, count: u64, state: State) -> Outcome {
+        let n = state.len();
+        Partials::from_parts(op, elem, vec![n], count, state)
+            .unwrap()
+            .finalise(1.0)
+            .unwrap()
+    }
+
+    #[test]
+    fn integer_sums_wrap_like_numpy() {
+        let s = State::Int(vec![i64::MAX as i128 + 1, -1, 300]);
+        assert_eq!(
+            finalise(Op::Sum, ElemType::I32, 2, s.clone()).values,
+            Values::I64(vec![i64::MIN, -1, 300])
+        );
+        assert_eq!(
+            finalise(Op::Sum, ElemType::U8, 2, s).values,
+            Values::U64(vec![1 << 63, u64::MAX, 300])
+        );
+    }
+
+    #[test]
+    fn means_divide_by_the_count_or_warn() {
+        let p = |hi: f64, n: u64| FloatPartial { hi, lo: 0.0, n };
+        let s = State::Float(vec![p(6.0, 2), p(1.0, 0)]);
+        // mean: by the count of elements; nanmean: by each output's non-NaN count.
+        let m = finalise(Op::Mean, ElemType::F64, 4, s.clone());
+        assert_eq!((m.values, m.warning), (Values::F64(vec![1.5, 0.25]), None));
+        let m = finalise(Op::NanMean, ElemType::F32, 4, s);
+        let Values::F32(v) = m.values else {
+            panic!("nanmean of f32 is f32")
+        };
+        assert_eq!((v[0], v[1].is_nan()), (3.0, true));
+        assert_eq!(m.warning, Some(Warning::MeanOfEmptySlice));
+        let m = finalise(Op::Mean, ElemType::I8, 0, State::Int(vec![0]));
+        assert_eq!(m.warning, Some(Warning::MeanOfEmptySlice));
+    }
+
+    #[test]
+    fn variances_follow_numpy_for_no_degrees_of_freedom() {
+        let p = |n: f64, m2: f64| VarPartial { n, mean: 0.0, m2 };
+        let s = State::Var(vec![p(5.0, 16.0), p(1.0, 0.0), p(1.0, 3.0)]);
+        // ddof = 1: 16 / 4, then 0 / 0 and 3 / 0 with numpy's warning.
+        let v = finalise(Op::Var, ElemType::F64, 5, s.clone());
+        let Values::F64(x) = v.values else { panic!() };
+        assert_eq!((x[0], x[1].is_nan(), x[2]), (4.0, true, f64::INFINITY));
+        assert_eq!(v.warning, Some(Warning::DegreesOfFreedom));
+        let Values::F64(x) = finalise(Op::Std, ElemType::I16, 5, s.clone()).values else {
+            panic!()
+        };
+        assert_eq!(x[0], 2.0);
+        // nanvar/nanstd of floats: NaN wherever n <= ddof; of integers as var.
+        let Values::F64(x) = finalise(Op::NanVar, ElemType::F64, 5, s.clone()).values else {
+            panic!()
+        };
+        assert!(x[2].is_nan());
+        let Values::F64(x) = finalise(Op::NanVar, ElemType::U32, 5, s).values else {
+            panic!()
+        };
+        assert_eq!(x[2], f64::INFINITY);
+    }
+
+    #[test]
+    fn extremes_are_nan_by_their_flag() {
+        let best = Values::F64(vec![1.0, 2.0]);
+        let state = State::Extreme {
+            best,
+            flag: vec![true, false],
+        };
+        let m = finalise(Op::Min, ElemType::F64, 3, state.clone());
+        let Values::F64(x) = m.values else { panic!() };
+        assert_eq!((x[0].is_nan(), x[1], m.warning), (true, 2.0, None));
+        let m = finalise(Op::NanMax, ElemType::F64, 3, state);
+        let Values::F64(x) = m.values else { panic!() };
+        assert_eq!((x[0], x[1].is_nan()), (1.0, true));
+        assert_eq!(m.warning, Some(Warning::AllNanSlice));
+        let ints = State::Extreme {
+            best: Values::I8(vec![-3]),
+            flag: vec![false],
+        };
+        assert_eq!(
+            finalise(Op::NanMin, ElemType::I8, 1, ints).values,
+            Values::I8(vec![-3])
+        );
+    }
+
+    #[test]
+    fn combine_is_the_kernels_arithmetic() {
+        let a = Partials::from_parts(
+            Op::Max,
+            ElemType::Bool,
+            vec![3],
+            2,
+            State::Extreme {
+                best: Values::Bool(vec![false, true, false]),
+                flag: vec![false; 3],
+            },
+        )
+        .unwrap();
+        let b = Partials::from_parts(
+            Op::Max,
+            ElemType::Bool,
+            vec![3],
+            5,
+            State::Extreme {
+                best: Values::Bool(vec![false, false, true]),
+                flag: vec![false; 3],
+            },
+        )
+        .unwrap();
+        let c = a.combine(&b).unwrap();
+        assert_eq!(c.count(), 7);
+        assert_eq!(
+            c.finalise(0.0).unwrap().values,
+            Values::Bool(vec![false, true, true])
+        );
+        // TwoSum keeps what a plain add loses.
+        let f = |hi: f64| {
+            Partials::from_parts(
+                Op::Sum,
+                ElemType::F64,
+                vec![],
+                1,
+                State::Float(vec![FloatPartial { hi, lo: 0.0, n: 0 }]),
+            )
+            .unwrap()
+        };
+        let s = f(1e16)
+            .combine(&f(1.0))
+            .unwrap()
+            .combine(&f(-1e16))
+            .unwrap();
+        assert_eq!(s.finalise(0.0).unwrap().values, Values::F64(vec![1.0]));
+    }
+
+    #[test]
+    fn states_must_fit_the_reduction() {
+        let wrong = Partials::from_parts(Op::Sum, ElemType::F64, vec![1], 1, State::Int(vec![1]));
+        assert_eq!(
+            wrong,
+            Err(PartialsError::WrongState {
+                expected: "Float",
+                found: "Int"
+            })
+        );
+        let other_type = State::Extreme {
+            best: Values::I8(vec![1]),
+            flag: vec![false],
+        };
+        let r = Partials::from_parts(Op::Min, ElemType::U8, vec![1], 1, other_type);
+        assert!(matches!(r, Err(PartialsError::WrongState { .. })));
+        let short = Partials::from_parts(Op::Var, ElemType::F32, vec![2, 3], 1, State::Var(vec![]));
+        assert_eq!(
+            short,
+            Err(PartialsError::WrongLength {
+                expected: 6,
+                found: 0
+            })
+        );
+        let counts =
+            Partials::from_parts(Op::Sum, ElemType::I8, vec![], u64::MAX, State::Int(vec![0]));
+        let counts = counts.unwrap();
+        assert_eq!(
+            counts.clone().combine(&counts),
+            Err(PartialsError::CountOverflow)
+        );
+    }
+}

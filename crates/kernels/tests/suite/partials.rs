@@ -1,0 +1,209 @@
+//! Public partials: the partials of chunks, combined, give the reduction of the whole.
+
+use crate::common::*;
+use stridewise::*;
+
+/// Values as f64 for comparisons with a tolerance (exact types are compared as `Values`).
+fn as_f64(v: &Values) -> Vec<f64> {
+    match v {
+        Values::F32(v) => v.iter().map(|&x| x as f64).collect(),
+        Values::F64(v) => v.clone(),
+        other => panic!("not a float result: {other:?}"),
+    }
+}
+
+/// `op` over `axes` of `view` from the partials of the row chunks `view[cuts[i]..cuts[i+1]]`
+/// (axis 0 must be reduced), combined in order, finalised.
+fn chunked<T: Element>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    axes: Option<&[isize]>,
+    cuts: &[usize],
+) -> Result<dynamic::Outcome, ReduceError> {
+    let mut acc: Option<Partials> = None;
+    for w in cuts.windows(2) {
+        let chunk = view.sliced(0, w[0], w[1], 1).unwrap();
+        let p = partials(op, &chunk, axes)?;
+        acc = Some(match acc {
+            None => p,
+            Some(a) => a.combine(&p).expect("same reduction"),
+        });
+    }
+    acc.expect("at least one chunk").finalise(1.0)
+}
+
+/// The chunked reduction against the whole one: exact results bitwise; float sums and means
+/// within the kernels' accuracy of each other (each is within about one ulp of the exact
+/// value); variances to 1e-12 relative. NaN, warnings, shapes and errors the same.
+fn agree<T: Element>(op: Op, view: &StridedView<'_, T>, axes: Option<&[isize]>, cuts: &[usize]) {
+    let what = format!("{op:?} of {} over {axes:?}, cuts {cuts:?}", T::NAME);
+    let whole = reduce(op, view, axes, 1.0);
+    let parts = chunked(op, view, axes, cuts);
+    let (whole, parts) = match (whole, parts) {
+        (Ok(w), Ok(p)) => (w, p),
+        (w, p) => {
+            assert_eq!(w, p, "{what}");
+            return;
+        }
+    };
+    assert_eq!(
+        (&whole.shape, whole.warning),
+        (&parts.shape, parts.warning),
+        "{what}"
+    );
+    let family = op.info().family;
+    let exact = (!T::IS_FLOAT && family != Family::Var) || family == Family::Extreme;
+    if exact {
+        // As text: NaN equals NaN there, and the bits of every other value show.
+        let (w, p) = (format!("{:?}", whole.values), format!("{:?}", parts.values));
+        assert_eq!(w, p, "{what}");
+        return;
+    }
+    let ulp = if T::ELEM == ElemType::F32 {
+        f32::EPSILON as f64
+    } else {
+        f64::EPSILON
+    };
+    let tol = if family == Family::Var {
+        1e-12_f64.max(4.0 * ulp)
+    } else {
+        2.5 * ulp
+    };
+    for (w, p) in as_f64(&whole.values).into_iter().zip(as_f64(&parts.values)) {
+        let ok = w.to_bits() == p.to_bits()
+            || (w.is_nan() && p.is_nan())
+            || (w - p).abs() <= tol * w.abs().max(p.abs());
+        assert!(ok, "{what}: whole {w:e}, chunked {p:e}");
+    }
+}
+
+fn chunks_combine_to_the_whole<T: TestElem>(seed: u64) {
+    let mut rng = Rng(seed);
+    let (rows, cols) = (67usize, 6usize);
+    let mut data: Vec<T> = (0..rows * cols).map(|_| T::random(&mut rng)).collect();
+    if let Some(nan) = T::nan() {
+        // Column 1: NaN in the first rows only (one chunk is all NaN there); column 2: all
+        // NaN (numpy's warnings); column 3: a NaN or two anywhere.
+        for r in 0..rows {
+            if r < 20 {
+                data[r * cols + 1] = nan;
+            }
+            data[r * cols + 2] = nan;
+        }
+        data[40 * cols + 3] = nan;
+        data[7 * cols + 3] = nan;
+    }
+    let c = StridedView::contiguous(&data, &[rows, cols]).unwrap();
+    // The same values column-major: the reduced axis is then the fast one (the lane path).
+    let f_data: Vec<T> = (0..rows * cols)
+        .map(|i| data[(i % rows) * cols + i / rows])
+        .collect();
+    let f = StridedView::from_slice(&f_data, 0, &[rows, cols], &[1, rows as isize]).unwrap();
+    // Every other column, backwards: strided and reversed.
+    let s = c.sliced(1, cols - 1, usize::MAX, -2).unwrap();
+    let cut_sets: [&[usize]; 4] = [
+        &[0, rows],
+        &[0, 20, rows],
+        &[0, 20, 20, 41, rows],
+        &[0, 0, 1, 2, rows],
+    ];
+    for view in [&c, &f, &s] {
+        for op in Op::ALL {
+            for axes in [None, Some(&[0][..]), Some(&[0, 1][..])] {
+                for cuts in cut_sets {
+                    agree(op, view, axes, cuts);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn chunks_combine_to_the_whole_for_every_type() {
+    chunks_combine_to_the_whole::<f64>(1);
+    chunks_combine_to_the_whole::<f32>(2);
+    chunks_combine_to_the_whole::<i8>(3);
+    chunks_combine_to_the_whole::<i16>(4);
+    chunks_combine_to_the_whole::<i32>(5);
+    chunks_combine_to_the_whole::<i64>(6);
+    chunks_combine_to_the_whole::<u8>(7);
+    chunks_combine_to_the_whole::<u16>(8);
+    chunks_combine_to_the_whole::<u32>(9);
+    chunks_combine_to_the_whole::<u64>(10);
+    chunks_combine_to_the_whole::<bool>(11);
+}
+
+/// The partials of no elements change nothing they are combined with, on either side.
+#[test]
+fn the_partials_of_an_empty_chunk_are_an_identity() {
+    let mut rng = Rng(12);
+    let mut data: Vec<f64> = (0..300).map(|_| f64::random(&mut rng)).collect();
+    data[17] = f64::NAN;
+    data[18] = -0.0;
+    let v = StridedView::contiguous(&data, &[50, 6]).unwrap();
+    let empty = v.sliced(0, 0, 0, 1).unwrap();
+    for op in Op::ALL {
+        for axes in [None, Some(&[0][..])] {
+            let p = partials(op, &v, axes).unwrap();
+            let e = partials(op, &empty, axes).unwrap();
+            assert_eq!(e.count(), 0);
+            // Compared as text: NaN states are equal there, and signed zeros differ.
+            let same =
+                |q: Partials| assert_eq!(format!("{q:?}"), format!("{p:?}"), "{op:?} {axes:?}");
+            same(p.clone().combine(&e).unwrap());
+            same(e.combine(&p).unwrap());
+        }
+    }
+}
+
+#[test]
+fn partials_take_apart_and_rebuild() {
+    let data: Vec<i32> = (0..24).collect();
+    let v = StridedView::contiguous(&data, &[4, 6]).unwrap();
+    for op in Op::ALL {
+        let p = partials(op, &v, Some(&[1])).unwrap();
+        assert_eq!(
+            (p.op(), p.elem(), p.shape(), p.count()),
+            (op, ElemType::I32, &[4][..], 6)
+        );
+        let q = Partials::from_parts(
+            op,
+            p.elem(),
+            p.shape().to_vec(),
+            p.count(),
+            p.state().clone(),
+        )
+        .unwrap();
+        assert_eq!(q, p);
+        assert_eq!(q.finalise(0.0), reduce(op, &v, Some(&[1]), 0.0));
+    }
+    // Another reduction, element type or shape does not combine.
+    let sum = partials(Op::Sum, &v, Some(&[1])).unwrap();
+    let mean = partials(Op::Mean, &v, Some(&[1])).unwrap();
+    let cols = partials(Op::Sum, &v, Some(&[0])).unwrap();
+    let floats = [1.0f64; 24];
+    let f = StridedView::contiguous(&floats, &[4, 6]).unwrap();
+    let fsum = partials(Op::Sum, &f, Some(&[1])).unwrap();
+    for other in [&mean, &cols, &fsum] {
+        assert_eq!(sum.clone().combine(other), Err(PartialsError::Mismatch));
+    }
+}
+
+#[test]
+fn min_max_of_no_elements_fail_when_finalised() {
+    let data = [1u16; 6];
+    let v = StridedView::contiguous(&data, &[2, 3]).unwrap();
+    let rows = v.sliced(0, 0, 0, 1).unwrap();
+    let p = partials(Op::Max, &rows, Some(&[0])).unwrap();
+    assert_eq!(p.count(), 0);
+    assert_eq!(
+        p.clone().finalise(0.0),
+        Err(ReduceError::EmptyMinMax { op: "maximum" })
+    );
+    // With elements from another chunk they finalise.
+    let q = partials(Op::Max, &v, Some(&[0])).unwrap();
+    assert_eq!(
+        p.combine(&q).unwrap().finalise(0.0).unwrap().values,
+        Values::U16(vec![1; 3])
+    );
+}
