@@ -191,7 +191,10 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
         .min_by_key(|&k| kept[k].stride.unsigned_abs());
     if let Some(kin) = fastest_kept {
         if red.len > 1 && kept[kin].stride.unsigned_abs() < red.inner().stride.unsigned_abs() {
-            let parts = vertical(kernel, base, &kept, kin, &out_shape, &red, level);
+            let parts = match widening(kept[kin], &red) {
+                Some(k) => widened(kernel, base, &kept, kin, &out_shape, &red, k, level),
+                None => vertical(kernel, base, &kept, kin, &out_shape, &red, level),
+            };
             return (out_shape, parts);
         }
     }
@@ -282,6 +285,83 @@ fn vertical<T: Element, K: Kernel<T>>(
         .collect()
 }
 
+/// The least number of reduced positions worth reading as one row of interleaved outputs.
+const MIN_WIDEN: usize = 8;
+
+/// Interleaved outputs (`kept`, the fastest kept axis, and the innermost reduced axis are
+/// one run: pixels of `m` channels, reduced over the pixels): how many consecutive reduced
+/// positions `k` to read as one row of `k * m` outputs, so the vertical path adds rows of up
+/// to a tile instead of rows of `m` elements. `k` divides the reduced axis; `None` when no
+/// such `k >= MIN_WIDEN` exists or the layout is not interleaved.
+fn widening(kept: Axis, red: &Layout) -> Option<usize> {
+    let inner = red.inner();
+    let m = kept.len;
+    if red.axes.is_empty() || kept.stride <= 0 || inner.stride != m as isize * kept.stride {
+        return None;
+    }
+    let widest = (TILE / m).min(inner.len);
+    (MIN_WIDEN..=widest).rev().find(|&k| inner.len % k == 0)
+}
+
+/// The vertical path on interleaved outputs (see [`widening`]): every `k` consecutive
+/// positions of the innermost reduced axis are read as one row of `k * m` "wide" outputs,
+/// wide output `j * m + c` holding position `j` of each row for output `c`; then the `k`
+/// wide outputs of each output combine in a fixed pairwise tree. Depends on the layout only.
+#[allow(clippy::too_many_arguments)]
+fn widened<T: Element, K: Kernel<T>>(
+    kernel: &K,
+    base: SharedPtr<T>,
+    kept: &[Axis],
+    kin: usize,
+    out_shape: &[usize],
+    red: &Layout,
+    k: usize,
+    level: SimdLevel,
+) -> Vec<K::Partial> {
+    let m = kept[kin].len;
+    let inner = red.inner();
+    let mut wide_red = red.clone();
+    let last = wide_red.axes.len() - 1;
+    wide_red.axes[last] = Axis {
+        len: inner.len / k,
+        stride: inner.stride * k as isize,
+    };
+    wide_red.len = red.len / k;
+    let mut wide_kept = kept.to_vec();
+    wide_kept[kin].len = m * k;
+    let mut wide_shape = out_shape.to_vec();
+    wide_shape[kin] = m * k;
+    let wide = vertical(kernel, base, &wide_kept, kin, &wide_shape, &wide_red, level);
+    // Each output's wide outputs, by C-order index of the outputs.
+    let wide_strides = c_strides(&wide_shape);
+    let out_len: usize = out_shape.iter().product();
+    let mut idx = vec![0usize; out_shape.len()];
+    let mut out = Vec::with_capacity(out_len);
+    for _ in 0..out_len {
+        let mut at = 0isize;
+        for (q, &i) in idx.iter().enumerate() {
+            if q != kin {
+                at += i as isize * wide_strides[q];
+            }
+        }
+        let step = wide_strides[kin];
+        let c = idx[kin];
+        let parts: Vec<K::Partial> = (0..k)
+            .map(|j| wide[(at + (j * m + c) as isize * step) as usize])
+            .collect();
+        out.push(tree_combine(parts, |a, b| kernel.combine(a, b)).expect("k >= 1"));
+        // The next index in C order.
+        for q in (0..idx.len()).rev() {
+            idx[q] += 1;
+            if idx[q] < out_shape[q] {
+                break;
+            }
+            idx[q] = 0;
+        }
+    }
+    out
+}
+
 /// [`tree_combine`] applied to equally long vectors, element by element: the same fixed
 /// pairwise tree for every output.
 fn tree_combine_rows<P: Copy>(mut v: Vec<Vec<P>>, op: impl Fn(P, P) -> P) -> Vec<P> {
@@ -357,11 +437,15 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
             }
             rows += filled;
             if rows == K::FLUSH_ROWS {
-                tiles.iter_mut().for_each(|t| k.flush(t));
+                for (t, tile) in tiles.iter_mut().enumerate() {
+                    k.flush(tile, tile_len(t));
+                }
                 rows = 0;
             }
         }
-        tiles.iter_mut().for_each(|t| k.flush(t));
+        for (t, tile) in tiles.iter_mut().enumerate() {
+            k.flush(tile, tile_len(t));
+        }
         let mut out = Vec::with_capacity(self.len);
         for (t, tile) in tiles.iter().enumerate() {
             out.extend((0..tile_len(t)).map(|j| k.tile_partial(tile, j)));

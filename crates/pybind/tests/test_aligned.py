@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import stridewise as sw
-from conftest import FUNCS, check_against_numpy, explain_path, make_data
+from conftest import FUNCS, VAR_FUNCS, check_against_numpy, explain_path, make_data
 
 SHAPES = [(), (0,), (1,), (7,), (3, 5), (4, 1), (1, 9), (2, 3, 17), (0, 4), (4, 0), (2, 0, 3)]
 DTYPES = [
@@ -334,10 +334,16 @@ def test_reductions_take_kernel_path(func: str) -> None:
             a2 = sw.aligned(make_data(dt, (5, 11), seed=1), align=align)
             assert explain_path(func, a2, {"axis": 1}) == "kernel"
             check_against_numpy(func, a2, axis=1)
-    # Same bits as the unpadded copy.
+    # The unpadded copy: sums (compensated per output), means and min/max give the same
+    # bits. Variances may differ in the last place: the unpadded rows of 13 outputs are read
+    # as wide rows of 9 x 13 (the interleaved path), so each column's (n, mean, M2) is built
+    # in another order than along the padded rows.
     r_aligned = getattr(sw, func)(sw.aligned(src), axis=0)
     r_plain = getattr(sw, func)(np.ascontiguousarray(src), axis=0)
-    assert np.asarray(r_aligned).tobytes() == np.asarray(r_plain).tobytes()
+    if func in VAR_FUNCS:
+        np.testing.assert_allclose(r_aligned, r_plain, rtol=4 * np.finfo(np.float64).eps)
+    else:
+        assert np.asarray(r_aligned).tobytes() == np.asarray(r_plain).tobytes()
 
 
 def test_padding_is_not_read() -> None:

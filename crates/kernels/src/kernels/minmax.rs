@@ -194,7 +194,7 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
     }
 
     #[inline(always)]
-    fn flush(&self, _tile: &mut Box<MinMaxTile<T>>) {}
+    fn flush(&self, _tile: &mut Box<MinMaxTile<T>>, _len: usize) {}
 
     fn tile_partial(&self, tile: &Box<MinMaxTile<T>>, j: usize) -> MinMaxPartial<T> {
         MinMaxPartial {

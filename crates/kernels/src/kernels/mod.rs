@@ -111,8 +111,9 @@ pub(crate) trait Kernel<T: Element>: Sync {
             unsafe { self.push_row(tile, p, len, stride) };
         }
     }
-    /// Called every `FLUSH_ROWS` rows and before `tile_partial`.
-    fn flush(&self, tile: &mut Self::Tile);
+    /// Called every `FLUSH_ROWS` rows and before `tile_partial`, with the number of outputs
+    /// the tile's rows have (so a narrow tile costs what it holds, not `TILE`).
+    fn flush(&self, tile: &mut Self::Tile, len: usize);
     fn tile_partial(&self, tile: &Self::Tile, j: usize) -> Self::Partial;
 }
 

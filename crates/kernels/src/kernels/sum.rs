@@ -338,12 +338,12 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     #[inline(always)]
-    fn flush(&self, tile: &mut Box<FloatTile>) {
+    fn flush(&self, tile: &mut Box<FloatTile>, len: usize) {
         if const { exact_each::<T>() } {
             return; // f64 rows went straight into (hi, lo); `tmp` is all zero.
         }
         let t = &mut **tile;
-        for j in 0..TILE {
+        for j in 0..len {
             let (s, e) = two_sum(t.hi[j], t.tmp[j]);
             t.hi[j] = s;
             t.lo[j] += e;
@@ -512,9 +512,9 @@ impl<T: IntElement> Kernel<T> for IntSum<T> {
     }
 
     #[inline(always)]
-    fn flush(&self, tile: &mut Box<IntTile>) {
+    fn flush(&self, tile: &mut Box<IntTile>, len: usize) {
         let t = &mut **tile;
-        for j in 0..TILE {
+        for j in 0..len {
             let small = t.small[j] as i128;
             t.acc[j] = t.acc[j].wrapping_add(join(t.hi[j], t.lo[j]) + small);
             t.hi[j] = 0;

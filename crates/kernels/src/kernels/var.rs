@@ -337,7 +337,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
     }
 
     #[inline(always)]
-    fn flush(&self, _tile: &mut Box<VarTile>) {}
+    fn flush(&self, _tile: &mut Box<VarTile>, _len: usize) {}
 
     fn tile_partial(&self, tile: &Box<VarTile>, j: usize) -> VarPartial {
         VarPartial {

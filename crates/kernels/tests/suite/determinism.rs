@@ -42,6 +42,24 @@ fn same_bits_for_any_thread_count() {
 }
 
 #[test]
+fn interleaved_channels_same_bits_for_any_thread_count() {
+    // An image of 3 channels reduced over its pixels, large enough for the pool.
+    let (h, w, c) = (600usize, 480usize, 3usize);
+    let x = data(h * w * c);
+    let img = StridedView::contiguous(&x, &[h, w, c]).unwrap();
+    let run = || {
+        Op::ALL
+            .iter()
+            .map(|&op| format!("{op:?} {:?}\n", reduce(op, &img, Some(&[0, 1]), 1.0)))
+            .collect::<String>()
+    };
+    let one = with_num_threads(1, run);
+    for t in [2, 3] {
+        assert_eq!(one, with_num_threads(t, run), "{t} threads");
+    }
+}
+
+#[test]
 fn same_bits_for_any_alignment() {
     let n = 700_007; // 7 x 100_001
     let x = data(n);

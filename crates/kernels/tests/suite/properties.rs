@@ -3,7 +3,9 @@
 //! every element type, at every SIMD level the machine has; the results of all levels must be
 //! bitwise identical.
 
-use crate::common::checks::property;
+use crate::common::checks::{check_view, property, Check};
+use crate::common::Rng;
+use stridewise::StridedView;
 
 /// The share of the cases to run: `STRIDEWISE_TEST_FRACTION` (default 1). The aarch64 run
 /// under qemu (`make test-aarch64`), tens of times slower than the hardware, uses a part.
@@ -40,4 +42,55 @@ property_tests! {
     all_reductions_u32: u32, 9;
     all_reductions_u64: u64, 10;
     all_reductions_bool: bool, 11;
+}
+
+/// Interleaved outputs: pixels of `c` channels reduced over the pixels, the channels kept
+/// (`mean(img, axis=(0, 1))`), which the vertical path reads as wide rows of many pixels.
+/// Contiguous, padded rows, reversed rows, reversed channels, a frame axis, a reduced axis
+/// whose length has no divisor to widen by (41), and a channel count above a tile's worth.
+fn interleaved<T: Check>(seed: u64) {
+    let mut rng = Rng(seed);
+    for (h, w, c, pad) in [
+        (6, 40, 3, 0),
+        (5, 64, 4, 7),
+        (3, 41, 3, 0),
+        (7, 33, 1, 2),
+        (4, 24, 2, 5),
+        (9, 32, 130, 0),
+    ] {
+        let row = w * c + pad;
+        let mut data: Vec<T> = (0..h * row + 3).map(|_| T::random(&mut rng)).collect();
+        if let Some(nan) = T::nan() {
+            data[row + c] = nan;
+        }
+        let shape = [h, w, c];
+        let strides = [row as isize, c as isize, 1];
+        let v = StridedView::from_slice(&data, 3, &shape, &strides).unwrap();
+        let flipped_rows = v.sliced(0, h - 1, usize::MAX, -1).unwrap();
+        let flipped_channels = v.sliced(2, c - 1, usize::MAX, -1).unwrap();
+        let what = format!("{h}x{w}x{c} pad {pad}");
+        for view in [&v, &flipped_rows, &flipped_channels] {
+            check_view(view, &[0, 1], &[0, 1], &what);
+            check_view(view, &[1], &[1], &what);
+        }
+        // Frames: (2, h/2, w, c) over the pixels of each frame.
+        let frames = StridedView::from_slice(
+            &data,
+            3,
+            &[2, h / 2, w, c],
+            &[(h / 2 * row) as isize, row as isize, c as isize, 1],
+        )
+        .unwrap();
+        check_view(&frames, &[1, 2], &[1, 2], &what);
+    }
+}
+
+#[test]
+fn interleaved_channels() {
+    interleaved::<f64>(21);
+    interleaved::<f32>(22);
+    interleaved::<u8>(23);
+    interleaved::<i16>(24);
+    interleaved::<i64>(25);
+    interleaved::<bool>(26);
 }

@@ -446,31 +446,36 @@ pub fn property<T: Check>(seed: u64, cases: usize, max_dim: usize) {
         let c = Case::<T>::random(&mut rng, 5, max_dim, specials);
         let v = c.view();
         let (axes, resolved) = random_axes(&mut rng, v.ndim());
-        let mut first: Option<String> = None;
-        for level in available_simd_levels() {
-            let log = with_simd_level(level, || {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_all(&v, &axes, &resolved)
-                }))
+        check_view(&v, &axes, &resolved, &format!("case {case}"));
+    }
+}
+
+/// Every reduction of `v`, whole and over `axes` (`resolved`: the same, non-negative and
+/// sorted), against the references, at every SIMD level the machine has; the results of
+/// all levels must be bitwise identical.
+pub fn check_view<T: Check>(
+    v: &StridedView<'_, T>,
+    axes: &[isize],
+    resolved: &[usize],
+    what: &str,
+) {
+    let mut first: Option<String> = None;
+    for level in available_simd_levels() {
+        let log = with_simd_level(level, || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_all(v, axes, resolved)))
                 .unwrap_or_else(|e| {
                     panic!(
-                        "{} case {case} level {level:?} shape {:?} strides {:?} axes {axes:?}: {}",
+                        "{} {what} level {level:?} shape {:?} strides {:?} axes {axes:?}: {}",
                         T::NAME,
-                        c.shape,
-                        c.strides,
+                        v.shape(),
+                        v.strides(),
                         e.downcast_ref::<String>().cloned().unwrap_or_default()
                     )
                 })
-            });
-            match &first {
-                None => first = Some(log),
-                Some(f) => assert_eq!(
-                    f,
-                    &log,
-                    "{} case {case}: {level:?} differs from scalar",
-                    T::NAME
-                ),
-            }
+        });
+        match &first {
+            None => first = Some(log),
+            Some(f) => assert_eq!(f, &log, "{} {what}: {level:?} differs from scalar", T::NAME),
         }
     }
 }
