@@ -98,9 +98,24 @@ fn reduce_layout<T: Element, K: Kernel<T>>(
     layout: &Layout,
     level: SimdLevel,
 ) -> K::Partial {
-    reduce_lanes(kernel, base, &[0], layout, level)
-        .pop()
-        .expect("one offset gives one partial")
+    match layout.split(UNIT) {
+        (_, 0) => empty(kernel),
+        // One unit: what `reduce_lanes` does for it, without its vectors of groups (this is
+        // every whole reduction of fewer than UNIT elements, where allocations show).
+        (split, 1) => dispatch(
+            level,
+            UnitOp {
+                kernel,
+                base,
+                layout,
+                split,
+                unit: 0,
+            },
+        ),
+        _ => reduce_lanes(kernel, base, &[0], layout, level)
+            .pop()
+            .expect("one offset gives one partial"),
+    }
 }
 
 /// The lane path: reduce `layout` from each offset in `outs` to one partial per offset.

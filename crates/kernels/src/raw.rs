@@ -209,14 +209,24 @@ impl<'a> RawArray<'a> {
         let base = self.memory.as_ptr().wrapping_add(self.offset);
         // Whole elements (checked by `new`; an empty array's are never used).
         let size = self.elem.size() as isize;
-        let strides: Vec<isize> = self.byte_strides.iter().map(|&b| b / size).collect();
+        let (mut small, heap): ([isize; 8], Vec<isize>);
+        let strides: &[isize] = if self.byte_strides.len() <= 8 {
+            small = [0; 8];
+            for (s, &b) in small.iter_mut().zip(self.byte_strides) {
+                *s = b / size;
+            }
+            &small[..self.byte_strides.len()]
+        } else {
+            heap = self.byte_strides.iter().map(|&b| b / size).collect();
+            &heap
+        };
         // SAFETY: `new` checked that every element `base + Σ i_k * strides[k] * size` lies in
         // `memory` (so the extent fits `isize` and is one allocation), that `base` is aligned
         // to the element size (hence for the type, whose alignment never exceeds its size)
         // and that the ranks agree. Any bytes are a valid value of every kernel type (bool is
         // read as bytes), and `memory` is shared-borrowed for `'a`, so nobody mutates it
         // during the call.
-        unsafe { partials_of_elements(self.elem, op, base, self.shape, &strides, axes) }
+        unsafe { partials_of_elements(self.elem, op, base, self.shape, strides, axes) }
     }
 }
 

@@ -15,21 +15,48 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rules::{Args, Op, Slot};
 
-/// Every reduction: `func` by name, the array, and numpy's other arguments, bound to the
-/// reduction's keywords in the table (`REDUCTIONS`): by position in the table's order (which
-/// is numpy's) or by name. `numpy._NoValue` where it is numpy's own default (keepdims,
-/// initial, where, mean, correction) means not given. The Python layer
-/// (`stridewise/_reduce.py`) gives each function numpy's signature and calls this with its
-/// arguments by position. The positions are parameters rather than `*args`: pyo3 takes
-/// `*args` through the tuple calling convention, and the tuple (like a keyword dict) costs
-/// more than a tenth of reducing a thousand elements.
+/// Every reduction: `func` by name, the array, and numpy's other arguments by position,
+/// bound to the reduction's keywords in its row of the table (`REDUCTIONS`), in the table's
+/// order (numpy's). `numpy._NoValue` where it is numpy's own default (keepdims, initial,
+/// where, mean, correction) means not given. The Python layer (`stridewise/_reduce.py`)
+/// gives each function numpy's signature and calls this. The positions are parameters, and
+/// there is no `**kwargs`, so that pyo3 takes the fastcall convention: `*args` or `**kwargs`
+/// make it build a tuple and a dict per call, more than a tenth of reducing a thousand
+/// elements. [`reduce_named`] takes names too.
+#[pyfunction]
+#[pyo3(signature = (
+    func, a, p0=Slot::Absent, p1=Slot::Absent, p2=Slot::Absent, p3=Slot::Absent,
+    p4=Slot::Absent, p5=Slot::Absent, p6=Slot::Absent, p7=Slot::Absent, /
+))]
+#[allow(clippy::too_many_arguments)]
+fn reduce<'py>(
+    py: Python<'py>,
+    func: &str,
+    a: Bound<'py, PyAny>,
+    p0: Slot<'py>,
+    p1: Slot<'py>,
+    p2: Slot<'py>,
+    p3: Slot<'py>,
+    p4: Slot<'py>,
+    p5: Slot<'py>,
+    p6: Slot<'py>,
+    p7: Slot<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (op, args) = bind(py, func, a, [p0, p1, p2, p3, p4, p5, p6, p7], None)?;
+    let plan = rules::plan(py, op, &args)?;
+    exec::run(py, op, &args, plan)
+}
+
+/// [`reduce`] with arguments by position or by name (`reduce_named("var", a, axis=0,
+/// ddof=1)`), checked against the reduction's keywords as numpy checks its own: a keyword
+/// the function does not take is numpy's TypeError.
 #[pyfunction]
 #[pyo3(signature = (
     func, a, p0=Slot::Absent, p1=Slot::Absent, p2=Slot::Absent, p3=Slot::Absent,
     p4=Slot::Absent, p5=Slot::Absent, p6=Slot::Absent, p7=Slot::Absent, /, **kwargs
 ))]
 #[allow(clippy::too_many_arguments)]
-fn reduce<'py>(
+fn reduce_named<'py>(
     py: Python<'py>,
     func: &str,
     a: Bound<'py, PyAny>,
@@ -48,7 +75,7 @@ fn reduce<'py>(
     exec::run(py, op, &args, plan)
 }
 
-/// Which path `reduce` would take and why, without running it (same arguments).
+/// Which path `reduce` would take and why, without running it (arguments as `reduce_named`).
 #[pyfunction]
 #[pyo3(signature = (
     func, a, p0=Slot::Absent, p1=Slot::Absent, p2=Slot::Absent, p3=Slot::Absent,
@@ -73,8 +100,8 @@ fn explain<'py>(
     rules::plan(py, op, &args)?.describe(py)
 }
 
-/// `reduce`'s and `explain`'s arguments: the reduction named `func`, and the others bound to
-/// its keywords. (The two signatures are the same; pyo3 needs each written out.)
+/// The arguments of `reduce`, `reduce_named` and `explain`: the reduction named `func`, and
+/// the others bound to its keywords. (pyo3 needs each signature written out.)
 fn bind<'py>(
     py: Python<'py>,
     func: &str,
@@ -157,6 +184,7 @@ fn read_probe(py: Python<'_>, words: numpy::PyReadonlyArray1<'_, u64>) -> PyResu
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("REDUCTIONS", rules::reductions_table(m.py())?)?;
     m.add_function(wrap_pyfunction!(reduce, m)?)?;
+    m.add_function(wrap_pyfunction!(reduce_named, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(available_simd_levels, m)?)?;

@@ -285,10 +285,10 @@ def test_table_rows_are_public_numpy_functions() -> None:
 
 @pytest.mark.parametrize("func", FUNCS)
 def test_native_keywords_are_checked(func: str) -> None:
-    """The native entry refuses a keyword the function does not take, as numpy does."""
+    """The native entries refuse a keyword the function does not take, as numpy does."""
     a = np.ones(3)
     with pytest.raises(TypeError, match=f"{func}\\(\\) got an unexpected keyword argument 'q'"):
-        sw._native.reduce(func, a, q=0.5)
+        sw._native.reduce_named(func, a, q=0.5)
     with pytest.raises(TypeError):
         getattr(np, func)(a, q=0.5)
     with pytest.raises(ValueError, match="not a stridewise reduction"):
@@ -297,7 +297,7 @@ def test_native_keywords_are_checked(func: str) -> None:
     with pytest.raises(TypeError, match="takes"):
         sw._native.reduce(func, a, *([None] * (len(keywords) + 1)))
     with pytest.raises(TypeError, match="multiple values for argument 'axis'"):
-        sw._native.reduce(func, a, None, axis=0)
+        sw._native.reduce_named(func, a, None, axis=0)
 
 
 @pytest.mark.parametrize("func", FUNCS)
@@ -308,7 +308,7 @@ def test_native_binds_by_position_or_name(func: str) -> None:
     values = {"axis": 1, "keepdims": True, "ddof": 0}
     upto = keywords[: keywords.index("keepdims") + 1]
     by_position = sw._native.reduce(func, a, *[values.get(k) for k in upto])
-    by_name = sw._native.reduce(func, a, axis=1, keepdims=True)
+    by_name = sw._native.reduce_named(func, a, axis=1, keepdims=True)
     expected = getattr(np, func)(a, axis=1, keepdims=True)
     for r in (by_position, by_name):
         assert r.shape == expected.shape == (4, 1)

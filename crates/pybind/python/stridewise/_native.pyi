@@ -14,10 +14,11 @@ DEFAULT_ALIGN: Final[int]
 REDUCTIONS: Final[dict[str, dict[str, Any]]]
 
 # Every reduction, by name, with numpy's other arguments, bound to the keywords of its
-# REDUCTIONS row by position (in that order, numpy's) or by name; numpy._NoValue where
-# numpy's default is _NoValue means not given. The public functions with numpy's signatures
-# are in _reduce.py.
-def reduce(func: str, a: Any, /, *args: Any, **kwargs: Any) -> Any: ...  # at most 8 args
+# REDUCTIONS row by position (in that order, numpy's); numpy._NoValue where numpy's default
+# is _NoValue means not given. The public functions with numpy's signatures are in
+# _reduce.py. reduce_named takes the arguments by position or by name.
+def reduce(func: str, a: Any, /, *args: Any) -> Any: ...  # at most 8 args
+def reduce_named(func: str, a: Any, /, *args: Any, **kwargs: Any) -> Any: ...
 
 # The path `reduce` would take (same arguments) and why, without running it.
 def explain(func: str, a: Any, /, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
