@@ -7,10 +7,9 @@
 
 use crate::element::Element;
 use crate::kernels::{Kernel, ROWS, TILE};
-use crate::layout::{
-    c_strides, normalize, prefetch_run, row_offsets, Axis, Layout, SharedPtr, StridedView,
-};
+use crate::layout::{c_strides, normalize, Axis, Layout, StridedView};
 use crate::simd::{dispatch, pool, SimdLevel};
+use crate::walk::{prefetch_run, row_offsets, SharedPtr};
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
@@ -60,7 +59,7 @@ struct UnitOp<'a, T, K> {
     kernel: &'a K,
     base: SharedPtr<T>,
     layout: &'a Layout,
-    split: crate::layout::Split,
+    split: crate::walk::Split,
     unit: usize,
 }
 

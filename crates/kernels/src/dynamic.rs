@@ -3,7 +3,7 @@
 //! into numpy's values).
 //!
 //! Every (type, reduction) pair is instantiated here, in this crate, once; every other way in
-//! comes through [`partials_of_elements`]: the generic functions of the crate root, and the
+//! comes through `partials_of_elements`: the generic functions of the crate root, and the
 //! bindings through [`crate::RawArray`] (memory described by foreign producers). So a crate
 //! that calls them, the test binaries included, links the kernels compiled here instead of
 //! instantiating every kernel at every SIMD level again.

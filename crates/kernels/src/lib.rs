@@ -52,6 +52,7 @@ mod partials;
 mod probe;
 mod raw;
 mod simd;
+mod walk;
 
 pub use aligned::{AlignedArray, DEFAULT_ALIGN};
 pub use element::{ElemInfo, ElemType, Element, Value, Values};

@@ -9,7 +9,7 @@
 
 use super::{tree, Kernel, NanPolicy, LANES, TILE};
 use crate::element::Element;
-use crate::layout::{for_each_block, for_each_in_row};
+use crate::walk::{for_each_block, for_each_in_row};
 use pulp::Simd;
 use std::marker::PhantomData;
 

@@ -19,7 +19,7 @@
 
 use super::{has_fma, tree, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, TILE};
 use crate::element::{Element, IntElement};
-use crate::layout::{for_each_block, for_each_in_row};
+use crate::walk::{for_each_block, for_each_in_row};
 use pulp::Simd;
 use std::marker::PhantomData;
 

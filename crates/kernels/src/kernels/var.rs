@@ -11,8 +11,8 @@
 
 use super::{tree, Kernel, NanPolicy, LANES, TILE};
 use crate::element::Element;
-use crate::layout::{for_each_block, for_each_in_row};
 use crate::simd::outlined;
+use crate::walk::{for_each_block, for_each_in_row};
 use pulp::{Simd, WithSimd};
 use std::marker::PhantomData;
 

@@ -1,0 +1,624 @@
+//! Walking a normalised [`Layout`]: the pointer arithmetic over strides. Everything that
+//! turns (base, offsets, strides) into element pointers or visits runs, rows and blocks of
+//! them lives here, with its tests: the odometer over outer axes ([`for_each_row`]), the
+//! work units of a layout ([`Split`]), the block loops the kernels run inside
+//! ([`for_each_block`], [`for_each_in_row`]) and the only prefetching in the crate.
+
+use crate::layout::{Axis, Layout};
+
+/// Visit the element offsets of rows `start..start + count` of the outer axes (outermost
+/// first), in row-major order over those axes. The offsets are relative to the layout's base.
+/// An empty `outer` has exactly one row at offset 0.
+///
+/// `f` is called from one place only: callers inline whole kernels into it, and every call
+/// site would be one more copy of them at every SIMD level.
+#[inline(always)]
+pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMut(isize)) {
+    // Odometer over the outer axes, started from `start` by one unravel. Few axes is the
+    // common case: zeroing a whole MAX_ODOMETER array cost about 100 instructions per call
+    // (callgrind), a percent of a 1000-element mean.
+    let mut small = [0usize; 8];
+    let mut large = Vec::new();
+    let idx: &mut [usize] = if outer.len() <= small.len() {
+        &mut small
+    } else {
+        large.resize(outer.len(), 0);
+        &mut large
+    };
+    let mut rest = start;
+    let mut off = 0isize;
+    for (k, a) in outer.iter().enumerate().rev() {
+        idx[k] = rest % a.len;
+        rest /= a.len;
+        off += idx[k] as isize * a.stride;
+    }
+    for _ in 0..count {
+        f(off);
+        for k in (0..outer.len()).rev() {
+            idx[k] += 1;
+            off += outer[k].stride;
+            if idx[k] < outer[k].len {
+                break;
+            }
+            off -= outer[k].stride * outer[k].len as isize;
+            idx[k] = 0;
+        }
+    }
+}
+
+/// Feed a run of `len` elements at `ptr` with element stride `stride` to a kernel, `L` at a
+/// time: `full` gets each complete block of `L` consecutive run elements, `tail` gets the last
+/// `len % L` one by one with their position in the block. Both get `state` first. Strides 1
+/// and 2 (every other element: `a[::2]`, complex parts) are compiled as constants so the
+/// compiler uses whole-vector loads and shuffles; other strides gather. Every arm is one more
+/// copy of every kernel at every SIMD level, which is why there are not more of them.
+///
+/// # Safety
+/// `ptr + i * stride` must be a valid, initialised `T` for every `i < len`.
+#[inline(always)]
+pub unsafe fn for_each_block<T: Copy, S, const L: usize>(
+    state: &mut S,
+    ptr: *const T,
+    len: usize,
+    stride: isize,
+    full: impl FnMut(&mut S, &[T; L]),
+    tail: impl FnMut(&mut S, usize, T),
+) {
+    match stride {
+        // SAFETY: stride 1, so the run is `len` consecutive valid elements (our contract).
+        1 => unsafe { blocks_contiguous(state, ptr, len, full, tail) },
+        // SAFETY: the same run, stride passed through unchanged (our contract).
+        2 => unsafe { blocks_strided::<T, S, L, 2>(state, ptr, len, 2, full, tail) },
+        // SAFETY: the same run, stride passed through unchanged (our contract).
+        s => unsafe { blocks_strided::<T, S, L, 0>(state, ptr, len, s, full, tail) },
+    }
+}
+
+/// # Safety
+/// `ptr..ptr + len` must be valid, initialised `T`s.
+#[inline(always)]
+unsafe fn blocks_contiguous<T: Copy, S, const L: usize>(
+    state: &mut S,
+    ptr: *const T,
+    len: usize,
+    mut full: impl FnMut(&mut S, &[T; L]),
+    mut tail: impl FnMut(&mut S, usize, T),
+) {
+    if len == 0 {
+        return;
+    }
+    // SAFETY: the caller guarantees `len` valid elements from `ptr`.
+    let data = unsafe { std::slice::from_raw_parts(ptr, len) };
+    let mut chunks = data.chunks_exact(L);
+    for c in chunks.by_ref() {
+        let block: &[T; L] = c.try_into().expect("chunks_exact yields L elements");
+        full(state, block);
+    }
+    for (j, &x) in chunks.remainder().iter().enumerate() {
+        tail(state, j, x);
+    }
+}
+
+/// `C` is the stride as a compile-time constant, or 0 to use the run-time `stride`.
+///
+/// # Safety
+/// `ptr + i * stride` must be a valid, initialised `T` for every `i < len`.
+#[inline(always)]
+unsafe fn blocks_strided<T: Copy, S, const L: usize, const C: isize>(
+    state: &mut S,
+    ptr: *const T,
+    len: usize,
+    stride: isize,
+    mut full: impl FnMut(&mut S, &[T; L]),
+    mut tail: impl FnMut(&mut S, usize, T),
+) {
+    let stride = if C != 0 { C } else { stride };
+    let nblocks = len / L;
+    let pf = Prefetch::plan::<T>(stride, L);
+    let mut p = ptr;
+    for _ in 0..nblocks {
+        pf.block_ahead(p, stride);
+        // SAFETY: block element j is run element (b * L + j) < len.
+        let block: [T; L] = std::array::from_fn(
+            #[inline(always)]
+            |j| unsafe { *p.offset(j as isize * stride) },
+        );
+        full(state, &block);
+        p = p.wrapping_offset(L as isize * stride);
+    }
+    for j in 0..len % L {
+        // SAFETY: run element nblocks * L + j < len.
+        tail(state, j, unsafe { *p.offset(j as isize * stride) });
+    }
+}
+
+/// Bytes ahead of the current block that strided runs prefetch. Masked loads and gathers do
+/// not train this machine's hardware prefetcher (AMD Zen 5): an AVX-512 sum of `x[::2]` from
+/// memory ran at 2.8 ns per element against 1.0 at AVX2, and a C test of the same loads read
+/// 20 M stride-2 f64 in 14.3 ms without and 8.4 ms with prefetches 16 KiB ahead (a contiguous
+/// read of the same bytes: 8.7 ms); gathers at stride 3 went from 41 ms to 8.5 ms.
+const PREFETCH_AHEAD: usize = 16 << 10;
+
+/// Software prefetch for a strided run: which addresses of the block `blocks` blocks ahead to
+/// touch, one per cache line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Prefetch {
+    /// Blocks ahead (in run elements: `blocks * L`).
+    ahead: isize,
+    /// Prefetch every `step`-th element of that block (`step * |stride| * size <= 64`, so no
+    /// cache line of the block is skipped; one element per line when elements are further
+    /// apart than a line).
+    step: usize,
+    /// Elements per block.
+    l: usize,
+}
+
+impl Prefetch {
+    fn plan<T>(stride: isize, l: usize) -> Self {
+        let gap = stride.unsigned_abs().max(1) * std::mem::size_of::<T>().max(1);
+        let block_bytes = gap * l;
+        Prefetch {
+            ahead: (PREFETCH_AHEAD.div_ceil(block_bytes).max(1) * l) as isize,
+            step: (64 / gap).max(1),
+            l,
+        }
+    }
+
+    /// Hint the cache lines of the block that starts `ahead` elements after `p`. Addresses
+    /// past the run are harmless: a prefetch never faults and is not a memory access.
+    #[inline(always)]
+    fn block_ahead<T>(&self, p: *const T, stride: isize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut j = 0;
+            while j < self.l {
+                let q = p.wrapping_offset((self.ahead + j as isize) * stride);
+                // SAFETY: `_mm_prefetch` only hints the cache: it never faults, whatever the
+                // address, and reads nothing the program observes; SSE is in the x86_64
+                // baseline, so the instruction always exists.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        q.cast::<i8>(),
+                    )
+                };
+                j += self.step;
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (p, stride);
+    }
+}
+
+/// Hint every cache line of the run `ptr + j * stride`, `j < len`, into the cache (one
+/// prefetch per line, or per element when elements are further apart than a line). The vertical
+/// path calls it on the next row: its rows are short pieces, where the hardware prefetcher does
+/// not ramp up (a C test of a 4000x4000 TwoSum axis-0 sum: 9.3 ms without, 6.6 ms with).
+#[inline(always)]
+pub fn prefetch_run<T>(ptr: *const T, len: usize, stride: isize) {
+    let pf = Prefetch::plan::<T>(stride, len);
+    Prefetch { ahead: 0, ..pf }.block_ahead(ptr, stride);
+}
+
+/// Call `f(j, x_j)` for each element `x_j = ptr[j * stride]`, `j < len`, of one row. Stride 1
+/// iterates a slice so the compiler can vectorise across `j`.
+///
+/// # Safety
+/// `ptr + j * stride` must be a valid, initialised `T` for every `j < len`.
+#[inline(always)]
+pub unsafe fn for_each_in_row<T: Copy>(
+    ptr: *const T,
+    len: usize,
+    stride: isize,
+    mut f: impl FnMut(usize, T),
+) {
+    if stride == 1 {
+        if len == 0 {
+            return;
+        }
+        // SAFETY: the caller guarantees `len` valid elements from `ptr`.
+        let row = unsafe { std::slice::from_raw_parts(ptr, len) };
+        for (j, &x) in row.iter().enumerate() {
+            f(j, x);
+        }
+    } else {
+        for j in 0..len {
+            // SAFETY: j < len, covered by the caller's contract.
+            f(j, unsafe { *ptr.offset(j as isize * stride) });
+        }
+    }
+}
+
+/// How a layout is cut into work units of about `unit` elements: long rows into pieces,
+/// short rows into groups of whole rows. Depends only on the layout, never on threads or
+/// addresses, so that partial results are combined the same way every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// Each row is cut into `per_row` pieces of `unit` elements (the last may be shorter).
+    Pieces {
+        /// Pieces per row.
+        per_row: usize,
+        /// Elements per piece.
+        unit: usize,
+    },
+    /// Each unit holds `per_unit` consecutive rows (the last may hold fewer).
+    Rows {
+        /// Rows per unit.
+        per_unit: usize,
+    },
+}
+
+impl Layout {
+    /// Cut this layout into units of about `unit` elements; returns the split and the count.
+    pub fn split(&self, unit: usize) -> (Split, usize) {
+        let n = self.inner().len;
+        let rows = self.rows();
+        if self.len == 0 {
+            return (Split::Rows { per_unit: 1 }, 0);
+        }
+        if n >= unit {
+            let per_row = n.div_ceil(unit);
+            (Split::Pieces { per_row, unit }, rows * per_row)
+        } else {
+            let per_unit = (unit / n).max(1);
+            (Split::Rows { per_unit }, rows.div_ceil(per_unit))
+        }
+    }
+
+    /// Visit the runs of work unit `u` of `split` as (offset from the view's base, length);
+    /// every run has the inner stride. `f` is called from one place (see `for_each_row`).
+    #[inline(always)]
+    pub fn for_each_run_of_unit(&self, split: Split, u: usize, mut f: impl FnMut(isize, usize)) {
+        let inner = self.inner();
+        // (first row, rows, first element in the row, run length)
+        let (r0, count, start, len) = match split {
+            Split::Pieces { per_row, unit } => {
+                let (row, piece) = (u / per_row, u % per_row);
+                let start = piece * unit;
+                (row, 1, start, unit.min(inner.len - start))
+            }
+            Split::Rows { per_unit } => {
+                let r0 = u * per_unit;
+                (r0, per_unit.min(self.rows() - r0), 0, inner.len)
+            }
+        };
+        let first = self.offset + start as isize * inner.stride;
+        for_each_row(
+            self.outer(),
+            r0,
+            count,
+            #[inline(always)]
+            |o| f(first + o, len),
+        );
+    }
+
+    /// The offsets (from the view's base) of elements `start..start + count` in row-major
+    /// order over the layout's axes, outermost first (clamped to the layout's length).
+    pub fn offsets_in(&self, start: usize, count: usize) -> Offsets<'_> {
+        let end = self.len.min(start.saturating_add(count));
+        let left = end.saturating_sub(start);
+        let mut idx = [0usize; MAX_ODOMETER];
+        let mut off = self.offset;
+        if left > 0 {
+            let mut rest = start;
+            for (k, a) in self.axes.iter().enumerate().rev() {
+                idx[k] = rest % a.len;
+                rest /= a.len;
+                off += idx[k] as isize * a.stride;
+            }
+        }
+        Offsets {
+            axes: &self.axes,
+            idx,
+            off,
+            left,
+        }
+    }
+}
+
+/// The element offsets of [`Layout::offsets_in`]: an odometer over the layout's axes.
+#[derive(Debug, Clone)]
+pub struct Offsets<'a> {
+    axes: &'a [Axis],
+    idx: [usize; MAX_ODOMETER],
+    off: isize,
+    left: usize,
+}
+
+impl Offsets<'_> {
+    /// Write the next offsets into `out`, as many as fit and remain; returns how many.
+    pub fn fill(&mut self, out: &mut [isize]) -> usize {
+        let mut n = 0;
+        while n < out.len() {
+            let Some(o) = self.next() else { break };
+            out[n] = o;
+            n += 1;
+        }
+        n
+    }
+}
+
+impl Iterator for Offsets<'_> {
+    type Item = isize;
+
+    fn next(&mut self) -> Option<isize> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let o = self.off;
+        for k in (0..self.axes.len()).rev() {
+            let a = self.axes[k];
+            self.idx[k] += 1;
+            self.off += a.stride;
+            if self.idx[k] < a.len {
+                break;
+            }
+            self.off -= a.stride * a.len as isize;
+            self.idx[k] = 0;
+        }
+        Some(o)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Offsets<'_> {}
+
+/// Offsets of the rows of `axes` (logical order, any strides), row-major: the input offsets
+/// of the outputs of an axis reduction when `axes` are the kept axes.
+pub fn row_offsets(axes: &[Axis]) -> Vec<isize> {
+    // Length-1 axes add nothing; dropping them keeps the odometer within MAX_ODOMETER axes
+    // (a view of more than 63 axes longer than 1 would have over 2^63 elements).
+    let axes: Vec<Axis> = axes.iter().copied().filter(|a| a.len != 1).collect();
+    let rows: usize = axes.iter().map(|a| a.len).product();
+    let mut v = Vec::with_capacity(rows);
+    for_each_row(&axes, 0, rows, |o| v.push(o));
+    v
+}
+
+/// A raw base pointer that may be shared with the worker threads of one reduction.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedPtr<T>(pub *const T);
+
+// SAFETY: it is only created from a `StridedView<T>` (T: Sync), whose contract makes the
+// elements shared, read-only data for the view's lifetime; the reduction that holds it
+// finishes before that lifetime ends.
+unsafe impl<T: Sync> Send for SharedPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for SharedPtr<T> {}
+
+impl<T> SharedPtr<T> {
+    /// The element pointer at `off` elements from the base (not dereferenced here).
+    #[inline(always)]
+    pub fn at(self, off: isize) -> *const T {
+        self.0.wrapping_offset(off)
+    }
+}
+
+/// Most axes a view may have (numpy allows 64).
+pub const MAX_ODOMETER: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{normalize, StridedView};
+
+    /// Offsets of a layout's elements, computed independently of the odometer: element `i`
+    /// unravelled over the axes, outermost first.
+    fn unravelled_offsets(l: &Layout) -> Vec<isize> {
+        (0..l.len)
+            .map(|i| {
+                let mut rest = i;
+                let mut off = l.offset;
+                for a in l.axes.iter().rev() {
+                    off += (rest % a.len) as isize * a.stride;
+                    rest /= a.len;
+                }
+                off
+            })
+            .collect()
+    }
+
+    #[test]
+    fn offsets_in_is_a_slice_of_every_offset() {
+        let data: Vec<u8> = vec![0; 4096];
+        let views = [
+            StridedView::from_slice(&data, 2, &[5, 7, 3], &[100, 3, -1]).unwrap(),
+            StridedView::from_slice(&data, 0, &[11], &[3]).unwrap(),
+            StridedView::from_slice(&data, 0, &[4, 1, 6], &[200, 0, 7]).unwrap(),
+            StridedView::from_slice(&data, 0, &[3, 4], &[0, 1]).unwrap(),
+            StridedView::from_slice(&data, 9, &[], &[]).unwrap(),
+            StridedView::from_slice(&data, 0, &[3, 0], &[1, 1]).unwrap(),
+        ];
+        for v in &views {
+            let l = v.layout();
+            let all = unravelled_offsets(&l);
+            assert_eq!(all.len(), l.len);
+            assert_eq!(l.offsets_in(0, usize::MAX).collect::<Vec<_>>(), all);
+            for start in 0..=all.len() + 1 {
+                for count in [0, 1, 2, 3, 5, 7, 8, 100, usize::MAX] {
+                    let it = l.offsets_in(start, count);
+                    let lo = start.min(all.len());
+                    let hi = all.len().min(start.saturating_add(count));
+                    assert_eq!(it.len(), hi.max(lo) - lo);
+                    let got: Vec<isize> = it.collect();
+                    assert_eq!(got, all[lo..hi.max(lo)], "start {start} count {count}");
+                    // `fill` hands out the same sequence in batches, the last one short.
+                    for batch in [1usize, 3, 4] {
+                        let mut it = l.offsets_in(start, count);
+                        let (mut buf, mut got) = (vec![0isize; batch], Vec::new());
+                        loop {
+                            let n = it.fill(&mut buf);
+                            got.extend_from_slice(&buf[..n]);
+                            if n < batch {
+                                break;
+                            }
+                        }
+                        assert_eq!(got, all[lo..hi.max(lo)], "fill {batch}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn for_each_row_of_no_axes_or_one_axis() {
+        let mut got = Vec::new();
+        for_each_row(&[], 0, 1, |o| got.push(o));
+        assert_eq!(got, [0]);
+        got.clear();
+        for_each_row(&[], 0, 0, |o| got.push(o));
+        assert!(got.is_empty());
+        for_each_row(&[Axis { len: 5, stride: -3 }], 1, 3, |o| got.push(o));
+        assert_eq!(got, [-3, -6, -9]);
+    }
+
+    #[test]
+    fn prefetch_plan_touches_every_line_of_a_block_far_enough_ahead() {
+        for (stride, size) in [
+            (1isize, 8usize),
+            (2, 8),
+            (-2, 8),
+            (3, 4),
+            (5, 8),
+            (8, 8),
+            (4000, 8),
+            (2, 1),
+        ] {
+            let l = 32;
+            let pf = match size {
+                8 => Prefetch::plan::<f64>(stride, l),
+                4 => Prefetch::plan::<f32>(stride, l),
+                _ => Prefetch::plan::<u8>(stride, l),
+            };
+            let gap = stride.unsigned_abs() * size;
+            // Far enough: at least PREFETCH_AHEAD bytes, a whole number of blocks.
+            assert!(pf.ahead as usize * gap >= PREFETCH_AHEAD, "{stride} {size}");
+            assert_eq!(pf.ahead as usize % l, 0);
+            // Consecutive prefetched elements are at most one line apart.
+            assert!(pf.step * gap <= 64 || pf.step == 1, "{stride} {size}");
+            assert!(pf.step >= 1);
+        }
+    }
+
+    #[test]
+    fn for_each_row_starts_mid_way() {
+        let outer = [
+            Axis {
+                len: 3,
+                stride: 100,
+            },
+            Axis { len: 4, stride: 10 },
+        ];
+        let mut all = Vec::new();
+        for_each_row(&outer, 0, 12, |o| all.push(o));
+        for start in 0..12 {
+            for count in 0..=(12 - start) {
+                let mut part = Vec::new();
+                for_each_row(&outer, start, count, |o| part.push(o));
+                assert_eq!(part, all[start..start + count]);
+            }
+        }
+    }
+
+    fn collect_blocks(data: &[i64], start: usize, len: usize, stride: isize) -> Vec<i64> {
+        let mut acc = (Vec::new(), Vec::new());
+        // SAFETY: the callers pass runs that stay inside `data`.
+        unsafe {
+            for_each_block::<i64, _, 4>(
+                &mut acc,
+                data.as_ptr().add(start),
+                len,
+                stride,
+                |a, b| a.0.extend_from_slice(b),
+                |a, j, x| a.1.push((j, x)),
+            )
+        };
+        let (mut seen, tails) = acc;
+        for (k, &(j, x)) in tails.iter().enumerate() {
+            assert_eq!(j, k);
+            seen.push(x);
+        }
+        seen
+    }
+
+    #[test]
+    fn blocks_visit_each_run_element_once_in_order() {
+        let data: Vec<i64> = (0..100).collect();
+        for stride in [1isize, 2, 3, 4, 5, 7, -1, -2, -3, -4, -6, 0] {
+            for len in [0usize, 1, 3, 4, 5, 8, 9, 13] {
+                let start = if stride < 0 { 99 } else { 0 };
+                let got = collect_blocks(&data, start, len, stride);
+                let want: Vec<i64> = (0..len as i64)
+                    .map(|i| start as i64 + i * stride as i64)
+                    .collect();
+                assert_eq!(got, want, "stride {stride} len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn rows_visit_each_element() {
+        let data: Vec<i64> = (0..50).collect();
+        for stride in [1isize, 2, 5, -1, -3, 0] {
+            for len in [0usize, 1, 7] {
+                let start = if stride < 0 { 49 } else { 0 };
+                let mut got = Vec::new();
+                // SAFETY: the row stays inside `data` (len <= 7, |stride| <= 5, start 0 or 49).
+                unsafe {
+                    for_each_in_row(data.as_ptr().add(start), len, stride, |j, x| {
+                        got.push((j, x))
+                    })
+                };
+                let want: Vec<(usize, i64)> = (0..len)
+                    .map(|j| (j, start as i64 + j as i64 * stride as i64))
+                    .collect();
+                assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn units_cover_every_element_once() {
+        let cases: &[(&[usize], &[isize])] = &[
+            (&[1000], &[1]),
+            (&[10, 7], &[7, 1]),
+            (&[3, 50], &[100, 2]),
+            (&[4, 5, 6], &[60, 12, 2]),
+            (&[], &[]),
+        ];
+        for (shape, strides) in cases {
+            let l = normalize(shape, strides);
+            let want = unravelled_offsets(&l);
+            for unit in [1usize, 3, 7, 16, 64, 5000] {
+                let (split, units) = l.split(unit);
+                let mut got = Vec::new();
+                for u in 0..units {
+                    l.for_each_run_of_unit(split, u, |off, len| {
+                        got.extend((0..len as isize).map(|i| off + i * l.inner().stride))
+                    });
+                }
+                assert_eq!(got, want, "{shape:?} {strides:?} unit {unit}");
+            }
+        }
+    }
+
+    #[test]
+    fn row_offsets_are_row_major() {
+        let axes = [
+            Axis {
+                len: 2,
+                stride: -10,
+            },
+            Axis { len: 3, stride: 1 },
+        ];
+        assert_eq!(row_offsets(&axes), vec![0, 1, 2, -10, -9, -8]);
+        assert_eq!(row_offsets(&[]), vec![0]);
+        // Many length-1 axes (more than the odometer holds) are harmless.
+        let mut many = vec![Axis { len: 1, stride: 7 }; 100];
+        many.push(Axis { len: 3, stride: 2 });
+        assert_eq!(row_offsets(&many), vec![0, 2, 4]);
+    }
+}
