@@ -172,16 +172,47 @@ pub(crate) fn reduce_all<T: Element, K: Kernel<T>>(
     reduce_layout(kernel, SharedPtr(view.as_ptr()), &view.layout(), level)
 }
 
-/// Reduce over `axes` (sorted, unique, in range): the output shape (kept axes, in order) and
-/// one partial per output element in C order.
-pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
-    kernel: &K,
-    view: &StridedView<'_, T>,
+/// How the drivers walk a reduction (see ARCHITECTURE.md), for `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// Nothing to read: no outputs, or no reduced elements.
+    Nothing,
+    /// The lane path: each output's reduced elements are runs fed into the kernel's lanes.
+    Lanes,
+    /// The vertical path: rows of outputs along the fastest kept axis, added row by row.
+    Vertical,
+    /// Interleaved outputs read as wide rows of `positions` reduced positions by `outputs`.
+    Interleaved {
+        /// Outputs along the fastest kept axis (the channels).
+        outputs: usize,
+        /// Consecutive reduced positions read as one row.
+        positions: usize,
+    },
+}
+
+impl std::fmt::Display for Walk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Nothing => f.write_str("nothing to read"),
+            Self::Lanes => f.write_str("lanes: each output's elements in runs"),
+            Self::Vertical => f.write_str("vertical: rows of outputs, added row by row"),
+            Self::Interleaved { outputs, positions } => write!(
+                f,
+                "interleaved: {outputs} outputs read as rows of {positions} x {outputs}"
+            ),
+        }
+    }
+}
+
+/// The kept axes, the normalised reduced layout and the output shape of a reduction over
+/// `axes` (sorted, unique, in range) of `shape` with element `strides`.
+fn split_axes(
+    shape: &[usize],
+    strides: &[isize],
     axes: &[usize],
-    level: SimdLevel,
-) -> (Vec<usize>, Vec<K::Partial>) {
+) -> (Vec<Axis>, Layout, Vec<usize>) {
     let (mut kept, mut red_shape, mut red_strides) = (Vec::new(), Vec::new(), Vec::new());
-    for (k, (&len, &stride)) in view.shape().iter().zip(view.strides()).enumerate() {
+    for (k, (&len, &stride)) in shape.iter().zip(strides).enumerate() {
         if axes.contains(&k) {
             red_shape.push(len);
             red_strides.push(stride);
@@ -190,14 +221,15 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
         }
     }
     let out_shape: Vec<usize> = kept.iter().map(|a| a.len).collect();
-    let out_len: usize = out_shape.iter().product();
-    let red = normalize(&red_shape, &red_strides);
-    if out_len == 0 {
-        return (out_shape, Vec::new());
-    }
-    let base = SharedPtr(view.as_ptr());
-    if red.len == 0 {
-        return (out_shape, vec![empty(kernel); out_len]);
+    (kept, normalize(&red_shape, &red_strides), out_shape)
+}
+
+/// The walk for kept axes `kept` and the reduced layout `red`, with the fastest kept axis
+/// when the walk is vertical or interleaved.
+fn choose(kept: &[Axis], red: &Layout) -> (Walk, usize) {
+    let out_len: usize = kept.iter().map(|a| a.len).product();
+    if out_len == 0 || red.len == 0 {
+        return (Walk::Nothing, 0);
     }
     // The fastest kept axis; the vertical path pays off when it is faster than the reduction.
     let fastest_kept = (0..kept.len())
@@ -205,15 +237,55 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
         .min_by_key(|&k| kept[k].stride.unsigned_abs());
     if let Some(kin) = fastest_kept {
         if red.len > 1 && kept[kin].stride.unsigned_abs() < red.inner().stride.unsigned_abs() {
-            let parts = match widening(kept[kin], &red) {
-                Some(k) => widened(kernel, base, &kept, kin, &out_shape, &red, k, level),
-                None => vertical(kernel, base, &kept, kin, &out_shape, &red, level),
+            let walk = match widening(kept[kin], red) {
+                Some(positions) => Walk::Interleaved {
+                    outputs: kept[kin].len,
+                    positions,
+                },
+                None => Walk::Vertical,
             };
-            return (out_shape, parts);
+            return (walk, kin);
         }
     }
-    let in_offs = row_offsets(&kept);
-    (out_shape, reduce_lanes(kernel, base, &in_offs, &red, level))
+    (Walk::Lanes, 0)
+}
+
+/// How a reduction over `axes` (`None`: every axis; sorted, unique, in range) of `shape` with
+/// element `strides` is walked.
+pub fn walk_of(shape: &[usize], strides: &[isize], axes: Option<&[usize]>) -> Walk {
+    let all: Vec<usize>;
+    let axes = match axes {
+        Some(a) => a,
+        None => {
+            all = (0..shape.len()).collect();
+            &all
+        }
+    };
+    let (kept, red, _) = split_axes(shape, strides, axes);
+    choose(&kept, &red).0
+}
+
+/// Reduce over `axes` (sorted, unique, in range): the output shape (kept axes, in order) and
+/// one partial per output element in C order.
+pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
+    kernel: &K,
+    view: &StridedView<'_, T>,
+    axes: &[usize],
+    level: SimdLevel,
+) -> (Vec<usize>, Vec<K::Partial>) {
+    let (kept, red, out_shape) = split_axes(view.shape(), view.strides(), axes);
+    let out_len: usize = out_shape.iter().product();
+    let base = SharedPtr(view.as_ptr());
+    let parts = match choose(&kept, &red) {
+        (Walk::Nothing, _) if out_len == 0 => Vec::new(),
+        (Walk::Nothing, _) => vec![empty(kernel); out_len],
+        (Walk::Interleaved { positions, .. }, kin) => {
+            widened(kernel, base, &kept, kin, &out_shape, &red, positions, level)
+        }
+        (Walk::Vertical, kin) => vertical(kernel, base, &kept, kin, &out_shape, &red, level),
+        (Walk::Lanes, _) => reduce_lanes(kernel, base, &row_offsets(&kept), &red, level),
+    };
+    (out_shape, parts)
 }
 
 /// Widest group of outputs one vertical unit keeps, in tiles: 8 x 1024 outputs, whose states
@@ -481,6 +553,31 @@ mod tests {
         );
         assert_eq!(tree_combine(vec![7u64], |a, b| 2 * a + b), Some(7));
         assert_eq!(tree_combine(Vec::<u64>::new(), |a, b| 2 * a + b), None);
+    }
+
+    #[test]
+    fn interleaved_outputs_are_read_as_wide_rows() {
+        let inter = |outputs, positions| Walk::Interleaved { outputs, positions };
+        // An image's channels over its pixels: 1080 * 1920 positions, rows of 324 x 3.
+        assert_eq!(
+            walk_of(&[1080, 1920, 3], &[5760, 3, 1], Some(&[0, 1])),
+            inter(3, 324)
+        );
+        // Padded rows: positions along each row only (1920 = 320 x 6).
+        assert_eq!(
+            walk_of(&[1080, 1920, 3], &[5800, 3, 1], Some(&[0, 1])),
+            inter(3, 320)
+        );
+        // A C-order matrix's columns: the widest k that divides the rows.
+        assert_eq!(walk_of(&[1000, 40], &[40, 1], Some(&[0])), inter(40, 25));
+        // No divisor >= MIN_WIDEN (a prime number of rows), reversed or too many outputs.
+        assert_eq!(walk_of(&[1009, 3], &[3, 1], Some(&[0])), Walk::Vertical);
+        assert_eq!(walk_of(&[100, 3], &[3, -1], Some(&[0])), Walk::Vertical);
+        assert_eq!(walk_of(&[100, 200], &[200, 1], Some(&[0])), Walk::Vertical);
+        // The reduced axis fastest, everything, nothing.
+        assert_eq!(walk_of(&[100, 3], &[3, 1], Some(&[1])), Walk::Lanes);
+        assert_eq!(walk_of(&[100, 3], &[3, 1], None), Walk::Lanes);
+        assert_eq!(walk_of(&[0, 3], &[3, 1], Some(&[1])), Walk::Nothing);
     }
 
     #[test]

@@ -55,6 +55,7 @@ mod simd;
 mod walk;
 
 pub use aligned::{AlignedArray, DEFAULT_ALIGN};
+pub use driver::{walk_of, Walk};
 pub use element::{ElemInfo, ElemType, Element, Value, Values};
 pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};

@@ -9,8 +9,9 @@
 //! The one `unsafe` step is the adapter's: turning the producer's pointer and length into the
 //! `&[u8]` this takes, with the producer's owner kept alive as long as the borrow.
 
+use crate::driver::{walk_of, Walk};
 use crate::dynamic::{partials_of_elements, Outcome};
-use crate::layout::{extent, readable_in_place};
+use crate::layout::{extent, readable_in_place, resolve_axes};
 use crate::{ElemType, LayoutError, Op, Partials, ReduceError};
 use std::fmt;
 
@@ -202,6 +203,16 @@ impl<'a> RawArray<'a> {
         ddof: f64,
     ) -> Result<Outcome, ReduceError> {
         self.partials(op, axes)?.finalise(ddof)
+    }
+
+    /// How a reduction over `axes` (`None`: every axis) is walked, without running it.
+    pub fn walk(&self, axes: Option<&[isize]>) -> Result<Walk, ReduceError> {
+        let size = self.elem.size() as isize;
+        let strides: Vec<isize> = self.byte_strides.iter().map(|&b| b / size).collect();
+        let resolved = axes
+            .map(|a| resolve_axes(a, self.shape.len()))
+            .transpose()?;
+        Ok(walk_of(self.shape, &strides, resolved.as_deref()))
     }
 
     /// The partial result of `op` over `axes` (see [`Partials`]).

@@ -256,6 +256,21 @@ impl<'py> Plan<'py> {
                 "axes",
                 w.axes.as_ref().map(|a| PyTuple::new(py, a)).transpose()?,
             )?;
+            // The loop the kernels run (after numpy's copy, when there is one: its layout
+            // is the copy's).
+            let walk = match &w.copy_to {
+                Some(_) => None,
+                None => {
+                    let over: Option<Vec<isize>> = w
+                        .axes
+                        .as_ref()
+                        .map(|a| a.iter().map(|&d| d as isize).collect());
+                    crate::input::raw_array(&w.arr, w.elem)
+                        .ok()
+                        .and_then(|raw| raw.walk(over.as_deref()).ok())
+                }
+            };
+            d.set_item("walk", walk.map(|w| w.to_string()))?;
             let n = w.arr.len();
             d.set_item(
                 "parallel",

@@ -121,6 +121,20 @@ def test_explain_details() -> None:
         assert sw.explain(sw.sum, big)["threads"] == 1
 
 
+def test_explain_walk() -> None:
+    """explain names the loop the kernels run: an image's channels read as wide rows."""
+    img = make_data(np.uint8, (48, 64, 3))
+    assert sw.explain(sw.mean, img, axis=(0, 1))["walk"] == (
+        "interleaved: 3 outputs read as rows of 256 x 3"
+    )
+    assert sw.explain(sw.mean, img[:, :, ::-1], axis=(0, 1))["walk"].startswith("vertical")
+    assert sw.explain(sw.mean, img, axis=2)["walk"].startswith("lanes")
+    assert sw.explain(sw.mean, img)["walk"].startswith("lanes")
+    assert sw.explain(sw.max, np.zeros((3, 0)), axis=0)["walk"] == "nothing to read"
+    # After numpy's copy the copy's layout decides: not reported.
+    assert sw.explain(sw.mean, img.astype(">f8"), axis=0)["walk"] is None
+
+
 def test_explain_rejects() -> None:
     a = np.ones(3)
     with pytest.raises(ValueError):
