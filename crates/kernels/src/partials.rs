@@ -521,28 +521,15 @@ mod tests {
 
     #[test]
     fn combine_is_the_kernels_arithmetic() {
-        let a = Partials::from_parts(
-            Op::Max,
-            ElemType::Bool,
-            vec![3],
-            2,
-            State::Extreme {
-                best: Values::Bool(vec![false, true, false]),
+        let maxima = |count: u64, best: [bool; 3]| {
+            let state = State::Extreme {
+                best: Values::Bool(best.to_vec()),
                 flag: vec![false; 3],
-            },
-        )
-        .unwrap();
-        let b = Partials::from_parts(
-            Op::Max,
-            ElemType::Bool,
-            vec![3],
-            5,
-            State::Extreme {
-                best: Values::Bool(vec![false, false, true]),
-                flag: vec![false; 3],
-            },
-        )
-        .unwrap();
+            };
+            Partials::from_parts(Op::Max, ElemType::Bool, vec![3], count, state).unwrap()
+        };
+        let a = maxima(2, [false, true, false]);
+        let b = maxima(5, [false, false, true]);
         let c = a.combine(&b).unwrap();
         assert_eq!(c.count(), 7);
         assert_eq!(
