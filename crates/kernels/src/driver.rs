@@ -374,15 +374,25 @@ fn vertical<T: Element, K: Kernel<T>>(
 /// The least number of reduced positions worth reading as one row of interleaved outputs.
 const MIN_WIDEN: usize = 8;
 
+/// The most interleaved outputs read as wide rows. Measured on the 2-core Zen 3 (AVX2):
+/// `mean(a, axis=0)` of C-order (n, m) f64 (about 2e6 elements) against the same values with
+/// padded rows (which take the plain vertical path): m = 2..8 3.2-6.6x faster, 16 2.0x, 32
+/// 1.5x, 64 0.98x, 128 0.92x.
+const MAX_INTERLEAVED: usize = 32;
+
 /// Interleaved outputs (`kept`, the fastest kept axis, and the innermost reduced axis are
 /// one run: pixels of `m` channels, reduced over the pixels): how many consecutive reduced
 /// positions `k` to read as one row of `k * m` outputs, so the vertical path adds rows of up
 /// to a tile instead of rows of `m` elements. `k` divides the reduced axis; `None` when no
-/// such `k >= MIN_WIDEN` exists or the layout is not interleaved.
+/// such `k >= MIN_WIDEN` exists, `m > MAX_INTERLEAVED`, or the layout is not interleaved.
 fn widening(kept: Axis, red: &Layout) -> Option<usize> {
     let inner = red.inner();
     let m = kept.len;
-    if red.axes.is_empty() || kept.stride <= 0 || inner.stride != m as isize * kept.stride {
+    if red.axes.is_empty()
+        || m > MAX_INTERLEAVED
+        || kept.stride <= 0
+        || inner.stride != m as isize * kept.stride
+    {
         return None;
     }
     let widest = (TILE / m).min(inner.len);
@@ -569,7 +579,8 @@ mod tests {
             inter(3, 320)
         );
         // A C-order matrix's columns: the widest k that divides the rows.
-        assert_eq!(walk_of(&[1000, 40], &[40, 1], Some(&[0])), inter(40, 25));
+        assert_eq!(walk_of(&[1000, 20], &[20, 1], Some(&[0])), inter(20, 50));
+        assert_eq!(walk_of(&[1000, 40], &[40, 1], Some(&[0])), Walk::Vertical);
         // No divisor >= MIN_WIDEN (a prime number of rows), reversed or too many outputs.
         assert_eq!(walk_of(&[1009, 3], &[3, 1], Some(&[0])), Walk::Vertical);
         assert_eq!(walk_of(&[100, 3], &[3, -1], Some(&[0])), Walk::Vertical);
