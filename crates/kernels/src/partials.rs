@@ -183,8 +183,7 @@ impl Partials {
             count,
             state,
         };
-        p.check()?;
-        Ok(p)
+        p.check().map(|()| p)
     }
 
     fn check(&self) -> Result<(), PartialsError> {

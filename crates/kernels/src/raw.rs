@@ -207,37 +207,43 @@ impl<'a> RawArray<'a> {
 
     /// How a reduction over `axes` (`None`: every axis) is walked, without running it.
     pub fn walk(&self, axes: Option<&[isize]>) -> Result<Walk, ReduceError> {
-        let size = self.elem.size() as isize;
-        let strides: Vec<isize> = self.byte_strides.iter().map(|&b| b / size).collect();
         let resolved = axes
             .map(|a| resolve_axes(a, self.shape.len()))
             .transpose()?;
-        Ok(walk_of(self.shape, &strides, resolved.as_deref()))
+        Ok(self.with_element_strides(|strides| walk_of(self.shape, strides, resolved.as_deref())))
     }
 
     /// The partial result of `op` over `axes` (see [`Partials`]).
     pub fn partials(&self, op: Op, axes: Option<&[isize]>) -> Result<Partials, ReduceError> {
         let base = self.memory.as_ptr().wrapping_add(self.offset);
-        // Whole elements (checked by `new`; an empty array's are never used).
+        self.with_element_strides(|strides| {
+            // SAFETY: `new` checked that every element `base + Σ i_k * strides[k] * size` lies
+            // in `memory` (so the extent fits `isize` and is one allocation), that `base` is
+            // aligned to the element size (hence for the type, whose alignment never exceeds
+            // its size) and that the ranks agree. Any bytes are a valid value of every kernel
+            // type (bool is read as bytes), and `memory` is shared-borrowed for `'a`, so
+            // nobody mutates it during the call.
+            unsafe { partials_of_elements(self.elem, op, base, self.shape, strides, axes) }
+        })
+    }
+
+    /// `f` of the strides in elements: whole elements (checked by `new`; an empty array's
+    /// are never used), on the stack up to 8 dimensions (this is on every call's path).
+    fn with_element_strides<R>(&self, f: impl FnOnce(&[isize]) -> R) -> R {
         let size = self.elem.size() as isize;
-        let (mut small, heap): ([isize; 8], Vec<isize>);
-        let strides: &[isize] = if self.byte_strides.len() <= 8 {
-            small = [0; 8];
+        if self.byte_strides.len() <= 8 {
+            let mut small = [0isize; 8];
             for (s, &b) in small.iter_mut().zip(self.byte_strides) {
                 *s = b / size;
             }
-            &small[..self.byte_strides.len()]
+            f(&small[..self.byte_strides.len()])
         } else {
-            heap = self.byte_strides.iter().map(|&b| b / size).collect();
-            &heap
-        };
-        // SAFETY: `new` checked that every element `base + Σ i_k * strides[k] * size` lies in
-        // `memory` (so the extent fits `isize` and is one allocation), that `base` is aligned
-        // to the element size (hence for the type, whose alignment never exceeds its size)
-        // and that the ranks agree. Any bytes are a valid value of every kernel type (bool is
-        // read as bytes), and `memory` is shared-borrowed for `'a`, so nobody mutates it
-        // during the call.
-        unsafe { partials_of_elements(self.elem, op, base, self.shape, strides, axes) }
+            f(&self
+                .byte_strides
+                .iter()
+                .map(|&b| b / size)
+                .collect::<Vec<_>>())
+        }
     }
 }
 
