@@ -231,12 +231,15 @@ fn choose(kept: &[Axis], red: &Layout) -> (Walk, usize) {
     if out_len == 0 || red.len == 0 {
         return (Walk::Nothing, 0);
     }
-    // The fastest kept axis; the vertical path pays off when it is faster than the reduction.
+    // The fastest kept axis; the vertical path pays off when it is faster than the reduction,
+    // or when there is one element per output (a broadcast axis read once): the lane path
+    // would set up and fold its lanes for each.
     let fastest_kept = (0..kept.len())
         .filter(|&k| kept[k].len > 1)
         .min_by_key(|&k| kept[k].stride.unsigned_abs());
     if let Some(kin) = fastest_kept {
-        if red.len > 1 && kept[kin].stride.unsigned_abs() < red.inner().stride.unsigned_abs() {
+        let faster = kept[kin].stride.unsigned_abs() < red.inner().stride.unsigned_abs();
+        if red.len == 1 || faster {
             let walk = match widening(kept[kin], red) {
                 Some(positions) => Walk::Interleaved {
                     outputs: kept[kin].len,
@@ -585,6 +588,9 @@ mod tests {
         assert_eq!(walk_of(&[1009, 3], &[3, 1], Some(&[0])), Walk::Vertical);
         assert_eq!(walk_of(&[100, 3], &[3, -1], Some(&[0])), Walk::Vertical);
         assert_eq!(walk_of(&[100, 200], &[200, 1], Some(&[0])), Walk::Vertical);
+        // One element per output: rows of outputs, whatever the strides.
+        assert_eq!(walk_of(&[1, 300], &[0, 1], Some(&[0])), Walk::Vertical);
+        assert_eq!(walk_of(&[300, 1], &[7, 1], Some(&[1])), Walk::Vertical);
         // The reduced axis fastest, everything, nothing.
         assert_eq!(walk_of(&[100, 3], &[3, 1], Some(&[1])), Walk::Lanes);
         assert_eq!(walk_of(&[100, 3], &[3, 1], None), Walk::Lanes);

@@ -140,6 +140,7 @@ fn build_int<T: IntElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[is
 
 /// The partials of `op` over `over` (`None`: every axis) of the `elem`s at `ptr` with
 /// element strides: the one place where every (type, reduction) pair is instantiated.
+/// Broadcast axes are read once (see `broadcast.rs`).
 ///
 /// # Safety
 /// As [`StridedView::from_raw_parts`] for elements of type `elem`: for the duration of the
@@ -154,6 +155,13 @@ pub(crate) unsafe fn partials_of_elements(
     strides: &[isize],
     over: Option<&[isize]>,
 ) -> Result<Partials, ReduceError> {
+    if let Some(plan) = crate::broadcast::plan(shape, strides, over) {
+        // SAFETY: the cut description reaches index 0 of each broadcast axis, which the full
+        // one reaches too (the caller's contract covers it); it has no broadcast axis left,
+        // so this recursion is one level deep.
+        let cut = unsafe { partials_of_elements(elem, op, ptr, &plan.shape, strides, over)? };
+        return Ok(plan.expand(cut));
+    }
     /// The view of the memory as `$t` (the caller's contract, for elements of that type).
     macro_rules! view {
         ($t:ty) => {

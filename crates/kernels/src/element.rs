@@ -226,6 +226,26 @@ pub enum Values {
 }
 
 impl Values {
+    /// The values at `idx`, in that order.
+    pub(crate) fn gather(&self, idx: &[usize]) -> Values {
+        fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
+            idx.iter().map(|&i| v[i]).collect()
+        }
+        match self {
+            Self::Bool(v) => Self::Bool(pick(v, idx)),
+            Self::I8(v) => Self::I8(pick(v, idx)),
+            Self::I16(v) => Self::I16(pick(v, idx)),
+            Self::I32(v) => Self::I32(pick(v, idx)),
+            Self::I64(v) => Self::I64(pick(v, idx)),
+            Self::U8(v) => Self::U8(pick(v, idx)),
+            Self::U16(v) => Self::U16(pick(v, idx)),
+            Self::U32(v) => Self::U32(pick(v, idx)),
+            Self::U64(v) => Self::U64(pick(v, idx)),
+            Self::F32(v) => Self::F32(pick(v, idx)),
+            Self::F64(v) => Self::F64(pick(v, idx)),
+        }
+    }
+
     /// The type of the values.
     pub fn elem(&self) -> ElemType {
         match self {

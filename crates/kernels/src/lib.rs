@@ -40,6 +40,7 @@
 //! [`set_simd_level`] and the `STRIDEWISE_NUM_THREADS` / `STRIDEWISE_SIMD` variables.
 
 mod aligned;
+mod broadcast;
 mod driver;
 pub mod dynamic;
 mod element;

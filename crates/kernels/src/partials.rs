@@ -264,6 +264,64 @@ impl Partials {
         Ok(self)
     }
 
+    /// The partials of the same elements each taken `factor >= 1` times (a reduced broadcast
+    /// axis of that length): integer sums multiplied (wrapping as numpy's sums wrap); float
+    /// sums as the exact product of the leading part plus the rounded product of the error
+    /// part (one rounding more than the exact product of the sum); `(n, mean, M2)` as
+    /// `(factor n, mean, factor M2)`; min/max unchanged.
+    pub(crate) fn repeated(mut self, factor: u64) -> Partials {
+        debug_assert!(factor >= 1);
+        if factor == 1 {
+            return self;
+        }
+        self.count = self.count.saturating_mul(factor);
+        let f = factor as f64;
+        match &mut self.state {
+            State::Float(v) => {
+                for p in v {
+                    *p = p.repeated(factor);
+                }
+            }
+            State::Int(v) => {
+                for s in v {
+                    *s = s.wrapping_mul(factor as i128);
+                }
+            }
+            State::Var(v) => {
+                for p in v {
+                    p.n *= f;
+                    p.m2 *= f;
+                }
+            }
+            State::Extreme { .. } => {}
+        }
+        self
+    }
+
+    /// The partials with outputs copied along the axes where `self.shape()` has length 1
+    /// and `shape` (of the same rank) more (kept broadcast axes).
+    pub(crate) fn broadcast_to(mut self, shape: &[usize]) -> Partials {
+        if self.shape == shape {
+            return self;
+        }
+        let idx = crate::broadcast::sources(&self.shape, shape);
+        fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
+            idx.iter().map(|&i| v[i]).collect()
+        }
+        self.state = match self.state {
+            State::Float(v) => State::Float(pick(&v, &idx)),
+            State::Int(v) => State::Int(pick(&v, &idx)),
+            State::Var(v) => State::Var(pick(&v, &idx)),
+            State::Extreme { best, flag } => State::Extreme {
+                best: best.gather(&idx),
+                flag: pick(&flag, &idx),
+            },
+        };
+        self.shape = shape.to_vec();
+        debug_assert_eq!(self.check(), Ok(()));
+        self
+    }
+
     /// numpy's result from the states: sums in numpy's sum type; means as the sum over the
     /// count (the non-NaN count for nanmean); `var`/`std` as `M2 / max(n - ddof, 0)` (its
     /// square root for std; NaN for nanvar/nanstd when `n <= ddof`); min/max the best value,

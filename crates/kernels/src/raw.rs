@@ -210,7 +210,19 @@ impl<'a> RawArray<'a> {
         let resolved = axes
             .map(|a| resolve_axes(a, self.shape.len()))
             .transpose()?;
-        Ok(self.with_element_strides(|strides| walk_of(self.shape, strides, resolved.as_deref())))
+        Ok(self.with_element_strides(|strides| {
+            match crate::broadcast::plan(self.shape, strides, axes) {
+                Some(plan) => walk_of(&plan.shape, strides, resolved.as_deref()),
+                None => walk_of(self.shape, strides, resolved.as_deref()),
+            }
+        }))
+    }
+
+    /// The broadcast axes (stride 0, length > 1), which reductions read once (see
+    /// `broadcast.rs`): a reduced one counts its one element that many
+    /// times; along a kept one the outputs are computed once and copied.
+    pub fn broadcast_axes(&self) -> Vec<usize> {
+        self.with_element_strides(|strides| crate::broadcast::axes(self.shape, strides))
     }
 
     /// The partial result of `op` over `axes` (see [`Partials`]).

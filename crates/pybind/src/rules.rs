@@ -258,20 +258,24 @@ impl<'py> Plan<'py> {
             )?;
             // The loop the kernels run (after numpy's copy, when there is one: its layout
             // is the copy's).
-            let walk = match &w.copy_to {
-                Some(_) => None,
+            // Broadcast axes are read once: index 0 only.
+            let (walk, broadcast) = match &w.copy_to {
+                Some(_) => (None, Vec::new()),
                 None => {
                     let over: Option<Vec<isize>> = w
                         .axes
                         .as_ref()
                         .map(|a| a.iter().map(|&d| d as isize).collect());
-                    crate::input::raw_array(&w.arr, w.elem)
-                        .ok()
-                        .and_then(|raw| raw.walk(over.as_deref()).ok())
+                    match crate::input::raw_array(&w.arr, w.elem) {
+                        Ok(raw) => (raw.walk(over.as_deref()).ok(), raw.broadcast_axes()),
+                        Err(_) => (None, Vec::new()),
+                    }
                 }
             };
             d.set_item("walk", walk.map(|w| w.to_string()))?;
-            let n = w.arr.len();
+            d.set_item("broadcast", PyTuple::new(py, &broadcast)?)?;
+            let shape = w.arr.shape();
+            let n = w.arr.len() / broadcast.iter().map(|&k| shape[k]).product::<usize>();
             d.set_item(
                 "parallel",
                 n >= stridewise::PARALLEL_THRESHOLD && stridewise::get_num_threads() > 1,

@@ -133,6 +133,24 @@ def test_explain_walk() -> None:
     assert sw.explain(sw.max, np.zeros((3, 0)), axis=0)["walk"] == "nothing to read"
     # After numpy's copy the copy's layout decides: not reported.
     assert sw.explain(sw.mean, img.astype(">f8"), axis=0)["walk"] is None
+    assert sw.explain(sw.mean, img, axis=0)["broadcast"] == ()
+
+
+def test_explain_broadcast() -> None:
+    """Broadcast axes are read once: explain names them, and the work is that of one row."""
+    row = make_data(np.float64, (1 << 16,))
+    b = np.broadcast_to(row, (64, 1 << 16))
+    assert b.size >= sw.parallel_threshold() > row.size
+    with sw.threads(2):
+        e = sw.explain(sw.mean, b, axis=0)
+        assert (e["broadcast"], e["parallel"]) == ((0,), False)
+        assert sw.explain(sw.mean, np.ascontiguousarray(b), axis=0)["parallel"] is True
+    assert sw.explain(sw.mean, b[:, None, :], axis=2)["broadcast"] == (0,)
+    assert sw.explain(sw.mean, np.broadcast_to(row[:1], (3, 1)))["broadcast"] == (0,)
+    # The values: each column is one element 64 times; each row the same row.
+    np.testing.assert_array_equal(sw.mean(b, axis=0), row)
+    np.testing.assert_array_equal(sw.max(b, axis=1), np.full(64, row.max()))
+    np.testing.assert_array_equal(sw.var(b, axis=0), np.zeros_like(row))
 
 
 def test_explain_rejects() -> None:

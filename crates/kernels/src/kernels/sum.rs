@@ -60,6 +60,23 @@ impl FloatPartial {
         }
     }
 
+    /// The state of the same elements each taken `factor` times: `hi * factor` exactly (its
+    /// rounding error from an fma goes into `lo`), `lo * factor` rounded once.
+    pub(crate) fn repeated(self, factor: u64) -> Self {
+        let f = factor as f64;
+        let hi = self.hi * f;
+        let lo = if hi.is_finite() {
+            self.hi.mul_add(f, -hi) + self.lo * f
+        } else {
+            self.lo
+        };
+        Self {
+            hi,
+            lo,
+            n: self.n.saturating_mul(factor),
+        }
+    }
+
     /// The state of the union of two disjoint sets of elements: `hi`s added with TwoSum, its
     /// error into `lo`. The kernels combine their lanes and work units with this.
     #[inline(always)]

@@ -2,6 +2,7 @@
 //! property tests of every reduction, accuracy against exact answers, determinism.
 
 mod accuracy;
+mod broadcast;
 mod common;
 mod determinism;
 mod interop;

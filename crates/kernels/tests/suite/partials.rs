@@ -3,15 +3,6 @@
 use crate::common::*;
 use stridewise::*;
 
-/// Values as f64 for comparisons with a tolerance (exact types are compared as `Values`).
-fn as_f64(v: &Values) -> Vec<f64> {
-    match v {
-        Values::F32(v) => v.iter().map(|&x| x as f64).collect(),
-        Values::F64(v) => v.clone(),
-        other => panic!("not a float result: {other:?}"),
-    }
-}
-
 /// `op` over `axes` of `view` from the partials of the row chunks `view[cuts[i]..cuts[i+1]]`
 /// (axis 0 must be reduced), combined in order, finalised.
 fn chunked<T: Element>(
@@ -32,49 +23,11 @@ fn chunked<T: Element>(
     acc.expect("at least one chunk").finalise(1.0)
 }
 
-/// The chunked reduction against the whole one: exact results bitwise; float sums and means
-/// within the kernels' accuracy of each other (each is within about one ulp of the exact
-/// value); variances to 1e-12 relative. NaN, warnings, shapes and errors the same.
+/// The chunked reduction against the whole one (see [`assert_agree`]).
 fn agree<T: Element>(op: Op, view: &StridedView<'_, T>, axes: Option<&[isize]>, cuts: &[usize]) {
     let what = format!("{op:?} of {} over {axes:?}, cuts {cuts:?}", T::NAME);
     let whole = reduce(op, view, axes, 1.0);
-    let parts = chunked(op, view, axes, cuts);
-    let (whole, parts) = match (whole, parts) {
-        (Ok(w), Ok(p)) => (w, p),
-        (w, p) => {
-            assert_eq!(w, p, "{what}");
-            return;
-        }
-    };
-    assert_eq!(
-        (&whole.shape, whole.warning),
-        (&parts.shape, parts.warning),
-        "{what}"
-    );
-    let family = op.info().family;
-    let exact = (!T::IS_FLOAT && family != Family::Var) || family == Family::Extreme;
-    if exact {
-        // As text: NaN equals NaN there, and the bits of every other value show.
-        let (w, p) = (format!("{:?}", whole.values), format!("{:?}", parts.values));
-        assert_eq!(w, p, "{what}");
-        return;
-    }
-    let ulp = if T::ELEM == ElemType::F32 {
-        f32::EPSILON as f64
-    } else {
-        f64::EPSILON
-    };
-    let tol = if family == Family::Var {
-        1e-12_f64.max(4.0 * ulp)
-    } else {
-        2.5 * ulp
-    };
-    for (w, p) in as_f64(&whole.values).into_iter().zip(as_f64(&parts.values)) {
-        let ok = w.to_bits() == p.to_bits()
-            || (w.is_nan() && p.is_nan())
-            || (w - p).abs() <= tol * w.abs().max(p.abs());
-        assert!(ok, "{what}: whole {w:e}, chunked {p:e}");
-    }
+    assert_agree::<T>(op, &what, whole, chunked(op, view, axes, cuts));
 }
 
 fn chunks_combine_to_the_whole<T: TestElem>(seed: u64) {

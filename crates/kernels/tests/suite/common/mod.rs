@@ -4,7 +4,7 @@
 
 pub mod checks;
 
-use stridewise::{Element, StridedView};
+use stridewise::{dynamic, ElemType, Element, Family, Op, ReduceError, StridedView, Values};
 
 /// Shewchuk's exactly rounded sum (Python's `math.fsum`): the high-precision oracle.
 pub fn fsum(xs: impl IntoIterator<Item = f64>) -> f64 {
@@ -308,4 +308,57 @@ pub fn groups<T: Element>(v: &StridedView<'_, T>, axes: &[usize]) -> (Vec<usize>
         }
     }
     (out_shape, out)
+}
+
+/// Values as f64 for comparisons with a tolerance (exact types are compared as `Values`).
+pub fn as_f64(v: &Values) -> Vec<f64> {
+    match v {
+        Values::F32(v) => v.iter().map(|&x| x as f64).collect(),
+        Values::F64(v) => v.clone(),
+        other => panic!("not a float result: {other:?}"),
+    }
+}
+
+/// Two ways to the same reduction `op` of `T` elements agree: exact results (integer sums,
+/// min/max) bitwise; float sums and means within the kernels' accuracy of each other (each
+/// is within about one ulp of the exact value); variances to 1e-12 relative. NaN, warnings,
+/// shapes and errors the same.
+pub fn assert_agree<T: Element>(
+    op: Op,
+    what: &str,
+    a: Result<dynamic::Outcome, ReduceError>,
+    b: Result<dynamic::Outcome, ReduceError>,
+) {
+    let (a, b) = match (a, b) {
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => {
+            assert_eq!(a, b, "{what}");
+            return;
+        }
+    };
+    assert_eq!((&a.shape, a.warning), (&b.shape, b.warning), "{what}");
+    let family = op.info().family;
+    let exact = (!T::IS_FLOAT && family != Family::Var) || family == Family::Extreme;
+    if exact {
+        // As text: NaN equals NaN there, and the bits of every other value show.
+        let (x, y) = (format!("{:?}", a.values), format!("{:?}", b.values));
+        assert_eq!(x, y, "{what}");
+        return;
+    }
+    let ulp = if T::ELEM == ElemType::F32 {
+        f32::EPSILON as f64
+    } else {
+        f64::EPSILON
+    };
+    let tol = if family == Family::Var {
+        1e-12_f64.max(4.0 * ulp)
+    } else {
+        2.5 * ulp
+    };
+    for (x, y) in as_f64(&a.values).into_iter().zip(as_f64(&b.values)) {
+        let ok = x.to_bits() == y.to_bits()
+            || (x.is_nan() && y.is_nan())
+            || (x - y).abs() <= tol * x.abs().max(y.abs());
+        assert!(ok, "{what}: {x:e} against {y:e}");
+    }
 }
