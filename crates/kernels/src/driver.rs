@@ -55,33 +55,40 @@ fn map_units<R: Send>(n: usize, parallel: bool, f: &(dyn Fn(usize) -> R + Sync))
     (0..n).map(f).collect()
 }
 
-struct UnitOp<'a, T, K> {
+/// Unit `unit` of the reduction from each offset in `outs`, into the same place in `out`: one
+/// dispatch for a group of outputs (short rows are many outputs of little work each).
+struct UnitOp<'a, T: Element, K: Kernel<T>> {
     kernel: &'a K,
     base: SharedPtr<T>,
+    outs: &'a [isize],
+    out: &'a mut [K::Partial],
     layout: &'a Layout,
     split: crate::walk::Split,
     unit: usize,
 }
 
 impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
-    type Output = K::Partial;
+    type Output = ();
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) -> K::Partial {
+    fn with_simd<S: Simd>(self, simd: S) {
         let k = self.kernel;
-        let mut lanes = k.lanes();
         let stride = self.layout.inner().stride;
-        self.layout.for_each_run_of_unit(
-            self.split,
-            self.unit,
-            #[inline(always)]
-            |off, len| {
-                let p = self.base.at(off);
-                // SAFETY: the run lies inside the view (the layout was normalised from it).
-                unsafe { k.feed(simd, &mut lanes, p, len, stride) }
-            },
-        );
-        k.finish(simd, lanes)
+        for (&o, slot) in self.outs.iter().zip(self.out) {
+            let mut lanes = k.lanes();
+            self.layout.for_each_run_of_unit(
+                self.split,
+                self.unit,
+                #[inline(always)]
+                |off, len| {
+                    let p = self.base.at(o + off);
+                    // SAFETY: the run lies inside the view (the layout was normalised from
+                    // it, and `o` is the offset of one of its outputs).
+                    unsafe { k.feed(simd, &mut lanes, p, len, stride) }
+                },
+            );
+            *slot = k.finish(simd, lanes);
+        }
     }
 }
 
@@ -101,16 +108,20 @@ fn reduce_layout<T: Element, K: Kernel<T>>(
         (_, 0) => empty(kernel),
         // One unit: what `reduce_lanes` does for it, without its vectors of groups (this is
         // every whole reduction of fewer than UNIT elements, where allocations show).
-        (split, 1) => dispatch(
-            level,
-            UnitOp {
+        (split, 1) => {
+            let mut one = [empty(kernel)];
+            let op = UnitOp {
                 kernel,
                 base,
+                outs: &[0],
+                out: &mut one,
                 layout,
                 split,
                 unit: 0,
-            },
-        ),
+            };
+            dispatch(level, op);
+            one[0]
+        }
         _ => reduce_lanes(kernel, base, &[0], layout, level)
             .pop()
             .expect("one offset gives one partial"),
@@ -135,27 +146,31 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
         return vec![empty(kernel); outs.len()];
     }
     let parallel = outs.len() * layout.len >= PAR_MIN;
-    let unit_op = |o: isize, unit: usize| {
+    // Unit `unit` of the reductions from `group`, one dispatch.
+    let units_of = |group: &[isize], unit: usize| {
+        let mut out = vec![empty(kernel); group.len()];
         let op = UnitOp {
             kernel,
-            base: SharedPtr(base.at(o)),
+            base,
+            outs: group,
+            out: &mut out,
             layout,
             split,
             unit,
         };
-        dispatch(level, op)
+        dispatch(level, op);
+        out
     };
     if per_out == 1 {
         let per_task = (UNIT / layout.len).max(1);
         let tasks = outs.len().div_ceil(per_task);
         let groups = map_units(tasks, parallel, &|t| {
-            let group = &outs[t * per_task..((t + 1) * per_task).min(outs.len())];
-            group.iter().map(|&o| unit_op(o, 0)).collect::<Vec<_>>()
+            units_of(&outs[t * per_task..((t + 1) * per_task).min(outs.len())], 0)
         });
         return groups.into_iter().flatten().collect();
     }
     let parts = map_units(outs.len() * per_out, parallel, &|i| {
-        unit_op(outs[i / per_out], i % per_out)
+        units_of(&outs[i / per_out..i / per_out + 1], i % per_out)[0]
     });
     parts
         .chunks(per_out)

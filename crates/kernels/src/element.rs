@@ -334,6 +334,10 @@ pub trait Element: Value + PartialOrd {
     const MIN_IDENTITY: Self;
     /// The identity of `max` (the smallest value; `-inf` for floats).
     const MAX_IDENTITY: Self;
+    /// Zero (`false` for bool).
+    const ZERO: Self;
+    /// NaN for floats; zero for the types without NaN.
+    const NAN: Self;
     /// The value as `f64` (exact for every type but `i64`/`u64` beyond 2^53, as in numpy).
     fn to_f64(self) -> f64;
     /// True if the value is NaN (never for integers).
@@ -345,6 +349,8 @@ impl Element for f64 {
     type Sum = f64;
     type Mean = f64;
     const MIN_IDENTITY: Self = f64::INFINITY;
+    const ZERO: Self = 0.0;
+    const NAN: Self = f64::NAN;
     const MAX_IDENTITY: Self = f64::NEG_INFINITY;
     #[inline(always)]
     fn to_f64(self) -> f64 {
@@ -361,6 +367,8 @@ impl Element for f32 {
     type Sum = f32;
     type Mean = f32;
     const MIN_IDENTITY: Self = f32::INFINITY;
+    const ZERO: Self = 0.0;
+    const NAN: Self = f32::NAN;
     const MAX_IDENTITY: Self = f32::NEG_INFINITY;
     #[inline(always)]
     fn to_f64(self) -> f64 {
@@ -393,6 +401,8 @@ macro_rules! int_element {
             type Sum = $sum;
             type Mean = f64;
             const MIN_IDENTITY: Self = <$t>::MAX;
+            const ZERO: Self = 0;
+            const NAN: Self = 0;
             const MAX_IDENTITY: Self = <$t>::MIN;
             #[inline(always)]
             fn to_f64(self) -> f64 {
@@ -431,6 +441,8 @@ impl Element for bool {
     type Sum = i64;
     type Mean = f64;
     const MIN_IDENTITY: Self = true;
+    const ZERO: Self = false;
+    const NAN: Self = false;
     const MAX_IDENTITY: Self = false;
     #[inline(always)]
     fn to_f64(self) -> f64 {
@@ -466,6 +478,8 @@ impl Element for Bool8 {
     type Sum = i64;
     type Mean = f64;
     const MIN_IDENTITY: Self = Bool8(u8::MAX);
+    const ZERO: Self = Bool8(0);
+    const NAN: Self = Bool8(0);
     const MAX_IDENTITY: Self = Bool8(0);
     #[inline(always)]
     fn to_f64(self) -> f64 {

@@ -48,7 +48,10 @@ pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMu
 
 /// Feed a run of `len` elements at `ptr` with element stride `stride` to a kernel, `L` at a
 /// time: `full` gets each complete block of `L` consecutive run elements, `tail` gets the last
-/// `len % L` one by one with their position in the block. Both get `state` first. Strides 1
+/// `len % L` one by one with their position in the block. Both get `state` first. With a
+/// `pad` (a value the kernel's `full` leaves every lane unchanged by), a contiguous run's last
+/// `len % L` elements go to `full` as one block filled up with it instead: one vector step
+/// where short rows spent up to `L - 1` scalar ones. Strides 1
 /// and 2 (every other element: `a[::2]`, complex parts) are compiled as constants so the
 /// compiler uses whole-vector loads and shuffles; other strides gather. Every arm is one more
 /// copy of every kernel at every SIMD level, which is why there are not more of them.
@@ -61,12 +64,13 @@ pub unsafe fn for_each_block<T: Copy, S, const L: usize>(
     ptr: *const T,
     len: usize,
     stride: isize,
+    pad: Option<T>,
     full: impl FnMut(&mut S, &[T; L]),
     tail: impl FnMut(&mut S, usize, T),
 ) {
     match stride {
         // SAFETY: stride 1, so the run is `len` consecutive valid elements (our contract).
-        1 => unsafe { blocks_contiguous(state, ptr, len, full, tail) },
+        1 => unsafe { blocks_contiguous(state, ptr, len, pad, full, tail) },
         // SAFETY: the same run, stride passed through unchanged (our contract).
         2 => unsafe { blocks_strided::<T, S, L, 2>(state, ptr, len, 2, full, tail) },
         // SAFETY: the same run, stride passed through unchanged (our contract).
@@ -81,6 +85,7 @@ unsafe fn blocks_contiguous<T: Copy, S, const L: usize>(
     state: &mut S,
     ptr: *const T,
     len: usize,
+    pad: Option<T>,
     mut full: impl FnMut(&mut S, &[T; L]),
     mut tail: impl FnMut(&mut S, usize, T),
 ) {
@@ -94,8 +99,20 @@ unsafe fn blocks_contiguous<T: Copy, S, const L: usize>(
         let block: &[T; L] = c.try_into().expect("chunks_exact yields L elements");
         full(state, block);
     }
-    for (j, &x) in chunks.remainder().iter().enumerate() {
-        tail(state, j, x);
+    let rest = chunks.remainder();
+    match pad {
+        // (A second call site of `full`: one loop for both kinds of block, choosing the
+        // block's address each time, read 1e5 f64 at half the speed.)
+        Some(pad) if !rest.is_empty() => {
+            let mut last = [pad; L];
+            last[..rest.len()].copy_from_slice(rest);
+            full(state, &last);
+        }
+        _ => {
+            for (j, &x) in rest.iter().enumerate() {
+                tail(state, j, x);
+            }
+        }
     }
 }
 
@@ -523,7 +540,13 @@ mod tests {
         }
     }
 
-    fn collect_blocks(data: &[i64], start: usize, len: usize, stride: isize) -> Vec<i64> {
+    fn collect_blocks(
+        data: &[i64],
+        start: usize,
+        len: usize,
+        stride: isize,
+        pad: Option<i64>,
+    ) -> Vec<i64> {
         let mut acc = (Vec::new(), Vec::new());
         // SAFETY: the callers pass runs that stay inside `data`.
         unsafe {
@@ -532,6 +555,7 @@ mod tests {
                 data.as_ptr().add(start),
                 len,
                 stride,
+                pad,
                 |a, b| a.0.extend_from_slice(b),
                 |a, j, x| a.1.push((j, x)),
             )
@@ -550,11 +574,17 @@ mod tests {
         for stride in [1isize, 2, 3, 4, 5, 7, -1, -2, -3, -4, -6, 0] {
             for len in [0usize, 1, 3, 4, 5, 8, 9, 13] {
                 let start = if stride < 0 { 99 } else { 0 };
-                let got = collect_blocks(&data, start, len, stride);
-                let want: Vec<i64> = (0..len as i64)
+                let got = collect_blocks(&data, start, len, stride, None);
+                let mut want: Vec<i64> = (0..len as i64)
                     .map(|i| start as i64 + i * stride as i64)
                     .collect();
                 assert_eq!(got, want, "stride {stride} len {len}");
+                // With a pad, a contiguous run's last block is filled up with it.
+                if stride == 1 {
+                    want.resize(len.next_multiple_of(4), -1);
+                }
+                let got = collect_blocks(&data, start, len, stride, Some(-1));
+                assert_eq!(got, want, "stride {stride} len {len} padded");
             }
         }
     }

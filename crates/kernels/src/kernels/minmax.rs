@@ -117,6 +117,14 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
                 ptr,
                 len,
                 stride,
+                // Fills a short last block without changing a lane: NaN under the
+                // nan-functions (never better, and not "a value other than NaN"); else the
+                // identity (never better, not NaN).
+                Some(if P::IGNORE && T::IS_FLOAT {
+                    T::NAN
+                } else {
+                    Self::identity()
+                }),
                 #[inline(always)]
                 |l, block| {
                     for j in 0..LANES {

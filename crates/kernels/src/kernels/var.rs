@@ -68,6 +68,13 @@ impl<T, P> Var<T, P> {
     }
 }
 
+/// What fills up a short last block: NaN under the nan-functions (skipped by both passes);
+/// none under the plain ones, where every element is counted.
+#[inline(always)]
+fn pad<T: Element, P: NanPolicy>() -> Option<T> {
+    (P::IGNORE && T::IS_FLOAT).then_some(T::NAN)
+}
+
 /// A run waiting in the current block.
 #[derive(Clone, Copy)]
 struct Run<T> {
@@ -119,6 +126,7 @@ impl<T: Element, P: NanPolicy> Var<T, P> {
                     r.ptr,
                     r.len,
                     r.stride,
+                    pad::<T, P>(),
                     #[inline(always)]
                     |a, block| {
                         for j in 0..LANES {
@@ -164,6 +172,7 @@ impl<T: Element, P: NanPolicy> Var<T, P> {
                     r.ptr,
                     r.len,
                     r.stride,
+                    pad::<T, P>(),
                     #[inline(always)]
                     |a, block| {
                         for j in 0..LANES {
