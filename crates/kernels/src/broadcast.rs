@@ -12,7 +12,7 @@
 //! this reads 1e4. The result is that of the values, computed more accurately than numpy's
 //! `n`-fold sum; like any other layout, not bitwise the result of a materialised copy.
 
-use crate::layout::resolve_axes;
+use crate::layout::{next_c_index, resolve_axes};
 use crate::partials::Partials;
 
 /// How a description with broadcast axes is read (see the module docs).
@@ -88,13 +88,7 @@ pub(crate) fn sources(from: &[usize], to: &[usize]) -> Vec<usize> {
             src = src * from[k] + if from[k] == 1 { 0 } else { i };
         }
         out.push(src);
-        for k in (0..to.len()).rev() {
-            idx[k] += 1;
-            if idx[k] < to[k] {
-                break;
-            }
-            idx[k] = 0;
-        }
+        next_c_index(&mut idx, to);
     }
     out
 }

@@ -7,7 +7,7 @@
 
 use crate::element::Element;
 use crate::kernels::{Kernel, ROWS, TILE};
-use crate::layout::{c_strides, normalize, Axis, Layout, StridedView};
+use crate::layout::{c_strides, next_c_index, normalize, Axis, Layout, StridedView};
 use crate::simd::{dispatch, pool, SimdLevel};
 use crate::walk::{prefetch_run, row_offsets, SharedPtr};
 use pulp::{Simd, WithSimd};
@@ -464,14 +464,7 @@ fn widened<T: Element, K: Kernel<T>>(
             .map(|j| wide[(at + (j * m + c) as isize * step) as usize])
             .collect();
         out.push(tree_combine(parts, |a, b| kernel.combine(a, b)).expect("k >= 1"));
-        // The next index in C order.
-        for q in (0..idx.len()).rev() {
-            idx[q] += 1;
-            if idx[q] < out_shape[q] {
-                break;
-            }
-            idx[q] = 0;
-        }
+        next_c_index(&mut idx, out_shape);
     }
     out
 }

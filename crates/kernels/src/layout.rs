@@ -184,6 +184,18 @@ pub fn c_strides(shape: &[usize]) -> Vec<isize> {
     strides
 }
 
+/// Advance the multi-index `idx` within `shape` to the next one in C order (the last axis
+/// fastest), wrapping to all zeros after the last.
+pub fn next_c_index(idx: &mut [usize], shape: &[usize]) {
+    for k in (0..idx.len()).rev() {
+        idx[k] += 1;
+        if idx[k] < shape[k] {
+            return;
+        }
+        idx[k] = 0;
+    }
+}
+
 impl<'a, T> StridedView<'a, T> {
     /// A view of `data` starting at element `offset`, with the given shape and element strides.
     ///
@@ -601,6 +613,27 @@ pub fn result_shape(shape: &[usize], axes: Option<&[usize]>, keepdims: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn c_indices_run_in_c_order_and_wrap() {
+        let shape = [2, 1, 3];
+        let mut idx = [0; 3];
+        let mut seen = Vec::new();
+        for _ in 0..7 {
+            seen.push(idx);
+            next_c_index(&mut idx, &shape);
+        }
+        let want = [
+            [0, 0, 0],
+            [0, 0, 1],
+            [0, 0, 2],
+            [1, 0, 0],
+            [1, 0, 1],
+            [1, 0, 2],
+        ];
+        assert_eq!(seen[..6], want);
+        assert_eq!(seen[6], [0, 0, 0]);
+    }
     use crate::walk::for_each_row;
 
     #[test]
