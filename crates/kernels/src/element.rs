@@ -3,8 +3,22 @@
 
 use std::fmt::Debug;
 
-mod sealed {
-    pub trait Sealed {}
+pub(crate) mod sealed {
+    /// Implemented by the crate's element and value types only.
+    pub trait Sealed {
+        /// A flag as wide as the type (a NaN flag of the min/max kernels): a compare of two
+        /// vectors of `f64` gives 64-bit lane masks, which OR into `u64` lanes in one
+        /// instruction; `bool` lanes cost a narrowing shuffle each (min of 1e5 f64 spent
+        /// five instructions per vector on it).
+        type Flag: Copy
+            + Default
+            + Eq
+            + From<bool>
+            + std::ops::BitOr<Output = Self::Flag>
+            + Send
+            + Sync
+            + 'static;
+    }
 }
 
 /// The element types, as values.
@@ -344,7 +358,9 @@ pub trait Element: Value + PartialOrd {
     fn is_nan(self) -> bool;
 }
 
-impl sealed::Sealed for f64 {}
+impl sealed::Sealed for f64 {
+    type Flag = u64;
+}
 impl Element for f64 {
     type Sum = f64;
     type Mean = f64;
@@ -362,7 +378,9 @@ impl Element for f64 {
     }
 }
 
-impl sealed::Sealed for f32 {}
+impl sealed::Sealed for f32 {
+    type Flag = u32;
+}
 impl Element for f32 {
     type Sum = f32;
     type Mean = f32;
@@ -396,7 +414,9 @@ pub(crate) trait IntElement: Element {
 /// Integer types: what differs is only the sum type and whether the value needs splitting.
 macro_rules! int_element {
     ($t:ty, $sum:ty, $wide:literal) => {
-        impl sealed::Sealed for $t {}
+        impl sealed::Sealed for $t {
+            type Flag = u8;
+        }
         impl Element for $t {
             type Sum = $sum;
             type Mean = f64;
@@ -436,7 +456,9 @@ int_element!(u16, u64, false);
 int_element!(u32, u64, false);
 int_element!(u64, u64, true);
 
-impl sealed::Sealed for bool {}
+impl sealed::Sealed for bool {
+    type Flag = u8;
+}
 impl Element for bool {
     type Sum = i64;
     type Mean = f64;
@@ -463,7 +485,9 @@ impl Element for bool {
 #[repr(transparent)]
 pub(crate) struct Bool8(u8);
 
-impl sealed::Sealed for Bool8 {}
+impl sealed::Sealed for Bool8 {
+    type Flag = u8;
+}
 /// Never used: min/max of bool run on `u8`; the impl only satisfies [`Element`]'s bound.
 impl Value for Bool8 {
     const ELEM: ElemType = ElemType::Bool;

@@ -8,6 +8,7 @@
 //! Integers never set the flag.
 
 use super::{tree, Kernel, NanPolicy, LANES, TILE};
+use crate::element::sealed::Sealed;
 use crate::element::Element;
 use crate::walk::{for_each_block, for_each_in_row};
 use pulp::Simd;
@@ -41,9 +42,10 @@ impl<T, P, const MAX: bool> MinMax<T, P, MAX> {
     }
 }
 
-pub(crate) struct MinMaxLanes<T> {
+pub(crate) struct MinMaxLanes<T: Element> {
     best: [T; LANES],
-    flag: [bool; LANES],
+    /// The flag as a lane as wide as `T` (see `Sealed::Flag`): nonzero is true.
+    flag: [<T as Sealed>::Flag; LANES],
 }
 
 pub(crate) struct MinMaxTile<T> {
@@ -77,6 +79,12 @@ fn flag_of<T: Element, P: NanPolicy>(x: T) -> bool {
     }
 }
 
+/// [`flag_of`] as a lane flag.
+#[inline(always)]
+fn lane_flag<T: Element, P: NanPolicy>(x: T) -> <T as Sealed>::Flag {
+    flag_of::<T, P>(x).into()
+}
+
 impl<T: Element, P: NanPolicy, const MAX: bool> MinMax<T, P, MAX> {
     #[inline(always)]
     fn identity() -> T {
@@ -97,7 +105,7 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
     fn lanes(&self) -> MinMaxLanes<T> {
         MinMaxLanes {
             best: [Self::identity(); LANES],
-            flag: [false; LANES],
+            flag: [Default::default(); LANES],
         }
     }
 
@@ -129,20 +137,23 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
                 |l, block| {
                     for j in 0..LANES {
                         l.best[j] = better::<T, MAX>(block[j], l.best[j]);
-                        l.flag[j] |= flag_of::<T, P>(block[j]);
+                        l.flag[j] = l.flag[j] | lane_flag::<T, P>(block[j]);
                     }
                     if !T::IS_FLOAT {
                         // For integers the compiler recognises 32 separate min reductions and
                         // vectorises across blocks with gathers (i32 min of 1e7 read 8 GB/s,
-                        // a fifth of numpy). Making the lanes opaque after each block keeps it
-                        // vectorising across the lanes instead: one store and load per block.
-                        std::hint::black_box(&mut l.best);
+                        // a fifth of numpy). An empty asm statement in the loop stops that
+                        // loop vectorisation (it cannot be vectorised) and touches neither
+                        // memory nor registers, so the lanes stay in registers and are
+                        // vectorised within the block. (`black_box` did the same at the cost
+                        // of a store and a load of every lane per block.)
+                        super::opaque_step();
                     }
                 },
                 #[inline(always)]
                 |l, j, x| {
                     l.best[j] = better::<T, MAX>(x, l.best[j]);
-                    l.flag[j] |= flag_of::<T, P>(x);
+                    l.flag[j] = l.flag[j] | lane_flag::<T, P>(x);
                 },
             )
         }
@@ -154,7 +165,7 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
             #[inline(always)]
             |j| MinMaxPartial {
                 best: lanes.best[j],
-                flag: lanes.flag[j],
+                flag: lanes.flag[j] != Default::default(),
             },
         );
         tree(

@@ -147,6 +147,18 @@ pub(crate) const fn has_fma<S: Simd>() -> bool {
     std::mem::size_of::<S::f64s>() > std::mem::size_of::<f64>()
 }
 
+/// An empty asm statement: in a loop it stops LLVM's loop vectoriser (which cannot vectorise
+/// it) without touching memory or registers, so values kept across iterations stay in
+/// registers. See the integer min/max kernel.
+#[inline(always)]
+pub(crate) fn opaque_step() {
+    // SAFETY: an empty instruction sequence with no operands reads and writes nothing.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    unsafe {
+        std::arch::asm!("", options(nomem, nostack, preserves_flags))
+    };
+}
+
 /// Combine `LANES` values with `op` in a fixed pairwise tree.
 #[inline(always)]
 pub(crate) fn tree<P: Copy>(mut v: [P; LANES], op: impl Fn(P, P) -> P) -> P {
