@@ -6,12 +6,14 @@
 //! over the unit index. Thread count, scheduling and base-pointer alignment never enter.
 
 use crate::element::Element;
+use crate::handoff;
 use crate::kernels::{Kernel, ROWS, TILE};
 use crate::layout::{c_strides, next_c_index, normalize, Axis, Layout, StridedView};
 use crate::simd::{dispatch, pool, SimdLevel};
 use crate::walk::{prefetch_run, row_offsets, SharedPtr};
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 /// Elements per work unit: 32 Ki (256 KiB of f64), so a 100k-element array already splits
 /// into four units for two cores, while per-unit overhead (one horizontal fold, ~100 ns) stays
@@ -23,6 +25,11 @@ pub(crate) const UNIT: usize = 1 << 15;
 /// a 1e5-element f64 sum took 15-17 us on 2 threads against 5-6 us on one, 3e5 was still a
 /// loss, and 1e6 was the first clear win (54 us against 93 us).
 pub(crate) const PAR_MIN: usize = 1 << 19;
+
+/// From this many elements (and two work units) a reduction is split between the calling
+/// thread and the hand-off helpers (`handoff.rs`), which take work in about a microsecond
+/// while they spin: two units of 32 Ki elements are tens of microseconds of work.
+pub(crate) const MID_MIN: usize = 2 * UNIT;
 
 /// Combine partials pairwise in a tree fixed by their order.
 pub(crate) fn tree_combine<P: Copy>(mut v: Vec<P>, op: impl Fn(P, P) -> P) -> Option<P> {
@@ -39,17 +46,35 @@ pub(crate) fn tree_combine<P: Copy>(mut v: Vec<P>, op: impl Fn(P, P) -> P) -> Op
     v.pop()
 }
 
-/// Map `0..n` to results, on the pool when `parallel`, always in index order.
+/// Map `0..n` to results, always in index order, for work of `work` elements in all: on
+/// the rayon pool from [`PAR_MIN`] elements, on the hand-off helpers from [`MID_MIN`] (each
+/// thread a contiguous range of indices), else on this thread.
 ///
 /// `f` is a trait object: rayon's machinery is then instantiated once per result type (a few
 /// dozen), not once per kernel and closure (`cargo llvm-lines` counted rayon's job and
 /// iterator code at about a third of the crate's LLVM IR when it was). One dynamic call per
 /// unit of at least thousands of elements costs nothing measurable.
-fn map_units<R: Send>(n: usize, parallel: bool, f: &(dyn Fn(usize) -> R + Sync)) -> Vec<R> {
-    if parallel && n > 1 {
+fn map_units<R: Send>(n: usize, work: usize, f: &(dyn Fn(usize) -> R + Sync)) -> Vec<R> {
+    if n > 1 && work >= MID_MIN {
         let p = pool();
-        if p.current_num_threads() > 1 {
+        let threads = p.current_num_threads();
+        if threads > 1 && work >= PAR_MIN {
             return p.install(|| (0..n).into_par_iter().map(&f).collect());
+        }
+        if threads > 1 {
+            let parts = threads.min(n);
+            // One uncontended lock per part: `R` need only be `Send`.
+            let ranges: Vec<Mutex<Vec<R>>> = (0..parts).map(|_| Mutex::default()).collect();
+            let part = |k: usize| {
+                let got = (k * n / parts..(k + 1) * n / parts).map(f).collect();
+                *ranges[k].lock().unwrap_or_else(|e| e.into_inner()) = got;
+            };
+            if handoff::run(parts, &part) {
+                return ranges
+                    .into_iter()
+                    .flat_map(|r| r.into_inner().unwrap_or_else(|e| e.into_inner()))
+                    .collect();
+            }
         }
     }
     (0..n).map(f).collect()
@@ -145,7 +170,7 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
     if per_out == 0 {
         return vec![empty(kernel); outs.len()];
     }
-    let parallel = outs.len() * layout.len >= PAR_MIN;
+    let work = outs.len() * layout.len;
     // Unit `unit` of the reductions from `group`, one dispatch.
     let units_of = |group: &[isize], unit: usize| {
         let mut out = vec![empty(kernel); group.len()];
@@ -164,12 +189,12 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
     if per_out == 1 {
         let per_task = (UNIT / layout.len).max(1);
         let tasks = outs.len().div_ceil(per_task);
-        let groups = map_units(tasks, parallel, &|t| {
+        let groups = map_units(tasks, work, &|t| {
             units_of(&outs[t * per_task..((t + 1) * per_task).min(outs.len())], 0)
         });
         return groups.into_iter().flatten().collect();
     }
-    let parts = map_units(outs.len() * per_out, parallel, &|i| {
+    let parts = map_units(outs.len() * per_out, work, &|i| {
         units_of(&outs[i / per_out..i / per_out + 1], i % per_out)[0]
     });
     parts
@@ -356,7 +381,7 @@ fn vertical<T: Element, K: Kernel<T>>(
     let blocks = red.len.div_ceil(per_block);
     let units = in_offs.len() * groups * blocks;
     let total = in_offs.len() * m * red.len;
-    let results = map_units(units, total >= PAR_MIN, &|u| {
+    let results = map_units(units, total, &|u| {
         let (combo, g, b) = (u / (groups * blocks), (u / blocks) % groups, u % blocks);
         let g0 = g * group;
         dispatch(

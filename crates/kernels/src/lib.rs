@@ -44,6 +44,7 @@ mod broadcast;
 mod driver;
 pub mod dynamic;
 mod element;
+mod handoff;
 mod kernels;
 pub mod layout;
 #[cfg(feature = "ndarray")]

@@ -42,6 +42,36 @@ fn same_bits_for_any_thread_count() {
 }
 
 #[test]
+fn mid_sizes_same_bits_for_any_thread_count_and_concurrent_callers() {
+    // Two work units or more but below PARALLEL_THRESHOLD: the hand-off helpers' path.
+    let (rows, cols) = (300usize, 401usize);
+    assert!(rows * cols < PARALLEL_THRESHOLD && rows * cols > 2 << 15);
+    let x = data(rows * cols);
+    let full = StridedView::contiguous(&x, &[rows, cols]).unwrap();
+    let views = [
+        full.clone(),
+        full.permuted(&[1, 0]).unwrap(),
+        full.sliced(0, rows - 1, usize::MAX, -1).unwrap(),
+    ];
+    for v in &views {
+        let one = with_num_threads(1, || fingerprint(v));
+        for t in [2, 3, 4] {
+            assert_eq!(one, with_num_threads(t, || fingerprint(v)), "{t} threads");
+        }
+        // Callers on several threads at once: the ones that find the helpers busy run
+        // their parts themselves, with the same result.
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..3)
+                .map(|_| s.spawn(|| with_num_threads(2, || fingerprint(v))))
+                .collect();
+            for h in handles {
+                assert_eq!(one, h.join().unwrap());
+            }
+        });
+    }
+}
+
+#[test]
 fn interleaved_channels_same_bits_for_any_thread_count() {
     // An image of 3 channels reduced over its pixels, large enough for the pool.
     let (h, w, c) = (600usize, 480usize, 3usize);
