@@ -23,6 +23,13 @@ use crate::walk::{for_each_block, for_each_in_row};
 use pulp::Simd;
 use std::marker::PhantomData;
 
+/// Lanes of the f64 sum (the first of the `LANES` arrays; the others stay zero). Its (hi,
+/// lo) pairs must fit the registers: with 32 lanes they took all 16 ymm registers of AVX2,
+/// the compiler kept some `lo` in memory, and each block waited on a store and reload of
+/// them (in-cache mean of 1e5 f64 at ~1.3 cycles per element on Zen 3). 16 lanes are still
+/// more independent additions than the add latency needs at any vector width.
+const F64_LANES: usize = 16;
+
 /// Blocks of `LANES` elements added plainly between two TwoSum folds.
 const FOLD_ROWS: usize = 32;
 
@@ -177,26 +184,44 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
 ) {
     // SAFETY: forwarded from this function's contract.
     unsafe {
-        for_each_block::<T, _, LANES>(
-            lanes,
-            ptr,
-            len,
-            stride,
-            // Not for f64: with a second call of the block body the compiler kept the f64
-            // lanes in memory in the main loop (1e5 read at 0.6 of the speed).
-            (!exact_each::<T>()).then(neutral::<T, P>),
-            #[inline(always)]
-            |l, block| {
-                if const { exact_each::<T>() } {
-                    for j in 0..LANES {
+        if const { exact_each::<T>() } {
+            for_each_block::<T, _, F64_LANES>(
+                lanes,
+                ptr,
+                len,
+                stride,
+                // Not for f64: with a second call of the block body the compiler kept the f64
+                // lanes in memory in the main loop (1e5 read at 0.6 of the speed).
+                None,
+                #[inline(always)]
+                |l, block| {
+                    for j in 0..F64_LANES {
                         let (x, v) = filtered::<T, P>(block[j]);
                         let (s, e) = ts(l.hi[j], x);
                         l.hi[j] = s;
                         l.lo[j] += e;
                         l.n[j] += v;
                     }
-                    return;
-                }
+                },
+                #[inline(always)]
+                |l, j, x| {
+                    let (x, v) = filtered::<T, P>(x);
+                    let (s, e) = ts(l.hi[j], x);
+                    l.hi[j] = s;
+                    l.lo[j] += e;
+                    l.n[j] += v;
+                },
+            );
+            return;
+        }
+        for_each_block::<T, _, LANES>(
+            lanes,
+            ptr,
+            len,
+            stride,
+            Some(neutral::<T, P>()),
+            #[inline(always)]
+            |l, block| {
                 for j in 0..LANES {
                     let (x, v) = filtered::<T, P>(block[j]);
                     l.tmp[j] += x;
@@ -211,12 +236,6 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
             |l, j, x| {
                 let (x, v) = filtered::<T, P>(x);
                 l.n[j] += v;
-                if const { exact_each::<T>() } {
-                    let (s, e) = ts(l.hi[j], x);
-                    l.hi[j] = s;
-                    l.lo[j] += e;
-                    return;
-                }
                 l.tmp[j] += x;
                 if j == 0 {
                     l.rows += 1;
@@ -282,7 +301,11 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             mut n,
             ..
         } = lanes;
-        let mut w = LANES;
+        let mut w = if const { exact_each::<T>() } {
+            F64_LANES
+        } else {
+            LANES
+        };
         while w > 1 {
             w /= 2;
             for j in 0..w {
