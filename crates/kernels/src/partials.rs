@@ -353,7 +353,10 @@ impl Partials {
             State::Int(s) if info.family == Family::Sum => {
                 Values::I64(s.iter().map(|&s| s as i64).collect())
             }
-            State::Int(s) => floats(result, s.iter().map(|&s| mean(s as f64, count, &mut warn))),
+            State::Int(s) => floats(
+                result,
+                s.iter().map(|&s| mean(int_to_f64(s), count, &mut warn)),
+            ),
             State::Var(p) => floats(
                 result,
                 p.iter()
@@ -428,6 +431,15 @@ fn floats(result: ElemType, v: impl Iterator<Item = f64>) -> Values {
     match result {
         ElemType::F32 => Values::F32(v.map(|x| x as f32).collect()),
         _ => Values::F64(v.collect()),
+    }
+}
+
+/// `s` rounded to f64: through `i64` when it fits (one instruction, the same rounding),
+/// else `i128`'s conversion (a library call).
+fn int_to_f64(s: i128) -> f64 {
+    match i64::try_from(s) {
+        Ok(v) => v as f64,
+        Err(_) => s as f64,
     }
 }
 

@@ -471,6 +471,14 @@ fn add_parts(l: &mut IntLanes, parts: &[(i64, i64); LANES]) {
     }
 }
 
+/// A lane of small integers' sum (an integer below 2^53, see `small_int`) as `i128`, through
+/// `i64`: one conversion instruction, where `f64 as i128` is a library call (`__fixdfti`),
+/// 32 of them per output, which made short integer rows slower than their elements.
+#[inline(always)]
+fn whole(x: f64) -> i128 {
+    x as i64 as i128
+}
+
 #[inline(always)]
 fn join(hi: i64, lo: i64) -> i128 {
     ((hi as i128) << 32) + lo as i128
@@ -537,9 +545,18 @@ impl<T: IntElement> Kernel<T> for IntSum<T> {
 
     #[inline(always)]
     fn finish<S: Simd>(&self, _simd: S, lanes: IntLanes) -> i128 {
+        if const { small_int::<T>() } {
+            // Each lane is an integer of magnitude below 2^48 (see `small_int`), so every
+            // sum in the tree is an integer below 2^53: exact in f64, and one conversion.
+            return whole(tree(
+                lanes.small,
+                #[inline(always)]
+                |a, b| a + b,
+            ));
+        }
         let parts: [i128; LANES] = std::array::from_fn(
             #[inline(always)]
-            |j| join(lanes.hi[j], lanes.lo[j]) + lanes.small[j] as i128,
+            |j| join(lanes.hi[j], lanes.lo[j]) + whole(lanes.small[j]),
         );
         tree(parts, i128::wrapping_add)
     }
@@ -586,7 +603,7 @@ impl<T: IntElement> Kernel<T> for IntSum<T> {
     fn flush(&self, tile: &mut Box<IntTile>, len: usize) {
         let t = &mut **tile;
         for j in 0..len {
-            let small = t.small[j] as i128;
+            let small = whole(t.small[j]);
             t.acc[j] = t.acc[j].wrapping_add(join(t.hi[j], t.lo[j]) + small);
             t.hi[j] = 0;
             t.lo[j] = 0;

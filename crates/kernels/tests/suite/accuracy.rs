@@ -209,6 +209,12 @@ fn integers_at_their_limits() {
         let e: Vec<i32> = vec![i32::MIN; 1 << 20];
         assert_eq!(sum(&StridedView::from_1d(&e)), i32::MIN as i64 * (1 << 20));
         assert_eq!(min(&StridedView::from_1d(&e)), Ok(i32::MIN));
+        // The largest 32-bit values, whole (full lanes) and in short rows (padded blocks).
+        let g: Vec<u32> = vec![u32::MAX; 1 << 20];
+        assert_eq!(sum(&StridedView::from_1d(&g)), u32::MAX as u64 * (1 << 20));
+        let rows = StridedView::contiguous(&g[..37 * 1000], &[1000, 37]).unwrap();
+        let r = sum_axes(&rows, &[1]).unwrap();
+        assert!(r.data.iter().all(|&s| s == 37 * u32::MAX as u64));
         let f = [true, false, true];
         assert_eq!(sum(&StridedView::from_1d(&f)), 2i64);
         assert_eq!(max(&StridedView::from_1d(&f)), Ok(true));
