@@ -93,6 +93,11 @@ pub(crate) fn sources(from: &[usize], to: &[usize]) -> Vec<usize> {
     out
 }
 
+/// `v[i]` for each `i` of `idx`, in that order.
+pub(crate) fn gather<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
+    idx.iter().map(|&i| v[i]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

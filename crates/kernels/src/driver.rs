@@ -122,6 +122,30 @@ fn empty<T: Element, K: Kernel<T>>(kernel: &K) -> K::Partial {
     kernel.finish(pulp::Scalar::new(), kernel.lanes())
 }
 
+/// [`UnitOp`] at `level`: unit `unit` of the reductions from `outs` into `out`.
+#[allow(clippy::too_many_arguments)]
+fn run_units<T: Element, K: Kernel<T>>(
+    kernel: &K,
+    base: SharedPtr<T>,
+    layout: &Layout,
+    split: crate::walk::Split,
+    unit: usize,
+    outs: &[isize],
+    out: &mut [K::Partial],
+    level: SimdLevel,
+) {
+    let op = UnitOp {
+        kernel,
+        base,
+        outs,
+        out,
+        layout,
+        split,
+        unit,
+    };
+    dispatch(level, op);
+}
+
 /// Reduce every element of `layout` (relative to `base`) to one partial.
 fn reduce_layout<T: Element, K: Kernel<T>>(
     kernel: &K,
@@ -135,16 +159,7 @@ fn reduce_layout<T: Element, K: Kernel<T>>(
         // every whole reduction of fewer than UNIT elements, where allocations show).
         (split, 1) => {
             let mut one = [empty(kernel)];
-            let op = UnitOp {
-                kernel,
-                base,
-                outs: &[0],
-                out: &mut one,
-                layout,
-                split,
-                unit: 0,
-            };
-            dispatch(level, op);
+            run_units(kernel, base, layout, split, 0, &[0], &mut one, level);
             one[0]
         }
         _ => reduce_lanes(kernel, base, &[0], layout, level)
@@ -171,31 +186,31 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
         return vec![empty(kernel); outs.len()];
     }
     let work = outs.len() * layout.len;
-    // Unit `unit` of the reductions from `group`, one dispatch.
-    let units_of = |group: &[isize], unit: usize| {
-        let mut out = vec![empty(kernel); group.len()];
-        let op = UnitOp {
-            kernel,
-            base,
-            outs: group,
-            out: &mut out,
-            layout,
-            split,
-            unit,
-        };
-        dispatch(level, op);
-        out
-    };
     if per_out == 1 {
         let per_task = (UNIT / layout.len).max(1);
         let tasks = outs.len().div_ceil(per_task);
         let groups = map_units(tasks, work, &|t| {
-            units_of(&outs[t * per_task..((t + 1) * per_task).min(outs.len())], 0)
+            let group = &outs[t * per_task..((t + 1) * per_task).min(outs.len())];
+            let mut out = vec![empty(kernel); group.len()];
+            run_units(kernel, base, layout, split, 0, group, &mut out, level);
+            out
         });
         return groups.into_iter().flatten().collect();
     }
     let parts = map_units(outs.len() * per_out, work, &|i| {
-        units_of(&outs[i / per_out..i / per_out + 1], i % per_out)[0]
+        let mut one = [empty(kernel)];
+        let o = i / per_out;
+        run_units(
+            kernel,
+            base,
+            layout,
+            split,
+            i % per_out,
+            &outs[o..=o],
+            &mut one,
+            level,
+        );
+        one[0]
     });
     parts
         .chunks(per_out)

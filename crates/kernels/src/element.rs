@@ -242,9 +242,7 @@ pub enum Values {
 impl Values {
     /// The values at `idx`, in that order.
     pub(crate) fn gather(&self, idx: &[usize]) -> Values {
-        fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
-            idx.iter().map(|&i| v[i]).collect()
-        }
+        use crate::broadcast::gather as pick;
         match self {
             Self::Bool(v) => Self::Bool(pick(v, idx)),
             Self::I8(v) => Self::I8(pick(v, idx)),

@@ -1,7 +1,7 @@
 //! Handing mid-size work to other cores in about a microsecond.
 //!
 //! rayon's sleeping workers take ~10 us to wake, so reductions below
-//! [`crate::PARALLEL_THRESHOLD`] elements stayed on the calling thread. Here persistent helper
+//! [`crate::PARALLEL_THRESHOLD`] elements stay off its pool. Here persistent helper
 //! threads, after each job, **spin** for up to `STRIDEWISE_SPIN_US` microseconds (default
 //! [`DEFAULT_SPIN_US`]) waiting for the next one, then park. A call that finds them spinning
 //! hands its parts over with one atomic store each; parked ones are woken by `unpark` (a
@@ -40,11 +40,16 @@ struct Slot {
     job: AtomicPtr<()>,
     /// The last job panicked.
     panicked: AtomicBool,
-    thread: OnceLock<Thread>,
+}
+
+/// A helper thread and its mailbox.
+struct Helper {
+    slot: Arc<Slot>,
+    thread: Thread,
 }
 
 /// The helpers; the lock is held by the one caller using them.
-static HELPERS: Mutex<Vec<Arc<Slot>>> = Mutex::new(Vec::new());
+static HELPERS: Mutex<Vec<Helper>> = Mutex::new(Vec::new());
 
 fn spin_time() -> Duration {
     static SPIN: OnceLock<Duration> = OnceLock::new();
@@ -91,13 +96,13 @@ fn helper_loop(slot: Arc<Slot>) {
 /// Waits for the posted jobs when dropped, also when the caller's own part panics: the job
 /// must outlive every helper's use of it.
 struct Posted<'a> {
-    slots: &'a [Arc<Slot>],
+    helpers: &'a [Helper],
     seqs: Vec<usize>,
 }
 
 impl Drop for Posted<'_> {
     fn drop(&mut self) {
-        for (slot, &seq) in self.slots.iter().zip(&self.seqs) {
+        for (Helper { slot, .. }, &seq) in self.helpers.iter().zip(&self.seqs) {
             let mut tries = 0u32;
             while slot.done.load(Ordering::Acquire) != seq {
                 tries = tries.wrapping_add(1);
@@ -129,7 +134,6 @@ pub(crate) fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) -> bool {
             done: AtomicUsize::new(0),
             job: AtomicPtr::new(std::ptr::null_mut()),
             panicked: AtomicBool::new(false),
-            thread: OnceLock::new(),
         });
         let mine = Arc::clone(&slot);
         let spawned = std::thread::Builder::new()
@@ -138,27 +142,25 @@ pub(crate) fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) -> bool {
         let Ok(handle) = spawned else {
             return false; // no more threads: the caller runs everything
         };
-        let _ = slot.thread.set(handle.thread().clone());
-        helpers.push(slot);
+        let thread = handle.thread().clone();
+        helpers.push(Helper { slot, thread });
     }
-    let slots = &helpers[..parts.saturating_sub(1)];
+    let used = &helpers[..parts.saturating_sub(1)];
     let job: Job<'_> = f;
     let job_ptr = std::ptr::from_ref(&job).cast_mut().cast::<()>();
     let mut posted = Posted {
-        slots,
-        seqs: Vec::with_capacity(slots.len()),
+        helpers: used,
+        seqs: Vec::with_capacity(used.len()),
     };
-    for slot in slots {
+    for Helper { slot, thread } in used {
         slot.job.store(job_ptr, Ordering::Relaxed);
         let seq = slot.posted.fetch_add(1, Ordering::Release) + 1;
         posted.seqs.push(seq);
-        if let Some(t) = slot.thread.get() {
-            t.unpark();
-        }
+        thread.unpark();
     }
     f(0);
     drop(posted);
-    if slots.iter().any(|s| s.panicked.load(Ordering::Relaxed)) {
+    if used.iter().any(|h| h.slot.panicked.load(Ordering::Relaxed)) {
         panic!("a stridewise helper thread panicked");
     }
     true

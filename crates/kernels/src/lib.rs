@@ -36,7 +36,8 @@
 //! vector width, and partials are combined in a fixed tree.
 //!
 //! **Speed.** SIMD chosen at run time (AVX-512, AVX2 or scalar, through pulp), rayon threads
-//! for inputs of more than [`PARALLEL_THRESHOLD`] elements. See [`set_num_threads`],
+//! for inputs of at least [`PARALLEL_THRESHOLD`] elements, and spinning hand-off helpers from
+//! [`HANDOFF_THRESHOLD`] elements below that (`STRIDEWISE_SPIN_US`). See [`set_num_threads`],
 //! [`set_simd_level`] and the `STRIDEWISE_NUM_THREADS` / `STRIDEWISE_SIMD` variables.
 
 mod aligned;
@@ -72,8 +73,14 @@ pub use simd::{
 
 use std::fmt;
 
-/// Inputs with fewer elements than this are reduced on the calling thread.
+/// Inputs of at least this many elements are reduced on the rayon pool (when it has more
+/// than one thread).
 pub const PARALLEL_THRESHOLD: usize = driver::PAR_MIN;
+
+/// Inputs of at least this many elements, and fewer than [`PARALLEL_THRESHOLD`], are split
+/// between the calling thread and the hand-off helpers (when there is more than one thread);
+/// smaller ones are reduced on the calling thread.
+pub const HANDOFF_THRESHOLD: usize = driver::MID_MIN;
 
 /// numpy's RuntimeWarnings that come with a NaN result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

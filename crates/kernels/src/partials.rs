@@ -304,10 +304,8 @@ impl Partials {
         if self.shape == shape {
             return self;
         }
-        let idx = crate::broadcast::sources(&self.shape, shape);
-        fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
-            idx.iter().map(|&i| v[i]).collect()
-        }
+        use crate::broadcast::{gather as pick, sources};
+        let idx = sources(&self.shape, shape);
         self.state = match self.state {
             State::Float(v) => State::Float(pick(&v, &idx)),
             State::Int(v) => State::Int(pick(&v, &idx)),

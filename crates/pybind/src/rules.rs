@@ -276,9 +276,13 @@ impl<'py> Plan<'py> {
             d.set_item("broadcast", PyTuple::new(py, &broadcast)?)?;
             let shape = w.arr.shape();
             let n = w.arr.len() / broadcast.iter().map(|&k| shape[k]).product::<usize>();
+            // The rayon pool, or the hand-off helpers below its threshold.
+            let threads = stridewise::get_num_threads() > 1;
+            let pool = threads && n >= stridewise::PARALLEL_THRESHOLD;
+            d.set_item("parallel", pool)?;
             d.set_item(
-                "parallel",
-                n >= stridewise::PARALLEL_THRESHOLD && stridewise::get_num_threads() > 1,
+                "handoff",
+                threads && !pool && n >= stridewise::HANDOFF_THRESHOLD,
             )?;
         }
         Ok(d)

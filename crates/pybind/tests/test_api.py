@@ -116,8 +116,13 @@ def test_explain_details() -> None:
         assert sw.explain(sw.sum, big)["parallel"] is True
         assert sw.explain(sw.sum, big[:-1])["parallel"] is False
         assert sw.explain(sw.sum, big)["threads"] == 2
+        # Below the pool's threshold, mid sizes go to the hand-off helpers.
+        assert sw.explain(sw.sum, big[:-1])["handoff"] is True
+        assert sw.explain(sw.sum, big)["handoff"] is False
+        assert sw.explain(sw.sum, big[: 1 << 15])["handoff"] is False
     with sw.threads(1):
         assert sw.explain(sw.sum, big)["parallel"] is False
+        assert sw.explain(sw.sum, big[:-1])["handoff"] is False
         assert sw.explain(sw.sum, big)["threads"] == 1
 
 

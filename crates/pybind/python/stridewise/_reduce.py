@@ -192,7 +192,9 @@ def explain(func: Callable[..., Any] | str, a: Any, **kwargs: Any) -> dict[str, 
 
     Returns a dict: ``path`` ("kernel", "kernel+copy" or "numpy"), ``reason``, ``simd`` (the
     SIMD level) and ``threads``; on the kernel paths also ``kernel_dtype``, ``copy_to``,
-    ``axes`` and ``parallel``. ``func`` is a stridewise reduction or its name.
+    ``axes``, ``walk``, ``broadcast`` (axes read once), ``parallel`` (on the thread pool) and
+    ``handoff`` (shared with the spinning helpers below the pool's threshold). ``func`` is a
+    stridewise reduction or its name.
     """
     name = func if isinstance(func, str) else getattr(func, "__name__", "")
     if name not in _FUNCS:
