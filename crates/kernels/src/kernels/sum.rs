@@ -250,6 +250,102 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
     }
 }
 
+/// The f64 sum (not nan-skipping) of a contiguous run with explicit vectors: `len` f64 at
+/// `ptr`, element `i` into lane `i % F64_LANES` with [`two_sum_fma`]'s operations in its
+/// order, so every lane ends bitwise as the lane arrays would (and as the scalar level's
+/// [`two_sum`] makes them). Written with vectors because the compiler did not map the (hi,
+/// lo) arrays onto whole registers: AVX2 code split `hi` into 128-bit halves and kept a `lo`
+/// in memory (perf annotate). The short last block is filled up with +0.0, which leaves a
+/// lane's value unchanged (see [`neutral`]): one more vector step, not up to 15 scalar
+/// TwoSums with the lanes in memory (a fifth of a 316-element row's time). `one` must be an
+/// opaque 1.0 (see [`two_sum_fma`]). Only for SIMD levels whose vectors divide `F64_LANES`.
+///
+/// # Safety
+/// `ptr..ptr + len` must be valid, initialised f64.
+#[inline(always)]
+unsafe fn f64_blocks<S: Simd>(
+    simd: S,
+    hi: &mut [f64; LANES],
+    lo: &mut [f64; LANES],
+    ptr: *const f64,
+    len: usize,
+    one: f64,
+) {
+    const { assert!(F64_LANES <= LANES) };
+    if len == 0 {
+        return;
+    }
+    // Vectors per block: 4 of AVX2, 2 of AVX-512, 8 of NEON.
+    match S::F64_LANES {
+        // SAFETY: forwarded from this function's contract.
+        2 => unsafe { f64_blocks_n::<S, { F64_LANES / 2 }>(simd, hi, lo, ptr, len, one) },
+        // SAFETY: forwarded from this function's contract.
+        4 => unsafe { f64_blocks_n::<S, { F64_LANES / 4 }>(simd, hi, lo, ptr, len, one) },
+        // SAFETY: forwarded from this function's contract.
+        8 => unsafe { f64_blocks_n::<S, { F64_LANES / 8 }>(simd, hi, lo, ptr, len, one) },
+        w => unreachable!("no f64 sum loop for {w}-lane vectors"),
+    }
+}
+
+/// [`f64_blocks`] with `N` vectors of `S::F64_LANES` per block (`N * S::F64_LANES ==
+/// F64_LANES`, checked).
+///
+/// # Safety
+/// As [`f64_blocks`].
+#[inline(always)]
+unsafe fn f64_blocks_n<S: Simd, const N: usize>(
+    simd: S,
+    hi: &mut [f64; LANES],
+    lo: &mut [f64; LANES],
+    ptr: *const f64,
+    len: usize,
+    one: f64,
+) {
+    assert_eq!(N * S::F64_LANES, F64_LANES);
+    let one = simd.splat_f64s(one);
+    let (hv, _) = S::as_simd_f64s(&hi[..F64_LANES]);
+    let (lv, _) = S::as_simd_f64s(&lo[..F64_LANES]);
+    let mut h: [S::f64s; N] = std::array::from_fn(|k| hv[k]);
+    let mut l: [S::f64s; N] = std::array::from_fn(|k| lv[k]);
+    // two_sum_fma(h, x): s = h + x, bb = s - h, e = (h - (s - bb)) + (x - bb), each `a - b`
+    // written as -(b * 1) + a, the same single rounding; then lo += e.
+    let step = |h: &mut [S::f64s; N], l: &mut [S::f64s; N], block: *const f64| {
+        for k in 0..N {
+            // SAFETY: the caller passes a block of F64_LANES valid f64; pulp's vector types
+            // are plain arrays of f64, read unaligned.
+            let x: S::f64s = unsafe {
+                block
+                    .add(k * S::F64_LANES)
+                    .cast::<S::f64s>()
+                    .read_unaligned()
+            };
+            let s = simd.add_f64s(h[k], x);
+            let bb = simd.negate_mul_add_f64s(h[k], one, s);
+            let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, h[k]);
+            let e2 = simd.negate_mul_add_f64s(bb, one, x);
+            h[k] = s;
+            l[k] = simd.add_f64s(l[k], simd.add_f64s(e1, e2));
+        }
+    };
+    let mut p = ptr;
+    for _ in 0..len / F64_LANES {
+        // (Blocks lie inside the run: our contract.)
+        step(&mut h, &mut l, p);
+        p = p.wrapping_add(F64_LANES);
+    }
+    let rest = len % F64_LANES;
+    if rest > 0 {
+        let mut last = [0.0f64; F64_LANES];
+        // SAFETY: the run's last `rest` elements are valid (our contract).
+        last[..rest].copy_from_slice(unsafe { std::slice::from_raw_parts(p, rest) });
+        step(&mut h, &mut l, last.as_ptr());
+    }
+    let (hv, _) = S::as_mut_simd_f64s(&mut hi[..F64_LANES]);
+    hv.copy_from_slice(&h);
+    let (lv, _) = S::as_mut_simd_f64s(&mut lo[..F64_LANES]);
+    lv.copy_from_slice(&l);
+}
+
 impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     type Lanes = FloatLanes;
     type Tile = Box<FloatTile>;
@@ -277,7 +373,13 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     ) {
         if const { has_fma::<S>() } {
             let one = std::hint::black_box(1.0);
-            // SAFETY: forwarded from this function's contract.
+            if const { exact_each::<T>() && !P::IGNORE } && stride == 1 {
+                // SAFETY: `T` is f64 (an 8-byte float), and the run is `len` consecutive
+                // valid elements (our contract, stride 1).
+                unsafe { f64_blocks(_simd, &mut lanes.hi, &mut lanes.lo, ptr.cast(), len, one) };
+                return;
+            }
+            // SAFETY: forwarded from this function's contract (the rest of the same run).
             unsafe {
                 feed_with::<T, P>(lanes, ptr, len, stride, move |a, b| two_sum_fma(a, b, one))
             }
@@ -289,9 +391,9 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
 
     #[inline(always)]
     fn finish<S: Simd>(&self, _simd: S, mut lanes: FloatLanes) -> FloatPartial {
-        // (For f64, `tmp` is all zero and this changes nothing a value shows; but without it
-        // the compiler kept the f64 lanes in memory in the main loop: 1e5 read at half speed.)
-        lanes.fold();
+        if const { !exact_each::<T>() } {
+            lanes.fold(); // (f64 lanes never use `tmp`.)
+        }
         // The lanes' partials combined by `FloatPartial::combine` in `tree`'s pairwise order,
         // on the arrays themselves so that the first levels are vector operations (this is
         // once per output: short rows pay it often).
