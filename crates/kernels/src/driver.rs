@@ -31,6 +31,9 @@ pub(crate) const PAR_MIN: usize = 1 << 19;
 /// while they spin: two units of 32 Ki elements are tens of microseconds of work.
 pub(crate) const MID_MIN: usize = 2 * UNIT;
 
+/// Hand-off parts per thread (at most; never more than the work units).
+const PARTS_PER_THREAD: usize = 4;
+
 /// Combine partials pairwise in a tree fixed by their order.
 pub(crate) fn tree_combine<P: Copy>(mut v: Vec<P>, op: impl Fn(P, P) -> P) -> Option<P> {
     while v.len() > 1 {
@@ -62,14 +65,16 @@ fn map_units<R: Send>(n: usize, work: usize, f: &(dyn Fn(usize) -> R + Sync)) ->
             return p.install(|| (0..n).into_par_iter().map(&f).collect());
         }
         if threads > 1 {
-            let parts = threads.min(n);
+            // More parts than threads: they are claimed as the participants get to them,
+            // so a thread that starts late (its core busy) takes fewer.
+            let parts = (PARTS_PER_THREAD * threads).min(n);
             // One uncontended lock per part: `R` need only be `Send`.
             let ranges: Vec<Mutex<Vec<R>>> = (0..parts).map(|_| Mutex::default()).collect();
             let part = |k: usize| {
                 let got = (k * n / parts..(k + 1) * n / parts).map(f).collect();
                 *ranges[k].lock().unwrap_or_else(|e| e.into_inner()) = got;
             };
-            if handoff::run(parts, &part) {
+            if handoff::run(parts, threads, &part) {
                 return ranges
                     .into_iter()
                     .flat_map(|r| r.into_inner().unwrap_or_else(|e| e.into_inner()))
