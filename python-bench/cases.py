@@ -1,9 +1,14 @@
 """What the harness measures: the cases, the libraries each one runs, and the inputs.
 
 A case is one call: a function (``mean``, ``sum``, ...), a dtype, a layout of the input, its
-size and an axis. Every case runs numpy's function and stridewise's, plus bottleneck's and
-numexpr's where they have that function, as tests of one pytest-benchmark group, so every ratio
-comes from one run.
+size or shape and an axis (an int, a tuple of ints or None). Every case runs numpy's function
+and stridewise's, stridewise's again on one thread (``stridewise-1t``), plus bottleneck's and
+numexpr's where they have that function and that form of axis, as tests of one pytest-benchmark
+group, so every ratio comes from one run. The scaling cases (``SCALING_CASES``) also run
+stridewise on 2, 4, 8, ... threads up to the machine's CPU count (``stridewise-Nt``).
+
+A loop case (layout ``loop``) is many small 1-d arrays, each reduced by its own call in a Python
+loop, ``[f(x) for x in arrays]``: the per-call overhead. Its times are reported per call.
 
 Inputs are made once per session and kept (up to ``CACHE_BYTES``). Inputs of at most
 ``HOT_MAX`` elements are measured hot in cache, on purpose: that is the in-cache case. Larger
@@ -15,9 +20,12 @@ cache by nature; its figures are labelled so.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
+import os
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +37,16 @@ import stridewise as sw
 
 FUNCS = ("mean", "sum", "var", "std", "min", "max", "nanmean", "nansum")
 DTYPES = ("f64", "f32", "i32", "i64")
-NP_DTYPE = {"f64": np.float64, "f32": np.float32, "i32": np.int32, "i64": np.int64}
+# The narrow integers images and sensor data come in: 1-d contiguous cases, and the image shapes.
+SMALL_INTS = ("u8", "i16")
+NP_DTYPE = {
+    "f64": np.float64,
+    "f32": np.float32,
+    "i32": np.int32,
+    "i64": np.int64,
+    "u8": np.uint8,
+    "i16": np.int16,
+}
 SIZES = (10**3, 10**4, 10**5, 10**6, 10**7, 10**8)
 # Sides of the square 2-d inputs the layouts are cut from: about 1e3 .. 1e8 elements, and
 # 4000 x 4000, the size the targets name.
@@ -54,29 +71,63 @@ CACHE_BYTES = 8 << 30  # inputs kept for the session; the oldest are dropped pas
 PROBE_WORDS = 10**8  # uint64 words the read-bandwidth probe reads (800 MB)
 
 
+Axis = int | tuple[int, ...] | None
+
+
+def axis_text(axis: Axis) -> str:
+    """``axis=0``, ``axis=(0,1)``, or nothing for None, as case names show it."""
+    if axis is None:
+        return ""
+    if isinstance(axis, tuple):
+        return f" axis=({','.join(str(a) for a in axis)})"
+    return f" axis={axis}"
+
+
 @dataclass(frozen=True)
 class Case:
     func: str
     dtype: str
     layout: str
-    size: int  # 1-d: elements; 2-d: the side of the square base
+    size: int  # 1-d and loop: elements (of one array); square 2-d: the side; shape: its elements
     ndim: int
-    axis: int | None
+    axis: Axis
+    # An explicit C-contiguous shape (the image, frame, tall-skinny, short-row and cube cases);
+    # empty for the 1-d and square cases, whose shape is (size,) or (size, size).
+    shape: tuple[int, ...] = ()
+    loop: int = 0  # layout "loop": this many separate 1-d arrays of ``size``, one call each
 
     @property
     def name(self) -> str:
-        """The case as the report shows it, e.g. ``mean f64 4000x4000 fortran axis=0``."""
-        if self.ndim == 1:
+        """The case as the report shows it, e.g. ``mean f64 4000x4000 fortran axis=0``,
+        ``mean u8 1080x1920x3 contiguous axis=(0,1)``, ``mean f64 64 loop x1000``."""
+        if self.loop:
+            return f"{self.func} {self.dtype} {self.size} {self.layout} x{self.loop}"
+        if self.shape:
+            shape = "x".join(str(d) for d in self.shape)
+        elif self.ndim == 1:
             shape = f"{self.size:.0e}".replace("e+0", "e")
         else:
             shape = f"{self.size}x{self.size}"
-        axis = "" if self.axis is None else f" axis={self.axis}"
-        return f"{self.func} {self.dtype} {shape} {self.layout}{axis}"
+        return f"{self.func} {self.dtype} {shape} {self.layout}{axis_text(self.axis)}"
+
+    @property
+    def base_shape(self) -> tuple[int, ...]:
+        """Shape of the base array the case's view is cut from (a loop case's arrays, stacked)."""
+        if self.loop:
+            return (self.loop, self.size)
+        if self.shape:
+            return self.shape
+        return (self.size,) if self.ndim == 1 else (self.size, self.size)
 
     @property
     def base_len(self) -> int:
-        """Elements of the base array the case's view is cut from."""
-        return self.size if self.ndim == 1 else self.size * self.size
+        """Elements of the base array (a loop case: of all its arrays, read by one round)."""
+        return math.prod(self.base_shape)
+
+    @property
+    def calls(self) -> int:
+        """Reductions one benchmark call makes: a loop case's arrays, else 1."""
+        return self.loop or 1
 
     @property
     def nan_input(self) -> bool:
@@ -84,23 +135,75 @@ class Case:
         return self.func.startswith("nan") and self.dtype.startswith("f")
 
 
+def shaped(func: str, dtype: str, shape: tuple[int, ...], axis: Axis) -> Case:
+    """A case on a C-contiguous input of an explicit shape."""
+    return Case(func, dtype, "contiguous", math.prod(shape), len(shape), axis, shape=shape)
+
+
+def looped(func: str, dtype: str, size: int, count: int = 1000) -> Case:
+    """``count`` separate 1-d arrays of ``size`` elements, reduced one call each."""
+    return Case(func, dtype, "loop", size, 1, None, loop=count)
+
+
+def thread_counts(cpus: int | None = None) -> tuple[int, ...]:
+    """The thread counts of the scaling table: 1, 2, 4, 8, ... below the CPU count, and it."""
+    cpus = cpus or os.cpu_count() or 1
+    counts = {cpus}
+    n = 1
+    while n < cpus:
+        counts.add(n)
+        n *= 2
+    return tuple(sorted(counts))
+
+
+def lib_threads(lib: str) -> int | None:
+    """The thread count a pseudo-library ``stridewise-Nt`` pins; None for the others."""
+    m = re.fullmatch(r"stridewise-(\d+)t", lib)
+    return int(m.group(1)) if m else None
+
+
+def thread_setting(lib: str) -> contextlib.AbstractContextManager[None]:
+    """What the benchmark runs inside: ``sw.threads(N)`` for ``stridewise-Nt``, else nothing.
+    It is set once around the whole benchmark (calibration and every round), not per call."""
+    n = lib_threads(lib)
+    return sw.threads(n) if n is not None else contextlib.nullcontext()
+
+
+# The cases the thread-scaling table shows: stridewise also runs them on 2, 4, ... threads.
+SCALING_CASES = (
+    "mean f64 1e5 contiguous",
+    "mean f64 1e7 contiguous",
+    "mean f64 4000x4000 contiguous axis=0",
+    "mean f64 4000x4000 contiguous axis=1",
+    "var f64 1e7 contiguous",
+    "min f64 1e7 contiguous",
+    "mean u8 1080x1920x3 contiguous axis=(0,1)",
+)
+
+
 def libs_for(case: Case) -> tuple[str, ...]:
     """Libraries that have the case's function, numpy first.
 
+    Every case runs stridewise at the default thread count and on one thread
+    (``stridewise-1t``); the scaling cases also on each count of ``thread_counts()`` above 1.
     bottleneck has only the nan-functions. numexpr has ``sum()`` (its mean is ``sum(a) / n``,
     which is how its users write one); it is run on floats only, because it sums int32 in
-    int32 and wraps where numpy and stridewise do not.
+    int32 and wraps where numpy and stridewise do not. Neither takes a tuple of axes, so they
+    sit out those cases (and the loops of small arrays, which compare numpy and stridewise).
     """
-    libs = ["numpy", "stridewise"]
-    if case.func.startswith("nan"):
+    libs = ["numpy", "stridewise", "stridewise-1t"]
+    other_forms = not isinstance(case.axis, tuple) and not case.loop
+    if case.func.startswith("nan") and other_forms:
         libs.append("bottleneck")
-    if case.func in ("sum", "mean") and case.dtype.startswith("f"):
+    if case.func in ("sum", "mean") and case.dtype.startswith("f") and other_forms:
         libs.append("numexpr")
+    if case.name in SCALING_CASES:
+        libs += [f"stridewise-{n}t" for n in thread_counts() if n > 1]
     return tuple(libs)
 
 
 def full_cases() -> list[Case]:
-    """The whole matrix ``make bench`` runs (about 450 cases)."""
+    """The whole matrix ``make bench`` runs (about 480 cases)."""
     cases = [Case(f, d, "contiguous", n, 1, None) for f in FUNCS for d in DTYPES for n in SIZES]
     # mean f64 over every layout, size and axis: the main table and the plot.
     cases += [
@@ -118,7 +221,28 @@ def full_cases() -> list[Case]:
         for lay in ("contiguous", "fortran")
         for axis in (0, 1)
     ]
-    return cases
+    return cases + shape_cases()
+
+
+def shape_cases() -> list[Case]:
+    """The shapes people reduce (issue 12): images, frames, tall-skinny, short rows, cubes,
+    narrow integers, and loops over many small arrays."""
+    image, rgba, frames = (1080, 1920, 3), (1080, 1920, 4), (32, 480, 640)
+    tall, rows, cube = (200_000, 40), (4096, 768), (365, 180, 360)
+    out = [shaped(f, "u8", image, (0, 1)) for f in ("mean", "std", "max")]
+    out += [shaped("mean", "f32", rgba, (0, 1))]
+    out += [shaped(f, "u8", frames, (1, 2)) for f in ("max", "mean")]
+    out += [shaped(f, d, tall, 0) for f in ("mean", "sum") for d in ("f64", "f32")]
+    out += [shaped(f, "f32", rows, -1) for f in ("mean", "sum", "max")]
+    out += [shaped(f, "f32", cube, ax) for f in ("mean", "nanmean") for ax in (0, (1, 2))]
+    out += [
+        Case(f, d, "contiguous", n, 1, None)
+        for f in ("mean", "sum", "min", "max")
+        for d in SMALL_INTS
+        for n in (10**5, 10**7)
+    ]
+    out += [looped(f, "f64", n) for f in ("mean", "sum") for n in (64, 512, 4096)]
+    return out
 
 
 def target_cases() -> list[Case]:
@@ -170,15 +294,28 @@ PROBE_TARGETS: dict[str, float] = {
 
 
 def function(lib: str, case: Case) -> Callable[[Any], Any]:
-    """The callable one library runs for a case, taking the input array."""
+    """The callable one library runs for a case, taking the input (a loop case: the list of
+    arrays, reduced one call each). ``stridewise-Nt`` is stridewise's function: the benchmark
+    runs it inside ``thread_setting(lib)``."""
+    f = _one_call(lib, case)
+    if case.loop:
+        return lambda xs: [f(x) for x in xs]
+    return f
+
+
+def _one_call(lib: str, case: Case) -> Callable[[Any], Any]:
     if lib == "numexpr":
         import numexpr as ne
 
-        expr = "sum(a)" if case.axis is None else f"sum(a, axis={case.axis})"
+        if isinstance(case.axis, tuple):
+            raise ValueError("numexpr reduces over one axis")
+        # numexpr refuses negative axes: its users write the same axis counted from the front.
+        axis = None if case.axis is None else case.axis % case.ndim
+        expr = "sum(a)" if axis is None else f"sum(a, axis={axis})"
         if case.func == "mean":
 
             def ne_mean(a: Any) -> Any:
-                n = a.size if case.axis is None else a.shape[case.axis]
+                n = a.size if axis is None else a.shape[axis]
                 return ne.evaluate(expr, local_dict={"a": a}) / n
 
             return ne_mean
@@ -186,7 +323,7 @@ def function(lib: str, case: Case) -> Callable[[Any], Any]:
     module: Any
     if lib == "numpy":
         module = np
-    elif lib == "stridewise":
+    elif lib == "stridewise" or lib_threads(lib) is not None:
         module = sw
     elif lib == "bottleneck":
         import bottleneck as module
@@ -200,16 +337,16 @@ class Inputs:
     """The session's input arrays: made once, reused by every case and library."""
 
     def __init__(self, budget: int = CACHE_BYTES) -> None:
-        self._bases: OrderedDict[tuple[Any, ...], list[np.ndarray]] = OrderedDict()
+        self._bases: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
         self._budget = budget
 
-    def _kept(self, key: tuple[Any, ...], make: Callable[[], list[np.ndarray]]) -> list[np.ndarray]:
+    def _kept(self, key: tuple[Any, ...], make: Callable[[], list[Any]]) -> list[Any]:
         if key in self._bases:
             self._bases.move_to_end(key)
             return self._bases[key]
         arrays = make()
         self._bases[key] = arrays
-        while sum(a.nbytes for v in self._bases.values() for a in v) > self._budget:
+        while sum(input_bytes(a) for v in self._bases.values() for a in v) > self._budget:
             if len(self._bases) == 1:
                 break
             self._bases.popitem(last=False)
@@ -219,6 +356,8 @@ class Inputs:
         rng = np.random.default_rng(n)
         if dtype.startswith("i"):
             return rng.integers(-1000, 1000, n, dtype=NP_DTYPE[dtype])
+        if dtype.startswith("u"):
+            return rng.integers(0, 256, n, dtype=NP_DTYPE[dtype])  # 0..255
         a = rng.standard_normal(n, dtype=NP_DTYPE[dtype])
         a += 1.0
         if nan:
@@ -226,9 +365,9 @@ class Inputs:
         return a
 
     def base(self, case: Case, aligned: bool = False, order: str = "C") -> list[np.ndarray]:
-        """The copies of the case's base array (1-d of ``size``, or 2-d ``size`` square)."""
+        """The copies of the case's base array (``case.base_shape``)."""
         n = case.base_len
-        shape = (n,) if case.ndim == 1 else (case.size, case.size)
+        shape = case.base_shape
         key = (case.dtype, shape, case.nan_input, aligned, order)
 
         def make() -> list[np.ndarray]:
@@ -246,9 +385,11 @@ class Inputs:
 
         return self._kept(key, make)
 
-    def views(self, case: Case) -> list[np.ndarray]:
-        """The arrays the case reads: one per rotated copy."""
+    def views(self, case: Case) -> list[Any]:
+        """The inputs the case reads: one per rotated copy (a loop case: a list of arrays)."""
         lay = case.layout
+        if lay == "loop":
+            return self._kept(("loop", case.dtype, case.size, case.loop), lambda: self._loop(case))
         if lay == "broadcast":
             row = self.base(Case(case.func, case.dtype, "contiguous", case.size, 1, None))[0]
             return [np.broadcast_to(row, (case.size, case.size))]
@@ -264,9 +405,26 @@ class Inputs:
         }[lay]
         return [cut(b) for b in bases]
 
+    def _loop(self, case: Case) -> list[list[np.ndarray]]:
+        """Copies of a loop case's arrays: each array its own allocation, as separately made
+        arrays are; the copies rotate as one input of ``base_len`` elements would."""
+        first = self._values(case.dtype, case.base_len, case.nan_input)
+        copies = copies_needed(first.nbytes, case.base_len)
+        return [[np.array(x) for x in np.split(first, case.loop)] for _ in range(copies)]
+
     def probe(self, words: int) -> np.ndarray:
         key = ("probe", words)
         return self._kept(key, lambda: [np.arange(words, dtype=np.uint64)])[0]
+
+
+def input_bytes(x: Any) -> int:
+    """Bytes of an input: an array, or a loop case's list of arrays."""
+    return sum(a.nbytes for a in x) if isinstance(x, list) else int(x.nbytes)
+
+
+def first_array(x: Any) -> np.ndarray:
+    """The array one call reads: the input itself, or a loop case's first array."""
+    return x[0] if isinstance(x, list) else x
 
 
 def copies_needed(nbytes: int, n: int) -> int:

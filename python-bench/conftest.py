@@ -66,7 +66,8 @@ def pytest_benchmark_update_machine_info(
         "cpu_model": _cpu_model(),
         "logical_cpus": os.cpu_count(),
         "simd_level": sw.simd_level(),
-        "stridewise_threads": sw.get_num_threads(),
+        "stridewise_threads": sw.get_num_threads(),  # the default count: column "stridewise"
+        "scaling_threads": list(cases.thread_counts()),  # stridewise-Nt of the scaling table
         "numexpr_threads": numexpr.get_num_threads(),
         "parallel_threshold": sw.parallel_threshold(),
         "versions": _versions(),

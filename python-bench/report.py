@@ -1,14 +1,19 @@
 """Turn the harness's pytest-benchmark JSON into ``python-bench/report/``.
 
 - ``README.md``: the machine, the read-bandwidth probe, the target cases (met or missed), every
-  loss to numpy, and the whole table: case, numpy time, stridewise time, speed-up, GB/s and the
-  fraction of the probe, with bottleneck's and numexpr's times where they ran.
+  loss to numpy (at the default thread count or on one thread, with the spread of the ratio),
+  the thread-scaling table, and the whole table: case, numpy time, stridewise time and speed-up
+  at the default thread count and on one thread, GB/s and the fraction of the probe, with
+  bottleneck's and numexpr's times where they ran.
 - ``speedup.png``: speed-up over numpy against array size, one line per layout; and GB/s
   against size with the probe as the ceiling line.
 
-Times are the median of each benchmark's rounds. GB/s counts the logical bytes a call reads
-(elements x item size; a broadcast row counts once per time it is read). A fraction of the probe
-is given only for data that is not in cache. Usage:
+Times are the median of each benchmark's rounds; a loop case's (many small arrays, one call
+each) are divided by its calls, so they are per call. The spread of a ratio numpy/stridewise is
+its IQR range: numpy's first quartile over stridewise's third, to numpy's third over
+stridewise's first; a range that contains 1x means the case can flip with noise. GB/s counts
+the logical bytes a call reads (elements x item size; a broadcast row counts once per time it is
+read). A fraction of the probe is given only for data that is not in cache. Usage:
 
     python report.py RESULTS.json OUT_DIR [--command "make bench"] [--print]
 """
@@ -26,19 +31,45 @@ from typing import Any
 import cases
 
 OTHERS = ("bottleneck", "numexpr")
+ONE_THREAD = "stridewise-1t"
+# What a loss is judged on: stridewise at the default thread count, and on one thread.
+JUDGED = ("stridewise", ONE_THREAD)
 
 
 @dataclass
 class Row:
     name: str
     info: dict[str, Any]
-    times: dict[str, float] = field(default_factory=dict)  # lib -> median seconds
+    times: dict[str, float] = field(default_factory=dict)  # lib -> median seconds per call
+    quartiles: dict[str, tuple[float, float]] = field(default_factory=dict)  # lib -> (q1, q3)
+
+    def ratio(self, lib: str = "stridewise") -> float | None:
+        """numpy's median over ``lib``'s: above 1, ``lib`` is faster."""
+        if "numpy" in self.times and lib in self.times:
+            return self.times["numpy"] / self.times[lib]
+        return None
 
     @property
     def speedup(self) -> float | None:
-        if "numpy" in self.times and "stridewise" in self.times:
-            return self.times["numpy"] / self.times["stridewise"]
-        return None
+        return self.ratio("stridewise")
+
+    def ratio_range(self, lib: str = "stridewise") -> tuple[float, float] | None:
+        """The IQR range of ``ratio(lib)``: numpy's q1 / lib's q3 .. numpy's q3 / lib's q1.
+        Half of each side's rounds lie inside its quartiles, so a range that contains 1 says the
+        two overlap and the case can flip from one run to the next."""
+        np_q, lib_q = self.quartiles.get("numpy"), self.quartiles.get(lib)
+        if np_q is None or lib_q is None or min(lib_q) <= 0:
+            return None
+        return np_q[0] / lib_q[1], np_q[1] / lib_q[0]
+
+    def lost(self, lib: str) -> bool:
+        r = self.ratio(lib)
+        return r is not None and r < 1.0
+
+    def within_noise(self) -> bool:
+        """Every loss of the row has an IQR range that reaches 1x (a flip, not a clear loss)."""
+        ranges = [self.ratio_range(lib) for lib in JUDGED if self.lost(lib)]
+        return bool(ranges) and all(rg is not None and rg[1] >= 1.0 for rg in ranges)
 
     def gbps(self, lib: str = "stridewise") -> float | None:
         t = self.times.get(lib)
@@ -50,19 +81,24 @@ class Row:
 
 
 def load(path: pathlib.Path) -> tuple[list[Row], dict[str, float], dict[str, Any], str]:
-    """Rows by case, and the probe's GB/s by name (``start``, ``end``)."""
+    """Rows by case, and the probe's GB/s by name (``start``, ``end``). Times are per call:
+    a loop case's are divided by its ``calls``."""
     data = json.loads(path.read_text())
     rows: dict[str, Row] = {}
     probes: dict[str, float] = {}
     for b in data["benchmarks"]:
         info = b["extra_info"]
-        median = b["stats"]["median"]
+        stats = b["stats"]
+        median = stats["median"]
         if info.get("lib") == "probe":
             name = b["group"].partition("(")[2].rstrip(")") or "start"
             probes[name] = info["bytes"] / median / 1e9
             continue
+        calls = int(info.get("calls") or 1)
         row = rows.setdefault(b["group"], Row(b["group"], info))
-        row.times[info["lib"]] = median
+        row.times[info["lib"]] = median / calls
+        if "q1" in stats and "q3" in stats:
+            row.quartiles[info["lib"]] = (stats["q1"] / calls, stats["q3"] / calls)
     machine = data.get("machine_info", {})
     return list(rows.values()), probes, machine, data.get("datetime", "")
 
@@ -82,6 +118,13 @@ def fmt_ratio(r: float | None) -> str:
     return f"**{text}**" if r < 1.0 else text  # losses stand out
 
 
+def fmt_range(rg: tuple[float, float] | None) -> str:
+    if rg is None:
+        return ""
+    lo, hi = rg
+    return f"{lo:.2f}-{hi:.2f}x" + (" (flips)" if lo < 1.0 <= hi else "")
+
+
 def of_probe(row: Row, probe: float | None) -> str:
     if row.info.get("in_cache"):
         return "in cache"
@@ -98,16 +141,78 @@ def other_cell(row: Row, lib: str) -> str:
 
 def table(rows: Iterable[Row], probe: float | None) -> list[str]:
     out = [
-        "| case | numpy | stridewise | speed-up | GB/s | of probe | bottleneck | numexpr |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| case | numpy | stridewise | speed-up | 1 thread | speed-up (1t) | GB/s | of probe"
+        " | bottleneck | numexpr |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         g = r.gbps()
         out.append(
             f"| {r.name} | {fmt_time(r.times.get('numpy'))} | {fmt_time(r.times.get('stridewise'))}"
-            f" | {fmt_ratio(r.speedup)} | {'' if g is None else f'{g:.1f}'} | {of_probe(r, probe)}"
+            f" | {fmt_ratio(r.speedup)} | {fmt_time(r.times.get(ONE_THREAD))}"
+            f" | {fmt_ratio(r.ratio(ONE_THREAD))}"
+            f" | {'' if g is None else f'{g:.1f}'} | {of_probe(r, probe)}"
             f" | {other_cell(r, 'bottleneck')} | {other_cell(r, 'numexpr')} |"
         )
+    return out
+
+
+def loss_table(rows: list[Row], threads: object) -> list[str]:
+    """Every case stridewise loses to numpy at the default thread count or on one thread, with
+    both ratios and their IQR ranges. Always present: ``none`` when there is no loss."""
+    losses = [r for r in rows if any(r.lost(lib) for lib in JUDGED)]
+    if not losses:
+        return [
+            "none: stridewise was at least as fast as numpy in every case, at the default"
+            " thread count and on one thread."
+        ]
+    at_default = sum(r.lost("stridewise") for r in losses)
+    on_one = sum(r.lost(ONE_THREAD) for r in losses)
+    noise = sum(r.within_noise() for r in losses)
+    out = [
+        f"{len(losses)} cases: {at_default} slower than numpy at the default {threads} threads,"
+        f" {on_one} on one thread; {noise} of them within noise (every losing ratio's IQR range"
+        " reaches 1x: they flip from run to run).",
+        "",
+        "| case | numpy | stridewise | speed-up | IQR range | 1 thread | speed-up (1t)"
+        " | IQR range (1t) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in losses:
+        out.append(
+            f"| {r.name} | {fmt_time(r.times.get('numpy'))} | {fmt_time(r.times.get('stridewise'))}"
+            f" | {fmt_ratio(r.speedup)} | {fmt_range(r.ratio_range())}"
+            f" | {fmt_time(r.times.get(ONE_THREAD))} | {fmt_ratio(r.ratio(ONE_THREAD))}"
+            f" | {fmt_range(r.ratio_range(ONE_THREAD))} |"
+        )
+    return out
+
+
+def scaling_table(rows: list[Row], threads: object) -> list[str]:
+    """The scaling cases on 1, 2, 4, ... threads (``stridewise-Nt``) and at the default count:
+    time, speed-up over stridewise on one thread, and over numpy."""
+    order = {name: i for i, name in enumerate(cases.SCALING_CASES)}
+    scaled = [r for r in rows if any((cases.lib_threads(lib) or 1) > 1 for lib in r.times)]
+    if not scaled:
+        return ["not run: no case ran on more than one pinned thread count."]
+    scaled.sort(key=lambda r: order.get(r.name, len(order)))
+    out = [
+        "| case | threads | stridewise | vs 1 thread | vs numpy |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in scaled:
+        one = r.times.get(ONE_THREAD)
+        pinned = sorted((n, lib) for lib in r.times if (n := cases.lib_threads(lib)) is not None)
+        entries = [(str(n), lib) for n, lib in pinned]
+        entries.append((f"default ({threads})", "stridewise"))
+        for label, lib in entries:
+            t = r.times.get(lib)
+            if t is None:
+                continue
+            out.append(
+                f"| {r.name} | {label} | {fmt_time(t)}"
+                f" | {'' if one is None else f'{one / t:.2f}x'} | {fmt_ratio(r.ratio(lib))} |"
+            )
     return out
 
 
@@ -149,8 +254,15 @@ def machine_lines(
         (
             f"- CPU: {sw.get('cpu_model', '?')}, {sw.get('logical_cpus', '?')} logical CPUs;"
             f" stridewise SIMD level `{sw.get('simd_level', '?')}`,"
-            f" {sw.get('stridewise_threads', '?')} threads; numexpr"
+            f" {sw.get('stridewise_threads', '?')} threads (and one: `stridewise-1t`); numexpr"
             f" {sw.get('numexpr_threads', '?')} threads; numpy and bottleneck 1"
+        ),
+        (
+            "- Thread scaling: stridewise pinned to "
+            + ", ".join(str(n) for n in sw.get("scaling_threads", []))
+            + " threads"
+            if sw.get("scaling_threads")
+            else "- Thread scaling: counts not recorded"
         ),
         f"- Versions: {versions}; Python {machine.get('python_version', '?')}",
         (
@@ -171,6 +283,7 @@ def plot(rows: list[Row], probe: float | None, title: str, path: pathlib.Path) -
 
     mean = [r for r in rows if r.info["func"] == "mean" and r.info["dtype"] == "f64"]
     mean = [r for r in mean if r.info["axis"] is None and r.speedup is not None]
+    mean = [r for r in mean if r.info["layout"] != "loop"]  # per-call times of small arrays
     lines: dict[str, list[Row]] = {}
     for r in mean:
         label = r.info["layout"] + (" (1-d)" if r.info["ndim"] == 1 else "")
@@ -207,8 +320,9 @@ def plot(rows: list[Row], probe: float | None, title: str, path: pathlib.Path) -
     ax1.set_title("mean f64, axis=None: stridewise vs numpy")
     ax2.set_ylabel("stridewise GB/s (logical bytes read)")
     ax2.set_title("mean f64 throughput")
-    ax2.legend(fontsize=8, loc="upper right")
-    ax1.legend(fontsize=8, loc="upper left")
+    if lines:  # a partial run (-k) may have no mean f64 axis=None case to draw
+        ax2.legend(fontsize=8, loc="upper right")
+        ax1.legend(fontsize=8, loc="upper left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -231,9 +345,10 @@ def main() -> None:
     when = when or dt.datetime.now(dt.UTC).isoformat()
     head = machine_lines(machine, probes, when, args.command)
     targets = target_table(rows, probe)
-    losses = [r for r in rows if r.speedup is not None and r.speedup < 1.0]
-    loss_lines = table(losses, probe) if losses else ["None: stridewise was faster in every case."]
     sw = machine.get("stridewise", {})
+    threads = sw.get("stridewise_threads", "?")
+    loss_lines = loss_table(rows, threads)
+    scaling = scaling_table(rows, threads)
     title = (
         f"{sw.get('cpu_model', '?')}, {sw.get('logical_cpus', '?')} CPUs, "
         f"SIMD {sw.get('simd_level', '?')}, {when[:10]}"
@@ -251,6 +366,24 @@ def main() -> None:
             f" {cases.ROTATE_BYTES >> 20} MiB read between two uses of a buffer), so they are read"
         ),
         "from memory; smaller ones and the broadcast row are in cache, on purpose. Bold: losses.",
+        "",
+        (
+            f"stridewise runs every case twice: at the default thread count ({threads}, columns"
+            " *stridewise* and *speed-up*) and on one thread (`stridewise-1t`, columns *1 thread*"
+            " and *speed-up (1t)*), the count set once around each benchmark with `sw.threads`."
+        ),
+        (
+            "A loss is a case slower than numpy at either count. Its *IQR range* is the spread of"
+            " the ratio: numpy's first quartile over stridewise's third, to numpy's third over"
+            " stridewise's first (each median sits in its own quartiles); a range that contains"
+            " 1x is marked *(flips)*: the two overlap and the case can flip with noise."
+        ),
+        (
+            "The thread-scaling table runs the main cases on 1, 2, 4, ... threads up to the CPU"
+            " count (`stridewise-Nt`): time, speed-up over stridewise on one thread and over"
+            " numpy. Loop cases (`... loop x1000`: separate small arrays, one call each, in a"
+            " Python loop) show the time per call."
+        ),
         "The criterion benches' HTML report is `target/criterion/report/index.html`.",
         "",
         *head,
@@ -264,6 +397,10 @@ def main() -> None:
         "## Losses to numpy",
         "",
         *loss_lines,
+        "",
+        "## Thread scaling",
+        "",
+        *scaling,
         "",
         "## Every case",
         "",
@@ -281,7 +418,7 @@ def main() -> None:
     (args.out / "README.md").write_text("\n".join(doc))
     if args.print:
         print("\n".join([*head, "", "## Targets", "", *targets, "", "## Losses to numpy", ""]))
-        print("\n".join(loss_lines))
+        print("\n".join([*loss_lines, "", "## Thread scaling", "", *scaling]))
         print(f"\nfull table and plot: {args.out / 'README.md'}, {args.out / 'speedup.png'}")
 
 

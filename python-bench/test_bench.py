@@ -27,28 +27,35 @@ def test_read_probe(benchmark, inputs: cases.Inputs) -> None:
 def test_case(benchmark, inputs: cases.Inputs, case: cases.Case, lib: str) -> None:
     arrays = inputs.views(case)
     f = cases.function(lib, case)
-    a = arrays[0]
+    a = cases.first_array(arrays[0])
     benchmark.group = case.name
-    benchmark.extra_info.update(
-        func=case.func,
-        dtype=case.dtype,
-        layout=case.layout,
-        side_or_size=case.size,
-        ndim=case.ndim,
-        axis=case.axis,
-        lib=lib,
-        elements=int(a.size),
-        bytes=int(a.size * a.itemsize),
-        copies=len(arrays),
-        in_cache=cases.in_cache(case),
-        path=sw.explain(getattr(sw, case.func), a, axis=case.axis)["path"]
-        if lib == "stridewise"
-        else None,
-    )
-    if len(arrays) == 1:
-        benchmark(f, a)
-    else:
-        benchmark(cases.rotating(f, arrays))
+    # stridewise-Nt: the thread count is set once around the whole benchmark (its calibration
+    # and every round), so no call pays for setting it.
+    with cases.thread_setting(lib):
+        stridewise = lib.startswith("stridewise")
+        benchmark.extra_info.update(
+            func=case.func,
+            dtype=case.dtype,
+            layout=case.layout,
+            side_or_size=case.size,
+            shape=list(a.shape),
+            ndim=case.ndim,
+            axis=case.axis,
+            lib=lib,
+            elements=int(a.size),
+            bytes=int(a.size * a.itemsize),
+            calls=case.calls,  # a loop case times `calls` reductions: the report divides
+            copies=len(arrays),
+            in_cache=cases.in_cache(case),
+            threads=sw.get_num_threads() if stridewise else None,
+            path=sw.explain(getattr(sw, case.func), a, axis=case.axis)["path"]
+            if stridewise
+            else None,
+        )
+        if len(arrays) == 1:
+            benchmark(f, arrays[0])
+        else:
+            benchmark(cases.rotating(f, arrays))
 
 
 @pytest.mark.benchmark
