@@ -572,20 +572,31 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
             if filled == 0 {
                 break;
             }
-            // The whole rows of the group, tile after tile: memory in order.
-            for (t, tile) in tiles.iter_mut().enumerate() {
-                let at = (t * TILE) as isize * self.stride;
-                let ptrs: [*const T; ROWS] = std::array::from_fn(|r| self.base.at(batch[r] + at));
-                for &p in &ptrs[..filled] {
-                    prefetch_run(
-                        p.wrapping_offset(ROWS as isize * next),
-                        tile_len(t),
-                        self.stride,
-                    );
+            // A kernel that keeps each output's state in registers across rows takes the
+            // batch's `ROWS` rows a tile at a time; the others take whole rows one after
+            // another (memory in order). `push_rows` is still called from this one place.
+            let (passes, per_call) = if k.batches_rows(self.stride) {
+                (1, filled)
+            } else {
+                (filled, 1)
+            };
+            for pass in 0..passes {
+                for (t, tile) in tiles.iter_mut().enumerate() {
+                    let at = (t * TILE) as isize * self.stride;
+                    let ptrs: [*const T; ROWS] =
+                        std::array::from_fn(|r| self.base.at(batch[r] + at));
+                    let ptrs = &ptrs[pass..pass + per_call];
+                    for &p in ptrs {
+                        prefetch_run(
+                            p.wrapping_offset(ROWS as isize * next),
+                            tile_len(t),
+                            self.stride,
+                        );
+                    }
+                    // SAFETY: outputs t * TILE .. t * TILE + tile_len(t) of the group at these
+                    // reduced positions are elements of the view.
+                    unsafe { k.push_rows(tile, ptrs, tile_len(t), self.stride) };
                 }
-                // SAFETY: outputs t * TILE .. t * TILE + tile_len(t) of the group at these
-                // reduced positions are elements of the view.
-                unsafe { k.push_rows(tile, &ptrs[..filled], tile_len(t), self.stride) };
             }
             rows += filled;
             if rows == K::FLUSH_ROWS {

@@ -7,7 +7,7 @@
 //! behaviour differs between instruction sets; the select compiles to compare + blend.
 //! Integers never set the flag.
 
-use super::{tree, Kernel, NanPolicy, LANES, TILE};
+use super::{tree, Kernel, NanPolicy, LANES, ROWS, TILE};
 use crate::element::sealed::Sealed;
 use crate::element::Element;
 use crate::walk::{for_each_block, for_each_in_row};
@@ -48,9 +48,13 @@ pub(crate) struct MinMaxLanes<T: Element> {
     flag: [<T as Sealed>::Flag; LANES],
 }
 
-pub(crate) struct MinMaxTile<T> {
-    best: [T; TILE],
-    flag: [bool; TILE],
+pub(crate) struct MinMaxTile<T: Element> {
+    /// Two copies of the best values: a row reads `best[cur]` and writes the other, then
+    /// `cur` flips (see `push_row`).
+    best: [[T; TILE]; 2],
+    cur: usize,
+    /// As wide as `T`, like the lanes' flags.
+    flag: [<T as Sealed>::Flag; TILE],
 }
 
 #[inline(always)]
@@ -182,8 +186,9 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
 
     fn tile(&self) -> Box<MinMaxTile<T>> {
         Box::new(MinMaxTile {
-            best: [Self::identity(); TILE],
-            flag: [false; TILE],
+            best: [[Self::identity(); TILE]; 2],
+            cur: 0,
+            flag: [Default::default(); TILE],
         })
     }
 
@@ -196,7 +201,14 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
         stride: isize,
     ) {
         let t = &mut **tile;
-        let (best, flag) = (&mut t.best[..len], &mut t.flag[..len]);
+        // Each row reads the best values from one copy and writes them to the other: with
+        // one array, `best[j] = better(x, best[j])` became a masked store (`vmaskmovpd`, the
+        // compiler storing only the lanes that changed), which is microcoded on AMD: a
+        // 4000x4000 f64 max over axis 0 ran at half numpy's speed.
+        let [b0, b1] = &mut t.best;
+        let (from, to) = if t.cur == 0 { (b0, b1) } else { (b1, b0) };
+        t.cur ^= 1;
+        let (from, to, flag) = (&from[..len], &mut to[..len], &mut t.flag[..len]);
         // SAFETY: forwarded from this function's contract.
         unsafe {
             for_each_in_row(
@@ -205,10 +217,51 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
                 stride,
                 #[inline(always)]
                 |j, x| {
-                    best[j] = better::<T, MAX>(x, best[j]);
-                    flag[j] |= flag_of::<T, P>(x);
+                    to[j] = better::<T, MAX>(x, from[j]);
+                    flag[j] = flag[j] | lane_flag::<T, P>(x);
                 },
             )
+        }
+    }
+
+    #[inline(always)]
+    fn batches_rows(&self, stride: isize) -> bool {
+        stride == 1
+    }
+
+    #[inline(always)]
+    unsafe fn push_rows(
+        &self,
+        tile: &mut Box<MinMaxTile<T>>,
+        rows: &[*const T],
+        len: usize,
+        stride: isize,
+    ) {
+        if stride != 1 || rows.len() != ROWS || len == 0 {
+            for &p in rows {
+                // SAFETY: forwarded from this function's contract.
+                unsafe { self.push_row(tile, p, len, stride) };
+            }
+            return;
+        }
+        // Contiguous rows: each output's best value and flag stay in registers for the
+        // `ROWS` rows, which are taken in order, exactly as `push_row` row after row.
+        // SAFETY: contiguous rows of `len` valid elements (our contract, stride 1).
+        let rows: [&[T]; ROWS] =
+            std::array::from_fn(|r| unsafe { std::slice::from_raw_parts(rows[r], len) });
+        let t = &mut **tile;
+        let [b0, b1] = &mut t.best;
+        let (from, to) = if t.cur == 0 { (b0, b1) } else { (b1, b0) };
+        t.cur ^= 1;
+        let (from, to, flag) = (&from[..len], &mut to[..len], &mut t.flag[..len]);
+        for j in 0..len {
+            let (mut b, mut f) = (from[j], flag[j]);
+            for row in &rows {
+                b = better::<T, MAX>(row[j], b);
+                f = f | lane_flag::<T, P>(row[j]);
+            }
+            to[j] = b;
+            flag[j] = f;
         }
     }
 
@@ -217,8 +270,8 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
 
     fn tile_partial(&self, tile: &Box<MinMaxTile<T>>, j: usize) -> MinMaxPartial<T> {
         MinMaxPartial {
-            best: tile.best[j],
-            flag: tile.flag[j],
+            best: tile.best[tile.cur][j],
+            flag: tile.flag[j] != Default::default(),
         }
     }
 }

@@ -111,6 +111,13 @@ pub(crate) trait Kernel<T: Element>: Sync {
             unsafe { self.push_row(tile, p, len, stride) };
         }
     }
+    /// Whether [`Kernel::push_rows`] adds `ROWS` rows of this stride faster than one by one
+    /// (it keeps each output's state in registers across them). The vertical driver then
+    /// pushes each tile's piece of `ROWS` rows together; otherwise it adds whole rows of the
+    /// group one after another, reading memory in order.
+    fn batches_rows(&self, _stride: isize) -> bool {
+        false
+    }
     /// Called every `FLUSH_ROWS` rows and before `tile_partial`, with the number of outputs
     /// the tile's rows have (so a narrow tile costs what it holds, not `TILE`).
     fn flush(&self, tile: &mut Self::Tile, len: usize);

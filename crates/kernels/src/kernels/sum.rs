@@ -470,6 +470,11 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     #[inline(always)]
+    fn batches_rows(&self, stride: isize) -> bool {
+        stride == 1
+    }
+
+    #[inline(always)]
     unsafe fn push_rows(
         &self,
         tile: &mut Box<FloatTile>,
@@ -477,7 +482,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         len: usize,
         stride: isize,
     ) {
-        let special = const { exact_each::<T>() } && stride == 1 && rows.len() == ROWS;
+        let special = self.batches_rows(stride) && rows.len() == ROWS;
         if !special || len == 0 {
             for &p in rows {
                 // SAFETY: forwarded from this function's contract.
@@ -493,6 +498,21 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         let rows: [&[T]; ROWS] =
             std::array::from_fn(|r| unsafe { std::slice::from_raw_parts(rows[r], len) });
         let t = &mut **tile;
+        if const { !exact_each::<T>() } {
+            // Widened elements added plainly into `tmp`, in row order, as `push_row` does.
+            let (tmp, n) = (&mut t.tmp[..len], &mut t.n[..len]);
+            for j in 0..len {
+                let (mut s, mut c) = (tmp[j], n[j]);
+                for row in &rows {
+                    let (x, v) = filtered::<T, P>(row[j]);
+                    s += x;
+                    c += v;
+                }
+                tmp[j] = s;
+                n[j] = c;
+            }
+            return;
+        }
         let (hi, lo, n) = (&mut t.hi[..len], &mut t.lo[..len], &mut t.n[..len]);
         for j in 0..len {
             let (mut h, mut l, mut c) = (hi[j], lo[j], n[j]);
