@@ -100,6 +100,40 @@ impl<T: Element, P: NanPolicy, const MAX: bool> MinMax<T, P, MAX> {
     }
 }
 
+impl<T: Element, P: NanPolicy, const MAX: bool> MinMax<T, P, MAX> {
+    /// `push_rows` for `ROWS` rows of stride `C` (1 or 2, a constant so that the compiler
+    /// loads whole vectors): each output's best value and flag stay in registers for the
+    /// rows, which are taken in order, exactly as `push_row` row after row.
+    ///
+    /// # Safety
+    /// `rows[r] + j * C` must be a valid `T` for every row `r` and `j < len`, `len >= 1`.
+    #[inline(always)]
+    unsafe fn push_rows_strided<const C: usize>(
+        tile: &mut MinMaxTile<T>,
+        rows: [*const T; ROWS],
+        len: usize,
+    ) {
+        // SAFETY: elements 0, C, ..., (len - 1) * C of each row are valid (our contract), and
+        // so is everything between them: they lie in one row of the view.
+        let rows: [&[T]; ROWS] = std::array::from_fn(|r| unsafe {
+            std::slice::from_raw_parts(rows[r], (len - 1) * C + 1)
+        });
+        let [b0, b1] = &mut tile.best;
+        let (from, to) = if tile.cur == 0 { (b0, b1) } else { (b1, b0) };
+        tile.cur ^= 1;
+        let (from, to, flag) = (&from[..len], &mut to[..len], &mut tile.flag[..len]);
+        for j in 0..len {
+            let (mut b, mut f) = (from[j], flag[j]);
+            for row in &rows {
+                b = better::<T, MAX>(row[j * C], b);
+                f = f | lane_flag::<T, P>(row[j * C]);
+            }
+            to[j] = b;
+            flag[j] = f;
+        }
+    }
+}
+
 impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> {
     type Lanes = MinMaxLanes<T>;
     type Tile = Box<MinMaxTile<T>>;
@@ -226,7 +260,7 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
 
     #[inline(always)]
     fn batches_rows(&self, stride: isize) -> bool {
-        stride == 1
+        stride == 1 || stride == 2
     }
 
     #[inline(always)]
@@ -237,31 +271,21 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
         len: usize,
         stride: isize,
     ) {
-        if stride != 1 || rows.len() != ROWS || len == 0 {
+        if !self.batches_rows(stride) || rows.len() != ROWS || len == 0 {
             for &p in rows {
                 // SAFETY: forwarded from this function's contract.
                 unsafe { self.push_row(tile, p, len, stride) };
             }
             return;
         }
-        // Contiguous rows: each output's best value and flag stay in registers for the
-        // `ROWS` rows, which are taken in order, exactly as `push_row` row after row.
-        // SAFETY: contiguous rows of `len` valid elements (our contract, stride 1).
-        let rows: [&[T]; ROWS] =
-            std::array::from_fn(|r| unsafe { std::slice::from_raw_parts(rows[r], len) });
-        let t = &mut **tile;
-        let [b0, b1] = &mut t.best;
-        let (from, to) = if t.cur == 0 { (b0, b1) } else { (b1, b0) };
-        t.cur ^= 1;
-        let (from, to, flag) = (&from[..len], &mut to[..len], &mut t.flag[..len]);
-        for j in 0..len {
-            let (mut b, mut f) = (from[j], flag[j]);
-            for row in &rows {
-                b = better::<T, MAX>(row[j], b);
-                f = f | lane_flag::<T, P>(row[j]);
+        let rows: [*const T; ROWS] = std::array::from_fn(|r| rows[r]);
+        // SAFETY: forwarded from this function's contract, with the stride it was given.
+        unsafe {
+            if stride == 1 {
+                Self::push_rows_strided::<1>(tile, rows, len)
+            } else {
+                Self::push_rows_strided::<2>(tile, rows, len)
             }
-            to[j] = b;
-            flag[j] = f;
         }
     }
 
