@@ -151,6 +151,24 @@ fn run_units<T: Element, K: Kernel<T>>(
     dispatch(level, op);
 }
 
+/// Elements per lane-path unit for this kernel and element type (see `Kernel::BY_BYTES`).
+fn unit_of<T: Element, K: Kernel<T>>() -> usize {
+    if K::BY_BYTES {
+        UNIT * 8 / std::mem::size_of::<T>().clamp(1, 8)
+    } else {
+        UNIT
+    }
+}
+
+/// `elements` of work as the threading thresholds count it (see `Kernel::BY_BYTES`).
+fn work_of<T: Element, K: Kernel<T>>(elements: usize) -> usize {
+    if K::BY_BYTES {
+        elements.saturating_mul(std::mem::size_of::<T>().clamp(1, 8)) / 8
+    } else {
+        elements
+    }
+}
+
 /// Reduce every element of `layout` (relative to `base`) to one partial.
 fn reduce_layout<T: Element, K: Kernel<T>>(
     kernel: &K,
@@ -158,7 +176,7 @@ fn reduce_layout<T: Element, K: Kernel<T>>(
     layout: &Layout,
     level: SimdLevel,
 ) -> K::Partial {
-    match layout.split(UNIT) {
+    match layout.split(unit_of::<T, K>()) {
         (_, 0) => empty(kernel),
         // One unit: what `reduce_lanes` does for it, without its vectors of groups (this is
         // every whole reduction of fewer than UNIT elements, where allocations show).
@@ -186,13 +204,14 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
     layout: &Layout,
     level: SimdLevel,
 ) -> Vec<K::Partial> {
-    let (split, per_out) = layout.split(UNIT);
+    let unit = unit_of::<T, K>();
+    let (split, per_out) = layout.split(unit);
     if per_out == 0 {
         return vec![empty(kernel); outs.len()];
     }
-    let work = outs.len() * layout.len;
+    let work = work_of::<T, K>(outs.len() * layout.len);
     if per_out == 1 {
-        let per_task = (UNIT / layout.len).max(1);
+        let per_task = (unit / layout.len).max(1);
         let tasks = outs.len().div_ceil(per_task);
         let groups = map_units(tasks, work, &|t| {
             let group = &outs[t * per_task..((t + 1) * per_task).min(outs.len())];
@@ -404,7 +423,7 @@ fn vertical<T: Element, K: Kernel<T>>(
     let blocks = red.len.div_ceil(per_block);
     let units = in_offs.len() * groups * blocks;
     let total = in_offs.len() * m * red.len;
-    let results = map_units(units, total, &|u| {
+    let results = map_units(units, work_of::<T, K>(total), &|u| {
         let (combo, g, b) = (u / (groups * blocks), (u / blocks) % groups, u % blocks);
         let g0 = g * group;
         dispatch(

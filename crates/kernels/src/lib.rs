@@ -73,14 +73,27 @@ pub use simd::{
 
 use std::fmt;
 
-/// Inputs of at least this many elements are reduced on the rayon pool (when it has more
-/// than one thread).
+/// Inputs of at least this much work ([`threading_work`]: elements, or for min/max bytes / 8)
+/// are reduced on the rayon pool (when it has more than one thread).
 pub const PARALLEL_THRESHOLD: usize = driver::PAR_MIN;
 
-/// Inputs of at least this many elements, and fewer than [`PARALLEL_THRESHOLD`], are split
+/// Inputs of at least this much work ([`threading_work`]), and less than
+/// [`PARALLEL_THRESHOLD`], are split
 /// between the calling thread and the hand-off helpers (when there is more than one thread);
 /// smaller ones are reduced on the calling thread.
 pub const HANDOFF_THRESHOLD: usize = driver::MID_MIN;
+
+/// The work that [`PARALLEL_THRESHOLD`] and [`HANDOFF_THRESHOLD`] are compared with for a
+/// reduction of `elements` elements of `elem` by `op`: the element count, except for
+/// min/max, cheap per element and exact however they are split, which count bytes as 8-byte
+/// elements (so a narrow type is not split into parts too small to pay for a thread).
+pub fn threading_work(op: Op, elem: ElemType, elements: usize) -> usize {
+    if op.info().family == Family::Extreme {
+        elements.saturating_mul(elem.size().clamp(1, 8)) / 8
+    } else {
+        elements
+    }
+}
 
 /// numpy's RuntimeWarnings that come with a NaN result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -214,6 +214,8 @@ pub struct Work<'py> {
     pub copy_to: Option<Bound<'py, PyArrayDescr>>,
     /// The type the kernel reads (after any copy).
     pub elem: Elem,
+    /// The reduction.
+    pub op: Op,
     /// The reduced axes, sorted; `None` when every axis is (a full reduction).
     pub axes: Option<Vec<usize>>,
     /// The result's shape (with keepdims).
@@ -276,6 +278,7 @@ impl<'py> Plan<'py> {
             d.set_item("broadcast", PyTuple::new(py, &broadcast)?)?;
             let shape = w.arr.shape();
             let n = w.arr.len() / broadcast.iter().map(|&k| shape[k]).product::<usize>();
+            let n = stridewise::threading_work(w.op, w.elem, n);
             // The rayon pool, or the hand-off helpers below its threshold.
             let threads = stridewise::get_num_threads() > 1;
             let pool = threads && n >= stridewise::PARALLEL_THRESHOLD;
@@ -518,6 +521,7 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
             arr,
             copy_to,
             elem,
+            op,
             axes,
             shape: result_shape,
             ddof,

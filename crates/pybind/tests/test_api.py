@@ -120,6 +120,14 @@ def test_explain_details() -> None:
         assert sw.explain(sw.sum, big[:-1])["handoff"] is True
         assert sw.explain(sw.sum, big)["handoff"] is False
         assert sw.explain(sw.sum, big[: 1 << 15])["handoff"] is False
+        # min/max count bytes (as 8-byte elements): narrow types need 8/itemsize times more.
+        assert sw.explain(sw.max, big)["parallel"] is True
+        small = big.astype(np.uint8)
+        assert sw.explain(sw.sum, small)["parallel"] is True
+        assert sw.explain(sw.max, small)["parallel"] is False
+        assert sw.explain(sw.max, small)["handoff"] is True
+        assert sw.explain(sw.min, small[: len(small) // 8])["handoff"] is False
+        assert sw.explain(sw.min, np.zeros(8 * len(big), np.uint8))["parallel"] is True
     with sw.threads(1):
         assert sw.explain(sw.sum, big)["parallel"] is False
         assert sw.explain(sw.sum, big[:-1])["handoff"] is False

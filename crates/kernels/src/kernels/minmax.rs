@@ -138,6 +138,7 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
     type Lanes = MinMaxLanes<T>;
     type Tile = Box<MinMaxTile<T>>;
     type Partial = MinMaxPartial<T>;
+    const BY_BYTES: bool = true;
 
     #[inline(always)]
     fn lanes(&self) -> MinMaxLanes<T> {

@@ -67,6 +67,11 @@ pub(crate) trait Kernel<T: Element>: Sync {
     type Partial: Copy + Send + Sync;
     /// Rows the vertical path pushes between two `flush` calls.
     const FLUSH_ROWS: usize = 32;
+    /// A kernel that is cheap per element and exact however the elements are cut into units
+    /// (min/max): its units and threading thresholds count bytes, as if elements were 8 bytes
+    /// wide, so that narrow types are not cut into parts too small to pay for a thread (min
+    /// of 1e5 u8 took 4.6 us on 2 threads against 2.3 us on one).
+    const BY_BYTES: bool = false;
 
     fn lanes(&self) -> Self::Lanes;
     /// Add the run `ptr + i * stride`, `i < len`, with code for the SIMD level `S` (the
