@@ -36,17 +36,23 @@ const PARTS_PER_THREAD: usize = 4;
 
 /// Combine partials pairwise in a tree fixed by their order.
 pub(crate) fn tree_combine<P: Copy>(mut v: Vec<P>, op: impl Fn(P, P) -> P) -> Option<P> {
-    while v.len() > 1 {
-        let half = v.len().div_ceil(2);
-        for i in 0..v.len() / 2 {
+    tree_combine_in(&mut v, op)
+}
+
+/// [`tree_combine`] in the slice's own memory (its contents are overwritten).
+pub(crate) fn tree_combine_in<P: Copy>(v: &mut [P], op: impl Fn(P, P) -> P) -> Option<P> {
+    let mut len = v.len();
+    while len > 1 {
+        let half = len.div_ceil(2);
+        for i in 0..len / 2 {
             v[i] = op(v[2 * i], v[2 * i + 1]);
         }
-        if v.len() % 2 == 1 {
-            v[half - 1] = v[v.len() - 1];
+        if len % 2 == 1 {
+            v[half - 1] = v[len - 1];
         }
-        v.truncate(half);
+        len = half;
     }
-    v.pop()
+    (len == 1).then(|| v[0])
 }
 
 /// Map `0..n` to results, always in index order, for work of `work` elements in all: on
@@ -459,6 +465,9 @@ fn vertical<T: Element, K: Kernel<T>>(
 /// The least number of reduced positions worth reading as one row of interleaved outputs.
 const MIN_WIDEN: usize = 8;
 
+/// The least number of wide rows an interleaved reduction is read as.
+const MIN_WIDE_ROWS: usize = 8;
+
 /// The most interleaved outputs read as wide rows. Measured on the 2-core Zen 3 (AVX2):
 /// `mean(a, axis=0)` of C-order (n, m) f64 (about 2e6 elements) against the same values with
 /// padded rows (which take the plain vertical path): m = 2..8 3.2-6.6x faster, 16 2.0x, 32
@@ -480,7 +489,9 @@ fn widening(kept: Axis, red: &Layout) -> Option<usize> {
     {
         return None;
     }
-    let widest = (TILE / m).min(inner.len);
+    // (At least MIN_WIDE_ROWS wide rows: a small matrix read as one or two wide rows spent
+    // its time combining each output's k partials; 32x32 axis 0 was 0.55x numpy.)
+    let widest = (TILE / m).min(inner.len).min(red.len / MIN_WIDE_ROWS);
     (MIN_WIDEN..=widest).rev().find(|&k| inner.len % k == 0)
 }
 
@@ -518,6 +529,7 @@ fn widened<T: Element, K: Kernel<T>>(
     let out_len: usize = out_shape.iter().product();
     let mut idx = vec![0usize; out_shape.len()];
     let mut out = Vec::with_capacity(out_len);
+    let mut parts: Vec<K::Partial> = Vec::with_capacity(k);
     for _ in 0..out_len {
         let mut at = 0isize;
         for (q, &i) in idx.iter().enumerate() {
@@ -527,10 +539,9 @@ fn widened<T: Element, K: Kernel<T>>(
         }
         let step = wide_strides[kin];
         let c = idx[kin];
-        let parts: Vec<K::Partial> = (0..k)
-            .map(|j| wide[(at + (j * m + c) as isize * step) as usize])
-            .collect();
-        out.push(tree_combine(parts, |a, b| kernel.combine(a, b)).expect("k >= 1"));
+        parts.clear();
+        parts.extend((0..k).map(|j| wide[(at + (j * m + c) as isize * step) as usize]));
+        out.push(tree_combine_in(&mut parts, |a, b| kernel.combine(a, b)).expect("k >= 1"));
         next_c_index(&mut idx, out_shape);
     }
     out
@@ -574,7 +585,7 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
     type Output = Vec<K::Partial>;
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) -> Vec<K::Partial> {
+    fn with_simd<S: Simd>(self, simd: S) -> Vec<K::Partial> {
         let k = self.kernel;
         let ntiles = self.len.div_ceil(TILE);
         let mut tiles: Vec<K::Tile> = (0..ntiles).map(|_| k.tile()).collect();
@@ -624,7 +635,7 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
                     }
                     // SAFETY: outputs t * TILE .. t * TILE + tile_len(t) of the group at these
                     // reduced positions are elements of the view.
-                    unsafe { k.push_rows(tile, ptrs, tile_len(t), self.stride) };
+                    unsafe { k.push_rows(simd, tile, ptrs, tile_len(t), self.stride) };
                 }
             }
             rows += filled;
@@ -677,6 +688,10 @@ mod tests {
         // A C-order matrix's columns: the widest k that divides the rows.
         assert_eq!(walk_of(&[1000, 20], &[20, 1], Some(&[0])), inter(20, 50));
         assert_eq!(walk_of(&[1000, 40], &[40, 1], Some(&[0])), Walk::Vertical);
+        // At least MIN_WIDE_ROWS wide rows: a small matrix stays on the plain vertical path.
+        assert_eq!(walk_of(&[32, 32], &[32, 1], Some(&[0])), Walk::Vertical);
+        assert_eq!(walk_of(&[64, 4], &[4, 1], Some(&[0])), inter(4, 8));
+        assert_eq!(walk_of(&[63, 4], &[4, 1], Some(&[0])), Walk::Vertical);
         // No divisor >= MIN_WIDEN (a prime number of rows), reversed or too many outputs.
         assert_eq!(walk_of(&[1009, 3], &[3, 1], Some(&[0])), Walk::Vertical);
         assert_eq!(walk_of(&[100, 3], &[3, -1], Some(&[0])), Walk::Vertical);

@@ -265,8 +265,9 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
     }
 
     #[inline(always)]
-    unsafe fn push_rows(
+    unsafe fn push_rows<S: Simd>(
         &self,
+        _simd: S,
         tile: &mut Box<MinMaxTile<T>>,
         rows: &[*const T],
         len: usize,

@@ -104,8 +104,9 @@ pub(crate) trait Kernel<T: Element>: Sync {
     /// # Safety
     /// Every element of every row must be a valid `T`.
     #[inline(always)]
-    unsafe fn push_rows(
+    unsafe fn push_rows<S: Simd>(
         &self,
+        _simd: S,
         tile: &mut Self::Tile,
         rows: &[*const T],
         len: usize,
