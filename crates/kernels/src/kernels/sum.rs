@@ -250,19 +250,6 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
     }
 }
 
-/// `(hi, lo) += x` for vectors of lanes: [`two_sum_fma`] (s = h + x, bb = s - h, e = (h -
-/// (s - bb)) + (x - bb), each `a - b` written as -(b * 1) + a, the same single rounding),
-/// then `lo += e`. `one` is a splat of an opaque 1.0.
-#[inline(always)]
-fn two_sum_step<S: Simd>(simd: S, one: S::f64s, h: &mut S::f64s, l: &mut S::f64s, x: S::f64s) {
-    let s = simd.add_f64s(*h, x);
-    let bb = simd.negate_mul_add_f64s(*h, one, s);
-    let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, *h);
-    let e2 = simd.negate_mul_add_f64s(bb, one, x);
-    *h = s;
-    *l = simd.add_f64s(*l, simd.add_f64s(e1, e2));
-}
-
 /// The f64 sum (not nan-skipping) of a contiguous run with explicit vectors: `len` f64 at
 /// `ptr`, element `i` into lane `i % F64_LANES` with [`two_sum_fma`]'s operations in its
 /// order, so every lane ends bitwise as the lane arrays would (and as the scalar level's
@@ -320,6 +307,8 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
     let (lv, _) = S::as_simd_f64s(&lo[..F64_LANES]);
     let mut h: [S::f64s; N] = std::array::from_fn(|k| hv[k]);
     let mut l: [S::f64s; N] = std::array::from_fn(|k| lv[k]);
+    // two_sum_fma(h, x): s = h + x, bb = s - h, e = (h - (s - bb)) + (x - bb), each `a - b`
+    // written as -(b * 1) + a, the same single rounding; then lo += e.
     let step = |h: &mut [S::f64s; N], l: &mut [S::f64s; N], block: *const f64| {
         for k in 0..N {
             // SAFETY: the caller passes a block of F64_LANES valid f64; pulp's vector types
@@ -330,7 +319,12 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
                     .cast::<S::f64s>()
                     .read_unaligned()
             };
-            two_sum_step(simd, one, &mut h[k], &mut l[k], x);
+            let s = simd.add_f64s(h[k], x);
+            let bb = simd.negate_mul_add_f64s(h[k], one, s);
+            let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, h[k]);
+            let e2 = simd.negate_mul_add_f64s(bb, one, x);
+            h[k] = s;
+            l[k] = simd.add_f64s(l[k], simd.add_f64s(e1, e2));
         }
     };
     let mut p = ptr;
@@ -472,7 +466,12 @@ unsafe fn f64_rows_n<S: Simd, const N: usize>(
                         .cast::<S::f64s>()
                         .read_unaligned()
                 };
-                two_sum_step(simd, one, &mut h[k], &mut l[k], x);
+                let s = simd.add_f64s(h[k], x);
+                let bb = simd.negate_mul_add_f64s(h[k], one, s);
+                let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, h[k]);
+                let e2 = simd.negate_mul_add_f64s(bb, one, x);
+                h[k] = s;
+                l[k] = simd.add_f64s(l[k], simd.add_f64s(e1, e2));
             }
         }
         hg.copy_from_slice(&h);
