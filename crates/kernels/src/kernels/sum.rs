@@ -250,6 +250,49 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
     }
 }
 
+/// `(hi, lo) += x` for vectors of lanes: [`two_sum_fma`]'s operations in its order (s = h +
+/// x, bb = s - h, e = (h - (s - bb)) + (x - bb), each `a - b` written as -(b * 1) + a, the
+/// same single rounding), then `lo += e`. `one` is a splat of an opaque 1.0.
+///
+/// Named functions with `inline(always)`, never closures: a closure does not inherit the SIMD
+/// context's target features, so one that the compiler leaves out of line runs every vector
+/// operation as a call (the f64 sum was 20-50x slower at 4afcf2f, where `add_block` was a
+/// closure; `tests/suite.rs`' instruction counts now catch that).
+#[inline(always)]
+fn two_sum_step<S: Simd>(simd: S, one: S::f64s, h: &mut S::f64s, l: &mut S::f64s, x: S::f64s) {
+    let s = simd.add_f64s(*h, x);
+    let bb = simd.negate_mul_add_f64s(*h, one, s);
+    let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, *h);
+    let e2 = simd.negate_mul_add_f64s(bb, one, x);
+    *h = s;
+    *l = simd.add_f64s(*l, simd.add_f64s(e1, e2));
+}
+
+/// [`two_sum_step`] of one block of `F64_LANES` f64 at `block` into `N` vectors of lanes.
+///
+/// # Safety
+/// `block..block + F64_LANES` must be valid f64; `N * S::F64_LANES == F64_LANES`.
+#[inline(always)]
+unsafe fn add_block<S: Simd, const N: usize>(
+    simd: S,
+    one: S::f64s,
+    h: &mut [S::f64s; N],
+    l: &mut [S::f64s; N],
+    block: *const f64,
+) {
+    for k in 0..N {
+        // SAFETY: vector k covers block elements k * W .. (k + 1) * W, inside the block
+        // (our contract); pulp's vector types are plain arrays of f64, read unaligned.
+        let x: S::f64s = unsafe {
+            block
+                .add(k * S::F64_LANES)
+                .cast::<S::f64s>()
+                .read_unaligned()
+        };
+        two_sum_step(simd, one, &mut h[k], &mut l[k], x);
+    }
+}
+
 /// The f64 sum (not nan-skipping) of a contiguous run with explicit vectors: `len` f64 at
 /// `ptr`, element `i` into lane `i % F64_LANES` with [`two_sum_fma`]'s operations in its
 /// order, so every lane ends bitwise as the lane arrays would (and as the scalar level's
@@ -305,32 +348,12 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
     let one = simd.splat_f64s(one);
     let (hv, _) = S::as_simd_f64s(&hi[..F64_LANES]);
     let (lv, _) = S::as_simd_f64s(&lo[..F64_LANES]);
-    let mut h: [S::f64s; N] = std::array::from_fn(|k| hv[k]);
-    let mut l: [S::f64s; N] = std::array::from_fn(|k| lv[k]);
-    // two_sum_fma(h, x): s = h + x, bb = s - h, e = (h - (s - bb)) + (x - bb), each `a - b`
-    // written as -(b * 1) + a, the same single rounding; then lo += e.
-    let step = |h: &mut [S::f64s; N], l: &mut [S::f64s; N], block: *const f64| {
-        for k in 0..N {
-            // SAFETY: the caller passes a block of F64_LANES valid f64; pulp's vector types
-            // are plain arrays of f64, read unaligned.
-            let x: S::f64s = unsafe {
-                block
-                    .add(k * S::F64_LANES)
-                    .cast::<S::f64s>()
-                    .read_unaligned()
-            };
-            let s = simd.add_f64s(h[k], x);
-            let bb = simd.negate_mul_add_f64s(h[k], one, s);
-            let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, h[k]);
-            let e2 = simd.negate_mul_add_f64s(bb, one, x);
-            h[k] = s;
-            l[k] = simd.add_f64s(l[k], simd.add_f64s(e1, e2));
-        }
-    };
+    let mut h: [S::f64s; N] = hv[..N].try_into().expect("N vectors");
+    let mut l: [S::f64s; N] = lv[..N].try_into().expect("N vectors");
     let mut p = ptr;
     for _ in 0..len / F64_LANES {
-        // (Blocks lie inside the run: our contract.)
-        step(&mut h, &mut l, p);
+        // SAFETY: the block lies inside the run, whose elements are valid (our contract).
+        unsafe { add_block(simd, one, &mut h, &mut l, p) };
         p = p.wrapping_add(F64_LANES);
     }
     let rest = len % F64_LANES;
@@ -338,7 +361,8 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
         let mut last = [0.0f64; F64_LANES];
         // SAFETY: the run's last `rest` elements are valid (our contract).
         last[..rest].copy_from_slice(unsafe { std::slice::from_raw_parts(p, rest) });
-        step(&mut h, &mut l, last.as_ptr());
+        // SAFETY: `last` holds F64_LANES initialised f64.
+        unsafe { add_block(simd, one, &mut h, &mut l, last.as_ptr()) };
     }
     let (hv, _) = S::as_mut_simd_f64s(&mut hi[..F64_LANES]);
     hv.copy_from_slice(&h);
@@ -455,8 +479,8 @@ unsafe fn f64_rows_n<S: Simd, const N: usize>(
         .zip(lv.chunks_exact_mut(N))
         .enumerate()
     {
-        let mut h: [S::f64s; N] = std::array::from_fn(|k| hg[k]);
-        let mut l: [S::f64s; N] = std::array::from_fn(|k| lg[k]);
+        let mut h: [S::f64s; N] = hg[..N].try_into().expect("N vectors");
+        let mut l: [S::f64s; N] = lg[..N].try_into().expect("N vectors");
         for &row in &rows {
             for k in 0..N {
                 // SAFETY: outputs g * F64_LANES + k * W .. + W are below `len`, so these
@@ -466,12 +490,7 @@ unsafe fn f64_rows_n<S: Simd, const N: usize>(
                         .cast::<S::f64s>()
                         .read_unaligned()
                 };
-                let s = simd.add_f64s(h[k], x);
-                let bb = simd.negate_mul_add_f64s(h[k], one, s);
-                let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, h[k]);
-                let e2 = simd.negate_mul_add_f64s(bb, one, x);
-                h[k] = s;
-                l[k] = simd.add_f64s(l[k], simd.add_f64s(e1, e2));
+                two_sum_step(simd, one, &mut h[k], &mut l[k], x);
             }
         }
         hg.copy_from_slice(&h);

@@ -5,6 +5,7 @@ mod accuracy;
 mod broadcast;
 mod common;
 mod determinism;
+mod inlining;
 mod interop;
 mod partials;
 mod properties;
