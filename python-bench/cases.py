@@ -242,6 +242,22 @@ def shape_cases() -> list[Case]:
         for n in (10**5, 10**7)
     ]
     out += [looped(f, "f64", n) for f in ("mean", "sum") for n in (64, 512, 4096)]
+    return out + family_cases()
+
+
+def family_cases() -> list[Case]:
+    """The reductions beyond the first eight (issue 13): count_nonzero, any, all. The values
+    have no zero, so ``any`` is decided by its first element and ``all`` reads everything."""
+    out = [
+        Case(f, d, "contiguous", 10**7, 1, None)
+        for f in ("count_nonzero", "any", "all")
+        for d in ("f64", "u8")
+    ]
+    out += [
+        Case(f, "f64", "contiguous", 4000, 2, axis)
+        for f in ("count_nonzero", "any", "all")
+        for axis in (0, 1)
+    ]
     return out
 
 

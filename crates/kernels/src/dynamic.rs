@@ -11,6 +11,7 @@
 use crate::driver::{reduce_all, reduce_axes};
 use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
+use crate::kernels::count::NonZero;
 use crate::kernels::minmax::MinMax;
 use crate::kernels::sum::{FloatSum, IntSum};
 use crate::kernels::var::Var;
@@ -116,6 +117,55 @@ fn extremes<T: Element>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]
     Ok((shape, count, State::Extreme { best, flag }))
 }
 
+/// count_nonzero, any and all: the number of nonzero elements. A whole-array `any`/`all`
+/// stops early (see [`decide_early`]).
+fn counts<T: Element>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
+    let family = op.info().family;
+    if over.is_none() && family != Family::CountNonzero && view.len() * T::ELEM.size() > PIECE {
+        return Ok(decide_early(family, view));
+    }
+    let (shape, count, parts) = run(NonZero::<T>::new(), view, over)?;
+    Ok((shape, count, State::Count(parts)))
+}
+
+/// Bytes of the first piece [`decide_early`] reads; each next piece is twice as large.
+const PIECE: usize = 4 << 10;
+
+/// Whole-array `any` / `all` that stop once the answer is known, as numpy's own do for bool:
+/// the view is read in pieces of growing size along its outermost axis in memory, and the
+/// reading stops at the first piece with a nonzero element (`any`) or a zero (`all`). The
+/// state is then the count of the pieces read: a count that decides the answer exactly as
+/// the full count would (`> 0` for any, `< n` for all), and keeps doing so when combined.
+fn decide_early<T: Element>(family: Family, view: &StridedView<'_, T>) -> (Vec<usize>, u64, State) {
+    let (shape, strides) = (view.shape(), view.strides());
+    let outer = (0..view.ndim())
+        .filter(|&k| shape[k] > 1)
+        .max_by_key(|&k| strides[k].unsigned_abs())
+        .expect("more than one element, so an axis longer than 1");
+    let per_index = view.len() / shape[outer];
+    let mut step = (PIECE / T::ELEM.size().max(1) / per_index).max(1);
+    let (mut start, mut nonzero) = (0, 0u64);
+    let kernel = NonZero::<T>::new();
+    while start < shape[outer] {
+        let end = (start + step).min(shape[outer]);
+        let piece = view
+            .sliced(outer, start, end, 1)
+            .expect("a range of indices of the axis");
+        nonzero += reduce_all(&kernel, &piece, simd_level());
+        let read = (end * per_index) as u64;
+        let decided = match family {
+            Family::Any => nonzero > 0,
+            _ => nonzero < read,
+        };
+        if decided {
+            break;
+        }
+        start = end;
+        step *= 2;
+    }
+    (Vec::new(), view.len() as u64, State::Count(vec![nonzero]))
+}
+
 /// Reduce float elements with `op`.
 fn build_float<T: FloatElement>(
     op: Op,
@@ -126,6 +176,7 @@ fn build_float<T: FloatElement>(
         Family::Sum | Family::Mean => float_sums(op, view, over),
         Family::Var => variances(op, view, over),
         Family::Extreme => extremes(op, view, over),
+        Family::CountNonzero | Family::Any | Family::All => counts(op, view, over),
     }
 }
 
@@ -135,6 +186,7 @@ fn build_int<T: IntElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[is
         Family::Sum | Family::Mean => int_sums(view, over),
         Family::Var => variances(op, view, over),
         Family::Extreme => extremes(op, view, over),
+        Family::CountNonzero | Family::Any | Family::All => counts(op, view, over),
     }
 }
 
@@ -183,6 +235,15 @@ pub(crate) unsafe fn partials_of_elements(
             };
             let best = Values::Bool(v.into_iter().map(|b| b != 0).collect());
             (shape, count, State::Extreme { best, flag })
+        }
+        // Counts read the bytes as u8: nonzero exactly when numpy's truth value is true.
+        ElemType::Bool
+            if matches!(
+                op.info().family,
+                Family::CountNonzero | Family::Any | Family::All
+            ) =>
+        {
+            counts(op, &view!(u8), over)?
         }
         // (A separate arm, not `build_int`, so no min/max kernel is compiled for Bool8.)
         ElemType::Bool => match op.info().family {

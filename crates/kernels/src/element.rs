@@ -18,6 +18,19 @@ pub(crate) mod sealed {
             + Send
             + Sync
             + 'static;
+        /// A counter as wide as the type (the lanes of the count_nonzero kernel): a compare's
+        /// lane mask adds into it without widening, so u8 data is counted 32 bytes a vector
+        /// op. It holds at most [`Sealed::TALLY_MAX`] before it is emptied into a `u64`.
+        type Tally: Copy
+            + Default
+            + From<bool>
+            + Into<u64>
+            + std::ops::Add<Output = Self::Tally>
+            + Send
+            + Sync
+            + 'static;
+        /// The largest value a [`Sealed::Tally`] holds.
+        const TALLY_MAX: u64;
     }
 }
 
@@ -358,6 +371,8 @@ pub trait Element: Value + PartialOrd {
 
 impl sealed::Sealed for f64 {
     type Flag = u64;
+    type Tally = u64;
+    const TALLY_MAX: u64 = u64::MAX;
 }
 impl Element for f64 {
     type Sum = f64;
@@ -378,6 +393,8 @@ impl Element for f64 {
 
 impl sealed::Sealed for f32 {
     type Flag = u32;
+    type Tally = u32;
+    const TALLY_MAX: u64 = u32::MAX as u64;
 }
 impl Element for f32 {
     type Sum = f32;
@@ -411,9 +428,11 @@ pub(crate) trait IntElement: Element {
 
 /// Integer types: what differs is only the sum type and whether the value needs splitting.
 macro_rules! int_element {
-    ($t:ty, $sum:ty, $wide:literal) => {
+    ($t:ty, $sum:ty, $wide:literal, $tally:ty) => {
         impl sealed::Sealed for $t {
             type Flag = u8;
+            type Tally = $tally;
+            const TALLY_MAX: u64 = <$tally>::MAX as u64;
         }
         impl Element for $t {
             type Sum = $sum;
@@ -445,17 +464,19 @@ macro_rules! int_element {
     };
 }
 
-int_element!(i8, i64, false);
-int_element!(i16, i64, false);
-int_element!(i32, i64, false);
-int_element!(i64, i64, true);
-int_element!(u8, u64, false);
-int_element!(u16, u64, false);
-int_element!(u32, u64, false);
-int_element!(u64, u64, true);
+int_element!(i8, i64, false, u8);
+int_element!(i16, i64, false, u16);
+int_element!(i32, i64, false, u32);
+int_element!(i64, i64, true, u64);
+int_element!(u8, u64, false, u8);
+int_element!(u16, u64, false, u16);
+int_element!(u32, u64, false, u32);
+int_element!(u64, u64, true, u64);
 
 impl sealed::Sealed for bool {
     type Flag = u8;
+    type Tally = u8;
+    const TALLY_MAX: u64 = u8::MAX as u64;
 }
 impl Element for bool {
     type Sum = i64;
@@ -485,6 +506,8 @@ pub(crate) struct Bool8(u8);
 
 impl sealed::Sealed for Bool8 {
     type Flag = u8;
+    type Tally = u8;
+    const TALLY_MAX: u64 = u8::MAX as u64;
 }
 /// Never used: min/max of bool run on `u8`; the impl only satisfies [`Element`]'s bound.
 impl Value for Bool8 {

@@ -88,7 +88,10 @@ pub const HANDOFF_THRESHOLD: usize = driver::MID_MIN;
 /// min/max, cheap per element and exact however they are split, which count bytes as 8-byte
 /// elements (so a narrow type is not split into parts too small to pay for a thread).
 pub fn threading_work(op: Op, elem: ElemType, elements: usize) -> usize {
-    if op.info().family == Family::Extreme {
+    if matches!(
+        op.info().family,
+        Family::Extreme | Family::CountNonzero | Family::Any | Family::All
+    ) {
         elements.saturating_mul(elem.size().clamp(1, 8)) / 8
     } else {
         elements
@@ -379,6 +382,59 @@ pub fn nanmax_axes<T: Element>(
     axes: &[isize],
 ) -> Result<Reduction<T>, ReduceError> {
     over(Op::NanMax, view, axes, 0.0)
+}
+
+/// The number of elements that are not zero (NaN counts, `-0.0` does not). numpy:
+/// `np.count_nonzero(a)`.
+pub fn count_nonzero<T: Element>(view: &StridedView<'_, T>) -> u64 {
+    let r = dynamic::reduce_typed(Op::CountNonzero, view, None, 0.0).expect("counts never fail");
+    let Values::I64(v) = r.values else {
+        unreachable!("count_nonzero gives int64")
+    };
+    v[0] as u64
+}
+
+/// Whether any element is not zero (false for an empty view). numpy: `np.any(a)`.
+pub fn any<T: Element>(view: &StridedView<'_, T>) -> bool {
+    logical(Op::Any, view)
+}
+
+/// Whether every element is not zero (true for an empty view). numpy: `np.all(a)`.
+pub fn all<T: Element>(view: &StridedView<'_, T>) -> bool {
+    logical(Op::All, view)
+}
+
+fn logical<T: Element>(op: Op, view: &StridedView<'_, T>) -> bool {
+    let r = dynamic::reduce_typed(op, view, None, 0.0).expect("any/all never fail");
+    let Values::Bool(v) = r.values else {
+        unreachable!("any/all give bool")
+    };
+    v[0]
+}
+
+/// The number of nonzero elements over `axes` (as numpy's int64). numpy:
+/// `np.count_nonzero(a, axis)`.
+pub fn count_nonzero_axes<T: Element>(
+    view: &StridedView<'_, T>,
+    axes: &[isize],
+) -> Result<Reduction<i64>, ReduceError> {
+    over(Op::CountNonzero, view, axes, 0.0)
+}
+
+/// Whether any element over `axes` is not zero. numpy: `np.any(a, axis)`.
+pub fn any_axes<T: Element>(
+    view: &StridedView<'_, T>,
+    axes: &[isize],
+) -> Result<Reduction<bool>, ReduceError> {
+    over(Op::Any, view, axes, 0.0)
+}
+
+/// Whether every element over `axes` is not zero. numpy: `np.all(a, axis)`.
+pub fn all_axes<T: Element>(
+    view: &StridedView<'_, T>,
+    axes: &[isize],
+) -> Result<Reduction<bool>, ReduceError> {
+    over(Op::All, view, axes, 0.0)
 }
 
 /// The README's examples, compiled and run as doctests.

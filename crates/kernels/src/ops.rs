@@ -41,6 +41,12 @@ pub enum Op {
     Max,
     /// [`crate::nanmax`]
     NanMax,
+    /// [`crate::count_nonzero`]
+    CountNonzero,
+    /// [`crate::any`]
+    Any,
+    /// [`crate::all`]
+    All,
 }
 
 /// What a reduction computes, which decides its kernel and its result type.
@@ -54,6 +60,12 @@ pub enum Family {
     Var,
     /// A minimum or, with [`Info::max`], a maximum: the input type.
     Extreme,
+    /// The number of elements that are not zero (NaN is not zero): numpy's `intp` (int64).
+    CountNonzero,
+    /// Whether any element is not zero: bool (false for an empty slice).
+    Any,
+    /// Whether every element is not zero: bool (true for an empty slice).
+    All,
 }
 
 /// How NaN elements are treated: the plain functions propagate them, the `nan*` ones skip
@@ -174,6 +186,8 @@ const SUM_KW: &[Kw] = &[Axis, Dtype, Out, Keepdims, Initial, Where];
 const MEAN_KW: &[Kw] = &[Axis, Dtype, Out, Keepdims, Where];
 const VAR_KW: &[Kw] = &[Axis, Dtype, Out, Ddof, Keepdims, Where, Mean, Correction];
 const EXTREME_KW: &[Kw] = &[Axis, Out, Keepdims, Initial, Where];
+const COUNT_KW: &[Kw] = &[Axis, Keepdims];
+const LOGICAL_KW: &[Kw] = &[Axis, Out, Keepdims, Where];
 
 const fn row(op: Op, name: &'static str, family: Family, nan: NanHandling) -> Info {
     let (keywords, degenerate) = match family {
@@ -181,6 +195,8 @@ const fn row(op: Op, name: &'static str, family: Family, nan: NanHandling) -> In
         Family::Mean => (MEAN_KW, Degenerate::Empty),
         Family::Var => (VAR_KW, Degenerate::NoDegreesOfFreedom),
         Family::Extreme => (EXTREME_KW, Degenerate::EmptyIsError),
+        Family::CountNonzero => (COUNT_KW, Degenerate::Never),
+        Family::Any | Family::All => (LOGICAL_KW, Degenerate::Never),
     };
     Info {
         op,
@@ -219,6 +235,9 @@ const TABLE: &[Info] = &[
     row(Op::NanMin, "nanmin", F::Extreme, I),
     with_max(row(Op::Max, "max", F::Extreme, P)),
     with_max(row(Op::NanMax, "nanmax", F::Extreme, I)),
+    row(Op::CountNonzero, "count_nonzero", F::CountNonzero, P),
+    row(Op::Any, "any", F::Any, P),
+    row(Op::All, "all", F::All, P),
 ];
 
 impl Op {
@@ -254,6 +273,8 @@ impl Op {
             Family::Sum => elem.sum_type(),
             Family::Mean | Family::Var => elem.mean_type(),
             Family::Extreme => elem,
+            Family::CountNonzero => ElemType::I64,
+            Family::Any | Family::All => ElemType::Bool,
         }
     }
 
@@ -342,6 +363,9 @@ mod tests {
         assert_eq!(Op::Mean.result_type(ElemType::I32), ElemType::F64);
         assert_eq!(Op::Std.result_type(ElemType::F32), ElemType::F32);
         assert_eq!(Op::Max.result_type(ElemType::I16), ElemType::I16);
+        assert_eq!(Op::CountNonzero.result_type(ElemType::F32), ElemType::I64);
+        assert_eq!(Op::Any.result_type(ElemType::U8), ElemType::Bool);
+        assert_eq!(Op::All.result_type(ElemType::Bool), ElemType::Bool);
     }
 
     #[test]
@@ -351,6 +375,8 @@ mod tests {
         assert!(Op::Var.is_degenerate(1, 1.0) && !Op::Var.is_degenerate(2, 1.0));
         assert!(Op::NanStd.is_degenerate(0, -1.0) && !Op::NanStd.is_degenerate(1, -1.0));
         assert!(Op::NanMax.is_degenerate(0, 0.0) && !Op::NanMax.is_degenerate(1, 0.0));
+        assert!(!Op::CountNonzero.is_degenerate(0, 0.0));
+        assert!(!Op::Any.is_degenerate(0, 0.0) && !Op::All.is_degenerate(0, 0.0));
     }
 
     #[test]

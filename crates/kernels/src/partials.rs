@@ -39,6 +39,8 @@ pub enum State {
         /// The NaN flag per output.
         flag: Vec<bool>,
     },
+    /// `count_nonzero`, `any`, `all`: the number of elements that are not zero (exact).
+    Count(Vec<u64>),
 }
 
 impl State {
@@ -49,6 +51,7 @@ impl State {
             Self::Int(v) => v.len(),
             Self::Var(v) => v.len(),
             Self::Extreme { best, .. } => best.len(),
+            Self::Count(v) => v.len(),
         }
     }
 
@@ -64,6 +67,7 @@ impl State {
             Self::Int(_) => "Int",
             Self::Var(_) => "Var",
             Self::Extreme { .. } => "Extreme",
+            Self::Count(_) => "Count",
         }
     }
 }
@@ -75,6 +79,7 @@ fn kind_of(op: Op, elem: ElemType) -> &'static str {
         Family::Sum | Family::Mean => "Int",
         Family::Var => "Var",
         Family::Extreme => "Extreme",
+        Family::CountNonzero | Family::Any | Family::All => "Count",
     }
 }
 
@@ -259,6 +264,7 @@ impl Partials {
                 combine_best(a, b, self.op.info().max);
                 each(f, g, |x, y| x | y);
             }
+            (State::Count(a), State::Count(b)) => each(a, b, |x, y| x + y),
             _ => unreachable!("same op and element type, so the same variant"),
         }
         Ok(self)
@@ -294,6 +300,11 @@ impl Partials {
                 }
             }
             State::Extreme { .. } => {}
+            State::Count(v) => {
+                for c in v {
+                    *c = c.saturating_mul(factor);
+                }
+            }
         }
         self
     }
@@ -314,6 +325,7 @@ impl Partials {
                 best: best.gather(&idx),
                 flag: pick(&flag, &idx),
             },
+            State::Count(v) => State::Count(pick(&v, &idx)),
         };
         self.shape = shape.to_vec();
         debug_assert_eq!(self.check(), Ok(()));
@@ -371,6 +383,11 @@ impl Partials {
                     exact => exact,
                 }
             }
+            State::Count(c) => match info.family {
+                Family::Any => Values::Bool(c.iter().map(|&c| c > 0).collect()),
+                Family::All => Values::Bool(c.iter().map(|&c| c == count).collect()),
+                _ => Values::I64(c.iter().map(|&c| c as i64).collect()),
+            },
         };
         Ok(Outcome {
             shape: self.shape,

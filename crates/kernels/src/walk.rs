@@ -46,6 +46,28 @@ pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMu
     }
 }
 
+/// Cut the run of `len` elements at `ptr` (element stride `stride`) into consecutive pieces
+/// of `piece` elements (the last may be shorter) and call `f` with each piece's first element
+/// and length, in order. (The counting kernel empties its narrow tallies between pieces.)
+/// Pointers are only computed, never read; `piece == 0` is taken as 1.
+#[inline(always)]
+pub fn for_each_piece<T>(
+    ptr: *const T,
+    len: usize,
+    stride: isize,
+    piece: usize,
+    mut f: impl FnMut(*const T, usize),
+) {
+    let piece = piece.max(1);
+    let mut start = 0;
+    while start < len {
+        let n = piece.min(len - start);
+        // Wrapping: an address inside the run (start < len), as the caller states.
+        f(ptr.wrapping_offset(start as isize * stride), n);
+        start += n;
+    }
+}
+
 /// Feed a run of `len` elements at `ptr` with element stride `stride` to a kernel, `L` at a
 /// time: `full` gets each complete block of `L` consecutive run elements, `tail` gets the last
 /// `len % L` one by one with their position in the block. Both get `state` first. With a
@@ -419,6 +441,26 @@ pub const MAX_ODOMETER: usize = 64;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pieces_cover_the_run_in_order() {
+        let data: Vec<u32> = (0..23).collect();
+        for (stride, len) in [(1isize, 23usize), (2, 12), (3, 8)] {
+            for piece in [0, 1, 4, 5, 23, 100] {
+                let mut seen = Vec::new();
+                super::for_each_piece(data.as_ptr(), len, stride, piece, |p, n| {
+                    assert!(n >= 1 && n <= piece.max(1));
+                    for i in 0..n {
+                        // SAFETY: the piece lies inside the run, inside `data`.
+                        seen.push(unsafe { *p.offset(i as isize * stride) });
+                    }
+                });
+                let want: Vec<u32> = (0..len as u32).map(|i| i * stride as u32).collect();
+                assert_eq!(seen, want, "stride {stride}, piece {piece}");
+            }
+        }
+        super::for_each_piece(data.as_ptr(), 0, 1, 4, |_, _| panic!("no piece of nothing"));
+    }
+
     use super::*;
     use crate::layout::{normalize, StridedView};
 

@@ -3,7 +3,7 @@
 //! the result dtype; `out=`), with numpy's RuntimeWarnings.
 
 use crate::input::raw_array;
-use crate::rules::{numpy_module, Args, Family, NanHandling, Op, Plan, Work};
+use crate::rules::{numpy_function, Args, Family, NanHandling, Op, Plan, Work};
 use numpy::npyffi::PY_ARRAY_API;
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
@@ -22,7 +22,7 @@ pub fn run<'py>(
     plan: Plan<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let Some(work) = plan.work else {
-        let f = numpy_module(py)?.getattr(op.name())?;
+        let f = numpy_function(py, op)?;
         return f.call((&args.a,), Some(&args.numpy_kwargs(py)?));
     };
     let arr = match &work.copy_to {
@@ -92,9 +92,7 @@ pub fn run<'py>(
     if nonfinite && !explained {
         let kw = args.numpy_kwargs(py)?;
         kw.del_item("out").ok();
-        numpy_module(py)?
-            .getattr(op.name())?
-            .call((&args.a,), Some(&kw))?;
+        numpy_function(py, op)?.call((&args.a,), Some(&kw))?;
     } else if let Some(w) = warning {
         warn(py, op, w)?;
     }

@@ -183,6 +183,8 @@ fn read_probe(py: Python<'_>, words: numpy::PyReadonlyArray1<'_, u64>) -> PyResu
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("REDUCTIONS", rules::reductions_table(m.py())?)?;
+    // numpy's functions for the numpy path, taken now (see `rules::numpy_function`).
+    rules::numpy_function(m.py(), Op::Sum)?;
     m.add_function(wrap_pyfunction!(reduce, m)?)?;
     m.add_function(wrap_pyfunction!(reduce_named, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;

@@ -55,6 +55,9 @@ pub fn reductions_table(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
             Family::Var if i.sqrt => "std",
             Family::Var => "var",
             Family::Extreme => "minmax",
+            Family::CountNonzero => "count_nonzero",
+            Family::Any => "any",
+            Family::All => "all",
         };
         row.set_item("family", family)?;
         row.set_item("skips_nan", i.nan == NanHandling::Ignore)?;
@@ -157,9 +160,14 @@ impl<'py> Args<'py> {
             }
         }
         let no_value = no_value(py)?;
+        // (count_nonzero's keepdims defaults to False, not `_NoValue`: numpy refuses that.)
+        let real_defaults = op.info().family == Family::CountNonzero;
         for kw in keywords {
             let slot = &mut given[*kw as usize];
-            if kw.defaults_to_no_value() && slot.as_ref().is_some_and(|v| v.is(&no_value)) {
+            if kw.defaults_to_no_value()
+                && !real_defaults
+                && slot.as_ref().is_some_and(|v| v.is(&no_value))
+            {
                 *slot = None;
             }
         }
@@ -293,6 +301,22 @@ impl<'py> Plan<'py> {
 }
 
 static NUMPY: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+static NUMPY_FUNCTIONS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+
+/// numpy's own function for `op` (`numpy.<name>`), the one the numpy path calls. Looked up
+/// once, when the module is imported: so a caller who puts stridewise's functions in
+/// numpy's namespace (as the tests that run numpy's own test classes do) still reaches
+/// numpy's, not stridewise's again.
+pub fn numpy_function(py: Python<'_>, op: Op) -> PyResult<Bound<'_, PyAny>> {
+    let all = NUMPY_FUNCTIONS.get_or_try_init(py, || {
+        let np = numpy_module(py)?;
+        Op::ALL
+            .iter()
+            .map(|op| np.getattr(op.name()).map(Bound::unbind))
+            .collect::<PyResult<Vec<_>>>()
+    })?;
+    Ok(all[op as usize].bind(py).clone())
+}
 static NO_VALUE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `numpy._NoValue`, numpy's "argument not given".
@@ -418,7 +442,9 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
     // The kernel's element type, a copy to make first, and the result dtype.
     let mut elem = src;
     let mut copy_to = half.then(|| dtype_of(py, Elem::F32)).transpose()?;
-    let mut cast = match half {
+    // float16 results are numpy's float16; counts and truth values keep their own type.
+    let float_result = op.result_type(Elem::F32) == Elem::F32;
+    let mut cast = match half && float_result {
         true => Some(
             descr
                 .call_method1("newbyteorder", ("=",))?

@@ -40,6 +40,18 @@ SUM_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "sum")
 MEAN_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "mean")
 VAR_FUNCS = tuple(f for f in FUNCS if FAMILY[f] in ("var", "std"))
 MINMAX_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "minmax")
+# count_nonzero, any, all: exact counts and truth values.
+LOGICAL_FUNCS = tuple(f for f in FUNCS if FAMILY[f] in ("count_nonzero", "any", "all"))
+KEYWORDS = {name: frozenset(row["keywords"]) for name, row in sw._native.REDUCTIONS.items()}
+
+
+def funcs_taking(keyword: str) -> tuple[str, ...]:
+    """The reductions whose numpy signature has `keyword` (count_nonzero has no out=)."""
+    return tuple(f for f in FUNCS if keyword in KEYWORDS[f])
+
+
+OUT_FUNCS = funcs_taking("out")
+WHERE_FUNCS = funcs_taking("where")
 
 # The dtypes the kernels read in place, and float16 (kernel after a copy to float32).
 KERNEL_DTYPES = (

@@ -379,6 +379,9 @@ for _f in ("std", "nanvar", "nanstd"):
     POSITIONAL[_f] = POSITIONAL["var"]
 for _f in ("max", "nanmin", "nanmax"):
     POSITIONAL[_f] = POSITIONAL["min"]
+POSITIONAL["any"] = [(0,), (1, None, True), (None, None, False)]
+POSITIONAL["all"] = POSITIONAL["any"]
+POSITIONAL["count_nonzero"] = [(0,), (1,), ((0, 1),)]
 
 
 @pytest.mark.parametrize("func", FUNCS)

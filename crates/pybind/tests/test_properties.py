@@ -15,6 +15,7 @@ from conftest import (
     ALL_KERNEL_DTYPES,
     FUNCS,
     MEAN_FUNCS,
+    OUT_FUNCS,
     SUM_FUNCS,
     VAR_FUNCS,
     check_against_numpy,
@@ -125,7 +126,7 @@ def test_random_dtype_kw(data: st.DataObject, func: str, dtype: Any) -> None:
 
 
 @settings(max_examples=150, **SETTINGS)
-@given(data=st.data(), func=st.sampled_from(FUNCS))
+@given(data=st.data(), func=st.sampled_from(OUT_FUNCS))
 def test_random_out(data: st.DataObject, func: str) -> None:
     """out= of the exact result shape and dtype, written in place and returned."""
     a = data.draw(strided_arrays(st.sampled_from([np.float64, np.int16, np.float32])), label="a")

@@ -4,6 +4,7 @@
 mod accuracy;
 mod broadcast;
 mod common;
+mod counts;
 mod determinism;
 mod inlining;
 mod interop;

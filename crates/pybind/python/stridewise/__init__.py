@@ -22,6 +22,9 @@ from ._native import (
     zeros,
 )
 from ._reduce import (
+    all,
+    any,
+    count_nonzero,
     explain,
     max,
     mean,
@@ -48,7 +51,10 @@ __all__ = [
     "AlignedBuffer",
     "__version__",
     "aligned",
+    "all",
+    "any",
     "available_simd_levels",
+    "count_nonzero",
     "empty",
     "explain",
     "full",

@@ -184,6 +184,35 @@ def nanmax(
     return _reduce("nanmax", a, axis, out, keepdims, initial, where)
 
 
+def count_nonzero(a: Any, axis: Any = None, *, keepdims: Any = False) -> Any:
+    """Number of elements that are not zero, as ``numpy.count_nonzero``."""
+    return _reduce("count_nonzero", a, axis, keepdims)
+
+
+def any(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+) -> Any:
+    """Whether any element along an axis is true, as ``numpy.any``."""
+    return _reduce("any", a, axis, out, keepdims, where)
+
+
+def all(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+) -> Any:
+    """Whether every element along an axis is true, as ``numpy.all``."""
+    return _reduce("all", a, axis, out, keepdims, where)
+
+
 _FUNCS: dict[str, Callable[..., Any]] = {name: globals()[name] for name in _native.REDUCTIONS}
 
 

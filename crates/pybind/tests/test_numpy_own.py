@@ -1,0 +1,62 @@
+"""numpy's own tests of the functions stridewise replaces, with stridewise's functions put in
+numpy's namespace (``np.any = sw.any`` ...) for the duration of each test.
+
+The classes are imported from the numpy installed in this environment (its wheels ship their
+tests) and subclassed here, so pytest collects them with their own fixtures and parameters.
+stridewise's numpy path reaches numpy's original functions (taken when ``_native`` was
+imported), never the swapped ones. Issue 13 lists the classes; those of functions that
+stridewise does not have yet (argmin/argmax, prod, ptp, average) join as the functions land.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import stridewise as sw
+
+function_base = pytest.importorskip("numpy.lib.tests.test_function_base")
+numeric = pytest.importorskip("numpy._core.tests.test_numeric")
+
+SWAPPED = ("any", "all", "count_nonzero")
+
+
+CALLS: dict[str, int] = dict.fromkeys(SWAPPED, 0)
+
+
+@pytest.fixture(autouse=True)
+def _stridewise_in_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SWAPPED:
+        ours = getattr(sw, name)
+
+        def counted(*args: object, _f: object = ours, _n: str = name, **kwargs: object) -> object:
+            CALLS[_n] += 1
+            return _f(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(np, name, counted)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _every_swap_was_used() -> Iterator[None]:
+    """After the module: numpy's tests did call each of stridewise's functions."""
+    yield
+    assert all(CALLS.values()), f"a swapped function was never called: {CALLS}"
+
+
+class TestAny(function_base.TestAny):  # type: ignore[misc]
+    pass
+
+
+class TestAll(function_base.TestAll):  # type: ignore[misc]
+    pass
+
+
+class TestNonzero(numeric.TestNonzero):  # type: ignore[misc]
+    """numpy's TestNonzero also tests np.nonzero and ndarray.nonzero (numpy's own, not
+    swapped); its count_nonzero tests are the ones that check stridewise."""
+
+
+@pytest.mark.parametrize("dtype", ["i8", "U10", "object", "datetime64[ms]"])
+def test_any_and_all_result_dtype(dtype: str) -> None:
+    function_base.test_any_and_all_result_dtype(dtype)
