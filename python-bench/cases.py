@@ -246,18 +246,13 @@ def shape_cases() -> list[Case]:
 
 
 def family_cases() -> list[Case]:
-    """The reductions beyond the first eight (issue 13): count_nonzero, any, all. The values
-    have no zero, so ``any`` is decided by its first element and ``all`` reads everything."""
-    out = [
-        Case(f, d, "contiguous", 10**7, 1, None)
-        for f in ("count_nonzero", "any", "all")
-        for d in ("f64", "u8")
-    ]
-    out += [
-        Case(f, "f64", "contiguous", 4000, 2, axis)
-        for f in ("count_nonzero", "any", "all")
-        for axis in (0, 1)
-    ]
+    """The reductions beyond the first eight (issue 13): count_nonzero, any, all, ptp. The
+    float values have no zero, so ``any`` is decided by its first element and ``all`` reads
+    everything."""
+    funcs = ("count_nonzero", "any", "all", "ptp")
+    out = [Case(f, d, "contiguous", 10**7, 1, None) for f in funcs for d in ("f64", "u8")]
+    out += [Case("ptp", "f64", "contiguous", 10**5, 1, None)]
+    out += [Case(f, "f64", "contiguous", 4000, 2, axis) for f in funcs for axis in (0, 1)]
     return out
 
 

@@ -147,7 +147,7 @@ def test_existing_case_names_are_unchanged() -> None:
 
 def test_the_new_functions_are_in_the_matrix() -> None:
     names = {c.name for c in cases.full_cases()}
-    for f in ("count_nonzero", "any", "all"):
+    for f in ("count_nonzero", "any", "all", "ptp"):
         assert f"{f} f64 1e7 contiguous" in names
         assert f"{f} f64 4000x4000 contiguous axis=0" in names
 

@@ -12,7 +12,7 @@ use crate::driver::{reduce_all, reduce_axes};
 use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
 use crate::kernels::count::NonZero;
-use crate::kernels::minmax::MinMax;
+use crate::kernels::minmax::{MinMax, Range};
 use crate::kernels::sum::{FloatSum, IntSum};
 use crate::kernels::var::Var;
 use crate::kernels::Kernel;
@@ -166,6 +166,15 @@ fn decide_early<T: Element>(family: Family, view: &StridedView<'_, T>) -> (Vec<u
     (Vec::new(), view.len() as u64, State::Count(vec![nonzero]))
 }
 
+/// ptp: the minimum and maximum in one reading (integers and floats; bool is refused).
+fn ranges<T: Element>(view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
+    let (shape, count, parts) = run(Range::<T>::new(), view, over)?;
+    let nan = parts.iter().map(|(l, h)| l.flag | h.flag).collect();
+    let lo = T::into_values(parts.iter().map(|p| p.0.best).collect());
+    let hi = T::into_values(parts.iter().map(|p| p.1.best).collect());
+    Ok((shape, count, State::Range { lo, hi, nan }))
+}
+
 /// Reduce float elements with `op`.
 fn build_float<T: FloatElement>(
     op: Op,
@@ -177,6 +186,7 @@ fn build_float<T: FloatElement>(
         Family::Var => variances(op, view, over),
         Family::Extreme => extremes(op, view, over),
         Family::CountNonzero | Family::Any | Family::All => counts(op, view, over),
+        Family::Range => ranges(view, over),
     }
 }
 
@@ -187,6 +197,7 @@ fn build_int<T: IntElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[is
         Family::Var => variances(op, view, over),
         Family::Extreme => extremes(op, view, over),
         Family::CountNonzero | Family::Any | Family::All => counts(op, view, over),
+        Family::Range => ranges(view, over),
     }
 }
 
@@ -235,6 +246,9 @@ pub(crate) unsafe fn partials_of_elements(
             };
             let best = Values::Bool(v.into_iter().map(|b| b != 0).collect());
             (shape, count, State::Extreme { best, flag })
+        }
+        ElemType::Bool if op.info().family == Family::Range => {
+            return Err(ReduceError::BoolSubtract);
         }
         // Counts read the bytes as u8: nonzero exactly when numpy's truth value is true.
         ElemType::Bool

@@ -90,7 +90,7 @@ pub const HANDOFF_THRESHOLD: usize = driver::MID_MIN;
 pub fn threading_work(op: Op, elem: ElemType, elements: usize) -> usize {
     if matches!(
         op.info().family,
-        Family::Extreme | Family::CountNonzero | Family::Any | Family::All
+        Family::Extreme | Family::CountNonzero | Family::Any | Family::All | Family::Range
     ) {
         elements.saturating_mul(elem.size().clamp(1, 8)) / 8
     } else {
@@ -127,6 +127,8 @@ pub enum ReduceError {
         /// `"minimum"` or `"maximum"`, as numpy names the reduction.
         op: &'static str,
     },
+    /// `ptp` of bool: numpy's TypeError (it does not subtract booleans).
+    BoolSubtract,
 }
 
 impl fmt::Display for ReduceError {
@@ -136,6 +138,10 @@ impl fmt::Display for ReduceError {
             Self::EmptyMinMax { op } => write!(
                 f,
                 "zero-size array to reduction operation {op} which has no identity"
+            ),
+            Self::BoolSubtract => f.write_str(
+                "numpy boolean subtract, the `-` operator, is not supported, use the \
+                 bitwise_xor, the `^` operator, or the logical_xor function instead.",
             ),
         }
     }
@@ -435,6 +441,23 @@ pub fn all_axes<T: Element>(
     axes: &[isize],
 ) -> Result<Reduction<bool>, ReduceError> {
     over(Op::All, view, axes, 0.0)
+}
+
+/// Maximum minus minimum (numpy's "peak to peak"), in the element type (integers wrap as
+/// numpy's subtraction does); NaN if any element is NaN. Errors for an empty view and for
+/// bool, as numpy. numpy: `np.ptp(a)`.
+pub fn ptp<T: Element>(view: &StridedView<'_, T>) -> Result<T, ReduceError> {
+    Ok(dynamic::reduce_typed(Op::Ptp, view, None, 0.0)?
+        .into_reduced::<T>()
+        .value)
+}
+
+/// [`ptp`] over `axes`. numpy: `np.ptp(a, axis)`.
+pub fn ptp_axes<T: Element>(
+    view: &StridedView<'_, T>,
+    axes: &[isize],
+) -> Result<Reduction<T>, ReduceError> {
+    over(Op::Ptp, view, axes, 0.0)
 }
 
 /// The README's examples, compiled and run as doctests.

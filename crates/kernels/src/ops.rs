@@ -47,6 +47,8 @@ pub enum Op {
     Any,
     /// [`crate::all`]
     All,
+    /// [`crate::ptp`]
+    Ptp,
 }
 
 /// What a reduction computes, which decides its kernel and its result type.
@@ -66,6 +68,9 @@ pub enum Family {
     Any,
     /// Whether every element is not zero: bool (true for an empty slice).
     All,
+    /// The range, maximum minus minimum (`ptp`): the input type, integers wrapping as numpy's
+    /// subtraction does; NaN if any element is NaN.
+    Range,
 }
 
 /// How NaN elements are treated: the plain functions propagate them, the `nan*` ones skip
@@ -188,6 +193,7 @@ const VAR_KW: &[Kw] = &[Axis, Dtype, Out, Ddof, Keepdims, Where, Mean, Correctio
 const EXTREME_KW: &[Kw] = &[Axis, Out, Keepdims, Initial, Where];
 const COUNT_KW: &[Kw] = &[Axis, Keepdims];
 const LOGICAL_KW: &[Kw] = &[Axis, Out, Keepdims, Where];
+const RANGE_KW: &[Kw] = &[Axis, Out, Keepdims];
 
 const fn row(op: Op, name: &'static str, family: Family, nan: NanHandling) -> Info {
     let (keywords, degenerate) = match family {
@@ -197,6 +203,7 @@ const fn row(op: Op, name: &'static str, family: Family, nan: NanHandling) -> In
         Family::Extreme => (EXTREME_KW, Degenerate::EmptyIsError),
         Family::CountNonzero => (COUNT_KW, Degenerate::Never),
         Family::Any | Family::All => (LOGICAL_KW, Degenerate::Never),
+        Family::Range => (RANGE_KW, Degenerate::EmptyIsError),
     };
     Info {
         op,
@@ -238,6 +245,7 @@ const TABLE: &[Info] = &[
     row(Op::CountNonzero, "count_nonzero", F::CountNonzero, P),
     row(Op::Any, "any", F::Any, P),
     row(Op::All, "all", F::All, P),
+    row(Op::Ptp, "ptp", F::Range, P),
 ];
 
 impl Op {
@@ -272,7 +280,7 @@ impl Op {
         match self.info().family {
             Family::Sum => elem.sum_type(),
             Family::Mean | Family::Var => elem.mean_type(),
-            Family::Extreme => elem,
+            Family::Extreme | Family::Range => elem,
             Family::CountNonzero => ElemType::I64,
             Family::Any | Family::All => ElemType::Bool,
         }

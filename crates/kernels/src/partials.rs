@@ -40,7 +40,19 @@ pub enum State {
         flag: Vec<bool>,
     },
     /// `count_nonzero`, `any`, `all`: the number of elements that are not zero (exact).
+    /// For a whole-array `any`/`all` that stopped early, the count of the elements read,
+    /// which decides the answer as the full count would (`> 0`, `< n`).
     Count(Vec<u64>),
+    /// `ptp`: the minimum and the maximum (as [`State::Extreme`]'s best values, in the
+    /// input's type) and "a NaN was seen".
+    Range {
+        /// Minimum per output.
+        lo: Values,
+        /// Maximum per output.
+        hi: Values,
+        /// NaN seen, per output.
+        nan: Vec<bool>,
+    },
 }
 
 impl State {
@@ -52,6 +64,7 @@ impl State {
             Self::Var(v) => v.len(),
             Self::Extreme { best, .. } => best.len(),
             Self::Count(v) => v.len(),
+            Self::Range { lo, .. } => lo.len(),
         }
     }
 
@@ -68,6 +81,7 @@ impl State {
             Self::Var(_) => "Var",
             Self::Extreme { .. } => "Extreme",
             Self::Count(_) => "Count",
+            Self::Range { .. } => "Range",
         }
     }
 }
@@ -80,6 +94,7 @@ fn kind_of(op: Op, elem: ElemType) -> &'static str {
         Family::Var => "Var",
         Family::Extreme => "Extreme",
         Family::CountNonzero | Family::Any | Family::All => "Count",
+        Family::Range => "Range",
     }
 }
 
@@ -203,6 +218,14 @@ impl Partials {
                 return Err(wrong);
             }
         }
+        if let State::Range { lo, hi, nan } = &self.state {
+            if lo.elem() != self.elem || hi.elem() != self.elem || nan.len() != lo.len() {
+                return Err(wrong);
+            }
+            if hi.len() != lo.len() {
+                return Err(wrong);
+            }
+        }
         let outputs = self.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
         if outputs != Some(self.state.len()) {
             return Err(PartialsError::WrongLength {
@@ -265,6 +288,22 @@ impl Partials {
                 each(f, g, |x, y| x | y);
             }
             (State::Count(a), State::Count(b)) => each(a, b, |x, y| x + y),
+            (
+                State::Range {
+                    lo: a,
+                    hi: b,
+                    nan: f,
+                },
+                State::Range {
+                    lo: c,
+                    hi: d,
+                    nan: g,
+                },
+            ) => {
+                combine_best(a, c, false);
+                combine_best(b, d, true);
+                each(f, g, |x, y| x | y);
+            }
             _ => unreachable!("same op and element type, so the same variant"),
         }
         Ok(self)
@@ -299,7 +338,7 @@ impl Partials {
                     p.m2 *= f;
                 }
             }
-            State::Extreme { .. } => {}
+            State::Extreme { .. } | State::Range { .. } => {}
             State::Count(v) => {
                 for c in v {
                     *c = c.saturating_mul(factor);
@@ -326,6 +365,11 @@ impl Partials {
                 flag: pick(&flag, &idx),
             },
             State::Count(v) => State::Count(pick(&v, &idx)),
+            State::Range { lo, hi, nan } => State::Range {
+                lo: lo.gather(&idx),
+                hi: hi.gather(&idx),
+                nan: pick(&nan, &idx),
+            },
         };
         self.shape = shape.to_vec();
         debug_assert_eq!(self.check(), Ok(()));
@@ -388,6 +432,12 @@ impl Partials {
                 Family::All => Values::Bool(c.iter().map(|&c| c == count).collect()),
                 _ => Values::I64(c.iter().map(|&c| c as i64).collect()),
             },
+            State::Range { lo, hi, nan } => {
+                if count == 0 {
+                    return Err(ReduceError::EmptyMinMax { op: "maximum" });
+                }
+                range_values(lo, hi, &nan)
+            }
         };
         Ok(Outcome {
             shape: self.shape,
@@ -395,6 +445,29 @@ impl Partials {
             warning,
         })
     }
+}
+
+/// `hi - lo` per output in the values' type: integers wrap (numpy's subtraction in the
+/// input type), floats are one rounding of the exact difference (numpy's too), NaN where a
+/// NaN was seen. bool has no subtraction (refused before the kernels run).
+fn range_values(lo: Values, hi: Values, nan: &[bool]) -> Values {
+    macro_rules! ints {
+        ($($v:ident),*) => {
+            match (lo, hi) {
+                $((Values::$v(l), Values::$v(h)) => {
+                    Values::$v(h.iter().zip(&l).map(|(h, l)| h.wrapping_sub(*l)).collect())
+                })*
+                (Values::F32(l), Values::F32(h)) => Values::F32(
+                    h.iter().zip(&l).zip(nan).map(|((h, l), &n)| if n { f32::NAN } else { h - l }).collect(),
+                ),
+                (Values::F64(l), Values::F64(h)) => Values::F64(
+                    h.iter().zip(&l).zip(nan).map(|((h, l), &n)| if n { f64::NAN } else { h - l }).collect(),
+                ),
+                _ => unreachable!("ptp of bool is refused; lo and hi have the input's type"),
+            }
+        };
+    }
+    ints!(I8, I16, I32, I64, U8, U16, U32, U64)
 }
 
 /// `a[i] = f(a[i], b[i])`.

@@ -58,6 +58,7 @@ pub fn reductions_table(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
             Family::CountNonzero => "count_nonzero",
             Family::Any => "any",
             Family::All => "all",
+            Family::Range => "ptp",
         };
         row.set_item("family", family)?;
         row.set_item("skips_nan", i.nan == NanHandling::Ignore)?;
@@ -421,6 +422,10 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         return Plan::numpy(format!("dtype {descr} has no kernel"));
     };
 
+    if src == Elem::Bool && info.family == Family::Range {
+        return Plan::numpy("ptp of bool: numpy raises TypeError (no boolean subtract)");
+    }
+
     let axes = match parse_axes(args.get_some(Kw::Axis), arr.ndim()) {
         Ok(a) => a,
         Err(reason) => return Plan::numpy(reason),
@@ -537,6 +542,18 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
                 }
             }
         };
+    if let Some(o) = &out {
+        // numpy's ptp writes the maximum into out= and then reads the input for the minimum:
+        // an out= inside the input changes numpy's answer, which only numpy reproduces.
+        if info.family == Family::Range
+            && numpy_module(py)?
+                .getattr("may_share_memory")?
+                .call1((&arr, o))?
+                .is_truthy()?
+        {
+            return Plan::numpy("ptp into an out= that overlaps the input: numpy's own order");
+        }
+    }
     if converted {
         why = format!("{why} (input converted by numpy.asarray)").into();
     }

@@ -40,6 +40,7 @@ SUM_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "sum")
 MEAN_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "mean")
 VAR_FUNCS = tuple(f for f in FUNCS if FAMILY[f] in ("var", "std"))
 MINMAX_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "minmax")
+PTP_FUNCS = tuple(f for f in FUNCS if FAMILY[f] == "ptp")
 # count_nonzero, any, all: exact counts and truth values.
 LOGICAL_FUNCS = tuple(f for f in FUNCS if FAMILY[f] in ("count_nonzero", "any", "all"))
 KEYWORDS = {name: frozenset(row["keywords"]) for name, row in sw._native.REDUCTIONS.items()}
@@ -251,7 +252,9 @@ def assert_result_matches(
     assert r_sw.dtype == r_np.dtype, f"{ctx}: dtype {r_sw.dtype} != numpy's {r_np.dtype}"
     assert r_sw.shape == r_np.shape, f"{ctx}: shape {r_sw.shape} != numpy's {r_np.shape}"
     fam = FAMILY[name]
-    exact = path == "numpy" or fam == "minmax" or r_np.dtype.kind not in "fc" or r_np.size == 0
+    exact = (
+        path == "numpy" or fam in ("minmax", "ptp") or r_np.dtype.kind not in "fc" or r_np.size == 0
+    )
     if exact:
         np.testing.assert_array_equal(r_sw, r_np, err_msg=ctx, strict=True)
         return

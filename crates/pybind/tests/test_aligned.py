@@ -332,7 +332,8 @@ def test_reductions_take_kernel_path(func: str) -> None:
                 check_against_numpy(func, v, axis=axis)
         for dt in (np.float32, np.int16, np.uint8, np.bool_):
             a2 = sw.aligned(make_data(dt, (5, 11), seed=1), align=align)
-            assert explain_path(func, a2, {"axis": 1}) == "kernel"
+            bool_ptp = func == "ptp" and dt == np.bool_  # numpy's TypeError
+            assert explain_path(func, a2, {"axis": 1}) == ("numpy" if bool_ptp else "kernel")
             check_against_numpy(func, a2, axis=1)
     # The unpadded copy: sums (compensated per output), means and min/max give the same
     # bits. Variances may differ in the last place: the unpadded rows of 13 outputs are read

@@ -5,7 +5,7 @@ The classes are imported from the numpy installed in this environment (its wheel
 tests) and subclassed here, so pytest collects them with their own fixtures and parameters.
 stridewise's numpy path reaches numpy's original functions (taken when ``_native`` was
 imported), never the swapped ones. Issue 13 lists the classes; those of functions that
-stridewise does not have yet (argmin/argmax, prod, ptp, average) join as the functions land.
+stridewise does not have yet (argmin/argmax, prod, average) join as the functions land.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import stridewise as sw
 function_base = pytest.importorskip("numpy.lib.tests.test_function_base")
 numeric = pytest.importorskip("numpy._core.tests.test_numeric")
 
-SWAPPED = ("any", "all", "count_nonzero")
+SWAPPED = ("any", "all", "count_nonzero", "ptp")
 
 
 CALLS: dict[str, int] = dict.fromkeys(SWAPPED, 0)
@@ -49,6 +49,10 @@ class TestAny(function_base.TestAny):  # type: ignore[misc]
 
 
 class TestAll(function_base.TestAll):  # type: ignore[misc]
+    pass
+
+
+class TestPtp(function_base.TestPtp):  # type: ignore[misc]
     pass
 
 

@@ -301,3 +301,104 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
         }
     }
 }
+
+/// `ptp`: the minimum and the maximum in one reading of the data. Each run goes through the
+/// min kernel and then, while it is still in cache, the max kernel (a lane-path unit is at
+/// most 256 KiB, half of a Zen 3 L2), so memory is read once; numpy's `ptp` reads it twice
+/// (`amax(a) - amin(a)`). NaN propagates (numpy has no `nanptp`).
+pub(crate) struct Range<T>(
+    MinMax<T, super::Propagate, false>,
+    MinMax<T, super::Propagate, true>,
+);
+
+impl<T> Range<T> {
+    pub fn new() -> Self {
+        Self(MinMax::new(), MinMax::new())
+    }
+}
+
+impl<T: Element> Kernel<T> for Range<T> {
+    type Lanes = (MinMaxLanes<T>, MinMaxLanes<T>);
+    type Tile = (Box<MinMaxTile<T>>, Box<MinMaxTile<T>>);
+    /// (minimum, maximum).
+    type Partial = (MinMaxPartial<T>, MinMaxPartial<T>);
+    const BY_BYTES: bool = true;
+
+    #[inline(always)]
+    fn lanes(&self) -> Self::Lanes {
+        (self.0.lanes(), self.1.lanes())
+    }
+
+    #[inline(always)]
+    unsafe fn feed<S: Simd>(
+        &self,
+        simd: S,
+        lanes: &mut Self::Lanes,
+        ptr: *const T,
+        len: usize,
+        stride: isize,
+    ) {
+        // SAFETY: forwarded from this function's contract, for each kernel.
+        unsafe {
+            self.0.feed(simd, &mut lanes.0, ptr, len, stride);
+            self.1.feed(simd, &mut lanes.1, ptr, len, stride);
+        }
+    }
+
+    #[inline(always)]
+    fn finish<S: Simd>(&self, simd: S, lanes: Self::Lanes) -> Self::Partial {
+        (self.0.finish(simd, lanes.0), self.1.finish(simd, lanes.1))
+    }
+
+    #[inline(always)]
+    fn combine(&self, a: Self::Partial, b: Self::Partial) -> Self::Partial {
+        (self.0.combine(a.0, b.0), self.1.combine(a.1, b.1))
+    }
+
+    fn tile(&self) -> Self::Tile {
+        (self.0.tile(), self.1.tile())
+    }
+
+    #[inline(always)]
+    unsafe fn push_row(&self, tile: &mut Self::Tile, ptr: *const T, len: usize, stride: isize) {
+        // SAFETY: forwarded from this function's contract, for each kernel.
+        unsafe {
+            self.0.push_row(&mut tile.0, ptr, len, stride);
+            self.1.push_row(&mut tile.1, ptr, len, stride);
+        }
+    }
+
+    #[inline(always)]
+    fn batches_rows(&self, stride: isize) -> bool {
+        self.0.batches_rows(stride)
+    }
+
+    #[inline(always)]
+    unsafe fn push_rows<S: Simd>(
+        &self,
+        simd: S,
+        tile: &mut Self::Tile,
+        rows: &[*const T],
+        len: usize,
+        stride: isize,
+    ) {
+        // SAFETY: forwarded from this function's contract, for each kernel.
+        unsafe {
+            self.0.push_rows(simd, &mut tile.0, rows, len, stride);
+            self.1.push_rows(simd, &mut tile.1, rows, len, stride);
+        }
+    }
+
+    #[inline(always)]
+    fn flush(&self, tile: &mut Self::Tile, len: usize) {
+        self.0.flush(&mut tile.0, len);
+        self.1.flush(&mut tile.1, len);
+    }
+
+    fn tile_partial(&self, tile: &Self::Tile, j: usize) -> Self::Partial {
+        (
+            self.0.tile_partial(&tile.0, j),
+            self.1.tile_partial(&tile.1, j),
+        )
+    }
+}

@@ -10,3 +10,4 @@ mod inlining;
 mod interop;
 mod partials;
 mod properties;
+mod ptp;

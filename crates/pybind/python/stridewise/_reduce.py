@@ -213,6 +213,11 @@ def all(
     return _reduce("all", a, axis, out, keepdims, where)
 
 
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NoValue) -> Any:
+    """Range of values (maximum - minimum) along an axis, as ``numpy.ptp``."""
+    return _reduce("ptp", a, axis, out, keepdims)
+
+
 _FUNCS: dict[str, Callable[..., Any]] = {name: globals()[name] for name in _native.REDUCTIONS}
 
 
