@@ -298,6 +298,13 @@ impl Op {
         }
     }
 
+    /// True if numpy's function defaults keyword `kw` to `numpy._NoValue` (see
+    /// [`Kw::defaults_to_no_value`]); `count_nonzero`'s `keepdims` defaults to `False`, so
+    /// numpy refuses `_NoValue` there.
+    pub fn defaults_to_no_value(self, kw: Kw) -> bool {
+        kw.defaults_to_no_value() && !(self == Op::CountNonzero && kw == Kw::Keepdims)
+    }
+
     /// numpy's text for `warning` coming from this reduction (the nan-functions word one of
     /// them differently).
     pub const fn warning_text(self, warning: Warning) -> &'static CStr {
@@ -339,6 +346,14 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Op::ALL.len());
         assert_eq!(Op::from_name("average"), None);
+    }
+
+    #[test]
+    fn no_value_defaults_are_numpys() {
+        assert!(Op::Sum.defaults_to_no_value(Kw::Keepdims));
+        assert!(Op::Any.defaults_to_no_value(Kw::Where));
+        assert!(!Op::CountNonzero.defaults_to_no_value(Kw::Keepdims));
+        assert!(!Op::Sum.defaults_to_no_value(Kw::Axis));
     }
 
     #[test]

@@ -219,10 +219,8 @@ impl Partials {
             }
         }
         if let State::Range { lo, hi, nan } = &self.state {
-            if lo.elem() != self.elem || hi.elem() != self.elem || nan.len() != lo.len() {
-                return Err(wrong);
-            }
-            if hi.len() != lo.len() {
+            let same = lo.elem() == self.elem && hi.elem() == self.elem;
+            if !same || nan.len() != lo.len() || hi.len() != lo.len() {
                 return Err(wrong);
             }
         }

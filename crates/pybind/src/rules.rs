@@ -161,14 +161,9 @@ impl<'py> Args<'py> {
             }
         }
         let no_value = no_value(py)?;
-        // (count_nonzero's keepdims defaults to False, not `_NoValue`: numpy refuses that.)
-        let real_defaults = op.info().family == Family::CountNonzero;
         for kw in keywords {
             let slot = &mut given[*kw as usize];
-            if kw.defaults_to_no_value()
-                && !real_defaults
-                && slot.as_ref().is_some_and(|v| v.is(&no_value))
-            {
+            if op.defaults_to_no_value(*kw) && slot.as_ref().is_some_and(|v| v.is(&no_value)) {
                 *slot = None;
             }
         }

@@ -482,16 +482,9 @@ unsafe fn f64_rows_n<S: Simd, const N: usize>(
         let mut h: [S::f64s; N] = hg[..N].try_into().expect("N vectors");
         let mut l: [S::f64s; N] = lg[..N].try_into().expect("N vectors");
         for &row in &rows {
-            for k in 0..N {
-                // SAFETY: outputs g * F64_LANES + k * W .. + W are below `len`, so these
-                // elements of the row are valid (our contract); read unaligned.
-                let x: S::f64s = unsafe {
-                    row.add(g * F64_LANES + k * S::F64_LANES)
-                        .cast::<S::f64s>()
-                        .read_unaligned()
-                };
-                two_sum_step(simd, one, &mut h[k], &mut l[k], x);
-            }
+            // SAFETY: outputs g * F64_LANES .. (g + 1) * F64_LANES are below `len`, so these
+            // elements of the row are valid (our contract).
+            unsafe { add_block(simd, one, &mut h, &mut l, row.add(g * F64_LANES)) };
         }
         hg.copy_from_slice(&h);
         lg.copy_from_slice(&l);
