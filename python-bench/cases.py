@@ -246,13 +246,28 @@ def shape_cases() -> list[Case]:
 
 
 def family_cases() -> list[Case]:
-    """The reductions beyond the first eight (issue 13): count_nonzero, any, all, ptp. The
-    float values have no zero, so ``any`` is decided by its first element and ``all`` reads
-    everything."""
+    """The reductions beyond the first eight (issue 13): count_nonzero, any, all, ptp,
+    argmin/argmax and nanargmax (bottleneck beside it). The float values have no zero, so
+    ``any`` is decided by its first element and ``all`` reads everything."""
     funcs = ("count_nonzero", "any", "all", "ptp")
     out = [Case(f, d, "contiguous", 10**7, 1, None) for f in funcs for d in ("f64", "u8")]
     out += [Case("ptp", "f64", "contiguous", 10**5, 1, None)]
     out += [Case(f, "f64", "contiguous", 4000, 2, axis) for f in funcs for axis in (0, 1)]
+    args = ("argmax", "argmin")
+    out += [Case(f, d, "contiguous", 10**7, 1, None) for f in args for d in ("f64", "u8")]
+    out += [
+        Case(f, d, "contiguous", n, 1, None)
+        for f, d, n in (
+            ("argmax", "f32", 10**7),
+            ("argmax", "f64", 10**5),
+            ("nanargmax", "f64", 10**7),
+            ("nanargmax", "f64", 10**5),
+        )
+    ]
+    out += [Case(f, "f64", "contiguous", 4000, 2, axis) for f in args for axis in (0, 1)]
+    out += [Case("nanargmax", "f64", "contiguous", 4000, 2, 0)]
+    out += [Case("argmax", "f64", lay, 4000, 2, None) for lay in ("fortran", "reversed")]
+    out += [Case("argmax", "f64", "contiguous", 1000, 2, ax) for ax in (0, 1)]
     return out
 
 
@@ -276,6 +291,8 @@ def target_cases() -> list[Case]:
         Case("var", "f64", "contiguous", 10**7, 1, None),
         Case("nanmean", "f64", "contiguous", 10**7, 1, None),
         Case("min", "f64", "contiguous", 10**7, 1, None),
+        Case("argmax", "f64", "contiguous", 10**7, 1, None),
+        Case("argmax", "f64", "contiguous", 4000, 2, 0),
     ]
 
 
@@ -296,6 +313,9 @@ TARGETS: dict[str, float] = {
     "var f64 1e7 contiguous": 4.0,
     "nanmean f64 1e7 contiguous": 6.0,
     "min f64 1e7 contiguous": 1.5,
+    # issue 13 (2 cores; also >= 1.5x on one thread, read from the stridewise-1t column)
+    "argmax f64 1e7 contiguous": 2.5,
+    "argmax f64 4000x4000 contiguous axis=0": 5.0,
 }
 # Cases that must also reach this fraction of the read-bandwidth probe.
 PROBE_TARGETS: dict[str, float] = {

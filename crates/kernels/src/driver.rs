@@ -63,7 +63,7 @@ pub(crate) fn tree_combine_in<P: Copy>(v: &mut [P], op: impl Fn(P, P) -> P) -> O
 /// dozen), not once per kernel and closure (`cargo llvm-lines` counted rayon's job and
 /// iterator code at about a third of the crate's LLVM IR when it was). One dynamic call per
 /// unit of at least thousands of elements costs nothing measurable.
-fn map_units<R: Send>(n: usize, work: usize, f: &(dyn Fn(usize) -> R + Sync)) -> Vec<R> {
+pub(crate) fn map_units<R: Send>(n: usize, work: usize, f: &(dyn Fn(usize) -> R + Sync)) -> Vec<R> {
     if n > 1 && work >= MID_MIN {
         let p = pool();
         let threads = p.current_num_threads();

@@ -8,9 +8,11 @@
 //! that calls them, the test binaries included, links the kernels compiled here instead of
 //! instantiating every kernel at every SIMD level again.
 
+use crate::arg_driver::arg_reduce;
 use crate::driver::{reduce_all, reduce_axes};
 use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
+use crate::kernels::arg::{Found, NAN_WORST, PLAIN, TRUTH};
 use crate::kernels::count::NonZero;
 use crate::kernels::minmax::{MinMax, Range};
 use crate::kernels::sum::{FloatSum, IntSum};
@@ -175,6 +177,81 @@ fn ranges<T: Element>(view: &StridedView<'_, T>, over: Option<&[isize]>) -> Buil
     Ok((shape, count, State::Range { lo, hi, nan }))
 }
 
+/// The axis of an argmin/argmax (`None`: all of them), or numpy's errors: several axes, or an
+/// empty slice.
+fn arg_axis<T: Element>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+) -> Result<Option<usize>, ReduceError> {
+    let axis = match over {
+        None => None,
+        Some(axes) => match layout::resolve_axes(axes, view.ndim())?.as_slice() {
+            [k] => Some(*k),
+            _ => return Err(ReduceError::ArgAxes),
+        },
+    };
+    let n = axis.map_or(view.len(), |k| view.shape()[k]);
+    if n == 0 {
+        let op = if op.info().max { "argmax" } else { "argmin" };
+        return Err(ReduceError::EmptyArg { op });
+    }
+    Ok(axis)
+}
+
+/// The answers of argmin/argmax as a state; nanargmin/nanargmax of a slice without a
+/// number is numpy's error.
+fn arg_state<T: Element>(
+    axis: Option<usize>,
+    view: &StridedView<'_, T>,
+    (shape, found): (Vec<usize>, Vec<Found<T>>),
+    need_number: bool,
+) -> Built {
+    if need_number && found.iter().any(|f| !f.seen) {
+        return Err(ReduceError::AllNanSlice);
+    }
+    let count = axis.map_or(view.len(), |k| view.shape()[k]) as u64;
+    Ok((
+        shape,
+        count,
+        State::Arg(found.iter().map(|f| f.pos).collect()),
+    ))
+}
+
+/// argmin/argmax of integers (nan-variants are the same), or with `K == TRUTH` of bool bytes.
+fn int_positions<T: Element, const K: u8>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+) -> Built {
+    let axis = arg_axis(op, view, over)?;
+    let level = simd_level();
+    let found = match op.info().max {
+        false => arg_reduce::<T, false, K>(view, axis, level),
+        true => arg_reduce::<T, true, K>(view, axis, level),
+    };
+    arg_state(axis, view, found, false)
+}
+
+/// argmin/argmax and nanargmin/nanargmax of floats.
+fn float_positions<T: FloatElement>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+) -> Built {
+    let axis = arg_axis(op, view, over)?;
+    let level = simd_level();
+    let info = op.info();
+    let ignore = info.nan == NanHandling::Ignore;
+    let found = match (info.max, ignore) {
+        (false, false) => arg_reduce::<T, false, PLAIN>(view, axis, level),
+        (true, false) => arg_reduce::<T, true, PLAIN>(view, axis, level),
+        (false, true) => arg_reduce::<T, false, NAN_WORST>(view, axis, level),
+        (true, true) => arg_reduce::<T, true, NAN_WORST>(view, axis, level),
+    };
+    arg_state(axis, view, found, ignore)
+}
+
 /// Reduce float elements with `op`.
 fn build_float<T: FloatElement>(
     op: Op,
@@ -187,6 +264,7 @@ fn build_float<T: FloatElement>(
         Family::Extreme => extremes(op, view, over),
         Family::CountNonzero | Family::Any | Family::All => counts(op, view, over),
         Family::Range => ranges(view, over),
+        Family::Arg => float_positions(op, view, over),
     }
 }
 
@@ -198,6 +276,7 @@ fn build_int<T: IntElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[is
         Family::Extreme => extremes(op, view, over),
         Family::CountNonzero | Family::Any | Family::All => counts(op, view, over),
         Family::Range => ranges(view, over),
+        Family::Arg => int_positions::<T, PLAIN>(op, view, over),
     }
 }
 
@@ -218,7 +297,10 @@ pub(crate) unsafe fn partials_of_elements(
     strides: &[isize],
     over: Option<&[isize]>,
 ) -> Result<Partials, ReduceError> {
-    if let Some(plan) = crate::broadcast::plan(shape, strides, over) {
+    // A whole-array argmin/argmax answers a flat index of the full shape, which a broadcast
+    // axis cut to length 1 would change: the kernels read the stride-0 axes as they are.
+    let flat_index = op.info().family == Family::Arg && over.is_none();
+    if let Some(plan) = crate::broadcast::plan(shape, strides, over).filter(|_| !flat_index) {
         // SAFETY: the cut description reaches index 0 of each broadcast axis, which the full
         // one reaches too (the caller's contract covers it); it has no broadcast axis left,
         // so this recursion is one level deep.
@@ -246,6 +328,10 @@ pub(crate) unsafe fn partials_of_elements(
             };
             let best = Values::Bool(v.into_iter().map(|b| b != 0).collect());
             (shape, count, State::Extreme { best, flag })
+        }
+        // argmin/argmax of bool: the bytes as truth values.
+        ElemType::Bool if op.info().family == Family::Arg => {
+            int_positions::<u8, TRUTH>(op, &view!(u8), over)?
         }
         ElemType::Bool if op.info().family == Family::Range => {
             return Err(ReduceError::BoolSubtract);

@@ -450,6 +450,30 @@ pub fn normalize(shape: &[usize], strides: &[isize]) -> Layout {
     normalize_tracking(shape, strides, None)
 }
 
+/// The logical C order of `(shape, strides)` as rows of one run each: length-1 axes dropped,
+/// and an axis merged into the one before it when the two step through memory as one
+/// (`stride[k] == stride[k + 1] * len[k + 1]`, any sign). Returns the outer axes (outermost
+/// first) and the innermost run (`len 1, stride 1` for a single element). Unlike
+/// [`normalize`], nothing is flipped or reordered: the rows in order, each run forwards,
+/// visit the elements in numpy's C order (what argmin/argmax need: first is first).
+pub fn c_order_runs(shape: &[usize], strides: &[isize]) -> (Vec<Axis>, Axis) {
+    let mut axes: Vec<Axis> = Vec::new();
+    for (&len, &stride) in shape.iter().zip(strides) {
+        if len == 1 {
+            continue;
+        }
+        match axes.last_mut() {
+            Some(last) if last.stride == stride * len as isize => {
+                last.len *= len;
+                last.stride = stride;
+            }
+            _ => axes.push(Axis { len, stride }),
+        }
+    }
+    let inner = axes.pop().unwrap_or(Axis { len: 1, stride: 1 });
+    (axes, inner)
+}
+
 /// Where a logical axis went in a [`Layout`] made by [`normalize_indexed`]: how to recover
 /// its index from a position in the layout's order. Index-returning reductions (argmin,
 /// argmax) walk the normalised layout and map the winner back through these.
@@ -613,6 +637,43 @@ pub fn result_shape(shape: &[usize], axes: Option<&[usize]>, keepdims: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows of `c_order_runs`, each run forwards, visit the elements in C order of the
+    /// logical shape: checked against `next_c_index` on merged, unmerged, reversed,
+    /// transposed, broadcast and length-1 axes.
+    #[test]
+    fn c_order_runs_visit_c_order() {
+        let cases: [(&[usize], &[isize]); 7] = [
+            (&[2, 3, 4], &[12, 4, 1]),
+            (&[2, 3, 4], &[1, 2, 6]),
+            (&[2, 3, 4], &[-12, -4, -1]),
+            (&[4, 1, 5], &[10, 99, 2]),
+            (&[3, 4], &[0, 1]),
+            (&[3, 4], &[4, 0]),
+            (&[1, 1], &[5, 7]),
+        ];
+        for (shape, strides) in cases {
+            let (outer, inner) = c_order_runs(shape, strides);
+            let rows: usize = outer.iter().map(|a| a.len).product();
+            let mut got = Vec::new();
+            crate::walk::for_each_row(&outer, 0, rows, |o| {
+                for i in 0..inner.len {
+                    got.push(o + i as isize * inner.stride);
+                }
+            });
+            let mut idx = vec![0; shape.len()];
+            let want: Vec<isize> = (0..shape.iter().product::<usize>())
+                .map(|_| {
+                    let off = idx.iter().zip(strides).map(|(&i, &s)| i as isize * s).sum();
+                    next_c_index(&mut idx, shape);
+                    off
+                })
+                .collect();
+            assert_eq!(got, want, "{shape:?} {strides:?}");
+        }
+        let (outer, inner) = c_order_runs(&[2, 3, 4], &[12, 4, 1]);
+        assert!(outer.is_empty() && inner == Axis { len: 24, stride: 1 });
+    }
 
     #[test]
     fn c_indices_run_in_c_order_and_wrap() {

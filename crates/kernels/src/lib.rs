@@ -41,6 +41,7 @@
 //! [`set_simd_level`] and the `STRIDEWISE_NUM_THREADS` / `STRIDEWISE_SIMD` variables.
 
 mod aligned;
+mod arg_driver;
 mod broadcast;
 mod driver;
 pub mod dynamic;
@@ -90,7 +91,12 @@ pub const HANDOFF_THRESHOLD: usize = driver::MID_MIN;
 pub fn threading_work(op: Op, elem: ElemType, elements: usize) -> usize {
     if matches!(
         op.info().family,
-        Family::Extreme | Family::CountNonzero | Family::Any | Family::All | Family::Range
+        Family::Extreme
+            | Family::CountNonzero
+            | Family::Any
+            | Family::All
+            | Family::Range
+            | Family::Arg
     ) {
         elements.saturating_mul(elem.size().clamp(1, 8)) / 8
     } else {
@@ -129,6 +135,16 @@ pub enum ReduceError {
     },
     /// `ptp` of bool: numpy's TypeError (it does not subtract booleans).
     BoolSubtract,
+    /// argmin/argmax over an empty slice (numpy's ValueError; nanargmin/nanargmax word it as
+    /// argmin/argmax, as numpy's do).
+    EmptyArg {
+        /// `"argmin"` or `"argmax"`.
+        op: &'static str,
+    },
+    /// nanargmin/nanargmax of a slice with no number (numpy's ValueError).
+    AllNanSlice,
+    /// argmin/argmax over several axes (numpy takes one axis or all of them).
+    ArgAxes,
 }
 
 impl fmt::Display for ReduceError {
@@ -143,6 +159,9 @@ impl fmt::Display for ReduceError {
                 "numpy boolean subtract, the `-` operator, is not supported, use the \
                  bitwise_xor, the `^` operator, or the logical_xor function instead.",
             ),
+            Self::EmptyArg { op } => write!(f, "attempt to get {op} of an empty sequence"),
+            Self::AllNanSlice => f.write_str("All-NaN slice encountered"),
+            Self::ArgAxes => f.write_str("argmin/argmax take one axis or None, not several"),
         }
     }
 }
@@ -458,6 +477,88 @@ pub fn ptp_axes<T: Element>(
     axes: &[isize],
 ) -> Result<Reduction<T>, ReduceError> {
     over(Op::Ptp, view, axes, 0.0)
+}
+
+/// The flat index, in the C order of `view`'s logical shape, of the first minimum (the first
+/// NaN if there is one); an error for an empty view. numpy: `np.argmin(a)`.
+///
+/// ```
+/// use stridewise::{argmin, StridedView};
+///
+/// let data = [3.0, 1.0, 2.0, 1.0];
+/// // The transposed 2x2 view is [[3, 2], [1, 1]]: its first minimum is at flat index 2.
+/// let t = StridedView::from_slice(&data, 0, &[2, 2], &[1, 2]).unwrap();
+/// assert_eq!(argmin(&t).unwrap(), 2);
+/// ```
+pub fn argmin<T: Element>(view: &StridedView<'_, T>) -> Result<usize, ReduceError> {
+    arg_whole(Op::Argmin, view)
+}
+
+/// The flat index of the first maximum (the first NaN if there is one). numpy:
+/// `np.argmax(a)`.
+pub fn argmax<T: Element>(view: &StridedView<'_, T>) -> Result<usize, ReduceError> {
+    arg_whole(Op::Argmax, view)
+}
+
+/// [`argmin`] with NaN counted as `+inf` (numpy's nanargmin); an error if every element is
+/// NaN. numpy: `np.nanargmin(a)`.
+pub fn nanargmin<T: Element>(view: &StridedView<'_, T>) -> Result<usize, ReduceError> {
+    arg_whole(Op::NanArgmin, view)
+}
+
+/// [`argmax`] with NaN counted as `-inf` (numpy's nanargmax); an error if every element is
+/// NaN. numpy: `np.nanargmax(a)`.
+pub fn nanargmax<T: Element>(view: &StridedView<'_, T>) -> Result<usize, ReduceError> {
+    arg_whole(Op::NanArgmax, view)
+}
+
+/// The index along `axis` (negative counts from the end) of each output's first minimum.
+/// numpy: `np.argmin(a, axis)`.
+///
+/// ```
+/// use stridewise::{argmin_axis, StridedView};
+///
+/// let data = [3, 1, 2, 1, 0, 5];
+/// let m = StridedView::contiguous(&data, &[2, 3]).unwrap();
+/// assert_eq!(argmin_axis(&m, 0).unwrap().data, vec![1, 1, 0]);
+/// assert_eq!(argmin_axis(&m, -1).unwrap().data, vec![1, 1]);
+/// ```
+pub fn argmin_axis<T: Element>(
+    view: &StridedView<'_, T>,
+    axis: isize,
+) -> Result<Reduction<i64>, ReduceError> {
+    over(Op::Argmin, view, &[axis], 0.0)
+}
+
+/// [`argmax`] along one axis. numpy: `np.argmax(a, axis)`.
+pub fn argmax_axis<T: Element>(
+    view: &StridedView<'_, T>,
+    axis: isize,
+) -> Result<Reduction<i64>, ReduceError> {
+    over(Op::Argmax, view, &[axis], 0.0)
+}
+
+/// [`nanargmin`] along one axis. numpy: `np.nanargmin(a, axis)`.
+pub fn nanargmin_axis<T: Element>(
+    view: &StridedView<'_, T>,
+    axis: isize,
+) -> Result<Reduction<i64>, ReduceError> {
+    over(Op::NanArgmin, view, &[axis], 0.0)
+}
+
+/// [`nanargmax`] along one axis. numpy: `np.nanargmax(a, axis)`.
+pub fn nanargmax_axis<T: Element>(
+    view: &StridedView<'_, T>,
+    axis: isize,
+) -> Result<Reduction<i64>, ReduceError> {
+    over(Op::NanArgmax, view, &[axis], 0.0)
+}
+
+fn arg_whole<T: Element>(op: Op, view: &StridedView<'_, T>) -> Result<usize, ReduceError> {
+    let i = dynamic::reduce_typed(op, view, None, 0.0)?
+        .into_reduced::<i64>()
+        .value;
+    Ok(usize::try_from(i).expect("an index is not negative"))
 }
 
 /// The README's examples, compiled and run as doctests.

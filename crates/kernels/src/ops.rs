@@ -49,6 +49,14 @@ pub enum Op {
     All,
     /// [`crate::ptp`]
     Ptp,
+    /// [`crate::argmin`]
+    Argmin,
+    /// [`crate::argmax`]
+    Argmax,
+    /// [`crate::nanargmin`]
+    NanArgmin,
+    /// [`crate::nanargmax`]
+    NanArgmax,
 }
 
 /// What a reduction computes, which decides its kernel and its result type.
@@ -71,6 +79,9 @@ pub enum Family {
     /// The range, maximum minus minimum (`ptp`): the input type, integers wrapping as numpy's
     /// subtraction does; NaN if any element is NaN.
     Range,
+    /// The position of the minimum or, with [`Info::max`], the maximum (first occurrence;
+    /// the first NaN under the plain functions): numpy's `intp` (int64). One axis or all.
+    Arg,
 }
 
 /// How NaN elements are treated: the plain functions propagate them, the `nan*` ones skip
@@ -110,7 +121,7 @@ pub struct Info {
     pub nan: NanHandling,
     /// [`Family::Var`]: the square root of the variance (std).
     pub sqrt: bool,
-    /// [`Family::Extreme`]: the maximum.
+    /// [`Family::Extreme`] and [`Family::Arg`]: the maximum.
     pub max: bool,
     /// The keyword parameters numpy's function takes besides `a`, in numpy's order.
     pub keywords: &'static [Kw],
@@ -194,6 +205,7 @@ const EXTREME_KW: &[Kw] = &[Axis, Out, Keepdims, Initial, Where];
 const COUNT_KW: &[Kw] = &[Axis, Keepdims];
 const LOGICAL_KW: &[Kw] = &[Axis, Out, Keepdims, Where];
 const RANGE_KW: &[Kw] = &[Axis, Out, Keepdims];
+const ARG_KW: &[Kw] = &[Axis, Out, Keepdims];
 
 const fn row(op: Op, name: &'static str, family: Family, nan: NanHandling) -> Info {
     let (keywords, degenerate) = match family {
@@ -204,6 +216,7 @@ const fn row(op: Op, name: &'static str, family: Family, nan: NanHandling) -> In
         Family::CountNonzero => (COUNT_KW, Degenerate::Never),
         Family::Any | Family::All => (LOGICAL_KW, Degenerate::Never),
         Family::Range => (RANGE_KW, Degenerate::EmptyIsError),
+        Family::Arg => (ARG_KW, Degenerate::EmptyIsError),
     };
     Info {
         op,
@@ -246,6 +259,10 @@ const TABLE: &[Info] = &[
     row(Op::Any, "any", F::Any, P),
     row(Op::All, "all", F::All, P),
     row(Op::Ptp, "ptp", F::Range, P),
+    row(Op::Argmin, "argmin", F::Arg, P),
+    with_max(row(Op::Argmax, "argmax", F::Arg, P)),
+    row(Op::NanArgmin, "nanargmin", F::Arg, I),
+    with_max(row(Op::NanArgmax, "nanargmax", F::Arg, I)),
 ];
 
 impl Op {
@@ -281,7 +298,7 @@ impl Op {
             Family::Sum => elem.sum_type(),
             Family::Mean | Family::Var => elem.mean_type(),
             Family::Extreme | Family::Range => elem,
-            Family::CountNonzero => ElemType::I64,
+            Family::CountNonzero | Family::Arg => ElemType::I64,
             Family::Any | Family::All => ElemType::Bool,
         }
     }

@@ -53,6 +53,10 @@ pub enum State {
         /// NaN seen, per output.
         nan: Vec<bool>,
     },
+    /// argmin/argmax (and nan-variants): the answer, a position along the reduced axis (or
+    /// the flat C-order index for a whole array). Positions are relative to the piece that
+    /// was reduced, so these partials do not combine ([`PartialsError::Positional`]).
+    Arg(Vec<u64>),
 }
 
 impl State {
@@ -65,6 +69,7 @@ impl State {
             Self::Extreme { best, .. } => best.len(),
             Self::Count(v) => v.len(),
             Self::Range { lo, .. } => lo.len(),
+            Self::Arg(v) => v.len(),
         }
     }
 
@@ -82,6 +87,7 @@ impl State {
             Self::Extreme { .. } => "Extreme",
             Self::Count(_) => "Count",
             Self::Range { .. } => "Range",
+            Self::Arg(_) => "Arg",
         }
     }
 }
@@ -95,6 +101,7 @@ fn kind_of(op: Op, elem: ElemType) -> &'static str {
         Family::Extreme => "Extreme",
         Family::CountNonzero | Family::Any | Family::All => "Count",
         Family::Range => "Range",
+        Family::Arg => "Arg",
     }
 }
 
@@ -145,6 +152,8 @@ pub enum PartialsError {
     Mismatch,
     /// The element counts of combined partials overflow `u64`.
     CountOverflow,
+    /// argmin/argmax partials hold positions within their own piece: they do not combine.
+    Positional,
 }
 
 impl fmt::Display for PartialsError {
@@ -160,6 +169,10 @@ impl fmt::Display for PartialsError {
                 "partials of different reductions, element types or shapes do not combine",
             ),
             Self::CountOverflow => f.write_str("partials: the element count overflows"),
+            Self::Positional => f.write_str(
+                "partials: argmin/argmax partials hold positions within their own piece and \
+                 do not combine",
+            ),
         }
     }
 }
@@ -273,6 +286,9 @@ impl Partials {
         if (self.op, self.elem, &self.shape) != (other.op, other.elem, &other.shape) {
             return Err(PartialsError::Mismatch);
         }
+        if self.op.info().family == Family::Arg {
+            return Err(PartialsError::Positional);
+        }
         self.count = self
             .count
             .checked_add(other.count)
@@ -336,7 +352,8 @@ impl Partials {
                     p.m2 *= f;
                 }
             }
-            State::Extreme { .. } | State::Range { .. } => {}
+            // The first of equal elements is at index 0 of the repeated axis.
+            State::Extreme { .. } | State::Range { .. } | State::Arg(_) => {}
             State::Count(v) => {
                 for c in v {
                     *c = c.saturating_mul(factor);
@@ -368,6 +385,7 @@ impl Partials {
                 hi: hi.gather(&idx),
                 nan: pick(&nan, &idx),
             },
+            State::Arg(v) => State::Arg(pick(&v, &idx)),
         };
         self.shape = shape.to_vec();
         debug_assert_eq!(self.check(), Ok(()));
@@ -436,6 +454,7 @@ impl Partials {
                 }
                 range_values(lo, hi, &nan)
             }
+            State::Arg(v) => Values::I64(v.iter().map(|&i| i as i64).collect()),
         };
         Ok(Outcome {
             shape: self.shape,

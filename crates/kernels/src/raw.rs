@@ -207,9 +207,25 @@ impl<'a> RawArray<'a> {
 
     /// How a reduction over `axes` (`None`: every axis) is walked, without running it.
     pub fn walk(&self, axes: Option<&[isize]>) -> Result<Walk, ReduceError> {
+        self.walk_of_op(Op::Sum, axes)
+    }
+
+    /// The loop `op` runs over `axes` (argmin/argmax have their own driver: one axis or all,
+    /// in logical order; see `arg_driver.rs`).
+    pub fn walk_of_op(&self, op: Op, axes: Option<&[isize]>) -> Result<Walk, ReduceError> {
         let resolved = axes
             .map(|a| resolve_axes(a, self.shape.len()))
             .transpose()?;
+        if op.info().family == crate::Family::Arg {
+            let axis = match resolved.as_deref() {
+                None => None,
+                Some([k]) => Some(*k),
+                Some(_) => return Err(ReduceError::ArgAxes),
+            };
+            return Ok(self.with_element_strides(|strides| {
+                crate::arg_driver::arg_walk(self.shape, strides, axis)
+            }));
+        }
         Ok(self.with_element_strides(|strides| {
             match crate::broadcast::plan(self.shape, strides, axes) {
                 Some(plan) => walk_of(&plan.shape, strides, resolved.as_deref()),

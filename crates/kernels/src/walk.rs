@@ -417,6 +417,53 @@ pub fn row_offsets(axes: &[Axis]) -> Vec<isize> {
     v
 }
 
+/// Visit the logical flat positions `from..to` of rows of `inner_len` elements, the rows'
+/// offsets given by `outer`'s odometer (row-major): `f(row offset, first index in the row,
+/// count, flat position of that first element)`, in order. The caller adds
+/// `index * inner stride` to the row offset. Nothing is visited when `from >= to`.
+#[inline(always)]
+pub fn for_each_segment(
+    outer: &[Axis],
+    inner_len: usize,
+    from: usize,
+    to: usize,
+    mut f: impl FnMut(isize, usize, usize, usize),
+) {
+    if from >= to || inner_len == 0 {
+        return;
+    }
+    let (r0, r1) = (from / inner_len, (to - 1) / inner_len);
+    let mut r = r0;
+    for_each_row(
+        outer,
+        r0,
+        r1 - r0 + 1,
+        #[inline(always)]
+        |off| {
+            let row = r * inner_len;
+            let a = from.max(row) - row;
+            let b = to.min(row + inner_len) - row;
+            f(off, a, b - a, row + a);
+            r += 1;
+        },
+    );
+}
+
+/// Copy elements `i0 .. i0 + out.len()` of the run `ptr + i * stride` into `out`, in order
+/// (any stride: negative, zero, or larger than a row).
+///
+/// # Safety
+/// `ptr + i * stride` must be a valid, initialised `T` for each of those `i`.
+#[inline(always)]
+pub unsafe fn gather<T: Copy>(ptr: *const T, stride: isize, i0: usize, out: &mut [T]) {
+    let mut p = ptr.wrapping_offset(i0 as isize * stride);
+    for o in out.iter_mut() {
+        // SAFETY: element i0 + (position in `out`) of the run, valid by our contract.
+        *o = unsafe { *p };
+        p = p.wrapping_offset(stride);
+    }
+}
+
 /// A raw base pointer that may be shared with the worker threads of one reduction.
 #[derive(Clone, Copy)]
 pub(crate) struct SharedPtr<T>(pub *const T);
@@ -441,6 +488,51 @@ pub const MAX_ODOMETER: usize = 64;
 
 #[cfg(test)]
 mod tests {
+    /// Segments of every range of flat positions, over rows of any strides, visit exactly
+    /// those positions in order, each at its element's offset; gather copies a run at any
+    /// stride (negative and zero included) in order.
+    #[test]
+    fn segments_and_gathers_cover_ranges_in_order() {
+        let outer = [
+            Axis {
+                len: 3,
+                stride: -40,
+            },
+            Axis { len: 2, stride: 7 },
+        ];
+        let (inner_len, inner_stride) = (5usize, 2isize);
+        let n = 3 * 2 * inner_len;
+        let offset_of = |pos: usize| {
+            let (r, i) = (pos / inner_len, pos % inner_len);
+            (r / 2) as isize * -40 + (r % 2) as isize * 7 + i as isize * inner_stride
+        };
+        for from in 0..=n {
+            for to in from..=n + 1 {
+                let mut seen = Vec::new();
+                for_each_segment(&outer, inner_len, from, to.min(n), |off, i0, len, pos| {
+                    assert!(len >= 1 && i0 + len <= inner_len);
+                    for k in 0..len {
+                        assert_eq!(off + (i0 + k) as isize * inner_stride, offset_of(pos + k));
+                        seen.push(pos + k);
+                    }
+                });
+                assert_eq!(seen, (from..to.min(n)).collect::<Vec<_>>(), "{from}..{to}");
+            }
+        }
+        let data: Vec<u32> = (0..40).collect();
+        for (stride, start) in [(1isize, 0usize), (3, 1), (-2, 39), (0, 7)] {
+            for i0 in [0usize, 2] {
+                let mut out = [0u32; 6];
+                // SAFETY: elements start + (i0 + k) * stride, k < 6, lie inside `data`.
+                unsafe { gather(data.as_ptr().add(start), stride, i0, &mut out) };
+                let want: Vec<u32> = (0..6)
+                    .map(|k| (start as isize + (i0 + k) as isize * stride) as u32)
+                    .collect();
+                assert_eq!(out.to_vec(), want, "stride {stride}, i0 {i0}");
+            }
+        }
+    }
+
     #[test]
     fn pieces_cover_the_run_in_order() {
         let data: Vec<u32> = (0..23).collect();

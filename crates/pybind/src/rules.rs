@@ -59,6 +59,7 @@ pub fn reductions_table(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
             Family::Any => "any",
             Family::All => "all",
             Family::Range => "ptp",
+            Family::Arg => "arg",
         };
         row.set_item("family", family)?;
         row.set_item("skips_nan", i.nan == NanHandling::Ignore)?;
@@ -273,7 +274,10 @@ impl<'py> Plan<'py> {
                         .as_ref()
                         .map(|a| a.iter().map(|&d| d as isize).collect());
                     match crate::input::raw_array(&w.arr, w.elem) {
-                        Ok(raw) => (raw.walk(over.as_deref()).ok(), raw.broadcast_axes()),
+                        Ok(raw) => (
+                            raw.walk_of_op(w.op, over.as_deref()).ok(),
+                            raw.broadcast_axes(),
+                        ),
                         Err(_) => (None, Vec::new()),
                     }
                 }
@@ -421,6 +425,13 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         return Plan::numpy("ptp of bool: numpy raises TypeError (no boolean subtract)");
     }
 
+    if info.family == Family::Arg
+        && args
+            .get_some(Kw::Axis)
+            .is_some_and(|a| a.cast::<PyTuple>().is_ok())
+    {
+        return Plan::numpy("argmin/argmax take one axis: numpy raises TypeError for a tuple");
+    }
     let axes = match parse_axes(args.get_some(Kw::Axis), arr.ndim()) {
         Ok(a) => a,
         Err(reason) => return Plan::numpy(reason),
@@ -434,6 +445,9 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         return Plan::numpy(match info.degenerate {
             Degenerate::Empty => "mean of an empty slice: numpy warns and returns NaN",
             Degenerate::NoDegreesOfFreedom => "ddof >= number of elements: numpy warns",
+            Degenerate::EmptyIsError if info.family == Family::Arg => {
+                "argmin/argmax of an empty sequence: numpy raises ValueError"
+            }
             Degenerate::EmptyIsError => "min/max of an empty slice: numpy raises ValueError",
             Degenerate::Never => unreachable!("never degenerate"),
         });

@@ -387,6 +387,8 @@ POSITIONAL["any"] = [(0,), (1, None, True), (None, None, False)]
 POSITIONAL["all"] = POSITIONAL["any"]
 POSITIONAL["count_nonzero"] = [(0,), (1,), ((0, 1),)]
 POSITIONAL["ptp"] = [(0,), (1, None, True), (None, None, False)]
+for _f in ("argmin", "argmax", "nanargmin", "nanargmax"):
+    POSITIONAL[_f] = [(0,), (1, None), (None, None)]  # keepdims is keyword-only
 
 
 @pytest.mark.parametrize("func", FUNCS)

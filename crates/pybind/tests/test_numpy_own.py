@@ -5,7 +5,12 @@ The classes are imported from the numpy installed in this environment (its wheel
 tests) and subclassed here, so pytest collects them with their own fixtures and parameters.
 stridewise's numpy path reaches numpy's original functions (taken when ``_native`` was
 imported), never the swapped ones. Issue 13 lists the classes; those of functions that
-stridewise does not have yet (argmin/argmax, prod, average) join as the functions land.
+stridewise does not have yet (prod, average) join as the functions land.
+
+Some of numpy's tests take the function as a parameter (``method=np.argmax``) or a class
+attribute (``nanfuncs``), bound when numpy's test module was imported: the parameters are
+mapped to stridewise's functions by ``pytest_pyfunc_call`` in conftest.py, the attribute is
+overridden below.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import stridewise as sw
 
 function_base = pytest.importorskip("numpy.lib.tests.test_function_base")
 numeric = pytest.importorskip("numpy._core.tests.test_numeric")
+multiarray = pytest.importorskip("numpy._core.tests.test_multiarray")
+nanfunctions = pytest.importorskip("numpy.lib.tests.test_nanfunctions")
 
-SWAPPED = ("any", "all", "count_nonzero", "ptp")
+SWAPPED = ("any", "all", "count_nonzero", "ptp", "argmin", "argmax", "nanargmin", "nanargmax")
 
 
 CALLS: dict[str, int] = dict.fromkeys(SWAPPED, 0)
@@ -41,6 +48,8 @@ def test_the_swap_reaches_stridewise() -> None:
     a = np.array([[0, 1, 2], [3, 0, 5]])
     before = dict(CALLS)
     assert np.count_nonzero(a) == 4 and np.any(a) and not np.all(a) and np.ptp(a) == 5
+    assert np.argmin(a) == 0 and np.argmax(a) == 5 and np.nanargmin(a) == 0
+    assert np.nanargmax(a) == 5
     assert all(CALLS[f] == before[f] + 1 for f in SWAPPED), CALLS
     assert sw.explain(sw.any, a.astype(object))["path"] == "numpy"
     assert np.any(a.astype(object)) and np.ptp(a.astype(object)) == 5
@@ -66,3 +75,24 @@ class TestNonzero(numeric.TestNonzero):  # type: ignore[misc]
 @pytest.mark.parametrize("dtype", ["i8", "U10", "object", "datetime64[ms]"])
 def test_any_and_all_result_dtype(dtype: str) -> None:
     function_base.test_any_and_all_result_dtype(dtype)
+
+
+class TestArgmax(multiarray.TestArgmax):  # type: ignore[misc]
+    pass
+
+
+class TestArgmin(multiarray.TestArgmin):  # type: ignore[misc]
+    pass
+
+
+class TestArgmaxArgminCommon(multiarray.TestArgmaxArgminCommon):  # type: ignore[misc]
+    """Its ``method`` parameters are numpy's functions: conftest maps them to stridewise's.
+    Its ``arr.argmax()`` calls test numpy's ndarray method, which is not swapped."""
+
+
+class TestNanFunctions_ArgminArgmax(nanfunctions.TestNanFunctions_ArgminArgmax):  # type: ignore[misc]
+    @property
+    def nanfuncs(self) -> list[object]:
+        """numpy's names, read during the test: stridewise's functions (its tests ask
+        ``f is np.nanargmin``)."""
+        return [np.nanargmin, np.nanargmax]

@@ -13,6 +13,7 @@ import numpy as np
 import stridewise as sw
 from conftest import (
     ALL_KERNEL_DTYPES,
+    ARG_FUNCS,
     FUNCS,
     MEAN_FUNCS,
     OUT_FUNCS,
@@ -131,6 +132,8 @@ def test_random_out(data: st.DataObject, func: str) -> None:
     """out= of the exact result shape and dtype, written in place and returned."""
     a = data.draw(strided_arrays(st.sampled_from([np.float64, np.int16, np.float32])), label="a")
     axis = data.draw(axes_for(a.ndim), label="axis")
+    if func in ARG_FUNCS and isinstance(axis, tuple):
+        return  # one axis only: numpy's TypeError, compared in test_errors_warnings
     keepdims = data.draw(st.booleans(), label="keepdims")
     try:
         with warnings.catch_warnings():

@@ -18,6 +18,7 @@
 // vectoriser maps onto registers.
 #![allow(clippy::needless_range_loop)]
 
+pub(crate) mod arg;
 pub(crate) mod count;
 pub(crate) mod minmax;
 pub(crate) mod sum;

@@ -2,6 +2,7 @@
 //! property tests of every reduction, accuracy against exact answers, determinism.
 
 mod accuracy;
+mod arg;
 mod broadcast;
 mod common;
 mod counts;

@@ -218,6 +218,30 @@ def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NoValue) -> 
     return _reduce("ptp", a, axis, out, keepdims)
 
 
+def argmin(a: Any, axis: Any = None, out: Any = None, *, keepdims: Any = _NoValue) -> Any:
+    """Index of the first minimum along an axis (flat C-order index for ``axis=None``), as
+    ``numpy.argmin``; the first NaN if there is one."""
+    return _reduce("argmin", a, axis, out, keepdims)
+
+
+def argmax(a: Any, axis: Any = None, out: Any = None, *, keepdims: Any = _NoValue) -> Any:
+    """Index of the first maximum along an axis (flat C-order index for ``axis=None``), as
+    ``numpy.argmax``; the first NaN if there is one."""
+    return _reduce("argmax", a, axis, out, keepdims)
+
+
+def nanargmin(a: Any, axis: Any = None, out: Any = None, *, keepdims: Any = _NoValue) -> Any:
+    """Index of the first minimum ignoring NaN, as ``numpy.nanargmin`` (ValueError for an
+    all-NaN slice)."""
+    return _reduce("nanargmin", a, axis, out, keepdims)
+
+
+def nanargmax(a: Any, axis: Any = None, out: Any = None, *, keepdims: Any = _NoValue) -> Any:
+    """Index of the first maximum ignoring NaN, as ``numpy.nanargmax`` (ValueError for an
+    all-NaN slice)."""
+    return _reduce("nanargmax", a, axis, out, keepdims)
+
+
 _FUNCS: dict[str, Callable[..., Any]] = {name: globals()[name] for name in _native.REDUCTIONS}
 
 

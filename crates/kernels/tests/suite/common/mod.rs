@@ -342,7 +342,7 @@ pub fn assert_agree<T: Element>(
     let exact = (!T::IS_FLOAT && family != Family::Var)
         || matches!(
             family,
-            Family::Extreme | Family::CountNonzero | Family::Any | Family::All
+            Family::Extreme | Family::CountNonzero | Family::Any | Family::All | Family::Arg
         );
     if exact {
         // As text: NaN equals NaN there, and the bits of every other value show.

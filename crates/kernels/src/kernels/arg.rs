@@ -1,0 +1,434 @@
+//! argmin / argmax and nanargmin / nanargmax: the position of the best element.
+//!
+//! Semantics (numpy's, which is the specification):
+//! - The answer is an index in the **logical** order: along the axis, or for a whole-array
+//!   reduction the flat index in C order of the array as numpy shows it, whatever the memory
+//!   layout (transposed, reversed, padded, stepped).
+//! - The **first** occurrence of the best value wins. Values that compare equal tie (so
+//!   `-0.0` and `0.0` tie, and the first of them wins).
+//! - argmin / argmax: a NaN is better than any number, and the first NaN wins.
+//! - nanargmin / nanargmax: a NaN counts as the worst value (`+inf` for min, `-inf` for max),
+//!   exactly numpy's `_replace_nan` then argmin/argmax, so `nanargmax([nan, -inf])` is 0 as in
+//!   numpy; a slice with no number at all is an error ("All-NaN slice encountered").
+//! - bool (read as bytes): a nonzero byte is true, whatever its value.
+//! - An empty slice is an error, even when there are no outputs (numpy's
+//!   "attempt to get argmax of an empty sequence").
+//!
+//! How (one reading of the data, and no ordering problem to solve afterwards):
+//! - Every walk goes in the logical order, so "first" is simply "first visited". Lines
+//!   (a whole array's innermost logical axis after merging axes contiguous together, or the
+//!   reduced axis of each output) are read in place when their stride is 1, and copied
+//!   `CHUNK` elements at a time into a buffer on the stack otherwise (the order the logical
+//!   walk needs is the order of the copy).
+//! - **Lane path** (`scan`): `CHUNK` elements at a time, the best value per lane with the
+//!   min/max kernel's compare-and-select, and a NaN flag per lane; at the end of the chunk the
+//!   lanes' best, compared with the best so far; only when the chunk improves on it is the
+//!   chunk searched again (in L1) for the first element equal to its best. Random data improves
+//!   `ln(chunks)` times, so the cost is the min/max kernel's. The first NaN under argmin/argmax
+//!   ends the line: nothing after it can win.
+//! - **Vertical path** (`ArgTile`): when a kept axis has stride 1 and the reduced one does not
+//!   (`argmax(a, axis=0)` of a C-order matrix), rows of up to `ATILE` outputs are read in the
+//!   order of the reduced axis; each output keeps its best value and the row it came from
+//!   (a counter as wide as the element, so a compare's mask selects it without widening;
+//!   blocks of at most `TALLY_MAX + 1` rows, merged into 64-bit positions between them).
+//! - Units (pieces of a line, groups of outputs, tiles) are independent; their answers merge
+//!   in logical order, the earlier winning ties, so every thread count gives the same answer.
+
+use super::{tree, LANES, ROWS};
+use crate::element::sealed::Sealed;
+use crate::element::Element;
+use pulp::Simd;
+
+/// Elements of a line scanned between two comparisons with the best so far (in L1; the
+/// lane loop is the min/max kernel's).
+pub(crate) const CHUNK: usize = 32 * LANES;
+
+/// Outputs of a vertical tile: its best values, rows and flags (about 24 bytes per f64
+/// output) stay in L1 with the row being read.
+pub(crate) const ATILE: usize = 512;
+
+/// No position yet.
+const NONE: u64 = u64::MAX;
+
+/// How elements are compared: as themselves, NaN as the worst value (nanarg*), or as truth
+/// values (bool bytes).
+pub(crate) const PLAIN: u8 = 0;
+/// NaN is the worst value: numpy's nanargmin / nanargmax.
+pub(crate) const NAN_WORST: u8 = 1;
+/// Bytes as truth values: any nonzero byte is the same "true".
+pub(crate) const TRUTH: u8 = 2;
+
+/// The best key of a line so far and the logical position of its first occurrence.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Found<T> {
+    /// The best key (NaN once `nan`).
+    pub best: T,
+    /// Position of its first occurrence, `NONE` before any element.
+    pub pos: u64,
+    /// argmin/argmax: `pos` is the line's first NaN (final).
+    pub nan: bool,
+    /// nanargmin/nanargmax: a number (not NaN) was seen.
+    pub seen: bool,
+}
+
+impl<T: Element> Found<T> {
+    pub(crate) fn empty() -> Self {
+        Self {
+            best: T::ZERO,
+            pos: NONE,
+            nan: false,
+            seen: false,
+        }
+    }
+
+    /// The answer of the union of two pieces of a line, `self` the earlier one.
+    pub(crate) fn then<const MAX: bool>(self, b: Self) -> Self {
+        let seen = self.seen | b.seen;
+        let pick = if self.pos == NONE || b.pos == NONE {
+            if self.pos == NONE {
+                b
+            } else {
+                self
+            }
+        } else if self.nan {
+            self
+        } else if b.nan || better::<T, MAX>(b.best, self.best) {
+            b
+        } else {
+            self
+        };
+        Self { seen, ..pick }
+    }
+
+    /// Whether the rest of the line cannot change the answer (a NaN under argmin/argmax).
+    pub(crate) fn is_final(&self) -> bool {
+        self.nan
+    }
+}
+
+/// The identity of the comparison: the worst key.
+#[inline(always)]
+pub(crate) fn worst<T: Element, const MAX: bool>() -> T {
+    if MAX {
+        T::MAX_IDENTITY
+    } else {
+        T::MIN_IDENTITY
+    }
+}
+
+/// `x` strictly better than `b` (false when either is NaN).
+#[inline(always)]
+fn better<T: PartialOrd, const MAX: bool>(x: T, b: T) -> bool {
+    if MAX {
+        x > b
+    } else {
+        x < b
+    }
+}
+
+/// The value compared for element `x`.
+#[inline(always)]
+fn key<T: Element, const MAX: bool, const K: u8>(x: T) -> T {
+    match K {
+        NAN_WORST if T::IS_FLOAT && x.is_nan() => worst::<T, MAX>(),
+        // Any nonzero byte is "true"; the type's largest value stands for it.
+        TRUTH if x != T::ZERO => T::MIN_IDENTITY,
+        _ => x,
+    }
+}
+
+/// The lane flag of element `x`: under `PLAIN` floats "is NaN", under `NAN_WORST` "is a
+/// number"; never set for integers.
+#[inline(always)]
+fn flag_of<T: Element, const K: u8>(x: T) -> <T as Sealed>::Flag {
+    let f = T::IS_FLOAT
+        && match K {
+            NAN_WORST => !x.is_nan(),
+            _ => x.is_nan(),
+        };
+    f.into()
+}
+
+/// Flags kept by the lane path: fewer than the lanes (each block's flags OR into `FLAGS`
+/// of them), so that with AVX2 the 32 f64 lanes' best values and the flags fit the 16
+/// vector registers.
+const FLAGS: usize = 8;
+
+/// One block of `LANES` elements into the lanes (a named function: a closure would not
+/// inherit the SIMD level's target features if left out of line).
+#[inline(always)]
+fn lane_step<T: Element, const MAX: bool, const K: u8>(
+    best: &mut [T; LANES],
+    flag: &mut [<T as Sealed>::Flag; FLAGS],
+    b: &[T; LANES],
+) {
+    for j in 0..LANES {
+        let x = key::<T, MAX, K>(b[j]);
+        best[j] = if better::<T, MAX>(x, best[j]) {
+            x
+        } else {
+            best[j]
+        };
+    }
+    if T::IS_FLOAT {
+        for j in 0..LANES {
+            flag[j % FLAGS] = flag[j % FLAGS] | flag_of::<T, K>(b[j]);
+        }
+    }
+}
+
+/// The first position in `chunk` whose key is `m` (which one of them has): a block of
+/// `LANES` at a time is tested with vector compares, then the block that holds it is
+/// searched.
+#[inline(always)]
+fn locate<T: Element, const MAX: bool, const K: u8>(chunk: &[T], m: T) -> usize {
+    let mut blocks = chunk.chunks_exact(LANES);
+    let mut at = 0;
+    for b in blocks.by_ref() {
+        let b: &[T; LANES] = b.try_into().expect("chunks_exact yields LANES");
+        let mut hit = <T as Sealed>::Flag::default();
+        for j in 0..LANES {
+            hit = hit | (key::<T, MAX, K>(b[j]) == m).into();
+        }
+        if hit != <T as Sealed>::Flag::default() {
+            break;
+        }
+        at += LANES;
+    }
+    at + chunk[at..]
+        .iter()
+        .position(|&x| key::<T, MAX, K>(x) == m)
+        .expect("the chunk's best is the key of one of its elements")
+}
+
+/// The best key of `chunk` (never NaN; the worst key if every element is NaN) and whether
+/// any lane's flag was set. The lane loop of the min/max kernel.
+#[inline(always)]
+fn chunk_best<T: Element, const MAX: bool, const K: u8>(chunk: &[T]) -> (T, bool) {
+    let w = worst::<T, MAX>();
+    let mut best = [w; LANES];
+    let mut flag = [<T as Sealed>::Flag::default(); FLAGS];
+    let mut blocks = chunk.chunks_exact(LANES);
+    for b in blocks.by_ref() {
+        lane_step::<T, MAX, K>(
+            &mut best,
+            &mut flag,
+            b.try_into().expect("chunks_exact yields LANES"),
+        );
+    }
+    let rest = blocks.remainder();
+    if !rest.is_empty() {
+        // Filled with a value that changes no lane: the worst key (a number, so under
+        // NAN_WORST it would set "seen": NaN there instead, which is then not a number).
+        let pad = if K == NAN_WORST { T::NAN } else { w };
+        let mut last = [pad; LANES];
+        last[..rest.len()].copy_from_slice(rest);
+        lane_step::<T, MAX, K>(&mut best, &mut flag, &last);
+    }
+    let any = flag.iter().any(|&f| f != <T as Sealed>::Flag::default());
+    (
+        tree(best, |a, b| if better::<T, MAX>(b, a) { b } else { a }),
+        any,
+    )
+}
+
+/// Add the line piece `data`, whose first element is at logical position `start`, to `f`.
+/// Returns true when the answer is final (a NaN under argmin/argmax).
+#[inline(always)]
+pub(crate) fn scan<T: Element, const MAX: bool, const K: u8>(
+    f: &mut Found<T>,
+    data: &[T],
+    start: u64,
+) -> bool {
+    let mut base = start;
+    for chunk in data.chunks(CHUNK) {
+        let (m, flag) = chunk_best::<T, MAX, K>(chunk);
+        if T::IS_FLOAT && K == PLAIN && flag {
+            let k = chunk
+                .iter()
+                .position(|x| x.is_nan())
+                .expect("a lane flagged a NaN in this chunk");
+            *f = f.then::<MAX>(Found {
+                best: T::NAN,
+                pos: base + k as u64,
+                nan: true,
+                seen: false,
+            });
+            return true;
+        }
+        if K == NAN_WORST && flag {
+            f.seen = true;
+        }
+        if f.pos == NONE || better::<T, MAX>(m, f.best) {
+            let k = locate::<T, MAX, K>(chunk, m);
+            f.best = m;
+            f.pos = base + k as u64;
+        }
+        base += chunk.len() as u64;
+    }
+    false
+}
+
+/// `x` better than `b` on the vertical path, NaN included: under `PLAIN` floats a NaN beats
+/// a number and not another NaN (so the first NaN stays).
+#[inline(always)]
+fn better_v<T: Element, const MAX: bool, const K: u8>(x: T, b: T) -> bool {
+    if T::IS_FLOAT && K == PLAIN {
+        better::<T, MAX>(x, b) | (x.is_nan() & !b.is_nan())
+    } else {
+        better::<T, MAX>(x, b)
+    }
+}
+
+/// The vertical path's state for up to `ATILE` outputs.
+pub(crate) struct ArgTile<T: Element> {
+    /// The current block of rows: best key, its row in the block, flag.
+    best: [T; ATILE],
+    row: [<T as Sealed>::Tally; ATILE],
+    flag: [<T as Sealed>::Flag; ATILE],
+    /// Merged over the blocks before: best key and its position along the axis.
+    gbest: [T; ATILE],
+    gpos: [u64; ATILE],
+    gflag: [bool; ATILE],
+}
+
+impl<T: Element> ArgTile<T> {
+    pub(crate) fn new() -> Box<Self> {
+        Box::new(Self {
+            best: [T::ZERO; ATILE],
+            row: [Default::default(); ATILE],
+            flag: [Default::default(); ATILE],
+            gbest: [T::ZERO; ATILE],
+            gpos: [NONE; ATILE],
+            gflag: [false; ATILE],
+        })
+    }
+
+    /// Start a block with its first row (`len` outputs).
+    ///
+    /// # Safety
+    /// `row + j` must be a valid `T` for `j < len <= ATILE`.
+    #[inline(always)]
+    pub(crate) unsafe fn start<const MAX: bool, const K: u8>(&mut self, row: *const T, len: usize) {
+        // SAFETY: our contract.
+        let row = unsafe { std::slice::from_raw_parts(row, len) };
+        for (j, &x) in row.iter().enumerate() {
+            self.best[j] = key::<T, MAX, K>(x);
+            self.row[j] = Default::default();
+            self.flag[j] = flag_of::<T, K>(x);
+        }
+    }
+
+    /// Add `N` rows, the first of them row `r` of the block (`r` counted as a tally), each
+    /// output's state in registers across them.
+    ///
+    /// # Safety
+    /// `rows[i] + j` must be a valid `T` for every row and `j < len <= ATILE`.
+    #[inline(always)]
+    pub(crate) unsafe fn push<const MAX: bool, const K: u8, const N: usize>(
+        &mut self,
+        rows: [*const T; N],
+        mut r: <T as Sealed>::Tally,
+        len: usize,
+    ) {
+        // SAFETY: our contract.
+        let rows: [&[T]; N] =
+            std::array::from_fn(|i| unsafe { std::slice::from_raw_parts(rows[i], len) });
+        let one = <T as Sealed>::Tally::from(true);
+        let mut rs = [r; N];
+        for i in 0..N {
+            rs[i] = r;
+            r = r + one;
+        }
+        let (best, row, flag) = (
+            &mut self.best[..len],
+            &mut self.row[..len],
+            &mut self.flag[..len],
+        );
+        for j in 0..len {
+            let (mut b, mut at, mut f) = (best[j], row[j], flag[j]);
+            for i in 0..N {
+                let raw = rows[i][j];
+                let x = key::<T, MAX, K>(raw);
+                let c = better_v::<T, MAX, K>(x, b);
+                b = if c { x } else { b };
+                at = if c { rs[i] } else { at };
+                f = f | flag_of::<T, K>(raw);
+            }
+            best[j] = b;
+            row[j] = at;
+            flag[j] = f;
+        }
+    }
+
+    /// Merge the block whose first row is at position `first` into the merged state.
+    #[inline(always)]
+    pub(crate) fn end_block<const MAX: bool, const K: u8>(&mut self, first: u64, len: usize) {
+        let zero = <T as Sealed>::Flag::default();
+        for j in 0..len {
+            let take = self.gpos[j] == NONE || better_v::<T, MAX, K>(self.best[j], self.gbest[j]);
+            if take {
+                self.gbest[j] = self.best[j];
+                self.gpos[j] = first + self.row[j].into();
+            }
+            self.gflag[j] |= self.flag[j] != zero;
+        }
+    }
+
+    /// Output `j`'s answer.
+    pub(crate) fn found(&self, j: usize) -> Found<T> {
+        let nan = T::IS_FLOAT && self.gbest[j].is_nan();
+        Found {
+            best: self.gbest[j],
+            pos: self.gpos[j],
+            nan,
+            seen: self.gflag[j],
+        }
+    }
+}
+
+/// Rows of a vertical block: as many as its row counter counts (`TALLY_MAX + 1`, capped).
+pub(crate) fn block_rows<T: Element>() -> usize {
+    (<T as Sealed>::TALLY_MAX.min(1 << 20) as usize) + 1
+}
+
+/// Add `n` rows (`row(i)` is row `i`'s first output) to `tile`, block by block.
+///
+/// # Safety
+/// `row(i) + j` must be a valid `T` for `i < n`, `j < len <= ATILE`.
+#[inline(always)]
+pub(crate) unsafe fn vertical<T: Element, S: Simd, const MAX: bool, const K: u8>(
+    _simd: S,
+    tile: &mut ArgTile<T>,
+    n: usize,
+    len: usize,
+    row: impl Fn(usize) -> *const T,
+) {
+    let per_block = block_rows::<T>();
+    let mut first = 0;
+    while first < n {
+        let end = (first + per_block).min(n);
+        // SAFETY: row `first` < n is a row of this tile (our contract).
+        unsafe { tile.start::<MAX, K>(row(first), len) };
+        let one = <T as Sealed>::Tally::from(true);
+        let mut r = one;
+        let mut i = first + 1;
+        while i + ROWS <= end {
+            let rows: [*const T; ROWS] = std::array::from_fn(|k| row(i + k));
+            // SAFETY: rows i .. i + ROWS <= end <= n are rows of this tile (our contract).
+            unsafe { tile.push::<MAX, K, ROWS>(rows, r, len) };
+            for _ in 0..ROWS {
+                r = r + one;
+            }
+            i += ROWS;
+        }
+        while i < end {
+            // SAFETY: row i < end <= n is a row of this tile (our contract).
+            unsafe { tile.push::<MAX, K, 1>([row(i)], r, len) };
+            r = r + one;
+            i += 1;
+        }
+        tile.end_block::<MAX, K>(first as u64, len);
+        first = end;
+    }
+}

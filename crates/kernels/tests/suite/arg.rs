@@ -1,0 +1,231 @@
+//! argmin / argmax / nanargmin / nanargmax against a plain loop over the logical C order:
+//! random layouts of every kind (reversed, stepped, permuted, broadcast, misaligned), values
+//! full of ties, NaN and signed zeros, long lines that cross the kernel's chunks, tiles and
+//! row blocks, at every SIMD level and at 1 and 2 threads.
+
+use crate::common::{elements, groups, Case, Rng, TestElem};
+use stridewise::*;
+
+const OPS: [Op; 4] = [Op::Argmin, Op::Argmax, Op::NanArgmin, Op::NanArgmax];
+
+/// numpy's answer for one slice in logical order, by the definition: the first NaN (plain
+/// functions on floats), else the first best value with NaN as the worst (nan-functions);
+/// errors for an empty or (nan-functions) all-NaN slice.
+fn reference<T: Element>(op: Op, xs: &[T]) -> Result<u64, ReduceError> {
+    let max = op.info().max;
+    let ignore = op.info().nan == NanHandling::Ignore;
+    if xs.is_empty() {
+        let op = if max { "argmax" } else { "argmin" };
+        return Err(ReduceError::EmptyArg { op });
+    }
+    if T::IS_FLOAT && !ignore {
+        if let Some(i) = xs.iter().position(|x| x.is_nan()) {
+            return Ok(i as u64);
+        }
+    }
+    if T::IS_FLOAT && ignore && xs.iter().all(|x| x.is_nan()) {
+        return Err(ReduceError::AllNanSlice);
+    }
+    let worst = if max {
+        T::MAX_IDENTITY
+    } else {
+        T::MIN_IDENTITY
+    };
+    let key = |x: T| if x.is_nan() { worst } else { x };
+    let mut best = (key(xs[0]), 0);
+    for (i, &x) in xs.iter().enumerate().skip(1) {
+        let better = if max {
+            key(x) > best.0
+        } else {
+            key(x) < best.0
+        };
+        if better {
+            best = (key(x), i);
+        }
+    }
+    Ok(best.1 as u64)
+}
+
+/// Check every op, the whole array and each axis, against [`reference`].
+fn check<T: Element>(view: &StridedView<'_, T>, what: &str) {
+    for op in OPS {
+        let got = reduce(op, view, None, 0.0).map(|o| o.values);
+        let want = reference(op, &elements(view)).map(|i| Values::I64(vec![i as i64]));
+        assert_eq!(got, want, "{what}: {op:?} whole, shape {:?}", view.shape());
+        for axis in 0..view.ndim() {
+            let got = reduce(op, view, Some(&[axis as isize]), 0.0);
+            let (shape, slices) = groups(view, &[axis]);
+            let n = view.shape()[axis];
+            let want: Result<Vec<i64>, _> = if n == 0 {
+                Err(ReduceError::EmptyArg {
+                    op: if op.info().max { "argmax" } else { "argmin" },
+                })
+            } else {
+                slices
+                    .iter()
+                    .map(|s| reference(op, s).map(|i| i as i64))
+                    .collect()
+            };
+            match (got, want) {
+                (Ok(o), Ok(w)) => {
+                    assert_eq!(o.shape, shape, "{what}: {op:?} axis {axis}");
+                    assert_eq!(o.values, Values::I64(w), "{what}: {op:?} axis {axis}");
+                }
+                (g, w) => assert_eq!(g.err(), w.err(), "{what}: {op:?} axis {axis}"),
+            }
+        }
+    }
+}
+
+/// Every SIMD level this CPU has, 1 and 2 threads.
+fn everywhere(f: impl Fn()) {
+    for level in available_simd_levels() {
+        for threads in [1, 2] {
+            with_simd_level(level, || with_num_threads(threads, &f));
+        }
+    }
+}
+
+/// Values drawn from a few, so that ties are everywhere (signed zeros tie with each other).
+fn few_f64(rng: &mut Rng) -> f64 {
+    [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        2.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ][rng.below(8) as usize]
+}
+
+fn random_cases<T: TestElem>(seed: u64, cases: usize, map: impl Fn(&mut Rng, T) -> T) {
+    let mut rng = Rng(seed);
+    for c in 0..cases {
+        let mut case = Case::<T>::random(&mut rng, 3, 40, true);
+        for x in case.data.iter_mut() {
+            *x = map(&mut rng, *x);
+        }
+        everywhere(|| check(&case.view(), &format!("seed {seed} case {c} {case:?}")));
+    }
+}
+
+#[test]
+fn arg_matches_the_definition_on_random_layouts() {
+    random_cases::<f64>(
+        11,
+        60,
+        |rng, x| if rng.below(2) == 0 { few_f64(rng) } else { x },
+    );
+    random_cases::<f32>(12, 40, |rng, x| {
+        if rng.below(2) == 0 {
+            few_f64(rng) as f32
+        } else {
+            x
+        }
+    });
+    random_cases::<u8>(13, 40, |rng, x| {
+        if rng.below(2) == 0 {
+            rng.below(3) as u8
+        } else {
+            x
+        }
+    });
+    random_cases::<i16>(14, 30, |_, x| x);
+    random_cases::<i64>(15, 30, |rng, x| if rng.below(2) == 0 { 7 } else { x });
+    random_cases::<bool>(16, 30, |_, x| x);
+}
+
+#[test]
+fn arg_on_long_lines_chunks_tiles_and_blocks() {
+    // 1-d, every layout the whole-array walk takes: in place, reversed, stepped; the best
+    // value at positions around chunk (1024) and unit boundaries, tied twice.
+    let n = 300_001;
+    for at in [0usize, 1023, 1024, 65_535, 262_144, n - 1] {
+        let mut data: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64).collect();
+        data[at] = 5000.0;
+        data[(at + 77_777) % n] = 5000.0;
+        data[(at + 3) % n] = -5.0;
+        let v = StridedView::contiguous(&data, &[n]).unwrap();
+        everywhere(|| {
+            check(&v, &format!("1-d best at {at}"));
+            check(&v.sliced(0, 0, n, -1).unwrap(), "reversed");
+            check(&v.sliced(0, 1, n, 3).unwrap(), "stepped");
+            check(
+                &StridedView::contiguous(&data[..300_000], &[600, 500])
+                    .unwrap()
+                    .permuted(&[1, 0])
+                    .unwrap(),
+                "transposed",
+            );
+        });
+        let mut nan = data.clone();
+        nan[(at + 10) % n] = f64::NAN;
+        nan[(at + 20) % n] = f64::NAN;
+        everywhere(|| check(&StridedView::contiguous(&nan, &[n]).unwrap(), "NaN"));
+    }
+    // The vertical path: 700 rows of u8 (the row counter is a byte: 3 blocks), tiles of 512
+    // outputs, ties in every column; and a padded matrix (rows of runs).
+    let (rows, cols) = (700usize, 1100usize);
+    let bytes: Vec<u8> = (0..rows * cols)
+        .map(|i| ((i * 2_654_435_761) >> 7) as u8 % 200)
+        .collect();
+    let m = StridedView::contiguous(&bytes, &[rows, cols]).unwrap();
+    everywhere(|| {
+        check(&m, "u8 matrix");
+        check(&m.sliced(1, 0, 1000, 1).unwrap(), "u8 padded rows");
+        check(&m.sliced(0, 0, rows, -1).unwrap(), "u8 rows reversed");
+    });
+    let wide: Vec<f32> = bytes.iter().map(|&b| (b % 7) as f32 - 3.0).collect();
+    let w = StridedView::contiguous(&wide, &[rows, cols]).unwrap();
+    everywhere(|| check(&w, "f32 matrix"));
+}
+
+#[test]
+fn arg_errors_and_api() {
+    let empty: [f64; 0] = [];
+    let e = StridedView::contiguous(&empty, &[0, 3]).unwrap();
+    assert_eq!(argmax(&e), Err(ReduceError::EmptyArg { op: "argmax" }));
+    assert_eq!(argmin_axis(&e, 1).unwrap().data, Vec::<i64>::new());
+    assert_eq!(
+        nanargmin_axis(&e, 0),
+        Err(ReduceError::EmptyArg { op: "argmin" })
+    );
+    let nans = [f64::NAN, 1.0, f64::NAN, f64::NAN];
+    let m = StridedView::contiguous(&nans, &[2, 2]).unwrap();
+    assert_eq!(nanargmax_axis(&m, 0), Err(ReduceError::AllNanSlice));
+    assert_eq!(
+        nanargmax_axis(&m, 1).map(|r| r.data),
+        Err(ReduceError::AllNanSlice)
+    );
+    assert_eq!(nanargmax(&m), Ok(1));
+    assert_eq!(argmax(&m), Ok(0));
+    // numpy's nanargmax([nan, -inf]) is 0: NaN counts as -inf and the first wins.
+    let x = [f64::NAN, f64::NEG_INFINITY];
+    assert_eq!(
+        nanargmax(&StridedView::contiguous(&x, &[2]).unwrap()),
+        Ok(0)
+    );
+    assert_eq!(
+        reduce(Op::Argmax, &m, Some(&[0, 1]), 0.0),
+        Err(ReduceError::ArgAxes)
+    );
+    assert_eq!(
+        partials(Op::Argmax, &m, None)
+            .unwrap()
+            .combine(&partials(Op::Argmax, &m, None).unwrap()),
+        Err(PartialsError::Positional)
+    );
+    // bool bytes: any nonzero byte is true (a raw array of bytes 0, 2, 1).
+    let bytes = [0u8, 2, 1];
+    let raw = RawArray::new(&bytes, 0, ElemType::Bool, &[3], &[1]).unwrap();
+    assert_eq!(
+        raw.reduce(Op::Argmax, None, 0.0).unwrap().values,
+        Values::I64(vec![1])
+    );
+    assert_eq!(
+        raw.reduce(Op::Argmin, None, 0.0).unwrap().values,
+        Values::I64(vec![0])
+    );
+}
