@@ -6,8 +6,8 @@
 //!   ([`c_order_runs`]: a C-contiguous array is one run, padded rows are rows of runs), cut
 //!   into units of consecutive flat positions; each unit scans its pieces of runs in order.
 //! - **One axis, lane path**: each output's line along the axis is scanned the same way
-//!   (units are groups of consecutive outputs).
-//! - **One axis, vertical path**: when a kept axis has stride 1 and the reduced axis does not
+//!   (units are groups of consecutive outputs, or pieces of one long line).
+//! - **One axis, vertical path**: when a kept axis has stride 1 and the reduced axis not ±1
 //!   (a C-order matrix's axis 0), tiles of up to `ATILE` outputs along that kept axis read the
 //!   rows of the reduced axis in order, in registers a few rows at a time.
 //!
@@ -18,7 +18,7 @@
 
 use crate::driver::{map_units, Walk, UNIT};
 use crate::element::Element;
-use crate::kernels::arg::{scan, vertical, ArgTile, Found, ATILE, CHUNK};
+use crate::kernels::arg::{scan, scan_short, vertical, ArgTile, Found, ATILE, CHUNK, SHORT};
 use crate::layout::{c_order_runs, Axis, StridedView};
 use crate::simd::{dispatch, SimdLevel};
 use crate::walk::{for_each_segment, gather, row_offsets, SharedPtr};
@@ -45,16 +45,51 @@ struct Lines<'a, T, const MAX: bool, const K: u8> {
     to: usize,
 }
 
+/// One call of the kernel's [`scan`], as a function of its own at the caller's SIMD level
+/// (`simd::outlined`): [`Lines`] scans from three places (a long run in place, a full
+/// buffer, the buffer's rest), which would otherwise be three copies of the lane loop.
+struct Scan<'a, T, const MAX: bool, const K: u8> {
+    found: &'a mut Found<T>,
+    data: &'a [T],
+    start: u64,
+}
+
+impl<T: Element, const MAX: bool, const K: u8> WithSimd for Scan<'_, T, MAX, K> {
+    type Output = bool;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> bool {
+        scan::<T, MAX, K>(self.found, self.data, self.start)
+    }
+}
+
 impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K> {
     type Output = Vec<Found<T>>;
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) -> Vec<Found<T>> {
+    fn with_simd<S: Simd>(self, simd: S) -> Vec<Found<T>> {
         let mut buf = [T::ZERO; CHUNK];
         let stride = self.inner.stride;
+        // Runs of stride 1 are read in place (a whole array's only if long); the others
+        // are copied into `buf` in order, across the ends of runs (the flat positions of a
+        // unit are consecutive), so that short runs (an F-order array of 2 columns, rows of
+        // a few elements) are scanned CHUNK at a time.
+        let in_place = stride == 1 && (self.outer.is_empty() || self.inner.len >= 8 * SHORT);
+        // Each output a short line of its own (argmax(a, axis=1) of a (10**6, 10) array):
+        // element by element.
+        let short = self.outer.is_empty() && self.to - self.from <= SHORT;
         let mut all = Vec::with_capacity(self.outs.len());
         for &o in self.outs {
-            let mut f = Found::<T>::empty();
+            if short {
+                let p = self.base.at(o).wrapping_offset(self.from as isize * stride);
+                // SAFETY: the line's elements from..to are elements of the view.
+                let mut f = unsafe { scan_short::<T, MAX, K>(p, self.to - self.from, stride) };
+                f.pos += self.from as u64;
+                all.push(f);
+                continue;
+            }
+            let mut found = Found::<T>::empty();
+            let (mut filled, mut at) = (0usize, 0usize);
             for_each_segment(
                 self.outer,
                 self.inner.len,
@@ -62,30 +97,56 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
                 self.to,
                 #[inline(always)]
                 |off, i0, len, pos| {
+                    if found.is_final() {
+                        return;
+                    }
                     let p = self.base.at(o + off);
+                    if in_place {
+                        // SAFETY: elements i0 .. i0 + len of this run are elements of the
+                        // view (the runs come from its shape and strides), consecutive
+                        // since the stride is 1.
+                        let data = unsafe { std::slice::from_raw_parts(p.add(i0), len) };
+                        let op = Scan::<T, MAX, K> {
+                            found: &mut found,
+                            data,
+                            start: pos as u64,
+                        };
+                        crate::simd::outlined(simd, op);
+                        return;
+                    }
                     let mut i = 0;
-                    while i < len && !f.is_final() {
-                        let m = if stride == 1 {
-                            len - i
-                        } else {
-                            CHUNK.min(len - i)
-                        };
-                        let data: &[T] = if stride == 1 {
-                            // SAFETY: elements i0 + i .. i0 + i + m of this run are elements
-                            // of the view (the runs were derived from its shape and
-                            // strides), consecutive since the stride is 1.
-                            unsafe { std::slice::from_raw_parts(p.add(i0 + i), m) }
-                        } else {
-                            // SAFETY: as above, at the run's stride.
-                            unsafe { gather(p, stride, i0 + i, &mut buf[..m]) };
-                            &buf[..m]
-                        };
-                        scan::<T, MAX, K>(&mut f, data, (pos + i) as u64);
-                        i += m;
+                    while i < len {
+                        if filled == 0 {
+                            at = pos + i;
+                        }
+                        let m = (CHUNK - filled).min(len - i);
+                        // SAFETY: elements i0 + i .. i0 + i + m of this run, at its stride,
+                        // are elements of the view.
+                        unsafe { gather(p, stride, i0 + i, &mut buf[filled..filled + m]) };
+                        (filled, i) = (filled + m, i + m);
+                        if filled == CHUNK {
+                            let op = Scan::<T, MAX, K> {
+                                found: &mut found,
+                                data: &buf,
+                                start: at as u64,
+                            };
+                            filled = 0;
+                            if crate::simd::outlined(simd, op) {
+                                return;
+                            }
+                        }
                     }
                 },
             );
-            all.push(f);
+            if filled > 0 && !found.is_final() {
+                let op = Scan::<T, MAX, K> {
+                    found: &mut found,
+                    data: &buf[..filled],
+                    start: at as u64,
+                };
+                crate::simd::outlined(simd, op);
+            }
+            all.push(found);
         }
         all
     }
@@ -120,20 +181,26 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Tile<T, MAX, K> {
                 |i| base.at(first + i as isize * stride),
             )
         };
-        (0..self.len).map(|j| tile.found(j)).collect()
+        (0..self.len).map(|j| tile.found::<K>(j)).collect()
     }
 }
 
 /// The kept axis whose outputs the vertical path reads as tiles when `k` is reduced: the
-/// last one of stride 1, if the reduced axis has more than one element and another stride.
+/// last one of stride 1, if the reduced axis has more than one element and a stride other
+/// than 1 or -1.
 fn tile_axis(shape: &[usize], strides: &[isize], k: usize) -> Option<usize> {
     if shape[k] <= 1 || strides[k].unsigned_abs() == 1 {
         return None;
     }
     (0..shape.len())
         .rev()
-        .find(|&d| d != k && shape[d] > 1 && strides[d] == 1)
+        .find(|&d| d != k && shape[d] >= MIN_TILE && strides[d] == 1)
 }
+
+/// Outputs a vertical tile needs to be worth it: a row of 3 outputs costs the loop's setup
+/// per row (an (10**5, 3) array's axis 0 took 8 ns a row); narrower ones take the lane path,
+/// each output's line copied in order.
+const MIN_TILE: usize = 8;
 
 /// The loop an argmin/argmax over `axis` (`None`: all axes) runs, for `explain`: the lane
 /// path (runs of the logical C order, or each output's line), or the vertical path.
@@ -153,14 +220,26 @@ pub(crate) fn arg_walk(shape: &[usize], strides: &[isize], axis: Option<usize>) 
     }
 }
 
+/// The answers of an argmin/argmax: a position per output, in C order, and whether every
+/// output saw a number (what nanargmin/nanargmax require; true for the others).
+pub(crate) struct Answers {
+    /// The kept shape.
+    pub shape: Vec<usize>,
+    /// One position per output.
+    pub pos: Vec<u64>,
+    /// Every output saw a number (`Found::seen`; only meaningful under `NAN_WORST`).
+    pub all_seen: bool,
+}
+
 /// The answer for every output of `view` (`axis`: the reduced axis; `None`: all of them,
-/// one output) in C order, and the kept shape. The view must not be empty along the
-/// reduced axes (the caller raises numpy's error first).
+/// one output). The view must not be empty along the reduced axes (the caller raises
+/// numpy's error first). Only positions are kept per output: a `(10**6, 10)` array's
+/// axis-1 argmax spent half its time allocating and clearing per-output states.
 pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
     view: &StridedView<'_, T>,
     axis: Option<usize>,
     level: SimdLevel,
-) -> (Vec<usize>, Vec<Found<T>>) {
+) -> Answers {
     let base = SharedPtr(view.as_ptr());
     let (shape, strides) = (view.shape(), view.strides());
     let unit = unit_of::<T>();
@@ -183,14 +262,22 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
             .into_iter()
             .flatten()
             .fold(Found::empty(), |a, b| a.then::<MAX>(b));
-        return (Vec::new(), vec![found]);
+        return Answers {
+            shape: Vec::new(),
+            pos: vec![found.pos],
+            all_seen: found.seen,
+        };
     };
     let (n, s) = (shape[k], strides[k]);
     let kept: Vec<usize> = (0..shape.len()).filter(|&d| d != k).collect();
     let kept_shape: Vec<usize> = kept.iter().map(|&d| shape[d]).collect();
     let outputs: usize = kept_shape.iter().product();
     if outputs == 0 {
-        return (kept_shape, Vec::new());
+        return Answers {
+            shape: kept_shape,
+            pos: Vec::new(),
+            all_seen: true,
+        };
     }
     // The output strides of the kept axes (C order of the result).
     let mut out_strides = vec![0isize; kept.len()];
@@ -200,8 +287,8 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
         acc *= kept_shape[i] as isize;
     }
     let tile_axis = tile_axis(shape, strides, k).map(|d| d - usize::from(d > k));
-    let mut result = vec![Found::empty(); outputs];
-    match tile_axis {
+    let mut all_seen = true;
+    let pos = match tile_axis {
         Some(t) => {
             let others: Vec<usize> = (0..kept.len()).filter(|&i| i != t).collect();
             let axes = |strides_of: &dyn Fn(usize) -> isize| -> Vec<Axis> {
@@ -229,13 +316,16 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                 };
                 dispatch(level, op)
             });
+            let mut pos = vec![0u64; outputs];
             for (it, part) in parts.into_iter().enumerate() {
                 let (g, c) = (it / per_group, it % per_group);
                 for (j, f) in part.into_iter().enumerate() {
                     let o = out[g] + (c * ATILE + j) as isize * out_strides[t];
-                    result[o as usize] = f;
+                    pos[o as usize] = f.pos;
+                    all_seen &= f.seen;
                 }
             }
+            pos
         }
         _ => {
             let axes: Vec<Axis> = kept
@@ -246,24 +336,50 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                 })
                 .collect();
             let offs = row_offsets(&axes);
-            let per_unit = (unit / n.max(1)).max(1);
-            let units = outputs.div_ceil(per_unit);
             let inner = Axis { len: n, stride: s };
+            // Short lines: groups of whole lines per unit. Long ones: each cut into pieces
+            // of `unit` positions (one long line is still read by every thread), whose
+            // answers merge in order.
+            let (per_unit, pieces) = match n >= unit {
+                true => (1, n.div_ceil(unit)),
+                false => ((unit / n).max(1), 1),
+            };
+            let units = outputs.div_ceil(per_unit) * pieces;
             let parts = map_units(units, work_of::<T>(n * outputs), &|u| {
+                let (g, piece) = (u / pieces, u % pieces);
+                let (from, to) = match pieces {
+                    1 => (0, n),
+                    _ => (piece * unit, ((piece + 1) * unit).min(n)),
+                };
                 let op = Lines::<T, MAX, K> {
                     base,
-                    outs: &offs[u * per_unit..((u + 1) * per_unit).min(outputs)],
+                    outs: &offs[g * per_unit..((g + 1) * per_unit).min(outputs)],
                     outer: &[],
                     inner,
-                    from: 0,
-                    to: n,
+                    from,
+                    to,
                 };
                 dispatch(level, op)
             });
-            for (slot, f) in result.iter_mut().zip(parts.into_iter().flatten()) {
-                *slot = f;
+            let mut pos = Vec::with_capacity(outputs);
+            if pieces == 1 {
+                for f in parts.into_iter().flatten() {
+                    pos.push(f.pos);
+                    all_seen &= f.seen;
+                }
+            } else {
+                for line in parts.chunks(pieces) {
+                    let f = line.iter().fold(Found::empty(), |a, b| a.then::<MAX>(b[0]));
+                    pos.push(f.pos);
+                    all_seen &= f.seen;
+                }
             }
+            pos
         }
+    };
+    Answers {
+        shape: kept_shape,
+        pos,
+        all_seen,
     }
-    (kept_shape, result)
 }

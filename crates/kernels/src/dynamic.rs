@@ -8,11 +8,11 @@
 //! that calls them, the test binaries included, links the kernels compiled here instead of
 //! instantiating every kernel at every SIMD level again.
 
-use crate::arg_driver::arg_reduce;
+use crate::arg_driver::{arg_reduce, Answers};
 use crate::driver::{reduce_all, reduce_axes};
 use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
-use crate::kernels::arg::{Found, NAN_WORST, PLAIN, TRUTH};
+use crate::kernels::arg::{NAN_WORST, PLAIN, TRUTH};
 use crate::kernels::count::NonZero;
 use crate::kernels::minmax::{MinMax, Range};
 use crate::kernels::sum::{FloatSum, IntSum};
@@ -204,18 +204,14 @@ fn arg_axis<T: Element>(
 fn arg_state<T: Element>(
     axis: Option<usize>,
     view: &StridedView<'_, T>,
-    (shape, found): (Vec<usize>, Vec<Found<T>>),
+    answers: Answers,
     need_number: bool,
 ) -> Built {
-    if need_number && found.iter().any(|f| !f.seen) {
+    if need_number && !answers.all_seen {
         return Err(ReduceError::AllNanSlice);
     }
     let count = axis.map_or(view.len(), |k| view.shape()[k]) as u64;
-    Ok((
-        shape,
-        count,
-        State::Arg(found.iter().map(|f| f.pos).collect()),
-    ))
+    Ok((answers.shape, count, State::Arg(answers.pos)))
 }
 
 /// argmin/argmax of integers (nan-variants are the same), or with `K == TRUTH` of bool bytes.

@@ -454,7 +454,7 @@ impl Partials {
                 }
                 range_values(lo, hi, &nan)
             }
-            State::Arg(v) => Values::I64(v.iter().map(|&i| i as i64).collect()),
+            State::Arg(v) => Values::I64(v.into_iter().map(|i| i as i64).collect()),
         };
         Ok(Outcome {
             shape: self.shape,

@@ -222,8 +222,13 @@ impl<'a> RawArray<'a> {
                 Some([k]) => Some(*k),
                 Some(_) => return Err(ReduceError::ArgAxes),
             };
+            // As the run: broadcast axes cut to length 1 for one axis, not for all of them
+            // (see `dynamic::partials_of_elements`).
             return Ok(self.with_element_strides(|strides| {
-                crate::arg_driver::arg_walk(self.shape, strides, axis)
+                match crate::broadcast::plan(self.shape, strides, axes).filter(|_| axis.is_some()) {
+                    Some(plan) => crate::arg_driver::arg_walk(&plan.shape, strides, axis),
+                    None => crate::arg_driver::arg_walk(self.shape, strides, axis),
+                }
             }));
         }
         Ok(self.with_element_strides(|strides| {

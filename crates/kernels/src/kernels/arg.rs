@@ -26,11 +26,11 @@
 //!   chunk searched again (in L1) for the first element equal to its best. Random data improves
 //!   `ln(chunks)` times, so the cost is the min/max kernel's. The first NaN under argmin/argmax
 //!   ends the line: nothing after it can win.
-//! - **Vertical path** (`ArgTile`): when a kept axis has stride 1 and the reduced one does not
+//! - **Vertical path** (`ArgTile`): when a kept axis has stride 1 and the reduced one not ±1
 //!   (`argmax(a, axis=0)` of a C-order matrix), rows of up to `ATILE` outputs are read in the
 //!   order of the reduced axis; each output keeps its best value and the row it came from
 //!   (a counter as wide as the element, so a compare's mask selects it without widening;
-//!   blocks of at most `TALLY_MAX + 1` rows, merged into 64-bit positions between them).
+//!   blocks of at most `TALLY_MAX` rows, merged into 64-bit positions between them).
 //! - Units (pieces of a line, groups of outputs, tiles) are independent; their answers merge
 //!   in logical order, the earlier winning ties, so every thread count gives the same answer.
 
@@ -67,7 +67,7 @@ pub(crate) struct Found<T> {
     pub pos: u64,
     /// argmin/argmax: `pos` is the line's first NaN (final).
     pub nan: bool,
-    /// nanargmin/nanargmax: a number (not NaN) was seen.
+    /// nanargmin/nanargmax (`NAN_WORST`): a number (not NaN) was seen. Unused otherwise.
     pub seen: bool,
 }
 
@@ -220,7 +220,11 @@ fn chunk_best<T: Element, const MAX: bool, const K: u8>(chunk: &[T]) -> (T, bool
     if !rest.is_empty() {
         // Filled with a value that changes no lane: the worst key (a number, so under
         // NAN_WORST it would set "seen": NaN there instead, which is then not a number).
-        let pad = if K == NAN_WORST { T::NAN } else { w };
+        let pad = if K == NAN_WORST && T::IS_FLOAT {
+            T::NAN
+        } else {
+            w
+        };
         let mut last = [pad; LANES];
         last[..rest.len()].copy_from_slice(rest);
         lane_step::<T, MAX, K>(&mut best, &mut flag, &last);
@@ -230,6 +234,42 @@ fn chunk_best<T: Element, const MAX: bool, const K: u8>(chunk: &[T]) -> (T, bool
         tree(best, |a, b| if better::<T, MAX>(b, a) { b } else { a }),
         any,
     )
+}
+
+/// Lines this short are scanned element by element ([`scan_short`]): the lane loop's
+/// padding, tree and search cost more than the elements.
+pub(crate) const SHORT: usize = 16;
+
+/// The answer of a whole short line (`ptr + i * stride`, `0 < n <= SHORT`), one element at
+/// a time: the same answer as [`scan`] (first best key; under `PLAIN` the first NaN).
+///
+/// # Safety
+/// `ptr + i * stride` must be a valid `T` for every `i < n`.
+#[inline(always)]
+pub(crate) unsafe fn scan_short<T: Element, const MAX: bool, const K: u8>(
+    ptr: *const T,
+    n: usize,
+    stride: isize,
+) -> Found<T> {
+    let mut f = Found::empty();
+    for i in 0..n {
+        // SAFETY: i < n (our contract).
+        let x = unsafe { *ptr.offset(i as isize * stride) };
+        if T::IS_FLOAT && K == PLAIN && x.is_nan() {
+            return Found {
+                best: x,
+                pos: i as u64,
+                nan: true,
+                seen: false,
+            };
+        }
+        f.seen |= K == NAN_WORST && T::IS_FLOAT && !x.is_nan();
+        let k = key::<T, MAX, K>(x);
+        if i == 0 || better::<T, MAX>(k, f.best) {
+            (f.best, f.pos) = (k, i as u64);
+        }
+    }
+    f
 }
 
 /// Add the line piece `data`, whose first element is at logical position `start`, to `f`.
@@ -375,21 +415,22 @@ impl<T: Element> ArgTile<T> {
         }
     }
 
-    /// Output `j`'s answer.
-    pub(crate) fn found(&self, j: usize) -> Found<T> {
+    /// Output `j`'s answer (the flag is "a number was seen" only under `NAN_WORST`).
+    pub(crate) fn found<const K: u8>(&self, j: usize) -> Found<T> {
         let nan = T::IS_FLOAT && self.gbest[j].is_nan();
         Found {
             best: self.gbest[j],
             pos: self.gpos[j],
             nan,
-            seen: self.gflag[j],
+            seen: K == NAN_WORST && self.gflag[j],
         }
     }
 }
 
-/// Rows of a vertical block: as many as its row counter counts (`TALLY_MAX + 1`, capped).
+/// Rows of a vertical block: `TALLY_MAX` (capped), so that the row counter, which counts
+/// one past the block's last row, never overflows (`u8` data: rows 0..=254 of a block).
 pub(crate) fn block_rows<T: Element>() -> usize {
-    (<T as Sealed>::TALLY_MAX.min(1 << 20) as usize) + 1
+    <T as Sealed>::TALLY_MAX.min(1 << 20) as usize
 }
 
 /// Add `n` rows (`row(i)` is row `i`'s first output) to `tile`, block by block.
