@@ -39,6 +39,10 @@ FUNCS = ("mean", "sum", "var", "std", "min", "max", "nanmean", "nansum")
 DTYPES = ("f64", "f32", "i32", "i64")
 # The narrow integers images and sensor data come in: 1-d contiguous cases, and the image shapes.
 SMALL_INTS = ("u8", "i16")
+# bottleneck's reductions among the benchmarked functions (it has no nanprod).
+BOTTLENECK = frozenset(
+    ("nansum", "nanmean", "nanvar", "nanstd", "nanmin", "nanmax", "nanargmin", "nanargmax")
+)
 NP_DTYPE = {
     "f64": np.float64,
     "f32": np.float32,
@@ -186,14 +190,15 @@ def libs_for(case: Case) -> tuple[str, ...]:
 
     Every case runs stridewise at the default thread count and on one thread
     (``stridewise-1t``); the scaling cases also on each count of ``thread_counts()`` above 1.
-    bottleneck has only the nan-functions. numexpr has ``sum()`` (its mean is ``sum(a) / n``,
-    which is how its users write one); it is run on floats only, because it sums int32 in
-    int32 and wraps where numpy and stridewise do not. Neither takes a tuple of axes, so they
-    sit out those cases (and the loops of small arrays, which compare numpy and stridewise).
+    bottleneck has only the nan-functions (``BOTTLENECK``; not nanprod). numexpr has
+    ``sum()`` (its mean is ``sum(a) / n``, which is how its users write one); it is run on
+    floats only, because it sums int32 in int32 and wraps where numpy and stridewise do not.
+    Neither takes a tuple of axes, so they sit out those cases (and the loops of small
+    arrays, which compare numpy and stridewise).
     """
     libs = ["numpy", "stridewise", "stridewise-1t"]
     other_forms = not isinstance(case.axis, tuple) and not case.loop
-    if case.func.startswith("nan") and other_forms:
+    if case.func in BOTTLENECK and other_forms:
         libs.append("bottleneck")
     if case.func in ("sum", "mean") and case.dtype.startswith("f") and other_forms:
         libs.append("numexpr")
@@ -247,8 +252,8 @@ def shape_cases() -> list[Case]:
 
 def family_cases() -> list[Case]:
     """The reductions beyond the first eight (issue 13): count_nonzero, any, all, ptp,
-    argmin/argmax and nanargmax (bottleneck beside it). The float values have no zero, so
-    ``any`` is decided by its first element and ``all`` reads everything."""
+    argmin/argmax and nanargmax (bottleneck beside it), prod and nanprod. The float values
+    have no zero, so ``any`` is decided by its first element and ``all`` reads everything."""
     funcs = ("count_nonzero", "any", "all", "ptp")
     out = [Case(f, d, "contiguous", 10**7, 1, None) for f in funcs for d in ("f64", "u8")]
     out += [Case("ptp", "f64", "contiguous", 10**5, 1, None)]
@@ -268,6 +273,12 @@ def family_cases() -> list[Case]:
     out += [Case("nanargmax", "f64", "contiguous", 4000, 2, 0)]
     out += [Case("argmax", "f64", lay, 4000, 2, None) for lay in ("fortran", "reversed")]
     out += [Case("argmax", "f64", "contiguous", 1000, 2, ax) for ax in (0, 1)]
+    # prod (bottleneck has no nanprod): standard normal floats, whose running product
+    # underflows to 0 in numpy (and stays in range in stridewise).
+    out += [Case("prod", d, "contiguous", 10**7, 1, None) for d in ("f64", "f32", "i64", "u8")]
+    out += [Case("nanprod", "f64", "contiguous", 10**7, 1, None)]
+    out += [Case("prod", "f64", "contiguous", 10**5, 1, None)]
+    out += [Case("prod", "f64", "contiguous", n, 2, ax) for n in (1000, 4000) for ax in (0, 1)]
     return out
 
 

@@ -15,6 +15,7 @@ pub use crate::element::{ElemType, Values};
 use crate::kernels::arg::{NAN_WORST, PLAIN, TRUTH};
 use crate::kernels::count::NonZero;
 use crate::kernels::minmax::{MinMax, Range};
+use crate::kernels::prod::{FloatProd, IntProd};
 use crate::kernels::sum::{FloatSum, IntSum};
 use crate::kernels::var::Var;
 use crate::kernels::Kernel;
@@ -92,6 +93,25 @@ fn float_sums<T: FloatElement>(op: Op, view: &StridedView<'_, T>, over: Option<&
 fn int_sums<T: IntElement>(view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
     let (shape, count, parts) = run(IntSum::<T>::new(), view, over)?;
     Ok((shape, count, State::Int(parts)))
+}
+
+/// prod and nanprod of float elements.
+fn float_prods<T: FloatElement>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+) -> Built {
+    let (shape, count, parts) = match op.info().nan {
+        NanHandling::Propagate => run(FloatProd::<T, Propagate>::new(), view, over)?,
+        NanHandling::Ignore => run(FloatProd::<T, Ignore>::new(), view, over)?,
+    };
+    Ok((shape, count, State::FloatProd(parts)))
+}
+
+/// prod of integers and bool (nanprod is the same): the product modulo 2^64.
+fn int_prods<T: IntElement>(view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
+    let (shape, count, parts) = run(IntProd::<T>::new(), view, over)?;
+    Ok((shape, count, State::IntProd(parts)))
 }
 
 /// var and std (and their nan-variants); integers only have the plain kernel (no NaN).
@@ -261,6 +281,7 @@ fn build_float<T: FloatElement>(
         Family::CountNonzero | Family::Any | Family::All => counts(op, view, over),
         Family::Range => ranges(view, over),
         Family::Arg => float_positions(op, view, over),
+        Family::Prod => float_prods(op, view, over),
     }
 }
 
@@ -273,6 +294,7 @@ fn build_int<T: IntElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[is
         Family::CountNonzero | Family::Any | Family::All => counts(op, view, over),
         Family::Range => ranges(view, over),
         Family::Arg => int_positions::<T, PLAIN>(op, view, over),
+        Family::Prod => int_prods(view, over),
     }
 }
 
@@ -344,6 +366,7 @@ pub(crate) unsafe fn partials_of_elements(
         // (A separate arm, not `build_int`, so no min/max kernel is compiled for Bool8.)
         ElemType::Bool => match op.info().family {
             Family::Sum | Family::Mean => int_sums(&view!(Bool8), over)?,
+            Family::Prod => int_prods(&view!(Bool8), over)?,
             _ => variances(op, &view!(Bool8), over)?,
         },
         ElemType::I8 => build_int(op, &view!(i8), over)?,

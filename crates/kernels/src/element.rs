@@ -361,6 +361,8 @@ pub trait Element: Value + PartialOrd {
     const MAX_IDENTITY: Self;
     /// Zero (`false` for bool).
     const ZERO: Self;
+    /// One (`true` for bool).
+    const ONE: Self;
     /// NaN for floats; zero for the types without NaN.
     const NAN: Self;
     /// The value as `f64` (exact for every type but `i64`/`u64` beyond 2^53, as in numpy).
@@ -379,6 +381,7 @@ impl Element for f64 {
     type Mean = f64;
     const MIN_IDENTITY: Self = f64::INFINITY;
     const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
     const NAN: Self = f64::NAN;
     const MAX_IDENTITY: Self = f64::NEG_INFINITY;
     #[inline(always)]
@@ -401,6 +404,7 @@ impl Element for f32 {
     type Mean = f32;
     const MIN_IDENTITY: Self = f32::INFINITY;
     const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
     const NAN: Self = f32::NAN;
     const MAX_IDENTITY: Self = f32::NEG_INFINITY;
     #[inline(always)]
@@ -439,6 +443,7 @@ macro_rules! int_element {
             type Mean = f64;
             const MIN_IDENTITY: Self = <$t>::MAX;
             const ZERO: Self = 0;
+            const ONE: Self = 1;
             const NAN: Self = 0;
             const MAX_IDENTITY: Self = <$t>::MIN;
             #[inline(always)]
@@ -483,6 +488,7 @@ impl Element for bool {
     type Mean = f64;
     const MIN_IDENTITY: Self = true;
     const ZERO: Self = false;
+    const ONE: Self = true;
     const NAN: Self = false;
     const MAX_IDENTITY: Self = false;
     #[inline(always)]
@@ -524,6 +530,7 @@ impl Element for Bool8 {
     type Mean = f64;
     const MIN_IDENTITY: Self = Bool8(u8::MAX);
     const ZERO: Self = Bool8(0);
+    const ONE: Self = Bool8(1);
     const NAN: Self = Bool8(0);
     const MAX_IDENTITY: Self = Bool8(0);
     #[inline(always)]

@@ -64,7 +64,7 @@ pub use element::{ElemInfo, ElemType, Element, Value, Values};
 pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
 pub use ops::{Degenerate, Family, Info, Kw, NanHandling, Op};
-pub use partials::{FloatPartial, Partials, PartialsError, State, VarPartial};
+pub use partials::{FloatPartial, Partials, PartialsError, ProdPartial, State, VarPartial};
 pub use probe::read_probe;
 pub use raw::{RawArray, RawError};
 pub use simd::{
@@ -460,6 +460,50 @@ pub fn all_axes<T: Element>(
     axes: &[isize],
 ) -> Result<Reduction<bool>, ReduceError> {
     over(Op::All, view, axes, 0.0)
+}
+
+/// Product of all elements, in numpy's product type (`i64` for signed integers and bool,
+/// `u64` for unsigned ones, wrapping modulo 2^64 as numpy's; the float type for floats).
+/// Float products keep an unbounded exponent range until the end and carry about twice the
+/// float's precision, so they are the exact product rounded once (see
+/// `kernels/prod.rs`); where numpy's partial products overflow or underflow, numpy's answer
+/// is inf, 0 or NaN and this one the correctly rounded product. numpy: `np.prod(a)`.
+///
+/// ```
+/// use stridewise::{prod, StridedView};
+///
+/// let data = [1e300, 1e300, 1e-300, 3.0];
+/// let v = StridedView::contiguous(&data, &[4]).unwrap();
+/// // numpy's running product overflows at the second element: inf * 1e-300 * 3 = inf.
+/// assert_eq!(prod(&v), 3e300);
+/// // Integers wrap modulo 2^64 as numpy's int64 does: 3 * 2^62 is -2^62.
+/// let ints = [3i64, 1 << 62];
+/// let v = StridedView::contiguous(&ints, &[2]).unwrap();
+/// assert_eq!(prod(&v), -(1i64 << 62));
+/// ```
+pub fn prod<T: Element>(view: &StridedView<'_, T>) -> T::Sum {
+    whole(Op::Prod, view, 0.0).value
+}
+
+/// Product of all non-NaN elements (NaN counts as 1, as in numpy). numpy: `np.nanprod(a)`.
+pub fn nanprod<T: Element>(view: &StridedView<'_, T>) -> T::Sum {
+    whole(Op::NanProd, view, 0.0).value
+}
+
+/// [`prod`] over `axes`. numpy: `np.prod(a, axis)`.
+pub fn prod_axes<T: Element>(
+    view: &StridedView<'_, T>,
+    axes: &[isize],
+) -> Result<Reduction<T::Sum>, ReduceError> {
+    over(Op::Prod, view, axes, 0.0)
+}
+
+/// [`nanprod`] over `axes`. numpy: `np.nanprod(a, axis)`.
+pub fn nanprod_axes<T: Element>(
+    view: &StridedView<'_, T>,
+    axes: &[isize],
+) -> Result<Reduction<T::Sum>, ReduceError> {
+    over(Op::NanProd, view, axes, 0.0)
 }
 
 /// Maximum minus minimum (numpy's "peak to peak"), in the element type (integers wrap as

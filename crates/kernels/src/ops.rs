@@ -57,6 +57,10 @@ pub enum Op {
     NanArgmin,
     /// [`crate::nanargmax`]
     NanArgmax,
+    /// [`crate::prod`]
+    Prod,
+    /// [`crate::nanprod`]
+    NanProd,
 }
 
 /// What a reduction computes, which decides its kernel and its result type.
@@ -82,6 +86,9 @@ pub enum Family {
     /// The position of the minimum or, with [`Info::max`], the maximum (first occurrence;
     /// the first NaN under the plain functions): numpy's `intp` (int64). One axis or all.
     Arg,
+    /// A product: the sum type ([`ElemType::sum_type`]), integers wrapping as numpy's; the
+    /// empty product is 1.
+    Prod,
 }
 
 /// How NaN elements are treated: the plain functions propagate them, the `nan*` ones skip
@@ -217,6 +224,7 @@ const fn row(op: Op, name: &'static str, family: Family, nan: NanHandling) -> In
         Family::Any | Family::All => (LOGICAL_KW, Degenerate::Never),
         Family::Range => (RANGE_KW, Degenerate::EmptyIsError),
         Family::Arg => (ARG_KW, Degenerate::EmptyIsError),
+        Family::Prod => (SUM_KW, Degenerate::Never),
     };
     Info {
         op,
@@ -263,6 +271,8 @@ const TABLE: &[Info] = &[
     with_max(row(Op::Argmax, "argmax", F::Arg, P)),
     row(Op::NanArgmin, "nanargmin", F::Arg, I),
     with_max(row(Op::NanArgmax, "nanargmax", F::Arg, I)),
+    row(Op::Prod, "prod", F::Prod, P),
+    row(Op::NanProd, "nanprod", F::Prod, I),
 ];
 
 impl Op {
@@ -295,7 +305,7 @@ impl Op {
     /// The type of its results for input of type `elem` (numpy's default result dtype).
     pub const fn result_type(self, elem: ElemType) -> ElemType {
         match self.info().family {
-            Family::Sum => elem.sum_type(),
+            Family::Sum | Family::Prod => elem.sum_type(),
             Family::Mean | Family::Var => elem.mean_type(),
             Family::Extreme | Family::Range => elem,
             Family::CountNonzero | Family::Arg => ElemType::I64,
@@ -406,6 +416,9 @@ mod tests {
         assert_eq!(Op::CountNonzero.result_type(ElemType::F32), ElemType::I64);
         assert_eq!(Op::Any.result_type(ElemType::U8), ElemType::Bool);
         assert_eq!(Op::All.result_type(ElemType::Bool), ElemType::Bool);
+        assert_eq!(Op::Prod.result_type(ElemType::Bool), ElemType::I64);
+        assert_eq!(Op::NanProd.result_type(ElemType::U16), ElemType::U64);
+        assert_eq!(Op::Prod.result_type(ElemType::F32), ElemType::F32);
     }
 
     #[test]

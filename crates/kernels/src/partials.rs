@@ -14,6 +14,8 @@
 
 use crate::dynamic::Outcome;
 use crate::kernels::minmax::MinMaxPartial;
+use crate::kernels::prod::wrapping_pow;
+pub use crate::kernels::prod::ProdPartial;
 pub use crate::kernels::sum::FloatPartial;
 pub use crate::kernels::var::VarPartial;
 use crate::ops::{Family, NanHandling, Op};
@@ -57,6 +59,10 @@ pub enum State {
     /// the flat C-order index for a whole array). Positions are relative to the piece that
     /// was reduced, so these partials do not combine ([`PartialsError::Positional`]).
     Arg(Vec<u64>),
+    /// `prod`/`nanprod` of `f32`/`f64`: the product with an unbounded exponent range.
+    FloatProd(Vec<ProdPartial>),
+    /// `prod` of integers and bool: the product modulo 2^64 (numpy's, in its 64-bit type).
+    IntProd(Vec<u64>),
 }
 
 impl State {
@@ -70,6 +76,8 @@ impl State {
             Self::Count(v) => v.len(),
             Self::Range { lo, .. } => lo.len(),
             Self::Arg(v) => v.len(),
+            Self::FloatProd(v) => v.len(),
+            Self::IntProd(v) => v.len(),
         }
     }
 
@@ -88,6 +96,8 @@ impl State {
             Self::Count(_) => "Count",
             Self::Range { .. } => "Range",
             Self::Arg(_) => "Arg",
+            Self::FloatProd(_) => "FloatProd",
+            Self::IntProd(_) => "IntProd",
         }
     }
 }
@@ -102,6 +112,8 @@ fn kind_of(op: Op, elem: ElemType) -> &'static str {
         Family::CountNonzero | Family::Any | Family::All => "Count",
         Family::Range => "Range",
         Family::Arg => "Arg",
+        Family::Prod if elem.is_float() => "FloatProd",
+        Family::Prod => "IntProd",
     }
 }
 
@@ -302,6 +314,8 @@ impl Partials {
                 each(f, g, |x, y| x | y);
             }
             (State::Count(a), State::Count(b)) => each(a, b, |x, y| x + y),
+            (State::FloatProd(a), State::FloatProd(b)) => each(a, b, ProdPartial::combine),
+            (State::IntProd(a), State::IntProd(b)) => each(a, b, u64::wrapping_mul),
             (
                 State::Range {
                     lo: a,
@@ -327,7 +341,8 @@ impl Partials {
     /// axis of that length): integer sums multiplied (wrapping as numpy's sums wrap); float
     /// sums as the exact product of the leading part plus the rounded product of the error
     /// part (one rounding more than the exact product of the sum); `(n, mean, M2)` as
-    /// `(factor n, mean, factor M2)`; min/max unchanged.
+    /// `(factor n, mean, factor M2)`; min/max unchanged; products raised to the power
+    /// `factor` (by squaring; integers modulo 2^64).
     pub(crate) fn repeated(mut self, factor: u64) -> Partials {
         debug_assert!(factor >= 1);
         if factor == 1 {
@@ -359,6 +374,16 @@ impl Partials {
                     *c = c.saturating_mul(factor);
                 }
             }
+            State::FloatProd(v) => {
+                for p in v {
+                    *p = p.repeated(factor);
+                }
+            }
+            State::IntProd(v) => {
+                for p in v {
+                    *p = wrapping_pow(*p, factor);
+                }
+            }
         }
         self
     }
@@ -386,6 +411,8 @@ impl Partials {
                 nan: pick(&nan, &idx),
             },
             State::Arg(v) => State::Arg(pick(&v, &idx)),
+            State::FloatProd(v) => State::FloatProd(pick(&v, &idx)),
+            State::IntProd(v) => State::IntProd(pick(&v, &idx)),
         };
         self.shape = shape.to_vec();
         debug_assert_eq!(self.check(), Ok(()));
@@ -455,6 +482,10 @@ impl Partials {
                 range_values(lo, hi, &nan)
             }
             State::Arg(v) => Values::I64(v.into_iter().map(|i| i as i64).collect()),
+            State::FloatProd(p) => floats(result, p.iter().map(|p| p.value())),
+            // The same bits: numpy's int64 product is the product modulo 2^64.
+            State::IntProd(p) if result == ElemType::U64 => Values::U64(p),
+            State::IntProd(p) => Values::I64(p.into_iter().map(|x| x as i64).collect()),
         };
         Ok(Outcome {
             shape: self.shape,

@@ -60,6 +60,7 @@ pub fn reductions_table(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
             Family::All => "all",
             Family::Range => "ptp",
             Family::Arg => "arg",
+            Family::Prod => "prod",
         };
         row.set_item("family", family)?;
         row.set_item("skips_nan", i.nan == NanHandling::Ignore)?;
@@ -486,14 +487,14 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         let native = want.is_native_byteorder() != Some(false);
         let want_elem = Elem::from_numpy(want.kind(), want.itemsize()).filter(|_| native);
         if want.is_equiv_to(&natural) {
-        } else if info.family == Family::Sum
+        } else if matches!(info.family, Family::Sum | Family::Prod)
             && !src.is_float()
             && !half
             && native
             && matches!(want.kind(), b'i' | b'u')
         {
-            // Integer sums wrap: the exact sum cast to the narrower type is what numpy's
-            // accumulation in that type gives.
+            // Integer sums and products wrap: the result modulo 2^64 cast to the narrower
+            // type is what numpy's accumulation in that type gives.
             cast = Some(want);
         } else if let Some(w @ (Elem::F32 | Elem::F64)) = want_elem {
             elem = w;

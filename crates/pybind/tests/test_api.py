@@ -171,7 +171,7 @@ def test_explain_rejects() -> None:
     with pytest.raises(ValueError):
         sw.explain(np.cumsum, a)
     with pytest.raises(ValueError):
-        sw.explain("prod", a)
+        sw.explain("median", a)
     with pytest.raises(TypeError):
         sw.explain(sw.mean, a, initial=0)  # mean takes no initial=, as the call itself
     with pytest.raises(TypeError):
@@ -378,6 +378,7 @@ POSITIONAL: dict[str, list[tuple[Any, ...]]] = {
     "min": [(0,), (1, None, True), (0, None, False, 0.5)],
 }
 POSITIONAL["nansum"] = POSITIONAL["sum"]
+POSITIONAL["prod"] = POSITIONAL["nanprod"] = POSITIONAL["sum"]
 POSITIONAL["nanmean"] = POSITIONAL["mean"]
 for _f in ("std", "nanvar", "nanstd"):
     POSITIONAL[_f] = POSITIONAL["var"]

@@ -10,6 +10,7 @@ import pytest
 import stridewise as sw
 from conftest import (
     ARG_FUNCS,
+    FAMILY,
     FUNCS,
     MEAN_FUNCS,
     MINMAX_FUNCS,
@@ -176,7 +177,9 @@ def test_nan_functions_ddof_vs_non_nan_count(func: str) -> None:
 
 @pytest.mark.parametrize("func", FUNCS)
 def test_no_warning_on_ordinary_data(func: str) -> None:
-    for dtype in (np.float64, np.int32, np.float16):
+    # (The product of 30 such values overflows float16 for real: numpy warns too.)
+    dtypes = [np.float64, np.int32] + ([] if FAMILY[func] == "prod" else [np.float16])
+    for dtype in dtypes:
         a = make_data(dtype, (5, 6), seed=1)
         for axis in (None, 0, 1):
             o = call(sw, func, a, {"axis": axis})

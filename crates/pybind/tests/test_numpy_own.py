@@ -5,7 +5,10 @@ The classes are imported from the numpy installed in this environment (its wheel
 tests) and subclassed here, so pytest collects them with their own fixtures and parameters.
 stridewise's numpy path reaches numpy's original functions (taken when ``_native`` was
 imported), never the swapped ones. Issue 13 lists the classes; those of functions that
-stridewise does not have yet (prod, average) join as the functions land.
+stridewise does not have yet (average) join as the functions land. numpy's ``TestProd``
+calls the ndarray method (``a.prod(axis=0)``), which is numpy's own: it is kept for
+completeness but does not reach stridewise; ``TestNanFunctions_SumProd`` and the tests in
+test_against_numpy.py do.
 
 Some of numpy's tests take the function as a parameter (``method=np.argmax``) or a class
 attribute (``nanfuncs``), bound when numpy's test module was imported: the parameters are
@@ -24,7 +27,20 @@ numeric = pytest.importorskip("numpy._core.tests.test_numeric")
 multiarray = pytest.importorskip("numpy._core.tests.test_multiarray")
 nanfunctions = pytest.importorskip("numpy.lib.tests.test_nanfunctions")
 
-SWAPPED = ("any", "all", "count_nonzero", "ptp", "argmin", "argmax", "nanargmin", "nanargmax")
+SWAPPED = (
+    "any",
+    "all",
+    "count_nonzero",
+    "ptp",
+    "argmin",
+    "argmax",
+    "nanargmin",
+    "nanargmax",
+    "prod",
+    "nanprod",
+    "sum",
+    "nansum",
+)
 
 
 CALLS: dict[str, int] = dict.fromkeys(SWAPPED, 0)
@@ -50,6 +66,8 @@ def test_the_swap_reaches_stridewise() -> None:
     assert np.count_nonzero(a) == 4 and np.any(a) and not np.all(a) and np.ptp(a) == 5
     assert np.argmin(a) == 0 and np.argmax(a) == 5 and np.nanargmin(a) == 0
     assert np.nanargmax(a) == 5
+    assert np.prod(a + 1) == 144 and np.nanprod(a + 1) == 144
+    assert np.sum(a) == 11 and np.nansum(a) == 11
     assert all(CALLS[f] == before[f] + 1 for f in SWAPPED), CALLS
     assert sw.explain(sw.any, a.astype(object))["path"] == "numpy"
     assert np.any(a.astype(object)) and np.ptp(a.astype(object)) == 5
@@ -96,3 +114,19 @@ class TestNanFunctions_ArgminArgmax(nanfunctions.TestNanFunctions_ArgminArgmax):
         """numpy's names, read during the test: stridewise's functions (its tests ask
         ``f is np.nanargmin``)."""
         return [np.nanargmin, np.nanargmax]
+
+
+class TestProd(function_base.TestProd):  # type: ignore[misc]
+    pass
+
+
+class TestNanFunctions_SumProd(nanfunctions.TestNanFunctions_SumProd):  # type: ignore[misc]
+    @property
+    def nanfuncs(self) -> list[object]:
+        """numpy's names, read during the test: stridewise's functions (its tests ask
+        ``f is np.nansum``)."""
+        return [np.nansum, np.nanprod]
+
+    @property
+    def stdfuncs(self) -> list[object]:
+        return [np.sum, np.prod]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 import stridewise as sw
-from conftest import ARG_FUNCS, FUNCS, make_data
+from conftest import ARG_FUNCS, FAMILY, FUNCS, make_data
 
 MB = 1 << 20
 
@@ -36,6 +36,13 @@ def big() -> np.ndarray:
     a = np.arange(4096 * 2048, dtype=np.float64).reshape(4096, 2048)
     a *= 1e-6
     return a
+
+
+@pytest.fixture(scope="module")
+def near_one(big: np.ndarray) -> np.ndarray:
+    """64 MB of float64 near 1, whose products along any axis stay finite and nonzero (a
+    NaN or inf result runs numpy's function too, for its floating-point warnings: exec.rs)."""
+    return 1.0 + 1e-4 * np.sin(big)
 
 
 def _views(a: np.ndarray) -> dict[str, np.ndarray]:
@@ -71,9 +78,11 @@ def _peak_increase(fn: Callable[[], Any]) -> int:
 
 
 @pytest.mark.parametrize("func", FUNCS)
-def test_views_are_not_copied_tracemalloc(big: np.ndarray, func: str, traced: None) -> None:
+def test_views_are_not_copied_tracemalloc(
+    big: np.ndarray, near_one: np.ndarray, func: str, traced: None
+) -> None:
     f = getattr(sw, func)
-    for name, v in _views(big).items():
+    for name, v in _views(near_one if FAMILY[func] == "prod" else big).items():
         for axis in (None, 0, 1):
             e = sw.explain(f, v, axis=axis)
             assert e["path"] == "kernel", (name, axis, e)
@@ -149,8 +158,10 @@ def _rss_run(funcs: list[str]) -> dict[str, Any]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KiB on Linux")
 def test_views_are_not_copied_peak_rss() -> None:
     """Peak RSS of the whole process (numpy and Rust allocations) while reducing strided views
-    of a 64 MB array with 1 and 2 threads: less than 4 MB above the peak before."""
-    r = _rss_run(list(FUNCS))
+    of a 64 MB array with 1 and 2 threads: less than 4 MB above the peak before. (Not the
+    products: theirs overflow on this array, and an inf result runs numpy's function too,
+    for its floating-point warnings; the tracemalloc test above covers them on finite data.)"""
+    r = _rss_run([f for f in FUNCS if FAMILY[f] != "prod"])
     assert r["paths"] == ["kernel"]
     grew = (r["views"] - r["base"]) * 1024
     assert grew < 4 * MB, f"peak RSS grew by {grew / MB:.1f} MB while reducing views"

@@ -21,6 +21,7 @@
 pub(crate) mod arg;
 pub(crate) mod count;
 pub(crate) mod minmax;
+pub(crate) mod prod;
 pub(crate) mod sum;
 pub(crate) mod var;
 

@@ -10,5 +10,6 @@ mod determinism;
 mod inlining;
 mod interop;
 mod partials;
+mod prod;
 mod properties;
 mod ptp;

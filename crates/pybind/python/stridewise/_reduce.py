@@ -46,6 +46,37 @@ def nansum(
     return _reduce("nansum", a, axis, dtype, out, keepdims, initial, where)
 
 
+def prod(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
+    """Product of array elements over a given axis, as ``numpy.prod``.
+
+    Float products keep their exponent apart until the end and are rounded once, so where
+    numpy's running product overflows or underflows (``[1e300, 1e300, 1e-300]``) this one is
+    the correctly rounded product (``1e300``) rather than inf, 0 or NaN.
+    """
+    return _reduce("prod", a, axis, dtype, out, keepdims, initial, where)
+
+
+def nanprod(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
+    """Product treating NaN as one, as ``numpy.nanprod``."""
+    return _reduce("nanprod", a, axis, dtype, out, keepdims, initial, where)
+
+
 def mean(
     a: Any,
     axis: Any = None,

@@ -273,6 +273,115 @@ fn check_extreme<T: Check, const IGNORE: bool, const MAX: bool>(
     );
 }
 
+/// The reference product of `xs` as an f64 mantissa in [1, 2) and an exponent, one rounding
+/// per element (so within `n` f64 ulps of the exact product), NaN / ±0 / ±inf as IEEE
+/// multiplication gives them with an unbounded exponent range; nan-functions skip NaN.
+fn reference_prod<const IGNORE: bool>(xs: &[f64]) -> f64 {
+    let (mut m, mut e, mut zero, mut inf, mut nan) = (1.0f64, 0i64, false, false, false);
+    for &x in xs {
+        if x.is_nan() {
+            nan |= !IGNORE;
+            continue;
+        }
+        zero |= x == 0.0;
+        inf |= x.is_infinite();
+        if x == 0.0 || x.is_infinite() {
+            m = if x.is_sign_negative() { -m } else { m };
+            continue;
+        }
+        // x = f * 2^k with 0.5 <= |f| < 1 (via the exponent of |x| scaled by 2^64 if small).
+        let (mut f, mut k) = (x, 0i64);
+        while f.abs() < 1.0 {
+            f *= 2.0;
+            k -= 1;
+        }
+        while f.abs() >= 2.0 {
+            f /= 2.0;
+            k += 1;
+        }
+        m *= f;
+        e += k;
+        while m.abs() >= 2.0 {
+            m /= 2.0;
+            e += 1;
+        }
+    }
+    if nan || (zero && inf) {
+        return f64::NAN;
+    }
+    let signed = |v: f64| if m < 0.0 { -v } else { v };
+    if zero {
+        return signed(0.0);
+    }
+    if inf {
+        return signed(f64::INFINITY);
+    }
+    let mut v = m;
+    let mut e = e.clamp(-3000, 3000);
+    while e > 0 {
+        v *= 2.0;
+        e -= 1;
+    }
+    while e < 0 {
+        // Halving is exact until the subnormal range, where the reference rounds more than
+        // once: the tolerance below covers it.
+        v /= 2.0;
+        e += 1;
+    }
+    v
+}
+
+/// A product against the reference: integers exactly (modulo 2^64, in the sum type), floats
+/// within `2n + 2` ulps of the result type (the reference's own error included), zero, inf
+/// and NaN exactly, signs included.
+fn check_prod<T: Check, const IGNORE: bool>(xs: &[T], got: T::Sum, what: &str) {
+    if !T::IS_FLOAT {
+        let exact = xs
+            .iter()
+            .fold(1u64, |a, x| a.wrapping_mul(x.as_i128() as u64));
+        assert_eq!(T::sum_i128(got) as u64, exact, "{what}: integer product");
+        return;
+    }
+    let vals: Vec<f64> = xs.iter().map(|x| x.val_f64()).collect();
+    let want = reference_prod::<IGNORE>(&vals);
+    let want = if is_f32::<T>() {
+        want as f32 as f64
+    } else {
+        want
+    };
+    let g = T::sum_f64(got);
+    let ulp = if is_f32::<T>() {
+        f32::EPSILON as f64
+    } else {
+        f64::EPSILON
+    };
+    let tiny = if is_f32::<T>() {
+        f32::MIN_POSITIVE as f64
+    } else {
+        f64::MIN_POSITIVE
+    };
+    let big = if is_f32::<T>() {
+        f32::MAX as f64
+    } else {
+        f64::MAX
+    };
+    let ok = if want.is_nan() {
+        g.is_nan()
+    } else if want.is_infinite() {
+        g == want || (g.abs() > 0.5 * big && g.signum() == want.signum())
+    } else if want == 0.0 {
+        g.abs() <= tiny && g.is_sign_negative() == want.is_sign_negative()
+    } else {
+        let tol = (2 * vals.len() + 2) as f64 * ulp * want.abs() + tiny;
+        (g - want).abs() <= tol || (g.is_infinite() && want.abs() > 0.5 * big)
+    };
+    assert!(
+        ok,
+        "{what}: product {g:e} want {want:e} ({} elements)",
+        xs.len()
+    );
+}
+
 /// All results of one view, rendered for the bitwise cross-level comparison.
 fn run_all<T: Check>(v: &StridedView<'_, T>, axes: &[isize], resolved: &[usize]) -> String {
     let xs = elements(v);
@@ -297,6 +406,9 @@ fn run_all<T: Check>(v: &StridedView<'_, T>, axes: &[isize], resolved: &[usize])
     check_extreme::<T, false, true>(&xs, as_reduced(max(v)), "max");
     check_extreme::<T, true, false>(&xs, nanmin(v), "nanmin");
     check_extreme::<T, true, true>(&xs, nanmax(v), "nanmax");
+    check_prod::<T, false>(&xs, prod(v), "prod");
+    check_prod::<T, true>(&xs, nanprod(v), "nanprod");
+    log += &format!("{:?} {:?}\n", prod(v), nanprod(v));
     log += &format!(
         "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}\n",
         sum(v),
@@ -418,6 +530,16 @@ fn run_all<T: Check>(v: &StridedView<'_, T>, axes: &[isize], resolved: &[usize])
         }
         log += &format!("{:?} {:?}\n", mins.data, nanmaxs.data);
     }
+    let r = prod_axes(v, axes).unwrap();
+    assert_eq!(r.shape, out_shape);
+    for (g, &p) in groups.iter().zip(&r.data) {
+        check_prod::<T, false>(g, p, "prod_axes");
+    }
+    let n = nanprod_axes(v, axes).unwrap();
+    for (g, &p) in groups.iter().zip(&n.data) {
+        check_prod::<T, true>(g, p, "nanprod_axes");
+    }
+    log += &format!("{:?} {:?}\n", r.data, n.data);
     log += &format!("{:?}\n", sum_axes(v, axes).unwrap().data);
     log += &format!("{:?}\n", mean_axes(v, axes).unwrap().data);
     log

@@ -1,0 +1,143 @@
+//! prod and nanprod on long inputs whose exact product is known: powers of two far beyond
+//! the float range (so that only a product that keeps its exponent apart survives), a few
+//! factors of 3 (so the mantissa matters), on every path, at every thread count and SIMD
+//! level, bitwise.
+
+use crate::common::Rng;
+use stridewise::*;
+
+/// `n` elements `±2^k` (`n` a multiple of 4) in groups `2^a, 2^b, 2^-a, 2^-b` with `a`, `b`
+/// between 600 and 1000, so that a plain running product overflows in most groups while the
+/// exact product is a power of two; `threes` of them times 3 (so the mantissa matters), and
+/// the exact product's sign.
+fn powers(n: usize, seed: u64, threes: usize) -> (Vec<f64>, bool) {
+    let mut rng = Rng(seed);
+    let mut data = Vec::with_capacity(n);
+    let mut neg = false;
+    let every = n / threes;
+    for g in 0..n / 4 {
+        let (a, b) = (600 + rng.below(401) as i32, 600 + rng.below(401) as i32);
+        for (j, k) in [a, b, -a, -b].into_iter().enumerate() {
+            let i = 4 * g + j;
+            let mut x = 2f64.powi(k);
+            if i % every == 0 && i / every < threes {
+                x *= 3.0;
+            }
+            if rng.below(2) == 0 {
+                x = -x;
+                neg = !neg;
+            }
+            data.push(x);
+        }
+    }
+    (data, neg)
+}
+
+fn exact(threes: usize, neg: bool) -> f64 {
+    let v = 3f64.powi(threes as i32);
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+#[test]
+fn long_products_are_exact_on_every_path() {
+    let (rows, cols) = (240usize, 1250usize);
+    let threes = 30; // 3^30 < 2^53: exact in f64
+    let (data, neg) = powers(rows * cols, 7, threes);
+    let want = exact(threes, neg);
+    let v = StridedView::contiguous(&data, &[rows, cols]).unwrap();
+    let mut bits = None;
+    for level in available_simd_levels() {
+        for threads in [1, 2, 3] {
+            with_simd_level(level, || {
+                with_num_threads(threads, || {
+                    let what = format!("{level:?} {threads} threads");
+                    for view in [
+                        v.clone(),
+                        v.permuted(&[1, 0]).unwrap(),
+                        v.sliced(0, rows - 1, usize::MAX, -1).unwrap(),
+                    ] {
+                        assert_eq!(prod(&view), want, "{what}");
+                        assert_eq!(nanprod(&view), want, "{what}");
+                    }
+                    // Every row's and column's product, against the same definition.
+                    let r0 = prod_axes(&v, &[0]).unwrap();
+                    let r1 = prod_axes(&v, &[1]).unwrap();
+                    for (j, &p) in r0.data.iter().enumerate() {
+                        let col: f64 = (0..rows).map(|i| data[i * cols + j]).product();
+                        if col.is_finite() && col != 0.0 && col.abs() >= f64::MIN_POSITIVE {
+                            // A column of 240 is short enough for f64's range sometimes.
+                            assert_eq!(p, col, "{what}: column {j}");
+                        }
+                    }
+                    let got = (r0.data.clone(), r1.data.clone());
+                    match &bits {
+                        None => bits = Some(got),
+                        Some(b) => assert_eq!(b, &got, "{what}"),
+                    }
+                });
+            });
+        }
+    }
+}
+
+#[test]
+fn float_products_round_once() {
+    // 1.1^200000 is about 2^27500.7: far beyond f64, scaled back by 27 * 2^-1000 * 2^-500.
+    let n = 200_000;
+    let mut data = vec![1.1f64; n];
+    data.extend([2f64.powi(-1000); 27]);
+    data.push(2f64.powi(-500));
+    let v = StridedView::contiguous(&data, &[data.len()]).unwrap();
+    let got = prod(&v);
+    let want = (n as f64 * 1.1f64.ln() - 27_500.0 * 2f64.ln()).exp();
+    assert!((got - want).abs() <= 1e-9 * want, "{got} against {want}");
+    // f32: 1.1f32^200000 scaled back by 275 * 2^-100, rounded once to f32.
+    let mut d32 = vec![1.1f32; n];
+    d32.extend([2f32.powi(-100); 275]);
+    let v32 = StridedView::contiguous(&d32, &[d32.len()]).unwrap();
+    let p32 = prod(&v32) as f64;
+    let want32 = (n as f64 * (1.1f32 as f64).ln() - 27_500.0 * 2f64.ln()).exp();
+    assert!(
+        (p32 - want32).abs() <= 1e-7 * want32,
+        "{p32} against {want32}"
+    );
+}
+
+#[test]
+fn special_values_and_integers() {
+    let v = |d: &[f64]| prod(&StridedView::contiguous(d, &[d.len()]).unwrap());
+    let mut long = vec![1.0f64; 5000];
+    assert_eq!(v(&long), 1.0);
+    long[3333] = -0.0;
+    assert_eq!(v(&long).to_bits(), (-0.0f64).to_bits());
+    long[17] = f64::INFINITY;
+    assert!(v(&long).is_nan(), "0 * inf");
+    long[3333] = -2.0;
+    assert_eq!(v(&long), f64::NEG_INFINITY);
+    long[100] = f64::NAN;
+    assert!(v(&long).is_nan());
+    let n = nanprod(&StridedView::contiguous(&long, &[5000]).unwrap());
+    assert_eq!(n, f64::NEG_INFINITY, "nanprod skips NaN");
+    // Subnormal elements.
+    let s = [f64::MIN_POSITIVE / 1024.0, 2048.0];
+    assert_eq!(v(&s), f64::MIN_POSITIVE * 2.0);
+    assert_eq!(v(&[]), 1.0);
+
+    let ints: Vec<i8> = (0..1000).map(|i| if i % 7 == 0 { -3 } else { 1 }).collect();
+    let want = (0..1000)
+        .filter(|i| i % 7 == 0)
+        .fold(1i64, |a, _| a.wrapping_mul(-3));
+    assert_eq!(
+        prod(&StridedView::contiguous(&ints, &[1000]).unwrap()),
+        want
+    );
+    let b = [true, true, false];
+    assert_eq!(prod(&StridedView::contiguous(&b[..2], &[2]).unwrap()), 1i64);
+    assert_eq!(prod(&StridedView::contiguous(&b, &[3]).unwrap()), 0i64);
+    let u = [u64::MAX, u64::MAX, 3];
+    assert_eq!(prod(&StridedView::contiguous(&u, &[3]).unwrap()), 3u64);
+}
