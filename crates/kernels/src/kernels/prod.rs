@@ -31,7 +31,7 @@
 //! and their product, is the exact product modulo 2^64, which is numpy's result in `int64` /
 //! `uint64` (and, truncated, in any narrower `dtype=`).
 
-use super::{has_fma, tree, Kernel, NanPolicy, LANES, TILE};
+use super::{has_fma, tree, Kernel, NanPolicy, LANES, ROWS, TILE};
 use crate::element::{Element, IntElement};
 use crate::walk::{for_each_block, for_each_in_row};
 use pulp::Simd;
@@ -84,9 +84,22 @@ impl ProdPartial {
     /// [1, 2). The kernels combine their lanes and work units with this.
     #[inline(always)]
     pub fn combine(self, b: Self) -> Self {
+        self.times(b).normalised()
+    }
+
+    /// The product of two states, not normalised: `hi` may leave ±[1, 2) (by less than the
+    /// product of the two `hi`).
+    #[inline(always)]
+    fn times(self, b: Self) -> Self {
+        self.times_at::<pulp::Scalar>(b)
+    }
+
+    /// [`ProdPartial::times`] with the product error of SIMD level `S` (the same bits).
+    #[inline(always)]
+    fn times_at<S: Simd>(self, b: Self) -> Self {
         let p = self.hi * b.hi;
         // Exact: both `hi` are in ±[1, 2^(RENORM + 1)), nothing underflows.
-        let e = self.hi.mul_add(b.hi, -p);
+        let e = product_error::<S>(self.hi, b.hi, p);
         let lo = (self.hi * b.lo + self.lo * b.hi) + e;
         Self {
             hi: p,
@@ -94,7 +107,6 @@ impl ProdPartial {
             exp: self.exp.saturating_add(b.exp),
             flags: self.flags | b.flags,
         }
-        .normalised()
     }
 
     /// `hi + lo` as one rounded pair (`|lo| <= ulp(hi) / 2`) and `hi` scaled into ±[1, 2).
@@ -352,6 +364,22 @@ impl<T: Element, P: NanPolicy> FloatProd<T, P> {
             &mut tile.exp[..len],
         );
         let flags = &mut tile.flags[..len];
+        if odd == 0 {
+            // The common row: no branch in the loop, so it vectorises across outputs.
+            // SAFETY: forwarded from this function's contract.
+            unsafe {
+                for_each_in_row(
+                    ptr,
+                    len,
+                    stride,
+                    #[inline(always)]
+                    |j, x: T| {
+                        (hi[j], lo[j], exp[j]) = step::<S, T>(hi[j], lo[j], exp[j], x.to_f64());
+                    },
+                )
+            };
+            return;
+        }
         // SAFETY: forwarded from this function's contract.
         unsafe {
             for_each_in_row(
@@ -360,18 +388,12 @@ impl<T: Element, P: NanPolicy> FloatProd<T, P> {
                 stride,
                 #[inline(always)]
                 |j, x: T| {
-                    let mut x = x.to_f64();
-                    let mut shift = 0;
-                    if odd != 0 {
-                        let (y, flag, s) = classify::<P>(x);
-                        flags[j] |= flag;
-                        match y {
-                            Some(y) => (x, shift) = (y, s),
-                            None => return,
-                        }
+                    let (y, flag, shift) = classify::<P>(x.to_f64());
+                    flags[j] |= flag;
+                    if let Some(y) = y {
+                        let (h, l, e) = step::<S, T>(hi[j], lo[j], exp[j], y);
+                        (hi[j], lo[j], exp[j]) = (h, l, e + shift);
                     }
-                    let (h, l, e) = step::<S, T>(hi[j], lo[j], exp[j], x);
-                    (hi[j], lo[j], exp[j]) = (h, l, e + shift);
                 },
             )
         }
@@ -403,10 +425,13 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatProd<T, P> {
         len: usize,
         stride: isize,
     ) {
+        // The lanes as a local value for the loop (not behind the caller's pointer), so
+        // that the compiler can keep them in registers.
+        let mut local = std::mem::replace(lanes, self.lanes());
         // SAFETY: forwarded from this function's contract.
         unsafe {
             for_each_block::<T, _, PROD_LANES>(
-                lanes,
+                &mut local,
                 ptr,
                 len,
                 stride,
@@ -427,26 +452,35 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatProd<T, P> {
                     }
                 },
             )
-        }
+        };
+        *lanes = local;
     }
 
     #[inline(always)]
     fn finish<S: Simd>(&self, _simd: S, lanes: ProdLanes) -> ProdPartial {
-        let mut parts = [ProdPartial::EMPTY; LANES];
-        for j in 0..PROD_LANES {
-            parts[j] = ProdPartial {
-                hi: lanes.hi[j],
-                lo: lanes.lo[j],
-                exp: lanes.exp[j],
-                flags: lanes.flags[j],
-            }
-            .normalised();
-        }
-        tree(
-            parts,
+        // Each lane's `hi` scaled into ±[1, 2) (bit operations), then a fixed pairwise tree
+        // of unnormalised products (a product of 16 such `hi` stays below 2^16), normalised
+        // once: a short row pays a few operations per lane, not a full combine.
+        let mut parts: [ProdPartial; PROD_LANES] = std::array::from_fn(
             #[inline(always)]
-            |a, b| a.combine(b),
-        )
+            |j| {
+                let (hi, lo, shift) = scaled(lanes.hi[j], lanes.lo[j]);
+                ProdPartial {
+                    hi,
+                    lo,
+                    exp: lanes.exp[j] + shift,
+                    flags: lanes.flags[j],
+                }
+            },
+        );
+        let mut n = PROD_LANES;
+        while n > 1 {
+            n /= 2;
+            for j in 0..n {
+                parts[j] = parts[j].times_at::<S>(parts[j + n]);
+            }
+        }
+        parts[0].normalised()
     }
 
     #[inline(always)]
@@ -478,10 +512,59 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatProd<T, P> {
         len: usize,
         stride: isize,
     ) {
+        if stride == 1 && rows.len() == ROWS && len > 0 {
+            // SAFETY: each row is `len` valid, contiguous elements (our contract, stride 1).
+            let rows: [&[T]; ROWS] =
+                std::array::from_fn(|r| unsafe { std::slice::from_raw_parts(rows[r], len) });
+            let t = &mut **tile;
+            // Pieces of `CHECK` outputs: the rows' piece is checked for elements that are
+            // not normal numbers, then multiplied in while it is in L1 (a check of whole rows
+            // first read memory twice: half the time of a 4000 x 4000 axis-0 product).
+            const CHECK: usize = 256;
+            for start in (0..len).step_by(CHECK) {
+                let end = (start + CHECK).min(len);
+                let mut odd = 0u64;
+                for row in &rows {
+                    for &x in &row[start..end] {
+                        odd |= special((x.to_f64().to_bits() & EXP_BITS) >> 52) as u64;
+                    }
+                }
+                let (hi, lo) = (&mut t.hi[start..end], &mut t.lo[start..end]);
+                let (exp, flags) = (&mut t.exp[start..end], &mut t.flags[start..end]);
+                // Each output takes the rows in order with its state in registers: the same
+                // arithmetic as `row` on each row in turn, a quarter of the state's traffic.
+                if odd == 0 {
+                    for j in 0..end - start {
+                        let (mut h, mut l, mut e) = (hi[j], lo[j], exp[j]);
+                        for row in &rows {
+                            (h, l, e) = step::<S, T>(h, l, e, row[start + j].to_f64());
+                        }
+                        (hi[j], lo[j], exp[j]) = (h, l, e);
+                    }
+                } else {
+                    for j in 0..end - start {
+                        for row in &rows {
+                            let (y, flag, shift) = classify::<P>(row[start + j].to_f64());
+                            flags[j] |= flag;
+                            if let Some(y) = y {
+                                let (h, l, e) = step::<S, T>(hi[j], lo[j], exp[j], y);
+                                (hi[j], lo[j], exp[j]) = (h, l, e + shift);
+                            }
+                        }
+                    }
+                }
+            }
+            return;
+        }
         for &p in rows {
             // SAFETY: forwarded from this function's contract.
             unsafe { Self::row::<S>(tile, p, len, stride) };
         }
+    }
+
+    #[inline(always)]
+    fn batches_rows(&self, stride: isize) -> bool {
+        stride == 1
     }
 
     /// Every `FLUSH_ROWS` (32) rows: `hi` back into ±[1, 2) (it grew by less than 2^32).
