@@ -59,7 +59,7 @@ def prod(
 
     Float products keep their exponent apart until the end and are rounded once, so where
     numpy's running product overflows or underflows (``[1e300, 1e300, 1e-300]``) this one is
-    the correctly rounded product (``1e300``) rather than inf, 0 or NaN.
+    the correctly rounded product (about ``1e300``) rather than inf, 0 or NaN.
     """
     return _reduce("prod", a, axis, dtype, out, keepdims, initial, where)
 
