@@ -57,6 +57,9 @@ mod probe;
 mod raw;
 mod simd;
 mod walk;
+mod weighted_driver;
+
+pub use kernels::weighted::WeightedPartial;
 
 pub use aligned::{AlignedArray, DEFAULT_ALIGN};
 pub use driver::{walk_of, Walk};
@@ -145,6 +148,11 @@ pub enum ReduceError {
     AllNanSlice,
     /// argmin/argmax over several axes (numpy takes one axis or all of them).
     ArgAxes,
+    /// `average`: weights of neither the data's shape nor the shape of the reduced axes
+    /// (numpy's ValueError).
+    WeightsShape,
+    /// `average`: some output's weights sum to zero (numpy's ZeroDivisionError).
+    WeightsSumZero,
 }
 
 impl fmt::Display for ReduceError {
@@ -162,6 +170,10 @@ impl fmt::Display for ReduceError {
             Self::EmptyArg { op } => write!(f, "attempt to get {op} of an empty sequence"),
             Self::AllNanSlice => f.write_str("All-NaN slice encountered"),
             Self::ArgAxes => f.write_str("argmin/argmax take one axis or None, not several"),
+            Self::WeightsShape => f.write_str(
+                "Shape of weights must be consistent with shape of a along specified axis.",
+            ),
+            Self::WeightsSumZero => f.write_str("Weights sum to zero, can't be normalized"),
         }
     }
 }
@@ -609,3 +621,122 @@ fn arg_whole<T: Element>(op: Op, view: &StridedView<'_, T>) -> Result<usize, Red
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// A weighted average and the sum of its weights: numpy's `np.average(a, weights=w,
+/// returned=True)`, both in f64 (numpy's float32 result is `average` rounded to f32).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Averaged {
+    /// `Σ a·w / Σ w`, within about half an ulp (see `kernels/weighted.rs`).
+    pub average: f64,
+    /// `Σ w`, rounded once.
+    pub weight_sum: f64,
+}
+
+impl From<WeightedPartial> for Averaged {
+    fn from(p: WeightedPartial) -> Self {
+        Self {
+            average: p.average(),
+            weight_sum: p.weight_sum(),
+        }
+    }
+}
+
+/// The weighted average of every element, `weights` of the view's shape (any strides and
+/// element types, the two views' own). numpy: `np.average(a, weights=w, returned=True)`.
+/// Products are exact and both sums double-length, so the result is within about half an
+/// ulp where numpy rounds every product and running sum.
+///
+/// ```
+/// use stridewise::{average, StridedView};
+///
+/// let data = [1.0f32, 2.0, 3.0, 4.0];
+/// let weights = [3u8, 1, 0, 4];
+/// let a = StridedView::contiguous(&data, &[4]).unwrap();
+/// let w = StridedView::contiguous(&weights, &[4]).unwrap();
+/// let r = average(&a, &w).unwrap();
+/// assert_eq!((r.average, r.weight_sum), (21.0 / 8.0, 8.0));
+/// // numpy's errors: weights summing to zero.
+/// let zero = [0u8; 4];
+/// let z = StridedView::contiguous(&zero, &[4]).unwrap();
+/// assert!(average(&a, &z).is_err());
+/// ```
+pub fn average<T: Element, W: Element>(
+    view: &StridedView<'_, T>,
+    weights: &StridedView<'_, W>,
+) -> Result<Averaged, ReduceError> {
+    let all: Vec<isize> = (0..view.ndim() as isize).collect();
+    let r = average_axes(view, weights, &all)?;
+    Ok(r.data[0])
+}
+
+/// The weighted average over `axes` (numpy-style: negative counts from the end). `weights`
+/// has the view's shape, or, as numpy allows, the shape of the reduced axes in the order
+/// `axes` names them (`weights.shape()[i] == view.shape()[axes[i]]`). numpy:
+/// `np.average(a, axis, weights=w, returned=True)`.
+///
+/// ```
+/// use stridewise::{average_axes, StridedView};
+///
+/// let data = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+/// let a = StridedView::contiguous(&data, &[2, 3]).unwrap();
+/// // Weights along axis 1 only.
+/// let w = [1.0, 0.0, 3.0];
+/// let w = StridedView::contiguous(&w, &[3]).unwrap();
+/// let r = average_axes(&a, &w, &[1]).unwrap();
+/// assert_eq!(r.shape, vec![2]);
+/// assert_eq!(r.data[0].average, 2.5);
+/// assert_eq!(r.data[1].average, 5.5);
+/// assert_eq!(r.data[1].weight_sum, 4.0);
+/// ```
+pub fn average_axes<T: Element, W: Element>(
+    view: &StridedView<'_, T>,
+    weights: &StridedView<'_, W>,
+    axes: &[isize],
+) -> Result<Reduction<Averaged>, ReduceError> {
+    let ndim = view.ndim();
+    let sorted = layout::resolve_axes(axes, ndim)?;
+    let bytes = |strides: &[isize], size: usize| -> Vec<isize> {
+        strides.iter().map(|&s| s * size as isize).collect()
+    };
+    let w_strides = if weights.shape() == view.shape() {
+        bytes(weights.strides(), std::mem::size_of::<W>())
+    } else {
+        // The axes in the order given, each weights axis along one of them.
+        let given: Vec<usize> = axes
+            .iter()
+            .map(|&k| if k < 0 { k + ndim as isize } else { k } as usize)
+            .collect();
+        let lens: Vec<usize> = given.iter().map(|&k| view.shape()[k]).collect();
+        if weights.shape() != lens.as_slice() {
+            return Err(ReduceError::WeightsShape);
+        }
+        let mut s = vec![0isize; ndim];
+        for (i, &k) in given.iter().enumerate() {
+            s[k] = weights.strides()[i] * std::mem::size_of::<W>() as isize;
+        }
+        s
+    };
+    let a_strides = bytes(view.strides(), std::mem::size_of::<T>());
+    let a = weighted_driver::Operand {
+        ptr: view.as_ptr().cast(),
+        elem: T::ELEM,
+        strides: &a_strides,
+    };
+    let w = weighted_driver::Operand {
+        ptr: weights.as_ptr().cast(),
+        elem: W::ELEM,
+        strides: &w_strides,
+    };
+    // SAFETY: both views' contracts make every element they reach valid, aligned and
+    // shared-borrowed (unchanged) for the call; the weights' strides reach the same elements
+    // as their own view (stride 0 repeats one along the axes they do not have).
+    let parts = unsafe { weighted_driver::weighted_partials(a, w, view.shape(), &sorted) };
+    if parts.iter().any(|p| p.weight_sum() == 0.0) {
+        return Err(ReduceError::WeightsSumZero);
+    }
+    Ok(Reduction {
+        shape: layout::result_shape(view.shape(), Some(&sorted), false),
+        data: parts.into_iter().map(Averaged::from).collect(),
+        warning: None,
+    })
+}

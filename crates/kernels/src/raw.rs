@@ -246,6 +246,41 @@ impl<'a> RawArray<'a> {
         self.with_element_strides(|strides| crate::broadcast::axes(self.shape, strides))
     }
 
+    /// The weighted sums (`Σ a·w`, `Σ w`) of this array and `weights` (the same shape, any
+    /// strides and element type: broadcast weights have stride 0) over `axes` (`None`: every
+    /// axis), one per output in C order: what `average` divides. No check for zero sums.
+    pub fn weighted(
+        &self,
+        weights: &RawArray<'_>,
+        axes: Option<&[isize]>,
+    ) -> Result<Vec<crate::WeightedPartial>, ReduceError> {
+        if weights.shape != self.shape {
+            return Err(ReduceError::WeightsShape);
+        }
+        let axes = match axes {
+            Some(a) => resolve_axes(a, self.shape.len())?,
+            None => (0..self.shape.len()).collect(),
+        };
+        fn operand<'r>(r: &RawArray<'r>) -> crate::weighted_driver::Operand<'r> {
+            crate::weighted_driver::Operand {
+                ptr: r.memory.as_ptr().wrapping_add(r.offset),
+                elem: r.elem,
+                strides: r.byte_strides,
+            }
+        }
+        // SAFETY: `new` checked for each array that every element it reaches lies in its
+        // `memory`, aligned for its type; any bytes are a valid value of every element type
+        // (bool is read as bytes), and both memories are shared-borrowed, so unchanged.
+        Ok(unsafe {
+            crate::weighted_driver::weighted_partials(
+                operand(self),
+                operand(weights),
+                self.shape,
+                &axes,
+            )
+        })
+    }
+
     /// The partial result of `op` over `axes` (see [`Partials`]).
     pub fn partials(&self, op: Op, axes: Option<&[isize]>) -> Result<Partials, ReduceError> {
         let base = self.memory.as_ptr().wrapping_add(self.offset);

@@ -4,6 +4,7 @@
 //! work units of a layout ([`Split`]), the block loops the kernels run inside
 //! ([`for_each_block`], [`for_each_in_row`]) and the only prefetching in the crate.
 
+use crate::element::Element;
 use crate::layout::{Axis, Layout};
 
 /// Visit the element offsets of rows `start..start + count` of the outer axes (outermost
@@ -464,6 +465,144 @@ pub unsafe fn gather<T: Copy>(ptr: *const T, stride: isize, i0: usize, out: &mut
     }
 }
 
+/// One axis walked by `N` arrays at once (the weighted average reads the data and its
+/// weights, and writes outputs, over the same indices): its length and each array's stride
+/// in **bytes** (the arrays may have different element types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JointAxis<const N: usize> {
+    /// Length.
+    pub len: usize,
+    /// Byte stride of each array along this axis (any sign, zero for a broadcast axis).
+    pub strides: [isize; N],
+}
+
+/// [`for_each_row`] for `N` arrays at once: visit rows `start..start + count` of `outer`
+/// (outermost first, row-major) with each array's byte offset of the row. An empty `outer`
+/// has exactly one row at offsets 0.
+#[inline(always)]
+pub fn for_each_joint_row<const N: usize>(
+    outer: &[JointAxis<N>],
+    start: usize,
+    count: usize,
+    mut f: impl FnMut([isize; N]),
+) {
+    let mut small = [0usize; 8];
+    let mut large = Vec::new();
+    let idx: &mut [usize] = if outer.len() <= small.len() {
+        &mut small
+    } else {
+        large.resize(outer.len(), 0);
+        &mut large
+    };
+    let mut rest = start;
+    let mut off = [0isize; N];
+    for (k, a) in outer.iter().enumerate().rev() {
+        idx[k] = rest % a.len;
+        rest /= a.len;
+        for (o, s) in off.iter_mut().zip(a.strides) {
+            *o += idx[k] as isize * s;
+        }
+    }
+    for _ in 0..count {
+        f(off);
+        for k in (0..outer.len()).rev() {
+            let a = outer[k];
+            idx[k] += 1;
+            for (o, s) in off.iter_mut().zip(a.strides) {
+                *o += s;
+            }
+            if idx[k] < a.len {
+                break;
+            }
+            for (o, s) in off.iter_mut().zip(a.strides) {
+                *o -= s * a.len as isize;
+            }
+            idx[k] = 0;
+        }
+    }
+}
+
+/// [`for_each_segment`] for `N` arrays at once: the flat positions `from..to` of rows of
+/// `inner_len` elements, the rows given by `outer`'s joint odometer, as `f(each array's row
+/// offset, first index in the row, count)`, in order. Nothing is visited when `from >= to`.
+#[inline(always)]
+pub fn for_each_joint_segment<const N: usize>(
+    outer: &[JointAxis<N>],
+    inner_len: usize,
+    from: usize,
+    to: usize,
+    mut f: impl FnMut([isize; N], usize, usize),
+) {
+    if from >= to || inner_len == 0 {
+        return;
+    }
+    let (r0, r1) = (from / inner_len, (to - 1) / inner_len);
+    let mut r = r0;
+    for_each_joint_row(
+        outer,
+        r0,
+        r1 - r0 + 1,
+        #[inline(always)]
+        |off| {
+            let row = r * inner_len;
+            let a = from.max(row) - row;
+            let b = to.min(row + inner_len) - row;
+            f(off, a, b - a);
+            r += 1;
+        },
+    );
+}
+
+/// Read `out.len()` elements of type `T` from the run at byte address `ptr` with byte stride
+/// `stride`, converted to f64 (bool bytes: nonzero is 1), into `out`, in order.
+///
+/// # Safety
+/// `ptr + i * stride` must be a valid, initialised, aligned `T` for each `i < out.len()`.
+#[inline(always)]
+pub unsafe fn gather_f64<T: Element>(ptr: *const u8, stride: isize, out: &mut [f64]) {
+    let mut p = ptr;
+    for o in out.iter_mut() {
+        // SAFETY: element i of the run, valid, initialised and aligned by our contract.
+        *o = unsafe { *p.cast::<T>() }.to_f64();
+        p = p.wrapping_offset(stride);
+    }
+}
+
+/// Converts a run of some element type to f64: one of the [`gather_f64`] instances, chosen
+/// by the element type at run time (so the code that calls it is compiled once).
+pub type ReadF64 = unsafe fn(*const u8, isize, &mut [f64]);
+
+/// Elements `i0 .. i0 + len` (`len <= buf.len()`) of the run at byte offset `off` from
+/// `base`, byte stride `stride`, as f64: the memory itself when the run is contiguous f64
+/// (`in_place`, stride 8), else converted by `read` into `buf`.
+///
+/// # Safety
+/// Each of those elements must be a valid, aligned, initialised element of the type `read`
+/// converts (f64 when `in_place`), and stay unchanged while the returned slice lives.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn run_f64(
+    base: *const u8,
+    off: isize,
+    i0: usize,
+    len: usize,
+    stride: isize,
+    in_place: bool,
+    read: ReadF64,
+    buf: &mut [f64],
+) -> &[f64] {
+    let first = base.wrapping_offset(off + i0 as isize * stride);
+    if in_place && stride == 8 {
+        // SAFETY: `len` consecutive f64 from `first`, valid and unchanged by our contract;
+        // the caller's borrow of `buf` bounds the slice's lifetime no longer than its own.
+        unsafe { std::slice::from_raw_parts(first.cast::<f64>(), len) }
+    } else {
+        // SAFETY: forwarded from our contract.
+        unsafe { read(first, stride, &mut buf[..len]) };
+        &buf[..len]
+    }
+}
+
 /// A raw base pointer that may be shared with the worker threads of one reduction.
 #[derive(Clone, Copy)]
 pub(crate) struct SharedPtr<T>(pub *const T);
@@ -491,6 +630,148 @@ mod tests {
     /// Segments of every range of flat positions, over rows of any strides, visit exactly
     /// those positions in order, each at its element's offset; gather copies a run at any
     /// stride (negative and zero included) in order.
+    /// The joint odometer visits the same rows as one odometer per array, from any start, in
+    /// row-major order, and its offsets are each array's own.
+    #[test]
+    fn joint_rows_are_each_arrays_rows() {
+        let joint = [
+            JointAxis {
+                len: 3,
+                strides: [-40, 24, 0],
+            },
+            JointAxis {
+                len: 4,
+                strides: [8, -8, 16],
+            },
+            JointAxis {
+                len: 2,
+                strides: [100, 0, 1],
+            },
+        ];
+        let rows = 3 * 4 * 2;
+        for start in 0..=rows {
+            for count in 0..=rows - start {
+                let mut got = Vec::new();
+                for_each_joint_row(&joint, start, count, |o| got.push(o));
+                let mut want = Vec::new();
+                for j in 0..3 {
+                    let axes: Vec<Axis> = joint
+                        .iter()
+                        .map(|a| Axis {
+                            len: a.len,
+                            stride: a.strides[j],
+                        })
+                        .collect();
+                    let mut one = Vec::new();
+                    for_each_row(&axes, start, count, |o| one.push(o));
+                    want.push(one);
+                }
+                assert_eq!(got.len(), count);
+                for (r, o) in got.iter().enumerate() {
+                    assert_eq!(*o, [want[0][r], want[1][r], want[2][r]], "{start} {count}");
+                }
+            }
+        }
+        let mut none = Vec::new();
+        for_each_joint_row::<2>(&[], 0, 1, |o| none.push(o));
+        assert_eq!(none, vec![[0, 0]]);
+    }
+
+    /// Joint segments of every range visit exactly its positions, in order, at each array's
+    /// offsets.
+    #[test]
+    fn joint_segments_cover_ranges_in_order() {
+        let outer = [
+            JointAxis {
+                len: 3,
+                strides: [-40, 8],
+            },
+            JointAxis {
+                len: 2,
+                strides: [7, 0],
+            },
+        ];
+        let inner_len = 5usize;
+        let n = 3 * 2 * inner_len;
+        let row_of = |pos: usize| {
+            let r = pos / inner_len;
+            [
+                (r / 2) as isize * -40 + (r % 2) as isize * 7,
+                (r / 2) as isize * 8,
+            ]
+        };
+        for from in 0..=n {
+            for to in from..=n {
+                let mut seen = Vec::new();
+                for_each_joint_segment(&outer, inner_len, from, to, |off, i0, len| {
+                    assert!(len >= 1 && i0 + len <= inner_len);
+                    let first = seen.len() + from;
+                    assert_eq!(off, row_of(first));
+                    assert_eq!(i0, first % inner_len);
+                    seen.extend(first..first + len);
+                });
+                assert_eq!(seen, (from..to).collect::<Vec<_>>(), "{from}..{to}");
+            }
+        }
+    }
+
+    /// run_f64 reads f64 runs of stride 8 in place and every other run through the reader.
+    #[test]
+    fn run_f64_in_place_or_converted() {
+        let data: Vec<f64> = (0..12).map(f64::from).collect();
+        let base = data.as_ptr().cast::<u8>();
+        let mut buf = [0.0; 8];
+        // SAFETY: elements 3..8 of `data`.
+        let r = unsafe { run_f64(base, 8, 2, 5, 8, true, gather_f64::<f64>, &mut buf) };
+        assert_eq!(r, &data[3..8]);
+        assert_eq!(r.as_ptr(), data[3..].as_ptr());
+        // SAFETY: elements 11, 9, 7 of `data`.
+        let r = unsafe { run_f64(base, 88, 0, 3, -16, true, gather_f64::<f64>, &mut buf) };
+        assert_eq!(r, &[11.0, 9.0, 7.0]);
+        let ints: Vec<u32> = (0..6).collect();
+        // SAFETY: elements 1, 3, 5 of `ints`.
+        let r = unsafe {
+            run_f64(
+                ints.as_ptr().cast(),
+                4,
+                0,
+                3,
+                8,
+                false,
+                gather_f64::<u32>,
+                &mut buf,
+            )
+        };
+        assert_eq!(r, &[1.0, 3.0, 5.0]);
+    }
+
+    /// gather_f64 reads every element of a run at any byte stride (negative, zero) in order,
+    /// converted; bool bytes other than 0 and 1 are true.
+    #[test]
+    fn gather_f64_reads_runs_at_any_stride() {
+        let data: Vec<i16> = (0..20).map(|i| i * 3 - 7).collect();
+        let base = data.as_ptr().cast::<u8>();
+        for (start, stride, n) in [
+            (0usize, 2isize, 20usize),
+            (19, -2, 20),
+            (5, 0, 4),
+            (1, 6, 6),
+        ] {
+            let mut out = vec![0.0; n];
+            // SAFETY: every element read is inside `data` (checked by the expected values).
+            unsafe { gather_f64::<i16>(base.wrapping_add(2 * start), stride, &mut out) };
+            let want: Vec<f64> = (0..n)
+                .map(|i| f64::from(data[(start as isize + i as isize * stride / 2) as usize]))
+                .collect();
+            assert_eq!(out, want);
+        }
+        let bytes = [0u8, 1, 2, 255];
+        let mut out = [9.0; 4];
+        // SAFETY: four bytes, each read once.
+        unsafe { gather_f64::<crate::element::Bool8>(bytes.as_ptr(), 1, &mut out) };
+        assert_eq!(out, [0.0, 1.0, 1.0, 1.0]);
+    }
+
     #[test]
     fn segments_and_gathers_cover_ranges_in_order() {
         let outer = [

@@ -24,6 +24,7 @@ pub(crate) mod minmax;
 pub(crate) mod prod;
 pub(crate) mod sum;
 pub(crate) mod var;
+pub(crate) mod weighted;
 
 use crate::element::Element;
 use pulp::Simd;

@@ -3,6 +3,7 @@
 
 mod accuracy;
 mod arg;
+mod average;
 mod broadcast;
 mod common;
 mod counts;

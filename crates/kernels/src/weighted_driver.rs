@@ -1,0 +1,397 @@
+//! The weighted average's walk (`average` with weights): two arrays of one shape, the data
+//! and its weights (weights along some axes arrive broadcast: stride 0 elsewhere), any byte
+//! strides, each of any element type, reduced over some axes into one [`WeightedPartial`]
+//! (`Σ a·w`, `Σ w`) per output, in one pass over both.
+//!
+//! - **Joint axes.** Every axis of length > 1 carries both byte strides. The reduced axes are
+//!   ordered by the data's stride, largest first, and merged where both arrays step through
+//!   them as one (a C array with weights of its own shape reduces as one run).
+//! - **Lane path** when a reduced axis is the data's fastest: each output's reduced positions
+//!   are read run by run, `CHUNK` elements at a time, into the kernel's lanes. f64 runs of
+//!   stride 8 are read in place; everything else is converted to f64 in a stack buffer first
+//!   (`walk::run_f64`), so the SIMD kernel exists once per level, for f64 slices only.
+//! - **Vertical path** when a kept axis is the fastest: tiles of `DOT_TILE` outputs along it
+//!   take whole rows, one reduced position after another (`DotTile::push_row`).
+//! - **Units** depend only on the shape: long reductions are cut into pieces of `UNIT`
+//!   positions, short ones grouped; the vertical path cuts the reduced positions into up to 16
+//!   blocks when there are few tiles. Pieces and blocks combine in a fixed tree, so results
+//!   are the same at every thread count.
+
+use crate::driver::{map_units, tree_combine, UNIT};
+use crate::element::{Bool8, ElemType};
+use crate::kernels::weighted::{DotLanes, DotTile, WeightedPartial, DOT_TILE};
+use crate::simd::{dispatch, simd_level, SimdLevel};
+use crate::walk::{
+    for_each_joint_row, for_each_joint_segment, gather_f64, run_f64, JointAxis, ReadF64, SharedPtr,
+};
+use pulp::{Simd, WithSimd};
+
+/// Elements converted (or read in place) per kernel call.
+const CHUNK: usize = 512;
+
+/// Most blocks the vertical path cuts the reduced positions into.
+const MAX_BLOCKS: usize = 16;
+
+/// One of the two arrays: its first element's address, element type and byte strides (one
+/// per axis of the common shape).
+#[derive(Clone, Copy)]
+pub(crate) struct Operand<'a> {
+    pub ptr: *const u8,
+    pub elem: ElemType,
+    pub strides: &'a [isize],
+}
+
+/// How one operand is read: its base, whether it is f64 (read in place when contiguous), and
+/// its converter.
+#[derive(Clone, Copy)]
+struct Reader {
+    base: SharedPtr<u8>,
+    f64_data: bool,
+    read: ReadF64,
+}
+
+impl Reader {
+    fn of(op: &Operand<'_>) -> Self {
+        let read: ReadF64 = match op.elem {
+            ElemType::Bool => gather_f64::<Bool8>,
+            ElemType::I8 => gather_f64::<i8>,
+            ElemType::I16 => gather_f64::<i16>,
+            ElemType::I32 => gather_f64::<i32>,
+            ElemType::I64 => gather_f64::<i64>,
+            ElemType::U8 => gather_f64::<u8>,
+            ElemType::U16 => gather_f64::<u16>,
+            ElemType::U32 => gather_f64::<u32>,
+            ElemType::U64 => gather_f64::<u64>,
+            ElemType::F32 => gather_f64::<f32>,
+            ElemType::F64 => gather_f64::<f64>,
+        };
+        Self {
+            base: SharedPtr(op.ptr),
+            f64_data: op.elem == ElemType::F64,
+            read,
+        }
+    }
+
+    /// Elements `i0 .. i0 + len` of the run at byte offset `off`, byte stride `stride`.
+    ///
+    /// # Safety
+    /// The run's elements are elements of this operand (its memory holds them).
+    #[inline(always)]
+    unsafe fn run<'b>(
+        &self,
+        off: isize,
+        i0: usize,
+        len: usize,
+        stride: isize,
+        buf: &'b mut [f64; CHUNK],
+    ) -> &'b [f64] {
+        // SAFETY: forwarded from our contract; `f64_data` says the elements are f64.
+        unsafe {
+            run_f64(
+                self.base.0,
+                off,
+                i0,
+                len,
+                stride,
+                self.f64_data,
+                self.read,
+                buf,
+            )
+        }
+    }
+}
+
+/// The weighted sums of `a` and `w` (same `shape`, their own strides and types) over the
+/// reduced `axes` (sorted, distinct, in range), one per output in C order of the kept axes.
+///
+/// # Safety
+/// Every element reachable through each operand's (ptr, shape, strides) must be a valid,
+/// aligned, initialised element of its type, unchanged until this returns.
+pub(crate) unsafe fn weighted_partials(
+    a: Operand<'_>,
+    w: Operand<'_>,
+    shape: &[usize],
+    axes: &[usize],
+) -> Vec<WeightedPartial> {
+    let reduced = |k: usize| axes.contains(&k);
+    let kept_lens: Vec<usize> = (0..shape.len())
+        .filter(|&k| !reduced(k))
+        .map(|k| shape[k])
+        .collect();
+    let m: usize = kept_lens.iter().product();
+    let nr: usize = axes.iter().map(|&k| shape[k]).product();
+    if m == 0 || nr == 0 {
+        return vec![WeightedPartial::EMPTY; m];
+    }
+    let out_strides = crate::layout::c_strides(&kept_lens);
+    let mut kept: Vec<JointAxis<3>> = Vec::new();
+    let mut red: Vec<JointAxis<2>> = Vec::new();
+    let mut j = 0;
+    for (k, &len) in shape.iter().enumerate() {
+        let (sa, sw) = (a.strides[k], w.strides[k]);
+        if reduced(k) {
+            if len > 1 {
+                red.push(JointAxis {
+                    len,
+                    strides: [sa, sw],
+                });
+            }
+        } else {
+            if len > 1 {
+                kept.push(JointAxis {
+                    len,
+                    strides: [sa, sw, out_strides[j]],
+                });
+            }
+            j += 1;
+        }
+    }
+    red.sort_by_key(|x| std::cmp::Reverse(x.strides[0].unsigned_abs()));
+    let red = merge(red);
+    let walk = Walk {
+        a: Reader::of(&a),
+        w: Reader::of(&w),
+        level: simd_level(),
+    };
+    let fastest_kept = kept
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, x)| (x.strides[0].unsigned_abs(), std::cmp::Reverse(*i)))
+        .map(|(i, x)| (i, x.strides[0].unsigned_abs()));
+    let inner = red.last().map(|x| x.strides[0].unsigned_abs());
+    match fastest_kept {
+        // A kept axis is faster than every reduced one (or nothing is reduced).
+        Some((k, s)) if inner.is_none_or(|r| s < r) => walk.vertical(&kept, k, &red, m, nr),
+        // A reduced axis is the fastest, or no axis is longer than 1.
+        _ => walk.lanes(&kept, &red, m, nr),
+    }
+}
+
+/// Merge consecutive reduced axes that both arrays step through as one.
+fn merge(axes: Vec<JointAxis<2>>) -> Vec<JointAxis<2>> {
+    let mut out: Vec<JointAxis<2>> = Vec::with_capacity(axes.len());
+    for x in axes {
+        match out.last_mut() {
+            Some(last) if (0..2).all(|i| last.strides[i] == x.strides[i] * x.len as isize) => {
+                last.len *= x.len;
+                last.strides = x.strides;
+            }
+            _ => out.push(x),
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy)]
+struct Walk {
+    a: Reader,
+    w: Reader,
+    level: SimdLevel,
+}
+
+impl Walk {
+    /// The lane path: outputs (kept axes, C order) each reduced over `red`, whose last axis
+    /// is the run.
+    fn lanes(
+        self,
+        kept: &[JointAxis<3>],
+        red: &[JointAxis<2>],
+        m: usize,
+        nr: usize,
+    ) -> Vec<WeightedPartial> {
+        let (outer, inner) = match red.split_last() {
+            Some((inner, outer)) => (outer, *inner),
+            None => (
+                red,
+                JointAxis {
+                    len: 1,
+                    strides: [0, 0],
+                },
+            ),
+        };
+        let task = |first: usize, count: usize, from: usize, to: usize| {
+            let op = LaneTask {
+                walk: self,
+                kept,
+                outer,
+                inner,
+                first,
+                count,
+                from,
+                to,
+            };
+            dispatch(self.level, op)
+        };
+        if nr >= UNIT {
+            // Long reductions: pieces of UNIT positions, combined per output in a tree.
+            let pieces = nr.div_ceil(UNIT);
+            let parts = map_units(m * pieces, m * nr, &|t| {
+                let (o, q) = (t / pieces, t % pieces);
+                task(o, 1, q * UNIT, nr.min((q + 1) * UNIT))[0]
+            });
+            parts
+                .chunks(pieces)
+                .map(|c| tree_combine(c.to_vec(), WeightedPartial::combine).unwrap())
+                .collect()
+        } else {
+            let group = (UNIT / nr).max(1);
+            map_units(m.div_ceil(group), m * nr, &|t| {
+                let first = t * group;
+                task(first, group.min(m - first), 0, nr)
+            })
+            .concat()
+        }
+    }
+
+    /// The vertical path: `kept[k]` is the fastest axis; tiles of `DOT_TILE` outputs along it
+    /// take one row per reduced position.
+    fn vertical(
+        self,
+        kept: &[JointAxis<3>],
+        k: usize,
+        red: &[JointAxis<2>],
+        m: usize,
+        nr: usize,
+    ) -> Vec<WeightedPartial> {
+        let along = kept[k];
+        let others: Vec<JointAxis<3>> = kept
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != k)
+            .map(|(_, x)| *x)
+            .collect();
+        let rows = m / along.len;
+        let tiles = along.len.div_ceil(DOT_TILE);
+        let base = rows * tiles;
+        // Few tiles of many positions: cut the positions too (by shape only).
+        let blocks = if base >= MAX_BLOCKS {
+            1
+        } else {
+            (MAX_BLOCKS / base).min(nr.div_ceil(1024)).max(1)
+        };
+        let parts = map_units(base * blocks, m * nr, &|t| {
+            let (bt, b) = (t / blocks, t % blocks);
+            let op = TileTask {
+                walk: self,
+                others: &others,
+                along,
+                red,
+                row: bt / tiles,
+                j0: (bt % tiles) * DOT_TILE,
+                from: b * nr / blocks,
+                to: (b + 1) * nr / blocks,
+            };
+            dispatch(self.level, op)
+        });
+        let mut out = vec![WeightedPartial::EMPTY; m];
+        for (bt, group) in parts.chunks(blocks).enumerate() {
+            let (row, j0) = (bt / tiles, (bt % tiles) * DOT_TILE);
+            let mut row_out = 0;
+            for_each_joint_row(&others, row, 1, |o| row_out = o[2]);
+            for j in 0..group[0].len() {
+                let p = tree_combine(group.iter().map(|g| g[j]).collect(), |x, y| x.combine(y));
+                out[(row_out + (j0 + j) as isize * along.strides[2]) as usize] = p.unwrap();
+            }
+        }
+        out
+    }
+}
+
+/// Outputs `first .. first + count` (C order), each over reduced positions `from..to`.
+struct LaneTask<'a> {
+    walk: Walk,
+    kept: &'a [JointAxis<3>],
+    outer: &'a [JointAxis<2>],
+    inner: JointAxis<2>,
+    first: usize,
+    count: usize,
+    from: usize,
+    to: usize,
+}
+
+impl WithSimd for LaneTask<'_> {
+    type Output = Vec<WeightedPartial>;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Vec<WeightedPartial> {
+        let Self {
+            walk,
+            inner,
+            from,
+            to,
+            ..
+        } = self;
+        let (mut ba, mut bw) = ([0.0; CHUNK], [0.0; CHUNK]);
+        let mut out = Vec::with_capacity(self.count);
+        for_each_joint_row(self.kept, self.first, self.count, |o| {
+            let mut lanes = DotLanes::new();
+            for_each_joint_segment(self.outer, inner.len, from, to, |r, i0, len| {
+                let (oa, ow) = (o[0] + r[0], o[1] + r[1]);
+                let mut i = i0;
+                while i < i0 + len {
+                    let n = CHUNK.min(i0 + len - i);
+                    // SAFETY: elements `i .. i + n` of a reduced run of this output: inside
+                    // both arrays (the joint axes are theirs, the indices within lengths).
+                    let (ra, rw) = unsafe {
+                        (
+                            walk.a.run(oa, i, n, inner.strides[0], &mut ba),
+                            walk.w.run(ow, i, n, inner.strides[1], &mut bw),
+                        )
+                    };
+                    lanes.feed(simd, ra, rw);
+                    i += n;
+                }
+            });
+            out.push(lanes.finish());
+        });
+        out
+    }
+}
+
+/// Outputs `j0 .. j0 + DOT_TILE` along `along` in row `row` of the other kept axes, over
+/// reduced positions `from..to`.
+struct TileTask<'a> {
+    walk: Walk,
+    others: &'a [JointAxis<3>],
+    along: JointAxis<3>,
+    red: &'a [JointAxis<2>],
+    row: usize,
+    j0: usize,
+    from: usize,
+    to: usize,
+}
+
+impl WithSimd for TileTask<'_> {
+    type Output = Vec<WeightedPartial>;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Vec<WeightedPartial> {
+        let Self {
+            walk, along, j0, ..
+        } = self;
+        let len = DOT_TILE.min(along.len - j0);
+        let mut row = [0isize; 3];
+        for_each_joint_row(self.others, self.row, 1, |o| row = o);
+        let mut tile = DotTile::new();
+        let (mut ba, mut bw) = ([0.0; CHUNK], [0.0; CHUNK]);
+        for_each_joint_row(self.red, self.from, self.to - self.from, |r| {
+            let mut j = 0;
+            while j < len {
+                let n = CHUNK.min(len - j);
+                // SAFETY: elements `j0 + j .. j0 + j + n` along a kept axis at one reduced
+                // position: inside both arrays.
+                let (ra, rw) = unsafe {
+                    (
+                        walk.a
+                            .run(row[0] + r[0], j0 + j, n, along.strides[0], &mut ba),
+                        walk.w
+                            .run(row[1] + r[1], j0 + j, n, along.strides[1], &mut bw),
+                    )
+                };
+                tile.push_row(simd, j, ra, rw);
+                j += n;
+            }
+        });
+        (0..len).map(|j| tile.partial(j)).collect()
+    }
+}
