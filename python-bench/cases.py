@@ -279,6 +279,15 @@ def family_cases() -> list[Case]:
     out += [Case("nanprod", "f64", "contiguous", 10**7, 1, None)]
     out += [Case("prod", "f64", "contiguous", 10**5, 1, None)]
     out += [Case("prod", "f64", "contiguous", n, 2, ax) for n in (1000, 4000) for ax in (0, 1)]
+    # average with weights (``weights_for``): of the data's shape for axis=None, along the
+    # reduced axis otherwise.
+    out += [Case("average", d, "contiguous", 10**7, 1, None) for d in ("f64", "f32")]
+    out += [Case("average", "f64", "contiguous", 10**5, 1, None)]
+    out += [
+        Case("average", "f64", lay, 4000, 2, ax)
+        for lay in ("contiguous", "fortran")
+        for ax in (0, 1)
+    ]
     return out
 
 
@@ -372,7 +381,21 @@ def _one_call(lib: str, case: Case) -> Callable[[Any], Any]:
     else:
         raise ValueError(f"unknown library {lib!r}")
     f = getattr(module, case.func)
+    if case.func == "average":
+        axis = case.axis
+        return lambda a: f(a, axis=axis, weights=weights_for(a.shape, axis))
     return f if case.axis is None else functools.partial(f, axis=case.axis)
+
+
+@functools.cache
+def weights_for(shape: tuple[int, ...], axis: Axis) -> np.ndarray:
+    """The weights of an ``average`` case: positive float64, of the data's shape for
+    ``axis=None``, along the one reduced axis otherwise (numpy broadcasts those). Made once."""
+    if axis is None:
+        return np.linspace(0.5, 1.5, math.prod(shape)).reshape(shape)
+    if not isinstance(axis, int):
+        raise ValueError("average cases reduce one axis or all")
+    return np.linspace(0.5, 1.5, shape[axis])
 
 
 class Inputs:

@@ -698,24 +698,12 @@ pub fn average_axes<T: Element, W: Element>(
     let bytes = |strides: &[isize], size: usize| -> Vec<isize> {
         strides.iter().map(|&s| s * size as isize).collect()
     };
-    let w_strides = if weights.shape() == view.shape() {
-        bytes(weights.strides(), std::mem::size_of::<W>())
-    } else {
-        // The axes in the order given, each weights axis along one of them.
-        let given: Vec<usize> = axes
-            .iter()
-            .map(|&k| if k < 0 { k + ndim as isize } else { k } as usize)
-            .collect();
-        let lens: Vec<usize> = given.iter().map(|&k| view.shape()[k]).collect();
-        if weights.shape() != lens.as_slice() {
-            return Err(ReduceError::WeightsShape);
-        }
-        let mut s = vec![0isize; ndim];
-        for (i, &k) in given.iter().enumerate() {
-            s[k] = weights.strides()[i] * std::mem::size_of::<W>() as isize;
-        }
-        s
-    };
+    let w_strides = weighted_driver::weight_strides(
+        view.shape(),
+        Some(axes),
+        weights.shape(),
+        &bytes(weights.strides(), std::mem::size_of::<W>()),
+    )?;
     let a_strides = bytes(view.strides(), std::mem::size_of::<T>());
     let a = weighted_driver::Operand {
         ptr: view.as_ptr().cast(),

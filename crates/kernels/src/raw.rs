@@ -246,17 +246,21 @@ impl<'a> RawArray<'a> {
         self.with_element_strides(|strides| crate::broadcast::axes(self.shape, strides))
     }
 
-    /// The weighted sums (`Σ a·w`, `Σ w`) of this array and `weights` (the same shape, any
-    /// strides and element type: broadcast weights have stride 0) over `axes` (`None`: every
-    /// axis), one per output in C order: what `average` divides. No check for zero sums.
+    /// The weighted sums (`Σ a·w`, `Σ w`) of this array and `weights` over `axes` (`None`:
+    /// every axis), one per output in C order: what `average` divides. No check for zero
+    /// sums. `weights` (any strides and element type) has this array's shape or, as numpy's
+    /// `average` allows, the shape of the reduced axes in the order `axes` names them.
     pub fn weighted(
         &self,
         weights: &RawArray<'_>,
         axes: Option<&[isize]>,
     ) -> Result<Vec<crate::WeightedPartial>, ReduceError> {
-        if weights.shape != self.shape {
-            return Err(ReduceError::WeightsShape);
-        }
+        let w_strides = crate::weighted_driver::weight_strides(
+            self.shape,
+            axes,
+            weights.shape,
+            weights.byte_strides,
+        )?;
         let axes = match axes {
             Some(a) => resolve_axes(a, self.shape.len())?,
             None => (0..self.shape.len()).collect(),
@@ -268,16 +272,16 @@ impl<'a> RawArray<'a> {
                 strides: r.byte_strides,
             }
         }
+        let w = crate::weighted_driver::Operand {
+            strides: &w_strides,
+            ..operand(weights)
+        };
         // SAFETY: `new` checked for each array that every element it reaches lies in its
         // `memory`, aligned for its type; any bytes are a valid value of every element type
-        // (bool is read as bytes), and both memories are shared-borrowed, so unchanged.
+        // (bool is read as bytes), and both memories are shared-borrowed, so unchanged. The
+        // weights' broadcast strides reach only elements their own strides reach.
         Ok(unsafe {
-            crate::weighted_driver::weighted_partials(
-                operand(self),
-                operand(weights),
-                self.shape,
-                &axes,
-            )
+            crate::weighted_driver::weighted_partials(operand(self), w, self.shape, &axes)
         })
     }
 

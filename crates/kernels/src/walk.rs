@@ -596,6 +596,13 @@ pub unsafe fn run_f64(
         // SAFETY: `len` consecutive f64 from `first`, valid and unchanged by our contract;
         // the caller's borrow of `buf` bounds the slice's lifetime no longer than its own.
         unsafe { std::slice::from_raw_parts(first.cast::<f64>(), len) }
+    } else if stride == 0 && len > 0 {
+        // A broadcast run: one element, repeated.
+        // SAFETY: forwarded from our contract (the run's one element).
+        unsafe { read(first, 0, &mut buf[..1]) };
+        let x = buf[0];
+        buf[..len].fill(x);
+        &buf[..len]
     } else {
         // SAFETY: forwarded from our contract.
         unsafe { read(first, stride, &mut buf[..len]) };
@@ -728,6 +735,9 @@ mod tests {
         // SAFETY: elements 11, 9, 7 of `data`.
         let r = unsafe { run_f64(base, 88, 0, 3, -16, true, gather_f64::<f64>, &mut buf) };
         assert_eq!(r, &[11.0, 9.0, 7.0]);
+        // SAFETY: element 5 of `data`, four times.
+        let r = unsafe { run_f64(base, 40, 3, 4, 0, true, gather_f64::<f64>, &mut buf) };
+        assert_eq!(r, &[5.0; 4]);
         let ints: Vec<u32> = (0..6).collect();
         // SAFETY: elements 1, 3, 5 of `ints`.
         let r = unsafe {

@@ -11,7 +11,7 @@
 //!   stride 8 are read in place; everything else is converted to f64 in a stack buffer first
 //!   (`walk::run_f64`), so the SIMD kernel exists once per level, for f64 slices only.
 //! - **Vertical path** when a kept axis is the fastest: tiles of `DOT_TILE` outputs along it
-//!   take whole rows, one reduced position after another (`DotTile::push_row`).
+//!   take whole rows, four reduced positions at a time (`DotTile::push_rows`).
 //! - **Units** depend only on the shape: long reductions are cut into pieces of `UNIT`
 //!   positions, short ones grouped; the vertical path cuts the reduced positions into up to 16
 //!   blocks when there are few tiles. Pieces and blocks combine in a fixed tree, so results
@@ -24,13 +24,26 @@ use crate::simd::{dispatch, simd_level, SimdLevel};
 use crate::walk::{
     for_each_joint_row, for_each_joint_segment, gather_f64, run_f64, JointAxis, ReadF64, SharedPtr,
 };
+use crate::ReduceError;
 use pulp::{Simd, WithSimd};
 
 /// Elements converted (or read in place) per kernel call.
 const CHUNK: usize = 512;
+// A vertical tile's row is one run into a CHUNK buffer.
+const _: () = assert!(CHUNK >= DOT_TILE);
+
+/// Reduced positions the vertical path adds at once, each output's state in registers
+/// across them (`DotTile::push_rows`).
+const BATCH: usize = 4;
 
 /// Most blocks the vertical path cuts the reduced positions into.
 const MAX_BLOCKS: usize = 16;
+
+/// Outputs one vertical task keeps (8 tiles, 128 KiB of states, in L2): each reduced
+/// position's row is read along this span in one go, so memory is read in long runs (a task
+/// per 512-output tile read 4 KiB pieces 32 KiB apart, and waited on memory: 55% of its
+/// time on one load, perf).
+const SPAN: usize = 8 * DOT_TILE;
 
 /// One of the two arrays: its first element's address, element type and byte strides (one
 /// per axis of the common shape).
@@ -99,6 +112,35 @@ impl Reader {
             )
         }
     }
+}
+
+/// The byte strides that broadcast weights of shape `w_shape` (byte strides `w_strides`) to
+/// `shape`: their own when the shapes agree, else (numpy's `average` rule) each weights axis
+/// `i` along axis `axes[i]` of the data, in the order `axes` names them, stride 0 elsewhere.
+pub(crate) fn weight_strides(
+    shape: &[usize],
+    axes: Option<&[isize]>,
+    w_shape: &[usize],
+    w_strides: &[isize],
+) -> Result<Vec<isize>, ReduceError> {
+    if w_shape == shape {
+        return Ok(w_strides.to_vec());
+    }
+    let axes = axes.ok_or(ReduceError::WeightsShape)?;
+    crate::layout::resolve_axes(axes, shape.len())?;
+    let ndim = shape.len() as isize;
+    let given: Vec<usize> = axes
+        .iter()
+        .map(|&k| (if k < 0 { k + ndim } else { k }) as usize)
+        .collect();
+    if w_shape.len() != given.len() || given.iter().zip(w_shape).any(|(&k, &n)| shape[k] != n) {
+        return Err(ReduceError::WeightsShape);
+    }
+    let mut s = vec![0isize; shape.len()];
+    for (i, &k) in given.iter().enumerate() {
+        s[k] = w_strides[i];
+    }
+    Ok(s)
 }
 
 /// The weighted sums of `a` and `w` (same `shape`, their own strides and types) over the
@@ -261,13 +303,13 @@ impl Walk {
             .map(|(_, x)| *x)
             .collect();
         let rows = m / along.len;
-        let tiles = along.len.div_ceil(DOT_TILE);
-        let base = rows * tiles;
+        let spans = along.len.div_ceil(SPAN);
+        let base = rows * spans;
         // Few tiles of many positions: cut the positions too (by shape only).
         let blocks = if base >= MAX_BLOCKS {
             1
         } else {
-            (MAX_BLOCKS / base).min(nr.div_ceil(1024)).max(1)
+            (MAX_BLOCKS / base).min(nr.div_ceil(64)).max(1)
         };
         let parts = map_units(base * blocks, m * nr, &|t| {
             let (bt, b) = (t / blocks, t % blocks);
@@ -276,8 +318,8 @@ impl Walk {
                 others: &others,
                 along,
                 red,
-                row: bt / tiles,
-                j0: (bt % tiles) * DOT_TILE,
+                row: bt / spans,
+                j0: (bt % spans) * SPAN,
                 from: b * nr / blocks,
                 to: (b + 1) * nr / blocks,
             };
@@ -285,7 +327,7 @@ impl Walk {
         });
         let mut out = vec![WeightedPartial::EMPTY; m];
         for (bt, group) in parts.chunks(blocks).enumerate() {
-            let (row, j0) = (bt / tiles, (bt % tiles) * DOT_TILE);
+            let (row, j0) = (bt / spans, (bt % spans) * SPAN);
             let mut row_out = 0;
             for_each_joint_row(&others, row, 1, |o| row_out = o[2]);
             for j in 0..group[0].len() {
@@ -323,32 +365,45 @@ impl WithSimd for LaneTask<'_> {
         } = self;
         let (mut ba, mut bw) = ([0.0; CHUNK], [0.0; CHUNK]);
         let mut out = Vec::with_capacity(self.count);
-        for_each_joint_row(self.kept, self.first, self.count, |o| {
-            let mut lanes = DotLanes::new();
-            for_each_joint_segment(self.outer, inner.len, from, to, |r, i0, len| {
-                let (oa, ow) = (o[0] + r[0], o[1] + r[1]);
-                let mut i = i0;
-                while i < i0 + len {
-                    let n = CHUNK.min(i0 + len - i);
-                    // SAFETY: elements `i .. i + n` of a reduced run of this output: inside
-                    // both arrays (the joint axes are theirs, the indices within lengths).
-                    let (ra, rw) = unsafe {
-                        (
-                            walk.a.run(oa, i, n, inner.strides[0], &mut ba),
-                            walk.w.run(ow, i, n, inner.strides[1], &mut bw),
-                        )
-                    };
-                    lanes.feed(simd, ra, rw);
-                    i += n;
-                }
-            });
-            out.push(lanes.finish());
-        });
+        for_each_joint_row(
+            self.kept,
+            self.first,
+            self.count,
+            #[inline(always)]
+            |o| {
+                let mut lanes = DotLanes::new();
+                for_each_joint_segment(
+                    self.outer,
+                    inner.len,
+                    from,
+                    to,
+                    #[inline(always)]
+                    |r, i0, len| {
+                        let (oa, ow) = (o[0] + r[0], o[1] + r[1]);
+                        let mut i = i0;
+                        while i < i0 + len {
+                            let n = CHUNK.min(i0 + len - i);
+                            // SAFETY: elements `i .. i + n` of a reduced run of this output: inside
+                            // both arrays (the joint axes are theirs, the indices within lengths).
+                            let (ra, rw) = unsafe {
+                                (
+                                    walk.a.run(oa, i, n, inner.strides[0], &mut ba),
+                                    walk.w.run(ow, i, n, inner.strides[1], &mut bw),
+                                )
+                            };
+                            lanes.feed(simd, ra, rw);
+                            i += n;
+                        }
+                    },
+                );
+                out.push(lanes.finish());
+            },
+        );
         out
     }
 }
 
-/// Outputs `j0 .. j0 + DOT_TILE` along `along` in row `row` of the other kept axes, over
+/// Outputs `j0 .. j0 + SPAN` along `along` in row `row` of the other kept axes, over
 /// reduced positions `from..to`.
 struct TileTask<'a> {
     walk: Walk,
@@ -369,29 +424,54 @@ impl WithSimd for TileTask<'_> {
         let Self {
             walk, along, j0, ..
         } = self;
-        let len = DOT_TILE.min(along.len - j0);
+        let len = SPAN.min(along.len - j0);
         let mut row = [0isize; 3];
         for_each_joint_row(self.others, self.row, 1, |o| row = o);
-        let mut tile = DotTile::new();
-        let (mut ba, mut bw) = ([0.0; CHUNK], [0.0; CHUNK]);
-        for_each_joint_row(self.red, self.from, self.to - self.from, |r| {
-            let mut j = 0;
-            while j < len {
-                let n = CHUNK.min(len - j);
-                // SAFETY: elements `j0 + j .. j0 + j + n` along a kept axis at one reduced
-                // position: inside both arrays.
-                let (ra, rw) = unsafe {
-                    (
-                        walk.a
-                            .run(row[0] + r[0], j0 + j, n, along.strides[0], &mut ba),
-                        walk.w
-                            .run(row[1] + r[1], j0 + j, n, along.strides[1], &mut bw),
-                    )
-                };
-                tile.push_row(simd, j, ra, rw);
-                j += n;
+        let mut tiles: Vec<Box<DotTile>> = (0..len.div_ceil(DOT_TILE))
+            .map(|_| DotTile::new())
+            .collect();
+        let mut ba = [[0.0; CHUNK]; BATCH];
+        let mut bw = [[0.0; CHUNK]; BATCH];
+        // Rows of a short last batch: zeros, which add nothing (exactly).
+        let zeros = [0.0; CHUNK];
+        let mut pos = self.from;
+        while pos < self.to {
+            let k = BATCH.min(self.to - pos);
+            let mut offs = [[0isize; 2]; BATCH];
+            let mut i = 0;
+            for_each_joint_row(self.red, pos, k, |r| {
+                offs[i] = r;
+                i += 1;
+            });
+            for (t, tile) in tiles.iter_mut().enumerate() {
+                let j = t * DOT_TILE;
+                let n = DOT_TILE.min(len - j);
+                let mut ra: [&[f64]; BATCH] = [&zeros[..n]; BATCH];
+                let mut rw: [&[f64]; BATCH] = [&zeros[..n]; BATCH];
+                for (q, (bufs, off)) in ba
+                    .iter_mut()
+                    .zip(bw.iter_mut())
+                    .zip(offs)
+                    .enumerate()
+                    .take(k)
+                {
+                    // SAFETY: elements `j0 + j .. j0 + j + n` along a kept axis at one
+                    // reduced position: inside both arrays.
+                    unsafe {
+                        ra[q] = walk
+                            .a
+                            .run(row[0] + off[0], j0 + j, n, along.strides[0], bufs.0);
+                        rw[q] = walk
+                            .w
+                            .run(row[1] + off[1], j0 + j, n, along.strides[1], bufs.1);
+                    }
+                }
+                tile.push_rows(simd, &ra, &rw);
             }
-        });
-        (0..len).map(|j| tile.partial(j)).collect()
+            pos += k;
+        }
+        (0..len)
+            .map(|j| tiles[j / DOT_TILE].partial(j % DOT_TILE))
+            .collect()
     }
 }

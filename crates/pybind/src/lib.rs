@@ -115,6 +115,92 @@ fn bind<'py>(
     Ok((op, Args::collect(py, op, a, positional, kwargs)?))
 }
 
+/// `weighted`'s answer: averages, weight sums, a sum is zero, all averages are finite.
+type Averages<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, bool, bool);
+
+/// The weighted averages behind `average(a, axis, weights)`: `a` and `w` are exact ndarrays
+/// of one shape (weights along some axes already broadcast by the Python layer, as numpy's
+/// `average` reshapes them), `axes` the reduced axes (normalised) or `None` for all. Returns
+/// `(averages, weight sums, some weight sum is zero, every average is finite)`, the arrays
+/// of the kept shape (C order) in float32 when `single` (numpy's result dtype is float32)
+/// else float64, the flags judged on those values; or `None` when either array cannot be
+/// read in place (not a kernel dtype, byte-swapped, misaligned, strides not in whole
+/// elements): the caller copies it first. numpy's checks (shapes, zero sums, warnings) are
+/// the Python layer's (`_average.py`).
+#[pyfunction]
+#[pyo3(signature = (a, w, axes, single, /))]
+fn weighted<'py>(
+    py: Python<'py>,
+    a: Bound<'py, numpy::PyUntypedArray>,
+    w: Bound<'py, numpy::PyUntypedArray>,
+    axes: Option<Vec<isize>>,
+    single: bool,
+) -> PyResult<Option<Averages<'py>>> {
+    use numpy::{PyArrayDescrMethods, PyArrayMethods, PyUntypedArrayMethods};
+    let elem = |x: &Bound<'py, numpy::PyUntypedArray>| {
+        let d = x.dtype();
+        stridewise::ElemType::from_numpy(d.kind(), d.itemsize())
+            .filter(|_| d.is_native_byteorder() != Some(false) && !d.has_fields())
+    };
+    let (Some(ea), Some(ew)) = (elem(&a), elem(&w)) else {
+        return Ok(None);
+    };
+    let (Ok(ra), Ok(rw)) = (input::raw_array(&a, ea), input::raw_array(&w, ew)) else {
+        return Ok(None);
+    };
+    let bad = |e: stridewise::ReduceError| pyo3::exceptions::PyValueError::new_err(e.to_string());
+    let run = || ra.weighted(&rw, axes.as_deref());
+    let parts = if ra.len() >= 1 << 14 {
+        py.detach(run)
+    } else {
+        run()
+    }
+    .map_err(bad)?;
+    let shape: Vec<usize> = match &axes {
+        None => vec![],
+        Some(ax) => {
+            let sorted = stridewise::layout::resolve_axes(ax, ra.shape().len())
+                .map_err(|e| bad(e.into()))?;
+            stridewise::layout::result_shape(ra.shape(), Some(&sorted), false)
+        }
+    };
+    fn shaped<'py, T: numpy::Element>(
+        py: Python<'py>,
+        v: Vec<T>,
+        shape: &[usize],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(numpy::PyArray1::from_vec(py, v)
+            .reshape(shape.to_vec())?
+            .into_any())
+    }
+    let avg = parts.iter().map(|p| p.average());
+    let sums = parts.iter().map(|p| p.weight_sum());
+    Ok(Some(if single {
+        let (avg, sums): (Vec<f32>, Vec<f32>) = (
+            avg.map(|x| x as f32).collect(),
+            sums.map(|x| x as f32).collect(),
+        );
+        let zero = sums.contains(&0.0);
+        let finite = avg.iter().all(|x| x.is_finite());
+        (
+            shaped(py, avg, &shape)?,
+            shaped(py, sums, &shape)?,
+            zero,
+            finite,
+        )
+    } else {
+        let (avg, sums): (Vec<f64>, Vec<f64>) = (avg.collect(), sums.collect());
+        let zero = sums.contains(&0.0);
+        let finite = avg.iter().all(|x| x.is_finite());
+        (
+            shaped(py, avg, &shape)?,
+            shaped(py, sums, &shape)?,
+            zero,
+            finite,
+        )
+    }))
+}
+
 /// The SIMD level the kernels use on this thread: "avx512", "avx2" or "scalar".
 #[pyfunction]
 fn simd_level() -> &'static str {
@@ -195,6 +281,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(parallel_threshold, m)?)?;
     m.add_function(wrap_pyfunction!(read_probe, m)?)?;
+    m.add_function(wrap_pyfunction!(weighted, m)?)?;
     owner::register(m)?;
     Ok(())
 }

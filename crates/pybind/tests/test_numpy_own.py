@@ -5,7 +5,7 @@ The classes are imported from the numpy installed in this environment (its wheel
 tests) and subclassed here, so pytest collects them with their own fixtures and parameters.
 stridewise's numpy path reaches numpy's original functions (taken when ``_native`` was
 imported), never the swapped ones. Issue 13 lists the classes; those of functions that
-stridewise does not have yet (average) join as the functions land. numpy's ``TestProd``
+stridewise does not have yet join as the functions land. numpy's ``TestProd``
 calls the ndarray method (``a.prod(axis=0)``), which is numpy's own: it is kept for
 completeness but does not reach stridewise; ``TestNanFunctions_SumProd`` and the tests in
 test_against_numpy.py do.
@@ -40,7 +40,12 @@ SWAPPED = (
     "nanprod",
     "sum",
     "nansum",
+    "average",
 )
+
+# Names numpy's test modules imported from numpy (``from numpy import average``), bound
+# before the swap: replaced in those modules too.
+IMPORTED = ((function_base, "average"),)
 
 
 CALLS: dict[str, int] = dict.fromkeys(SWAPPED, 0)
@@ -56,6 +61,9 @@ def _stridewise_in_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
             return _f(*args, **kwargs)  # type: ignore[operator]
 
         monkeypatch.setattr(np, name, counted)
+        for module, imported in IMPORTED:
+            if imported == name:
+                monkeypatch.setattr(module, name, counted)
 
 
 def test_the_swap_reaches_stridewise() -> None:
@@ -68,6 +76,7 @@ def test_the_swap_reaches_stridewise() -> None:
     assert np.nanargmax(a) == 5
     assert np.prod(a + 1) == 144 and np.nanprod(a + 1) == 144
     assert np.sum(a) == 11 and np.nansum(a) == 11
+    assert np.average(a, weights=a) == 39 / 11
     assert all(CALLS[f] == before[f] + 1 for f in SWAPPED), CALLS
     assert sw.explain(sw.any, a.astype(object))["path"] == "numpy"
     assert np.any(a.astype(object)) and np.ptp(a.astype(object)) == 5
@@ -130,3 +139,7 @@ class TestNanFunctions_SumProd(nanfunctions.TestNanFunctions_SumProd):  # type: 
     @property
     def stdfuncs(self) -> list[object]:
         return [np.sum, np.prod]
+
+
+class TestAverage(function_base.TestAverage):  # type: ignore[misc]
+    """Calls both ``np.average`` and the ``average`` numpy's module imported (both swapped)."""

@@ -91,6 +91,24 @@ def test_views_are_not_copied_tracemalloc(
             assert inc < 1 * MB, f"{func} {name} axis={axis}: peak +{inc / MB:.1f} MB"
 
 
+def test_average_reads_views_and_weights_in_place(
+    big: np.ndarray, near_one: np.ndarray, traced: None
+) -> None:
+    """Weighted averages read the data and the weights where they lie: weights of the data's
+    shape (another view), or along an axis (broadcast, never materialised). numpy's own
+    multiplies into a temporary of the data's size."""
+    for name, v in _views(big).items():
+        w_full = _views(near_one)[name]
+        for axis, w in ((None, w_full), (0, w_full), (1, w_full), (0, near_one[: v.shape[0], 0])):
+            e = sw.explain(sw.average, v, axis=axis, weights=w)
+            assert e["path"] == "kernel", (name, axis, e)
+            inc = _peak_increase(lambda v=v, axis=axis, w=w: sw.average(v, axis, w))
+            assert inc < 1 * MB, f"average {name} axis={axis}: peak +{inc / MB:.1f} MB"
+    v = _views(big)["T"]
+    inc = _peak_increase(lambda: np.average(v, 0, near_one[: v.shape[0], 0]))
+    assert inc >= v.nbytes * 0.9, inc
+
+
 def test_tracemalloc_sees_copies(big: np.ndarray, traced: None) -> None:
     """The instrument works: the kernel+copy path (byte-swapped) allocates a full copy."""
     swapped = big[:1024].astype(">f8")  # 16 MB

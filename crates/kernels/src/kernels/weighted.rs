@@ -197,20 +197,31 @@ impl DotTile {
         })
     }
 
-    /// Add the row `(a[j], w[j])` into outputs `at + j` (`at + a.len() <= DOT_TILE`).
+    /// Add the `K` rows `(a[r][j], w[r][j])` into outputs `j < a[0].len() <= DOT_TILE`, in
+    /// order, each output's state in registers across them. All rows have one length.
     /// Inlined into the caller's `vectorize`, where the loop runs on the level's vectors.
     #[inline(always)]
-    pub(crate) fn push_row<S: Simd>(&mut self, _simd: S, at: usize, a: &[f64], w: &[f64]) {
-        let n = a.len().min(w.len());
-        let (a, w) = (&a[..n], &w[..n]);
+    pub(crate) fn push_rows<S: Simd, const K: usize>(
+        &mut self,
+        _simd: S,
+        a: &[&[f64]; K],
+        w: &[&[f64]; K],
+    ) {
+        let n = a[0].len().min(DOT_TILE);
+        let a: [&[f64]; K] = std::array::from_fn(|r| &a[r][..n]);
+        let w: [&[f64]; K] = std::array::from_fn(|r| &w[r][..n]);
         let (s, c, v, d) = (
-            &mut self.s[at..at + n],
-            &mut self.c[at..at + n],
-            &mut self.v[at..at + n],
-            &mut self.d[at..at + n],
+            &mut self.s[..n],
+            &mut self.c[..n],
+            &mut self.v[..n],
+            &mut self.d[..n],
         );
         for j in 0..n {
-            step(&mut s[j], &mut c[j], &mut v[j], &mut d[j], a[j], w[j]);
+            let (mut sj, mut cj, mut vj, mut dj) = (s[j], c[j], v[j], d[j]);
+            for r in 0..K {
+                step(&mut sj, &mut cj, &mut vj, &mut dj, a[r][j], w[r][j]);
+            }
+            (s[j], c[j], v[j], d[j]) = (sj, cj, vj, dj);
         }
     }
 

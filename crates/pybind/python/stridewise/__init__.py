@@ -7,6 +7,7 @@ cover go to numpy itself; ``sw.explain(sw.mean, a, axis=0)`` says which path a c
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._average import average
 from ._native import (
     DEFAULT_ALIGN,
     AlignedBuffer,
@@ -63,6 +64,7 @@ __all__ = [
     "argmax",
     "argmin",
     "available_simd_levels",
+    "average",
     "count_nonzero",
     "empty",
     "explain",

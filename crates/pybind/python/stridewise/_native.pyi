@@ -32,6 +32,13 @@ def get_num_threads() -> int: ...
 def parallel_threshold() -> int: ...
 def read_probe(words: NDArray[np.uint64]) -> int: ...
 
+# The weighted averages behind `average`: (averages, weight sums, a sum is zero, all
+# averages finite), the arrays of the kept shape in float32 when `single` else float64, or
+# None when an array cannot be read in place.
+def weighted(
+    a: NDArray[Any], w: NDArray[Any], axes: tuple[int, ...] | None, single: bool, /
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], bool, bool] | None: ...
+
 # Rust-owned aligned arrays: plain ndarrays whose `.base` is an AlignedBuffer.
 @final
 class AlignedBuffer:

@@ -286,6 +286,16 @@ def explain(func: Callable[..., Any] | str, a: Any, **kwargs: Any) -> dict[str, 
     stridewise reduction or its name.
     """
     name = func if isinstance(func, str) else getattr(func, "__name__", "")
+    if name == "average":
+        import inspect
+
+        from ._average import average, explain_average
+
+        params = inspect.signature(average).parameters
+        unknown = [k for k in kwargs if k not in params or k == "a"]
+        if unknown:
+            raise TypeError(f"average() got an unexpected keyword argument '{unknown[0]}'")
+        return explain_average(a, **kwargs)
     if name not in _FUNCS:
         raise ValueError(f"explain: {func!r} is not a stridewise reduction")
     import inspect
