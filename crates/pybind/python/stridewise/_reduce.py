@@ -283,7 +283,8 @@ def explain(func: Callable[..., Any] | str, a: Any, **kwargs: Any) -> dict[str, 
     SIMD level) and ``threads``; on the kernel paths also ``kernel_dtype``, ``copy_to``,
     ``axes``, ``walk``, ``broadcast`` (axes read once), ``parallel`` (on the thread pool) and
     ``handoff`` (shared with the spinning helpers below the pool's threshold). ``func`` is a
-    stridewise reduction or its name.
+    stridewise reduction or its name; for ``average`` with weights the kernel paths report
+    ``kernel_dtype`` (data and weights), ``result_dtype`` and ``axes``.
     """
     name = func if isinstance(func, str) else getattr(func, "__name__", "")
     if name == "average":
