@@ -164,40 +164,32 @@ fn weighted<'py>(
             stridewise::layout::result_shape(ra.shape(), Some(&sorted), false)
         }
     };
-    fn shaped<'py, T: numpy::Element>(
+    /// The values as arrays of `shape`, and the flags judged on those values (`finite` is
+    /// the type's `is_finite`).
+    fn pack<'py, T: numpy::Element + Copy + PartialEq + Default>(
         py: Python<'py>,
-        v: Vec<T>,
+        avg: Vec<T>,
+        sums: Vec<T>,
         shape: &[usize],
-    ) -> PyResult<Bound<'py, PyAny>> {
-        Ok(numpy::PyArray1::from_vec(py, v)
-            .reshape(shape.to_vec())?
-            .into_any())
+        finite: fn(T) -> bool,
+    ) -> PyResult<Averages<'py>> {
+        let zero = sums.contains(&T::default());
+        let all_finite = avg.iter().all(|&x| finite(x));
+        let shaped = |v: Vec<T>| -> PyResult<Bound<'py, PyAny>> {
+            Ok(numpy::PyArray1::from_vec(py, v)
+                .reshape(shape.to_vec())?
+                .into_any())
+        };
+        Ok((shaped(avg)?, shaped(sums)?, zero, all_finite))
     }
     let avg = parts.iter().map(|p| p.average());
     let sums = parts.iter().map(|p| p.weight_sum());
     Ok(Some(if single {
-        let (avg, sums): (Vec<f32>, Vec<f32>) = (
-            avg.map(|x| x as f32).collect(),
-            sums.map(|x| x as f32).collect(),
-        );
-        let zero = sums.contains(&0.0);
-        let finite = avg.iter().all(|x| x.is_finite());
-        (
-            shaped(py, avg, &shape)?,
-            shaped(py, sums, &shape)?,
-            zero,
-            finite,
-        )
+        let narrow = |x: f64| x as f32;
+        let (avg, sums) = (avg.map(narrow).collect(), sums.map(narrow).collect());
+        pack::<f32>(py, avg, sums, &shape, f32::is_finite)?
     } else {
-        let (avg, sums): (Vec<f64>, Vec<f64>) = (avg.collect(), sums.collect());
-        let zero = sums.contains(&0.0);
-        let finite = avg.iter().all(|x| x.is_finite());
-        (
-            shaped(py, avg, &shape)?,
-            shaped(py, sums, &shape)?,
-            zero,
-            finite,
-        )
+        pack::<f64>(py, avg.collect(), sums.collect(), &shape, f64::is_finite)?
     }))
 }
 
