@@ -15,9 +15,56 @@ use crate::layout::{Axis, Layout};
 /// site would be one more copy of them at every SIMD level.
 #[inline(always)]
 pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMut(isize)) {
-    // Odometer over the outer axes, started from `start` by one unravel. Few axes is the
-    // common case: zeroing a whole MAX_ODOMETER array cost about 100 instructions per call
-    // (callgrind), a percent of a 1000-element mean.
+    odometer(
+        outer,
+        start,
+        count,
+        #[inline(always)]
+        |[off]| f(off),
+    );
+}
+
+/// An axis the odometer steps: its length and the stride of each of the `N` arrays walked
+/// along it (a layout's [`Axis`] is one array's; a [`JointAxis`] several arrays').
+trait Stepped<const N: usize>: Copy {
+    fn length(&self) -> usize;
+    fn steps(&self) -> [isize; N];
+}
+
+impl Stepped<1> for Axis {
+    #[inline(always)]
+    fn length(&self) -> usize {
+        self.len
+    }
+    #[inline(always)]
+    fn steps(&self) -> [isize; 1] {
+        [self.stride]
+    }
+}
+
+impl<const N: usize> Stepped<N> for JointAxis<N> {
+    #[inline(always)]
+    fn length(&self) -> usize {
+        self.len
+    }
+    #[inline(always)]
+    fn steps(&self) -> [isize; N] {
+        self.strides
+    }
+}
+
+/// The odometer of [`for_each_row`] and [`for_each_joint_row`]: rows `start..start + count`
+/// of `outer`, row-major, with each array's offset of the row.
+#[inline(always)]
+fn odometer<const N: usize, A: Stepped<N>>(
+    outer: &[A],
+    start: usize,
+    count: usize,
+    mut f: impl FnMut([isize; N]),
+) {
+    // Started from `start` by one unravel. Few axes is the common case: zeroing a whole
+    // MAX_ODOMETER array cost about 100 instructions per call (callgrind), a percent of a
+    // 1000-element mean.
     let mut small = [0usize; 8];
     let mut large = Vec::new();
     let idx: &mut [usize] = if outer.len() <= small.len() {
@@ -27,24 +74,61 @@ pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMu
         &mut large
     };
     let mut rest = start;
-    let mut off = 0isize;
+    let mut off = [0isize; N];
     for (k, a) in outer.iter().enumerate().rev() {
-        idx[k] = rest % a.len;
-        rest /= a.len;
-        off += idx[k] as isize * a.stride;
+        idx[k] = rest % a.length();
+        rest /= a.length();
+        for (o, s) in off.iter_mut().zip(a.steps()) {
+            *o += idx[k] as isize * s;
+        }
     }
     for _ in 0..count {
         f(off);
         for k in (0..outer.len()).rev() {
+            let (len, steps) = (outer[k].length(), outer[k].steps());
             idx[k] += 1;
-            off += outer[k].stride;
-            if idx[k] < outer[k].len {
+            for (o, s) in off.iter_mut().zip(steps) {
+                *o += s;
+            }
+            if idx[k] < len {
                 break;
             }
-            off -= outer[k].stride * outer[k].len as isize;
+            for (o, s) in off.iter_mut().zip(steps) {
+                *o -= s * len as isize;
+            }
             idx[k] = 0;
         }
     }
+}
+
+/// The segments of [`for_each_segment`] and [`for_each_joint_segment`]: `f(each array's row
+/// offset, first index in the row, count, flat position of that first element)`.
+#[inline(always)]
+fn segments<const N: usize, A: Stepped<N>>(
+    outer: &[A],
+    inner_len: usize,
+    from: usize,
+    to: usize,
+    mut f: impl FnMut([isize; N], usize, usize, usize),
+) {
+    if from >= to || inner_len == 0 {
+        return;
+    }
+    let (r0, r1) = (from / inner_len, (to - 1) / inner_len);
+    let mut r = r0;
+    odometer(
+        outer,
+        r0,
+        r1 - r0 + 1,
+        #[inline(always)]
+        |off| {
+            let row = r * inner_len;
+            let a = from.max(row) - row;
+            let b = to.min(row + inner_len) - row;
+            f(off, a, b - a, row + a);
+            r += 1;
+        },
+    );
 }
 
 /// Cut the run of `len` elements at `ptr` (element stride `stride`) into consecutive pieces
@@ -430,23 +514,13 @@ pub fn for_each_segment(
     to: usize,
     mut f: impl FnMut(isize, usize, usize, usize),
 ) {
-    if from >= to || inner_len == 0 {
-        return;
-    }
-    let (r0, r1) = (from / inner_len, (to - 1) / inner_len);
-    let mut r = r0;
-    for_each_row(
+    segments(
         outer,
-        r0,
-        r1 - r0 + 1,
+        inner_len,
+        from,
+        to,
         #[inline(always)]
-        |off| {
-            let row = r * inner_len;
-            let a = from.max(row) - row;
-            let b = to.min(row + inner_len) - row;
-            f(off, a, b - a, row + a);
-            r += 1;
-        },
+        |[off], a, n, pos| f(off, a, n, pos),
     );
 }
 
@@ -484,42 +558,9 @@ pub fn for_each_joint_row<const N: usize>(
     outer: &[JointAxis<N>],
     start: usize,
     count: usize,
-    mut f: impl FnMut([isize; N]),
+    f: impl FnMut([isize; N]),
 ) {
-    let mut small = [0usize; 8];
-    let mut large = Vec::new();
-    let idx: &mut [usize] = if outer.len() <= small.len() {
-        &mut small
-    } else {
-        large.resize(outer.len(), 0);
-        &mut large
-    };
-    let mut rest = start;
-    let mut off = [0isize; N];
-    for (k, a) in outer.iter().enumerate().rev() {
-        idx[k] = rest % a.len;
-        rest /= a.len;
-        for (o, s) in off.iter_mut().zip(a.strides) {
-            *o += idx[k] as isize * s;
-        }
-    }
-    for _ in 0..count {
-        f(off);
-        for k in (0..outer.len()).rev() {
-            let a = outer[k];
-            idx[k] += 1;
-            for (o, s) in off.iter_mut().zip(a.strides) {
-                *o += s;
-            }
-            if idx[k] < a.len {
-                break;
-            }
-            for (o, s) in off.iter_mut().zip(a.strides) {
-                *o -= s * a.len as isize;
-            }
-            idx[k] = 0;
-        }
-    }
+    odometer(outer, start, count, f);
 }
 
 /// [`for_each_segment`] for `N` arrays at once: the flat positions `from..to` of rows of
@@ -533,23 +574,13 @@ pub fn for_each_joint_segment<const N: usize>(
     to: usize,
     mut f: impl FnMut([isize; N], usize, usize),
 ) {
-    if from >= to || inner_len == 0 {
-        return;
-    }
-    let (r0, r1) = (from / inner_len, (to - 1) / inner_len);
-    let mut r = r0;
-    for_each_joint_row(
+    segments(
         outer,
-        r0,
-        r1 - r0 + 1,
+        inner_len,
+        from,
+        to,
         #[inline(always)]
-        |off| {
-            let row = r * inner_len;
-            let a = from.max(row) - row;
-            let b = to.min(row + inner_len) - row;
-            f(off, a, b - a);
-            r += 1;
-        },
+        |off, a, n, _| f(off, a, n),
     );
 }
 

@@ -17,7 +17,7 @@
 //!   blocks when there are few tiles. Pieces and blocks combine in a fixed tree, so results
 //!   are the same at every thread count.
 
-use crate::driver::{map_units, tree_combine, UNIT};
+use crate::driver::{map_units, tree_combine_in, UNIT};
 use crate::element::{Bool8, ElemType};
 use crate::kernels::weighted::{DotLanes, DotTile, WeightedPartial, DOT_TILE};
 use crate::simd::{dispatch, simd_level, SimdLevel};
@@ -271,9 +271,10 @@ impl Walk {
                 let (o, q) = (t / pieces, t % pieces);
                 task(o, 1, q * UNIT, nr.min((q + 1) * UNIT))[0]
             });
+            let mut parts = parts;
             parts
-                .chunks(pieces)
-                .map(|c| tree_combine(c.to_vec(), WeightedPartial::combine).unwrap())
+                .chunks_mut(pieces)
+                .map(|c| tree_combine_in(c, WeightedPartial::combine).unwrap())
                 .collect()
         } else {
             let group = (UNIT / nr).max(1);
@@ -330,8 +331,12 @@ impl Walk {
             let (row, j0) = (bt / spans, (bt % spans) * SPAN);
             let mut row_out = 0;
             for_each_joint_row(&others, row, 1, |o| row_out = o[2]);
+            let mut column = [WeightedPartial::EMPTY; MAX_BLOCKS];
             for j in 0..group[0].len() {
-                let p = tree_combine(group.iter().map(|g| g[j]).collect(), |x, y| x.combine(y));
+                for (c, g) in column.iter_mut().zip(group) {
+                    *c = g[j];
+                }
+                let p = tree_combine_in(&mut column[..blocks], WeightedPartial::combine);
                 out[(row_out + (j0 + j) as isize * along.strides[2]) as usize] = p.unwrap();
             }
         }

@@ -176,10 +176,12 @@ pub(crate) fn opaque_step() {
     };
 }
 
-/// Combine `LANES` values with `op` in a fixed pairwise tree.
+/// Combine `N` values (`N` a power of two; the kernels' `LANES`) with `op` in a fixed
+/// pairwise tree: `j` with `j + n/2`, halving.
 #[inline(always)]
-pub(crate) fn tree<P: Copy>(mut v: [P; LANES], op: impl Fn(P, P) -> P) -> P {
-    let mut n = LANES;
+pub(crate) fn tree<P: Copy, const N: usize>(mut v: [P; N], op: impl Fn(P, P) -> P) -> P {
+    const { assert!(N.is_power_of_two()) };
+    let mut n = N;
     while n > 1 {
         n /= 2;
         for j in 0..n {

@@ -17,7 +17,7 @@
 //! - inf and NaN follow the products as numpy computes them (`inf·0` is NaN): an inf or NaN
 //!   sum is the sum of `hi`s, as in [`FloatPartial::value`].
 
-use super::two_sum;
+use super::{tree, two_sum};
 use crate::partials::FloatPartial;
 use pulp::Simd;
 
@@ -43,6 +43,15 @@ impl WeightedPartial {
         num: FloatPartial::EMPTY,
         den: FloatPartial::EMPTY,
     };
+
+    /// One lane's or output's accumulators: `(s, c)` for `Σ a·w`, `(v, d)` for `Σ w`.
+    #[inline(always)]
+    fn of_state(s: f64, c: f64, v: f64, d: f64) -> Self {
+        Self {
+            num: FloatPartial { hi: s, lo: c, n: 0 },
+            den: FloatPartial { hi: v, lo: d, n: 0 },
+        }
+    }
 
     /// The sums of the union of two disjoint sets of elements.
     #[inline(always)]
@@ -154,27 +163,10 @@ impl DotLanes {
 
     /// The lanes folded in a fixed pairwise tree.
     pub(crate) fn finish(&self) -> WeightedPartial {
-        let mut p = [WeightedPartial::EMPTY; DOT_LANES];
-        for (j, q) in p.iter_mut().enumerate() {
-            q.num = FloatPartial {
-                hi: self.s[j],
-                lo: self.c[j],
-                n: 0,
-            };
-            q.den = FloatPartial {
-                hi: self.v[j],
-                lo: self.d[j],
-                n: 0,
-            };
-        }
-        let mut n = DOT_LANES;
-        while n > 1 {
-            n /= 2;
-            for j in 0..n {
-                p[j] = p[j].combine(p[j + n]);
-            }
-        }
-        p[0]
+        let parts: [WeightedPartial; DOT_LANES] = std::array::from_fn(|j| {
+            WeightedPartial::of_state(self.s[j], self.c[j], self.v[j], self.d[j])
+        });
+        tree(parts, WeightedPartial::combine)
     }
 }
 
@@ -227,18 +219,7 @@ impl DotTile {
 
     /// The state of output `j`.
     pub(crate) fn partial(&self, j: usize) -> WeightedPartial {
-        WeightedPartial {
-            num: FloatPartial {
-                hi: self.s[j],
-                lo: self.c[j],
-                n: 0,
-            },
-            den: FloatPartial {
-                hi: self.v[j],
-                lo: self.d[j],
-                n: 0,
-            },
-        }
+        WeightedPartial::of_state(self.s[j], self.c[j], self.v[j], self.d[j])
     }
 }
 

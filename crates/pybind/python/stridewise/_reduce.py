@@ -286,25 +286,20 @@ def explain(func: Callable[..., Any] | str, a: Any, **kwargs: Any) -> dict[str, 
     stridewise reduction or its name; for ``average`` with weights the kernel paths report
     ``kernel_dtype`` (data and weights), ``result_dtype`` and ``axes``.
     """
-    name = func if isinstance(func, str) else getattr(func, "__name__", "")
-    if name == "average":
-        import inspect
-
-        from ._average import average, explain_average
-
-        params = inspect.signature(average).parameters
-        unknown = [k for k in kwargs if k not in params or k == "a"]
-        if unknown:
-            raise TypeError(f"average() got an unexpected keyword argument '{unknown[0]}'")
-        return explain_average(a, **kwargs)
-    if name not in _FUNCS:
-        raise ValueError(f"explain: {func!r} is not a stridewise reduction")
     import inspect
 
-    params = inspect.signature(_FUNCS[name]).parameters
+    from ._average import average, explain_average
+
+    name = func if isinstance(func, str) else getattr(func, "__name__", "")
+    f = average if name == "average" else _FUNCS.get(name)
+    if f is None:
+        raise ValueError(f"explain: {func!r} is not a stridewise reduction")
+    params = inspect.signature(f).parameters
     unknown = [k for k in kwargs if k not in params or k == "a"]
     if unknown:
         raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+    if f is average:
+        return explain_average(a, **kwargs)
     # As the call would pass them: the function's own defaults for what is not given.
     given = {k: kwargs.get(k, p.default) for k, p in params.items() if k != "a"}
     return _native.explain(name, a, **given)
