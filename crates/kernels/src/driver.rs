@@ -445,7 +445,16 @@ fn vertical<T: Element, K: Kernel<T>>(
             },
         )
     });
-    let mut out: Vec<Option<K::Partial>> = vec![None; in_offs.len() * m];
+    if units == 1 && os == 1 {
+        // One unit whose outputs are the whole output, in order (a matrix's axis 0 of up to
+        // `group` columns): its vector is the result.
+        return results
+            .into_iter()
+            .next()
+            .expect("one unit gives one vector");
+    }
+    // Every output is written once below (the units cover them all).
+    let mut out: Vec<K::Partial> = vec![empty(kernel); in_offs.len() * m];
     let mut results = results.into_iter();
     for &out_off in &out_offs {
         for g in 0..groups {
@@ -453,13 +462,11 @@ fn vertical<T: Element, K: Kernel<T>>(
             let parts = tree_combine_rows(parts, |a, b| kernel.combine(a, b));
             for (j, p) in parts.into_iter().enumerate() {
                 let pos = out_off + (g * group + j) as isize * os;
-                out[pos as usize] = Some(p);
+                out[pos as usize] = p;
             }
         }
     }
-    out.into_iter()
-        .map(|p| p.expect("every output is written once"))
-        .collect()
+    out
 }
 
 /// The least number of reduced positions worth reading as one row of interleaved outputs.

@@ -56,17 +56,13 @@ pub fn run<'py>(
     // ...") come from hardware flags raised in its own summation order. When a result is
     // NaN or inf, numpy's function runs too (without `out`), only to emit exactly those
     // warnings under the caller's `numpy.errstate`; its values are discarded.
-    let nonfinite = op.info().family != Family::Extreme
-        && match &values {
-            Values::F32(v) => v.iter().any(|x| !x.is_finite()),
-            Values::F64(v) => v.iter().any(|x| !x.is_finite()),
-            _ => false,
-        };
-    let no_inf_outputs = match &values {
-        Values::F32(v) => !v.iter().any(|x| x.is_infinite()),
-        Values::F64(v) => !v.iter().any(|x| x.is_infinite()),
-        _ => true,
+    let (any_nonfinite, any_inf) = match &values {
+        Values::F32(v) => nonfinite_and_inf(v.iter().map(|&x| f64::from(x))),
+        Values::F64(v) => nonfinite_and_inf(v.iter().copied()),
+        _ => (false, false),
     };
+    let nonfinite = op.info().family != Family::Extreme && any_nonfinite;
+    let no_inf_outputs = !any_inf;
     let result = match values {
         Values::Bool(v) => shaped(py, v, &work)?,
         Values::I8(v) => shaped(py, v, &work)?,
@@ -97,6 +93,18 @@ pub fn run<'py>(
         warn(py, op, w)?;
     }
     Ok(result)
+}
+
+/// Whether any value is NaN or infinite, and whether any is infinite: one pass without an
+/// early exit, so the compiler vectorises it (two `any` loops were a tenth of a 316-output
+/// axis reduction's time).
+fn nonfinite_and_inf(values: impl Iterator<Item = f64>) -> (bool, bool) {
+    let (mut nonfinite, mut inf) = (false, false);
+    for x in values {
+        nonfinite |= !x.is_finite();
+        inf |= x.is_infinite();
+    }
+    (nonfinite, inf)
 }
 
 /// The kernel's values as numpy shapes them: a numpy scalar for a full reduction (unless a
