@@ -549,18 +549,17 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                 let mut buf = [MaybeUninit::<f64>::uninit(); GATHER];
                 let mut done = 0;
                 while done < len {
-                    let n = if stride == 1 {
-                        len
-                    } else {
-                        GATHER.min(len - done)
-                    };
                     let at = ptr.cast::<f64>().wrapping_offset(done as isize * stride);
-                    let piece = if stride == 1 {
-                        at
+                    let (piece, n) = if stride == 1 {
+                        (at, len)
                     } else {
+                        let n = GATHER.min(len - done);
                         // SAFETY: run elements `done .. done + n` are valid f64 (our
                         // contract; `T` is f64).
-                        unsafe { gather_ahead(at, stride, &mut buf[..n]) }.as_ptr()
+                        (
+                            unsafe { gather_ahead(at, stride, &mut buf[..n]) }.as_ptr(),
+                            n,
+                        )
                     };
                     // SAFETY: `piece` is `n` consecutive valid f64: the run itself (stride 1)
                     // or the copy just made.
