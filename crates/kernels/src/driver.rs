@@ -8,9 +8,9 @@
 use crate::element::Element;
 use crate::handoff;
 use crate::kernels::{Kernel, ROWS, TILE};
-use crate::layout::{c_strides, next_c_index, normalize, Axis, Layout, StridedView};
+use crate::layout::{c_order_runs, c_strides, next_c_index, normalize, Axis, Layout, StridedView};
 use crate::simd::{dispatch, pool, SimdLevel};
-use crate::walk::{prefetch_run, row_offsets, SharedPtr};
+use crate::walk::{prefetch_run, row_offsets, SharedOut, SharedPtr};
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -291,20 +291,31 @@ impl std::fmt::Display for Walk {
 
 /// The kept axes, the normalised reduced layout and the output shape of a reduction over
 /// `axes` (sorted, unique, in range) of `shape` with element `strides`.
+///
+/// The kept axes come as [`c_order_runs`] makes them: length-1 axes dropped and neighbours
+/// that step through memory as one merged, so the outputs, in C order, are the same but
+/// along fewer, longer axes. (A 365x180x360 cube reduced over axis 0 has rows of 64800
+/// contiguous outputs, not 180 rows of 360: the vertical path read it at half numpy's speed
+/// in pieces of 1.4 KB.) The output shape is the caller's: `out_shape` below is the merged
+/// one, whose C order is the same.
 fn split_axes(
     shape: &[usize],
     strides: &[isize],
     axes: &[usize],
 ) -> (Vec<Axis>, Layout, Vec<usize>) {
-    let (mut kept, mut red_shape, mut red_strides) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut kept_shape, mut kept_strides, mut red_shape, mut red_strides) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (k, (&len, &stride)) in shape.iter().zip(strides).enumerate() {
         if axes.contains(&k) {
             red_shape.push(len);
             red_strides.push(stride);
         } else {
-            kept.push(Axis { len, stride });
+            kept_shape.push(len);
+            kept_strides.push(stride);
         }
     }
+    let (mut kept, inner) = c_order_runs(&kept_shape, &kept_strides);
+    kept.push(inner);
     let out_shape: Vec<usize> = kept.iter().map(|a| a.len).collect();
     (kept, normalize(&red_shape, &red_strides), out_shape)
 }
@@ -363,6 +374,11 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
 ) -> (Vec<usize>, Vec<K::Partial>) {
     let (kept, red, out_shape) = split_axes(view.shape(), view.strides(), axes);
     let out_len: usize = out_shape.iter().product();
+    let shape = view.shape();
+    let caller_shape: Vec<usize> = (0..shape.len())
+        .filter(|k| !axes.contains(k))
+        .map(|k| shape[k])
+        .collect();
     let base = SharedPtr(view.as_ptr());
     let parts = match choose(&kept, &red) {
         (Walk::Nothing, _) if out_len == 0 => Vec::new(),
@@ -373,7 +389,7 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
         (Walk::Vertical, kin) => vertical(kernel, base, &kept, kin, &out_shape, &red, level),
         (Walk::Lanes, _) => reduce_lanes(kernel, base, &row_offsets(&kept), &red, level),
     };
-    (out_shape, parts)
+    (caller_shape, parts)
 }
 
 /// Widest group of outputs one vertical unit keeps, in tiles: 8 x 1024 outputs, whose states
@@ -391,6 +407,11 @@ const VERT_UNIT: usize = 1 << 18;
 /// ... but at most this many units over the reduced positions of one group, so the partial
 /// vectors that are combined afterwards stay small (16 x 4000 outputs x 24 B = 1.5 MB).
 const MAX_ROW_BLOCKS: usize = 16;
+/// ... and only as many as it takes for this many units in all: each block of a group is a
+/// vector of partials written, kept and combined, 24 B per output for f64 sums (a
+/// (365, 64800) f32 matrix's axis-0 mean in 96 units spent most of its time in the page
+/// faults of 19 MB of such vectors per call).
+const MIN_VERT_UNITS: usize = 16;
 
 /// The vertical path: outputs along the fastest kept axis `kin` in groups of up to
 /// `GROUP_TILES` tiles of `TILE` outputs; each unit adds the rows of one block of reduced
@@ -422,16 +443,25 @@ fn vertical<T: Element, K: Kernel<T>>(
     let group = GROUP_TILES * TILE;
     let groups = m.div_ceil(group);
     let width = m.min(group);
+    let lines = in_offs.len() * groups;
+    let wanted = MIN_VERT_UNITS.div_ceil(lines).clamp(1, MAX_ROW_BLOCKS);
     let per_block = VERT_UNIT
         .div_ceil(width)
-        .max(red.len.div_ceil(MAX_ROW_BLOCKS))
+        .max(red.len.div_ceil(wanted))
         .max(1);
     let blocks = red.len.div_ceil(per_block);
-    let units = in_offs.len() * groups * blocks;
-    let total = in_offs.len() * m * red.len;
-    let results = map_units(units, work_of::<T, K>(total), &|u| {
+    let units = lines * blocks;
+    let out_len = in_offs.len() * m;
+    let total = out_len * red.len;
+    // Block `b`'s partials of every output, in C order, at `b * out_len ..`: one buffer for
+    // the call, written in place by the units (a vector per unit, freed after the combine,
+    // made the allocator return and fault in megabytes per call).
+    let mut parts: Vec<K::Partial> = vec![empty(kernel); blocks * out_len];
+    let dest = SharedOut(parts.as_mut_ptr());
+    map_units(units, work_of::<T, K>(total), &|u| {
         let (combo, g, b) = (u / (groups * blocks), (u / blocks) % groups, u % blocks);
         let g0 = g * group;
+        let len = group.min(m - g0);
         dispatch(
             level,
             VerticalOp {
@@ -440,33 +470,42 @@ fn vertical<T: Element, K: Kernel<T>>(
                 red,
                 start: b * per_block,
                 count: per_block,
-                len: group.min(m - g0),
+                len,
                 stride: s,
+                // Outputs `out_offs[combo] + (g0 + j) * os`, `j < len`, are distinct C-order
+                // positions below `out_len`, so block `b`'s copies of them lie in `parts`; no
+                // other unit has any of them: it differs in the block (another `out_len`
+                // stretch), the group (other `j`) or `combo` (other outputs). `parts`
+                // outlives `map_units`, which returns after every unit.
+                out: dest.at(b * out_len + out_offs[combo] as usize + g0 * os as usize),
+                out_stride: os as usize,
             },
         )
     });
-    if units == 1 && os == 1 {
-        // One unit whose outputs are the whole output, in order (a matrix's axis 0 of up to
-        // `group` columns): its vector is the result.
-        return results
-            .into_iter()
-            .next()
-            .expect("one unit gives one vector");
-    }
-    // Every output is written once below (the units cover them all).
-    let mut out: Vec<K::Partial> = vec![empty(kernel); in_offs.len() * m];
-    let mut results = results.into_iter();
-    for &out_off in &out_offs {
-        for g in 0..groups {
-            let parts: Vec<Vec<K::Partial>> = results.by_ref().take(blocks).collect();
-            let parts = tree_combine_rows(parts, |a, b| kernel.combine(a, b));
-            for (j, p) in parts.into_iter().enumerate() {
-                let pos = out_off + (g * group + j) as isize * os;
-                out[pos as usize] = p;
+    tree_combine_blocks(&mut parts, out_len, |a, b| kernel.combine(a, b));
+    parts
+}
+
+/// The rows `parts[r * len .. (r + 1) * len]` combined element by element in
+/// [`tree_combine`]'s fixed pairwise tree, in place; `parts` is left as the first `len`
+/// elements, the results.
+fn tree_combine_blocks<P: Copy>(parts: &mut Vec<P>, len: usize, op: impl Fn(P, P) -> P) {
+    let mut rows = parts.len().checked_div(len).unwrap_or(0);
+    while rows > 1 {
+        let half = rows.div_ceil(2);
+        for i in 0..rows / 2 {
+            // Row `i` is written after rows `2i` and `2i + 1` are read; rows below `2i` (the
+            // ones written so far at this level) are never read again at it.
+            for j in 0..len {
+                parts[i * len + j] = op(parts[2 * i * len + j], parts[(2 * i + 1) * len + j]);
             }
         }
+        if rows % 2 == 1 {
+            parts.copy_within((rows - 1) * len..rows * len, (half - 1) * len);
+        }
+        rows = half;
     }
-    out
+    parts.truncate(len);
 }
 
 /// The least number of reduced positions worth reading as one row of interleaved outputs.
@@ -554,29 +593,7 @@ fn widened<T: Element, K: Kernel<T>>(
     out
 }
 
-/// [`tree_combine`] applied to equally long vectors, element by element: the same fixed
-/// pairwise tree for every output.
-fn tree_combine_rows<P: Copy>(mut v: Vec<Vec<P>>, op: impl Fn(P, P) -> P) -> Vec<P> {
-    while v.len() > 1 {
-        let half = v.len().div_ceil(2);
-        for i in 0..v.len() / 2 {
-            let right = std::mem::take(&mut v[2 * i + 1]);
-            let mut left = std::mem::take(&mut v[2 * i]);
-            for (a, b) in left.iter_mut().zip(right) {
-                *a = op(*a, b);
-            }
-            v[i] = left;
-        }
-        if v.len() % 2 == 1 {
-            let last = v.len() - 1;
-            v.swap(half - 1, last);
-        }
-        v.truncate(half);
-    }
-    v.pop().unwrap_or_default()
-}
-
-struct VerticalOp<'a, T, K> {
+struct VerticalOp<'a, T: Element, K: Kernel<T>> {
     kernel: &'a K,
     base: SharedPtr<T>,
     red: &'a Layout,
@@ -586,13 +603,17 @@ struct VerticalOp<'a, T, K> {
     /// Outputs of this unit (up to `GROUP_TILES * TILE`), `stride` apart.
     len: usize,
     stride: isize,
+    /// Where output `j < len`'s partial goes: `out + j * out_stride`, valid for writes, and
+    /// written by no one else while the unit runs.
+    out: SharedOut<K::Partial>,
+    out_stride: usize,
 }
 
 impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
-    type Output = Vec<K::Partial>;
+    type Output = ();
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) -> Vec<K::Partial> {
+    fn with_simd<S: Simd>(self, simd: S) {
         let k = self.kernel;
         let ntiles = self.len.div_ceil(TILE);
         let mut tiles: Vec<K::Tile> = (0..ntiles).map(|_| k.tile()).collect();
@@ -656,11 +677,16 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         for (t, tile) in tiles.iter_mut().enumerate() {
             k.flush(tile, tile_len(t));
         }
-        let mut out = Vec::with_capacity(self.len);
         for (t, tile) in tiles.iter().enumerate() {
-            out.extend((0..tile_len(t)).map(|j| k.tile_partial(tile, j)));
+            for j in 0..tile_len(t) {
+                // SAFETY: `t * TILE + j < self.len`: an output of this unit, whose slot
+                // `self.out` and `self.out_stride` give for writes (the field's contract).
+                unsafe {
+                    self.out
+                        .write((t * TILE + j) * self.out_stride, k.tile_partial(tile, j))
+                };
+            }
         }
-        out
     }
 }
 
@@ -713,16 +739,20 @@ mod tests {
     }
 
     #[test]
-    fn tree_combine_rows_is_tree_combine_per_element() {
+    fn tree_combine_blocks_is_tree_combine_per_element() {
         let op = |a: u64, b: u64| 2 * a + b;
         for n in 1..12u64 {
             let rows: Vec<Vec<u64>> = (0..n).map(|i| vec![i, 10 * i, i * i]).collect();
-            let got = tree_combine_rows(rows.clone(), op);
+            let mut flat: Vec<u64> = rows.concat();
+            tree_combine_blocks(&mut flat, 3, op);
+            assert_eq!(flat.len(), 3);
             for j in 0..3 {
                 let col: Vec<u64> = rows.iter().map(|r| r[j]).collect();
-                assert_eq!(Some(got[j]), tree_combine(col, op), "n {n} j {j}");
+                assert_eq!(Some(flat[j]), tree_combine(col, op), "n {n} j {j}");
             }
         }
-        assert!(tree_combine_rows(Vec::<Vec<u64>>::new(), op).is_empty());
+        let mut none: Vec<u64> = Vec::new();
+        tree_combine_blocks(&mut none, 0, op);
+        assert!(none.is_empty());
     }
 }

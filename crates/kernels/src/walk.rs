@@ -724,6 +724,43 @@ impl<T> SharedPtr<T> {
     }
 }
 
+/// A raw pointer to partials that the units of one reduction write, each its own elements.
+pub(crate) struct SharedOut<P>(pub *mut P);
+
+impl<P> Clone for SharedOut<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P> Copy for SharedOut<P> {}
+
+// SAFETY: the driver that makes one hands each unit a set of elements no other unit writes
+// or reads while the units run, and keeps the buffer alive until they have all returned:
+// sending the pointer to a worker thread shares no element between threads.
+unsafe impl<P: Send> Send for SharedOut<P> {}
+// SAFETY: as above; `&SharedOut` gives nothing but a copy of the pointer.
+unsafe impl<P: Send> Sync for SharedOut<P> {}
+
+impl<P> SharedOut<P> {
+    /// The pointer `i` elements further (not dereferenced here).
+    #[inline(always)]
+    pub fn at(self, i: usize) -> Self {
+        SharedOut(self.0.wrapping_add(i))
+    }
+
+    /// Write `v` at `i` elements from the pointer (the old value is not dropped: partials are
+    /// `Copy`).
+    ///
+    /// # Safety
+    /// `self.0 + i` must be valid for writes, inside one allocation, and no other thread may
+    /// access that element during the call.
+    #[inline(always)]
+    pub unsafe fn write(self, i: usize, v: P) {
+        // SAFETY: our contract.
+        unsafe { self.0.add(i).write(v) }
+    }
+}
+
 /// Most axes a view may have (numpy allows 64).
 pub const MAX_ODOMETER: usize = 64;
 
