@@ -402,7 +402,9 @@ const GROUP_TILES: usize = 8;
 /// Contiguous rows of the vertical path shorter than this are prefetched a batch ahead.
 const SHORT_ROW_BYTES: usize = 2048;
 
-/// Elements per vertical unit (2 MiB of f64) ...
+/// Elements per vertical unit (2 MiB of f64; of any element for the kernels that count
+/// bytes, `Kernel::BY_BYTES`: u8 max over axis 0 of an image cut into blocks of 68 rows
+/// spent more time combining the blocks' partials than reading) ...
 const VERT_UNIT: usize = 1 << 18;
 /// ... but at most this many units over the reduced positions of one group, so the partial
 /// vectors that are combined afterwards stay small (16 x 4000 outputs x 24 B = 1.5 MB).
@@ -445,7 +447,7 @@ fn vertical<T: Element, K: Kernel<T>>(
     let width = m.min(group);
     let lines = in_offs.len() * groups;
     let wanted = MIN_VERT_UNITS.div_ceil(lines).clamp(1, MAX_ROW_BLOCKS);
-    let per_block = VERT_UNIT
+    let per_block = (unit_of::<T, K>() * (VERT_UNIT / UNIT))
         .div_ceil(width)
         .max(red.len.div_ceil(wanted))
         .max(1);
@@ -621,6 +623,11 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         // The next reduced position along the innermost reduced axis: its row is prefetched
         // while this one is added (at the end of that axis this guesses wrong, harmlessly).
         let next = self.red.inner().stride;
+        // The unit's rows are contiguous pieces this long: a short one is prefetched (the
+        // hardware prefetcher does not ramp up on it), one that a tile only cuts into pieces
+        // is not (an image's 5760-byte rows cost a prefetch plan per 1 KB tile: u8 max over
+        // axis 0 at 0.3x numpy).
+        let row_bytes = self.len * std::mem::size_of::<T>();
         const { assert!(K::FLUSH_ROWS % ROWS == 0) };
         let mut rows = 0;
         // Reduced positions are gathered ROWS at a time and pushed together; the last batch
@@ -652,8 +659,7 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
                     // they saved (2-core Zen 3, one thread: 4000x4000 f64 mean over axis 0
                     // 8.6 -> 11.2 GB/s and max 7.4 -> 10.0 GB/s without them); rows of 40
                     // f64 lost 15% without them.
-                    let fetch = self.stride != 1
-                        || tile_len(t) * std::mem::size_of::<T>() < SHORT_ROW_BYTES;
+                    let fetch = self.stride != 1 || row_bytes < SHORT_ROW_BYTES;
                     for &p in ptrs.iter().filter(|_| fetch) {
                         prefetch_run(
                             p.wrapping_offset(ROWS as isize * next),
