@@ -94,3 +94,38 @@ fn interleaved_channels() {
     interleaved::<i64>(25);
     interleaved::<bool>(26);
 }
+
+/// Short rows one after another in memory (a middle axis: rows of `m` adjacent outputs),
+/// which the vertical path reads as four streams a quarter of the unit apart, with the last
+/// `n % 4` rows after them: every reduced position counted once, whatever `n`.
+fn short_adjacent_rows<T: Check>(seed: u64) {
+    let mut rng = Rng(seed);
+    for (a, n, m) in [
+        (2, 8, 3),
+        (3, 9, 40),
+        (2, 10, 17),
+        (1, 11, 130),
+        (2, 13, 64),
+        (2, 37, 33),
+    ] {
+        let mut data: Vec<T> = (0..a * n * m + 1).map(|_| T::random(&mut rng)).collect();
+        if let Some(nan) = T::nan() {
+            data[1 + (n - 1) * m + 2] = nan; // the last row of the first block
+        }
+        let v = StridedView::from_slice(&data, 1, &[a, n, m], &[(n * m) as isize, m as isize, 1])
+            .unwrap();
+        let what = format!("{a}x{n}x{m}");
+        check_view(&v, &[1], &[1], &what);
+        check_view(&v, &[0, 1], &[0, 1], &what);
+    }
+}
+
+#[test]
+fn short_adjacent_rows_every_type() {
+    short_adjacent_rows::<f64>(31);
+    short_adjacent_rows::<f32>(32);
+    short_adjacent_rows::<u8>(33);
+    short_adjacent_rows::<i16>(34);
+    short_adjacent_rows::<i64>(35);
+    short_adjacent_rows::<bool>(36);
+}
