@@ -41,18 +41,29 @@ pub(crate) fn tree_combine<P: Copy>(mut v: Vec<P>, op: impl Fn(P, P) -> P) -> Op
 
 /// [`tree_combine`] in the slice's own memory (its contents are overwritten).
 pub(crate) fn tree_combine_in<P: Copy>(v: &mut [P], op: impl Fn(P, P) -> P) -> Option<P> {
-    let mut len = v.len();
-    while len > 1 {
-        let half = len.div_ceil(2);
-        for i in 0..len / 2 {
-            v[i] = op(v[2 * i], v[2 * i + 1]);
+    tree_combine_rows_in(v, 1, op);
+    v.first().copied()
+}
+
+/// The rows `v[r * len .. (r + 1) * len]` combined element by element in [`tree_combine`]'s
+/// fixed pairwise tree, in place: the results are the first `len` elements (the rest is
+/// overwritten).
+pub(crate) fn tree_combine_rows_in<P: Copy>(v: &mut [P], len: usize, op: impl Fn(P, P) -> P) {
+    let mut rows = v.len().checked_div(len).unwrap_or(0);
+    while rows > 1 {
+        let half = rows.div_ceil(2);
+        for i in 0..rows / 2 {
+            // Row `i` is written after rows `2i` and `2i + 1` are read; rows below `2i` (the
+            // ones written so far at this level) are never read again at it.
+            for j in 0..len {
+                v[i * len + j] = op(v[2 * i * len + j], v[(2 * i + 1) * len + j]);
+            }
         }
-        if len % 2 == 1 {
-            v[half - 1] = v[len - 1];
+        if rows % 2 == 1 {
+            v.copy_within((rows - 1) * len..rows * len, (half - 1) * len);
         }
-        len = half;
+        rows = half;
     }
-    (len == 1).then(|| v[0])
 }
 
 /// Map `0..n` to results, always in index order, for work of `work` elements in all: on
@@ -296,8 +307,8 @@ impl std::fmt::Display for Walk {
 /// that step through memory as one merged, so the outputs, in C order, are the same but
 /// along fewer, longer axes. (A 365x180x360 cube reduced over axis 0 has rows of 64800
 /// contiguous outputs, not 180 rows of 360: the vertical path read it at half numpy's speed
-/// in pieces of 1.4 KB.) The output shape is the caller's: `out_shape` below is the merged
-/// one, whose C order is the same.
+/// in pieces of 1.4 KB.) The output shape is the caller's (the kept axes' lengths before
+/// merging); the merged axes' lengths make a shape with the same C order.
 fn split_axes(
     shape: &[usize],
     strides: &[isize],
@@ -316,8 +327,7 @@ fn split_axes(
     }
     let (mut kept, inner) = c_order_runs(&kept_shape, &kept_strides);
     kept.push(inner);
-    let out_shape: Vec<usize> = kept.iter().map(|a| a.len).collect();
-    (kept, normalize(&red_shape, &red_strides), out_shape)
+    (kept, normalize(&red_shape, &red_strides), kept_shape)
 }
 
 /// The walk for kept axes `kept` and the reduced layout `red`, with the fastest kept axis
@@ -372,13 +382,10 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
     axes: &[usize],
     level: SimdLevel,
 ) -> (Vec<usize>, Vec<K::Partial>) {
-    let (kept, red, out_shape) = split_axes(view.shape(), view.strides(), axes);
+    let (kept, red, caller_shape) = split_axes(view.shape(), view.strides(), axes);
+    // The merged kept axes' shape: the same outputs in the same C order.
+    let out_shape: Vec<usize> = kept.iter().map(|a| a.len).collect();
     let out_len: usize = out_shape.iter().product();
-    let shape = view.shape();
-    let caller_shape: Vec<usize> = (0..shape.len())
-        .filter(|k| !axes.contains(k))
-        .map(|k| shape[k])
-        .collect();
     let base = SharedPtr(view.as_ptr());
     let parts = match choose(&kept, &red) {
         (Walk::Nothing, _) if out_len == 0 => Vec::new(),
@@ -488,30 +495,9 @@ fn vertical<T: Element, K: Kernel<T>>(
             },
         )
     });
-    tree_combine_blocks(&mut parts, out_len, |a, b| kernel.combine(a, b));
+    tree_combine_rows_in(&mut parts, out_len, |a, b| kernel.combine(a, b));
+    parts.truncate(out_len);
     parts
-}
-
-/// The rows `parts[r * len .. (r + 1) * len]` combined element by element in
-/// [`tree_combine`]'s fixed pairwise tree, in place; `parts` is left as the first `len`
-/// elements, the results.
-fn tree_combine_blocks<P: Copy>(parts: &mut Vec<P>, len: usize, op: impl Fn(P, P) -> P) {
-    let mut rows = parts.len().checked_div(len).unwrap_or(0);
-    while rows > 1 {
-        let half = rows.div_ceil(2);
-        for i in 0..rows / 2 {
-            // Row `i` is written after rows `2i` and `2i + 1` are read; rows below `2i` (the
-            // ones written so far at this level) are never read again at it.
-            for j in 0..len {
-                parts[i * len + j] = op(parts[2 * i * len + j], parts[(2 * i + 1) * len + j]);
-            }
-        }
-        if rows % 2 == 1 {
-            parts.copy_within((rows - 1) * len..rows * len, (half - 1) * len);
-        }
-        rows = half;
-    }
-    parts.truncate(len);
 }
 
 /// The least number of reduced positions worth reading as one row of interleaved outputs.
@@ -655,6 +641,12 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         let mut offsets = self
             .red
             .offsets_in(self.start + ROWS * q, rows_here - ROWS * q);
+        // Strided rows and short ones only are prefetched: long contiguous rows train the
+        // hardware prefetcher, and software prefetches of them cost more than they saved
+        // (2-core Zen 3, one thread: 4000x4000 f64 mean over axis 0 8.6 -> 11.2 GB/s and max
+        // 7.4 -> 10.0 GB/s without them); rows of 40 f64 lost 15% without them. Spaced
+        // streams are read in order.
+        let fetch = self.stride != 1 || (row_bytes < SHORT_ROW_BYTES && !spaced);
         let mut batch = [0isize; ROWS];
         let mut spaced_left = q;
         loop {
@@ -684,12 +676,6 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
                     let ptrs: [*const T; ROWS] =
                         std::array::from_fn(|r| self.base.at(batch[r] + at));
                     let ptrs = &ptrs[pass..pass + per_call];
-                    // Strided rows and short ones only: long contiguous rows train the
-                    // hardware prefetcher, and software prefetches of them cost more than
-                    // they saved (2-core Zen 3, one thread: 4000x4000 f64 mean over axis 0
-                    // 8.6 -> 11.2 GB/s and max 7.4 -> 10.0 GB/s without them); rows of 40
-                    // f64 lost 15% without them.
-                    let fetch = self.stride != 1 || (row_bytes < SHORT_ROW_BYTES && !spaced);
                     for &p in ptrs.iter().filter(|_| fetch) {
                         prefetch_run(
                             p.wrapping_offset(ROWS as isize * next),
@@ -775,20 +761,19 @@ mod tests {
     }
 
     #[test]
-    fn tree_combine_blocks_is_tree_combine_per_element() {
+    fn tree_combine_rows_in_is_tree_combine_per_element() {
         let op = |a: u64, b: u64| 2 * a + b;
         for n in 1..12u64 {
             let rows: Vec<Vec<u64>> = (0..n).map(|i| vec![i, 10 * i, i * i]).collect();
             let mut flat: Vec<u64> = rows.concat();
-            tree_combine_blocks(&mut flat, 3, op);
-            assert_eq!(flat.len(), 3);
+            tree_combine_rows_in(&mut flat, 3, op);
             for j in 0..3 {
                 let col: Vec<u64> = rows.iter().map(|r| r[j]).collect();
                 assert_eq!(Some(flat[j]), tree_combine(col, op), "n {n} j {j}");
             }
         }
         let mut none: Vec<u64> = Vec::new();
-        tree_combine_blocks(&mut none, 0, op);
+        tree_combine_rows_in(&mut none, 0, op);
         assert!(none.is_empty());
     }
 }
