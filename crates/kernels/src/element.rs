@@ -428,6 +428,14 @@ pub(crate) trait IntElement: Element {
     /// `(hi, lo)` with `value == hi * 2^32 + lo`, both summable in `i64` over 2^31 elements
     /// without overflow. Types of 32 bits or fewer return `(0, value)`.
     fn split(self) -> (i64, i64);
+    /// For 64-bit types, what makes a value's bits an unsigned number: `2^63` for `i64`
+    /// (`bits(x) ^ BIAS == x + 2^63`, in `0..2^64`), `0` for `u64`. Unused by narrower types.
+    const BIAS: u64;
+    /// The value whose bits are [`Self::BIAS`] (`i64::MIN`, `0u64`): it adds nothing to sums
+    /// of `bits ^ BIAS`, so it pads short blocks.
+    const BIASED_ZERO: Self;
+    /// The value's two's-complement bits (`value ≡ bits (mod 2^64)`).
+    fn bits(self) -> u64;
 }
 
 /// Integer types: what differs is only the sum type and whether the value needs splitting.
@@ -464,6 +472,12 @@ macro_rules! int_element {
                 } else {
                     (0, self as i64)
                 }
+            }
+            const BIAS: u64 = if $wide && <$t>::MIN != 0 { 1 << 63 } else { 0 };
+            const BIASED_ZERO: Self = if $wide { <$t>::MIN } else { 0 };
+            #[inline(always)]
+            fn bits(self) -> u64 {
+                self as u64
             }
         }
     };
@@ -546,6 +560,12 @@ impl IntElement for Bool8 {
     #[inline(always)]
     fn split(self) -> (i64, i64) {
         (0, (self.0 != 0) as i64)
+    }
+    const BIAS: u64 = 0;
+    const BIASED_ZERO: Self = Bool8(0);
+    #[inline(always)]
+    fn bits(self) -> u64 {
+        (self.0 != 0) as u64
     }
 }
 

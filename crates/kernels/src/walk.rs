@@ -314,6 +314,34 @@ impl Prefetch {
     }
 }
 
+/// Bytes ahead of the current block that the AVX2 compensated f64 sum prefetches in a
+/// contiguous run (see `kernels::sum`): a kilobyte measured best in a C copy of its loop.
+pub const CONTIGUOUS_AHEAD: usize = 1 << 10;
+
+/// Hint the cache lines of the `bytes` bytes that start `ahead` bytes after `ptr` (one
+/// prefetch per 64 bytes). Addresses past the data are harmless, as in [`Prefetch`].
+#[inline(always)]
+pub fn prefetch_bytes<T>(ptr: *const T, ahead: usize, bytes: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let base = ptr.cast::<i8>().wrapping_add(ahead);
+        let mut b = 0;
+        while b < bytes {
+            // SAFETY: `_mm_prefetch` only hints the cache: it never faults, whatever the
+            // address, and reads nothing the program observes; SSE is in the x86_64
+            // baseline, so the instruction always exists.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    base.wrapping_add(b),
+                )
+            };
+            b += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (ptr, ahead, bytes);
+}
+
 /// Hint every cache line of the run `ptr + j * stride`, `j < len`, into the cache (one
 /// prefetch per line, or per element when elements are further apart than a line). The vertical
 /// path calls it on the next row: its rows are short pieces, where the hardware prefetcher does

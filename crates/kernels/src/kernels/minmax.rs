@@ -176,7 +176,19 @@ impl<T: Element, P: NanPolicy, const MAX: bool> Kernel<T> for MinMax<T, P, MAX> 
                 |l, block| {
                     for j in 0..LANES {
                         l.best[j] = better::<T, MAX>(block[j], l.best[j]);
-                        l.flag[j] = l.flag[j] | lane_flag::<T, P>(block[j]);
+                    }
+                    // The flag is an OR over the whole run, so the block's flags fold into
+                    // a quarter of the lanes first: with one flag accumulator per lane,
+                    // AVX2's 16 registers held 8 best and 8 flag vectors plus constants,
+                    // and the spills and register moves in the loop held a single thread's
+                    // f64 min of cold memory to 8.6-10 GB/s against a plain loop's 12-14.
+                    // (`isnan(a) | isnan(b)` also compiles to one unordered compare.)
+                    for j in 0..LANES / 4 {
+                        let q = LANES / 4;
+                        l.flag[j] = l.flag[j]
+                            | ((lane_flag::<T, P>(block[j]) | lane_flag::<T, P>(block[j + q]))
+                                | (lane_flag::<T, P>(block[j + 2 * q])
+                                    | lane_flag::<T, P>(block[j + 3 * q])));
                     }
                     if !T::IS_FLOAT {
                         // For integers the compiler recognises 32 separate min reductions and
