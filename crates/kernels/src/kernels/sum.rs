@@ -321,6 +321,7 @@ unsafe fn add_block<S: Simd, const N: usize>(
 /// lane's value unchanged (see [`neutral`]): one more vector step, not up to 15 scalar
 /// TwoSums with the lanes in memory (a fifth of a 316-element row's time). `one` must be an
 /// opaque 1.0 (see [`two_sum_fma`]). Only for SIMD levels whose vectors divide `F64_LANES`.
+/// `memory`: the run is the caller's data (prefetched ahead at AVX2), not a gathered copy.
 ///
 /// # Safety
 /// `ptr..ptr + len` must be valid, initialised f64.
@@ -332,6 +333,7 @@ unsafe fn f64_blocks<S: Simd>(
     ptr: *const f64,
     len: usize,
     one: f64,
+    memory: bool,
 ) {
     const { assert!(F64_LANES <= LANES) };
     if len == 0 {
@@ -340,11 +342,11 @@ unsafe fn f64_blocks<S: Simd>(
     // Vectors per block: 4 of AVX2, 2 of AVX-512, 8 of NEON.
     match S::F64_LANES {
         // SAFETY: forwarded from this function's contract.
-        2 => unsafe { f64_blocks_n::<S, { F64_LANES / 2 }>(simd, hi, lo, ptr, len, one) },
+        2 => unsafe { f64_blocks_n::<S, { F64_LANES / 2 }>(simd, hi, lo, ptr, len, one, memory) },
         // SAFETY: forwarded from this function's contract.
-        4 => unsafe { f64_blocks_n::<S, { F64_LANES / 4 }>(simd, hi, lo, ptr, len, one) },
+        4 => unsafe { f64_blocks_n::<S, { F64_LANES / 4 }>(simd, hi, lo, ptr, len, one, memory) },
         // SAFETY: forwarded from this function's contract.
-        8 => unsafe { f64_blocks_n::<S, { F64_LANES / 8 }>(simd, hi, lo, ptr, len, one) },
+        8 => unsafe { f64_blocks_n::<S, { F64_LANES / 8 }>(simd, hi, lo, ptr, len, one, memory) },
         w => unreachable!("no f64 sum loop for {w}-lane vectors"),
     }
 }
@@ -362,6 +364,7 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
     ptr: *const f64,
     len: usize,
     one: f64,
+    memory: bool,
 ) {
     assert_eq!(N * S::F64_LANES, F64_LANES);
     let one = simd.splat_f64s(one);
@@ -370,19 +373,27 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
     let mut h: [S::f64s; N] = hv[..N].try_into().expect("N vectors");
     let mut l: [S::f64s; N] = lv[..N].try_into().expect("N vectors");
     let mut p = ptr;
-    for _ in 0..len / F64_LANES {
-        if S::F64_LANES == 4 {
-            // AVX2: the hardware prefetcher alone left a single thread's sum of cold memory
-            // at 9-10 GB/s, below numpy's plain sum (10.5-11.5): TwoSum takes ten
-            // instructions per vector here, so the out-of-order window spans few cache
-            // lines. A C copy of this loop read 10 GB/s without and 11.5-12 with these
-            // prefetches a kilobyte ahead (Zen 3). AVX-512 (twice the bytes per
-            // instruction) is left as it was measured, at its probe's speed.
+    if S::F64_LANES == 4 && memory {
+        // AVX2: the hardware prefetcher alone left a single thread's sum of cold memory at
+        // 9-10 GB/s, below numpy's plain sum (10.5-11.5): TwoSum takes ten instructions per
+        // vector here, so the out-of-order window spans few cache lines. A C copy of this
+        // loop read 10 GB/s without and 11.5-12 with these prefetches a kilobyte ahead (Zen
+        // 3), and the same in cache. AVX-512 (twice the bytes per instruction) is left as it
+        // was measured, at its probe's speed. A loop of its own: with the test inside one
+        // loop, the compiler branched out to the prefetches and back in every block, and
+        // in-cache sums lost 8%.
+        for _ in 0..len / F64_LANES {
             prefetch_bytes(p, CONTIGUOUS_AHEAD, F64_LANES * 8);
+            // SAFETY: the block lies inside the run, whose elements are valid (our contract).
+            unsafe { add_block(simd, one, &mut h, &mut l, p) };
+            p = p.wrapping_add(F64_LANES);
         }
-        // SAFETY: the block lies inside the run, whose elements are valid (our contract).
-        unsafe { add_block(simd, one, &mut h, &mut l, p) };
-        p = p.wrapping_add(F64_LANES);
+    } else {
+        for _ in 0..len / F64_LANES {
+            // SAFETY: as above.
+            unsafe { add_block(simd, one, &mut h, &mut l, p) };
+            p = p.wrapping_add(F64_LANES);
+        }
     }
     let rest = len % F64_LANES;
     if rest > 0 {
@@ -574,7 +585,17 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     };
                     // SAFETY: `piece` is `n` consecutive valid f64: the run itself (stride 1)
                     // or the copy just made.
-                    unsafe { f64_blocks(_simd, &mut lanes.hi, &mut lanes.lo, piece, n, one) };
+                    unsafe {
+                        f64_blocks(
+                            _simd,
+                            &mut lanes.hi,
+                            &mut lanes.lo,
+                            piece,
+                            n,
+                            one,
+                            stride == 1,
+                        )
+                    };
                     done += n;
                 }
                 return;
