@@ -586,6 +586,9 @@ pub unsafe fn gather_ahead<T: Copy>(
     // Stride 2 is copied with whole-vector loads (see `gather_uninit`), which the hardware
     // prefetcher follows as it does contiguous reads: software prefetches only cost there
     // (their plan's division and a prefetch per line: a tenth of a short strided row).
+    // Stride -1 keeps them (1000 reversed rows of 1000 f64 summed in 1.16 ms without and
+    // 1.11 with, Zen 3, one thread: within this machine's noise). Prefetching stride 2 as
+    // well was tried again on Zen 3: in-cache 316x316 `[:, ::2]` means lost 20-30%.
     if n > 0 && stride != 2 {
         Prefetch::plan::<T>(stride, n).block_ahead(ptr, stride);
     }
@@ -596,8 +599,8 @@ pub unsafe fn gather_ahead<T: Copy>(
     unsafe { std::slice::from_raw_parts(out.as_ptr().cast::<T>(), n) }
 }
 
-/// Write the run `ptr + i * stride`, `i < out.len()`, into `out` in order. Stride 2 is
-/// compiled as a constant: the compiler then copies every other element with whole-vector
+/// Write the run `ptr + i * stride`, `i < out.len()`, into `out` in order. Strides 2 and -1
+/// are compiled as constants: the compiler then copies every other element with whole-vector
 /// loads and shuffles, where element by element the copy was a third of a strided f64
 /// axis-0 sum.
 ///
@@ -609,6 +612,10 @@ unsafe fn gather_uninit<T: Copy>(ptr: *const T, stride: isize, out: &mut [MaybeU
     unsafe {
         match stride {
             2 => gather_by::<T, 2>(ptr, 2, out),
+            // Reversed rows: whole vectors read backwards and reversed in registers, where
+            // element by element `a[:, ::-1].mean(axis=1)` of 1000x1000 f64 ran at 0.75x
+            // numpy on one thread.
+            -1 => gather_by::<T, -1>(ptr, -1, out),
             s => gather_by::<T, 0>(ptr, s, out),
         }
     }
@@ -926,6 +933,9 @@ mod tests {
             (0usize, 1isize, 300usize),
             (0, 2, 150),
             (299, -3, 100),
+            (299, -1, 300),
+            (298, -1, 37),
+            (6, -1, 7),
             (17, 0, 5),
             (3, 37, 8),
             (0, 5, 0),
