@@ -65,6 +65,9 @@ BENCH_ARGS := -m benchmark -q --benchmark-json=$(BENCH_OUT)/results.json --bench
 	--benchmark-min-rounds=5 --benchmark-min-time=0.0001 --benchmark-columns=median,iqr,rounds \
 	--benchmark-sort=name
 
+# numpy's reductions never call BLAS, but importing numpy starts OpenBLAS's threads, whose
+# idle loop took 2-11% of the samples in perf profiles of the benchmarks on 2 cores.
+bench bench-quick: export OPENBLAS_NUM_THREADS = 1
 bench: develop $(VENV)/.bench-installed ## the main job: criterion (quick), the Python harness, the report
 	$(CARGO) bench -p stridewise-bench --bench reduce -- --quick
 	$(VPY) bench/summary.py target/criterion > target/criterion/summary.md

@@ -277,14 +277,48 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
 /// context's target features, so one that the compiler leaves out of line runs every vector
 /// operation as a call (the f64 sum was 20-50x slower at 4afcf2f, where `add_block` was a
 /// closure; `tests/suite.rs`' instruction counts now catch that).
+///
+/// `FMA_JOIN`: `e1 + e2` as `fma(e1, 1, e2)` (the same single rounding, so the same bits).
+/// The step is then 3 additions and 4 FMAs instead of 4 and 3; alternating the two forms
+/// between a block's vectors gives each pair of vectors 7 of each, which Zen's two add and
+/// two FMA pipes share evenly (an in-cache sum is bound by them).
 #[inline(always)]
-fn two_sum_step<S: Simd>(simd: S, one: S::f64s, h: &mut S::f64s, l: &mut S::f64s, x: S::f64s) {
+fn two_sum_step<S: Simd, const FMA_JOIN: bool>(
+    simd: S,
+    one: S::f64s,
+    h: &mut S::f64s,
+    l: &mut S::f64s,
+    x: S::f64s,
+) {
     let s = simd.add_f64s(*h, x);
     let bb = simd.negate_mul_add_f64s(*h, one, s);
     let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, *h);
     let e2 = simd.negate_mul_add_f64s(bb, one, x);
     *h = s;
-    *l = simd.add_f64s(*l, simd.add_f64s(e1, e2));
+    let e = if FMA_JOIN {
+        simd.mul_add_f64s(e1, one, e2)
+    } else {
+        simd.add_f64s(e1, e2)
+    };
+    *l = simd.add_f64s(*l, e);
+}
+
+/// [`two_sum_step`] into vector `k` of a block: even vectors join with an FMA, odd ones with
+/// an addition.
+#[inline(always)]
+fn two_sum_at<S: Simd>(
+    simd: S,
+    one: S::f64s,
+    k: usize,
+    h: &mut S::f64s,
+    l: &mut S::f64s,
+    x: S::f64s,
+) {
+    if k % 2 == 0 {
+        two_sum_step::<S, true>(simd, one, h, l, x)
+    } else {
+        two_sum_step::<S, false>(simd, one, h, l, x)
+    }
 }
 
 /// [`two_sum_step`] of one block of `F64_LANES` f64 at `block` into `N` vectors of lanes.
@@ -308,7 +342,7 @@ unsafe fn add_block<S: Simd, const N: usize>(
                 .cast::<S::f64s>()
                 .read_unaligned()
         };
-        two_sum_step(simd, one, &mut h[k], &mut l[k], x);
+        two_sum_at(simd, one, k, &mut h[k], &mut l[k], x);
     }
 }
 
@@ -406,7 +440,7 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
         let w = S::F64_LANES;
         for k in 0..N {
             let x = simd.partial_load_f64s(&tail[(k * w).min(rest)..((k + 1) * w).min(rest)]);
-            two_sum_step(simd, one, &mut h[k], &mut l[k], x);
+            two_sum_at(simd, one, k, &mut h[k], &mut l[k], x);
         }
     }
     let (hv, _) = S::as_mut_simd_f64s(&mut hi[..F64_LANES]);
