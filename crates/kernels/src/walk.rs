@@ -293,25 +293,27 @@ impl Prefetch {
     /// past the run are harmless: a prefetch never faults and is not a memory access.
     #[inline(always)]
     fn block_ahead<T>(&self, p: *const T, stride: isize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let mut j = 0;
-            while j < self.l {
-                let q = p.wrapping_offset((self.ahead + j as isize) * stride);
-                // SAFETY: `_mm_prefetch` only hints the cache: it never faults, whatever the
-                // address, and reads nothing the program observes; SSE is in the x86_64
-                // baseline, so the instruction always exists.
-                unsafe {
-                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                        q.cast::<i8>(),
-                    )
-                };
-                j += self.step;
-            }
+        let mut j = 0;
+        while j < self.l {
+            hint(p.wrapping_offset((self.ahead + j as isize) * stride));
+            j += self.step;
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = (p, stride);
     }
+}
+
+/// Hint the cache line holding `p` into the cache (nothing where there is no prefetch
+/// instruction). Any address is fine: a prefetch never faults and is not a memory access.
+#[inline(always)]
+fn hint<T>(p: *const T) {
+    // SAFETY: `_mm_prefetch` only hints the cache: it never faults, whatever the address,
+    // and reads nothing the program observes; SSE is in the x86_64 baseline, so the
+    // instruction always exists.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// Bytes ahead of the current block that the AVX2 compensated f64 sum prefetches in a
@@ -322,24 +324,10 @@ pub const CONTIGUOUS_AHEAD: usize = 1 << 10;
 /// prefetch per 64 bytes). Addresses past the data are harmless, as in [`Prefetch`].
 #[inline(always)]
 pub fn prefetch_bytes<T>(ptr: *const T, ahead: usize, bytes: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let base = ptr.cast::<i8>().wrapping_add(ahead);
-        let mut b = 0;
-        while b < bytes {
-            // SAFETY: `_mm_prefetch` only hints the cache: it never faults, whatever the
-            // address, and reads nothing the program observes; SSE is in the x86_64
-            // baseline, so the instruction always exists.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    base.wrapping_add(b),
-                )
-            };
-            b += 64;
-        }
+    let base = ptr.cast::<u8>().wrapping_add(ahead);
+    for b in (0..bytes).step_by(64) {
+        hint(base.wrapping_add(b));
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (ptr, ahead, bytes);
 }
 
 /// Hint every cache line of the run `ptr + j * stride`, `j < len`, into the cache (one

@@ -309,13 +309,13 @@ fn reducing_every_axis_equals_the_whole_reduction() {
 /// The exact sums of 64-bit integers (the `i128` states that `mean` divides), against `i128`
 /// arithmetic: extremes and random values in random layouts (padded short rows, strided,
 /// reversed, broadcast), every axis subset, every SIMD level, one thread and three.
-fn exact_wide_sums<T: TestElem + IntElementForTest>(seed: u64) {
+fn exact_wide_sums<T: TestElem + Into<i128>>(seed: u64, extremes: [T; 2]) {
     let mut rng = Rng(seed);
     let mut cases: Vec<Case<T>> = (0..40)
         .map(|_| Case::random(&mut rng, 3, 40, false))
         .collect();
     // Long runs of one extreme: every lane far beyond 64 bits.
-    for v in [T::extreme(false), T::extreme(true)] {
+    for v in extremes {
         let n = 70_001;
         cases.push(Case {
             data: vec![v; n],
@@ -339,7 +339,7 @@ fn exact_wide_sums<T: TestElem + IntElementForTest>(seed: u64) {
                 let (_, groups) = groups(&v, &axes);
                 let want: Vec<i128> = groups
                     .iter()
-                    .map(|g| g.iter().map(|&x| x.wide()).sum())
+                    .map(|g| g.iter().map(|&x| x.into()).sum())
                     .collect();
                 let ax: Vec<isize> = axes.iter().map(|&k| k as isize).collect();
                 for threads in [1, 3] {
@@ -357,39 +357,8 @@ fn exact_wide_sums<T: TestElem + IntElementForTest>(seed: u64) {
     });
 }
 
-trait IntElementForTest: Sized {
-    fn wide(self) -> i128;
-    fn extreme(max: bool) -> Self;
-}
-
-impl IntElementForTest for i64 {
-    fn wide(self) -> i128 {
-        self as i128
-    }
-    fn extreme(max: bool) -> Self {
-        if max {
-            i64::MAX
-        } else {
-            i64::MIN
-        }
-    }
-}
-
-impl IntElementForTest for u64 {
-    fn wide(self) -> i128 {
-        self as i128
-    }
-    fn extreme(max: bool) -> Self {
-        if max {
-            u64::MAX
-        } else {
-            u64::MAX - 1
-        }
-    }
-}
-
 #[test]
 fn wide_integer_sums_are_exact() {
-    exact_wide_sums::<i64>(11);
-    exact_wide_sums::<u64>(12);
+    exact_wide_sums(11, [i64::MIN, i64::MAX]);
+    exact_wide_sums(12, [u64::MAX - 1, u64::MAX]);
 }
