@@ -328,6 +328,95 @@ fn step_careful<S: Simd, T: Element, P: NanPolicy>(
     }
 }
 
+/// The range of elements [`f64_rows_fast`] multiplies in whole, exponent included: with
+/// `|x|` in [2^-24, 2^24], the `FLUSH_ROWS` (32) rows between two scalings of `hi` into
+/// ±[1, 2) keep `|hi|` in [2^-768, 2^769], so neither it nor any product error under- or
+/// overflows.
+const FAST_MIN: f64 = 1.0 / (1u64 << 24) as f64;
+/// See [`FAST_MIN`].
+const FAST_MAX: f64 = (1u64 << 24) as f64;
+
+/// Vectors per group of outputs in [`f64_rows_fast`]: two, so that their states, the range
+/// check and the temporaries fit AVX2's 16 registers (with four, a group of 16 outputs
+/// spilled to the stack in every row).
+const FAST_VECTORS: usize = 2;
+
+/// Outputs per group of [`f64_rows_fast`] at SIMD level `S`.
+#[inline(always)]
+fn fast_group<S: Simd>() -> usize {
+    FAST_VECTORS * S::F64_LANES
+}
+
+/// The vertical product of f64 at the FMA levels: `ROWS` contiguous rows multiplied into
+/// outputs `start..` (`hi`, `lo`; `hi.len()` and `start` multiples of [`fast_group`]), a
+/// group of outputs at a time, its states in registers across the rows. Returns where it
+/// stopped: `hi.len()`, or the first output of a group that holds an element outside
+/// [`FAST_MIN`, `FAST_MAX`] or NaN (that group's states untouched, for the careful loop).
+///
+/// The whole element multiplies `hi` (`p = hi * x`, error `fma(hi, x, -p)`, `lo = lo * x +
+/// error`), where [`step`] multiplies the mantissa and adds the exponent into `exp`: in this
+/// range, `x = m * 2^e` and every product, error and `lo` are normal numbers, so each
+/// rounding is the same as `step`'s scaled by `2^e` exactly. After the next scaling (the
+/// tile's `flush`) the state is bitwise what `step` would have left, at every level.
+///
+/// # Safety
+/// `rows[r]..rows[r] + hi.len()` must be valid, initialised f64; `lo.len() >= hi.len()`.
+#[inline(always)]
+unsafe fn f64_rows_fast<S: Simd>(
+    simd: S,
+    hi: &mut [f64],
+    lo: &mut [f64],
+    rows: [*const f64; ROWS],
+    start: usize,
+) -> usize {
+    const N: usize = FAST_VECTORS;
+    let (len, w) = (hi.len(), S::F64_LANES);
+    assert!(len % (N * w) == 0 && start % (N * w) == 0 && lo.len() >= len);
+    let (low, high) = (simd.splat_f64s(FAST_MIN), simd.splat_f64s(FAST_MAX));
+    let (hv, _) = S::as_mut_simd_f64s(&mut hi[start..]);
+    let (lv, _) = S::as_mut_simd_f64s(&mut lo[start..len]);
+    let mut at = start;
+    for (hg, lg) in hv.chunks_exact_mut(N).zip(lv.chunks_exact_mut(N)) {
+        let mut h: [S::f64s; N] = [hg[0], hg[1]];
+        let mut l: [S::f64s; N] = [lg[0], lg[1]];
+        let (mut least, mut most) = (high, low);
+        for &row in &rows {
+            for k in 0..N {
+                // SAFETY: outputs `at .. at + N * w` are below `len`, so these elements of
+                // the row are valid (our contract); pulp's vectors are plain arrays of f64,
+                // read unaligned.
+                let x: S::f64s = unsafe { row.add(at + k * w).cast::<S::f64s>().read_unaligned() };
+                let a = simd.abs_f64s(x);
+                least = simd.min_f64s(least, a);
+                most = simd.max_f64s(most, a);
+                let p = simd.mul_f64s(h[k], x);
+                // -(the product's error), exactly: p - h * x.
+                let minus_err = simd.negate_mul_add_f64s(h[k], x, p);
+                l[k] = simd.sub_f64s(simd.mul_f64s(l[k], x), minus_err);
+                h[k] = p;
+            }
+        }
+        // A NaN element makes `lo` NaN, which fails `l == l` (min/max may drop it). (`l`, not
+        // `h`: then `l` is computed before the branch, not sunk past it with every row's
+        // element kept alive for it, which spilled them to the stack.)
+        let mut ok = simd.and_m64s(
+            simd.greater_than_or_equal_f64s(least, low),
+            simd.less_than_or_equal_f64s(most, high),
+        );
+        for v in &l {
+            ok = simd.and_m64s(ok, simd.equal_f64s(*v, *v));
+        }
+        let all = simd.equal_f64s(low, low);
+        if simd.first_true_m64s(simd.xor_m64s(ok, all)) < w {
+            return at;
+        }
+        hg.copy_from_slice(&h);
+        lg.copy_from_slice(&l);
+        at += N * w;
+    }
+    len
+}
+
 impl<T: Element, P: NanPolicy> FloatProd<T, P> {
     /// Multiply the block into the lanes: one pass to find elements that are not normal
     /// numbers, then the plain step on every lane or, if there is one, the careful one.
@@ -531,13 +620,43 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatProd<T, P> {
             let rows: [&[T]; ROWS] =
                 std::array::from_fn(|r| unsafe { std::slice::from_raw_parts(rows[r], len) });
             let t = &mut **tile;
-            // Pieces of `CHECK` outputs: the rows' piece is checked for elements that are
-            // not normal numbers, then multiplied in while it is still in L1. (The axis-0
-            // product is still about twice numpy's time on one thread; checking whole rows
-            // first measured the same.)
+            // f64 at the FMA levels: whole groups of `fast_group` outputs go through the
+            // vector loop, [`f64_rows_fast`], which stops at a group with an element outside
+            // its range; that group (and, at the other levels, everything) goes through the
+            // loops below, in pieces of `CHECK` outputs: checked for elements that are not
+            // normal numbers, then multiplied in while still in L1.
             const CHECK: usize = 256;
-            for start in (0..len).step_by(CHECK) {
-                let end = (start + CHECK).min(len);
+            let group = fast_group::<S>();
+            let vec_end = if const { exact_each::<T>() && has_fma::<S>() } {
+                len - len % group
+            } else {
+                0
+            };
+            let mut start = 0;
+            while start < len {
+                if start < vec_end {
+                    let ptrs: [*const f64; ROWS] =
+                        std::array::from_fn(|r| rows[r].as_ptr().cast::<f64>());
+                    // SAFETY: `T` is f64 (`exact_each`); each row holds `len >= vec_end`
+                    // valid elements, and the tile `TILE >= len` outputs.
+                    start = unsafe {
+                        f64_rows_fast(
+                            _simd,
+                            &mut t.hi[..vec_end],
+                            &mut t.lo[..vec_end],
+                            ptrs,
+                            start,
+                        )
+                    };
+                }
+                let end = if start < vec_end {
+                    start + group
+                } else {
+                    (start + CHECK).min(len)
+                };
+                if start >= len {
+                    break;
+                }
                 let mut odd = 0u64;
                 for row in &rows {
                     for &x in &row[start..end] {
@@ -566,6 +685,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatProd<T, P> {
                         }
                     }
                 }
+                start = end;
             }
             return;
         }
@@ -580,7 +700,8 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatProd<T, P> {
         stride == 1
     }
 
-    /// Every `FLUSH_ROWS` (32) rows: `hi` back into ±[1, 2) (it grew by less than 2^32).
+    /// Every `FLUSH_ROWS` (32) rows: `hi` back into ±[1, 2) (it grew by less than 2^32, or
+    /// stayed in [2^-768, 2^769] in [`f64_rows_fast`]).
     #[inline(always)]
     fn flush(&self, tile: &mut Box<ProdTile>, len: usize) {
         let t = &mut **tile;

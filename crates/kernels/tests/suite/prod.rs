@@ -141,3 +141,82 @@ fn special_values_and_integers() {
     let u = [u64::MAX, u64::MAX, 3];
     assert_eq!(prod(&StridedView::contiguous(&u, &[3]).unwrap()), 3u64);
 }
+
+/// Products of values near 1 (so that every mantissa bit and `lo` matter) over axis 0, where
+/// the vertical path multiplies whole groups of 16 outputs in vectors at the FMA levels and
+/// falls back, group by group, to the exponent-splitting loop where an element is zero,
+/// subnormal, inf, NaN or beyond 2^±24: bitwise the scalar level's results at every level and
+/// thread count, and within a few ulps of the product in f64 steps.
+#[test]
+fn vertical_products_are_the_same_on_every_path() {
+    let (rows, cols) = (301usize, 1013usize); // flushes every 32 rows; a 5-output tail
+    let mut rng = Rng(11);
+    let mut data: Vec<f64> = (0..rows * cols)
+        .map(|_| {
+            let x = 0.5 + 1.5 * rng.unit();
+            if rng.below(2) == 0 {
+                -x
+            } else {
+                x
+            }
+        })
+        .collect();
+    // Columns 40.., one special each, some rows apart: groups of 16 outputs that fall back.
+    let specials = [
+        0.0,
+        -0.0,
+        f64::MIN_POSITIVE / 8.0,
+        f64::INFINITY,
+        f64::NAN,
+        3e7,
+        1e-9,
+        2f64.powi(24),
+        2f64.powi(-24),
+        1e200,
+    ];
+    for (k, &s) in specials.iter().enumerate() {
+        data[(7 + 29 * k) * cols + 40 + 70 * k] = s;
+    }
+    let v = StridedView::contiguous(&data, &[rows, cols]).unwrap();
+    // The same values in F order, reduced over axis 1: the vertical path again.
+    let t: Vec<f64> = (0..rows * cols)
+        .map(|i| data[(i % rows) * cols + i / rows])
+        .collect();
+    let f = StridedView::from_slice(&t, 0, &[rows, cols], &[1, rows as isize]).unwrap();
+    let bits = |r: &[f64]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let run = || {
+        let a = prod_axes(&v, &[0]).unwrap().data;
+        let b = prod_axes(&f, &[0]).unwrap().data;
+        assert!(bits(&a) == bits(&b), "C and F order differ");
+        (bits(&a), bits(&nanprod_axes(&v, &[0]).unwrap().data))
+    };
+    let want = with_simd_level(SimdLevel::Scalar, || with_num_threads(1, run));
+    for level in available_simd_levels() {
+        for threads in [1, 3] {
+            let got = with_simd_level(level, || with_num_threads(threads, run));
+            assert!(got == want, "{level:?} {threads} threads");
+        }
+    }
+    // Against the plain product in f64 (which stays in range here) on clean columns.
+    let (p, _) = want;
+    for j in (0..cols).filter(|j| !(40..=40 + 70 * 9).contains(j) || (j - 40) % 70 != 0) {
+        let plain: f64 = (0..rows).map(|i| data[i * cols + j]).product();
+        let got = f64::from_bits(p[j]);
+        assert!(
+            (got - plain).abs() <= 1e-13 * plain.abs(),
+            "column {j}: {got} against {plain}"
+        );
+    }
+    // The special columns: zero, inf and NaN decide; the others are finite products.
+    let col = |k: usize| f64::from_bits(p[40 + 70 * k]);
+    assert_eq!(col(0), 0.0);
+    assert_eq!(col(1), 0.0);
+    assert!(col(3).is_infinite() && col(4).is_nan());
+    for k in [2, 5, 6, 7, 8, 9] {
+        assert!(
+            col(k).is_finite() && col(k) != 0.0,
+            "special {k}: {}",
+            col(k)
+        );
+    }
+}
