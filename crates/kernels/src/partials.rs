@@ -436,13 +436,23 @@ impl Partials {
             State::Float(p) if info.family == Family::Sum => {
                 floats(result, p.iter().map(|p| p.value()))
             }
-            State::Float(p) => floats(
-                result,
-                p.iter().map(|p| {
-                    let n = if ignore { p.n } else { count };
-                    mean(p.value(), n, &mut warn)
-                }),
-            ),
+            State::Float(p) if ignore => {
+                floats(result, p.iter().map(|p| mean(p.value(), p.n, &mut warn)))
+            }
+            // One count for every output: the sums first, then one division loop without
+            // a branch, which the compiler vectorises (a division per output took a sixth of
+            // a (20, 5120) matrix's axis-0 mean).
+            State::Float(p) => {
+                let mut sums: Vec<f64> = p.iter().map(|p| p.value()).collect();
+                if count == 0 {
+                    warn(Warning::MeanOfEmptySlice);
+                }
+                let n = count as f64;
+                for s in &mut sums {
+                    *s /= n;
+                }
+                floats(result, sums.into_iter())
+            }
             // Truncation to 64 bits is numpy's modular wrap-around.
             State::Int(s) if info.family == Family::Sum && result == ElemType::U64 => {
                 Values::U64(s.iter().map(|&s| s as u64).collect())
