@@ -18,6 +18,11 @@
 //!   error is below `n * 2^-53`, so the f32 result is correctly rounded unless the product
 //!   lies within that distance of an f32 rounding boundary (numpy accumulates in f32, with
 //!   an error of order `sqrt(n) * 2^-24`).
+//! - At the FMA levels, where every element of a group (axis 0: a group of outputs across
+//!   `ROWS` rows; lanes, f32 only: a block) lies in ±[2^-24, 2^24], whole elements multiply
+//!   `hi` instead ([`f64_rows_fast`]): no exponent split and no special-value check. In that
+//!   range every rounding is the split's scaled by a power of two, so after the next scaling
+//!   into ±[1, 2) the state is bitwise the same.
 //! - Elements that are not normal numbers (zero, subnormal, inf, NaN) are rare: a block that
 //!   holds one goes element by element ([`step_careful`]), recording zero / inf /
 //!   NaN in flags, and scaling subnormals up to normal numbers. `0 * inf` is NaN, as in
@@ -40,9 +45,10 @@ use std::marker::PhantomData;
 /// Lanes of the float product: `hi`, `lo` and `exp` of 16 lanes are 12 AVX2 registers.
 const PROD_LANES: usize = 16;
 
-/// Blocks between two scalings of `hi` back into [1, 2): `hi < 2^(RENORM + 1)` in between,
+/// Blocks between two scalings of `hi` back into [1, 2): `hi < 2^(RENORM + 1)` in between
+/// (in [2^-768, 2^769] where whole elements in [`FAST_MIN`, `FAST_MAX`] multiply it),
 /// far from overflow, and `lo` (about `2^-53 hi`) far from underflow.
-const RENORM: usize = 512;
+const RENORM: usize = 32;
 
 /// Flag bits of [`ProdPartial::flags`].
 pub const ZERO: u8 = 1;
@@ -426,6 +432,28 @@ impl<T: Element, P: NanPolicy> FloatProd<T, P> {
             #[inline(always)]
             |j| block[j].to_f64(),
         );
+        if const { has_fma::<S>() && !exact_each::<T>() } {
+            // f32: whole (widened) elements, as `f64_rows_fast` multiplies them (the same
+            // bits after the next scaling), when every element of the block is in its range:
+            // no exponent split, no check for zero, inf and NaN (which the range excludes).
+            // 1.2-1.3x as fast on the 2-core Zen 3 (AVX2); f64 blocks measured 5-10% slower
+            // this way (the range check costs what the exponent split saved) and stay below.
+            let mut ok = true;
+            for &v in &x {
+                let a = v.abs();
+                ok &= (FAST_MIN..=FAST_MAX).contains(&a);
+            }
+            if ok {
+                for j in 0..PROD_LANES {
+                    l.hi[j] *= x[j];
+                }
+                l.rows += 1;
+                if l.rows == RENORM {
+                    l.renormalise();
+                }
+                return;
+            }
+        }
         let mut odd = 0u64;
         for j in 0..PROD_LANES {
             odd |= unusual(x[j]);
@@ -657,13 +685,33 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatProd<T, P> {
                 if start >= len {
                     break;
                 }
+                let (hi, lo) = (&mut t.hi[start..end], &mut t.lo[start..end]);
+                if const { !exact_each::<T>() && has_fma::<S>() } {
+                    // f32: whole (widened) elements when all are in the fast range, as
+                    // `f64_rows_fast` (without `lo`): the same bits after the next scaling.
+                    let mut ok = true;
+                    for row in &rows {
+                        for &x in &row[start..end] {
+                            let a = x.to_f64().abs();
+                            ok &= (FAST_MIN..=FAST_MAX).contains(&a);
+                        }
+                    }
+                    if ok {
+                        for (j, h) in hi.iter_mut().enumerate() {
+                            for row in &rows {
+                                *h *= row[start + j].to_f64();
+                            }
+                        }
+                        start = end;
+                        continue;
+                    }
+                }
                 let mut odd = 0u64;
                 for row in &rows {
                     for &x in &row[start..end] {
                         odd |= unusual(x.to_f64());
                     }
                 }
-                let (hi, lo) = (&mut t.hi[start..end], &mut t.lo[start..end]);
                 let (exp, flags) = (&mut t.exp[start..end], &mut t.flags[start..end]);
                 // Each output takes the rows in order with its state in registers: the same
                 // arithmetic as `row` on each row in turn, a quarter of the state's traffic.

@@ -220,3 +220,67 @@ fn vertical_products_are_the_same_on_every_path() {
         );
     }
 }
+
+/// The f32 products, where the FMA levels multiply whole widened elements (axis 0: pieces of
+/// outputs; axis 1 and whole: blocks of lanes) when all are in range, and split exponents
+/// otherwise: bitwise the scalar level's results at every level and thread count, and the
+/// correctly rounded product within an f32 ulp of the f64 one.
+#[test]
+fn f32_products_are_the_same_on_every_path() {
+    let (rows, cols) = (203usize, 517usize);
+    let mut rng = Rng(5);
+    let mut data: Vec<f32> = (0..rows * cols)
+        .map(|_| {
+            let x = (0.8 + 0.4 * rng.unit()) as f32;
+            if rng.below(3) == 0 {
+                -x
+            } else {
+                x
+            }
+        })
+        .collect();
+    let specials = [
+        0.0f32,
+        f32::MIN_POSITIVE / 4.0,
+        f32::INFINITY,
+        f32::NAN,
+        1e9,
+        1e-9,
+    ];
+    for (k, &s) in specials.iter().enumerate() {
+        data[(3 + 31 * k) * cols + 300 + 40 * k] = s;
+    }
+    let v = StridedView::contiguous(&data, &[rows, cols]).unwrap();
+    let bits = |r: &[f32]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let run = || {
+        // Two rows' first 280 columns (no special): 560 elements through the lanes.
+        let clean = v.sliced(0, 0, 2, 1).unwrap().sliced(1, 0, 280, 1).unwrap();
+        (
+            bits(&prod_axes(&v, &[0]).unwrap().data),
+            bits(&nanprod_axes(&v, &[0]).unwrap().data),
+            bits(&prod_axes(&v, &[1]).unwrap().data),
+            prod(&clean).to_bits(),
+        )
+    };
+    let want = with_simd_level(SimdLevel::Scalar, || with_num_threads(1, run));
+    for level in available_simd_levels() {
+        for threads in [1, 3] {
+            let got = with_simd_level(level, || with_num_threads(threads, run));
+            assert!(got == want, "{level:?} {threads} threads");
+        }
+    }
+    for j in 0..280 {
+        let exact: f64 = (0..rows).map(|i| data[i * cols + j] as f64).product();
+        let got = f32::from_bits(want.0[j]) as f64;
+        assert!(
+            (got - exact).abs() <= exact.abs() * f32::EPSILON as f64,
+            "column {j}: {got} against {exact}"
+        );
+    }
+    let col = |k: usize| f32::from_bits(want.0[300 + 40 * k]);
+    assert!(col(0) == 0.0 && col(2).is_infinite() && col(3).is_nan());
+    assert!(
+        f32::from_bits(want.1[300 + 40 * 3]).is_finite(),
+        "nanprod skips NaN"
+    );
+}
