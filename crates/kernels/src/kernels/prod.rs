@@ -342,6 +342,13 @@ const FAST_MIN: f64 = 1.0 / (1u64 << 24) as f64;
 /// See [`FAST_MIN`].
 const FAST_MAX: f64 = (1u64 << 24) as f64;
 
+/// Whether `|x|` lies in [`FAST_MIN`, `FAST_MAX`] (false for NaN): `x` may multiply `hi`
+/// whole.
+#[inline(always)]
+fn in_fast_range(x: f64) -> bool {
+    (FAST_MIN..=FAST_MAX).contains(&x.abs())
+}
+
 /// Vectors per group of outputs in [`f64_rows_fast`]: two, so that their states, the range
 /// check and the temporaries fit AVX2's 16 registers (with four, a group of 16 outputs
 /// spilled to the stack in every row).
@@ -440,8 +447,7 @@ impl<T: Element, P: NanPolicy> FloatProd<T, P> {
             // this way (the range check costs what the exponent split saved) and stay below.
             let mut ok = true;
             for &v in &x {
-                let a = v.abs();
-                ok &= (FAST_MIN..=FAST_MAX).contains(&a);
+                ok &= in_fast_range(v);
             }
             if ok {
                 for j in 0..PROD_LANES {
@@ -677,14 +683,15 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatProd<T, P> {
                         )
                     };
                 }
+                if start >= len {
+                    break;
+                }
+                // A group the vector loop stopped at, or a piece past the vectors.
                 let end = if start < vec_end {
                     start + group
                 } else {
                     (start + CHECK).min(len)
                 };
-                if start >= len {
-                    break;
-                }
                 let (hi, lo) = (&mut t.hi[start..end], &mut t.lo[start..end]);
                 if const { !exact_each::<T>() && has_fma::<S>() } {
                     // f32: whole (widened) elements when all are in the fast range, as
@@ -692,8 +699,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatProd<T, P> {
                     let mut ok = true;
                     for row in &rows {
                         for &x in &row[start..end] {
-                            let a = x.to_f64().abs();
-                            ok &= (FAST_MIN..=FAST_MAX).contains(&a);
+                            ok &= in_fast_range(x.to_f64());
                         }
                     }
                     if ok {
