@@ -186,6 +186,34 @@ pub unsafe fn for_each_block<T: Copy, S, const L: usize>(
     }
 }
 
+/// Concurrent read streams in a long contiguous run: [`blocks_contiguous`] (and the kernels'
+/// own contiguous loops, which must add blocks in the same order) take the run's first
+/// `STREAMS * q` blocks of `L` as `STREAMS` quarters read side by side, block `i` of each
+/// quarter in turn, then the rest in order. On one core of a Zen 3 a plain AVX2 max over
+/// 800 MB of f64 read 11.9 GB/s (median of 12) and the same loop over 4 quarters 15.3: one
+/// stream stalls at each 4 KiB page while the hardware prefetcher starts again; with four,
+/// the others go on. Blocks of a few hundred bytes per stream, not kilobytes (4 streams of
+/// 2 KiB pieces gained nothing), and long streams (a kernel that reads 32 KiB blocks in 4
+/// streams of 8 KiB lost 16%).
+pub const STREAMS: usize = 4;
+
+/// The shortest stream worth reading side by side, in bytes (see [`STREAMS`]).
+pub const STREAM_MIN_BYTES: usize = 32 << 10;
+
+/// How many blocks of `L` elements each of the [`STREAMS`] streams of a contiguous run of
+/// `len` `T`s gets: 0 when the streams would be shorter than [`STREAM_MIN_BYTES`] (the run
+/// is then read in order). Depends on `len` only, so every SIMD level cuts a run the same
+/// way.
+#[inline(always)]
+pub const fn stream_blocks<T, const L: usize>(len: usize) -> usize {
+    let q = len / L / STREAMS;
+    if q * L * std::mem::size_of::<T>() >= STREAM_MIN_BYTES {
+        q
+    } else {
+        0
+    }
+}
+
 /// # Safety
 /// `ptr..ptr + len` must be valid, initialised `T`s.
 #[inline(always)]
@@ -202,7 +230,20 @@ unsafe fn blocks_contiguous<T: Copy, S, const L: usize>(
     }
     // SAFETY: the caller guarantees `len` valid elements from `ptr`.
     let data = unsafe { std::slice::from_raw_parts(ptr, len) };
-    let mut chunks = data.chunks_exact(L);
+    // The first STREAMS * q blocks as STREAMS streams side by side (see `STREAMS`).
+    let q = stream_blocks::<T, L>(len);
+    let mut p = ptr;
+    for _ in 0..q {
+        for s in 0..STREAMS {
+            // SAFETY: at the loop's i-th step `p` is element i * L of the run, so this is
+            // block s * q + i, inside the run (s * q + i < STREAMS * q <= len / L); it is
+            // `L` valid `T`s (our contract), and `[T; L]` has `T`'s alignment.
+            let block: &[T; L] = unsafe { &*p.add(s * q * L).cast::<[T; L]>() };
+            full(state, block);
+        }
+        p = p.wrapping_add(L);
+    }
+    let mut chunks = data[STREAMS * q * L..].chunks_exact(L);
     for c in chunks.by_ref() {
         let block: &[T; L] = c.try_into().expect("chunks_exact yields L elements");
         full(state, block);
@@ -1195,6 +1236,33 @@ mod tests {
                 let got = collect_blocks(&data, start, len, stride, Some(-1));
                 assert_eq!(got, want, "stride {stride} len {len} padded");
             }
+        }
+    }
+
+    #[test]
+    fn long_contiguous_runs_are_read_as_side_by_side_streams() {
+        // Blocks of 4 i64: a stream must hold STREAM_MIN_BYTES, so runs from 4 streams of
+        // 1024 blocks up.
+        let min = STREAMS * STREAM_MIN_BYTES / 8;
+        assert_eq!(stream_blocks::<i64, 4>(min - 1), 0);
+        assert_eq!(stream_blocks::<i64, 4>(min), STREAM_MIN_BYTES / 32);
+        let data: Vec<i64> = (0..(min + 4000) as i64).collect();
+        for len in [min - 1, min, min + 3, min + 4 * 4 + 1, min + 3999] {
+            let q = stream_blocks::<i64, 4>(len);
+            let got = collect_blocks(&data, 0, len, 1, None);
+            // Block i of each of the STREAMS quarters in turn, then the rest in order.
+            let mut want = Vec::new();
+            for i in 0..q {
+                for s in 0..STREAMS {
+                    want.extend((s * q + i) * 4..(s * q + i + 1) * 4);
+                }
+            }
+            want.extend(STREAMS * q * 4..len);
+            let want: Vec<i64> = want.into_iter().map(|i| i as i64).collect();
+            assert_eq!(got, want, "len {len}");
+            // Strided runs keep their order.
+            let got = collect_blocks(&data, 0, len / 2, 2, None);
+            assert!(got.iter().copied().eq((0..len as i64 / 2).map(|i| 2 * i)));
         }
     }
 

@@ -15,7 +15,8 @@
 use super::{has_fma, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, TILE};
 use crate::element::Element;
 use crate::walk::{
-    for_each_block, for_each_in_row, gather, gather_ahead, prefetch_bytes, CONTIGUOUS_AHEAD,
+    for_each_block, for_each_in_row, gather, gather_ahead, prefetch_bytes, stream_blocks,
+    CONTIGUOUS_AHEAD, STREAMS,
 };
 use pulp::Simd;
 use std::marker::PhantomData;
@@ -402,6 +403,23 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
     let mut h: [S::f64s; N] = hv[..N].try_into().expect("N vectors");
     let mut l: [S::f64s; N] = lv[..N].try_into().expect("N vectors");
     let mut p = ptr;
+    // The first blocks of the caller's data as `walk::STREAMS` streams side by side, in the
+    // order `blocks_contiguous` (the scalar level's loop) takes them; the rest in order below.
+    let q = if memory {
+        stream_blocks::<f64, F64_LANES>(len)
+    } else {
+        0
+    };
+    for _ in 0..q {
+        for s in 0..STREAMS {
+            // SAFETY: at the loop's i-th step `p` is element i * F64_LANES, so this is block
+            // s * q + i of the run, inside it (s * q + i < STREAMS * q <= len / F64_LANES).
+            unsafe { add_block(simd, one, &mut h, &mut l, p.add(s * q * F64_LANES)) };
+        }
+        p = p.wrapping_add(F64_LANES);
+    }
+    p = p.wrapping_add((STREAMS - 1) * q * F64_LANES);
+    let len = len - STREAMS * q * F64_LANES;
     if S::F64_LANES == 4 && memory {
         // AVX2: the hardware prefetcher alone left a single thread's sum of cold memory at
         // 9-10 GB/s, below numpy's plain sum (10.5-11.5): TwoSum takes ten instructions per

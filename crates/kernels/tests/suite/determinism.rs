@@ -5,7 +5,7 @@ use stridewise::*;
 
 /// Every reduction in the table, whole and along each end axis, rendered exactly (`{:?}` of
 /// f64 round-trips).
-fn fingerprint(v: &StridedView<'_, f64>) -> String {
+fn fingerprint<T: Element>(v: &StridedView<'_, T>) -> String {
     let mut s = String::new();
     for op in Op::ALL {
         for axes in [None, Some(&[0][..]), Some(&[-1][..])] {
@@ -110,6 +110,62 @@ fn same_bits_at_every_simd_level() {
     let first = with_simd_level(levels[0], || fingerprint(&v));
     for &l in &levels[1..] {
         assert_eq!(first, with_simd_level(l, || fingerprint(&v)), "{l:?}");
+    }
+}
+
+/// Values whose sums cancel almost entirely: pairs `b`, `-b` of about 2^100 far apart among
+/// values below 1, so the exact sum is that of the small ones. A compensated lane then
+/// carries an error term far larger than the result's last place, which depends on the order
+/// in which the lane took its elements: any two SIMD levels that cut a run differently
+/// (a contiguous run read as side-by-side streams, see `walk::STREAMS`, a strided one in
+/// order) give different bits. Well-conditioned data (above) cannot show that.
+fn cancelling(n: usize, seed: u64) -> Vec<f64> {
+    let mut r = Rng(seed);
+    let mut x: Vec<f64> = (0..n).map(|_| r.unit() - 0.5).collect();
+    // Positions in a random order (Fisher-Yates), taken two at a time: no position is in
+    // two pairs, so every big value meets its negation.
+    let mut at: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        at.swap(i, r.next() as usize % (i + 1));
+    }
+    for p in at[..n / 8].chunks_exact(2) {
+        let b = (r.unit() + 0.5) * 2f64.powi(100);
+        (x[p[0]], x[p[1]]) = (b, -b);
+    }
+    x
+}
+
+#[test]
+fn ill_conditioned_same_bits_at_every_simd_level() {
+    // Rows long enough for side-by-side streams (70001 f64, 560 KB) and short ones; the same
+    // values as f32 (their sums are widened per block: another order to keep).
+    let (rows, cols) = (3usize, 70_001usize);
+    let x = cancelling(rows * cols, 11);
+    let xf: Vec<f32> = x.iter().map(|&v| (v * 2f64.powi(-80)) as f32).collect();
+    let m = StridedView::contiguous(&x, &[rows, cols]).unwrap();
+    let mf = StridedView::contiguous(&xf, &[rows, cols]).unwrap();
+    let views = [
+        m.clone(),
+        m.sliced(1, 0, usize::MAX, 2).unwrap(),
+        m.sliced(1, cols - 1, usize::MAX, -1).unwrap(),
+    ];
+    let levels = available_simd_levels();
+    let at = |l| {
+        with_simd_level(l, || {
+            views.iter().map(fingerprint).collect::<String>() + &fingerprint(&mf)
+        })
+    };
+    let first = at(levels[0]);
+    // The data do what they are for: the sum differs from the exact one.
+    assert_ne!(sum(&m).to_bits(), fsum(x.iter().copied()).to_bits());
+    for &l in &levels[1..] {
+        let other = at(l);
+        // The first line that differs, cut short (a line holds a whole axis's outputs).
+        if let Some((a, b)) = first.lines().zip(other.lines()).find(|(a, b)| a != b) {
+            let cut = |s: &str| s.chars().take(160).collect::<String>();
+            panic!("{:?}: {}\n{l:?}: {}", levels[0], cut(a), cut(b));
+        }
+        assert_eq!(first.len(), other.len(), "{l:?}");
     }
 }
 
