@@ -1,9 +1,10 @@
 //! Criterion benches of the stridewise kernels, in bytes per second of logical data read.
 //!
 //! - `probe/*`: the machine's own read bandwidth, measured in the same run by
-//!   `stridewise::read_probe` (a plain multi-threaded wrapping sum of u64 words on the pool the
-//!   reductions use; the Python harness calls the same function), so ratios to it are measured,
-//!   not assumed.
+//!   `stridewise::read_probe` (`probe/read`: a plain multi-threaded wrapping sum of u64 words
+//!   on the pool the reductions use) and `stridewise::read_probe_streams` (`probe/streams`:
+//!   the same sum read as 4 streams side by side); the Python harness calls the same
+//!   functions, so ratios to them are measured, not assumed.
 //! - `<op>/<dtype>/contiguous`: sizes 1e3..1e8. Sizes up to 1e5 are measured hot in cache on
 //!   purpose (the L2 case); from 1e6 on, several copies rotate so that at least 96 MiB are
 //!   touched between two uses of one buffer and nothing is measured hot by accident.
@@ -44,20 +45,29 @@ fn value(i: usize) -> f64 {
     (i % 1000) as f64 * 1e-3
 }
 
+/// A read-bandwidth probe: reads every word and returns their wrapping sum.
+type Probe = fn(&[u64]) -> u64;
+
 fn bench_probe(c: &mut Criterion) {
-    let mut g = c.benchmark_group("probe/read");
-    for &n in &[100_000usize, 10_000_000, 100_000_000] {
-        let bufs = copies(n, |i| i as u64);
-        g.throughput(Throughput::Bytes((n * 8) as u64));
-        let mut k = 0;
-        g.bench_function(BenchmarkId::from_parameter(n), |b| {
-            b.iter(|| {
-                k = (k + 1) % bufs.len();
-                black_box(stridewise::read_probe(&bufs[k]))
-            })
-        });
+    let probes: [(&str, Probe); 2] = [
+        ("probe/read", stridewise::read_probe),
+        ("probe/streams", stridewise::read_probe_streams),
+    ];
+    for (name, probe) in probes {
+        let mut g = c.benchmark_group(name);
+        for &n in &[100_000usize, 10_000_000, 100_000_000] {
+            let bufs = copies(n, |i| i as u64);
+            g.throughput(Throughput::Bytes((n * 8) as u64));
+            let mut k = 0;
+            g.bench_function(BenchmarkId::from_parameter(n), |b| {
+                b.iter(|| {
+                    k = (k + 1) % bufs.len();
+                    black_box(probe(&bufs[k]))
+                })
+            });
+        }
+        g.finish();
     }
-    g.finish();
 }
 
 /// One op over the contiguous size sweep for one dtype.

@@ -68,7 +68,7 @@ pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
 pub use ops::{Degenerate, Family, Info, Kw, NanHandling, Op};
 pub use partials::{FloatPartial, Partials, PartialsError, ProdPartial, State, VarPartial};
-pub use probe::read_probe;
+pub use probe::{read_probe, read_probe_streams};
 pub use raw::{RawArray, RawError};
 pub use simd::{
     available_simd_levels, best_simd_level, get_num_threads, set_num_threads, set_simd_level,

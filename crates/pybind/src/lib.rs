@@ -247,15 +247,27 @@ fn parallel_threshold() -> usize {
     stridewise::PARALLEL_THRESHOLD
 }
 
-/// The read-bandwidth probe the benchmark harness divides by: the wrapping sum of a
-/// C-contiguous uint64 array, read once on the reduction pool (see `stridewise::read_probe`).
-/// A benchmark helper, not a reduction: it takes nothing else.
+/// A read-bandwidth probe the benchmark harness divides by: the wrapping sum of a
+/// C-contiguous uint64 array, read once on the reduction pool, in order
+/// (`stridewise::read_probe`) or, with `streams=True`, as 4 streams side by side
+/// (`stridewise::read_probe_streams`). A benchmark helper, not a reduction.
 #[pyfunction]
-fn read_probe(py: Python<'_>, words: numpy::PyReadonlyArray1<'_, u64>) -> PyResult<u64> {
+#[pyo3(signature = (words, /, streams=false))]
+fn read_probe(
+    py: Python<'_>,
+    words: numpy::PyReadonlyArray1<'_, u64>,
+    streams: bool,
+) -> PyResult<u64> {
     let words = words.as_slice().map_err(|_| {
         pyo3::exceptions::PyValueError::new_err("read_probe needs a C-contiguous uint64 array")
     })?;
-    Ok(py.detach(|| stridewise::read_probe(words)))
+    Ok(py.detach(|| {
+        if streams {
+            stridewise::read_probe_streams(words)
+        } else {
+            stridewise::read_probe(words)
+        }
+    }))
 }
 
 #[pymodule]
