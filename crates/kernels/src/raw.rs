@@ -239,6 +239,34 @@ impl<'a> RawArray<'a> {
         }))
     }
 
+    /// The work of `op` over `axes` that the threading thresholds
+    /// ([`crate::PARALLEL_THRESHOLD`], [`crate::HANDOFF_THRESHOLD`]) are compared with, as
+    /// the driver counts it: [`crate::threading_work`] of the elements read (broadcast axes
+    /// once), doubled when the lane path reads strided runs.
+    pub fn threading_work_of_op(
+        &self,
+        op: Op,
+        axes: Option<&[isize]>,
+    ) -> Result<usize, ReduceError> {
+        let resolved = axes
+            .map(|a| resolve_axes(a, self.shape.len()))
+            .transpose()?;
+        let (elements, stride) = self.with_element_strides(|strides| {
+            let plan = crate::broadcast::plan(self.shape, strides, axes);
+            let shape = plan.as_ref().map_or(self.shape, |p| &p.shape[..]);
+            let stride = if op.info().family == crate::Family::Arg {
+                1
+            } else {
+                crate::driver::lane_run_stride(shape, strides, resolved.as_deref())
+            };
+            (shape.iter().product::<usize>(), stride)
+        });
+        Ok(crate::driver::strided_work(
+            crate::threading_work(op, self.elem, elements),
+            stride,
+        ))
+    }
+
     /// The broadcast axes (stride 0, length > 1), which reductions read once (see
     /// `broadcast.rs`): a reduced one counts its one element that many
     /// times; along a kept one the outputs are computed once and copied.

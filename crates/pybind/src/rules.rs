@@ -267,27 +267,28 @@ impl<'py> Plan<'py> {
             // The loop the kernels run (after numpy's copy, when there is one: its layout
             // is the copy's).
             // Broadcast axes are read once: index 0 only.
-            let (walk, broadcast) = match &w.copy_to {
-                Some(_) => (None, Vec::new()),
-                None => {
-                    let over: Option<Vec<isize>> = w
-                        .axes
-                        .as_ref()
-                        .map(|a| a.iter().map(|&d| d as isize).collect());
-                    match crate::input::raw_array(&w.arr, w.elem) {
-                        Ok(raw) => (
-                            raw.walk_of_op(w.op, over.as_deref()).ok(),
-                            raw.broadcast_axes(),
-                        ),
-                        Err(_) => (None, Vec::new()),
-                    }
-                }
+            let over: Option<Vec<isize>> = w
+                .axes
+                .as_ref()
+                .map(|a| a.iter().map(|&d| d as isize).collect());
+            let raw = match &w.copy_to {
+                Some(_) => None,
+                None => crate::input::raw_array(&w.arr, w.elem).ok(),
+            };
+            let (walk, broadcast) = match &raw {
+                Some(raw) => (
+                    raw.walk_of_op(w.op, over.as_deref()).ok(),
+                    raw.broadcast_axes(),
+                ),
+                None => (None, Vec::new()),
             };
             d.set_item("walk", walk.map(|w| w.to_string()))?;
             d.set_item("broadcast", PyTuple::new(py, &broadcast)?)?;
-            let shape = w.arr.shape();
-            let n = w.arr.len() / broadcast.iter().map(|&k| shape[k]).product::<usize>();
-            let n = stridewise::threading_work(w.op, w.elem, n);
+            // The work the driver compares with its thresholds (a copy is contiguous).
+            let n = match &raw {
+                Some(raw) => raw.threading_work_of_op(w.op, over.as_deref()).unwrap_or(0),
+                None => stridewise::threading_work(w.op, w.elem, w.arr.len()),
+            };
             // The rayon pool, or the hand-off helpers below its threshold.
             let threads = stridewise::get_num_threads() > 1;
             let pool = threads && n >= stridewise::PARALLEL_THRESHOLD;

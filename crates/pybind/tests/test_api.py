@@ -120,6 +120,13 @@ def test_explain_details() -> None:
         assert sw.explain(sw.sum, big[:-1])["handoff"] is True
         assert sw.explain(sw.sum, big)["handoff"] is False
         assert sw.explain(sw.sum, big[: 1 << 15])["handoff"] is False
+        # Strided runs count double (the lane path gathers them): half as many elements do.
+        assert sw.explain(sw.sum, big[: 1 << 16 : 2])["handoff"] is True
+        grid = np.zeros((256, 256))
+        assert sw.explain(sw.mean, grid[:, ::2], axis=1)["handoff"] is True
+        assert sw.explain(sw.mean, grid[:, :128], axis=1)["handoff"] is False
+        # ... but not runs the vertical path reads (axis 0 of C order here).
+        assert sw.explain(sw.mean, grid[:, ::2], axis=0)["handoff"] is False
         # min/max count bytes (as 8-byte elements): narrow types need 8/itemsize times more.
         assert sw.explain(sw.max, big)["parallel"] is True
         small = big.astype(np.uint8)
