@@ -97,7 +97,7 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
                 self.to,
                 #[inline(always)]
                 |off, i0, len, pos| {
-                    if found.is_final() {
+                    if found.is_final::<MAX, K>() {
                         return;
                     }
                     let p = self.base.at(o + off);
@@ -138,7 +138,7 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
                     }
                 },
             );
-            if filled > 0 && !found.is_final() {
+            if filled > 0 && !found.is_final::<MAX, K>() {
                 let op = Scan::<T, MAX, K> {
                     found: &mut found,
                     data: &buf[..filled],

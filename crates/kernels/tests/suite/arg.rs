@@ -182,6 +182,89 @@ fn arg_on_long_lines_chunks_tiles_and_blocks() {
     everywhere(|| check(&w, "f32 matrix"));
 }
 
+/// Long contiguous pieces are read as 4 quarters side by side (`walk::STREAMS`, each
+/// stream at least 16 KiB): the answer is still the first best in logical order when the
+/// best value sits in several quarters of one unit and of the next, at quarter and unit
+/// boundaries, in the rest after the quarters, and with NaN in an earlier, a later or the
+/// first quarter.
+#[test]
+fn arg_streams_keep_the_first_in_logical_order() {
+    fn planted<T: TestElem>(small: impl Fn(&mut Rng) -> T, hi: T, lo: T) {
+        // Elements per unit of the whole-array walk (256 KiB), and per quarter of a unit.
+        let unit = (1usize << 18) / std::mem::size_of::<T>();
+        let quarter = unit / 4;
+        // Two whole units, then one whose quarters (of whole 1024-element chunks) leave a
+        // rest that is read in order.
+        let last = unit / 2 + 777;
+        let rest = 2 * unit + last / 4096 * 4096;
+        let n = 2 * unit + last;
+        let mut rng = Rng(std::mem::size_of::<T>() as u64 + 5);
+        let base: Vec<T> = (0..n).map(|_| small(&mut rng)).collect();
+        let at = |u: usize, k: usize, off: usize| u * unit + k * quarter + off;
+        let mut scenarios: Vec<(Vec<usize>, Vec<usize>, Vec<usize>)> = vec![
+            // (positions of hi, of lo, of NaN)
+            (
+                vec![at(1, 2, 5), at(1, 1, 9)],
+                vec![at(0, 3, 1), at(2, 0, 0)],
+                vec![],
+            ),
+            (
+                vec![at(0, 3, quarter - 1), at(1, 0, 0)],
+                vec![at(0, 1, 0), at(0, 2, 0)],
+                vec![],
+            ),
+            (
+                vec![rest + 3, at(2, 0, last / 2)],
+                vec![rest + 1, n - 1],
+                vec![],
+            ),
+            // A later quarter's best found first (its first chunk), an earlier one's last.
+            (
+                vec![at(1, 2, 0), at(1, 1, quarter - 3)],
+                vec![at(1, 3, 0)],
+                vec![],
+            ),
+            (vec![], vec![], vec![]),
+        ];
+        if T::IS_FLOAT {
+            scenarios.extend([
+                (vec![at(1, 1, 3)], vec![at(1, 3, 0)], vec![at(1, 2, 7)]),
+                (vec![at(0, 2, 0)], vec![], vec![at(0, 3, 2), at(0, 1, 2)]),
+                (vec![at(0, 2, 0)], vec![at(0, 3, 0)], vec![at(0, 0, 5)]),
+                (
+                    vec![at(2, 1, 4)],
+                    vec![],
+                    vec![rest + 2, at(2, 0, last / 3)],
+                ),
+                (vec![], vec![], vec![rest]),
+            ]);
+        }
+        for (k, (his, los, nans)) in scenarios.iter().enumerate() {
+            let mut data = base.clone();
+            for &i in his {
+                data[i] = hi;
+            }
+            for &i in los {
+                data[i] = lo;
+            }
+            for &i in nans {
+                data[i] = T::NAN;
+            }
+            let v = StridedView::contiguous(&data, &[n]).unwrap();
+            everywhere(|| check(&v, &format!("{} scenario {k}", T::NAME)));
+        }
+    }
+    planted::<u8>(|r| 1 + r.below(100) as u8, 200, 0);
+    // The type's extremes: nothing can beat them, so the scan stops at the first one (in
+    // each quarter, the earlier quarters still read).
+    planted::<u8>(|r| 1 + r.below(100) as u8, u8::MAX, 0);
+    planted::<i64>(|r| r.below(1000) as i64, i64::MAX, i64::MIN);
+    planted::<bool>(|_| false, true, false);
+    planted::<i16>(|r| r.below(1000) as i16 - 500, 3000, -3000);
+    planted::<f32>(|r| r.unit() as f32, 5.0, -5.0);
+    planted::<f64>(|r| r.unit(), 5.0, -5.0);
+}
+
 #[test]
 fn arg_errors_and_api() {
     let empty: [f64; 0] = [];
