@@ -228,7 +228,8 @@ def scaling_table(rows: list[Row], threads: object) -> list[str]:
 def target_table(rows: list[Row], probe: float | None, probe_1t: float | None = None) -> list[str]:
     by_name = {r.name: r for r in rows}
     out = [
-        "| case | numpy | stridewise | speed-up | target | of probe | 1 thread, of 1t probe | met |",
+        "| case | numpy | stridewise | speed-up | target | of probe"
+        " | 1 thread, of 1t probe | met |",
         "|---|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for name, want in cases.TARGETS.items():
@@ -291,7 +292,11 @@ def probe_lines(probes: dict[str, float]) -> list[str]:
         return ["- Read-bandwidth probe: not run"]
     every, one = best_probes(probes)
     listed = ", ".join(f"{k} {v:.1f} GB/s" for k, v in probes.items())
-    best = [f"{label} **{v:.1f} GB/s**" for label, v in (("all threads", every), ("one thread", one)) if v]
+    best = [
+        f"{label} **{v:.1f} GB/s**"
+        for label, v in (("all threads", every), ("one thread", one))
+        if v
+    ]
     return [
         "- Read-bandwidth probes (same run, 800 MB; `stridewise::read_probe` in order,"
         " `read_probe_streams` as 4 streams side by side, numpy's `min`): " + listed,
