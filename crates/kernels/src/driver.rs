@@ -379,21 +379,20 @@ fn choose(kept: &[Axis], red: &Layout) -> (Walk, usize) {
 /// How a reduction over `axes` (`None`: every axis; sorted, unique, in range) of `shape` with
 /// element `strides` is walked.
 pub fn walk_of(shape: &[usize], strides: &[isize], axes: Option<&[usize]>) -> Walk {
-    let all: Vec<usize>;
-    let axes = match axes {
-        Some(a) => a,
-        None => {
-            all = (0..shape.len()).collect();
-            &all
-        }
-    };
-    let (kept, red, _) = split_axes(shape, strides, axes);
-    choose(&kept, &red).0
+    walk_and_reduced(shape, strides, axes).0
 }
 
 /// The stride (elements) of the runs that the lane path reads in a reduction over `axes`
 /// (as [`walk_of`]), or 1 when another walk reads them: what [`strided_work`] weighs.
 pub(crate) fn lane_run_stride(shape: &[usize], strides: &[isize], axes: Option<&[usize]>) -> isize {
+    match walk_and_reduced(shape, strides, axes) {
+        (Walk::Lanes, red) => red.inner().stride,
+        _ => 1,
+    }
+}
+
+/// [`walk_of`], and the layout of the reduced axes.
+fn walk_and_reduced(shape: &[usize], strides: &[isize], axes: Option<&[usize]>) -> (Walk, Layout) {
     let all: Vec<usize>;
     let axes = match axes {
         Some(a) => a,
@@ -403,10 +402,7 @@ pub(crate) fn lane_run_stride(shape: &[usize], strides: &[isize], axes: Option<&
         }
     };
     let (kept, red, _) = split_axes(shape, strides, axes);
-    match choose(&kept, &red).0 {
-        Walk::Lanes => red.inner().stride,
-        _ => 1,
-    }
+    (choose(&kept, &red).0, red)
 }
 
 /// Reduce over `axes` (sorted, unique, in range): the output shape (kept axes, in order) and
