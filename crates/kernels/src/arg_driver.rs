@@ -18,7 +18,9 @@
 
 use crate::driver::{map_units, Walk, UNIT};
 use crate::element::Element;
-use crate::kernels::arg::{scan, scan_short, vertical, ArgTile, Found, ATILE, CHUNK, SHORT};
+use crate::kernels::arg::{
+    scan, scan_short, vertical, ArgTile, Found, ATILE, CHUNK, MEMORY_BYTES, SHORT,
+};
 use crate::layout::{c_order_runs, Axis, StridedView};
 use crate::simd::{dispatch, SimdLevel};
 use crate::walk::{for_each_segment, gather, row_offsets, SharedPtr};
@@ -43,6 +45,8 @@ struct Lines<'a, T, const MAX: bool, const K: u8> {
     inner: Axis,
     from: usize,
     to: usize,
+    /// The whole reduction reads more than the caches hold (`scan`'s `memory`).
+    memory: bool,
 }
 
 /// One call of the kernel's [`scan`], as a function of its own at the caller's SIMD level
@@ -52,6 +56,7 @@ struct Scan<'a, T, const MAX: bool, const K: u8> {
     found: &'a mut Found<T>,
     data: &'a [T],
     start: u64,
+    memory: bool,
 }
 
 impl<T: Element, const MAX: bool, const K: u8> WithSimd for Scan<'_, T, MAX, K> {
@@ -59,7 +64,7 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Scan<'_, T, MAX, K> 
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _simd: S) -> bool {
-        scan::<T, MAX, K>(self.found, self.data, self.start)
+        scan::<T, MAX, K>(self.found, self.data, self.start, self.memory)
     }
 }
 
@@ -110,6 +115,7 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
                             found: &mut found,
                             data,
                             start: pos as u64,
+                            memory: self.memory,
                         };
                         crate::simd::outlined(simd, op);
                         return;
@@ -129,6 +135,7 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
                                 found: &mut found,
                                 data: &buf,
                                 start: at as u64,
+                                memory: self.memory,
                             };
                             filled = 0;
                             if crate::simd::outlined(simd, op) {
@@ -143,6 +150,7 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
                     found: &mut found,
                     data: &buf[..filled],
                     start: at as u64,
+                    memory: self.memory,
                 };
                 crate::simd::outlined(simd, op);
             }
@@ -255,6 +263,7 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                 inner,
                 from: u * unit,
                 to: ((u + 1) * unit).min(n),
+                memory: n * std::mem::size_of::<T>() >= MEMORY_BYTES,
             };
             dispatch(level, op)
         });
@@ -358,6 +367,7 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                     inner,
                     from,
                     to,
+                    memory: n * outputs * std::mem::size_of::<T>() >= MEMORY_BYTES,
                 };
                 dispatch(level, op)
             });

@@ -48,6 +48,10 @@ pub(crate) const CHUNK: usize = 32 * LANES;
 /// output) stay in L1 with the row being read.
 pub(crate) const ATILE: usize = 512;
 
+/// A reduction reading at least this many bytes is taken to come from memory (more than
+/// the 512 KiB L2 of a Zen 3 core and a share of L3): see [`scan`].
+pub(crate) const MEMORY_BYTES: usize = 4 << 20;
+
 /// No position yet.
 const NONE: u64 = u64::MAX;
 
@@ -283,20 +287,30 @@ pub(crate) unsafe fn scan_short<T: Element, const MAX: bool, const K: u8>(
 }
 
 /// Add the line piece `data`, whose first element is at logical position `start`, to `f`.
-/// Returns true when the answer is final ([`Found::is_final`]).
+/// Returns true when the answer is final ([`Found::is_final`]). `memory`: the reduction
+/// reads more than the caches hold ([`MEMORY_BYTES`]).
 #[inline(always)]
 pub(crate) fn scan<T: Element, const MAX: bool, const K: u8>(
     f: &mut Found<T>,
     data: &[T],
     start: u64,
+    memory: bool,
 ) -> bool {
-    // One-byte elements only: their lanes saturate (a quarter's best stops improving after
-    // at most 256 values), which the streamed loop needs to be cheap. Wider ones improve
-    // too often in the first chunks of each quarter: four quarters of 8 chunks per unit
-    // (f64) took in-cache argmax of 1e5 f64 from 0.98x numpy to 0.42-0.59x in every form
-    // tried, while memory-bound f64 gained 1.17-1.35x.
-    if std::mem::size_of::<T>() == 1 && stream_blocks::<T, CHUNK>(data.len()) > 0 {
-        return scan_streams::<T, MAX, K>(f, data, start);
+    // Long pieces as STREAMS quarters side by side, each quarter's lanes a cache line a step
+    // (one AVX2 vector of one-byte elements, two of f32, one of f64), so that the lanes
+    // and flags of the four fit AVX2's 16 registers (32 f64 lanes a quarter spilled).
+    // Elements wider than 4 bytes only when `memory` says the line comes from memory: the
+    // compiler then vectorises across the quarters (a transpose a step), and argmax of 1e5
+    // f64 from L3 took 1.6x the time while 1e7 took 0.75x.
+    if stream_blocks::<T, CHUNK>(data.len()) > 0 {
+        // (`const` conditions: only the taken call is compiled for each type.)
+        if const { std::mem::size_of::<T>() <= 2 } {
+            return scan_streams::<T, MAX, K, LANES, FLAGS>(f, data, start);
+        } else if const { std::mem::size_of::<T>() == 4 } {
+            return scan_streams::<T, MAX, K, { LANES / 4 }, FLAGS>(f, data, start);
+        } else if memory {
+            return scan_streams::<T, MAX, K, { LANES / 8 }, { FLAGS / 2 }>(f, data, start);
+        }
     }
     scan_in_order::<T, MAX, K>(f, data, start)
 }
@@ -365,7 +379,7 @@ fn absorb<T: Element, const MAX: bool, const K: u8>(
 /// final one ends the line), then the rest of the piece in order: the same answer as
 /// [`scan_in_order`].
 #[inline(always)]
-fn scan_streams<T: Element, const MAX: bool, const K: u8>(
+fn scan_streams<T: Element, const MAX: bool, const K: u8, const N: usize, const F: usize>(
     f: &mut Found<T>,
     data: &[T],
     start: u64,
@@ -376,7 +390,7 @@ fn scan_streams<T: Element, const MAX: bool, const K: u8>(
     for i in (0..q).step_by(CHUNK) {
         let chunk = |s: usize| &data[s * q + i..s * q + i + CHUNK];
         let base = |s: usize| start + (s * q + i) as u64;
-        let (m, flag) = chunks_best::<T, MAX, K>([chunk(0), chunk(1), chunk(2), chunk(3)]);
+        let (m, flag) = chunks_best::<T, MAX, K, N, F>([chunk(0), chunk(1), chunk(2), chunk(3)]);
         for s in 0..STREAMS {
             if done[s] {
                 continue;
@@ -406,25 +420,25 @@ fn scan_streams<T: Element, const MAX: bool, const K: u8>(
     scan_in_order::<T, MAX, K>(f, &data[STREAMS * q..], start + (STREAMS * q) as u64)
 }
 
-/// [`chunk_best`] of one `CHUNK` of each stream, read side by side: a block of `LANES` of
-/// each in turn into the stream's own lanes (one AVX2 vector for the one-byte elements
-/// that take this path).
+/// [`chunk_best`] of one `CHUNK` of each stream, read side by side: a block of `N` lanes of
+/// each in turn into the stream's own lanes, their flags ORed into `F`.
 #[inline(always)]
-fn chunks_best<T: Element, const MAX: bool, const K: u8>(
+fn chunks_best<T: Element, const MAX: bool, const K: u8, const N: usize, const F: usize>(
     chunks: [&[T]; STREAMS],
 ) -> ([T; STREAMS], [bool; STREAMS]) {
+    const { assert!(CHUNK % N == 0) };
     let w = worst::<T, MAX>();
-    let mut best = [[w; LANES]; STREAMS];
-    let mut flag = [[<T as Sealed>::Flag::default(); FLAGS]; STREAMS];
+    let mut best = [[w; N]; STREAMS];
+    let mut flag = [[<T as Sealed>::Flag::default(); F]; STREAMS];
     for c in &chunks {
         assert_eq!(c.len(), CHUNK);
     }
-    for b in (0..CHUNK).step_by(LANES) {
+    for b in (0..CHUNK).step_by(N) {
         for s in 0..STREAMS {
-            // SAFETY: b + LANES <= CHUNK (a multiple of LANES), the length of every chunk
-            // (checked above); `[T; LANES]` has `T`'s alignment.
-            let block: &[T; LANES] = unsafe { &*chunks[s].as_ptr().add(b).cast::<[T; LANES]>() };
-            lane_step::<T, MAX, K, LANES, FLAGS>(&mut best[s], &mut flag[s], block);
+            // SAFETY: b + N <= CHUNK (a multiple of N), the length of every chunk (checked
+            // above); `[T; N]` has `T`'s alignment.
+            let block: &[T; N] = unsafe { &*chunks[s].as_ptr().add(b).cast::<[T; N]>() };
+            lane_step::<T, MAX, K, N, F>(&mut best[s], &mut flag[s], block);
         }
     }
     let m = best.map(|b| tree(b, |a, b| if better::<T, MAX>(b, a) { b } else { a }));

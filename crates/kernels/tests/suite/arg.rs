@@ -189,18 +189,22 @@ fn arg_on_long_lines_chunks_tiles_and_blocks() {
 /// first quarter.
 #[test]
 fn arg_streams_keep_the_first_in_logical_order() {
-    fn planted<T: TestElem>(small: impl Fn(&mut Rng) -> T, hi: T, lo: T) {
+    // `lead`: units of filler first. Elements wider than 4 bytes are read as streams only
+    // when the whole array has at least `MEMORY_BYTES` (4 MiB, 16 units): with 14 more units
+    // the same scenarios go through that path.
+    fn planted<T: TestElem>(small: impl Fn(&mut Rng) -> T, hi: T, lo: T, lead: usize) {
         // Elements per unit of the whole-array walk (256 KiB), and per quarter of a unit.
         let unit = (1usize << 18) / std::mem::size_of::<T>();
         let quarter = unit / 4;
+        let first = lead * unit;
         // Two whole units, then one whose quarters (of whole 1024-element chunks) leave a
         // rest that is read in order.
         let last = unit / 2 + 777;
-        let rest = 2 * unit + last / 4096 * 4096;
-        let n = 2 * unit + last;
+        let rest = first + 2 * unit + last / 4096 * 4096;
+        let n = first + 2 * unit + last;
         let mut rng = Rng(std::mem::size_of::<T>() as u64 + 5);
         let base: Vec<T> = (0..n).map(|_| small(&mut rng)).collect();
-        let at = |u: usize, k: usize, off: usize| u * unit + k * quarter + off;
+        let at = |u: usize, k: usize, off: usize| first + u * unit + k * quarter + off;
         let mut scenarios: Vec<(Vec<usize>, Vec<usize>, Vec<usize>)> = vec![
             // (positions of hi, of lo, of NaN)
             (
@@ -254,15 +258,19 @@ fn arg_streams_keep_the_first_in_logical_order() {
             everywhere(|| check(&v, &format!("{} scenario {k}", T::NAME)));
         }
     }
-    planted::<u8>(|r| 1 + r.below(100) as u8, 200, 0);
+    planted::<u8>(|r| 1 + r.below(100) as u8, 200, 0, 0);
     // The type's extremes: nothing can beat them, so the scan stops at the first one (in
     // each quarter, the earlier quarters still read).
-    planted::<u8>(|r| 1 + r.below(100) as u8, u8::MAX, 0);
-    planted::<i64>(|r| r.below(1000) as i64, i64::MAX, i64::MIN);
-    planted::<bool>(|_| false, true, false);
-    planted::<i16>(|r| r.below(1000) as i16 - 500, 3000, -3000);
-    planted::<f32>(|r| r.unit() as f32, 5.0, -5.0);
-    planted::<f64>(|r| r.unit(), 5.0, -5.0);
+    planted::<u8>(|r| 1 + r.below(100) as u8, u8::MAX, 0, 0);
+    planted::<i64>(|r| r.below(1000) as i64, i64::MAX, i64::MIN, 0);
+    planted::<i64>(|r| r.below(1000) as i64, i64::MAX, i64::MIN, 14);
+    planted::<i64>(|r| r.below(1000) as i64, 5000, -5000, 14);
+    planted::<bool>(|_| false, true, false, 0);
+    planted::<i16>(|r| r.below(1000) as i16 - 500, 3000, -3000, 0);
+    planted::<f32>(|r| r.unit() as f32, 5.0, -5.0, 0);
+    planted::<f64>(|r| r.unit(), 5.0, -5.0, 0);
+    planted::<f64>(|r| r.unit(), 5.0, -5.0, 14);
+    planted::<f64>(|r| r.unit(), f64::INFINITY, f64::NEG_INFINITY, 14);
 }
 
 #[test]
