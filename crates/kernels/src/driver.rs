@@ -121,7 +121,16 @@ impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
     fn with_simd<S: Simd>(self, simd: S) {
         let k = self.kernel;
         let stride = self.layout.inner().stride;
-        for (&o, slot) in self.outs.iter().zip(self.out) {
+        // Outputs whose offsets fall (a reversed kept axis: `a[::-1, ::-1].mean(axis=1)`)
+        // are taken last first, so that memory is read upwards from one run to the next as
+        // the hardware prefetcher expects. Rows of 1000 f64 read downwards, each upwards,
+        // took 1.5x numpy's time on one Zen 3 core. Each output's partial is its own, so
+        // the order changes no result.
+        let n = self.outs.len();
+        let falling = n > 1 && self.outs[0] > self.outs[n - 1];
+        for i in 0..n {
+            let i = if falling { n - 1 - i } else { i };
+            let (o, slot) = (self.outs[i], &mut self.out[i]);
             let mut lanes = k.lanes();
             self.layout.for_each_run_of_unit(
                 self.split,
