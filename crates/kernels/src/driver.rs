@@ -689,10 +689,13 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         // consecutive rows were four interleaved streams jumping back at every batch (max
         // over axis 1 of a (365, 180, 360) f32 cube at 0.7x numpy). The order depends on the
         // layout only; the last `rows % ROWS` rows follow in order.
+        // Rows of stride 2 (`a[:, ::2].mean(axis=0)`) too: as four interleaved streams,
+        // with prefetches, 1000x1000 `[:, ::2]` took 1.3x numpy's time on one Zen 3 core.
         let rows_here = self.count.min(self.red.len.saturating_sub(self.start));
-        let spaced = self.stride == 1
+        let step = self.stride.unsigned_abs();
+        let spaced = (self.stride == 1 || self.stride == 2)
             && row_bytes < SPACED_ROW_BYTES
-            && next.unsigned_abs() == self.len
+            && next.unsigned_abs() == self.len * step
             && rows_here >= 2 * ROWS;
         let q = if spaced { rows_here / ROWS } else { 0 };
         let mut streams: [_; ROWS] =
@@ -705,7 +708,7 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         // (2-core Zen 3, one thread: 4000x4000 f64 mean over axis 0 8.6 -> 11.2 GB/s and max
         // 7.4 -> 10.0 GB/s without them); rows of 40 f64 lost 15% without them. Spaced
         // streams are read in order.
-        let fetch = self.stride != 1 || (row_bytes < SHORT_ROW_BYTES && !spaced);
+        let fetch = !spaced && (self.stride != 1 || row_bytes < SHORT_ROW_BYTES);
         let mut batch = [0isize; ROWS];
         let mut spaced_left = q;
         loop {
