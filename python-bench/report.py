@@ -291,7 +291,6 @@ def probe_lines(probes: dict[str, float]) -> list[str]:
     if not probes:
         return ["- Read-bandwidth probe: not run"]
     every, one = best_probes(probes)
-    listed = ", ".join(f"{k} {v:.1f} GB/s" for k, v in probes.items())
     best = [
         f"{label} **{v:.1f} GB/s**"
         for label, v in (("all threads", every), ("one thread", one))
@@ -299,11 +298,30 @@ def probe_lines(probes: dict[str, float]) -> list[str]:
     ]
     return [
         "- Read-bandwidth probes (same run, 800 MB; `stridewise::read_probe` in order,"
-        " `read_probe_streams` as 4 streams side by side, numpy's `min`): " + listed,
+        " `read_probe_streams` as 4 streams side by side, numpy's `min`), in the table below",
         "- Fractions of the probe divide by the best read loop: "
         + "; ".join(best)
         + " (*of probe*: the default thread count; *of 1t probe*: one thread)",
+        "",
+        *probe_table(probes),
     ]
+
+
+def probe_table(probes: dict[str, float]) -> list[str]:
+    """The probes as a table: a row per read loop, a column for the start and the end of the
+    run (names are ``"<when>, <loop>"``; any other name is a row of its own)."""
+    whens = ("start", "end")
+    cells: dict[str, dict[str, float]] = {}
+    for name, v in probes.items():
+        when, _, loop = name.partition(", ")
+        if when not in whens or not loop:
+            when, loop = "start", name
+        cells.setdefault(loop, {})[when] = v
+    lines = ["| read loop | start | end |", "|---|---:|---:|"]
+    for loop, at in cells.items():
+        row = [f"{at[w]:.1f} GB/s" if w in at else "" for w in whens]
+        lines.append(f"| {loop} | " + " | ".join(row) + " |")
+    return lines
 
 
 def plot(rows: list[Row], probe: float | None, title: str, path: pathlib.Path) -> None:
