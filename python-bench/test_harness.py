@@ -356,8 +356,10 @@ def test_report_states_wins_losses_and_targets(with_losses: tuple[str, str]) -> 
     # Best probe on all threads: 800 MB in 20 ms = 40 GB/s, so the 1e7 mean (80 MB in 2 ms =
     # 40 GB/s) is at 100%; on one thread numpy's min, 20 GB/s: the one-thread mean (80 MB in
     # 3 ms = 26.7 GB/s) is at 133% of it.
-    assert "start, in order 32.0 GB/s, start, streams 40.0 GB/s, end, streams 32.0 GB/s" in doc
-    assert "numpy min, 1t 20.0 GB/s" in doc
+    # The probes' table: a row per read loop, the start and the end of the run as columns.
+    assert "| in order | 32.0 GB/s |  |" in doc
+    assert "| streams | 40.0 GB/s | 32.0 GB/s |" in doc
+    assert "| numpy min, 1t |  | 20.0 GB/s |" in doc
     assert "all threads **40.0 GB/s**; one thread **20.0 GB/s**" in doc
     # The SIMD level and the thread counts that ran.
     assert "stridewise SIMD level `avx2`, 2 threads (and one: `stridewise-1t`)" in doc
