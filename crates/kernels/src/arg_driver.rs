@@ -19,7 +19,7 @@
 use crate::driver::{map_units, Walk, UNIT};
 use crate::element::Element;
 use crate::kernels::arg::{
-    scan, scan_short, vertical, ArgTile, Found, ATILE, CHUNK, MEMORY_BYTES, SHORT,
+    from_memory, scan, scan_short, vertical, ArgTile, Found, ATILE, CHUNK, SHORT,
 };
 use crate::layout::{c_order_runs, Axis, StridedView};
 use crate::simd::{dispatch, SimdLevel};
@@ -263,7 +263,7 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                 inner,
                 from: u * unit,
                 to: ((u + 1) * unit).min(n),
-                memory: n * std::mem::size_of::<T>() >= MEMORY_BYTES,
+                memory: from_memory::<T>(n),
             };
             dispatch(level, op)
         });
@@ -367,7 +367,7 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                     inner,
                     from,
                     to,
-                    memory: n * outputs * std::mem::size_of::<T>() >= MEMORY_BYTES,
+                    memory: from_memory::<T>(n * outputs),
                 };
                 dispatch(level, op)
             });

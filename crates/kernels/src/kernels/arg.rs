@@ -50,7 +50,12 @@ pub(crate) const ATILE: usize = 512;
 
 /// A reduction reading at least this many bytes is taken to come from memory (more than
 /// the 512 KiB L2 of a Zen 3 core and a share of L3): see [`scan`].
-pub(crate) const MEMORY_BYTES: usize = 4 << 20;
+const MEMORY_BYTES: usize = 4 << 20;
+
+/// Whether a reduction of `elements` `T`s reads from memory ([`scan`]'s `memory`).
+pub(crate) fn from_memory<T>(elements: usize) -> bool {
+    elements.saturating_mul(std::mem::size_of::<T>()) >= MEMORY_BYTES
+}
 
 /// No position yet.
 const NONE: u64 = u64::MAX;
@@ -288,7 +293,7 @@ pub(crate) unsafe fn scan_short<T: Element, const MAX: bool, const K: u8>(
 
 /// Add the line piece `data`, whose first element is at logical position `start`, to `f`.
 /// Returns true when the answer is final ([`Found::is_final`]). `memory`: the reduction
-/// reads more than the caches hold ([`MEMORY_BYTES`]).
+/// reads more than the caches hold ([`from_memory`]).
 #[inline(always)]
 pub(crate) fn scan<T: Element, const MAX: bool, const K: u8>(
     f: &mut Found<T>,
@@ -296,9 +301,9 @@ pub(crate) fn scan<T: Element, const MAX: bool, const K: u8>(
     start: u64,
     memory: bool,
 ) -> bool {
-    // Long pieces as STREAMS quarters side by side, each quarter's lanes a cache line a step
-    // (one AVX2 vector of one-byte elements, two of f32, one of f64), so that the lanes
-    // and flags of the four fit AVX2's 16 registers (32 f64 lanes a quarter spilled).
+    // Long pieces as STREAMS quarters side by side, each quarter's lanes one AVX2 vector a
+    // step (two of two-byte elements), so that the lanes and flags of the four fit AVX2's
+    // 16 registers (32 f64 lanes a quarter spilled).
     // Elements wider than 4 bytes only when `memory` says the line comes from memory: the
     // compiler then vectorises across the quarters (a transpose a step), and argmax of 1e5
     // f64 from L3 took 1.6x the time while 1e7 took 0.75x.
@@ -392,17 +397,8 @@ fn scan_streams<T: Element, const MAX: bool, const K: u8, const N: usize, const 
         let base = |s: usize| start + (s * q + i) as u64;
         let (m, flag) = chunks_best::<T, MAX, K, N, F>([chunk(0), chunk(1), chunk(2), chunk(3)]);
         for s in 0..STREAMS {
-            if done[s] {
-                continue;
-            }
-            let g = &mut found[s];
-            if (T::IS_FLOAT && K == PLAIN && flag[s])
-                || g.pos == NONE
-                || better::<T, MAX>(m[s], g.best)
-            {
-                done[s] = absorb::<T, MAX, K>(g, chunk(s), base(s), m[s], flag[s]);
-            } else if K == NAN_WORST && flag[s] {
-                g.seen = true;
+            if !done[s] {
+                done[s] = absorb::<T, MAX, K>(&mut found[s], chunk(s), base(s), m[s], flag[s]);
             }
         }
         // The first quarter's answer final: nothing after it can win. (A later quarter's:
