@@ -21,6 +21,7 @@ cache by nature; its figures are labelled so.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import itertools
 import math
@@ -41,7 +42,18 @@ DTYPES = ("f64", "f32", "i32", "i64")
 SMALL_INTS = ("u8", "i16")
 # bottleneck's reductions among the benchmarked functions (it has no nanprod).
 BOTTLENECK = frozenset(
-    ("nansum", "nanmean", "nanvar", "nanstd", "nanmin", "nanmax", "nanargmin", "nanargmax")
+    (
+        "nansum",
+        "nanmean",
+        "nanvar",
+        "nanstd",
+        "nanmin",
+        "nanmax",
+        "nanargmin",
+        "nanargmax",
+        "median",
+        "nanmedian",
+    )
 )
 NP_DTYPE = {
     "f64": np.float64,
@@ -99,6 +111,8 @@ class Case:
     # empty for the 1-d and square cases, whose shape is (size,) or (size, size).
     shape: tuple[int, ...] = ()
     loop: int = 0  # layout "loop": this many separate 1-d arrays of ``size``, one call each
+    # quantile/percentile: the q argument (a tuple, passed as an array)
+    q: tuple[float, ...] = ()
 
     @property
     def name(self) -> str:
@@ -112,7 +126,12 @@ class Case:
             shape = f"{self.size:.0e}".replace("e+0", "e")
         else:
             shape = f"{self.size}x{self.size}"
-        return f"{self.func} {self.dtype} {shape} {self.layout}{axis_text(self.axis)}"
+        name = f"{self.func} {self.dtype} {shape} {self.layout}{axis_text(self.axis)}"
+        if len(self.q) > 4:
+            return f"{name} {len(self.q)}q"
+        if self.q:
+            return f"{name} q=({','.join(f'{x:g}' for x in self.q)})"
+        return name
 
     @property
     def base_shape(self) -> tuple[int, ...]:
@@ -288,6 +307,22 @@ def family_cases() -> list[Case]:
         for lay in ("contiguous", "fortran")
         for ax in (0, 1)
     ]
+    return out + selection_cases()
+
+
+def selection_cases() -> list[Case]:
+    """Median, quantile and percentile (issue 14): the cases its targets name (bottleneck's
+    median and nanmedian beside), and a few more layouts and sizes."""
+    cube = (365, 180, 360)
+    out = [Case("median", "f64", "contiguous", n, 1, None) for n in (10**5, 10**7)]
+    out += [Case("median", "f64", "contiguous", 4000, 2, ax) for ax in (0, 1)]
+    out += [Case("median", "f64", "fortran", 1000, 2, 1)]
+    out += [shaped("nanmedian", "f32", cube, 0)]
+    out += [dataclasses.replace(shaped("nanquantile", "f32", cube, 0), q=(0.1, 0.5, 0.9))]
+    hundred = tuple(float(x) for x in np.linspace(0, 100, 100))
+    out += [Case("percentile", "f64", "contiguous", 4000, 2, 1, q=hundred)]
+    out += [Case("quantile", "f64", "contiguous", 10**7, 1, None, q=(0.25, 0.75))]
+    out += [Case("nanpercentile", "f64", "contiguous", 1000, 2, 0, q=(5.0, 95.0))]
     return out
 
 
@@ -313,6 +348,7 @@ def target_cases() -> list[Case]:
         Case("min", "f64", "contiguous", 10**7, 1, None),
         Case("argmax", "f64", "contiguous", 10**7, 1, None),
         Case("argmax", "f64", "contiguous", 4000, 2, 0),
+        *[c for c in selection_cases() if c.name in TARGETS],
     ]
 
 
@@ -336,6 +372,11 @@ TARGETS: dict[str, float] = {
     # issue 13 (2 cores; also >= 1.5x on one thread, read from the stridewise-1t column)
     "argmax f64 1e7 contiguous": 2.5,
     "argmax f64 4000x4000 contiguous axis=0": 5.0,
+    # issue 14 (2 cores)
+    "median f64 1e7 contiguous": 2.0,
+    "nanmedian f32 365x180x360 contiguous axis=0": 10.0,
+    "nanquantile f32 365x180x360 contiguous axis=0 q=(0.1,0.5,0.9)": 30.0,
+    "percentile f64 4000x4000 contiguous axis=1 100q": 5.0,
 }
 # Cases that must also reach this fraction of the read-bandwidth probe.
 PROBE_TARGETS: dict[str, float] = {
@@ -381,6 +422,9 @@ def _one_call(lib: str, case: Case) -> Callable[[Any], Any]:
     else:
         raise ValueError(f"unknown library {lib!r}")
     f = getattr(module, case.func)
+    if case.q:
+        q, axis = np.array(case.q), case.axis
+        return lambda a: f(a, q, axis=axis)
     if case.func == "average":
         axis = case.axis
         return lambda a: f(a, axis=axis, weights=weights_for(a.shape, axis))

@@ -33,7 +33,7 @@ def small(case: cases.Case) -> cases.Case:
         shape = tuple(min(d, 24) for d in case.shape)  # keeps 3 and 4 channels
         return dataclasses.replace(case, shape=shape, size=math.prod(shape))
     size = min(case.size, 2000) if case.ndim == 1 else min(case.size, 40)
-    return cases.Case(case.func, case.dtype, case.layout, size, case.ndim, case.axis)
+    return dataclasses.replace(case, size=size)
 
 
 def _small_with_libs() -> dict[cases.Case, tuple[str, ...]]:
@@ -150,6 +150,27 @@ def test_the_new_functions_are_in_the_matrix() -> None:
     for f in ("count_nonzero", "any", "all", "ptp"):
         assert f"{f} f64 1e7 contiguous" in names
         assert f"{f} f64 4000x4000 contiguous axis=0" in names
+
+
+def test_the_selection_targets_are_in_the_matrix() -> None:
+    """Issue 14's target cases run in the full matrix and the quick set, q as named."""
+    names = {c.name for c in cases.full_cases()}
+    quick = {c.name for c in cases.target_cases()}
+    for name in [
+        "median f64 1e7 contiguous",
+        "nanmedian f32 365x180x360 contiguous axis=0",
+        "nanquantile f32 365x180x360 contiguous axis=0 q=(0.1,0.5,0.9)",
+        "percentile f64 4000x4000 contiguous axis=1 100q",
+    ]:
+        assert name in names and name in quick and name in cases.TARGETS
+    (pct,) = [c for c in cases.full_cases() if c.name.endswith("100q")]
+    assert len(pct.q) == 100 and pct.q[0] == 0.0 and pct.q[-1] == 100.0
+    assert "bottleneck" in cases.libs_for(small_named("nanmedian f32 365x180x360"))
+
+
+def small_named(prefix: str) -> cases.Case:
+    (case,) = [c for c in cases.full_cases() if c.name.startswith(prefix)]
+    return case
 
 
 def test_the_new_shapes_are_in_the_matrix() -> None:

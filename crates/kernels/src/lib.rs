@@ -55,6 +55,7 @@ pub mod ops;
 mod partials;
 mod probe;
 mod raw;
+mod select_driver;
 mod simd;
 mod walk;
 mod weighted_driver;
@@ -70,6 +71,7 @@ pub use ops::{Degenerate, Family, Info, Kw, NanHandling, Op};
 pub use partials::{FloatPartial, Partials, PartialsError, ProdPartial, State, VarPartial};
 pub use probe::{read_probe, read_probe_streams};
 pub use raw::{RawArray, RawError};
+pub use select_driver::Ranks;
 pub use simd::{
     available_simd_levels, best_simd_level, get_num_threads, set_num_threads, set_simd_level,
     simd_level, with_num_threads, with_simd_level, SimdLevel,
@@ -153,6 +155,10 @@ pub enum ReduceError {
     WeightsShape,
     /// `average`: some output's weights sum to zero (numpy's ZeroDivisionError).
     WeightsSumZero,
+    /// Order statistics of bool (numpy's median and quantile of bool are numpy's).
+    BoolSelect,
+    /// Order statistics: a rank past an output's elements, or buffers of the wrong size.
+    Ranks,
 }
 
 impl fmt::Display for ReduceError {
@@ -174,6 +180,10 @@ impl fmt::Display for ReduceError {
                 "Shape of weights must be consistent with shape of a along specified axis.",
             ),
             Self::WeightsSumZero => f.write_str("Weights sum to zero, can't be normalized"),
+            Self::BoolSelect => f.write_str("order statistics of bool are not supported"),
+            Self::Ranks => f.write_str(
+                "a rank is past the elements of an output, or a buffer has the wrong size",
+            ),
         }
     }
 }
@@ -727,4 +737,143 @@ pub fn average_axes<T: Element, W: Element>(
         data: parts.into_iter().map(Averaged::from).collect(),
         warning: None,
     })
+}
+
+/// Order statistics of each output of `view` over `axes` (`None`: every axis): see
+/// [`order_statistics`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderStatistics<T> {
+    /// The kept axes' shape.
+    pub shape: Vec<usize>,
+    /// `k` values per output, C order: element `r` of the output's values sorted ascending,
+    /// NaN last, for each asked rank `r`.
+    pub values: Vec<T>,
+    /// The numbers (elements that are not NaN) of each output.
+    pub counts: Vec<usize>,
+}
+
+/// Order statistics: for each output over `axes` (`None`: every axis), the elements at the
+/// asked ranks of its values sorted ascending, NaN sorted last (what `np.partition` puts
+/// there), and the count of its numbers. What median and quantiles are made of. Not for
+/// bool ([`ReduceError::BoolSelect`]); a rank at or past the elements per output is
+/// [`ReduceError::Ranks`].
+///
+/// ```
+/// use stridewise::{order_statistics, Ranks, StridedView};
+///
+/// let data = [3.0, f64::NAN, 1.0, 2.0, 9.0, 5.0];
+/// let m = StridedView::contiguous(&data, &[2, 3]).unwrap();
+/// let s = order_statistics(&m, Some(&[1]), Ranks::Shared(&[0, 2])).unwrap();
+/// assert_eq!(s.counts, vec![2, 3]);
+/// assert_eq!(s.values[0], 1.0); // row 0: 1, 3, NaN
+/// assert!(s.values[1].is_nan());
+/// assert_eq!(&s.values[2..], &[2.0, 9.0]);
+/// ```
+pub fn order_statistics<T: Element>(
+    view: &StridedView<'_, T>,
+    axes: Option<&[isize]>,
+    ranks: Ranks<'_>,
+) -> Result<OrderStatistics<T>, ReduceError> {
+    let sorted = match axes {
+        Some(a) => layout::resolve_axes(a, view.ndim())?,
+        None => (0..view.ndim()).collect(),
+    };
+    let outs = select_driver::outputs(view.shape(), &sorted);
+    let mut values = vec![T::ZERO; outs * ranks.k()];
+    let mut counts = vec![0; outs];
+    // SAFETY: any bytes are a valid value of a numeric type, and `values` is `T`-aligned.
+    let bytes = unsafe {
+        std::slice::from_raw_parts_mut(
+            values.as_mut_ptr().cast::<u8>(),
+            std::mem::size_of_val(values.as_slice()),
+        )
+    };
+    // SAFETY: the view's contract: every element it reaches is a valid, aligned `T`,
+    // shared-borrowed (unchanged) for the call.
+    unsafe { select_driver::order_statistics(source(view), &sorted, ranks, bytes, &mut counts)? };
+    Ok(OrderStatistics {
+        shape: layout::result_shape(view.shape(), Some(&sorted), false),
+        values,
+        counts,
+    })
+}
+
+/// Median of each output over `axes` (`None`: every axis), in f64: the middle order
+/// statistic, or the mean of the two middle ones (`(a + b) / 2` in f64). An output holding
+/// NaN is NaN, as numpy's `median`; with `skip_nan` (numpy's `nanmedian`) NaNs are left out
+/// and an output of only NaNs is NaN. numpy: `np.median(a, axis)` (numpy computes an f32
+/// input's median in f32).
+///
+/// ```
+/// use stridewise::{median_axes, StridedView};
+///
+/// let data = [3.0, 1.0, 2.0, 10.0, f64::NAN, 4.0];
+/// let m = StridedView::contiguous(&data, &[2, 3]).unwrap();
+/// assert_eq!(median_axes(&m, Some(&[1]), false).unwrap().data[0], 2.0);
+/// assert!(median_axes(&m, Some(&[1]), false).unwrap().data[1].is_nan());
+/// assert_eq!(median_axes(&m, Some(&[1]), true).unwrap().data[1], 7.0);
+/// ```
+pub fn median_axes<T: Element>(
+    view: &StridedView<'_, T>,
+    axes: Option<&[isize]>,
+    skip_nan: bool,
+) -> Result<Reduction<f64>, ReduceError> {
+    let sorted = match axes {
+        Some(a) => layout::resolve_axes(a, view.ndim())?,
+        None => (0..view.ndim()).collect(),
+    };
+    let n = select_driver::per_output(view.shape(), &sorted);
+    let middle = |c: usize| {
+        if c % 2 == 1 {
+            [c / 2, c / 2]
+        } else {
+            [c / 2 - 1, c / 2]
+        }
+    };
+    let stats = if n == 0 {
+        return Err(ReduceError::Ranks);
+    } else if skip_nan && T::IS_FLOAT {
+        let outs = select_driver::outputs(view.shape(), &sorted);
+        let mut counts = vec![0; outs];
+        // SAFETY: as in `order_statistics`.
+        unsafe { select_driver::number_counts(source(view), &sorted, &mut counts)? };
+        // All-NaN outputs ask for rank 0 (a NaN) and stay NaN.
+        let ranks: Vec<usize> = counts.iter().flat_map(|&c| middle(c.max(1))).collect();
+        order_statistics(
+            view,
+            axes,
+            Ranks::PerOutput {
+                ranks: &ranks,
+                k: 2,
+            },
+        )?
+    } else {
+        order_statistics(view, axes, Ranks::Shared(&middle(n)))?
+    };
+    let data = stats
+        .values
+        .chunks_exact(2)
+        .zip(&stats.counts)
+        .map(|(ab, &c)| {
+            if c == 0 || (!skip_nan && c < n) {
+                f64::NAN
+            } else {
+                (ab[0].to_f64() + ab[1].to_f64()) / 2.0
+            }
+        })
+        .collect();
+    Ok(Reduction {
+        shape: stats.shape,
+        data,
+        warning: None,
+    })
+}
+
+fn source<'v, T: Element>(view: &'v StridedView<'_, T>) -> select_driver::Source<'v> {
+    select_driver::Source {
+        elem: T::ELEM,
+        base: view.as_ptr().cast(),
+        shape: view.shape(),
+        strides: view.strides(),
+    }
 }

@@ -313,6 +313,81 @@ impl<'a> RawArray<'a> {
         })
     }
 
+    /// The outputs of a reduction over `axes` (`None`: every axis) and the elements of each.
+    pub fn selection_shape(&self, axes: Option<&[isize]>) -> Result<(usize, usize), ReduceError> {
+        let axes = self.resolved(axes)?;
+        Ok((
+            crate::select_driver::outputs(self.shape, &axes),
+            crate::select_driver::per_output(self.shape, &axes),
+        ))
+    }
+
+    /// Order statistics of each output over `axes` (`None`: every axis), as [`Ranks`] asks:
+    /// `values` receives `k` elements of this array's type per output (C order of the kept
+    /// axes; bytes, aligned to the element), element `r` of the output's values sorted
+    /// ascending with NaN last (so NaN for a rank at or past its count of numbers); `counts`
+    /// receives each output's numbers (elements that are not NaN). Every rank must be below
+    /// the elements per output. Not for bool.
+    pub fn order_statistics(
+        &self,
+        axes: Option<&[isize]>,
+        ranks: crate::Ranks<'_>,
+        values: &mut [u8],
+        counts: &mut [usize],
+    ) -> Result<(), ReduceError> {
+        let axes = self.resolved(axes)?;
+        let base = self.memory.as_ptr().wrapping_add(self.offset);
+        self.with_element_strides(|strides| {
+            // SAFETY: as in `partials`: `new` checked that every element lies in `memory`,
+            // aligned; `memory` is shared-borrowed, so unchanged during the call.
+            unsafe {
+                crate::select_driver::order_statistics(
+                    self.source(base, strides),
+                    &axes,
+                    ranks,
+                    values,
+                    counts,
+                )
+            }
+        })
+    }
+
+    /// The numbers (elements that are not NaN) of each output over `axes`, C order.
+    pub fn number_counts(
+        &self,
+        axes: Option<&[isize]>,
+        counts: &mut [usize],
+    ) -> Result<(), ReduceError> {
+        let axes = self.resolved(axes)?;
+        let base = self.memory.as_ptr().wrapping_add(self.offset);
+        self.with_element_strides(|strides| {
+            // SAFETY: as in `order_statistics`.
+            unsafe {
+                crate::select_driver::number_counts(self.source(base, strides), &axes, counts)
+            }
+        })
+    }
+
+    fn source<'s>(
+        &'s self,
+        base: *const u8,
+        strides: &'s [isize],
+    ) -> crate::select_driver::Source<'s> {
+        crate::select_driver::Source {
+            elem: self.elem,
+            base,
+            shape: self.shape,
+            strides,
+        }
+    }
+
+    fn resolved(&self, axes: Option<&[isize]>) -> Result<Vec<usize>, ReduceError> {
+        Ok(match axes {
+            Some(a) => resolve_axes(a, self.shape.len())?,
+            None => (0..self.shape.len()).collect(),
+        })
+    }
+
     /// The partial result of `op` over `axes` (see [`Partials`]).
     pub fn partials(&self, op: Op, axes: Option<&[isize]>) -> Result<Partials, ReduceError> {
         let base = self.memory.as_ptr().wrapping_add(self.offset);

@@ -193,6 +193,118 @@ fn weighted<'py>(
     }))
 }
 
+/// The element type of an ndarray the kernels read in place (native byte order, no fields).
+fn kernel_elem(x: &Bound<'_, numpy::PyUntypedArray>) -> Option<stridewise::ElemType> {
+    use numpy::{PyArrayDescrMethods, PyUntypedArrayMethods};
+    let d = x.dtype();
+    stridewise::ElemType::from_numpy(d.kind(), d.itemsize())
+        .filter(|_| d.is_native_byteorder() != Some(false) && !d.has_fields())
+}
+
+/// Order statistics for median/quantile (`stridewise/_quantile.py`): for each output of `a`
+/// over `axes` (`None`: every axis), its elements at `ranks` of its values sorted ascending
+/// (NaN last), written into `values` (a fresh C-contiguous array of `a`'s dtype, `k` per
+/// output, C order); `ranks` are shared by every output (`per_output` false) or `k` per
+/// output. Returns each output's count of numbers (not NaN) as int64, or `None` when `a`
+/// cannot be read in place (the caller copies it first).
+#[pyfunction]
+#[pyo3(signature = (a, axes, ranks, per_output, values, /))]
+fn order_statistics<'py>(
+    py: Python<'py>,
+    a: Bound<'py, numpy::PyUntypedArray>,
+    axes: Option<Vec<isize>>,
+    ranks: numpy::PyReadonlyArray1<'py, i64>,
+    per_output: bool,
+    values: Bound<'py, numpy::PyUntypedArray>,
+) -> PyResult<Option<Bound<'py, numpy::PyArray1<i64>>>> {
+    use numpy::{PyArrayDescrMethods, PyUntypedArrayMethods};
+    let bad = |e: String| pyo3::exceptions::PyValueError::new_err(e);
+    let Some(elem) = kernel_elem(&a).filter(|e| *e != stridewise::ElemType::Bool) else {
+        return Ok(None);
+    };
+    let Ok(raw) = input::raw_array(&a, elem) else {
+        return Ok(None);
+    };
+    let ranks: Vec<usize> = ranks
+        .as_slice()?
+        .iter()
+        .map(|&r| usize::try_from(r).map_err(|_| bad(format!("negative rank {r}"))))
+        .collect::<PyResult<_>>()?;
+    let (outs, _) = raw
+        .selection_shape(axes.as_deref())
+        .map_err(|e| bad(e.to_string()))?;
+    let k = if per_output {
+        ranks.len() / outs.max(1)
+    } else {
+        ranks.len()
+    };
+    // SAFETY: `values` is a live ndarray; its flags and data pointer are read.
+    let (flags, data) = unsafe {
+        let p = values.as_array_ptr();
+        ((*p).fields.flags, (*p).fields.data)
+    };
+    let wanted = numpy::npyffi::NPY_ARRAY_C_CONTIGUOUS
+        | numpy::npyffi::NPY_ARRAY_ALIGNED
+        | numpy::npyffi::NPY_ARRAY_WRITEABLE;
+    if flags & wanted != wanted
+        || !values.dtype().is_equiv_to(&a.dtype())
+        || values.len() != outs * k
+    {
+        return Err(bad(
+            "values: a C-contiguous writeable array of a's dtype, k per output".into(),
+        ));
+    }
+    // SAFETY: `values` is C-contiguous, aligned and writeable, `outs * k` elements of
+    // `elem`'s size from `data`; the caller made it for this call and nothing else reads or
+    // writes it until we return (we hold a reference, and the GIL is released only around
+    // the kernel, which writes nothing else).
+    let out = unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), outs * k * elem.size()) };
+    let mut counts = vec![0usize; outs];
+    let spec = if per_output {
+        stridewise::Ranks::PerOutput { ranks: &ranks, k }
+    } else {
+        stridewise::Ranks::Shared(&ranks)
+    };
+    let mut run = || raw.order_statistics(axes.as_deref(), spec, out, &mut counts);
+    if raw.len() >= 1 << 14 {
+        py.detach(run)
+    } else {
+        run()
+    }
+    .map_err(|e| bad(e.to_string()))?;
+    let counts: Vec<i64> = counts.into_iter().map(|c| c as i64).collect();
+    Ok(Some(numpy::PyArray1::from_vec(py, counts)))
+}
+
+/// Each output's count of numbers (elements that are not NaN) of `a` over `axes`, as int64,
+/// or `None` when `a` cannot be read in place.
+#[pyfunction]
+#[pyo3(signature = (a, axes, /))]
+fn number_counts<'py>(
+    py: Python<'py>,
+    a: Bound<'py, numpy::PyUntypedArray>,
+    axes: Option<Vec<isize>>,
+) -> PyResult<Option<Bound<'py, numpy::PyArray1<i64>>>> {
+    let bad = |e: stridewise::ReduceError| pyo3::exceptions::PyValueError::new_err(e.to_string());
+    let Some(elem) = kernel_elem(&a).filter(|e| *e != stridewise::ElemType::Bool) else {
+        return Ok(None);
+    };
+    let Ok(raw) = input::raw_array(&a, elem) else {
+        return Ok(None);
+    };
+    let (outs, _) = raw.selection_shape(axes.as_deref()).map_err(bad)?;
+    let mut counts = vec![0usize; outs];
+    let mut run = || raw.number_counts(axes.as_deref(), &mut counts);
+    if raw.len() >= 1 << 16 {
+        py.detach(run)
+    } else {
+        run()
+    }
+    .map_err(bad)?;
+    let counts: Vec<i64> = counts.into_iter().map(|c| c as i64).collect();
+    Ok(Some(numpy::PyArray1::from_vec(py, counts)))
+}
+
 /// The SIMD level the kernels use on this thread: "avx512", "avx2" or "scalar".
 #[pyfunction]
 fn simd_level() -> &'static str {
@@ -286,6 +398,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parallel_threshold, m)?)?;
     m.add_function(wrap_pyfunction!(read_probe, m)?)?;
     m.add_function(wrap_pyfunction!(weighted, m)?)?;
+    m.add_function(wrap_pyfunction!(order_statistics, m)?)?;
+    m.add_function(wrap_pyfunction!(number_counts, m)?)?;
     owner::register(m)?;
     Ok(())
 }

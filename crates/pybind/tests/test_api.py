@@ -178,7 +178,7 @@ def test_explain_rejects() -> None:
     with pytest.raises(ValueError):
         sw.explain(np.cumsum, a)
     with pytest.raises(ValueError):
-        sw.explain("median", a)
+        sw.explain("cumsum", a)
     with pytest.raises(TypeError):
         sw.explain(sw.mean, a, initial=0)  # mean takes no initial=, as the call itself
     with pytest.raises(TypeError):

@@ -41,6 +41,12 @@ SWAPPED = (
     "sum",
     "nansum",
     "average",
+    "median",
+    "nanmedian",
+    "quantile",
+    "nanquantile",
+    "percentile",
+    "nanpercentile",
 )
 
 # Names numpy's test modules imported from numpy (``from numpy import average``), bound
@@ -77,6 +83,9 @@ def test_the_swap_reaches_stridewise() -> None:
     assert np.prod(a + 1) == 144 and np.nanprod(a + 1) == 144
     assert np.sum(a) == 11 and np.nansum(a) == 11
     assert np.average(a, weights=a) == 39 / 11
+    assert np.median(a) == 1.5 and np.nanmedian(a) == 1.5
+    assert np.quantile(a, 0.5) == 1.5 and np.nanquantile(a, 0.5) == 1.5
+    assert np.percentile(a, 50) == 1.5 and np.nanpercentile(a, 50) == 1.5
     assert all(CALLS[f] == before[f] + 1 for f in SWAPPED), CALLS
     assert sw.explain(sw.any, a.astype(object))["path"] == "numpy"
     assert np.any(a.astype(object)) and np.ptp(a.astype(object)) == 5
@@ -143,3 +152,27 @@ class TestNanFunctions_SumProd(nanfunctions.TestNanFunctions_SumProd):  # type: 
 
 class TestAverage(function_base.TestAverage):  # type: ignore[misc]
     """Calls both ``np.average`` and the ``average`` numpy's module imported (both swapped)."""
+
+
+class TestMedian(function_base.TestMedian):  # type: ignore[misc]
+    pass
+
+
+class TestQuantile(function_base.TestQuantile):  # type: ignore[misc]
+    pass
+
+
+class TestPercentile(function_base.TestPercentile):  # type: ignore[misc]
+    pass
+
+
+class TestNanFunctions_Median(nanfunctions.TestNanFunctions_Median):  # type: ignore[misc]
+    pass
+
+
+class TestNanFunctions_Quantile(nanfunctions.TestNanFunctions_Quantile):  # type: ignore[misc]
+    pass
+
+
+class TestNanFunctions_Percentile(nanfunctions.TestNanFunctions_Percentile):  # type: ignore[misc]
+    pass

@@ -14,3 +14,4 @@ mod partials;
 mod prod;
 mod properties;
 mod ptp;
+mod select;

@@ -38,6 +38,15 @@ def read_probe(words: NDArray[np.uint64], /, streams: bool = False) -> int: ...
 def weighted(
     a: NDArray[Any], w: NDArray[Any], axes: tuple[int, ...] | None, single: bool, /
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], bool, bool] | None: ...
+def order_statistics(
+    a: NDArray[Any],
+    axes: list[int] | None,
+    ranks: NDArray[np.int64],
+    per_output: bool,
+    values: NDArray[Any],
+    /,
+) -> NDArray[np.int64] | None: ...
+def number_counts(a: NDArray[Any], axes: list[int] | None, /) -> NDArray[np.int64] | None: ...
 
 # Rust-owned aligned arrays: plain ndarrays whose `.base` is an AlignedBuffer.
 @final

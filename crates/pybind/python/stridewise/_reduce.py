@@ -288,10 +288,13 @@ def explain(func: Callable[..., Any] | str, a: Any, **kwargs: Any) -> dict[str, 
     """
     import inspect
 
+    from . import _quantile
     from ._average import average, explain_average
 
     name = func if isinstance(func, str) else getattr(func, "__name__", "")
     f = average if name == "average" else _FUNCS.get(name)
+    if name in _quantile.__all__:
+        f = getattr(_quantile, name)
     if f is None:
         raise ValueError(f"explain: {func!r} is not a stridewise reduction")
     params = inspect.signature(f).parameters
@@ -300,6 +303,12 @@ def explain(func: Callable[..., Any] | str, a: Any, **kwargs: Any) -> dict[str, 
         raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
     if f is average:
         return explain_average(a, **kwargs)
+    if name in _quantile.__all__:
+        return {
+            **_quantile.explain_selection(a, **kwargs),
+            "simd": _native.simd_level(),
+            "threads": _native.get_num_threads(),
+        }
     # As the call would pass them: the function's own defaults for what is not given.
     given = {k: kwargs.get(k, p.default) for k, p in params.items() if k != "a"}
     return _native.explain(name, a, **given)

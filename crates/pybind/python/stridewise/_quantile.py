@@ -1,0 +1,446 @@
+"""``median``, ``nanmedian``, ``quantile``, ``nanquantile``, ``percentile`` and
+``nanpercentile``, as numpy's.
+
+The order statistics come from the kernels (``_native.order_statistics``: each output's
+elements copied into a scratch buffer, NaNs left out and counted, the wanted ranks selected
+there, outputs spread over the threads; the caller's array is never written, even with
+``overwrite_input=True``). What numpy does with them is numpy's own code on the same
+operands: ``np.mean`` of the middle one or two elements (median), and for quantiles numpy's
+own helpers (each method's virtual index, ``_get_indexes``, ``_get_gamma``, ``_lerp``), so the
+results are numpy's bit for bit. The nan-variants take each output's count of numbers first
+(``_native.number_counts``) and ask every output for its own ranks, as numpy's per-slice
+``apply_along_axis`` does.
+
+Handed to numpy itself: inputs that are not exact ndarrays, dtypes other than the integers,
+float32 and float64 (float16, bool, complex, object, datetimes...), empty and 0-d arrays,
+``weights``, a ``q`` of more than one dimension, an unknown ``method``, an ``out`` of
+another dtype than numpy's result, and every call if this numpy lacks the helpers named
+above.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
+
+from . import _native
+
+_NoValue: Any = np._NoValue
+# numpy's own functions, taken now: numpy's tests swap stridewise's into numpy's namespace.
+_np_median: Any = np.median
+_np_nanmedian: Any = np.nanmedian
+_np_quantile: Any = np.quantile
+_np_nanquantile: Any = np.nanquantile
+_np_percentile: Any = np.percentile
+_np_nanpercentile: Any = np.nanpercentile
+
+try:
+    _fb: Any = importlib.import_module("numpy.lib._function_base_impl")
+    _METHODS: Any = _fb._QuantileMethods
+    _get_indexes: Any = _fb._get_indexes
+    _get_gamma: Any = _fb._get_gamma
+    _lerp: Any = _fb._lerp
+    _is_valid: Any = _fb._quantile_is_valid
+    _HELPERS = True
+except (ImportError, AttributeError):  # pragma: no cover - another numpy
+    _HELPERS = False
+
+# Element types the selection reads in place.
+_KERNEL_TYPES = frozenset(np.dtype(t) for t in "bhilqBHILQfd")
+
+__all__ = ["median", "nanmedian", "nanpercentile", "nanquantile", "percentile", "quantile"]
+
+
+class _Plan:
+    """How one call runs: ``path`` ("kernel", "kernel+copy" or "numpy"), ``reason``, and for
+    the kernel paths the array it reads and the normalised axes (``None``: all)."""
+
+    def __init__(self, path: str, reason: str, arr: Any = None, axes: Any = None) -> None:
+        self.path, self.reason, self.arr, self.axes = path, reason, arr, axes
+
+
+def _plan(a: Any, axis: Any) -> _Plan:
+    if type(a) is not np.ndarray:
+        if isinstance(a, np.ndarray) or not isinstance(a, (list, tuple, int, float)):
+            return _Plan("numpy", f"{type(a).__name__}: numpy keeps its semantics")
+        a = np.asarray(a)
+    dt = a.dtype
+    if dt.kind in "iuf" and dt.newbyteorder("=") in _KERNEL_TYPES and not dt.isnative:
+        copy = "byte-swapped: copied to native order"
+    elif dt in _KERNEL_TYPES:
+        copy = ""
+    else:
+        return _Plan("numpy", f"dtype {dt}: no selection kernel")
+    if a.ndim == 0 or a.size == 0:
+        return _Plan("numpy", "a 0-d or empty array: numpy's own answer")
+    axes = None if axis is None else normalize_axis_tuple(axis, a.ndim)
+    if copy:
+        a = a.astype(dt.newbyteorder("="))
+    elif not a.flags.aligned or any(s % a.itemsize for s in a.strides):
+        copy = "misaligned or strided in part-elements: copied"
+        a = a.copy()
+    if copy:
+        return _Plan("kernel+copy", copy, a, axes)
+    return _Plan("kernel", "order statistics selected per output, in place", a, axes)
+
+
+def _kept_shape(arr: np.ndarray, axes: Any) -> tuple[int, ...]:
+    if axes is None:
+        return ()
+    return tuple(n for d, n in enumerate(arr.shape) if d not in axes)
+
+
+def _per_output(arr: np.ndarray, axes: Any) -> int:
+    if axes is None:
+        return arr.size
+    return math.prod(arr.shape[d] for d in axes)
+
+
+def _select(
+    arr: np.ndarray, axes: Any, ranks: np.ndarray, per_output: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The order statistics at ``ranks`` of each output, as (values (outputs, k), counts)."""
+    ranks = np.ascontiguousarray(ranks, dtype=np.int64).ravel()
+    outs = math.prod(_kept_shape(arr, axes))
+    k = ranks.size // outs if per_output else ranks.size
+    values = np.empty((outs, k), dtype=arr.dtype)
+    counts = _native.order_statistics(
+        arr, None if axes is None else list(axes), ranks, per_output, values
+    )
+    if counts is None:  # pragma: no cover - _plan copies what the kernel cannot read
+        raise RuntimeError("stridewise: the selection kernel refused an array it planned for")
+    return values, counts
+
+
+def _all_nan_warnings(count: int) -> None:
+    # numpy warns once per all-NaN slice (its per-slice code; Python's filters show one).
+    for _ in range(count):
+        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=4)
+
+
+def _finish(result: Any, out: Any, axes: Any, ndim: int, keepdims: Any) -> Any:
+    """numpy's ``_ureduce`` around the result: ``out`` (through its keepdims view) and
+    keepdims. ``None`` when ``out`` has another dtype than the result: numpy's then."""
+    if keepdims is _NoValue:
+        keepdims = False
+    if out is not None:
+        if not isinstance(out, np.ndarray) or out.dtype != np.asarray(result).dtype:
+            return None
+        target = out
+        if keepdims:
+            first: tuple[Any, ...] = tuple(
+                0 if axes is None or i in axes else slice(None) for i in range(ndim)
+            )
+            target = out[(Ellipsis, *first)]
+        if target.shape != np.shape(result):
+            return None
+        target[...] = result
+        return out
+    if keepdims:
+        index: tuple[Any, ...] = tuple(
+            np.newaxis if axes is None or i in axes else slice(None) for i in range(ndim)
+        )
+        result = np.asarray(result)[(Ellipsis, *index)]
+    return result
+
+
+# --- median -------------------------------------------------------------------------
+
+
+def _median_of(arr: np.ndarray, axes: Any, skip_nan: bool) -> Any:
+    n = _per_output(arr, axes)
+    kept = _kept_shape(arr, axes)
+    floats = arr.dtype.kind == "f"
+    counts = None
+    if skip_nan and floats:
+        counts = _native.number_counts(arr, None if axes is None else list(axes))
+    if counts is None or (counts == n).all():
+        ranks = np.array([n // 2] if n % 2 else [n // 2 - 1, n // 2])
+        values, counts = _select(arr, axes, ranks, False)
+        # numpy's median: mean(part[indexer]) over the middle one or two.
+        result = np.mean(values.reshape((*kept, values.shape[1])), axis=-1)
+        if floats and not skip_nan:
+            has_nan = (counts < n).reshape(kept)
+            if has_nan.any():
+                if isinstance(result, np.generic):
+                    return arr.dtype.type(np.nan)
+                np.copyto(result, np.array(np.nan, dtype=arr.dtype), where=has_nan)
+        return result
+    # nanmedian with NaNs: each output's middle of its own numbers.
+    c = np.maximum(counts, 1)
+    ranks = np.stack([(c - 1) // 2, c // 2], axis=1)
+    values, _ = _select(arr, axes, ranks, True)
+    result = np.mean(values.reshape((*kept, 2)), axis=-1)
+    odd = (counts % 2 == 1).reshape(kept)
+    empty = (counts == 0).reshape(kept)
+    if isinstance(result, np.generic):
+        if counts[0] == 0:
+            _all_nan_warnings(1)
+            return arr.dtype.type(np.nan)
+        return values[0, 0].astype(result.dtype)[()] if odd else result
+    # numpy's median of an odd count is the middle element itself (mean of one).
+    np.copyto(result, values[:, 0].reshape(kept), where=odd, casting="unsafe")
+    if empty.any():
+        _all_nan_warnings(int(empty.sum()))
+        np.copyto(result, np.nan, where=empty)
+    return result
+
+
+def median(
+    a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False
+) -> Any:
+    """Median along the given axes, as ``numpy.median``: the middle order statistics
+    selected per output (the input is never modified), numpy's mean of them."""
+    p = _plan(a, axis)
+    if p.path != "numpy":
+        r = _finish(_median_of(p.arr, p.axes, False), out, p.axes, p.arr.ndim, keepdims)
+        if r is not None:
+            return r
+    return _np_median(a, axis, out, overwrite_input, keepdims)
+
+
+def nanmedian(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    keepdims: Any = _NoValue,
+) -> Any:
+    """Median ignoring NaNs, as ``numpy.nanmedian`` (a RuntimeWarning per all-NaN slice)."""
+    p = _plan(a, axis)
+    if p.path != "numpy":
+        r = _finish(_median_of(p.arr, p.axes, True), out, p.axes, p.arr.ndim, keepdims)
+        if r is not None:
+            return r
+    return _np_nanmedian(a, axis, out, overwrite_input, keepdims)
+
+
+# --- quantiles ------------------------------------------------------------------------
+
+
+def _positions(
+    props: dict[str, Any], method: str, n: int, q: np.ndarray, proto: np.ndarray
+) -> tuple[Any, ...]:
+    """numpy's ``_quantile`` for ``n`` values, up to the partition: (virtual indexes, the
+    ranks to select (non-negative), previous and next indexes or None when numpy takes the
+    elements without interpolation)."""
+    vi = np.asanyarray(props["get_virtual_index"](n, q))
+    if props["fix_gamma"] is None:
+        take = True
+    else:
+        take = method == "linear" and np.issubdtype(vi.dtype, np.integer)
+    if take:
+        return vi, np.asarray(vi).ravel(), None, None
+    prev, nxt = _get_indexes(proto, vi, n)
+    ranks = np.concatenate([prev.ravel(), nxt.ravel()])
+    ranks = np.where(ranks < 0, ranks + n, ranks)
+    return vi, ranks, prev, nxt
+
+
+def _quantile_of(
+    arr: np.ndarray, q: np.ndarray, axes: Any, method: str, weak_q: bool, skip_nan: bool
+) -> Any:
+    props = _METHODS[method]
+    n = _per_output(arr, axes)
+    kept = _kept_shape(arr, axes)
+    floats = arr.dtype.kind == "f"
+    proto = np.empty(0, dtype=arr.dtype)
+    counts = None
+    if skip_nan and floats:
+        counts = _native.number_counts(arr, None if axes is None else list(axes))
+    if counts is None or (counts == n).all():
+        vi, ranks, prev, nxt = _positions(props, method, n, q, proto)
+        values, counts = _select(arr, axes, ranks, False)
+        result = _combine(values, vi, prev, nxt, props, kept, weak_q)
+        if floats and not skip_nan:
+            has_nan = (counts < n).reshape(kept)
+            if has_nan.any():
+                if np.ndim(result) == 0:
+                    return arr.dtype.type(np.nan)
+                np.copyto(result, np.array(np.nan, dtype=arr.dtype), where=has_nan)
+        return result
+    # nanquantile with NaNs: numpy's per-slice quantile of each output's numbers. Outputs of
+    # the same count share their positions.
+    outs = counts.size
+    uniq, inverse = np.unique(counts, return_inverse=True)
+    plans = {}
+    width = None
+    for c in uniq.tolist():
+        if c == 0:
+            continue
+        plans[c] = _positions(props, method, c, q, proto)
+        width = plans[c][1].size
+    table = np.zeros((uniq.size, width or 1), dtype=np.int64)
+    for i, c in enumerate(uniq.tolist()):
+        if c:
+            table[i] = plans[c][1]
+    values, _ = _select(arr, axes, table[inverse], True)
+    results: dict[int, Any] = {}
+    for i, c in enumerate(uniq.tolist()):
+        if c == 0:
+            continue
+        who = np.flatnonzero(inverse == i)
+        vi, _, prev, nxt = plans[c]
+        results[c] = (who, _combine(values[who], vi, prev, nxt, props, (who.size,), weak_q))
+    # apply_along_axis's buffer takes the first output's dtype (an all-NaN slice's is a's).
+    first = results.get(int(counts[0]))
+    dtype = arr.dtype if first is None else np.asarray(first[1]).dtype
+    qshape = np.shape(q)
+    flat = np.empty((*qshape, outs), dtype=dtype)
+    for who, r in results.values():
+        flat[..., who] = r
+    empty = counts == 0
+    if empty.any():
+        _all_nan_warnings(int(empty.sum()))
+        flat[..., empty] = np.nan
+    result = flat.reshape(qshape + kept)
+    return result[()] if result.ndim == 0 else result
+
+
+def _combine(
+    values: np.ndarray,
+    vi: Any,
+    prev: Any,
+    nxt: Any,
+    props: dict[str, Any],
+    kept: tuple[int, ...],
+    weak_q: bool,
+) -> Any:
+    """numpy's ``_quantile`` after the partition, on the selected values (outputs, ranks)."""
+    vshape = np.shape(vi)
+    if prev is None:
+        result = values.T.reshape(vshape + kept)
+        return result[()] if result.ndim == 0 else result.copy()
+    m = values.shape[1] // 2
+    previous = values[:, :m].T.reshape(vshape + kept)
+    following = values[:, m:].T.reshape(vshape + kept)
+    gamma = _get_gamma(vi, prev, props)
+    if weak_q:
+        gamma = float(gamma)
+    else:
+        gamma = gamma.reshape(vshape + (1,) * len(kept))
+    if previous.ndim == 0:
+        previous, following = previous[()], following[()]
+    return _lerp(previous, following, gamma)
+
+
+def _quantiles(
+    np_func: Any,
+    a: Any,
+    q: Any,
+    axis: Any,
+    out: Any,
+    overwrite_input: bool,
+    method: str,
+    keepdims: Any,
+    weights: Any,
+    percent: bool,
+    skip_nan: bool,
+) -> Any:
+    def numpy() -> Any:
+        return np_func(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
+
+    if weights is not None or not _HELPERS or not isinstance(method, str):
+        return numpy()
+    if method not in _METHODS:
+        return numpy()
+    p = _plan(a, axis)
+    if p.path == "numpy":
+        return numpy()
+    weak_q = type(q) in (int, float)
+    qq = np.true_divide(q, 100, out=...) if percent else np.asanyarray(q)
+    if qq.ndim > 1 or qq.dtype.kind not in "iuf" or type(qq) is not np.ndarray:
+        return numpy()
+    if not _is_valid(qq):
+        what = (
+            "Percentiles must be in the range [0, 100]"
+            if percent
+            else ("Quantiles must be in the range [0, 1]")
+        )
+        raise ValueError(what)
+    result = _quantile_of(p.arr, qq, p.axes, method, weak_q, skip_nan)
+    r = _finish(result, out, p.axes, p.arr.ndim, keepdims)
+    return numpy() if r is None else r
+
+
+def quantile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: Any = None,
+) -> Any:
+    """The ``q``-th quantiles along the given axes, as ``numpy.quantile`` (every method)."""
+    return _quantiles(
+        _np_quantile, a, q, axis, out, overwrite_input, method, keepdims, weights, False, False
+    )
+
+
+def nanquantile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: Any = _NoValue,
+    *,
+    weights: Any = None,
+) -> Any:
+    """``quantile`` ignoring NaNs, as ``numpy.nanquantile``."""
+    return _quantiles(
+        _np_nanquantile, a, q, axis, out, overwrite_input, method, keepdims, weights, False, True
+    )
+
+
+def percentile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: Any = None,
+) -> Any:
+    """The ``q``-th percentiles along the given axes, as ``numpy.percentile``."""
+    return _quantiles(
+        _np_percentile, a, q, axis, out, overwrite_input, method, keepdims, weights, True, False
+    )
+
+
+def nanpercentile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: Any = _NoValue,
+    *,
+    weights: Any = None,
+) -> Any:
+    """``percentile`` ignoring NaNs, as ``numpy.nanpercentile``."""
+    return _quantiles(
+        _np_nanpercentile, a, q, axis, out, overwrite_input, method, keepdims, weights, True, True
+    )
+
+
+def explain_selection(a: Any, axis: Any = None, **_: Any) -> dict[str, Any]:
+    """``explain`` for the median and quantile family: the plan's path and reason."""
+    p = _plan(a, axis)
+    info: dict[str, Any] = {"path": p.path, "reason": p.reason}
+    if p.path != "numpy":
+        info["kernel_dtype"] = str(p.arr.dtype)
+        info["axes"] = p.axes
+    return info

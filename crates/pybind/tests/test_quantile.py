@@ -1,0 +1,269 @@
+"""median, nanmedian, quantile, nanquantile, percentile and nanpercentile against numpy: the
+same type, dtype, shape and values (bit for bit: the order statistics are exact and numpy's
+own interpolation runs on them), the same warnings and errors, over dtypes x layouts x axes
+x keepdims x every method x q forms x NaN patterns, at one and two threads; the input is
+never modified."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import stridewise as sw
+from conftest import is_fp_warning, make_data
+from test_against_numpy import LAYOUTS, _layout
+
+FUNCS = ("median", "nanmedian", "quantile", "nanquantile", "percentile", "nanpercentile")
+METHODS = (
+    "inverted_cdf",
+    "averaged_inverted_cdf",
+    "closest_observation",
+    "interpolated_inverted_cdf",
+    "hazen",
+    "weibull",
+    "linear",
+    "median_unbiased",
+    "normal_unbiased",
+    "lower",
+    "higher",
+    "midpoint",
+    "nearest",
+)
+
+
+def _q(func: str, q: Any) -> Any:
+    """A quantile argument for `func` (percentiles are scaled by 100, keeping the form)."""
+    if not func.endswith("percentile"):
+        return q
+    if isinstance(q, np.ndarray):
+        return q * q.dtype.type(100)
+    if isinstance(q, list):
+        return [x * 100 for x in q]
+    return q * 100
+
+
+def _run(mod: Any, func: str, a: Any, args: tuple, kwargs: dict) -> tuple[Any, Any, list]:
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        try:
+            res, exc = getattr(mod, func)(a, *args, **kwargs), None
+        except Exception as e:  # the comparison is the point
+            res, exc = None, e
+    return res, exc, [(w.category, str(w.message)) for w in rec]
+
+
+def check(func: str, a: Any, *args: Any, **kwargs: Any) -> Any:
+    """numpy and stridewise agree on everything; returns stridewise's result."""
+    snap = np.array(a, copy=True) if isinstance(a, np.ndarray) else None
+    ctx = f"{func}(dtype={getattr(a, 'dtype', None)}, shape={np.shape(a)}, "
+    ctx += f"strides={getattr(a, 'strides', None)}, {args!r}, {kwargs!r})"
+    r_np, e_np, w_np = _run(np, func, a, args, kwargs)
+    r_sw, e_sw, w_sw = _run(sw, func, a, args, kwargs)
+    if snap is not None:
+        np.testing.assert_array_equal(a, snap, err_msg=f"{ctx}: input modified", strict=True)
+    if e_np is not None:
+        assert type(e_sw) is type(e_np) and str(e_sw) == str(e_np), f"{ctx}: {e_np!r} {e_sw!r}"
+        return None
+    assert e_sw is None, f"{ctx}: stridewise raised {e_sw!r}"
+    # Reduction warnings alike (numpy's count: one per all-NaN slice); floating-point ones
+    # ("invalid value encountered in subtract") only of kinds numpy emits too: numpy emits
+    # them per slice, stridewise once per vectorised step.
+    assert [w for w in w_sw if not is_fp_warning(w)] == [w for w in w_np if not is_fp_warning(w)], (
+        f"{ctx}: warnings {w_sw} != numpy's {w_np}"
+    )
+    assert {w for w in w_sw if is_fp_warning(w)} <= set(w_np), f"{ctx}: {w_sw} {w_np}"
+    assert type(r_sw) is type(r_np), f"{ctx}: type {type(r_sw)} != {type(r_np)}"
+    x, y = np.asarray(r_sw), np.asarray(r_np)
+    assert x.dtype == y.dtype and x.shape == y.shape, (
+        f"{ctx}: {x.dtype}{x.shape} {y.dtype}{y.shape}"
+    )
+    np.testing.assert_array_equal(x, y, err_msg=ctx, strict=True)
+    return r_sw
+
+
+def _path(func: str, a: Any, **kwargs: Any) -> str:
+    return sw.explain(func, a, **kwargs)["path"]
+
+
+def _call_args(func: str) -> tuple:
+    return () if func.endswith("median") else (_q(func, [0.1, 0.5, 0.93]),)
+
+
+LAYOUT_DTYPES = (
+    np.bool_,
+    np.int8,
+    np.uint16,
+    np.int64,
+    np.uint64,
+    np.float16,
+    np.float32,
+    np.float64,
+)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", LAYOUT_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_layouts(func: str, layout: str, dtype: Any) -> None:
+    a = _layout(layout, dtype)
+    kernel = (np.dtype(dtype).kind in "iuf" and np.dtype(dtype).itemsize > 2) or np.dtype(
+        dtype
+    ) in (np.dtype(np.int8), np.dtype(np.uint16))
+    for axis in (None, 0, 1, -1, (0, 1)):
+        if axis == (0, 1) and a.ndim == 3:
+            axis = (0, 2)
+        for keepdims in (False, True):
+            check(func, a, *_call_args(func), axis=axis, keepdims=keepdims)
+    path = _path(func, a, axis=0)
+    assert (path != "numpy") == kernel, f"{layout} {np.dtype(dtype)}: {path}"
+
+
+@pytest.mark.parametrize("func", ["quantile", "nanquantile", "percentile", "nanpercentile"])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    "dtype", [np.int32, np.float32, np.float64], ids=lambda d: np.dtype(d).name
+)
+def test_methods_q_forms_and_nan_patterns(func: str, method: str, dtype: Any) -> None:
+    a = make_data(dtype, (9, 12), seed=3)
+    if np.dtype(dtype).kind == "f":
+        a[2, 3] = np.nan  # some
+        a[4, :] = np.nan  # a whole row
+        a[:, 7] = np.nan  # a whole column
+    qs = [0.0, 1.0, 0, 1, 0.5, 0.37, [0.0, 0.2, 0.5, 1.0], np.array([0.01, 0.99], np.float32)]
+    qs += [np.array(0.75), np.linspace(0, 1, 11)]
+    for q in qs:
+        for axis in (None, 0, 1):
+            check(func, a, _q(func, q), axis=axis, method=method)
+    check(func, a, _q(func, 0.3), axis=1, method=method, keepdims=True)
+
+
+@pytest.mark.parametrize("func", ["median", "nanmedian"])
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.uint64, np.float32, np.float64], ids=lambda d: np.dtype(d).name
+)
+@pytest.mark.parametrize("shape", [(1,), (2,), (7,), (8,), (5, 1), (1, 6), (4, 5), (3, 4, 5)])
+def test_median_shapes(func: str, dtype: Any, shape: tuple) -> None:
+    a = make_data(dtype, shape, seed=sum(shape))
+    for axis in [None, *range(a.ndim), *range(-a.ndim, 0)]:
+        for keepdims in (False, True):
+            check(func, a, axis=axis, keepdims=keepdims)
+    if a.ndim == 3:
+        check(func, a, axis=(0, 2))
+        check(func, a, axis=(2, 0, 1), keepdims=True)
+
+
+def test_special_values_ties_and_extremes() -> None:
+    f = np.array([0.0, -0.0, np.inf, -np.inf, 1.0, 1.0, 1.0, -2.5, np.inf, 5e-324, -1e308, 1e308])
+    for func in FUNCS:
+        args = _call_args(func)
+        check(func, f, *args)
+        check(func, f.reshape(3, 4), *args, axis=0)
+        check(func, f.reshape(3, 4), *args, axis=1)
+    for dt in (np.int8, np.int64, np.uint64):
+        info = np.iinfo(dt)
+        x = np.array([info.min, info.max, info.max, 0, 1, info.min], dtype=dt)
+        for func in FUNCS:
+            check(func, x, *_call_args(func))
+            check(func, x.reshape(2, 3), *_call_args(func), axis=1)
+    ties = np.repeat(np.arange(5.0), 40)[::-1].copy()
+    for func in FUNCS:
+        check(func, ties, *_call_args(func))
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_nan_everywhere(func: str) -> None:
+    """NaN at every position of a row, a whole NaN row and column, and all NaN."""
+    base = np.arange(30.0).reshape(5, 6)
+    for i in range(base.size):
+        a = base.copy()
+        a.flat[i] = np.nan
+        for axis in (None, 0, 1):
+            check(func, a, *_call_args(func), axis=axis)
+    a = base.copy()
+    a[1] = np.nan
+    a[:, 4] = np.nan
+    for axis in (None, 0, 1, (0, 1)):
+        check(func, a, *_call_args(func), axis=axis)
+        check(func, np.full((3, 4), np.nan, np.float32), *_call_args(func), axis=axis)
+
+
+@pytest.mark.parametrize("func", FUNCS)
+def test_out_and_errors(func: str) -> None:
+    a = make_data(np.float64, (5, 8), seed=1)
+    args = _call_args(func)
+    shape = np.shape(getattr(np, func)(a, *args, axis=1))
+    out = np.full(shape, -7.0)
+    r = check(func, a, *args, axis=1, out=out.copy())
+    assert r is not None
+    res = getattr(sw, func)(a, *args, axis=1, out=out)
+    assert res is out
+    np.testing.assert_array_equal(out, getattr(np, func)(a, *args, axis=1))
+    kept = np.full(np.shape(getattr(np, func)(a, *args, axis=1, keepdims=True)), 3.0)
+    assert getattr(sw, func)(a, *args, axis=1, out=kept, keepdims=True) is kept
+    # An out of another dtype: numpy's own casting rules.
+    check(func, a, *args, axis=1, out=np.zeros(shape, np.float32))
+    check(func, a, *args, axis=2)
+    check(func, a, *args, axis=(1, 1))
+    if not func.endswith("median"):
+        check(func, a, _q(func, 1.5))
+        check(func, a, _q(func, [-0.1, 0.5]))
+        check(func, a, _q(func, 0.5), method="no-such-method")
+        check(func, a, _q(func, [[0.1, 0.2], [0.3, 0.4]]), axis=0)
+        check(func, a, _q(func, 0.5), weights=np.ones_like(a), method="inverted_cdf")
+    for empty in (np.zeros((0, 3)), np.zeros((3, 0))):
+        for axis in (None, 0, 1):
+            check(func, empty, *args, axis=axis)
+    check(func, np.float64(3.0), *args)
+    check(func, [1, 5, 2], *args)
+    check(func, np.array([1 + 2j, 3j]), *args)
+
+
+def test_overwrite_input_never_writes() -> None:
+    a = make_data(np.float64, (20, 30), seed=2)
+    a[3, 4] = np.nan
+    snap = a.copy()
+    for func in FUNCS:
+        getattr(sw, func)(a, *_call_args(func), axis=0, overwrite_input=True)
+        getattr(sw, func)(a, *_call_args(func), overwrite_input=True)
+        np.testing.assert_array_equal(a, snap, strict=True)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_and_vertical_at_thread_counts(threads: int) -> None:
+    """Outputs spread over threads; a cube over its leading axis (the vertical walk), tall
+    columns, a long whole array; NaN in some slices."""
+    rng = np.random.default_rng(7)
+    cube = rng.standard_normal((61, 23, 47)).astype(np.float32)
+    cube[rng.random(cube.shape) < 0.05] = np.nan
+    cube[:, 3, 5] = np.nan
+    big = rng.standard_normal(300_001)
+    tall = rng.integers(-1000, 1000, size=(5000, 40), dtype=np.int32)
+    with sw.threads(threads):
+        for func in FUNCS:
+            args = _call_args(func)
+            check(func, cube, *args, axis=0)
+            check(func, cube, *args, axis=(1, 2))
+            check(func, cube.transpose(2, 0, 1), *args, axis=1)
+            check(func, big, *args)
+            check(func, big[::-3], *args)
+            check(func, tall, *args, axis=0)
+            check(func, tall, *args, axis=1)
+
+
+def test_many_q_at_once() -> None:
+    a = make_data(np.float64, (40, 500), seed=4)
+    q = np.linspace(0, 100, 101)
+    for method in ("linear", "nearest", "inverted_cdf"):
+        check("percentile", a, q, axis=1, method=method)
+        check("nanpercentile", a, q, axis=0, method=method)
+
+
+def test_explain() -> None:
+    a = make_data(np.float64, (4, 5))
+    info = sw.explain(sw.nanmedian, a, axis=0)
+    assert info["path"] == "kernel" and info["kernel_dtype"] == "float64"
+    assert sw.explain("median", a.astype(">f8"))["path"] == "kernel+copy"
+    assert sw.explain("quantile", a.astype(np.float16), q=0.5)["path"] == "numpy"
+    assert sw.explain("percentile", a.astype(object), q=5)["path"] == "numpy"
