@@ -27,6 +27,24 @@ fn sorted_nan_last(mut s: Vec<f64>) -> Vec<f64> {
     s
 }
 
+/// `got` holds, for each output, its count of numbers and its elements at `ranks` of `want`
+/// (its elements) sorted with NaN last.
+fn assert_sorted_ranks(got: &OrderStatistics<f64>, want: &[Vec<f64>], ranks: &[usize], ctx: &str) {
+    for (o, w) in want.iter().enumerate() {
+        let numbers = w.iter().filter(|x| !x.is_nan()).count();
+        assert_eq!(got.counts[o], numbers, "{ctx} output {o}");
+        let s = sorted_nan_last(w.clone());
+        for (j, &r) in ranks.iter().enumerate() {
+            let g = got.values[o * ranks.len() + j];
+            assert!(
+                g == s[r] || (g.is_nan() && s[r].is_nan()),
+                "{ctx} output {o} rank {r}: {g} vs {}",
+                s[r]
+            );
+        }
+    }
+}
+
 fn views(data: &[f64]) -> Vec<(&'static str, StridedView<'_, f64>)> {
     let m = StridedView::contiguous(data, &[60, 50]).unwrap();
     let c3 = StridedView::contiguous(data, &[10, 6, 50]).unwrap();
@@ -73,19 +91,7 @@ fn order_statistics_are_the_sorted_elements_on_every_walk() {
                     let ranks = [0, n / 3, n / 2, n - 1, n / 2];
                     let ax: Vec<isize> = axes.iter().map(|&d| d as isize).collect();
                     let got = order_statistics(&v, Some(&ax), Ranks::Shared(&ranks)).unwrap();
-                    for (o, w) in want.into_iter().enumerate() {
-                        let numbers = w.iter().filter(|x| !x.is_nan()).count();
-                        assert_eq!(got.counts[o], numbers, "{name} {axes:?} output {o}");
-                        let s = sorted_nan_last(w);
-                        for (j, &r) in ranks.iter().enumerate() {
-                            let g = got.values[o * ranks.len() + j];
-                            assert!(
-                                g == s[r] || (g.is_nan() && s[r].is_nan()),
-                                "{name} {axes:?} output {o} rank {r}: {g} vs {}",
-                                s[r]
-                            );
-                        }
-                    }
+                    assert_sorted_ranks(&got, &want, &ranks, &format!("{name} {axes:?}"));
                 }
             }
         });
@@ -226,19 +232,7 @@ fn large_outputs_match_a_sort() {
                     for ranks in [few, many] {
                         let got =
                             order_statistics(&view, Some(&ax), Ranks::Shared(&ranks)).unwrap();
-                        for (o, w) in want.iter().cloned().enumerate() {
-                            let numbers = w.iter().filter(|x| !x.is_nan()).count();
-                            assert_eq!(got.counts[o], numbers, "{name}");
-                            let s = sorted_nan_last(w);
-                            for (j, &r) in ranks.iter().enumerate() {
-                                let g = got.values[o * ranks.len() + j];
-                                assert!(
-                                    g == s[r] || (g.is_nan() && s[r].is_nan()),
-                                    "{name} {axes:?} output {o} rank {r}: {g} vs {}",
-                                    s[r]
-                                );
-                            }
-                        }
+                        assert_sorted_ranks(&got, &want, &ranks, &format!("{name} {axes:?}"));
                     }
                 }
             });
