@@ -800,24 +800,27 @@ pub fn order_statistics<T: Element>(
 
 /// Median of each output over `axes` (`None`: every axis), in f64: the middle order
 /// statistic, or the mean of the two middle ones (`(a + b) / 2` in f64). An output holding
-/// NaN is NaN, as numpy's `median`; with `skip_nan` (numpy's `nanmedian`) NaNs are left out
-/// and an output of only NaNs is NaN. numpy: `np.median(a, axis)` (numpy computes an f32
+/// NaN is NaN with [`NanHandling::Propagate`], as numpy's `median`; with
+/// [`NanHandling::Ignore`] (numpy's `nanmedian`) NaNs are left out and an output of only NaNs
+/// is NaN. numpy: `np.median(a, axis)` (numpy computes an f32
 /// input's median in f32).
 ///
 /// ```
-/// use stridewise::{median_axes, StridedView};
+/// use stridewise::{median_axes, NanHandling, StridedView};
 ///
 /// let data = [3.0, 1.0, 2.0, 10.0, f64::NAN, 4.0];
 /// let m = StridedView::contiguous(&data, &[2, 3]).unwrap();
-/// assert_eq!(median_axes(&m, Some(&[1]), false).unwrap().data[0], 2.0);
-/// assert!(median_axes(&m, Some(&[1]), false).unwrap().data[1].is_nan());
-/// assert_eq!(median_axes(&m, Some(&[1]), true).unwrap().data[1], 7.0);
+/// let plain = median_axes(&m, Some(&[1]), NanHandling::Propagate).unwrap();
+/// assert_eq!(plain.data[0], 2.0);
+/// assert!(plain.data[1].is_nan());
+/// assert_eq!(median_axes(&m, Some(&[1]), NanHandling::Ignore).unwrap().data[1], 7.0);
 /// ```
 pub fn median_axes<T: Element>(
     view: &StridedView<'_, T>,
     axes: Option<&[isize]>,
-    skip_nan: bool,
+    nan: NanHandling,
 ) -> Result<Reduction<f64>, ReduceError> {
+    let skip_nan = nan == NanHandling::Ignore;
     let sorted = match axes {
         Some(a) => layout::resolve_axes(a, view.ndim())?,
         None => (0..view.ndim()).collect(),

@@ -112,8 +112,8 @@ fn per_output_ranks_and_nan_skipping_medians() {
     }
     let v = StridedView::contiguous(&data, &[60, 50]).unwrap();
     let want = slices(&v, &[1]);
-    let plain = median_axes(&v, Some(&[1]), false).unwrap();
-    let skip = median_axes(&v, Some(&[1]), true).unwrap();
+    let plain = median_axes(&v, Some(&[1]), NanHandling::Propagate).unwrap();
+    let skip = median_axes(&v, Some(&[1]), NanHandling::Ignore).unwrap();
     for (o, w) in want.into_iter().enumerate() {
         let numbers: Vec<f64> =
             sorted_nan_last(w.iter().copied().filter(|x| !x.is_nan()).collect());
@@ -170,9 +170,13 @@ fn integer_extremes_and_errors() {
     ));
     let u = [3u8, 200, 1, 9];
     assert_eq!(
-        median_axes(&StridedView::contiguous(&u, &[4]).unwrap(), None, false)
-            .unwrap()
-            .data,
+        median_axes(
+            &StridedView::contiguous(&u, &[4]).unwrap(),
+            None,
+            NanHandling::Propagate
+        )
+        .unwrap()
+        .data,
         vec![6.0]
     );
 }
