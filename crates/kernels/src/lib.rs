@@ -65,13 +65,14 @@ pub use kernels::weighted::WeightedPartial;
 pub use aligned::{AlignedArray, DEFAULT_ALIGN};
 pub use driver::{walk_of, Walk};
 pub use element::{ElemInfo, ElemType, Element, Value, Values};
+pub use kernels::select::QuantileMethod;
 pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
 pub use ops::{Degenerate, Family, Info, Kw, NanHandling, Op};
 pub use partials::{FloatPartial, Partials, PartialsError, ProdPartial, State, VarPartial};
 pub use probe::{read_probe, read_probe_streams};
 pub use raw::{RawArray, RawError};
-pub use select_driver::Ranks;
+pub use select_driver::{Ranks, RanksOfCount};
 pub use simd::{
     available_simd_levels, best_simd_level, get_num_threads, set_num_threads, set_simd_level,
     simd_level, with_num_threads, with_simd_level, SimdLevel,
@@ -157,8 +158,11 @@ pub enum ReduceError {
     WeightsSumZero,
     /// Order statistics of bool (numpy's median and quantile of bool are numpy's).
     BoolSelect,
-    /// Order statistics: a rank past an output's elements, or buffers of the wrong size.
+    /// Order statistics: a rank past an output's elements, an output of no elements, or
+    /// buffers of the wrong size.
     Ranks,
+    /// A quantile outside `[0, 1]` (numpy's ValueError).
+    Quantiles,
 }
 
 impl fmt::Display for ReduceError {
@@ -182,8 +186,10 @@ impl fmt::Display for ReduceError {
             Self::WeightsSumZero => f.write_str("Weights sum to zero, can't be normalized"),
             Self::BoolSelect => f.write_str("order statistics of bool are not supported"),
             Self::Ranks => f.write_str(
-                "a rank is past the elements of an output, or a buffer has the wrong size",
+                "a rank is past the elements of an output, an output has no elements, or a \
+                 buffer has the wrong size",
             ),
+            Self::Quantiles => f.write_str("Quantiles must be in the range [0, 1]"),
         }
     }
 }
@@ -833,26 +839,14 @@ pub fn median_axes<T: Element>(
             [c / 2 - 1, c / 2]
         }
     };
-    let stats = if n == 0 {
+    if n == 0 {
         return Err(ReduceError::Ranks);
-    } else if skip_nan && T::IS_FLOAT {
-        let outs = select_driver::outputs(view.shape(), &sorted);
-        let mut counts = vec![0; outs];
-        // SAFETY: as in `order_statistics`.
-        unsafe { select_driver::number_counts(source(view), &sorted, &mut counts)? };
-        // All-NaN outputs ask for rank 0 (a NaN) and stay NaN.
-        let ranks: Vec<usize> = counts.iter().flat_map(|&c| middle(c.max(1))).collect();
-        order_statistics(
-            view,
-            axes,
-            Ranks::PerOutput {
-                ranks: &ranks,
-                k: 2,
-            },
-        )?
-    } else {
-        order_statistics(view, axes, Ranks::Shared(&middle(n)))?
-    };
+    }
+    // Without NaNs to leave out, every output holds `n` numbers (or is NaN).
+    let rule =
+        |c: usize, r: &mut [usize]| r.copy_from_slice(&middle(if skip_nan { c.max(1) } else { n }));
+    // All-NaN outputs ask for rank 0 (a NaN) and stay NaN.
+    let stats = order_statistics(view, axes, Ranks::ByCount { ranks: &rule, k: 2 })?;
     let data = stats
         .values
         .chunks_exact(2)
@@ -867,6 +861,51 @@ pub fn median_axes<T: Element>(
         .collect();
     Ok(Reduction {
         shape: stats.shape,
+        data,
+        warning: None,
+    })
+}
+
+/// Quantiles `q` (each in `[0, 1]`) of each output over `axes` (`None`: every axis) by
+/// numpy's `method`, in f64: shape `[q.len(), kept axes...]` as numpy's for a 1-d `q`. An
+/// output holding NaN is NaN with [`NanHandling::Propagate`] (numpy's `quantile`); with
+/// [`NanHandling::Ignore`] (numpy's `nanquantile`) NaNs are left out and an output of only
+/// NaNs is NaN. The formulas are numpy's, evaluated in f64: an f64 input's quantiles are
+/// numpy's bit for bit (numpy computes an f32 input's in f32). The data is read once.
+///
+/// ```
+/// use stridewise::{quantile_axes, NanHandling, QuantileMethod, StridedView};
+///
+/// let data = [10.0, 7.0, 4.0, 3.0, 2.0, 1.0];
+/// let m = StridedView::contiguous(&data, &[2, 3]).unwrap();
+/// // np.quantile(m, [0.5, 1.0], axis=1)
+/// let r = quantile_axes(&m, Some(&[1]), &[0.5, 1.0], QuantileMethod::Linear, NanHandling::Propagate).unwrap();
+/// assert_eq!(r.shape, vec![2, 2]);
+/// assert_eq!(r.data, vec![7.0, 2.0, 10.0, 3.0]);
+/// // np.quantile(m, 0.4, method="lower")
+/// let all = quantile_axes(&m, None, &[0.4], QuantileMethod::Lower, NanHandling::Propagate).unwrap();
+/// assert_eq!(all.data, vec![3.0]);
+/// ```
+pub fn quantile_axes<T: Element>(
+    view: &StridedView<'_, T>,
+    axes: Option<&[isize]>,
+    q: &[f64],
+    method: QuantileMethod,
+    nan: NanHandling,
+) -> Result<Reduction<f64>, ReduceError> {
+    let sorted = match axes {
+        Some(a) => layout::resolve_axes(a, view.ndim())?,
+        None => (0..view.ndim()).collect(),
+    };
+    let mut data = vec![0.0; q.len() * select_driver::outputs(view.shape(), &sorted)];
+    let skip_nan = nan == NanHandling::Ignore;
+    // SAFETY: the view's contract: every element it reaches is a valid, aligned `T`,
+    // shared-borrowed (unchanged) for the call.
+    unsafe { select_driver::quantiles(source(view), &sorted, q, method, skip_nan, &mut data)? };
+    let mut shape = vec![q.len()];
+    shape.extend(layout::result_shape(view.shape(), Some(&sorted), false));
+    Ok(Reduction {
+        shape,
         data,
         warning: None,
     })

@@ -335,20 +335,9 @@ impl<'a> RawArray<'a> {
         values: &mut [u8],
         counts: &mut [usize],
     ) -> Result<(), ReduceError> {
-        let axes = self.resolved(axes)?;
-        let base = self.memory.as_ptr().wrapping_add(self.offset);
-        self.with_element_strides(|strides| {
-            // SAFETY: as in `partials`: `new` checked that every element lies in `memory`,
-            // aligned; `memory` is shared-borrowed, so unchanged during the call.
-            unsafe {
-                crate::select_driver::order_statistics(
-                    self.source(base, strides),
-                    &axes,
-                    ranks,
-                    values,
-                    counts,
-                )
-            }
+        self.selecting(axes, |src, axes| {
+            // SAFETY: `selecting`'s source is valid for reading.
+            unsafe { crate::select_driver::order_statistics(src, axes, ranks, values, counts) }
         })
     }
 
@@ -358,27 +347,47 @@ impl<'a> RawArray<'a> {
         axes: Option<&[isize]>,
         counts: &mut [usize],
     ) -> Result<(), ReduceError> {
-        let axes = self.resolved(axes)?;
-        let base = self.memory.as_ptr().wrapping_add(self.offset);
-        self.with_element_strides(|strides| {
-            // SAFETY: as in `order_statistics`.
-            unsafe {
-                crate::select_driver::number_counts(self.source(base, strides), &axes, counts)
-            }
+        self.selecting(axes, |src, axes| {
+            // SAFETY: `selecting`'s source is valid for reading.
+            unsafe { crate::select_driver::number_counts(src, axes, counts) }
         })
     }
 
-    fn source<'s>(
-        &'s self,
-        base: *const u8,
-        strides: &'s [isize],
-    ) -> crate::select_driver::Source<'s> {
-        crate::select_driver::Source {
-            elem: self.elem,
-            base,
-            shape: self.shape,
-            strides,
-        }
+    /// Quantiles `q` of each output over `axes` (`None`: every axis) by `method`, in f64,
+    /// into `values` (`q.len()` times the outputs, `q` the slowest): as
+    /// [`quantile_axes`](crate::quantile_axes), NaNs left out with `skip_nan`. Not for bool.
+    pub fn quantiles(
+        &self,
+        axes: Option<&[isize]>,
+        q: &[f64],
+        method: crate::QuantileMethod,
+        skip_nan: bool,
+        values: &mut [f64],
+    ) -> Result<(), ReduceError> {
+        self.selecting(axes, |src, axes| {
+            // SAFETY: `selecting`'s source is valid for reading.
+            unsafe { crate::select_driver::quantiles(src, axes, q, method, skip_nan, values) }
+        })
+    }
+
+    /// `f` with this array as a selection source and `axes` resolved. The source is valid
+    /// for reading: `new` checked that every element lies in `memory`, aligned for its type,
+    /// and `memory` is shared-borrowed, so unchanged during the call.
+    fn selecting(
+        &self,
+        axes: Option<&[isize]>,
+        f: impl FnOnce(crate::select_driver::Source<'_>, &[usize]) -> Result<(), ReduceError>,
+    ) -> Result<(), ReduceError> {
+        let axes = self.resolved(axes)?;
+        self.with_element_strides(|strides| {
+            let src = crate::select_driver::Source {
+                elem: self.elem,
+                base: self.memory.as_ptr().wrapping_add(self.offset),
+                shape: self.shape,
+                strides,
+            };
+            f(src, &axes)
+        })
     }
 
     fn resolved(&self, axes: Option<&[isize]>) -> Result<Vec<usize>, ReduceError> {

@@ -14,14 +14,21 @@
 
 use crate::driver::map_units;
 use crate::element::{ElemType, Element};
-use crate::kernels::select::{answer, order, push_numbers, select_ranks};
+use crate::kernels::select::{
+    answer, order, push_numbers, quantile_value, select_ranks, QuantileMethod,
+};
 use crate::layout::{normalize, Axis, Layout};
-use crate::walk::{for_each_row, gather, prefetch_run, row_offsets, SharedPtr};
+use crate::walk::{gather, prefetch_run, row_offsets, SharedPtr, Split};
 use crate::ReduceError;
 
+/// A rule giving an output's ranks from its count of numbers: `f(count, ranks)` fills the
+/// `k` ranks of an output that holds `count` numbers (`0..=` the elements per output).
+pub type RanksOfCount<'a> = &'a (dyn Fn(usize, &mut [usize]) + Sync);
+
 /// Which order statistics (0-based ranks into an output's sorted values, NaN last) each
-/// output wants.
-#[derive(Debug, Clone, Copy)]
+/// output wants. A rank at or past an output's count of numbers gives NaN (zero for an
+/// integer type, whose count is every element).
+#[derive(Clone, Copy)]
 pub enum Ranks<'a> {
     /// The same ranks for every output.
     Shared(&'a [usize]),
@@ -33,6 +40,29 @@ pub enum Ranks<'a> {
         /// Ranks per output.
         k: usize,
     },
+    /// `k` ranks for each output from its count of numbers, known once its elements are
+    /// read (what the nan-variants ask: the middle of the numbers, a quantile of them), so
+    /// that the data is read once.
+    ByCount {
+        /// The rule.
+        ranks: RanksOfCount<'a>,
+        /// Ranks per output.
+        k: usize,
+    },
+}
+
+impl std::fmt::Debug for Ranks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ranks::Shared(r) => f.debug_tuple("Shared").field(r).finish(),
+            Ranks::PerOutput { ranks, k } => f
+                .debug_struct("PerOutput")
+                .field("ranks", ranks)
+                .field("k", k)
+                .finish(),
+            Ranks::ByCount { k, .. } => f.debug_struct("ByCount").field("k", k).finish(),
+        }
+    }
 }
 
 impl Ranks<'_> {
@@ -40,14 +70,22 @@ impl Ranks<'_> {
     pub fn k(&self) -> usize {
         match *self {
             Ranks::Shared(r) => r.len(),
-            Ranks::PerOutput { k, .. } => k,
+            Ranks::PerOutput { k, .. } | Ranks::ByCount { k, .. } => k,
         }
     }
 
-    fn of(&self, output: usize) -> &[usize] {
+    /// The ranks of output `output`, which holds `count` numbers, into `out`.
+    fn fill(&self, output: usize, count: usize, out: &mut Vec<usize>) {
+        out.clear();
         match *self {
-            Ranks::Shared(r) => r,
-            Ranks::PerOutput { ranks, k } => &ranks[output * k..(output + 1) * k],
+            Ranks::Shared(r) => out.extend_from_slice(r),
+            Ranks::PerOutput { ranks, k } => {
+                out.extend_from_slice(&ranks[output * k..(output + 1) * k]);
+            }
+            Ranks::ByCount { ranks, k } => {
+                out.resize(k, 0);
+                ranks(count, out);
+            }
         }
     }
 }
@@ -128,21 +166,14 @@ unsafe fn typed<T: Element>(
     } = plan(shape, strides, axes);
     let n = reduced.len;
     let k = ranks.k();
-    let group = if vertical {
-        TILE_BYTES / std::mem::size_of::<T>()
-    } else {
-        (TASK_ELEMENTS / n.max(1)).max(1)
-    };
-    let tasks = outs.len().div_ceil(group);
     let base = SharedPtr(base);
+    let mut want = Vec::with_capacity(k);
     if n >= LARGE {
-        let mut sorted = Vec::new();
         for (j, &o) in outs.iter().enumerate() {
-            let want = ranks.of(j);
             let vals = &mut values[j * k..(j + 1) * k];
             // SAFETY: `o` is an output's offset: with the reduced positions, elements of
             // the view (the caller's contract).
-            if let Some(c) = unsafe { large(base, o, &reduced, want, vals) } {
+            if let Some(c) = unsafe { large(base, o, &reduced, ranks, j, vals) } {
                 counts[j] = c;
                 continue;
             }
@@ -150,44 +181,57 @@ unsafe fn typed<T: Element>(
             let mut cnt = [0];
             // SAFETY: as above.
             unsafe { copy_numbers(base, &[o], &reduced, false, &mut buf, &mut cnt) };
-            answer(&mut buf, cnt[0], want, &mut sorted, vals);
+            ranks.fill(j, cnt[0], &mut want);
+            answer(&mut buf, cnt[0], &want, &mut Vec::new(), vals);
             counts[j] = cnt[0];
         }
         return;
     }
-    let work = outs
-        .len()
-        .saturating_mul(n)
-        .saturating_mul(WORK_PER_ELEMENT);
+    let group = task_outputs::<T>(n, vertical);
     let task = |t: usize| -> (Vec<T>, Vec<usize>) {
         let o0 = t * group;
-        let g = group.min(outs.len() - o0);
-        let mine = &outs[o0..o0 + g];
+        let mine = &outs[o0..(o0 + group).min(outs.len())];
+        let g = mine.len();
         let mut buf = vec![T::ZERO; g * n];
         let mut cnt = vec![0usize; g];
         // SAFETY: every offset read is an output's offset plus a reduced position's, i.e.
         // an element of the view (the caller's contract).
         unsafe { copy_numbers(base, mine, &reduced, vertical, &mut buf, &mut cnt) };
         let mut vals = vec![T::ZERO; g * k];
-        let mut sorted = Vec::new();
+        let (mut want, mut sorted) = (Vec::with_capacity(k), Vec::new());
         for j in 0..g {
+            ranks.fill(o0 + j, cnt[j], &mut want);
             answer(
                 &mut buf[j * n..(j + 1) * n],
                 cnt[j],
-                ranks.of(o0 + j),
+                &want,
                 &mut sorted,
                 &mut vals[j * k..(j + 1) * k],
             );
         }
         (vals, cnt)
     };
-    let parts = map_units(tasks, work, &task);
+    let work = outs
+        .len()
+        .saturating_mul(n)
+        .saturating_mul(WORK_PER_ELEMENT);
+    let parts = map_units(outs.len().div_ceil(group), work, &task);
     let (mut v, mut c) = (0, 0);
     for (vals, cnt) in parts {
         values[v..v + vals.len()].copy_from_slice(&vals);
         counts[c..c + cnt.len()].copy_from_slice(&cnt);
         v += vals.len();
         c += cnt.len();
+    }
+}
+
+/// Outputs a task takes when each has `n` elements: a tile of outputs side by side when
+/// `vertical`, else whole outputs up to `TASK_ELEMENTS` elements.
+fn task_outputs<T>(n: usize, vertical: bool) -> usize {
+    if vertical {
+        TILE_BYTES / std::mem::size_of::<T>()
+    } else {
+        (TASK_ELEMENTS / n.max(1)).max(1)
     }
 }
 
@@ -249,11 +293,7 @@ const CHUNK: usize = 64;
 /// element is a coin toss for a median: mispredicted, the pass took 7-10 ns an element.
 #[inline(always)]
 fn tally<T: Element>(bands: &mut [Band<T>], chunk: &[T]) -> usize {
-    let nan = if T::IS_FLOAT {
-        chunk.iter().map(|x| usize::from(x.is_nan())).sum()
-    } else {
-        0
-    };
+    let nan = nans_in(chunk);
     let mut held = [false; CHUNK];
     for band in bands {
         let (lo, hi) = (band.lo, band.hi);
@@ -276,7 +316,7 @@ fn tally<T: Element>(bands: &mut [Band<T>], chunk: &[T]) -> usize {
     nan
 }
 
-/// The values at `ranks` of the output at `o` (its `count` of numbers returned) without
+/// The values at the ranks of output `j` at `o` (its `count` of numbers returned) without
 /// copying it: a sorted sample of `SAMPLE` elements bounds each wanted rank by a band of
 /// values (`MARGIN` sample positions each side of its estimate); one pass over the output,
 /// cut into units on the threads, counts the numbers below each band and at its bounds and
@@ -284,7 +324,8 @@ fn tally<T: Element>(bands: &mut [Band<T>], chunk: &[T]) -> usize {
 /// among its band's. `None` (the caller copies the whole output) when the sample has no
 /// number, the bands are too many, or a rank falls outside every band (a sample that
 /// misjudged the data: rare, and the answer is then found the plain way). The answer is
-/// exact either way, and the same at every thread count.
+/// exact either way, and the same at every thread count. Ranks by count are placed from the
+/// count the sample suggests, and checked against the true one.
 ///
 /// # Safety
 /// `base + o + p` is a valid `T` for every reduced position `p` of `reduced`.
@@ -292,7 +333,8 @@ unsafe fn large<T: Element>(
     base: SharedPtr<T>,
     o: isize,
     reduced: &Layout,
-    ranks: &[usize],
+    rule: Ranks<'_>,
+    j: usize,
     out: &mut [T],
 ) -> Option<usize> {
     let n = reduced.len;
@@ -308,7 +350,12 @@ unsafe fn large<T: Element>(
     }
     sample.sort_unstable_by(order::<T>);
     let estimate = |r: usize| ((r as u128 * SAMPLE as u128) / n as u128) as usize;
-    let mut wanted: Vec<usize> = ranks.to_vec();
+    let mut wanted = Vec::new();
+    rule.fill(
+        j,
+        ((n as u128 * m as u128) / SAMPLE as u128) as usize,
+        &mut wanted,
+    );
     wanted.sort_unstable();
     wanted.dedup();
     let mut bands: Vec<Band<T>> = Vec::new();
@@ -344,28 +391,17 @@ unsafe fn large<T: Element>(
         return None;
     }
     let (split, units) = reduced.split(LARGE_UNIT);
-    let inner = reduced.inner();
     let unit = |u: usize| -> (usize, Vec<Band<T>>) {
         let mut mine = bands.clone();
         let mut nan = 0;
-        let mut buf = [T::ZERO; CHUNK];
-        reduced.for_each_run_of_unit(split, u, |off, len| {
-            let start = base.at(o + off);
-            if inner.stride == 1 {
-                // SAFETY: a run of `len` consecutive elements of the output.
-                let run = unsafe { std::slice::from_raw_parts(start, len) };
-                for chunk in run.chunks(CHUNK) {
+        // SAFETY: the function's contract.
+        unsafe {
+            for_each_slice(base, o, reduced, split, u, |s| {
+                for chunk in s.chunks(CHUNK) {
                     nan += tally(&mut mine, chunk);
                 }
-            } else {
-                for i0 in (0..len).step_by(CHUNK) {
-                    let piece = &mut buf[..CHUNK.min(len - i0)];
-                    // SAFETY: elements `i0..` of the run, in the output.
-                    unsafe { gather(start, inner.stride, i0, piece) };
-                    nan += tally(&mut mine, piece);
-                }
-            }
-        });
+            });
+        }
         (nan, mine)
     };
     let parts = map_units(units, n, &unit);
@@ -380,10 +416,12 @@ unsafe fn large<T: Element>(
         }
     }
     let count = n - nan;
+    let mut ranks = Vec::new();
+    rule.fill(j, count, &mut ranks);
     // Each wanted rank's band, and its rank among the band's inside elements.
     let mut inner_ranks: Vec<Vec<usize>> = vec![Vec::new(); bands.len()];
     let mut found = Vec::with_capacity(ranks.len());
-    for &r in ranks {
+    for &r in &ranks {
         if r >= count {
             found.push(None);
             continue;
@@ -421,8 +459,86 @@ unsafe fn large<T: Element>(
     Some(count)
 }
 
+/// NaNs in `s` (none for an integer type).
+#[inline(always)]
+fn nans_in<T: Element>(s: &[T]) -> usize {
+    if T::IS_FLOAT {
+        s.iter().map(|x| usize::from(x.is_nan())).sum()
+    } else {
+        0
+    }
+}
+
+/// The split of a layout into one unit: all of it.
+fn whole(reduced: &Layout) -> Split {
+    reduced.split(reduced.len.max(1)).0
+}
+
+/// Visit unit `u` of `split` of the output at `o` as slices of its elements, in memory
+/// order: a contiguous run as itself, a strided one copied `CHUNK` elements at a time.
+///
+/// # Safety
+/// `base + o + p` is a valid `T` for every reduced position `p` of `reduced`.
+#[inline(always)]
+unsafe fn for_each_slice<T: Element>(
+    base: SharedPtr<T>,
+    o: isize,
+    reduced: &Layout,
+    split: Split,
+    u: usize,
+    mut f: impl FnMut(&[T]),
+) {
+    let stride = reduced.inner().stride;
+    let mut buf = [T::ZERO; CHUNK];
+    reduced.for_each_run_of_unit(split, u, |off, len| {
+        let start = base.at(o + off);
+        if stride == 1 {
+            // SAFETY: a run of `len` consecutive elements of the output (the contract).
+            f(unsafe { std::slice::from_raw_parts(start, len) });
+        } else {
+            for i0 in (0..len).step_by(CHUNK) {
+                let piece = &mut buf[..CHUNK.min(len - i0)];
+                // SAFETY: elements `i0..` of the run, in the output.
+                unsafe { gather(start, stride, i0, piece) };
+                f(piece);
+            }
+        }
+    });
+}
+
+/// Visit the outputs at `outs` (at a constant distance, along one kept axis) side by side:
+/// for each reduced position in turn, `f(j, x)` with output `j`'s element there. The row
+/// `AHEAD` positions on is prefetched, a piece of every row being a page or more from the
+/// last (perf: three fifths of the walk's time on that load).
+///
+/// # Safety
+/// As [`copy_numbers`].
+#[inline(always)]
+unsafe fn for_each_across<T: Element>(
+    base: SharedPtr<T>,
+    outs: &[isize],
+    reduced: &Layout,
+    mut f: impl FnMut(usize, T),
+) {
+    let n = reduced.len;
+    let step = match outs {
+        [a, b, ..] if outs.windows(2).all(|w| w[1] - w[0] == b - a) => Some(b - a),
+        _ => None,
+    };
+    let mut ahead = reduced.offsets_in(AHEAD, n);
+    for p in reduced.offsets_in(0, n) {
+        if let (Some(step), Some(pa)) = (step, ahead.next()) {
+            prefetch_run(base.at(outs[0] + pa), outs.len(), step);
+        }
+        for (j, &o) in outs.iter().enumerate() {
+            // SAFETY: the function's contract.
+            f(j, unsafe { *base.at(o + p) });
+        }
+    }
+}
+
 /// Copy the numbers (NaN left out) of each output at `outs` into its `n`-element part of
-/// `buf`, their count into `cnt`.
+/// `buf`, their count into `cnt`; side by side when `vertical`.
 ///
 /// # Safety
 /// `base + out + p` is a valid `T` for every `out` in `outs` and every reduced position `p`
@@ -437,51 +553,31 @@ unsafe fn copy_numbers<T: Element>(
 ) {
     let n = reduced.len;
     if vertical {
-        // Outputs at a constant distance (along one kept axis): the row `AHEAD` positions on
-        // is prefetched, a piece of every row being a page or more from the last (perf:
-        // three fifths of the walk's time on that load).
-        let step = match outs {
-            [a, b, ..] if outs.windows(2).all(|w| w[1] - w[0] == b - a) => Some(b - a),
-            _ => None,
-        };
-        let mut ahead = reduced.offsets_in(AHEAD, n);
-        for p in reduced.offsets_in(0, n) {
-            if let (Some(step), Some(pa)) = (step, ahead.next()) {
-                prefetch_run(base.at(outs[0] + pa), outs.len(), step);
-            }
-            for (j, &o) in outs.iter().enumerate() {
-                // SAFETY: the function's contract.
-                let x = unsafe { *base.at(o + p) };
+        // SAFETY: forwarded.
+        unsafe {
+            for_each_across(base, outs, reduced, |j, x| {
                 cnt[j] = push_numbers(&mut buf[j * n..(j + 1) * n], cnt[j], std::iter::once(x));
-            }
+            });
         }
         return;
     }
-    let inner = reduced.inner();
+    let all = whole(reduced);
     for (j, &o) in outs.iter().enumerate() {
         let dst = &mut buf[j * n..(j + 1) * n];
         let mut c = 0;
-        for_each_row(reduced.outer(), 0, reduced.rows(), |r| {
-            let start = base.at(o + reduced.offset + r);
-            c = if inner.stride == 1 {
-                // SAFETY: the run's `inner.len` elements are consecutive valid `T`s.
-                let run = unsafe { std::slice::from_raw_parts(start, inner.len) };
-                push_numbers(dst, c, run.iter().copied())
-            } else {
-                let at = SharedPtr(start);
-                // SAFETY: element `i` of the run is at `start + i * stride`, in the view.
-                push_numbers(
-                    dst,
-                    c,
-                    (0..inner.len).map(|i| unsafe { *at.at(i as isize * inner.stride) }),
-                )
-            };
-        });
+        // SAFETY: forwarded.
+        unsafe {
+            for_each_slice(base, o, reduced, all, 0, |s| {
+                c = push_numbers(dst, c, s.iter().copied())
+            })
+        };
         cnt[j] = c;
     }
 }
 
-/// The numbers (non-NaN elements) of each output.
+/// The numbers (non-NaN elements) of each output, read as the selection reads them: a
+/// large output in units over the threads, others whole outputs (side by side when
+/// vertical) a task.
 ///
 /// # Safety
 /// As [`typed`].
@@ -492,30 +588,54 @@ unsafe fn typed_counts<T: Element>(
     axes: &[usize],
     counts: &mut [usize],
 ) {
-    let Plan { outs, reduced, .. } = plan(shape, strides, axes);
+    let Plan {
+        outs,
+        reduced,
+        vertical,
+    } = plan(shape, strides, axes);
+    let n = reduced.len;
     if !T::IS_FLOAT {
-        counts.fill(reduced.len);
+        counts.fill(n);
         return;
     }
     let base = SharedPtr(base);
-    let offsets: Vec<isize> = reduced.offsets_in(0, reduced.len).collect();
-    let group = (TASK_ELEMENTS / reduced.len.max(1)).max(1);
+    if n >= LARGE {
+        let (split, units) = reduced.split(LARGE_UNIT);
+        for (c, &o) in counts.iter_mut().zip(&outs) {
+            let unit = |u: usize| {
+                let mut nan = 0;
+                // SAFETY: an output's elements (the caller's contract).
+                unsafe { for_each_slice(base, o, &reduced, split, u, |s| nan += nans_in(s)) };
+                nan
+            };
+            *c = n - map_units(units, n, &unit).into_iter().sum::<usize>();
+        }
+        return;
+    }
+    let group = task_outputs::<T>(n, vertical);
+    let all = whole(&reduced);
     let task = |t: usize| -> Vec<usize> {
         let mine = &outs[t * group..((t + 1) * group).min(outs.len())];
-        mine.iter()
-            .map(|&o| {
-                offsets
-                    .iter()
-                    // SAFETY: an output's offset plus a reduced position: an element.
-                    .filter(|&&p| !unsafe { *base.at(o + p) }.is_nan())
-                    .count()
-            })
-            .collect()
+        let mut nan = vec![0; mine.len()];
+        if vertical {
+            // SAFETY: outputs' elements (the caller's contract).
+            unsafe {
+                for_each_across(base, mine, &reduced, |j, x| {
+                    nan[j] += usize::from(x.is_nan())
+                })
+            };
+        } else {
+            for (c, &o) in nan.iter_mut().zip(mine) {
+                // SAFETY: as above.
+                unsafe { for_each_slice(base, o, &reduced, all, 0, |s| *c += nans_in(s)) };
+            }
+        }
+        nan
     };
-    let work = outs.len().saturating_mul(reduced.len);
+    let work = outs.len().saturating_mul(n);
     let parts = map_units(outs.len().div_ceil(group), work, &task);
-    for (c, x) in counts.iter_mut().zip(parts.into_iter().flatten()) {
-        *c = x;
+    for (c, nan) in counts.iter_mut().zip(parts.into_iter().flatten()) {
+        *c = n - nan;
     }
 }
 
@@ -532,24 +652,6 @@ pub(crate) fn per_output(shape: &[usize], axes: &[usize]) -> usize {
     axes.iter().map(|&d| shape[d]).product()
 }
 
-macro_rules! by_type {
-    ($elem:expr, $f:ident, $ptr:expr, ($($arg:expr),*), $out:expr) => {
-        match $elem {
-            ElemType::I8 => $f::<i8>($ptr.cast(), $($arg),*, $out),
-            ElemType::I16 => $f::<i16>($ptr.cast(), $($arg),*, $out),
-            ElemType::I32 => $f::<i32>($ptr.cast(), $($arg),*, $out),
-            ElemType::I64 => $f::<i64>($ptr.cast(), $($arg),*, $out),
-            ElemType::U8 => $f::<u8>($ptr.cast(), $($arg),*, $out),
-            ElemType::U16 => $f::<u16>($ptr.cast(), $($arg),*, $out),
-            ElemType::U32 => $f::<u32>($ptr.cast(), $($arg),*, $out),
-            ElemType::U64 => $f::<u64>($ptr.cast(), $($arg),*, $out),
-            ElemType::F32 => $f::<f32>($ptr.cast(), $($arg),*, $out),
-            ElemType::F64 => $f::<f64>($ptr.cast(), $($arg),*, $out),
-            ElemType::Bool => return Err(ReduceError::BoolSelect),
-        }
-    };
-}
-
 /// A view to select from: its element type, first element (bytes), shape and strides in
 /// elements.
 #[derive(Clone, Copy)]
@@ -560,8 +662,50 @@ pub(crate) struct Source<'a> {
     pub strides: &'a [isize],
 }
 
-/// [`typed`] for any element type but bool, the values written as bytes: the one place the
-/// selection is instantiated. `values` holds `outputs * k` elements of `elem`, aligned.
+/// `$f::<T>(base, shape, strides, args...)` for the source's element type `T`: the one place
+/// the selection is instantiated for every type (all but bool).
+macro_rules! by_type {
+    ($src:expr, $f:ident, ($($arg:expr),*)) => {{
+        let Source { elem, base, shape, strides } = $src;
+        match elem {
+            ElemType::I8 => $f::<i8>(base.cast(), shape, strides, $($arg),*),
+            ElemType::I16 => $f::<i16>(base.cast(), shape, strides, $($arg),*),
+            ElemType::I32 => $f::<i32>(base.cast(), shape, strides, $($arg),*),
+            ElemType::I64 => $f::<i64>(base.cast(), shape, strides, $($arg),*),
+            ElemType::U8 => $f::<u8>(base.cast(), shape, strides, $($arg),*),
+            ElemType::U16 => $f::<u16>(base.cast(), shape, strides, $($arg),*),
+            ElemType::U32 => $f::<u32>(base.cast(), shape, strides, $($arg),*),
+            ElemType::U64 => $f::<u64>(base.cast(), shape, strides, $($arg),*),
+            ElemType::F32 => $f::<f32>(base.cast(), shape, strides, $($arg),*),
+            ElemType::F64 => $f::<f64>(base.cast(), shape, strides, $($arg),*),
+            ElemType::Bool => return Err(ReduceError::BoolSelect),
+        }
+    }};
+}
+
+/// [`typed`] with the values as bytes (a whole number of aligned `T`s, checked by the caller).
+///
+/// # Safety
+/// As [`typed`].
+unsafe fn typed_bytes<T: Element>(
+    base: *const T,
+    shape: &[usize],
+    strides: &[isize],
+    axes: &[usize],
+    ranks: Ranks<'_>,
+    values: &mut [u8],
+    counts: &mut [usize],
+) {
+    // SAFETY: any bytes are a valid value of a numeric type; the caller checked the length
+    // and the alignment, so nothing is left before or after.
+    let (head, vals, _) = unsafe { values.align_to_mut::<T>() };
+    debug_assert!(head.is_empty());
+    // SAFETY: forwarded.
+    unsafe { typed(base, shape, strides, axes, ranks, vals, counts) }
+}
+
+/// [`typed`] for any element type but bool, the values written as bytes. `values` holds
+/// `outputs * k` elements of `elem`, aligned.
 ///
 /// # Safety
 /// As [`typed`], for elements of type `elem` at `base` (a byte pointer).
@@ -572,52 +716,25 @@ pub(crate) unsafe fn order_statistics(
     values: &mut [u8],
     counts: &mut [usize],
 ) -> Result<(), ReduceError> {
-    let Source {
-        elem,
-        base,
-        shape,
-        strides,
-    } = src;
-    let outs = outputs(shape, axes);
-    let n = per_output(shape, axes);
-    let k = ranks.k();
-    let size = elem.size();
+    let outs = outputs(src.shape, axes);
+    let n = per_output(src.shape, axes);
+    let size = src.elem.size();
     let bad_ranks = match ranks {
         Ranks::Shared(r) => r.iter().any(|&r| r >= n),
         Ranks::PerOutput { ranks, k } => ranks.len() != outs * k || ranks.iter().any(|&r| r >= n),
+        // Checked as they come: a rank past an output's count gives NaN.
+        Ranks::ByCount { .. } => false,
     };
-    if bad_ranks {
-        return Err(ReduceError::Ranks);
-    }
-    if values.len() != outs * k * size
+    if bad_ranks
+        || values.len() != outs * ranks.k() * size
         || counts.len() != outs
         || values.as_ptr() as usize % size != 0
     {
         return Err(ReduceError::Ranks);
     }
-    macro_rules! run {
-        ($t:ty) => {{
-            // SAFETY: the length is a whole number of `$t` (checked above) and the start is
-            // aligned to its size; any bytes are a valid value of a numeric type.
-            let (head, vals, _) = unsafe { values.align_to_mut::<$t>() };
-            debug_assert!(head.is_empty());
-            // SAFETY: forwarded from this function's contract.
-            unsafe { typed::<$t>(base.cast(), shape, strides, axes, ranks, vals, counts) }
-        }};
-    }
-    match elem {
-        ElemType::I8 => run!(i8),
-        ElemType::I16 => run!(i16),
-        ElemType::I32 => run!(i32),
-        ElemType::I64 => run!(i64),
-        ElemType::U8 => run!(u8),
-        ElemType::U16 => run!(u16),
-        ElemType::U32 => run!(u32),
-        ElemType::U64 => run!(u64),
-        ElemType::F32 => run!(f32),
-        ElemType::F64 => run!(f64),
-        ElemType::Bool => return Err(ReduceError::BoolSelect),
-    }
+    // SAFETY: forwarded from this function's contract; the values' size and alignment are
+    // checked above.
+    unsafe { by_type!(src, typed_bytes, (axes, ranks, values, counts)) };
     Ok(())
 }
 
@@ -630,16 +747,79 @@ pub(crate) unsafe fn number_counts(
     axes: &[usize],
     counts: &mut [usize],
 ) -> Result<(), ReduceError> {
-    let Source {
-        elem,
-        base,
-        shape,
-        strides,
-    } = src;
-    if counts.len() != outputs(shape, axes) {
+    if counts.len() != outputs(src.shape, axes) {
         return Err(ReduceError::Ranks);
     }
     // SAFETY: forwarded from this function's contract.
-    unsafe { by_type!(elem, typed_counts, base, (shape, strides, axes), counts) };
+    unsafe { by_type!(src, typed_counts, (axes, counts)) };
+    Ok(())
+}
+
+/// Quantiles `q` (each in `[0, 1]`) of each output by `method`, in f64 (numpy's formulas:
+/// `kernels/select.rs`): `values[i * outputs + j]` is `q[i]` of output `j`. An output holding
+/// NaN is NaN, or with `skip_nan` its numbers' quantile (NaN when it has none). One pass over
+/// the data: each output's ranks come from its count of numbers.
+///
+/// # Safety
+/// As [`typed`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn typed_quantiles<T: Element>(
+    base: *const T,
+    shape: &[usize],
+    strides: &[isize],
+    axes: &[usize],
+    q: &[f64],
+    method: QuantileMethod,
+    skip_nan: bool,
+    values: &mut [f64],
+) {
+    let n = per_output(shape, axes);
+    let outs = outputs(shape, axes);
+    let counted = |c: usize| if skip_nan { c.max(1) } else { n };
+    let rule = |c: usize, ranks: &mut [usize]| {
+        for (r, &x) in ranks.chunks_exact_mut(2).zip(q) {
+            let p = method.position(counted(c), x);
+            r.copy_from_slice(&[p.prev, p.next]);
+        }
+    };
+    let k = 2 * q.len();
+    let mut stats = vec![T::ZERO; outs * k];
+    let mut counts = vec![0; outs];
+    let ranks = Ranks::ByCount { ranks: &rule, k };
+    // SAFETY: forwarded.
+    unsafe { typed(base, shape, strides, axes, ranks, &mut stats, &mut counts) };
+    for (j, (ab, &c)) in stats.chunks_exact(k).zip(&counts).enumerate() {
+        let lost = if skip_nan { c == 0 } else { c < n };
+        for (i, (&x, ab)) in q.iter().zip(ab.chunks_exact(2)).enumerate() {
+            values[i * outs + j] = if lost {
+                f64::NAN
+            } else {
+                let p = method.position(counted(c), x);
+                quantile_value(p, ab[0].to_f64(), ab[1].to_f64())
+            };
+        }
+    }
+}
+
+/// [`typed_quantiles`] for any element type but bool; `values` holds `q.len() * outputs`.
+///
+/// # Safety
+/// As [`order_statistics`].
+pub(crate) unsafe fn quantiles(
+    src: Source<'_>,
+    axes: &[usize],
+    q: &[f64],
+    method: QuantileMethod,
+    skip_nan: bool,
+    values: &mut [f64],
+) -> Result<(), ReduceError> {
+    if per_output(src.shape, axes) == 0 || values.len() != q.len() * outputs(src.shape, axes) {
+        return Err(ReduceError::Ranks);
+    }
+    if !q.iter().all(|x| (0.0..=1.0).contains(x)) {
+        return Err(ReduceError::Quantiles);
+    }
+    // SAFETY: forwarded from this function's contract.
+    unsafe { by_type!(src, typed_quantiles, (axes, q, method, skip_nan, values)) };
     Ok(())
 }

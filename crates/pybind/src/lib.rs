@@ -204,17 +204,19 @@ fn kernel_elem(x: &Bound<'_, numpy::PyUntypedArray>) -> Option<stridewise::ElemT
 /// Order statistics for median/quantile (`stridewise/_quantile.py`): for each output of `a`
 /// over `axes` (`None`: every axis), its elements at `ranks` of its values sorted ascending
 /// (NaN last), written into `values` (a fresh C-contiguous array of `a`'s dtype, `k` per
-/// output, C order); `ranks` are shared by every output (`per_output` false) or `k` per
-/// output. Returns each output's count of numbers (not NaN) as int64, or `None` when `a`
-/// cannot be read in place (the caller copies it first).
+/// output, C order). `mode` says which: "shared" (`ranks` for every output), "per_output"
+/// (`k` of `ranks` per output) or "middle" (`ranks` empty, `k` = 2: the middle two of each
+/// output's numbers, ``(c - 1) // 2`` and ``c // 2`` for `c` numbers, rank 0 for none; one
+/// pass for nanmedian). Returns each output's count of numbers (not NaN) as int64, or `None`
+/// when `a` cannot be read in place (the caller copies it first).
 #[pyfunction]
-#[pyo3(signature = (a, axes, ranks, per_output, values, /))]
+#[pyo3(signature = (a, axes, ranks, mode, values, /))]
 fn order_statistics<'py>(
     py: Python<'py>,
     a: Bound<'py, numpy::PyUntypedArray>,
     axes: Option<Vec<isize>>,
     ranks: numpy::PyReadonlyArray1<'py, i64>,
-    per_output: bool,
+    mode: &str,
     values: Bound<'py, numpy::PyUntypedArray>,
 ) -> PyResult<Option<Bound<'py, numpy::PyArray1<i64>>>> {
     use numpy::{PyArrayDescrMethods, PyUntypedArrayMethods};
@@ -233,10 +235,11 @@ fn order_statistics<'py>(
     let (outs, _) = raw
         .selection_shape(axes.as_deref())
         .map_err(|e| bad(e.to_string()))?;
-    let k = if per_output {
-        ranks.len() / outs.max(1)
-    } else {
-        ranks.len()
+    let k = match mode {
+        "shared" => ranks.len(),
+        "per_output" => ranks.len() / outs.max(1),
+        "middle" => 2,
+        _ => return Err(bad(format!("mode {mode:?}: shared, per_output or middle"))),
     };
     // SAFETY: `values` is a live ndarray; its flags and data pointer are read.
     let (flags, data) = unsafe {
@@ -260,10 +263,14 @@ fn order_statistics<'py>(
     // the kernel, which writes nothing else).
     let out = unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), outs * k * elem.size()) };
     let mut counts = vec![0usize; outs];
-    let spec = if per_output {
-        stridewise::Ranks::PerOutput { ranks: &ranks, k }
-    } else {
-        stridewise::Ranks::Shared(&ranks)
+    let middle = |c: usize, r: &mut [usize]| {
+        let c = c.max(1);
+        r.copy_from_slice(&[(c - 1) / 2, c / 2]);
+    };
+    let spec = match mode {
+        "shared" => stridewise::Ranks::Shared(&ranks),
+        "per_output" => stridewise::Ranks::PerOutput { ranks: &ranks, k },
+        _ => stridewise::Ranks::ByCount { ranks: &middle, k },
     };
     let mut run = || raw.order_statistics(axes.as_deref(), spec, out, &mut counts);
     if raw.len() >= 1 << 14 {
@@ -303,6 +310,47 @@ fn number_counts<'py>(
     .map_err(bad)?;
     let counts: Vec<i64> = counts.into_iter().map(|c| c as i64).collect();
     Ok(Some(numpy::PyArray1::from_vec(py, counts)))
+}
+
+/// The crate's own quantiles (`stridewise::quantile_axes`: numpy's formulas in f64) of `a`
+/// over `axes`, as a float64 array of shape (len(q), outputs), NaNs left out with
+/// `skip_nan`; `None` when `a` cannot be read in place. The Python functions use numpy's
+/// helpers on the order statistics instead (numpy's result types); this one is the Rust
+/// API's, checked against numpy by the tests.
+#[pyfunction]
+#[pyo3(signature = (a, axes, q, method, skip_nan, /))]
+fn quantiles<'py>(
+    py: Python<'py>,
+    a: Bound<'py, numpy::PyUntypedArray>,
+    axes: Option<Vec<isize>>,
+    q: numpy::PyReadonlyArray1<'py, f64>,
+    method: &str,
+    skip_nan: bool,
+) -> PyResult<Option<Bound<'py, numpy::PyArray2<f64>>>> {
+    let bad = |e: String| pyo3::exceptions::PyValueError::new_err(e);
+    let Some(elem) = kernel_elem(&a).filter(|e| *e != stridewise::ElemType::Bool) else {
+        return Ok(None);
+    };
+    let Ok(raw) = input::raw_array(&a, elem) else {
+        return Ok(None);
+    };
+    let method = stridewise::QuantileMethod::from_name(method)
+        .ok_or_else(|| bad(format!("{method:?} is not a valid method")))?;
+    let q = q.as_slice()?.to_vec();
+    let (outs, _) = raw
+        .selection_shape(axes.as_deref())
+        .map_err(|e| bad(e.to_string()))?;
+    let mut values = vec![0.0; q.len() * outs];
+    let mut run = || raw.quantiles(axes.as_deref(), &q, method, skip_nan, &mut values);
+    if raw.len() >= 1 << 14 {
+        py.detach(run)
+    } else {
+        run()
+    }
+    .map_err(|e| bad(e.to_string()))?;
+    use numpy::PyArrayMethods;
+    let flat = numpy::PyArray1::from_vec(py, values);
+    Ok(Some(flat.reshape([q.len(), outs])?))
 }
 
 /// The SIMD level the kernels use on this thread: "avx512", "avx2" or "scalar".
@@ -400,6 +448,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(weighted, m)?)?;
     m.add_function(wrap_pyfunction!(order_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(number_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(quantiles, m)?)?;
     owner::register(m)?;
     Ok(())
 }

@@ -239,6 +239,8 @@ def test_large_and_vertical_at_thread_counts(threads: int) -> None:
     cube[rng.random(cube.shape) < 0.05] = np.nan
     cube[:, 3, 5] = np.nan
     big = rng.standard_normal(300_001)
+    holed = big.copy()  # the sampled path with NaNs: ranks placed from an estimated count
+    holed[rng.random(big.size) < 0.2] = np.nan
     tall = rng.integers(-1000, 1000, size=(5000, 40), dtype=np.int32)
     with sw.threads(threads):
         for func in FUNCS:
@@ -248,6 +250,7 @@ def test_large_and_vertical_at_thread_counts(threads: int) -> None:
             check(func, cube.transpose(2, 0, 1), *args, axis=1)
             check(func, big, *args)
             check(func, big[::-3], *args)
+            check(func, holed, *args)
             check(func, tall, *args, axis=0)
             check(func, tall, *args, axis=1)
 
@@ -267,3 +270,67 @@ def test_explain() -> None:
     assert sw.explain("median", a.astype(">f8"))["path"] == "kernel+copy"
     assert sw.explain("quantile", a.astype(np.float16), q=0.5)["path"] == "numpy"
     assert sw.explain("percentile", a.astype(object), q=5)["path"] == "numpy"
+
+
+def _crate(a: np.ndarray, q: np.ndarray, axis: Any, method: str, skip_nan: bool) -> np.ndarray:
+    """The crate's own quantiles (``stridewise::quantile_axes``) in numpy's result shape."""
+    axes = None if axis is None else [axis] if isinstance(axis, int) else list(axis)
+    norm = None if axes is None else sorted(d % a.ndim for d in axes)
+    got = sw._native.quantiles(a, norm, q, method, skip_nan)
+    assert got is not None, "an array the kernels read in place"
+    kept = () if norm is None else tuple(n for d, n in enumerate(a.shape) if d not in norm)
+    return got.reshape(q.shape + kept)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("skip_nan", [False, True], ids=["quantile", "nanquantile"])
+@pytest.mark.parametrize(
+    "dtype", [np.float64, np.float32, np.int64, np.int8, np.uint16], ids=lambda d: np.dtype(d).name
+)
+def test_crate_quantiles_are_numpys(method: str, skip_nan: bool, dtype: Any) -> None:
+    """The Rust API's quantiles (numpy's formulas in f64, one pass for the nan-variant) equal
+    numpy's on the same values as float64, bit for bit, over layouts, axes, ties, NaN in some
+    slices and all of one, and q at the ends."""
+    q = np.array([0.0, 0.01, 0.25, 0.3, 0.5, 0.875, 0.99, 1.0])
+    fn = np.nanquantile if skip_nan else np.quantile
+    for layout in ("C", "F", "reversed", "step3", "transposed3d", "broadcast"):
+        a = _layout(layout, dtype)
+        if np.dtype(dtype).kind == "f":
+            a = a.copy()
+            a.flat[::5] = np.nan
+            a[(0,) * (a.ndim - 1)] = np.nan  # one output along the last axis is all NaN
+            a.flat[1::7] = a.flat[2]  # ties
+        for axis in [None, 0, -1, (0, a.ndim - 1)]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                want = fn(a.astype(np.float64), q, axis=axis, method=method)
+            got = _crate(a, q, axis, method, skip_nan)
+            np.testing.assert_array_equal(got, want, strict=True, err_msg=f"{layout} {axis}")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_crate_quantiles_of_large_outputs(threads: int) -> None:
+    """The sampled path (an output of 2^18 elements or more), with NaNs: ranks from the
+    count the sample suggests, checked against the true count."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(400_000)
+    x[rng.random(x.size) < 0.3] = np.nan
+    q = np.array([0.0, 0.1, 0.5, 0.999, 1.0])
+    with sw.threads(threads):
+        for method in ("linear", "hazen", "inverted_cdf", "nearest"):
+            want = np.nanquantile(x, q, method=method)
+            np.testing.assert_array_equal(_crate(x, q, None, method, True), want, strict=True)
+            np.testing.assert_array_equal(
+                _crate(x[::-2], q, None, method, True),
+                np.nanquantile(x[::-2], q, method=method),
+                strict=True,
+            )
+
+
+def test_crate_quantile_errors() -> None:
+    a = np.arange(6.0)
+    with pytest.raises(ValueError, match="range"):
+        sw._native.quantiles(a, None, np.array([1.5]), "linear", False)
+    with pytest.raises(ValueError, match="not a valid method"):
+        sw._native.quantiles(a, None, np.array([0.5]), "cubic", False)
+    assert sw._native.quantiles(a.astype(bool), None, np.array([0.5]), "linear", False) is None

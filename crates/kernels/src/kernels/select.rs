@@ -12,8 +12,18 @@
 //! (`select_nth_unstable`, linear time), then the ranks left of it in the left part and the
 //! ranks right of it in the right part, recursively (`O(n log k)` for `k` ranks); from
 //! `SORT_FROM` distinct ranks the buffer is sorted instead. The caller's array is never
-//! written. The interpolation between two order statistics (numpy's methods) is the caller's
-//! (the Python layer applies numpy's own formulas to them).
+//! written.
+//!
+//! **Quantiles** ([`QuantileMethod`], numpy's 13 `method`s). For `c` numbers and a `q` in
+//! `[0, 1]`, a method gives a virtual index into the sorted numbers; the discrete methods
+//! take the element at an integer index, the others interpolate between the elements at
+//! `floor(index)` and the next by `gamma` (numpy's `_lerp`: `a + (b - a) * gamma`, or
+//! `b - (b - a) * (1 - gamma)` from `gamma >= 0.5`). Each formula is numpy's own
+//! (`numpy/lib/_function_base_impl.py`: `_QuantileMethods`, `_get_indexes`, `_get_gamma`),
+//! evaluated in f64 in the same order, so an f64 input's quantiles are numpy's bit for bit.
+//! (numpy evaluates an f32 input's in f32 and an integer input's difference in the
+//! integers; the crate's are f64 throughout.) The Python layer applies numpy's helpers
+//! themselves to the order statistics, for numpy's result types.
 
 use crate::element::Element;
 use std::cmp::Ordering;
@@ -92,6 +102,190 @@ pub(crate) fn answer<T: Element>(
     }
 }
 
+/// numpy's quantile methods (`np.quantile(a, q, method=...)`): Hyndman and Fan's nine
+/// (1996) and numpy's four others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QuantileMethod {
+    /// H&F 1: the smallest element whose empirical CDF reaches `q`.
+    InvertedCdf,
+    /// H&F 2: as `InvertedCdf`, averaging at the steps.
+    AveragedInvertedCdf,
+    /// H&F 3: the nearest element, the even one at a tie.
+    ClosestObservation,
+    /// H&F 4: linear interpolation of the empirical CDF.
+    InterpolatedInvertedCdf,
+    /// H&F 5: piecewise linear through the midpoints of the steps.
+    Hazen,
+    /// H&F 6: `p_k = k / (n + 1)`.
+    Weibull,
+    /// H&F 7, numpy's default: `(n - 1) * q`.
+    Linear,
+    /// H&F 8: approximately median-unbiased.
+    MedianUnbiased,
+    /// H&F 9: approximately unbiased for normal data.
+    NormalUnbiased,
+    /// The element at `floor((n - 1) * q)`.
+    Lower,
+    /// The element at `ceil((n - 1) * q)`.
+    Higher,
+    /// The mean of `Lower` and `Higher`.
+    Midpoint,
+    /// The element at `(n - 1) * q` rounded half to even.
+    Nearest,
+}
+
+/// Where a quantile lies among an output's sorted numbers: the element at `prev`, or
+/// interpolated between `prev` and `next` by `gamma`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Position {
+    pub prev: usize,
+    pub next: usize,
+    /// `None`: the element at `prev` itself (numpy's discrete methods).
+    pub gamma: Option<f64>,
+}
+
+impl QuantileMethod {
+    /// Every method, in numpy's order.
+    pub const ALL: [QuantileMethod; 13] = [
+        Self::InvertedCdf,
+        Self::AveragedInvertedCdf,
+        Self::ClosestObservation,
+        Self::InterpolatedInvertedCdf,
+        Self::Hazen,
+        Self::Weibull,
+        Self::Linear,
+        Self::MedianUnbiased,
+        Self::NormalUnbiased,
+        Self::Lower,
+        Self::Higher,
+        Self::Midpoint,
+        Self::Nearest,
+    ];
+
+    /// numpy's name of the method (`"linear"`, `"median_unbiased"`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InvertedCdf => "inverted_cdf",
+            Self::AveragedInvertedCdf => "averaged_inverted_cdf",
+            Self::ClosestObservation => "closest_observation",
+            Self::InterpolatedInvertedCdf => "interpolated_inverted_cdf",
+            Self::Hazen => "hazen",
+            Self::Weibull => "weibull",
+            Self::Linear => "linear",
+            Self::MedianUnbiased => "median_unbiased",
+            Self::NormalUnbiased => "normal_unbiased",
+            Self::Lower => "lower",
+            Self::Higher => "higher",
+            Self::Midpoint => "midpoint",
+            Self::Nearest => "nearest",
+        }
+    }
+
+    /// The method numpy calls `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The position of quantile `q` (in `[0, 1]`) among `n >= 1` sorted numbers.
+    pub(crate) fn position(self, n: usize, q: f64) -> Position {
+        let nf = n as f64;
+        // numpy's `_compute_virtual_index`: `n * q + (alpha + q * (1 - alpha - beta)) - 1`.
+        let h_f = |alpha: f64, beta: f64| nf * q + (alpha + q * (1.0 - alpha - beta)) - 1.0;
+        let take = |i: f64| {
+            let i = i.max(0.0) as usize;
+            Position {
+                prev: i,
+                next: i,
+                gamma: None,
+            }
+        };
+        // numpy's `_discrete_interpolation_to_boundaries`: the previous index where `keep`
+        // holds of (gamma, index), else the next; clipped at 0.
+        let boundary = |index: f64, keep: &dyn Fn(f64, f64) -> bool| {
+            let prev = index.floor();
+            take(if keep(index - prev, index) {
+                prev
+            } else {
+                prev + 1.0
+            })
+        };
+        let index = match self {
+            Self::InvertedCdf => return boundary(nf * q - 1.0, &|g, _| g == 0.0),
+            Self::ClosestObservation => {
+                return boundary(nf * q - 1.0 - 0.5, &|g, i| {
+                    g == 0.0 && i.floor().rem_euclid(2.0) == 1.0
+                })
+            }
+            Self::Lower => return take(((nf - 1.0) * q).floor()),
+            Self::Higher => return take(((nf - 1.0) * q).ceil()),
+            Self::Nearest => return take(((nf - 1.0) * q).round_ties_even()),
+            Self::AveragedInvertedCdf => nf * q - 1.0,
+            Self::InterpolatedInvertedCdf => h_f(0.0, 1.0),
+            Self::Hazen => h_f(0.5, 0.5),
+            Self::Weibull => h_f(0.0, 0.0),
+            Self::Linear => (nf - 1.0) * q,
+            Self::MedianUnbiased => h_f(1.0 / 3.0, 1.0 / 3.0),
+            Self::NormalUnbiased => h_f(3.0 / 8.0, 3.0 / 8.0),
+            Self::Midpoint => {
+                let v = (nf - 1.0) * q;
+                0.5 * (v.floor() + v.ceil())
+            }
+        };
+        // numpy's `_get_indexes`: past the last index, the last element; before the first,
+        // the first.
+        let (prev, next) = if index >= nf - 1.0 {
+            (-1.0, -1.0)
+        } else if index < 0.0 {
+            (0.0, 0.0)
+        } else {
+            (index.floor(), index.floor() + 1.0)
+        };
+        let rank = |i: f64| if i < 0.0 { n - 1 } else { i as usize };
+        // numpy's `_get_gamma` with the method's `fix_gamma`.
+        let gamma = index - prev;
+        let gamma = match self {
+            Self::AveragedInvertedCdf => {
+                if gamma == 0.0 {
+                    0.5
+                } else {
+                    1.0
+                }
+            }
+            Self::Midpoint => {
+                if index % 1.0 == 0.0 {
+                    0.0
+                } else {
+                    0.5
+                }
+            }
+            _ => gamma,
+        };
+        Position {
+            prev: rank(prev),
+            next: rank(next),
+            gamma: Some(gamma),
+        }
+    }
+}
+
+/// numpy's `_lerp(a, b, t)`: `a + (b - a) * t`, or from `t >= 0.5` `b - (b - a) * (1 - t)`.
+pub(crate) fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    let d = b - a;
+    if t >= 0.5 {
+        b - d * (1.0 - t)
+    } else {
+        a + d * t
+    }
+}
+
+/// The quantile at `p` of an output whose elements at `p.prev` and `p.next` are `a` and `b`.
+pub(crate) fn quantile_value(p: Position, a: f64, b: f64) -> f64 {
+    match p.gamma {
+        None => a,
+        Some(g) => lerp(a, b, g),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +355,59 @@ mod tests {
         let mut out = [0i64; 5];
         answer(&mut buf, count, &[4, 3, 2, 1, 0], &mut Vec::new(), &mut out);
         assert_eq!(out, [i64::MAX, 5, 0, -1, i64::MIN]);
+    }
+    /// The quantile of the numbers `0, 1, ..., n - 1` at `p`.
+    fn at_ranks(p: Position) -> f64 {
+        quantile_value(p, p.prev as f64, p.next as f64)
+    }
+
+    #[test]
+    fn quantile_positions_are_numpys() {
+        // np.quantile(np.arange(n), q, method=m) for these (n, q): the value is the
+        // position itself. Expected values from numpy 2.4.
+        use QuantileMethod::*;
+        let cases: [(QuantileMethod, usize, f64, f64); 16] = [
+            (Linear, 5, 0.3, 1.2),
+            (Lower, 5, 0.3, 1.0),
+            (Higher, 5, 0.3, 2.0),
+            (Nearest, 5, 0.375, 2.0),
+            (Nearest, 5, 0.125, 0.0),
+            (Midpoint, 5, 0.3, 1.5),
+            (Midpoint, 5, 0.25, 1.0),
+            (InvertedCdf, 4, 0.5, 1.0),
+            (InvertedCdf, 4, 0.51, 2.0),
+            (AveragedInvertedCdf, 4, 0.5, 1.5),
+            (AveragedInvertedCdf, 4, 0.6, 2.0),
+            (ClosestObservation, 4, 0.5, 1.0),
+            (ClosestObservation, 4, 0.875, 3.0),
+            (Hazen, 4, 0.5, 1.5),
+            (Weibull, 4, 0.1, 0.0),
+            (MedianUnbiased, 4, 0.9, 3.0),
+        ];
+        for (m, n, q, want) in cases {
+            let got = at_ranks(m.position(n, q));
+            assert_eq!(got, want, "{} n {n} q {q}", m.name());
+        }
+        for m in QuantileMethod::ALL {
+            assert_eq!(QuantileMethod::from_name(m.name()), Some(m));
+            for n in [1, 2, 3, 10] {
+                for q in [0.0, 0.01, 0.5, 0.99, 1.0] {
+                    let p = m.position(n, q);
+                    assert!(p.prev < n && p.next < n, "{} n {n} q {q}: {p:?}", m.name());
+                }
+                assert_eq!(at_ranks(m.position(n, 0.0)), 0.0);
+                assert_eq!(at_ranks(m.position(n, 1.0)), (n - 1) as f64);
+            }
+        }
+        assert_eq!(QuantileMethod::from_name("cubic"), None);
+    }
+
+    #[test]
+    fn lerp_is_numpys() {
+        assert_eq!(lerp(1.0, 3.0, 0.25), 1.5);
+        assert_eq!(lerp(1.0, 3.0, 0.75), 2.5);
+        // numpy: the same element at both ends; an infinity interpolates to NaN.
+        assert_eq!(lerp(2.0, 2.0, 0.3), 2.0);
+        assert!(lerp(f64::INFINITY, f64::INFINITY, 0.3).is_nan());
     }
 }

@@ -243,3 +243,136 @@ fn large_outputs_match_a_sort() {
         }
     }
 }
+
+/// Ranks from each output's count (`Ranks::ByCount`, one pass) and the crate's quantiles
+/// (`quantile_axes`, NaN left out) on every walk, against a sort of each output's numbers,
+/// at one and two threads.
+#[test]
+fn ranks_by_count_and_quantiles_on_every_walk() {
+    let mut data: Vec<f64> = (0..3000)
+        .map(|i| ((i * 7919) % 1009) as f64 - 500.0)
+        .collect();
+    for i in (0..3000).step_by(13) {
+        data[i] = f64::NAN;
+    }
+    let rule = |c: usize, r: &mut [usize]| {
+        let last = c.saturating_sub(1);
+        r.copy_from_slice(&[0, last / 3, last, c]);
+    };
+    let q = [0.0, 0.3, 0.5, 1.0];
+    for threads in [1, 2] {
+        with_num_threads(threads, || {
+            for (name, v) in views(&data) {
+                for axes in [vec![0usize], vec![v.ndim() - 1], (0..v.ndim()).collect()] {
+                    let ax: Vec<isize> = axes.iter().map(|&d| d as isize).collect();
+                    let ctx = format!("{name} {axes:?}");
+                    let want = slices(&v, &axes);
+                    let got =
+                        order_statistics(&v, Some(&ax), Ranks::ByCount { ranks: &rule, k: 4 })
+                            .unwrap();
+                    let qs = quantile_axes(
+                        &v,
+                        Some(&ax),
+                        &q,
+                        QuantileMethod::Linear,
+                        NanHandling::Ignore,
+                    )
+                    .unwrap();
+                    let outs = want.len();
+                    assert_eq!(qs.data.len(), q.len() * outs, "{ctx}");
+                    for (o, w) in want.iter().enumerate() {
+                        let numbers: Vec<f64> =
+                            sorted_nan_last(w.iter().copied().filter(|x| !x.is_nan()).collect());
+                        let c = numbers.len();
+                        assert_eq!(got.counts[o], c, "{ctx} output {o}");
+                        let mut r = [0; 4];
+                        rule(c, &mut r);
+                        for (j, &r) in r.iter().enumerate() {
+                            let g = got.values[o * 4 + j];
+                            if r < c {
+                                assert_eq!(g, numbers[r], "{ctx} output {o} rank {r}");
+                            } else {
+                                assert!(g.is_nan(), "{ctx} output {o} rank {r} past {c}");
+                            }
+                        }
+                        for (i, &x) in q.iter().enumerate() {
+                            let g = qs.data[i * outs + o];
+                            if c == 0 {
+                                assert!(g.is_nan(), "{ctx}");
+                                continue;
+                            }
+                            let at = (c - 1) as f64 * x;
+                            let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
+                            let t = at - at.floor();
+                            let want = if t >= 0.5 {
+                                numbers[hi] - (numbers[hi] - numbers[lo]) * (1.0 - t)
+                            } else {
+                                numbers[lo] + (numbers[hi] - numbers[lo]) * t
+                            };
+                            assert_eq!(g, want, "{ctx} output {o} q {x}");
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn quantile_shapes_nan_policies_and_errors() {
+    let data = [4.0, f64::NAN, 1.0, 2.0, 8.0, 6.0];
+    let m = StridedView::contiguous(&data, &[2, 3]).unwrap();
+    let plain = quantile_axes(
+        &m,
+        Some(&[1]),
+        &[0.5],
+        QuantileMethod::Linear,
+        NanHandling::Propagate,
+    )
+    .unwrap();
+    assert_eq!(plain.shape, vec![1, 2]);
+    assert!(plain.data[0].is_nan());
+    assert_eq!(plain.data[1], 6.0);
+    let skip = quantile_axes(
+        &m,
+        Some(&[1]),
+        &[0.5, 1.0],
+        QuantileMethod::Lower,
+        NanHandling::Ignore,
+    )
+    .unwrap();
+    assert_eq!(skip.data, vec![1.0, 6.0, 4.0, 8.0]);
+    assert!(matches!(
+        quantile_axes(
+            &m,
+            None,
+            &[1.5],
+            QuantileMethod::Linear,
+            NanHandling::Ignore
+        ),
+        Err(ReduceError::Quantiles)
+    ));
+    let empty: [f64; 0] = [];
+    assert!(matches!(
+        quantile_axes(
+            &StridedView::contiguous(&empty, &[0]).unwrap(),
+            None,
+            &[0.5],
+            QuantileMethod::Linear,
+            NanHandling::Ignore
+        ),
+        Err(ReduceError::Ranks)
+    ));
+    let ints = [7i16, -3, 100, 2];
+    let v = StridedView::contiguous(&ints, &[4]).unwrap();
+    // np.quantile([7, -3, 100, 2], [0.25, 0.5], method="hazen") == [-0.5, 4.5]
+    let h = quantile_axes(
+        &v,
+        None,
+        &[0.25, 0.5],
+        QuantileMethod::Hazen,
+        NanHandling::Propagate,
+    )
+    .unwrap();
+    assert_eq!(h.data, vec![-0.5, 4.5]);
+}

@@ -42,11 +42,19 @@ def order_statistics(
     a: NDArray[Any],
     axes: list[int] | None,
     ranks: NDArray[np.int64],
-    per_output: bool,
+    mode: str,
     values: NDArray[Any],
     /,
 ) -> NDArray[np.int64] | None: ...
 def number_counts(a: NDArray[Any], axes: list[int] | None, /) -> NDArray[np.int64] | None: ...
+def quantiles(
+    a: NDArray[Any],
+    axes: list[int] | None,
+    q: NDArray[np.float64],
+    method: str,
+    skip_nan: bool,
+    /,
+) -> NDArray[np.float64] | None: ...
 
 # Rust-owned aligned arrays: plain ndarrays whose `.base` is an AlignedBuffer.
 @final

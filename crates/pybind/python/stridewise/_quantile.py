@@ -7,9 +7,10 @@ there, outputs spread over the threads; the caller's array is never written, eve
 ``overwrite_input=True``). What numpy does with them is numpy's own code on the same
 operands: ``np.mean`` of the middle one or two elements (median), and for quantiles numpy's
 own helpers (each method's virtual index, ``_get_indexes``, ``_get_gamma``, ``_lerp``), so the
-results are numpy's bit for bit. The nan-variants take each output's count of numbers first
-(``_native.number_counts``) and ask every output for its own ranks, as numpy's per-slice
-``apply_along_axis`` does.
+results are numpy's bit for bit. ``nanmedian`` asks each output for the middle of its own
+numbers in the same pass (the kernel counts them first); the other nan-variants take each
+output's count of numbers first (``_native.number_counts``) and then ask every output for its
+own ranks, as numpy's per-slice ``apply_along_axis`` does.
 
 Handed to numpy itself: inputs that are not exact ndarrays, dtypes other than the integers,
 float32 and float64 (float16, bool, complex, object, datetimes...), empty and 0-d arrays,
@@ -102,15 +103,16 @@ def _per_output(arr: np.ndarray, axes: Any) -> int:
 
 
 def _select(
-    arr: np.ndarray, axes: Any, ranks: np.ndarray, per_output: bool
+    arr: np.ndarray, axes: Any, ranks: np.ndarray, mode: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The order statistics at ``ranks`` of each output, as (values (outputs, k), counts)."""
+    """The order statistics at ``ranks`` of each output, as (values (outputs, k), counts);
+    ``mode`` is ``_native.order_statistics``'s ("shared", "per_output" or "middle")."""
     ranks = np.ascontiguousarray(ranks, dtype=np.int64).ravel()
     outs = math.prod(_kept_shape(arr, axes))
-    k = ranks.size // outs if per_output else ranks.size
+    k = {"shared": ranks.size, "per_output": ranks.size // outs, "middle": 2}[mode]
     values = np.empty((outs, k), dtype=arr.dtype)
     counts = _native.order_statistics(
-        arr, None if axes is None else list(axes), ranks, per_output, values
+        arr, None if axes is None else list(axes), ranks, mode, values
     )
     if counts is None:  # pragma: no cover - _plan copies what the kernel cannot read
         raise RuntimeError("stridewise: the selection kernel refused an array it planned for")
@@ -156,39 +158,32 @@ def _median_of(arr: np.ndarray, axes: Any, skip_nan: bool) -> Any:
     n = _per_output(arr, axes)
     kept = _kept_shape(arr, axes)
     floats = arr.dtype.kind == "f"
-    counts = None
-    if skip_nan and floats:
-        counts = _native.number_counts(arr, None if axes is None else list(axes))
-    if counts is None or (counts == n).all():
+    if not (skip_nan and floats):
         ranks = np.array([n // 2] if n % 2 else [n // 2 - 1, n // 2])
-        values, counts = _select(arr, axes, ranks, False)
+        values, counts = _select(arr, axes, ranks, "shared")
         # numpy's median: mean(part[indexer]) over the middle one or two.
         result = np.mean(values.reshape((*kept, values.shape[1])), axis=-1)
-        if floats and not skip_nan:
+        if floats:
             has_nan = (counts < n).reshape(kept)
             if has_nan.any():
                 if isinstance(result, np.generic):
                     return arr.dtype.type(np.nan)
                 np.copyto(result, np.array(np.nan, dtype=arr.dtype), where=has_nan)
         return result
-    # nanmedian with NaNs: each output's middle of its own numbers.
-    c = np.maximum(counts, 1)
-    ranks = np.stack([(c - 1) // 2, c // 2], axis=1)
-    values, _ = _select(arr, axes, ranks, True)
-    result = np.mean(values.reshape((*kept, 2)), axis=-1)
-    odd = (counts % 2 == 1).reshape(kept)
-    empty = (counts == 0).reshape(kept)
-    if isinstance(result, np.generic):
-        if counts[0] == 0:
-            _all_nan_warnings(1)
-            return arr.dtype.type(np.nan)
-        return values[0, 0].astype(result.dtype)[()] if odd else result
-    # numpy's median of an odd count is the middle element itself (mean of one).
-    np.copyto(result, values[:, 0].reshape(kept), where=odd, casting="unsafe")
+    # nanmedian: each output's middle two of its own numbers, in one pass. numpy's median of
+    # an odd count is the middle element itself (a mean of one: no x + x to overflow), of
+    # an even count the mean of the middle two.
+    values, counts = _select(arr, axes, np.empty(0), "middle")
+    result = values[:, 0].copy()
+    even = (counts % 2 == 0) & (counts > 0)
+    if even.any():
+        result[even] = np.mean(values[even], axis=-1)
+    empty = counts == 0
     if empty.any():
         _all_nan_warnings(int(empty.sum()))
-        np.copyto(result, np.nan, where=empty)
-    return result
+        result[empty] = np.nan
+    result = result.reshape(kept)
+    return result[()] if result.ndim == 0 else result
 
 
 def median(
@@ -255,7 +250,7 @@ def _quantile_of(
         counts = _native.number_counts(arr, None if axes is None else list(axes))
     if counts is None or (counts == n).all():
         vi, ranks, prev, nxt = _positions(props, method, n, q, proto)
-        values, counts = _select(arr, axes, ranks, False)
+        values, counts = _select(arr, axes, ranks, "shared")
         result = _combine(values, vi, prev, nxt, props, kept, weak_q)
         if floats and not skip_nan:
             has_nan = (counts < n).reshape(kept)
@@ -279,7 +274,7 @@ def _quantile_of(
     for i, c in enumerate(uniq.tolist()):
         if c:
             table[i] = plans[c][1]
-    values, _ = _select(arr, axes, table[inverse], True)
+    values, _ = _select(arr, axes, table[inverse], "per_output")
     results: dict[int, Any] = {}
     for i, c in enumerate(uniq.tolist()):
         if c == 0:
