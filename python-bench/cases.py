@@ -314,7 +314,10 @@ def selection_cases() -> list[Case]:
     """Median, quantile and percentile (issue 14): the cases its targets name (bottleneck's
     median and nanmedian beside), and a few more layouts and sizes."""
     cube = (365, 180, 360)
-    out = [Case("median", "f64", "contiguous", n, 1, None) for n in (10**5, 10**7)]
+    out = [Case("median", "f64", "contiguous", n, 1, None) for n in (10**3, 10**5, 10**7)]
+    out += [Case("nanmedian", "f64", "contiguous", 10**3, 1, None)]
+    out += [Case("quantile", "f64", "contiguous", 10**3, 1, None, q=(0.3,))]
+    out += [Case("median", "f64", "contiguous", 100, 2, 1)]
     out += [Case("median", "f64", "contiguous", 4000, 2, ax) for ax in (0, 1)]
     out += [Case("median", "f64", "fortran", 1000, 2, 1)]
     out += [shaped("nanmedian", "f32", cube, 0)]

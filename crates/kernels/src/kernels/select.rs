@@ -55,8 +55,36 @@ fn select_in<T: Element>(v: &mut [T], first: usize, ranks: &[usize]) {
     let m = ranks.len() / 2;
     let r = ranks[m] - first;
     let (left, _, right) = v.select_nth_unstable_by(r, order::<T>);
-    select_in(left, first, &ranks[..m]);
-    select_in(right, first + r + 1, &ranks[m + 1..]);
+    // A rank next to the one just placed is the extreme of its side: one scan, not a
+    // selection (the two middle elements of an even count, a quantile's two neighbours).
+    match ranks[..m].split_last() {
+        Some((&last, rest)) if last - first + 1 == r => {
+            let i = extreme(left, Ordering::Greater);
+            let end = left.len() - 1;
+            left.swap(i, end);
+            select_in(&mut left[..end], first, rest);
+        }
+        _ => select_in(left, first, &ranks[..m]),
+    }
+    match ranks[m + 1..].split_first() {
+        Some((&next, rest)) if next == first + r + 1 => {
+            let i = extreme(right, Ordering::Less);
+            right.swap(0, i);
+            select_in(&mut right[1..], first + r + 2, rest);
+        }
+        _ => select_in(right, first + r + 1, &ranks[m + 1..]),
+    }
+}
+
+/// The position of the largest (`Greater`) or smallest (`Less`) element of `v` (not empty).
+fn extreme<T: Element>(v: &[T], want: Ordering) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate().skip(1) {
+        if order(x, &v[best]) == want {
+            best = i;
+        }
+    }
+    best
 }
 
 /// Copy the numbers of `src` to `dst[count..]`, leaving NaNs out; returns the new count.
@@ -321,6 +349,11 @@ mod tests {
                 vec![n - 1],
                 vec![n / 2, n / 3, n / 2],
                 (0..n).step_by(n.div_ceil(40)).collect(),
+                // Neighbours of the middle rank (placed by a scan of its side).
+                vec![n.saturating_sub(2) / 2, n / 2],
+                vec![n / 2, (n / 2 + 1).min(n - 1)],
+                (n.saturating_sub(3)..n).collect(),
+                vec![0, 1.min(n - 1), n / 2, n - 1],
             ] {
                 let mut buf = v.clone();
                 let mut out = vec![0.0; ranks.len()];
