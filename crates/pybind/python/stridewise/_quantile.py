@@ -250,7 +250,7 @@ def _positions(
         return vi, np.asarray(vi).ravel(), None, None
     prev, nxt = _get_indexes(proto, vi, n)
     ranks = np.concatenate([prev.ravel(), nxt.ravel()])
-    ranks = np.where(ranks < 0, ranks + n, ranks)
+    ranks %= n  # numpy's -1 (the last element; every index is -1 .. n - 1) as n - 1
     return vi, ranks, prev, nxt
 
 
