@@ -621,6 +621,14 @@ pub fn resolve_axes(axes: &[isize], ndim: usize) -> Result<Vec<usize>, LayoutErr
     Ok(out)
 }
 
+/// [`resolve_axes`], `None` meaning every axis.
+pub fn resolve_axes_or_all(axes: Option<&[isize]>, ndim: usize) -> Result<Vec<usize>, LayoutError> {
+    match axes {
+        Some(a) => resolve_axes(a, ndim),
+        None => Ok((0..ndim).collect()),
+    }
+}
+
 /// The shape of the result of reducing `axes` (sorted, unique, in range; `None`: every
 /// axis) of `shape`: the kept axes in order, and with `keepdims` a 1 for each reduced one.
 pub fn result_shape(shape: &[usize], axes: Option<&[usize]>, keepdims: bool) -> Vec<usize> {

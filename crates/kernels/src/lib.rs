@@ -780,10 +780,7 @@ pub fn order_statistics<T: Element>(
     axes: Option<&[isize]>,
     ranks: Ranks<'_>,
 ) -> Result<OrderStatistics<T>, ReduceError> {
-    let sorted = match axes {
-        Some(a) => layout::resolve_axes(a, view.ndim())?,
-        None => (0..view.ndim()).collect(),
-    };
+    let sorted = layout::resolve_axes_or_all(axes, view.ndim())?;
     let outs = select_driver::outputs(view.shape(), &sorted);
     let mut values = vec![T::ZERO; outs * ranks.k()];
     let mut counts = vec![0; outs];
@@ -827,10 +824,7 @@ pub fn median_axes<T: Element>(
     nan: NanHandling,
 ) -> Result<Reduction<f64>, ReduceError> {
     let skip_nan = nan == NanHandling::Ignore;
-    let sorted = match axes {
-        Some(a) => layout::resolve_axes(a, view.ndim())?,
-        None => (0..view.ndim()).collect(),
-    };
+    let sorted = layout::resolve_axes_or_all(axes, view.ndim())?;
     let n = select_driver::per_output(view.shape(), &sorted);
     let middle = |c: usize| {
         if c % 2 == 1 {
@@ -893,10 +887,7 @@ pub fn quantile_axes<T: Element>(
     method: QuantileMethod,
     nan: NanHandling,
 ) -> Result<Reduction<f64>, ReduceError> {
-    let sorted = match axes {
-        Some(a) => layout::resolve_axes(a, view.ndim())?,
-        None => (0..view.ndim()).collect(),
-    };
+    let sorted = layout::resolve_axes_or_all(axes, view.ndim())?;
     let mut data = vec![0.0; q.len() * select_driver::outputs(view.shape(), &sorted)];
     let skip_nan = nan == NanHandling::Ignore;
     // SAFETY: the view's contract: every element it reaches is a valid, aligned `T`,

@@ -11,7 +11,7 @@
 
 use crate::driver::{walk_of, Walk};
 use crate::dynamic::{partials_of_elements, Outcome};
-use crate::layout::{extent, readable_in_place, resolve_axes};
+use crate::layout::{extent, readable_in_place, resolve_axes, resolve_axes_or_all};
 use crate::{ElemType, LayoutError, Op, Partials, ReduceError};
 use std::fmt;
 
@@ -289,10 +289,7 @@ impl<'a> RawArray<'a> {
             weights.shape,
             weights.byte_strides,
         )?;
-        let axes = match axes {
-            Some(a) => resolve_axes(a, self.shape.len())?,
-            None => (0..self.shape.len()).collect(),
-        };
+        let axes = resolve_axes_or_all(axes, self.shape.len())?;
         fn operand<'r>(r: &RawArray<'r>) -> crate::weighted_driver::Operand<'r> {
             crate::weighted_driver::Operand {
                 ptr: r.memory.as_ptr().wrapping_add(r.offset),
@@ -315,7 +312,7 @@ impl<'a> RawArray<'a> {
 
     /// The outputs of a reduction over `axes` (`None`: every axis) and the elements of each.
     pub fn selection_shape(&self, axes: Option<&[isize]>) -> Result<(usize, usize), ReduceError> {
-        let axes = self.resolved(axes)?;
+        let axes = resolve_axes_or_all(axes, self.shape.len())?;
         Ok((
             crate::select_driver::outputs(self.shape, &axes),
             crate::select_driver::per_output(self.shape, &axes),
@@ -378,7 +375,7 @@ impl<'a> RawArray<'a> {
         axes: Option<&[isize]>,
         f: impl FnOnce(crate::select_driver::Source<'_>, &[usize]) -> Result<(), ReduceError>,
     ) -> Result<(), ReduceError> {
-        let axes = self.resolved(axes)?;
+        let axes = resolve_axes_or_all(axes, self.shape.len())?;
         self.with_element_strides(|strides| {
             let src = crate::select_driver::Source {
                 elem: self.elem,
@@ -387,13 +384,6 @@ impl<'a> RawArray<'a> {
                 strides,
             };
             f(src, &axes)
-        })
-    }
-
-    fn resolved(&self, axes: Option<&[isize]>) -> Result<Vec<usize>, ReduceError> {
-        Ok(match axes {
-            Some(a) => resolve_axes(a, self.shape.len())?,
-            None => (0..self.shape.len()).collect(),
         })
     }
 

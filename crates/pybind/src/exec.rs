@@ -14,6 +14,21 @@ use stridewise::{RawArray, Warning};
 /// Inputs with at least this many elements are reduced with the GIL released.
 const GIL_RELEASE_MIN: usize = 1 << 14;
 
+/// `f()` on an input of `len` elements: with the GIL released from `GIL_RELEASE_MIN`
+/// elements (releasing and taking it back costs more than reducing a small array; numpy
+/// keeps it below 500 elements too), so that other Python threads run meanwhile.
+pub fn detached<T, F>(py: Python<'_>, len: usize, f: F) -> T
+where
+    F: pyo3::marker::Ungil + FnOnce() -> T,
+    T: pyo3::marker::Ungil,
+{
+    if len >= GIL_RELEASE_MIN {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
+
 /// Run `op` on the path `plan` chose.
 pub fn run<'py>(
     py: Python<'py>,
@@ -39,14 +54,7 @@ pub fn run<'py>(
         .axes
         .as_ref()
         .map(|a| a.iter().map(|&d| d as isize).collect());
-    let reduce = || raw.reduce(op, over.as_deref(), work.ddof);
-    // Releasing and taking back the GIL costs more than reducing a small array (numpy keeps
-    // it below 500 elements too); above GIL_RELEASE_MIN other Python threads run meanwhile.
-    let outcome = if raw.len() >= GIL_RELEASE_MIN {
-        py.detach(reduce)
-    } else {
-        reduce()
-    };
+    let outcome = detached(py, raw.len(), || raw.reduce(op, over.as_deref(), work.ddof));
     // The plan checked the layout and sent bad axes and empty min/max to numpy: an error
     // here is a bug, reported in numpy's words anyway.
     let Outcome {

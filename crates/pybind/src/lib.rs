@@ -136,26 +136,15 @@ fn weighted<'py>(
     axes: Option<Vec<isize>>,
     single: bool,
 ) -> PyResult<Option<Averages<'py>>> {
-    use numpy::{PyArrayDescrMethods, PyArrayMethods, PyUntypedArrayMethods};
-    let elem = |x: &Bound<'py, numpy::PyUntypedArray>| {
-        let d = x.dtype();
-        stridewise::ElemType::from_numpy(d.kind(), d.itemsize())
-            .filter(|_| d.is_native_byteorder() != Some(false) && !d.has_fields())
-    };
-    let (Some(ea), Some(ew)) = (elem(&a), elem(&w)) else {
+    use numpy::PyArrayMethods;
+    let (Some(ea), Some(ew)) = (kernel_elem(&a), kernel_elem(&w)) else {
         return Ok(None);
     };
     let (Ok(ra), Ok(rw)) = (input::raw_array(&a, ea), input::raw_array(&w, ew)) else {
         return Ok(None);
     };
     let bad = |e: stridewise::ReduceError| pyo3::exceptions::PyValueError::new_err(e.to_string());
-    let run = || ra.weighted(&rw, axes.as_deref());
-    let parts = if ra.len() >= 1 << 14 {
-        py.detach(run)
-    } else {
-        run()
-    }
-    .map_err(bad)?;
+    let parts = exec::detached(py, ra.len(), || ra.weighted(&rw, axes.as_deref())).map_err(bad)?;
     let shape: Vec<usize> = match &axes {
         None => vec![],
         Some(ax) => {
@@ -201,6 +190,15 @@ fn kernel_elem(x: &Bound<'_, numpy::PyUntypedArray>) -> Option<stridewise::ElemT
         .filter(|_| d.is_native_byteorder() != Some(false) && !d.has_fields())
 }
 
+/// `a` as the selection reads it in place, with its element type; `None` for bool and for
+/// what cannot be read in place (the caller copies it first).
+fn selectable<'a>(
+    a: &'a Bound<'_, numpy::PyUntypedArray>,
+) -> Option<(stridewise::ElemType, stridewise::RawArray<'a>)> {
+    let elem = kernel_elem(a).filter(|e| *e != stridewise::ElemType::Bool)?;
+    Some((elem, input::raw_array(a, elem).ok()?))
+}
+
 /// Order statistics for median/quantile (`stridewise/_quantile.py`): for each output of `a`
 /// over `axes` (`None`: every axis), its elements at `ranks` of its values sorted ascending
 /// (NaN last), written into `values` (a fresh C-contiguous array of `a`'s dtype, `k` per
@@ -221,10 +219,7 @@ fn order_statistics<'py>(
 ) -> PyResult<Option<Bound<'py, numpy::PyArray1<i64>>>> {
     use numpy::{PyArrayDescrMethods, PyUntypedArrayMethods};
     let bad = |e: String| pyo3::exceptions::PyValueError::new_err(e);
-    let Some(elem) = kernel_elem(&a).filter(|e| *e != stridewise::ElemType::Bool) else {
-        return Ok(None);
-    };
-    let Ok(raw) = input::raw_array(&a, elem) else {
+    let Some((elem, raw)) = selectable(&a) else {
         return Ok(None);
     };
     let ranks: Vec<usize> = ranks
@@ -272,12 +267,9 @@ fn order_statistics<'py>(
         "per_output" => stridewise::Ranks::PerOutput { ranks: &ranks, k },
         _ => stridewise::Ranks::ByCount { ranks: &middle, k },
     };
-    let mut run = || raw.order_statistics(axes.as_deref(), spec, out, &mut counts);
-    if raw.len() >= 1 << 14 {
-        py.detach(run)
-    } else {
-        run()
-    }
+    exec::detached(py, raw.len(), || {
+        raw.order_statistics(axes.as_deref(), spec, out, &mut counts)
+    })
     .map_err(|e| bad(e.to_string()))?;
     let counts: Vec<i64> = counts.into_iter().map(|c| c as i64).collect();
     Ok(Some(numpy::PyArray1::from_vec(py, counts)))
@@ -293,20 +285,14 @@ fn number_counts<'py>(
     axes: Option<Vec<isize>>,
 ) -> PyResult<Option<Bound<'py, numpy::PyArray1<i64>>>> {
     let bad = |e: stridewise::ReduceError| pyo3::exceptions::PyValueError::new_err(e.to_string());
-    let Some(elem) = kernel_elem(&a).filter(|e| *e != stridewise::ElemType::Bool) else {
-        return Ok(None);
-    };
-    let Ok(raw) = input::raw_array(&a, elem) else {
+    let Some((_, raw)) = selectable(&a) else {
         return Ok(None);
     };
     let (outs, _) = raw.selection_shape(axes.as_deref()).map_err(bad)?;
     let mut counts = vec![0usize; outs];
-    let mut run = || raw.number_counts(axes.as_deref(), &mut counts);
-    if raw.len() >= 1 << 16 {
-        py.detach(run)
-    } else {
-        run()
-    }
+    exec::detached(py, raw.len(), || {
+        raw.number_counts(axes.as_deref(), &mut counts)
+    })
     .map_err(bad)?;
     let counts: Vec<i64> = counts.into_iter().map(|c| c as i64).collect();
     Ok(Some(numpy::PyArray1::from_vec(py, counts)))
@@ -328,10 +314,7 @@ fn quantiles<'py>(
     skip_nan: bool,
 ) -> PyResult<Option<Bound<'py, numpy::PyArray2<f64>>>> {
     let bad = |e: String| pyo3::exceptions::PyValueError::new_err(e);
-    let Some(elem) = kernel_elem(&a).filter(|e| *e != stridewise::ElemType::Bool) else {
-        return Ok(None);
-    };
-    let Ok(raw) = input::raw_array(&a, elem) else {
+    let Some((_, raw)) = selectable(&a) else {
         return Ok(None);
     };
     let method = stridewise::QuantileMethod::from_name(method)
@@ -341,12 +324,9 @@ fn quantiles<'py>(
         .selection_shape(axes.as_deref())
         .map_err(|e| bad(e.to_string()))?;
     let mut values = vec![0.0; q.len() * outs];
-    let mut run = || raw.quantiles(axes.as_deref(), &q, method, skip_nan, &mut values);
-    if raw.len() >= 1 << 14 {
-        py.detach(run)
-    } else {
-        run()
-    }
+    exec::detached(py, raw.len(), || {
+        raw.quantiles(axes.as_deref(), &q, method, skip_nan, &mut values)
+    })
     .map_err(|e| bad(e.to_string()))?;
     use numpy::PyArrayMethods;
     let flat = numpy::PyArray1::from_vec(py, values);
