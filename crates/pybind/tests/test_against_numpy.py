@@ -824,3 +824,55 @@ def test_platform_is_little_endian() -> None:
     """The byte-swapped layout cases assume a little-endian host (x86-64 / aarch64)."""
     assert sys.byteorder == "little"
     assert NAN_FUNCS
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4", "i8", "i4", "i2", "u2", "u8", "u1", "i1", "?"])
+def test_arg_lines_across_blocks(dtype: str) -> None:
+    """argmin/argmax (and the nan-variants) of lines whose lengths straddle the kernel's
+    blocks and chunks (31 to 2100), with ties, NaN, infinities, signed zeros and integer
+    extremes at random places: the one-pass first chunk (each lane's best and its block)
+    against numpy, at every SIMD level here, on one thread and two."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for n in (31, 32, 33, 40, 63, 65, 100, 129, 316, 1023, 1024, 1025, 2100):
+        for kind in range(6):
+            shape = (5, n)
+            if dtype == "?":
+                a = rng.integers(0, 2, shape).astype(bool)
+            elif dtype[0] == "f":
+                a = rng.integers(-3, 4, shape).astype(dtype)  # ties
+                for k, v in enumerate((np.nan, np.inf, -np.inf)):
+                    if kind > k:
+                        a[rng.integers(0, 5, 4), rng.integers(0, n, 4)] = v
+                if kind == 4:  # only zeros of both signs
+                    a[:] = -0.0
+                    a[rng.integers(0, 5, 3), rng.integers(0, n, 3)] = 0.0
+                if kind == 5:  # NaN but for a few -inf
+                    a[:] = np.nan
+                    a[rng.integers(0, 5, 3), rng.integers(0, n, 3)] = -np.inf
+            else:
+                info = np.iinfo(dtype)
+                a = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+                if kind >= 1:
+                    a = rng.integers(-2, 3, shape).astype(dtype)
+                if kind >= 2:
+                    a[rng.integers(0, 5, 3), rng.integers(0, n, 3)] = info.max
+                if kind >= 3:
+                    a[rng.integers(0, 5, 3), rng.integers(0, n, 3)] = info.min
+            cases += [a, a[:, ::-1]]
+    funcs = ["argmax", "argmin"] + (["nanargmax", "nanargmin"] if dtype[0] == "f" else [])
+    for level in sw.available_simd_levels():
+        for threads in (1, 2):
+            sw.set_simd_level(level)
+            sw.set_num_threads(threads)
+            for a in cases:
+                for name in funcs:
+                    for axis in (1, None):
+                        try:
+                            want: Any = getattr(np, name)(a, axis=axis)
+                        except ValueError:
+                            with pytest.raises(ValueError):
+                                getattr(sw, name)(a, axis=axis)
+                            continue
+                        got = getattr(sw, name)(a, axis=axis)
+                        assert np.array_equal(got, want), (name, level, threads, a.shape, axis)
