@@ -6,7 +6,8 @@
 //!   ([`c_order_runs`]: a C-contiguous array is one run, padded rows are rows of runs), cut
 //!   into units of consecutive flat positions; each unit scans its pieces of runs in order.
 //! - **One axis, lane path**: each output's line along the axis is scanned the same way
-//!   (units are groups of consecutive outputs, or pieces of one long line).
+//!   (units are groups of consecutive outputs, or pieces of one long line); lines of stride
+//!   1 all in one call at the SIMD level ([`Rows`]).
 //! - **One axis, vertical path**: when a kept axis has stride 1 and the reduced axis not ±1
 //!   (a C-order matrix's axis 0), tiles of up to `ATILE` outputs along that kept axis read the
 //!   rows of the reduced axis in order, in registers a few rows at a time.
@@ -83,6 +84,19 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
         // Each output a short line of its own (argmax(a, axis=1) of a (10**6, 10) array):
         // element by element.
         let short = self.outer.is_empty() && self.to - self.from <= SHORT;
+        if in_place && self.outer.is_empty() && !short {
+            // Each output one contiguous line: all of them in one call at this level (one
+            // call per line, through `outlined`, cost argmax(a, axis=1) of a 1000x40 int64
+            // about half its time).
+            let op = Rows::<T, MAX, K> {
+                base: self.base,
+                outs: self.outs,
+                from: self.from,
+                to: self.to,
+                memory: self.memory,
+            };
+            return crate::simd::outlined(simd, op);
+        }
         let mut all = Vec::with_capacity(self.outs.len());
         for &o in self.outs {
             if short {
@@ -154,6 +168,36 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
                 };
                 crate::simd::outlined(simd, op);
             }
+            all.push(found);
+        }
+        all
+    }
+}
+
+/// Outputs `outs` (their offsets), each the positions `from..to` of a line of stride 1.
+struct Rows<'a, T, const MAX: bool, const K: u8> {
+    base: SharedPtr<T>,
+    outs: &'a [isize],
+    from: usize,
+    to: usize,
+    memory: bool,
+}
+
+impl<T: Element, const MAX: bool, const K: u8> WithSimd for Rows<'_, T, MAX, K> {
+    type Output = Vec<Found<T>>;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> Vec<Found<T>> {
+        let n = self.to - self.from;
+        // (A loop, not an iterator's `collect`: the iterator's fold was a function of its
+        // own, compiled without the level's target features.)
+        let mut all = Vec::with_capacity(self.outs.len());
+        for &o in self.outs {
+            // SAFETY: positions from..to of the line at offset `o` are elements of the
+            // view, consecutive since its stride is 1.
+            let data = unsafe { std::slice::from_raw_parts(self.base.at(o).add(self.from), n) };
+            let mut found = Found::<T>::empty();
+            scan::<T, MAX, K>(&mut found, data, self.from as u64, self.memory);
             all.push(found);
         }
         all
