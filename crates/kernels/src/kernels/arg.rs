@@ -334,16 +334,17 @@ fn scan_in_order<T: Element, const MAX: bool, const K: u8>(
         if f.pos == NONE && chunk.len() >= LANES && std::mem::size_of::<T>() > 1 {
             // The first chunk always improves on "nothing yet": one pass that keeps each
             // lane's block instead of a pass and a search. Measured on one AVX-512 core,
-            // argmax(a, axis=1) of 316x316 and 1000x100: integers fastest with 128 bytes of
-            // lanes (int64 2-3x the two passes), floats with 64 (1.1-1.6x; with 128 their
-            // lanes and flags were kept in memory, 0.6-0.8x); bytes keep the two passes,
-            // which read 32 lanes a step (one pass took twice their time).
+            // argmax(a, axis=1) of 316x316 and 1000x100 against the two passes: int64 2-3x
+            // with 128 bytes of lanes; f32 1.1-1.6x with 64 (128, or two sets of 64, were
+            // kept in memory: 0.2-0.6x); f64 1.1-1.6x with two sets of 64 bytes (one set is
+            // one compare-and-select chain, which waits on its latency); bytes keep the two
+            // passes, which read 32 lanes a step (one pass took twice their time).
             let g = if const { T::IS_FLOAT && std::mem::size_of::<T>() == 8 } {
-                chunk_found::<T, MAX, K, { LANES / 4 }>(chunk, base)
+                chunk_found::<T, MAX, K, { LANES / 4 }, true>(chunk, base)
             } else if const { T::IS_FLOAT || std::mem::size_of::<T>() == 8 } {
-                chunk_found::<T, MAX, K, { LANES / 2 }>(chunk, base)
+                chunk_found::<T, MAX, K, { LANES / 2 }, false>(chunk, base)
             } else {
-                chunk_found::<T, MAX, K, LANES>(chunk, base)
+                chunk_found::<T, MAX, K, LANES, false>(chunk, base)
             };
             *f = f.then::<MAX>(g);
             if f.is_final::<MAX, K>() {
@@ -371,32 +372,38 @@ fn scan_in_order<T: Element, const MAX: bool, const K: u8>(
 /// (For lines of one chunk, `argmax(a, axis=1)` of a 316x316 f64, [`chunk_best`] and
 /// [`locate`] read each line twice and took 1.7x numpy's time.)
 #[inline(always)]
-fn chunk_found<T: Element, const MAX: bool, const K: u8, const N: usize>(
+fn chunk_found<T: Element, const MAX: bool, const K: u8, const N: usize, const TWO: bool>(
     chunk: &[T],
     base: u64,
 ) -> Found<T> {
     const { assert!(CHUNK / N < u8::MAX as usize && N <= LANES) };
     debug_assert!(chunk.len() >= LANES && chunk.len() <= CHUNK);
     let w = worst::<T, MAX>();
-    let mut best = [w; N];
-    let mut at = [<T as Sealed>::Tally::default(); N];
-    let mut flag = [<T as Sealed>::Flag::default(); FLAGS];
+    // Two sets of lanes (`TWO`), for even and odd blocks: two independent compare-and-select
+    // chains, each set small enough to stay in registers.
+    let (mut best, mut best2) = ([w; N], [w; N]);
+    let zero = <T as Sealed>::Tally::default();
     let one = <T as Sealed>::Tally::from(true);
-    let mut r = <T as Sealed>::Tally::default();
+    // (Each set's first block: 0, and 1 for the odd set.)
+    let (mut at, mut at2) = ([zero; N], [one; N]);
+    let mut flag = [<T as Sealed>::Flag::default(); FLAGS];
+    let mut r = zero;
     let mut blocks = chunk.chunks_exact(N);
+    if TWO {
+        let mut pairs = chunk.chunks_exact(2 * N);
+        for p in pairs.by_ref() {
+            let (b0, b1) = p.split_at(N);
+            let b0: &[T; N] = b0.try_into().expect("N elements");
+            let b1: &[T; N] = b1.try_into().expect("N elements");
+            track::<T, MAX, K, N>(&mut best, &mut at, &mut flag, b0, r);
+            track::<T, MAX, K, N>(&mut best2, &mut at2, &mut flag, b1, r + one);
+            r = r + one + one;
+        }
+        blocks = pairs.remainder().chunks_exact(N);
+    }
     for b in blocks.by_ref() {
         let b: &[T; N] = b.try_into().expect("chunks_exact yields N");
-        for j in 0..N {
-            let x = key::<T, MAX, K>(b[j]);
-            let c = better::<T, MAX>(x, best[j]);
-            best[j] = if c { x } else { best[j] };
-            at[j] = if c { r } else { at[j] };
-        }
-        if T::IS_FLOAT {
-            for j in 0..N {
-                flag[j % FLAGS] = flag[j % FLAGS] | flag_of::<T, K>(b[j]);
-            }
-        }
+        track::<T, MAX, K, N>(&mut best, &mut at, &mut flag, b, r);
         r = r + one;
     }
     let any = flag.iter().any(|&x| x != <T as Sealed>::Flag::default());
@@ -412,17 +419,22 @@ fn chunk_found<T: Element, const MAX: bool, const K: u8, const N: usize>(
             seen: false,
         };
     }
-    // A lane that never improved on the worst key holds it from its first element (block
-    // 0), which is then the first occurrence of the worst key in that lane.
-    let m = tree(best, |a, b| if better::<T, MAX>(b, a) { b } else { a });
+    // A lane that never improved on the worst key holds it from its set's first block,
+    // which is then the first occurrence of the worst key in that lane and set.
+    let pick = |a: T, b: T| if better::<T, MAX>(b, a) { b } else { a };
+    let m = if TWO {
+        pick(tree(best, pick), tree(best2, pick))
+    } else {
+        tree(best, pick)
+    };
     let mut pos = [NONE; N];
     for j in 0..N {
-        let p: u64 = at[j].into();
-        pos[j] = if best[j] == m {
-            p * N as u64 + j as u64
-        } else {
-            NONE
-        };
+        let (p, p2): (u64, u64) = (at[j].into(), at2[j].into());
+        let (p, p2) = (p * N as u64 + j as u64, p2 * N as u64 + j as u64);
+        pos[j] = if best[j] == m { p } else { NONE };
+        if TWO && best2[j] == m {
+            pos[j] = pos[j].min(p2);
+        }
     }
     let found = Found {
         best: m,
@@ -438,6 +450,28 @@ fn chunk_found<T: Element, const MAX: bool, const K: u8, const N: usize>(
     let mut tail = unsafe { scan_short::<T, MAX, K>(rest.as_ptr(), rest.len(), 1) };
     tail.pos += base + (chunk.len() - rest.len()) as u64;
     found.then::<MAX>(tail)
+}
+
+/// One block into lanes that keep their best key and the block it came from (`r`).
+#[inline(always)]
+fn track<T: Element, const MAX: bool, const K: u8, const N: usize>(
+    best: &mut [T; N],
+    at: &mut [<T as Sealed>::Tally; N],
+    flag: &mut [<T as Sealed>::Flag; FLAGS],
+    b: &[T; N],
+    r: <T as Sealed>::Tally,
+) {
+    for j in 0..N {
+        let x = key::<T, MAX, K>(b[j]);
+        let c = better::<T, MAX>(x, best[j]);
+        best[j] = if c { x } else { best[j] };
+        at[j] = if c { r } else { at[j] };
+    }
+    if T::IS_FLOAT {
+        for j in 0..N {
+            flag[j % FLAGS] = flag[j % FLAGS] | flag_of::<T, K>(b[j]);
+        }
+    }
 }
 
 /// Add one chunk, whose first element is at logical position `base` and whose best key and
