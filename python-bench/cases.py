@@ -292,6 +292,9 @@ def family_cases() -> list[Case]:
     out += [Case("nanargmax", "f64", "contiguous", 4000, 2, 0)]
     out += [Case("argmax", "f64", lay, 4000, 2, None) for lay in ("fortran", "reversed")]
     out += [Case("argmax", "f64", "contiguous", 1000, 2, ax) for ax in (0, 1)]
+    # Short lines (each a line's first chunk, in one pass) and in-cache integers.
+    out += [Case("argmax", d, "contiguous", 316, 2, 1) for d in ("f64", "f32", "i64")]
+    out += [Case("argmax", "i32", "contiguous", 10**5, 1, None)]
     # prod (bottleneck has no nanprod): standard normal floats, whose running product
     # underflows to 0 in numpy (and stays in range in stridewise).
     out += [Case("prod", d, "contiguous", 10**7, 1, None) for d in ("f64", "f32", "i64", "u8")]
