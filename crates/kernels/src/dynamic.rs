@@ -14,15 +14,17 @@ use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
 use crate::kernels::arg::{NAN_WORST, PLAIN, TRUTH};
 use crate::kernels::count::NonZero;
+use crate::kernels::exact::ExactSum;
 use crate::kernels::int_sum::IntSum;
 use crate::kernels::minmax::{MinMax, Range};
 use crate::kernels::prod::{FloatProd, IntProd};
-use crate::kernels::sum::FloatSum;
+use crate::kernels::sum::{ulp, FloatPartial, FloatSum};
 use crate::kernels::var::Var;
 use crate::kernels::Kernel;
 pub use crate::ops::Op;
 use crate::ops::{Family, NanHandling};
-use crate::partials::{Partials, State};
+use crate::partials::{decided_float, Partials, State};
+use crate::walk::for_each_element;
 use crate::{layout, simd_level, Element, Ignore, Propagate, ReduceError, Reduced, Reduction};
 use crate::{StridedView, Value, Warning};
 
@@ -81,13 +83,126 @@ fn run<T: Element, K: Kernel<T>>(
 /// What every builder below returns.
 type Built = Run<State>;
 
-/// sum and mean (and their nan-variants) of float elements: compensated sums.
+/// sum and mean (and their nan-variants) of float elements: compensated sums with an error
+/// bound, settled (see [`settle`]).
 fn float_sums<T: FloatElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
-    let (shape, count, parts) = match op.info().nan {
+    let (shape, count, mut parts) = match op.info().nan {
         NanHandling::Propagate => run(FloatSum::<T, Propagate>::new(), view, over)?,
         NanHandling::Ignore => run(FloatSum::<T, Ignore>::new(), view, over)?,
     };
+    settle(op, view, over, count, &mut parts)?;
     Ok((shape, count, State::Float(parts)))
+}
+
+/// The correct-rounding step of float sums and means: every output whose partial's bound
+/// does not decide its rounding (`partials::decided_float`: heavy cancellation, a sum within
+/// the bound of a rounding boundary, infinities, an overflowing partial sum) is summed again,
+/// exactly (`kernels/exact.rs`), element by element. The partial is replaced by the exact
+/// one, which decides every rounding; so the result depends on the values only.
+fn settle<T: FloatElement>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+    count: u64,
+    parts: &mut [FloatPartial],
+) -> Result<(), ReduceError> {
+    let info = op.info();
+    let ignore = info.nan == NanHandling::Ignore;
+    let result = op.result_type(T::ELEM);
+    let undecided = |p: &FloatPartial| {
+        let divisor = match info.family {
+            Family::Mean => match if ignore { p.n } else { count } {
+                0 => return false, // NaN, whatever the sum
+                n => Some(n as f64),
+            },
+            _ => None,
+        };
+        decided_float(result, *p, divisor).is_none()
+    };
+    let Some(first) = parts.iter().position(undecided) else {
+        return Ok(());
+    };
+    let reduced = match over {
+        Some(axes) => layout::resolve_axes(axes, view.ndim())?,
+        None => (0..view.ndim()).collect(),
+    };
+    let (shape, strides) = (view.shape(), view.strides());
+    let kept: Vec<usize> = (0..view.ndim()).filter(|a| !reduced.contains(a)).collect();
+    let kept_shape: Vec<usize> = kept.iter().map(|&a| shape[a]).collect();
+    // Every output's elements: the same layout of the reduced axes, from its own base.
+    let one = layout::normalize(
+        &reduced.iter().map(|&a| shape[a]).collect::<Vec<_>>(),
+        &reduced.iter().map(|&a| strides[a]).collect::<Vec<_>>(),
+    );
+    // From the first undecided output on (C order over the kept axes).
+    let mut idx = vec![0; kept.len()];
+    for _ in 0..first {
+        layout::next_c_index(&mut idx, &kept_shape);
+    }
+    for p in parts[first..].iter_mut() {
+        if undecided(p) {
+            let base: isize = kept
+                .iter()
+                .zip(&idx)
+                .map(|(&a, &i)| i as isize * strides[a])
+                .sum();
+            let at = view.as_ptr().wrapping_offset(base);
+            // First the cheap proof: every element is a multiple of `grid` (the last bit of
+            // the smallest magnitude but zero), and so are the sum and every quantity the
+            // kernels made from the elements (sums rounded to f64, TwoSum errors, products
+            // by whole factors); so `hi + lo` misses the sum by a multiple of `grid`, and by
+            // less than the bound: when the bound is below `grid`, by nothing. Short sums of
+            // similar numbers are exactly halfway between two floats often (one output in
+            // eight, with four f64 normals), which no positive bound decides.
+            let (mut smallest, mut special) = (f64::INFINITY, false);
+            // SAFETY: as the exact pass below.
+            unsafe {
+                for_each_element(at, &one, |x: T| {
+                    let x = x.to_f64().abs();
+                    if x != 0.0 && x < smallest {
+                        smallest = x;
+                    }
+                    special |= x == f64::INFINITY || (x.is_nan() && !ignore);
+                })
+            };
+            // (No element but zeros: the sum is zero, as `hi + lo` is.)
+            let grid = if smallest.is_finite() {
+                ulp(smallest)
+            } else {
+                f64::INFINITY
+            };
+            if !special && p.bound() < grid {
+                p.err = 0.0;
+                if !undecided(p) {
+                    layout::next_c_index(&mut idx, &kept_shape);
+                    continue;
+                }
+            }
+            let mut exact = ExactSum::new();
+            let mut n = 0;
+            // SAFETY: `base` is the offset of the output's first element (index `idx` along
+            // the kept axes, 0 along the reduced ones), and `one` reaches exactly its reduced
+            // positions from there: elements of the view, valid for its lifetime.
+            unsafe {
+                for_each_element(at, &one, |x: T| {
+                    let x = x.to_f64();
+                    if !(ignore && x.is_nan()) {
+                        exact.add(x);
+                        n += 1;
+                    }
+                })
+            };
+            let (hi, lo) = exact.partial();
+            *p = FloatPartial {
+                hi,
+                lo,
+                n: if ignore { n } else { 0 },
+                err: 0.0,
+            };
+        }
+        layout::next_c_index(&mut idx, &kept_shape);
+    }
+    Ok(())
 }
 
 /// sum and mean of integer elements: exact, so the nan-variants are the same.
@@ -324,7 +439,27 @@ pub(crate) unsafe fn partials_of_elements(
         // one reaches too (the caller's contract covers it); it has no broadcast axis left,
         // so this recursion is one level deep.
         let cut = unsafe { partials_of_elements(elem, op, ptr, &plan.shape, strides, over)? };
-        return Ok(plan.expand(cut));
+        let mut full = plan.expand(cut);
+        let count = full.count();
+        if let State::Float(parts) = full.state_mut() {
+            // A repeated partial's bound grew: settle against the full view (rarely needed).
+            match elem {
+                ElemType::F32 => {
+                    // SAFETY: the caller's contract, for f32 elements.
+                    let v =
+                        unsafe { StridedView::<f32>::from_raw_parts(ptr.cast(), shape, strides) };
+                    settle(op, &v, over, count, parts)?
+                }
+                ElemType::F64 => {
+                    // SAFETY: the caller's contract, for f64 elements.
+                    let v =
+                        unsafe { StridedView::<f64>::from_raw_parts(ptr.cast(), shape, strides) };
+                    settle(op, &v, over, count, parts)?
+                }
+                _ => {}
+            }
+        }
+        return Ok(full);
     }
     /// The view of the memory as `$t` (the caller's contract, for elements of that type).
     macro_rules! view {

@@ -279,6 +279,11 @@ impl Partials {
         self.count
     }
 
+    /// The states, to be settled in place (`dynamic.rs`).
+    pub(crate) fn state_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+
     /// The states, one per output in C order.
     pub fn state(&self) -> &State {
         &self.state
@@ -433,25 +438,37 @@ impl Partials {
         let mut warning = None;
         let mut warn = |w| warning = warning.or(Some(w));
         let values = match self.state {
-            State::Float(p) if info.family == Family::Sum => {
-                floats(result, p.iter().map(|p| p.value()))
-            }
-            State::Float(p) if ignore => {
-                floats(result, p.iter().map(|p| mean(p.value(), p.n, &mut warn)))
-            }
+            State::Float(p) if info.family == Family::Sum => floats(
+                result,
+                p.iter()
+                    .map(|&p| decided_float(result, p, None).unwrap_or_else(|| p.value())),
+            ),
+            State::Float(p) if ignore => floats(
+                result,
+                p.iter().map(|&p| {
+                    let m = mean(p.value(), p.n, &mut warn);
+                    if p.n == 0 {
+                        return m;
+                    }
+                    decided_float(result, p, Some(p.n as f64)).unwrap_or(m)
+                }),
+            ),
             // One count for every output: the sums first, then one division loop without
             // a branch, which the compiler vectorises (a division per output took a sixth of
             // a (20, 5120) matrix's axis-0 mean).
             State::Float(p) => {
-                let mut sums: Vec<f64> = p.iter().map(|p| p.value()).collect();
                 if count == 0 {
                     warn(Warning::MeanOfEmptySlice);
+                    floats(result, p.iter().map(|_| f64::NAN))
+                } else {
+                    let n = count as f64;
+                    floats(
+                        result,
+                        p.iter().map(|&p| {
+                            decided_float(result, p, Some(n)).unwrap_or_else(|| p.value() / n)
+                        }),
+                    )
                 }
-                let n = count as f64;
-                for s in &mut sums {
-                    *s /= n;
-                }
-                floats(result, sums.into_iter())
             }
             // Truncation to 64 bits is numpy's modular wrap-around.
             State::Int(s) if info.family == Family::Sum && result == ElemType::U64 => {
@@ -573,6 +590,25 @@ fn combine_best(a: &mut Values, b: &Values, max: bool) {
 }
 
 /// f64 results in the float result type (`f32` for `f32` input, else `f64`).
+/// The correctly rounded result of a float sum or mean from its partial: the exact sum `S`
+/// rounded to `result` (`divisor: None`), or the mean `RN(RN64(S) / n)` (`Some(n)`, `n > 0`),
+/// when the partial's bound decides it (see [`FloatPartial`]); `None` when it does not, and
+/// the elements must be summed again exactly (`dynamic.rs` does; partials combined outside
+/// the crate's own reductions then fall back to `hi + lo` rounded, within an ulp).
+#[inline(always)]
+pub(crate) fn decided_float(
+    result: ElemType,
+    p: FloatPartial,
+    divisor: Option<f64>,
+) -> Option<f64> {
+    match (result, divisor) {
+        (ElemType::F32, None) => p.rounded_f32().map(f64::from),
+        (ElemType::F32, Some(n)) => p.mean_f32(n).map(f64::from),
+        (_, None) => p.rounded_f64(),
+        (_, Some(n)) => p.mean_f64(n),
+    }
+}
+
 fn floats(result: ElemType, v: impl Iterator<Item = f64>) -> Values {
     match result {
         ElemType::F32 => Values::F32(v.map(|x| x as f32).collect()),
@@ -671,7 +707,12 @@ mod tests {
 
     #[test]
     fn means_divide_by_the_count_or_warn() {
-        let p = |hi: f64, n: u64| FloatPartial { hi, lo: 0.0, n };
+        let p = |hi: f64, n: u64| FloatPartial {
+            hi,
+            lo: 0.0,
+            n,
+            err: 0.0,
+        };
         let s = State::Float(vec![p(6.0, 2), p(1.0, 0)]);
         // mean: by the count of elements; nanmean: by each output's non-NaN count.
         let m = finalise(Op::Mean, ElemType::F64, 4, s.clone());
@@ -758,7 +799,12 @@ mod tests {
                 ElemType::F64,
                 vec![],
                 1,
-                State::Float(vec![FloatPartial { hi, lo: 0.0, n: 0 }]),
+                State::Float(vec![FloatPartial {
+                    hi,
+                    lo: 0.0,
+                    n: 0,
+                    err: 0.0,
+                }]),
             )
             .unwrap()
         };

@@ -25,6 +25,25 @@ pub fn for_each_row(outer: &[Axis], start: usize, count: usize, mut f: impl FnMu
     );
 }
 
+/// Call `f` with every element of `layout` (a normalised layout of reduced axes, say)
+/// based at `base`, in the layout's order. Element by element: for the slow exact paths.
+///
+/// # Safety
+/// Every `base + layout.offset + Σ i_k * stride_k` the layout reaches must be a valid,
+/// initialised `T` for the duration of the call.
+pub unsafe fn for_each_element<T: Copy>(base: *const T, layout: &Layout, mut f: impl FnMut(T)) {
+    if layout.len == 0 {
+        return;
+    }
+    let inner = layout.inner();
+    for_each_row(layout.outer(), 0, layout.rows(), |o| {
+        for i in 0..inner.len {
+            // SAFETY: an element the layout reaches from `base` (our contract).
+            f(unsafe { *base.offset(layout.offset + o + i as isize * inner.stride) });
+        }
+    });
+}
+
 /// An axis the odometer steps: its length and the stride of each of the `N` arrays walked
 /// along it (a layout's [`Axis`] is one array's; a [`JointAxis`] several arrays').
 trait Stepped<const N: usize>: Copy {

@@ -20,6 +20,7 @@
 
 pub(crate) mod arg;
 pub(crate) mod count;
+pub(crate) mod exact;
 pub(crate) mod int_sum;
 pub(crate) mod minmax;
 pub(crate) mod prod;

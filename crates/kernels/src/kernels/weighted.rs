@@ -48,8 +48,8 @@ impl WeightedPartial {
     #[inline(always)]
     fn of_state(s: f64, c: f64, v: f64, d: f64) -> Self {
         Self {
-            num: FloatPartial { hi: s, lo: c, n: 0 },
-            den: FloatPartial { hi: v, lo: d, n: 0 },
+            num: FloatPartial::unbounded(s, c),
+            den: FloatPartial::unbounded(v, d),
         }
     }
 
@@ -236,11 +236,13 @@ mod tests {
                 hi: 1.0,
                 lo: 1e-30,
                 n: 0,
+                err: f64::INFINITY,
             },
             den: FloatPartial {
                 hi: 3.0,
                 lo: 0.0,
                 n: 0,
+                err: f64::INFINITY,
             },
         };
         assert_eq!(third.average(), 1.0 / 3.0);
@@ -251,11 +253,13 @@ mod tests {
                 hi: 1.0 + f64::EPSILON,
                 lo: 2f64.powi(-60),
                 n: 0,
+                err: f64::INFINITY,
             },
             den: FloatPartial {
                 hi: 1.0,
                 lo: 0.0,
                 n: 0,
+                err: f64::INFINITY,
             },
         };
         assert_eq!(p.average(), 1.0 + f64::EPSILON);
@@ -264,11 +268,13 @@ mod tests {
                 hi: f64::INFINITY,
                 lo: f64::NAN,
                 n: 0,
+                err: f64::INFINITY,
             },
             den: FloatPartial {
                 hi: 2.0,
                 lo: 0.0,
                 n: 0,
+                err: f64::INFINITY,
             },
         };
         assert_eq!(nan.average(), f64::INFINITY);

@@ -1,0 +1,356 @@
+//! The exact sum of floats, and its correct rounding: the slow path of the correctly rounded
+//! float sums (see `sum.rs` for the fast one and for when this one runs).
+//!
+//! [`ExactSum`] is a fixed-point number wide enough for any sum of f64 values: every finite
+//! f64 is an integer multiple of 2^-1074 below 2^1024, so a sum of up to 2^31 of them is an
+//! integer multiple of 2^-1074 below 2^1055. It is kept as `CHUNKS` signed 64-bit digits of
+//! radix 2^32 (Neal's "small superaccumulator"): adding an element adds its 53-bit
+//! significand, shifted into place, to three digits without carrying; a digit has 31 bits
+//! of room, so carries are propagated only every `CARRY_EVERY` additions. Infinities and NaN
+//! are flags, so that the result is IEEE's: NaN if any element is NaN or both infinities
+//! occur, else the infinity that occurs, else the exact sum rounded once.
+//!
+//! Rounding ([`ExactSum::round`]) reads the leading bits of the magnitude, the next bit and
+//! whether any bit below is set (the sticky bit): round to nearest, ties to even, to any
+//! precision and lowest exponent (f64: 53 bits down to 2^-1074; f32: 24 bits down to
+//! 2^-149), or to odd (the last kept bit set when anything was dropped), which keeps every
+//! coarser rounding of the exact value (see [`ExactSum::partial`]).
+
+/// Radix-2^32 digits: 66 cover 2^-1074 .. 2^1038, two more the carries of 2^31 additions.
+const CHUNKS: usize = 68;
+
+/// Additions between two carry propagations: each adds less than 2^32 in magnitude to a
+/// digit already below 2^32 after a propagation, so 2^30 of them stay below 2^63.
+const CARRY_EVERY: u32 = 1 << 30;
+
+/// An exact sum of f64 values (see the module docs).
+#[derive(Clone, Debug)]
+pub(crate) struct ExactSum {
+    digits: [i64; CHUNKS],
+    pending: u32,
+    nan: bool,
+    pos_inf: bool,
+    neg_inf: bool,
+}
+
+/// A correctly rounded magnitude: `m * 2^(shift - 1074)`, `m < 2^precision` (or exactly
+/// 2^precision after rounding up, which the float constructors accept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Rounded {
+    pub negative: bool,
+    pub m: u64,
+    pub shift: u32,
+}
+
+impl Rounded {
+    /// The value as f64: exact when `m` has at most 53 bits and the value is an f64
+    /// (true for every rounding to 53 bits with lowest shift 0, or to 24 with 925), infinite
+    /// when it is too large.
+    pub fn to_f64(self) -> f64 {
+        let mut v = self.m as f64; // exact: m <= 2^53
+        let mut e = self.shift as i32 - 1074;
+        // Scale in steps that keep every intermediate normal or exact: first up (or down
+        // while the value stays above 2^-1022), multiplying by powers of two is exact then.
+        while e > 0 {
+            let k = e.min(1000);
+            v *= f64::from_bits(((1023 + k) as u64) << 52);
+            e -= k;
+            if v.is_infinite() {
+                break;
+            }
+        }
+        while e < 0 {
+            let k = (-e).min(1000);
+            // The last step may land in the subnormal range: the value is an f64 (the
+            // rounding's lowest shift), so the product is exact.
+            v *= f64::from_bits(((1023 - k) as u64) << 52);
+            e += k;
+        }
+        if self.negative {
+            -v
+        } else {
+            v
+        }
+    }
+}
+
+impl ExactSum {
+    /// Zero.
+    pub fn new() -> Self {
+        Self {
+            digits: [0; CHUNKS],
+            pending: 0,
+            nan: false,
+            pos_inf: false,
+            neg_inf: false,
+        }
+    }
+
+    /// Add `x` exactly (infinities and NaN as flags).
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        let bits = x.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as u32;
+        if biased == 0x7ff {
+            if x.is_nan() {
+                self.nan = true;
+            } else if x > 0.0 {
+                self.pos_inf = true;
+            } else {
+                self.neg_inf = true;
+            }
+            return;
+        }
+        let frac = bits & ((1 << 52) - 1);
+        // x = m * 2^(p - 1074) with p = max(biased, 1) - 1.
+        let (m, p) = if biased == 0 {
+            (frac, 0)
+        } else {
+            (frac | (1 << 52), biased - 1)
+        };
+        if m == 0 {
+            return;
+        }
+        let (k, r) = ((p / 32) as usize, p % 32);
+        let wide = (m as u128) << r; // below 2^85: three digits
+        let d0 = (wide & 0xffff_ffff) as i64;
+        let d1 = ((wide >> 32) & 0xffff_ffff) as i64;
+        let d2 = (wide >> 64) as i64;
+        if bits >> 63 == 1 {
+            self.digits[k] -= d0;
+            self.digits[k + 1] -= d1;
+            self.digits[k + 2] -= d2;
+        } else {
+            self.digits[k] += d0;
+            self.digits[k + 1] += d1;
+            self.digits[k + 2] += d2;
+        }
+        self.pending += 1;
+        if self.pending == CARRY_EVERY {
+            self.carry();
+        }
+    }
+
+    /// Add another exact sum.
+    #[cfg(test)]
+    pub fn merge(&mut self, other: &ExactSum) {
+        self.carry();
+        let mut o = other.clone();
+        o.carry();
+        for (a, b) in self.digits.iter_mut().zip(o.digits) {
+            *a += b;
+        }
+        self.carry();
+        self.nan |= other.nan;
+        self.pos_inf |= other.pos_inf;
+        self.neg_inf |= other.neg_inf;
+    }
+
+    /// Propagate carries: every digit but the last in 0..2^32, the last holds the sign.
+    fn carry(&mut self) {
+        for k in 0..CHUNKS - 1 {
+            let c = self.digits[k] >> 32;
+            self.digits[k] -= c << 32;
+            self.digits[k + 1] += c;
+        }
+        self.pending = 0;
+    }
+
+    /// The IEEE special result, if any element was infinite or NaN.
+    pub fn special(&self) -> Option<f64> {
+        if self.nan || (self.pos_inf && self.neg_inf) {
+            Some(f64::NAN)
+        } else if self.pos_inf {
+            Some(f64::INFINITY)
+        } else if self.neg_inf {
+            Some(f64::NEG_INFINITY)
+        } else {
+            None
+        }
+    }
+
+    /// The sign and the magnitude's digits (each in 0..2^32).
+    fn magnitude(&self) -> (bool, [i64; CHUNKS]) {
+        let mut s = self.clone();
+        s.carry();
+        let negative = s.digits[CHUNKS - 1] < 0;
+        if negative {
+            for d in &mut s.digits {
+                *d = -*d;
+            }
+            s.carry();
+        }
+        (negative, s.digits)
+    }
+
+    /// The finite sum rounded to `precision` (<= 63) bits, its last bit no lower than
+    /// 2^(lowest - 1074): to nearest with ties to even, or to odd. (Ignores the specials.)
+    pub fn round(&self, precision: u32, lowest: u32, odd: bool) -> Rounded {
+        let (negative, d) = self.magnitude();
+        let Some(top) = (0..CHUNKS).rev().find(|&k| d[k] != 0) else {
+            return Rounded {
+                negative,
+                m: 0,
+                shift: lowest,
+            };
+        };
+        let len = 32 * top as u32 + (64 - (d[top] as u64).leading_zeros());
+        let shift = len.saturating_sub(precision).max(lowest);
+        let mut m = bits_at(&d, shift, len.saturating_sub(shift));
+        if shift > 0 {
+            if odd {
+                if any_below(&d, shift) {
+                    m |= 1;
+                }
+            } else if bits_at(&d, shift - 1, 1) == 1 && (m & 1 == 1 || any_below(&d, shift - 1)) {
+                m += 1;
+            }
+        }
+        Rounded { negative, m, shift }
+    }
+
+    /// The sum rounded to the nearest f64 (ties to even).
+    #[cfg(test)]
+    pub fn to_f64(&self) -> f64 {
+        self.special()
+            .unwrap_or_else(|| self.round(53, 0, false).to_f64())
+    }
+
+    /// The exact sum as (`hi`, `lo`): `hi` the sum rounded to the nearest f64 and `lo` the
+    /// rest rounded to odd. Rounding `hi + lo` to nearest f64 or f32 (see
+    /// [`super::sum::FloatPartial`]'s `err == 0`) then gives the rounding of the exact sum:
+    /// a rounding boundary is either `hi` itself (the sign of `lo` decides) or at least a
+    /// quarter of an ulp of `hi` away, a multiple of `lo`'s last bit, which an inexact `lo`
+    /// (odd) is not.
+    pub fn partial(&self) -> (f64, f64) {
+        if let Some(s) = self.special() {
+            return (s, 0.0);
+        }
+        let hi = self.round(53, 0, false).to_f64();
+        if !hi.is_finite() {
+            return (hi, 0.0);
+        }
+        let mut rest = self.clone();
+        rest.add(-hi);
+        (hi, rest.round(53, 0, true).to_f64())
+    }
+}
+
+/// Bits `start .. start + count` (count <= 64) of the magnitude's digits.
+fn bits_at(d: &[i64; CHUNKS], start: u32, count: u32) -> u64 {
+    let (k, r) = ((start / 32) as usize, start % 32);
+    let mut w: u128 = 0;
+    for i in 0..4 {
+        if let Some(&x) = d.get(k + i) {
+            w |= u128::from(x as u64 & 0xffff_ffff) << (32 * i);
+        }
+    }
+    let v = (w >> r) as u64;
+    if count >= 64 {
+        v
+    } else {
+        v & ((1 << count) - 1)
+    }
+}
+
+/// True if any bit below position `end` of the magnitude's digits is set.
+fn any_below(d: &[i64; CHUNKS], end: u32) -> bool {
+    let (k, r) = ((end / 32) as usize, end % 32);
+    d[..k.min(CHUNKS)].iter().any(|&x| x != 0)
+        || (k < CHUNKS && r > 0 && (d[k] as u64) & ((1 << r) - 1) != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exact(xs: &[f64]) -> ExactSum {
+        let mut s = ExactSum::new();
+        for &x in xs {
+            s.add(x);
+        }
+        s
+    }
+
+    #[test]
+    fn cancellation_and_ties() {
+        assert_eq!(exact(&[1e16, 1.0, -1e16]).to_f64(), 1.0);
+        assert_eq!(exact(&[1e100, 1.0, -1e100, 1e-100]).to_f64(), 1.0 + 1e-100);
+        // 1 + 2^-53 is a tie: to even (1.0); a bit more rounds up.
+        let t = 2f64.powi(-53);
+        assert_eq!(exact(&[1.0, t]).to_f64(), 1.0);
+        assert_eq!(exact(&[1.0, t, 1e-300]).to_f64(), 1.0 + 2.0 * t);
+        assert_eq!(exact(&[1.0, t, -1e-300]).to_f64(), 1.0);
+        assert_eq!(exact(&[-1.0, -t, -1e-300]).to_f64(), -1.0 - 2.0 * t);
+        // Ten million 0.1s: the exact sum, rounded once.
+        let mut s = ExactSum::new();
+        for _ in 0..10_000_000 {
+            s.add(0.1);
+        }
+        assert_eq!(s.to_f64(), 1_000_000.0); // math.fsum([0.1] * 10**7)
+    }
+
+    #[test]
+    fn extremes() {
+        let m = f64::MAX;
+        assert_eq!(exact(&[m, m, -m]).to_f64(), m);
+        assert_eq!(exact(&[m, m]).to_f64(), f64::INFINITY);
+        assert_eq!(exact(&[-m, -m]).to_f64(), f64::NEG_INFINITY);
+        let tiny = f64::from_bits(1);
+        assert_eq!(exact(&[tiny, tiny, tiny]).to_f64(), 3.0 * tiny);
+        assert_eq!(
+            exact(&[f64::MIN_POSITIVE, -tiny]).to_f64(),
+            f64::MIN_POSITIVE - tiny
+        );
+        assert!(exact(&[f64::INFINITY, f64::NEG_INFINITY]).to_f64().is_nan());
+        assert_eq!(exact(&[f64::INFINITY, 1.0]).to_f64(), f64::INFINITY);
+        assert!(exact(&[f64::NAN, 1.0]).to_f64().is_nan());
+        assert_eq!(exact(&[0.0, -0.0]).to_f64(), 0.0);
+    }
+
+    #[test]
+    fn f32_rounding() {
+        // 1 + 2^-24 is an f32 tie (to 1), a little more is not.
+        let t = 2f64.powi(-24);
+        let r = |xs: &[f64]| exact(xs).round(24, 925, false).to_f64();
+        assert_eq!(r(&[1.0, t]), 1.0);
+        assert_eq!(r(&[1.0, t, 1e-30]), 1.0 + 2.0 * t);
+        assert_eq!(r(&[1.0, 3.0 * t]), 1.0 + 4.0 * t);
+        // The smallest f32 subnormal and half of it (a tie, to even: zero).
+        let s = f64::from(f32::from_bits(1));
+        assert_eq!(r(&[s]), s);
+        assert_eq!(r(&[s / 2.0]), 0.0);
+        assert_eq!(r(&[s * 1.5]), 2.0 * s);
+        assert_eq!(
+            r(&[f64::from(f32::MAX), f64::from(f32::MAX)]) as f32,
+            f32::INFINITY
+        );
+    }
+
+    #[test]
+    fn the_split_keeps_every_rounding() {
+        let t = 2f64.powi(-53);
+        // The rest of 1 + 2^-53 + 2^-300 is -2^-53 + 2^-300: rounded to odd, not to the tie.
+        let (hi, lo) = exact(&[1.0, t, 1e-300]).partial();
+        assert_eq!(hi, 1.0 + 2.0 * t);
+        assert!(lo > -t && lo < 0.0);
+        assert_eq!(hi + lo, hi);
+        let (hi, lo) = exact(&[1.0, t]).partial();
+        assert_eq!((hi, lo), (1.0, t));
+    }
+
+    #[test]
+    fn many_additions_carry() {
+        // More than CARRY_EVERY additions would take too long; merging checks the carries.
+        let mut a = exact(&[f64::MAX / 4.0; 3]);
+        let b = exact(&[-f64::MAX / 4.0; 2]);
+        a.merge(&b);
+        assert_eq!(a.to_f64(), f64::MAX / 4.0);
+        let (big, small) = (2f64.powi(1000), 2f64.powi(960));
+        let mut seq = ExactSum::new();
+        for i in 0..100_000 {
+            seq.add(if i % 2 == 0 { big } else { small - big });
+        }
+        assert_eq!(seq.to_f64(), 50_000.0 * small);
+    }
+}

@@ -1,0 +1,239 @@
+"""Float sums are correctly rounded: the exact sum of the elements rounded once.
+
+The reference is exact integer arithmetic: every f64 is a multiple of 2^-1074 and every f32
+of 2^-149, so a sum is an integer N times that, rounded here to 53 or 24 bits with ties to
+even. Means are `RN64(S) / n` in f64, then the result type. The same values in any layout,
+at any thread count and SIMD level, give the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import stridewise as sw
+
+F64_LSB = 1074
+F32_LSB = 149
+
+
+def _exact(vals: np.ndarray, lsb: int) -> int:
+    """The exact sum of finite values as an integer multiple of 2^-lsb."""
+    total = 0
+    for x in vals.astype(np.float64).ravel().tolist():
+        p, q = x.as_integer_ratio()  # q is a power of two, at most 2^lsb
+        total += p * (2**lsb // q)
+    return total
+
+
+def _round(n: int, lsb: int, bits: int, emax: int) -> float:
+    """n 2^-lsb rounded to nearest (ties to even) with `bits` bits, no last bit below 2^-lsb;
+    inf beyond 2^emax."""
+    neg, n = n < 0, abs(n)
+    shift = max(n.bit_length() - bits, 0)
+    m, rest = n >> shift, n & ((1 << shift) - 1)
+    half = 1 << (shift - 1) if shift else 0
+    if shift and (rest > half or (rest == half and m & 1)):
+        m += 1
+    if m == 0:
+        return 0.0
+    value_exp = m.bit_length() + shift - lsb  # value < 2^value_exp
+    if value_exp > emax:
+        v = math.inf
+    else:
+        v = math.ldexp(m, shift - lsb)
+    return -v if neg else v
+
+
+def exact_sum(vals: np.ndarray, dtype: Any) -> float:
+    """The exact sum rounded to `dtype` (IEEE specials as IEEE's sum has them)."""
+    v = vals.astype(np.float64).ravel()
+    if np.isnan(v).any() or (np.isposinf(v).any() and np.isneginf(v).any()):
+        return math.nan
+    if np.isinf(v).any():
+        return float(v[np.isinf(v)][0])
+    if dtype == np.float32:
+        return _round(_exact(v, F32_LSB), F32_LSB, 24, 128)
+    return _round(_exact(v, F64_LSB), F64_LSB, 53, 1024)
+
+
+def call(func: str, a: np.ndarray, **kw: Any) -> Any:
+    """`sw.func(a, **kw)`, its warnings (all-NaN slices) silenced."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return getattr(sw, func)(a, **kw)
+
+
+def same(a: Any, b: Any) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def expected(func: str, a: np.ndarray, axis: Any) -> np.ndarray:
+    """The correctly rounded answer of `func` (sum, mean, nansum, nanmean), output by output."""
+    dt = a.dtype.type
+    if axis is None:
+        rows = [a.ravel()]
+        shape: tuple[int, ...] = ()
+    else:
+        moved = np.moveaxis(a, axis, -1)
+        shape = moved.shape[:-1]
+        rows = list(moved.reshape(-1, moved.shape[-1]))
+    out = []
+    for r in rows:
+        if func.startswith("nan"):
+            r = r[~np.isnan(r)]
+        if func.endswith("sum"):
+            out.append(exact_sum(r, dt))
+        elif len(r) == 0:
+            out.append(math.nan)
+        else:
+            out.append(exact_sum(r, np.float64) / len(r))
+    return np.array(out, dtype=dt).reshape(shape)
+
+
+def adversarial(kind: str, n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if kind == "cancel":  # 1e16, 1, -1e16 patterns
+        x = np.tile([1e16, 1.0, -1e16], n // 3 + 1)[:n]
+    elif kind == "tenths":
+        x = np.full(n, 0.1)
+    elif kind == "range":  # huge dynamic range, sum far below the largest terms
+        e = rng.integers(-300, 300, n)
+        x = rng.choice([-1.0, 1.0], n) * np.ldexp(rng.random(n) + 0.5, e)
+        x = np.concatenate([x, -x[::-1]])[:n]
+        x[n // 2] += 1e-200
+    elif kind == "subnormal":
+        x = rng.integers(-(2**40), 2**40, n) * np.float64(5e-324)
+    elif kind == "ties":  # exact sums halfway between two floats
+        x = np.zeros(n)
+        x[0::4] = 1.0
+        x[1::4] = 2.0**-53
+        x[2::4] = -1.0
+        x[3::4] = 2.0**-80
+    elif kind == "tie-exact":
+        x = np.zeros(n)
+        x[0] = 1.0
+        x[-1] = 2.0**-53
+    elif kind == "ill":  # random, then its own rounded sum subtracted: condition ~1e16
+        x = rng.standard_normal(n) * 1e8
+        x[-1] -= x.sum()
+    elif kind == "overflow":  # partial sums beyond the largest float, exact sum inside
+        x = np.zeros(n)
+        x[: n // 2 : 2] = 1.5e308
+        x[1 : n // 2 : 2] = -1.4e308
+    elif kind == "specials":
+        x = rng.standard_normal(n)
+        x[n // 3] = np.inf
+        x[n // 2] = -np.inf if n % 2 else np.inf
+    elif kind == "nan":
+        x = rng.standard_normal(n)
+        x[::7] = np.nan
+    else:
+        x = rng.standard_normal(n) * 3 + 1
+    return x
+
+
+KINDS = [
+    "normal",
+    "cancel",
+    "tenths",
+    "range",
+    "subnormal",
+    "ties",
+    "tie-exact",
+    "ill",
+    "overflow",
+    "specials",
+    "nan",
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n", [1, 7, 100, 4099, 70_001])
+@pytest.mark.parametrize("func", ["sum", "mean", "nansum", "nanmean"])
+def test_whole_f64_is_the_exact_sum_rounded(kind: str, n: int, func: str) -> None:
+    a = adversarial(kind, n)
+    with np.errstate(all="ignore"):
+        want = expected(func, a, None)
+    got = call(func, a)
+    assert same(got, want), (got, want)
+
+
+@pytest.mark.parametrize("kind", ["normal", "cancel", "range", "ties", "ill", "nan"])
+@pytest.mark.parametrize("func", ["sum", "mean", "nansum", "nanmean"])
+def test_whole_f32_is_the_exact_sum_rounded(kind: str, func: str) -> None:
+    with np.errstate(all="ignore"):
+        a = adversarial(kind, 5003).astype(np.float32)
+        if kind == "ties":
+            a[1::4] = np.float32(2.0**-24)
+            a[3::4] = 0
+        want = expected(func, a, None)
+    got = call(func, a)
+    assert same(got, want), (got, want)
+
+
+def test_ten_million_tenths() -> None:
+    a = np.full(10_000_000, 0.1)
+    assert sw.sum(a) == math.fsum(a) == 1_000_000.0
+    assert sw.mean(a) == math.fsum(a) / a.size
+
+
+def layouts(a: np.ndarray) -> dict[str, np.ndarray]:
+    """The same values (as a 2-d array) in other memory layouts."""
+    rows, cols = a.shape
+    big = np.zeros((rows * 2, cols * 2 + 3), dtype=a.dtype)
+    big[::2, 1 : 2 * cols + 1 : 2] = a
+    padded = np.zeros((rows, cols + 5), dtype=a.dtype)
+    padded[:, :cols] = a
+    return {
+        "C": np.ascontiguousarray(a),
+        "F": np.asfortranarray(a),
+        "reversed": np.ascontiguousarray(a[::-1, ::-1])[::-1, ::-1],
+        "stepped": big[::2, 1 : 2 * cols + 1 : 2],
+        "padded": padded[:, :cols],
+    }
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["normal", "cancel", "ill", "range", "nan"])
+@pytest.mark.parametrize("func", ["sum", "mean", "nansum", "nanmean"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_same_bits_in_every_layout(dtype: Any, kind: str, func: str, threads: int) -> None:
+    with np.errstate(all="ignore"):
+        a = adversarial(kind, 257 * 61, seed=3).reshape(257, 61).astype(dtype)
+    sw.set_num_threads(threads)  # (conftest restores it)
+    for axis in (None, 0, 1):
+        with np.errstate(all="ignore"):
+            want = expected(func, a, axis)
+        for name, v in layouts(a).items():
+            got = call(func, v, axis=axis)
+            assert same(got, want), (name, axis, got, want)
+
+
+@pytest.mark.parametrize("level", sw.available_simd_levels())
+@pytest.mark.parametrize("kind", ["normal", "cancel", "ill", "ties"])
+def test_every_simd_level(level: str, kind: str) -> None:
+    a = adversarial(kind, 3 * 4097, seed=1).reshape(3, 4097)
+    sw.set_simd_level(level)
+    for axis in (None, 0, 1):
+        for func in ("sum", "mean"):
+            assert same(call(func, a, axis=axis), expected(func, a, axis)), (level, axis, func)
+
+
+def test_broadcast_axis() -> None:
+    row = adversarial("ties", 64)
+    a = np.broadcast_to(row, (5, 64))
+    for axis in (None, 0, 1):
+        assert same(sw.sum(a, axis=axis), expected("sum", np.ascontiguousarray(a), axis))
+
+
+def test_against_fsum_random() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 3000))
+        a = rng.standard_normal(n) * 10.0 ** rng.integers(-5, 5, n)
+        assert sw.sum(a) == math.fsum(a)
