@@ -116,14 +116,16 @@ impl ExactSum {
         let d0 = (wide & 0xffff_ffff) as i64;
         let d1 = ((wide >> 32) & 0xffff_ffff) as i64;
         let d2 = (wide >> 64) as i64;
+        // (k <= 2045 / 32 = 63, so the three digits are inside: one bounds check.)
+        let d = &mut self.digits[k..k + 3];
         if bits >> 63 == 1 {
-            self.digits[k] -= d0;
-            self.digits[k + 1] -= d1;
-            self.digits[k + 2] -= d2;
+            d[0] -= d0;
+            d[1] -= d1;
+            d[2] -= d2;
         } else {
-            self.digits[k] += d0;
-            self.digits[k + 1] += d1;
-            self.digits[k + 2] += d2;
+            d[0] += d0;
+            d[1] += d1;
+            d[2] += d2;
         }
         self.pending += 1;
         if self.pending == CARRY_EVERY {

@@ -21,6 +21,7 @@
 pub(crate) mod arg;
 pub(crate) mod count;
 pub(crate) mod exact;
+pub(crate) mod grid;
 pub(crate) mod int_sum;
 pub(crate) mod minmax;
 pub(crate) mod prod;

@@ -145,13 +145,14 @@ impl FloatPartial {
     /// implies `x < g`.
     #[inline(always)]
     pub fn rounded_f64(self) -> Option<f64> {
-        // The common case first, inline: `r` normal and not a power of two (both gaps are
-        // its ulp), a positive finite bound.
+        // The common case first, inline: `r` normal (both gaps are its ulp, or half of it
+        // towards zero from a power of two: taken for both sides), a positive finite bound.
         let (r, e) = two_sum(self.hi, self.lo);
         let b = r.to_bits() & !(1 << 63);
         let exp = b >> 52;
-        if exp > 53 && exp < 0x7fe && b & ((1 << 52) - 1) != 0 && self.err > 0.0 {
-            let gap = f64::from_bits((exp - 52) << 52);
+        if exp > 54 && exp < 0x7fe && self.err > 0.0 {
+            let power = u64::from(b & ((1 << 52) - 1) == 0);
+            let gap = f64::from_bits((exp - 52 - power) << 52);
             if (2.0 * e).abs() + 2.0 * self.err * (1.0 + TWO_U) < gap {
                 return Some(r);
             }
@@ -1297,5 +1298,84 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             n: tile.n[j],
             err: lane_bound::<T>(tile.rows, 1, tile.sq[j]),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(hi: f64, lo: f64, err: f64) -> FloatPartial {
+        FloatPartial { hi, lo, n: 0, err }
+    }
+
+    #[test]
+    fn the_bound_decides_or_declines() {
+        let h = 2f64.powi(-53); // half an ulp of 1 above it, a whole one below
+                                // Exact: ties to even.
+        assert_eq!(p(1.0, h, 0.0).rounded_f64(), Some(1.0));
+        assert_eq!(p(1.0 + 2.0 * h, h, 0.0).rounded_f64(), Some(1.0 + 4.0 * h));
+        // A tie with any bound: undecided; off the tie by more than the bound: decided.
+        assert_eq!(p(1.0, h, 1e-300).rounded_f64(), None);
+        assert_eq!(p(1.0, h / 2.0, 1e-30).rounded_f64(), Some(1.0));
+        assert_eq!(p(1.0, h / 2.0, h).rounded_f64(), None);
+        // Below a power of two the gap is half: -2^-54 is a tie there.
+        assert_eq!(p(1.0, -h / 2.0, 1e-30).rounded_f64(), None);
+        assert_eq!(p(1.0, -h / 4.0, 1e-30).rounded_f64(), Some(1.0));
+        assert_eq!(p(-1.0, h / 4.0, 1e-30).rounded_f64(), Some(-1.0));
+        // NaN elements: NaN; infinite bound (an infinite element): undecided.
+        assert!(p(f64::NAN, f64::NAN, f64::NAN)
+            .rounded_f64()
+            .unwrap()
+            .is_nan());
+        assert_eq!(
+            p(f64::INFINITY, f64::NAN, f64::INFINITY).rounded_f64(),
+            None
+        );
+        // Zero with a bound: undecided (the sum may be a tiny number).
+        assert_eq!(p(0.0, 0.0, 1e-200).rounded_f64(), None);
+        assert_eq!(p(0.0, 0.0, 0.0).rounded_f64(), Some(0.0));
+    }
+
+    #[test]
+    fn f32_results_and_means() {
+        let t = 2f64.powi(-24); // an f32 tie above 1
+        assert_eq!(p(1.0 + t, 0.0, 0.0).rounded_f32(), Some(1.0));
+        assert_eq!(
+            p(1.0 + t, 1e-30, 0.0).rounded_f32(),
+            Some(1.0 + 2.0 * t as f32)
+        );
+        assert_eq!(p(1.0 + t, 0.0, 1e-30).rounded_f32(), None);
+        assert_eq!(p(1.0 + t / 2.0, 0.0, 1e-20).rounded_f32(), Some(1.0));
+        // mean: RN32(RN64(S) / n).
+        assert_eq!(p(3.0, 0.0, 1e-20).mean_f32(3.0), Some(1.0));
+        assert_eq!(p(1.0, 0.0, 0.0).mean_f32(3.0), Some((1.0f64 / 3.0) as f32));
+    }
+
+    #[test]
+    fn steps_and_gaps() {
+        assert_eq!(step_out(1.0, 1.0), 1.0 + f64::EPSILON);
+        assert_eq!(step_out(1.0, -1.0), 1.0 - f64::EPSILON / 2.0);
+        assert_eq!(step_out(-1.0, -1.0), -1.0 - f64::EPSILON);
+        assert_eq!(step_out(0.0, -1.0), -f64::from_bits(1));
+        assert_eq!(gaps(1.0), (f64::EPSILON, f64::EPSILON / 2.0));
+        assert_eq!(gaps(-1.0), (f64::EPSILON / 2.0, f64::EPSILON));
+        assert_eq!(gaps(0.0), (f64::from_bits(1), f64::from_bits(1)));
+        assert_eq!(ulp(1.5), f64::EPSILON);
+        assert_eq!(ulp(f64::from_bits(3)), f64::from_bits(1));
+        assert_eq!(sqrt_above(16.0), 8.0);
+        assert!(sqrt_above(17.0) >= 17f64.sqrt());
+        assert!(sqrt_above(f64::from_bits(5)) >= f64::from_bits(5).sqrt());
+    }
+
+    #[test]
+    fn combining_keeps_a_bound() {
+        let a = p(1.0, 1e-17, 1e-30);
+        let b = p(2.0, -3e-17, 2e-30);
+        let c = a.combine(b);
+        assert!(c.err >= 3e-30);
+        // With an exact zero: unchanged.
+        assert_eq!(a.combine(FloatPartial::EMPTY), a);
+        assert_eq!(FloatPartial::EMPTY.combine(a), a);
     }
 }
