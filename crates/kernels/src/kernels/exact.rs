@@ -112,21 +112,20 @@ impl ExactSum {
             return;
         }
         let (k, r) = ((p / 32) as usize, p % 32);
-        let wide = (m as u128) << r; // below 2^85: three digits
-        let d0 = (wide & 0xffff_ffff) as i64;
-        let d1 = ((wide >> 32) & 0xffff_ffff) as i64;
-        let d2 = (wide >> 64) as i64;
+        // Below 2^85: three digits.
+        let wide = (m as u128) << r;
+        // Negated without a branch, (x ^ -1) + 1 = -x: the sign of random data is a coin
+        // toss for the branch predictor.
+        let neg = -((bits >> 63) as i64);
+        let signed = |v: u128| ((v as i64) ^ neg) - neg;
+        let d0 = signed(wide & 0xffff_ffff);
+        let d1 = signed((wide >> 32) & 0xffff_ffff);
+        let d2 = signed(wide >> 64);
         // (k <= 2045 / 32 = 63, so the three digits are inside: one bounds check.)
         let d = &mut self.digits[k..k + 3];
-        if bits >> 63 == 1 {
-            d[0] -= d0;
-            d[1] -= d1;
-            d[2] -= d2;
-        } else {
-            d[0] += d0;
-            d[1] += d1;
-            d[2] += d2;
-        }
+        d[0] += d0;
+        d[1] += d1;
+        d[2] += d2;
         self.pending += 1;
         if self.pending == CARRY_EVERY {
             self.carry();
