@@ -15,7 +15,7 @@ pub use crate::element::{ElemType, Values};
 use crate::kernels::arg::{NAN_WORST, PLAIN, TRUTH};
 use crate::kernels::count::NonZero;
 use crate::kernels::exact::ExactSum;
-use crate::kernels::grid::Smallest;
+use crate::kernels::grid::{magnitude, Smallest};
 use crate::kernels::int_sum::IntSum;
 use crate::kernels::minmax::{MinMax, Range};
 use crate::kernels::prod::{FloatProd, IntProd};
@@ -148,75 +148,96 @@ fn settle<T: FloatElement>(
     };
     for &o in &todo {
         let p = &mut parts[o];
-        {
-            // The output's index along the kept axes (C order) gives its first element.
-            let (mut rest, mut base) = (o, 0isize);
-            for (&a, &len) in kept.iter().zip(&kept_shape).rev() {
-                base += (rest % len) as isize * strides[a];
-                rest /= len;
-            }
-            let at = view.as_ptr().wrapping_offset(base);
-            // First the cheap proof: every element is a multiple of `grid` (the last bit of
-            // the smallest magnitude but zero), and so are the sum and every quantity the
-            // kernels made from the elements (sums rounded to f64, TwoSum errors, products
-            // by whole factors); so `hi + lo` misses the sum by a multiple of `grid`, and by
-            // less than the bound: when the bound is below `grid`, by nothing. Short sums of
-            // similar numbers are exactly halfway between two floats often (one output in
-            // eight, with four f64 normals), which no positive bound decides.
-            let smallest = match &smallest_all {
-                Some(v) => v[o],
-                None => {
-                    let mut smallest = f64::INFINITY;
-                    // SAFETY: as the exact pass below.
-                    unsafe {
-                        for_each_element(at, &one, |x: T| {
-                            let x = x.to_f64().abs();
-                            if x > 0.0 && x < smallest {
-                                smallest = x;
-                            }
-                        })
-                    };
-                    smallest
-                }
-            };
-            // (No element but zeros: the sum is zero, as `hi + lo` is. An infinite element,
-            // or a square beyond the largest float, left the bound infinite; a NaN one is
-            // decided already.)
-            let grid = if smallest.is_finite() {
-                ulp(smallest)
-            } else {
-                f64::INFINITY
-            };
-            if p.bound().is_finite() && p.bound() < grid {
-                p.err = 0.0;
-                if !undecided(p) {
-                    continue;
-                }
-            }
-            let mut exact = ExactSum::new();
-            let mut n = 0;
-            // SAFETY: `base` is the offset of the output's first element (index `idx` along
-            // the kept axes, 0 along the reduced ones), and `one` reaches exactly its reduced
-            // positions from there: elements of the view, valid for its lifetime.
-            unsafe {
-                for_each_element(at, &one, |x: T| {
-                    let x = x.to_f64();
-                    if !(ignore && x.is_nan()) {
-                        exact.add(x);
-                        n += 1;
-                    }
-                })
-            };
-            let (hi, lo) = exact.partial();
-            *p = FloatPartial {
-                hi,
-                lo,
-                n: if ignore { n } else { 0 },
-                err: 0.0,
-            };
+        // The output's index along the kept axes (C order) gives its first element.
+        let (mut rest, mut base) = (o, 0isize);
+        for (&a, &len) in kept.iter().zip(&kept_shape).rev() {
+            base += (rest % len) as isize * strides[a];
+            rest /= len;
         }
+        let at = view.as_ptr().wrapping_offset(base);
+        // First the cheap proof: every element is a multiple of `grid` (the last bit of
+        // the smallest magnitude but zero), and so are the sum and every quantity the
+        // kernels made from the elements (sums rounded to f64, TwoSum errors, products
+        // by whole factors); so `hi + lo` misses the sum by a multiple of `grid`, and by
+        // less than the bound: when the bound is below `grid`, by nothing. Short sums of
+        // similar numbers are exactly halfway between two floats often (one output in
+        // eight, with four f64 normals), which no positive bound decides.
+        let smallest = match &smallest_all {
+            Some(v) => v[o],
+            None => {
+                let mut smallest = f64::INFINITY;
+                // SAFETY: as the exact pass below.
+                unsafe { for_each_element(at, &one, |x: T| smallest = smallest.min(magnitude(x))) };
+                smallest
+            }
+        };
+        // (No element but zeros: the sum is zero, as `hi + lo` is. An infinite element,
+        // or a square beyond the largest float, left the bound infinite; a NaN one is
+        // decided already.)
+        let grid = if smallest.is_finite() {
+            ulp(smallest)
+        } else {
+            f64::INFINITY
+        };
+        if p.bound().is_finite() && p.bound() < grid {
+            p.err = 0.0;
+            if !undecided(p) {
+                continue;
+            }
+        }
+        let mut exact = ExactSum::new();
+        let mut n = 0;
+        // SAFETY: `base` is the offset of the output's first element (its index along the
+        // kept axes, 0 along the reduced ones), and `one` reaches exactly its reduced
+        // positions from there: elements of the view, valid for its lifetime.
+        unsafe {
+            for_each_element(at, &one, |x: T| {
+                let x = x.to_f64();
+                if !(ignore && x.is_nan()) {
+                    exact.add(x);
+                    n += 1;
+                }
+            })
+        };
+        let (hi, lo) = exact.partial();
+        *p = FloatPartial {
+            hi,
+            lo,
+            n: if ignore { n } else { 0 },
+            err: 0.0,
+        };
     }
     Ok(())
+}
+
+/// [`settle`] of float elements of type `elem` described by a pointer (others: nothing to do).
+///
+/// # Safety
+/// As [`partials_of_elements`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn settle_raw(
+    elem: ElemType,
+    op: Op,
+    ptr: *const u8,
+    shape: &[usize],
+    strides: &[isize],
+    over: Option<&[isize]>,
+    count: u64,
+    parts: &mut [FloatPartial],
+) -> Result<(), ReduceError> {
+    match elem {
+        ElemType::F32 => {
+            // SAFETY: our contract, for f32 elements.
+            let v = unsafe { StridedView::<f32>::from_raw_parts(ptr.cast(), shape, strides) };
+            settle(op, &v, over, count, parts)
+        }
+        ElemType::F64 => {
+            // SAFETY: our contract, for f64 elements.
+            let v = unsafe { StridedView::<f64>::from_raw_parts(ptr.cast(), shape, strides) };
+            settle(op, &v, over, count, parts)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// sum and mean of integer elements: exact, so the nan-variants are the same.
@@ -457,21 +478,8 @@ pub(crate) unsafe fn partials_of_elements(
         let count = full.count();
         if let State::Float(parts) = full.state_mut() {
             // A repeated partial's bound grew: settle against the full view (rarely needed).
-            match elem {
-                ElemType::F32 => {
-                    // SAFETY: the caller's contract, for f32 elements.
-                    let v =
-                        unsafe { StridedView::<f32>::from_raw_parts(ptr.cast(), shape, strides) };
-                    settle(op, &v, over, count, parts)?
-                }
-                ElemType::F64 => {
-                    // SAFETY: the caller's contract, for f64 elements.
-                    let v =
-                        unsafe { StridedView::<f64>::from_raw_parts(ptr.cast(), shape, strides) };
-                    settle(op, &v, over, count, parts)?
-                }
-                _ => {}
-            }
+            // SAFETY: the caller's contract, for elements of type `elem`.
+            unsafe { settle_raw(elem, op, ptr, shape, strides, over, count, parts)? };
         }
         return Ok(full);
     }

@@ -15,7 +15,7 @@ const LANES: usize = 16;
 
 /// `|x|`, with zero and NaN as +inf (they leave the minimum alone).
 #[inline(always)]
-fn magnitude<T: Element>(x: T) -> f64 {
+pub(crate) fn magnitude<T: Element>(x: T) -> f64 {
     let a = x.to_f64().abs();
     if a > 0.0 {
         a

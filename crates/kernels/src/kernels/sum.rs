@@ -76,9 +76,9 @@ const TWO_U: f64 = f64::EPSILON;
 /// at most u² n² A / 2. f32 elements are first added plainly in f64, `FOLD_ROWS` at a time,
 /// erring by at most u `FOLD_ROWS` A more. Over the lanes, Σ A_l <= sqrt(N Σ x²) (Cauchy-
 /// Schwarz, N elements in all, bounded by `n` times the lanes), where a square that
-/// underflowed lost at most 2^-1074 (an FMA's, less). The square root is bounded above by a power of two
-/// (`sqrt_above`), and the whole with a factor 4 to spare, which covers the roundings of
-/// `sq` and of this arithmetic. NaN if `sq` is (a NaN element), infinite if an element or
+/// underflowed lost at most 2^-1074 (an FMA's, less). The square root is bounded above by a
+/// power of two (`sqrt_above`), and the whole with a factor 4 to spare, which covers the
+/// roundings of `sq` and of this arithmetic. NaN if `sq` is (a NaN element), infinite if an element or
 /// its square was.
 #[inline(always)]
 pub(crate) fn lane_bound<T: Element>(n: u64, lanes: usize, sq: f64) -> f64 {
@@ -520,10 +520,11 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
             );
             return;
         }
-        // The lanes as a local for the loop, stored back once: through the caller's `&mut`,
-        // the compiler stored every lane array after every block (it could not prove the
-        // elements' pointer does not alias them), and f32 sums ran at a fifth of the speed
-        // once the squares were added (`perf annotate`: stores, and loads waiting on them).
+        // (f32 nan-variants and strided runs; contiguous ones have `widened_blocks`.) The
+        // lanes as a local for the loop, stored back once: through the caller's `&mut` the
+        // compiler stored every lane array after every block (it could not prove that the
+        // elements' pointer does not alias them); with the squares added, the f32 sum of 1e5
+        // went from 50 to 24 us with this copy, to 12 us with `widened_blocks`.
         let mut local = *lanes;
         for_each_block::<T, _, LANES>(
             &mut local,
