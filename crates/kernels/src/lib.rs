@@ -25,10 +25,11 @@
 //! and all-NaN slices give a [`Warning`] (numpy's RuntimeWarning) with numpy's value: NaN,
 //! or for `var`/`std` with `ddof >= n`, `M2 / 0` (inf unless all values are equal).
 //!
-//! **Accuracy.** Float data is accumulated in f64 with blocked compensated summation (see
-//! `kernels/sum.rs`): within about 1 ulp of the exact sum on well-conditioned data, along every
-//! axis and layout. Integer sums are exact (then wrapped). var/std use a block-wise corrected
-//! two-pass algorithm merged with Chan's formula, never `E[x²] - E[x]²`.
+//! **Accuracy.** Float sums (`sum`, `nansum`) are the exact sum correctly rounded to the result
+//! type, and means that sum in f64 divided by the count (see `kernels/sum.rs`); integer sums
+//! are exact (then wrapped). var/std are the exact variance of the values (and its square
+//! root) correctly rounded, from double-double sums relative to an element of each set (see
+//! `kernels/var.rs`), never `E[x²] - E[x]²`.
 //!
 //! **Determinism.** The same values in the same layout (shape and strides) give bitwise the
 //! same result for any thread count, any base-pointer alignment and any SIMD level: the work is

@@ -368,8 +368,7 @@ impl Partials {
             }
             State::Var(v) => {
                 for p in v {
-                    p.n *= f;
-                    p.m2 *= f;
+                    *p = p.repeated(f);
                 }
             }
             // The first of equal elements is at index 0 of the repeated axis.
@@ -479,11 +478,15 @@ impl Partials {
                 result,
                 s.iter().map(|&s| mean(int_to_f64(s), count, &mut warn)),
             ),
-            State::Var(p) => floats(
-                result,
-                p.iter()
-                    .map(|&p| var_of(p, ddof, info.sqrt, ignore, &mut warn)),
-            ),
+            State::Var(p) => {
+                // 1 / dof, divided again only where the count changes (nan-functions).
+                let mut recip = (f64::NAN, f64::NAN);
+                floats(
+                    result,
+                    p.iter()
+                        .map(|&p| var_of(p, ddof, info.sqrt, ignore, &mut recip, &mut warn)),
+                )
+            }
             State::Extreme { best, flag } => {
                 if count == 0 {
                     let op = if info.max { "maximum" } else { "minimum" };
@@ -634,11 +637,14 @@ fn mean(sum: f64, n: u64, warn: &mut impl FnMut(Warning)) -> f64 {
 
 /// numpy's `M2 / max(n - ddof, 0)` (so inf or NaN when `n <= ddof`), with its warning when
 /// `n - ddof <= 0`; numpy's nanvar/nanstd make every such result NaN (`nan_if_no_dof`).
+/// `recip` caches `(dof, 1 / max(dof, 0))` from the previous output.
+#[inline(always)]
 fn var_of(
     p: VarPartial,
     ddof: f64,
     sqrt: bool,
     nan_if_no_dof: bool,
+    recip: &mut (f64, f64),
     warn: &mut impl FnMut(Warning),
 ) -> f64 {
     let dof = p.n - ddof;
@@ -648,12 +654,10 @@ fn var_of(
             return f64::NAN;
         }
     }
-    let v = p.m2 / dof.max(0.0);
-    if sqrt {
-        v.sqrt()
-    } else {
-        v
+    if recip.0 != dof {
+        *recip = (dof, 1.0 / dof.max(0.0));
     }
+    p.variance_by(dof, recip.1, sqrt)
 }
 
 /// min/max of floats: under the plain functions NaN where a NaN was seen; under the
@@ -727,7 +731,11 @@ mod tests {
 
     #[test]
     fn variances_follow_numpy_for_no_degrees_of_freedom() {
-        let p = |n: f64, m2: f64| VarPartial { n, mean: 0.0, m2 };
+        let p = |n: f64, m2: f64| VarPartial {
+            n,
+            m2,
+            ..VarPartial::EMPTY
+        };
         let s = State::Var(vec![p(5.0, 16.0), p(1.0, 0.0), p(1.0, 3.0)]);
         // ddof = 1: 16 / 4, then 0 / 0 and 3 / 0 with numpy's warning.
         let v = finalise(Op::Var, ElemType::F64, 5, s.clone());

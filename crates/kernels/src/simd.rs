@@ -216,7 +216,7 @@ pub(crate) fn dispatch<Op: WithSimd>(level: SimdLevel, op: Op) -> Op::Output {
 /// Run `op` at the level of `simd`, the level the caller already runs at, as a function of
 /// its own: one copy per level however many places call it, where an inlined operation would
 /// be one copy per call site. Worth it for a large body reached from several places (the
-/// variance's two-pass block); the cost is two calls.
+/// line scans of argmin/argmax); the cost is two calls.
 #[inline(never)]
 pub(crate) fn outlined<S: Simd, Op: WithSimd>(simd: S, op: Op) -> Op::Output {
     simd.vectorize(op)

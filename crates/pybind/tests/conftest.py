@@ -15,8 +15,9 @@ copy of ``out=``) and checks:
 * the same result type (numpy scalar type, ndarray, or ``out`` itself), dtype and shape;
 * the values: bitwise equal on the numpy path and for min/max and integer sums; at least as
   close to a high-precision reference as numpy (plus one ulp of the result dtype) for float
-  sums and means; close to a float64/fsum reference for var/std (numpy's own error plus a
-  relative tolerance).
+  sums and means; for var/std of float32/float64 results the correctly rounded exact value
+  (so never further from it than numpy's); float16 results within numpy's error plus a
+  relative tolerance.
 """
 
 from __future__ import annotations
@@ -332,6 +333,60 @@ def _abs_sum(vals: list[Any]) -> Fraction:
         return sum((abs(Fraction(v)) for v in vals), Fraction(0))
 
 
+def exact_var(vals: list[Any], ddof: float) -> Fraction:
+    """The exact M2 / (n - ddof) of finite values as float64 reads them (integers beyond 2^53
+    rounded, as both numpy and the kernels convert them): with `X = x 2^K` integers,
+    `M2 = (n ΣX² - (ΣX)²) / (n 4^K)`."""
+    ratios = [float(x).as_integer_ratio() for x in vals]
+    k = max(q for _, q in ratios).bit_length() - 1  # the finest power of two
+    xs = [p << (k - (q.bit_length() - 1)) for p, q in ratios]
+    n = len(xs)
+    s1 = sum(xs)
+    s2 = sum(x * x for x in xs)
+    return Fraction(n * s2 - s1 * s1, n << (2 * k)) / (Fraction(n) - Fraction(ddof))
+
+
+def rounds_correctly(r: float, exact: Fraction, dt: Any, sqrt: bool) -> bool:
+    """`r` is the value of `dt` nearest to `exact` (to its square root if `sqrt`): `exact`
+    lies between the midpoints to `r`'s neighbours (compared as squares for the root)."""
+    v = dt(r)
+    lo = Fraction(float(np.nextafter(v, dt(-np.inf))))
+    hi = Fraction(float(np.nextafter(v, dt(np.inf))))
+    f = Fraction(float(v))
+    m1, m2 = (lo + f) / 2, (f + hi) / 2
+    if sqrt:
+        return r >= 0 and (m1 <= 0 or m1 * m1 <= exact) and exact <= m2 * m2
+    return m1 <= exact <= m2
+
+
+def no_further(ours: float, theirs: float, exact: Fraction, sqrt: bool) -> bool:
+    """|ours - exact| <= |theirs - exact| (to the square root if `sqrt`), decided exactly:
+    `ours` is nearer iff `exact` is on its side of the midpoint (ties count as nearer)."""
+    a, b = Fraction(float(ours)), Fraction(float(theirs))
+    if a == b:
+        return True
+    mid = (a + b) / 2
+    if sqrt:
+        if mid < 0:
+            return a > b
+        return exact <= mid * mid if a < b else exact >= mid * mid
+    return exact <= mid if a < b else exact >= mid
+
+
+def exact_std(var: Fraction) -> Fraction:
+    """sqrt(var) to 120 bits or more (an integer square root, scaled)."""
+    if var <= 0:
+        return Fraction(0)
+    bits = var.numerator.bit_length() - var.denominator.bit_length()
+    k = max(0, 120 - bits // 2)
+    return Fraction(math.isqrt((var.numerator << (2 * k)) // var.denominator), 1 << k)
+
+
+# Below this, the kernels' squares of the smallest deviations may underflow (their error is
+# then no longer below half an ulp of the variance); the usual tolerance applies.
+TINY_VAR = Fraction(2) ** -900
+
+
 Reference = tuple[Fraction, Fraction, Fraction]
 
 
@@ -362,19 +417,19 @@ def _reference(name: str, vals: list[Any], ddof: float) -> Reference | None:
     if n - ddof <= 0:
         return None
     fl = [float(v) for v in vals]
+    var = exact_var(fl, ddof)
     try:
-        m = math.fsum(fl) / n
-        var = math.fsum((v - m) * (v - m) for v in fl) / (n - ddof)
         second = math.fsum(v * v for v in fl) / n
+        float(var)
     except OverflowError:
         return None
-    if not (math.isfinite(var) and math.isfinite(second)):
+    if not (math.isfinite(float(var)) and math.isfinite(second)):
         return None
     if fam == "var":
-        scale = Fraction(max(var, second))
-        return Fraction(var), scale, scale
-    scale = Fraction(math.sqrt(max(var, second)))
-    return Fraction(math.sqrt(var)), scale, scale
+        scale = max(var, Fraction(second))
+        return var, scale, scale
+    scale = Fraction(math.sqrt(max(float(var), second)))
+    return exact_std(var), scale, scale
 
 
 def _rtol(fam: str, dt: np.dtype) -> float:
@@ -440,6 +495,17 @@ def _assert_accurate(
             err_np = Fraction(0)
         assert np.isfinite(ours), f"{where}, reference {float(value)!r}"
         err_sw = abs(Fraction(float(ours)) - value)
+        if fam in ("var", "std") and dt.type in (np.float32, np.float64) and np.isfinite(theirs):
+            # Correctly rounded (kernels/var.rs), so never further than numpy's.
+            ex = exact_var(vals, ddof)
+            if ex >= TINY_VAR:
+                assert rounds_correctly(float(ours), ex, dt.type, fam == "std"), (
+                    f"{where}: not the exact {fam} rounded, {float(value)!r}"
+                )
+                assert no_further(ours, theirs, ex, fam == "std"), (
+                    f"{where}: further than numpy from {float(value)!r}"
+                )
+                continue
         assert err_sw <= err_np + slack, (
             f"{where}, reference {float(value)!r}: error {float(err_sw):.3g} > numpy's "
             f"{float(err_np):.3g} + {float(slack):.3g}"

@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 import pytest
 import stridewise as sw
-from conftest import assert_result_matches, check_against_numpy, make_data
+from conftest import (
+    assert_result_matches,
+    check_against_numpy,
+    exact_std,
+    exact_var,
+    make_data,
+)
 
 
 def _perturb(x: Any, ulps: int) -> Any:
@@ -27,11 +33,16 @@ def test_oracle_rejects_inaccurate_sum() -> None:
 
 
 def test_oracle_rejects_inaccurate_var() -> None:
+    """var/std must be the exact value correctly rounded: one ulp off is an error."""
     a = make_data(np.float64, (50,), seed=1)
-    r = np.var(a)
-    with pytest.raises(AssertionError):
-        assert_result_matches("var", a, r, r * (1 + 1e-9), {}, "kernel")
-    assert_result_matches("var", a, r, r * (1 + 1e-15), {}, "kernel")
+    exact = exact_var(a.tolist(), 0)
+    r = np.float64(float(exact))  # Fraction -> float rounds correctly
+    for func, good in (("var", r), ("std", np.float64(float(exact_std(exact))))):
+        want = getattr(np, func)(a)
+        assert_result_matches(func, a, want, good, {}, "kernel")
+        for bad in (np.nextafter(good, np.inf), np.nextafter(good, 0), good * (1 + 1e-9)):
+            with pytest.raises(AssertionError):
+                assert_result_matches(func, a, want, bad, {}, "kernel")
 
 
 def test_oracle_rejects_type_dtype_shape() -> None:

@@ -1,35 +1,122 @@
-//! Variance (and so std) without `E[x^2] - E[x]^2`.
+//! Variance (and so std) to about twice f64's precision, in one read of memory.
 //!
-//! Lane path: runs are gathered into blocks of about `BLOCK` elements (small enough to stay
-//! in L1/L2 for a second read). Each block is reduced by the corrected two-pass algorithm:
-//! pass 1 gives a shift `c` (the block's plain mean), pass 2 sums `d = x - c` and `d^2`, giving
-//! the block's `(n, mean = c + Σd/n, M2 = Σd² - (Σd)²/n)`. Blocks, units and lanes are merged
-//! with Chan et al.'s pairwise formula. Memory is read once; the second pass hits cache.
+//! Every set of elements (a lane, an output of the vertical path) is summed relative to a
+//! shift `c`, one of its own elements (the first counted): `D = Σ(x - c)` and
+//! `S = Σ(x - c)²`, so that `M2 = Σ(x - μ)² = S - D²/n` and `μ = c + D/n`. Where the result
+//! is f64 (f64 and integer input), each `x - c` is split exactly into `d + dl` (TwoSum), `d²`
+//! into `p + pe` (an exact FMA, or Dekker's product where the level has no FMA), and `S`, `D`
+//! are double-doubles kept with TwoSum: `S` and `D` then carry errors of order `n u² Σ|·|`
+//! (`u = 2^-53`), and the cancellation in `S - D²/n` is at most a factor `1 + n`, because `c`
+//! is an element: `(c - μ)² <= M2`. So `M2` is exact to far below half an ulp and the
+//! variance, `M2 / (n - ddof)` rounded once (`partials::var_of`), is the correctly rounded
+//! exact variance of the values, unless that lies within about `n² 2^-100` relative of a
+//! midpoint; std is its square root with one Newton correction (the same). numpy's two passes
+//! (`x - mean` rounded, squares rounded, summed pairwise or along the axis) are off by
+//! several ulp; this is never further from the exact value than numpy's result but in those
+//! near-midpoint cases (Python's tests count the outputs).
 //!
-//! Vertical path: one Welford state per output (`mean += d/n; M2 += d (x - mean)`), merged
-//! the same way.
+//! Float32 input has an f32 result: `x - c`, its square and the sums in plain f64 carry a
+//! relative error near `n 2^-53`, far below f32's half ulp (`2^-24`), so that path skips the
+//! double-double work.
+//!
+//! Partials (`VarPartial`: count, mean and `M2` as double-doubles) are merged with Chan,
+//! Golub & LeVeque's formula in double-double arithmetic. Infinities and NaN: any NaN counted,
+//! or any infinity, makes the result NaN, as numpy's `x - mean` does; finite values whose
+//! squares overflow give inf (numpy's inf), except that where numpy's own sum overflowed but
+//! the variance is representable (`var([1e308, 1e308])`), this returns it (0).
 
-use super::{tree, Kernel, NanPolicy, LANES, TILE};
+use super::{has_fma, tree, two_sum, Kernel, NanPolicy, TILE};
 use crate::element::Element;
-use crate::simd::outlined;
 use crate::walk::{for_each_block, for_each_in_row};
-use pulp::{Simd, WithSimd};
+use pulp::Simd;
 use std::marker::PhantomData;
 
-/// Elements per two-pass block (32 KiB of f64).
-const BLOCK: usize = 4096;
+/// Lanes of the lane path. Eight f64 are one AVX-512 register per accumulator (six of them
+/// under the nan-functions on f64); the double-double path does about 26 operations per
+/// element, so it is bound by throughput, not by the latency of its adds, and more lanes
+/// only spill AVX2's sixteen registers.
+const L: usize = 8;
 
-/// The partial state of `var` and `std` (and their nan-variants): count, mean and sum of
-/// squared deviations from the mean (`M2`) of a set of elements (the non-NaN ones under the
-/// nan-functions). The variance is `m2 / (n - ddof)`.
+/// A double-double `hi + lo`.
+type Dd = (f64, f64);
+
+/// `a + b` for `|a| >= |b|` (or `a == 0`): Dekker's Fast2Sum, exact.
+#[inline(always)]
+fn fast_two_sum(a: f64, b: f64) -> Dd {
+    let s = a + b;
+    (s, b - (s - a))
+}
+
+/// `a + b` in double-double arithmetic (the accurate sum of both parts).
+#[inline(always)]
+fn dd_add(a: Dd, b: Dd) -> Dd {
+    let (s, e) = two_sum(a.0, b.0);
+    let (t, f) = two_sum(a.1, b.1);
+    let (s, e) = fast_two_sum(s, e + t);
+    fast_two_sum(s, e + f)
+}
+
+#[inline(always)]
+fn dd_neg(a: Dd) -> Dd {
+    (-a.0, -a.1)
+}
+
+/// `a * b` in double-double arithmetic.
+#[inline(always)]
+fn dd_mul(a: Dd, b: Dd) -> Dd {
+    let p = a.0 * b.0;
+    let e = a.0.mul_add(b.0, -p);
+    fast_two_sum(p, e + (a.0 * b.1 + a.1 * b.0))
+}
+
+/// `a / b` in double-double arithmetic, for an f64 `b`.
+#[inline(always)]
+fn dd_div(a: Dd, b: f64) -> Dd {
+    let q = a.0 / b;
+    let r = (-q).mul_add(b, a.0) + a.1;
+    fast_two_sum(q, r / b)
+}
+
+/// Dekker's exact product: `p + e == a * b` with `p = fl(a * b)`, without an FMA (the partials
+/// are finalised outside the SIMD levels, where `mul_add` is a library call). Exact for
+/// `|a|, |b| < 2^995` and products far from underflow.
+#[inline(always)]
+fn two_prod(a: f64, b: f64) -> Dd {
+    const SPLIT: f64 = 134217729.0; // 2^27 + 1
+    let halves = |x: f64| {
+        let t = SPLIT * x;
+        let h = t - (t - x);
+        (h, x - h)
+    };
+    let (ah, al) = halves(a);
+    let (bh, bl) = halves(b);
+    let p = a * b;
+    (p, ((ah * bh - p) + ah * bl + al * bh) + al * bl)
+}
+
+/// A double-double that is not finite: its `hi` (a NaN `lo` beside a finite `hi` means an
+/// `inf - inf` inside).
+#[inline(always)]
+fn dd_finite(a: Dd) -> bool {
+    a.0.is_finite() && a.1.is_finite()
+}
+
+/// The partial state of `var` and `std` (and their nan-variants) of a set of elements (the
+/// non-NaN ones under the nan-functions): count, mean and sum of squared deviations from the
+/// mean (`M2`), the last two as double-doubles (`mean + mean_lo`, `m2 + m2_lo`). The variance
+/// is `M2 / (n - ddof)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VarPartial {
     /// Elements counted.
     pub n: f64,
-    /// Their mean (0 when `n == 0`).
+    /// Their mean (0 when `n == 0`), leading part.
     pub mean: f64,
-    /// Their sum of squared deviations from `mean`.
+    /// The rest of the mean: `mean + mean_lo` is it to about 106 bits.
+    pub mean_lo: f64,
+    /// Their sum of squared deviations from the mean, leading part.
     pub m2: f64,
+    /// The rest of `M2`.
+    pub m2_lo: f64,
 }
 
 impl VarPartial {
@@ -37,12 +124,46 @@ impl VarPartial {
     pub const EMPTY: Self = Self {
         n: 0.0,
         mean: 0.0,
+        mean_lo: 0.0,
         m2: 0.0,
+        m2_lo: 0.0,
     };
 
-    /// The state of the union of two disjoint sets: Chan, Golub & LeVeque's merge. The
-    /// kernels merge their blocks and work units with this.
+    /// The state of `n > 0` elements from their sums relative to `c`: `d = Σ(x - c)`,
+    /// `s = Σ(x - c)²` (the module's comment). `nonfinite`: an infinity or NaN was counted.
     #[inline(always)]
+    fn from_shifted(n: f64, c: f64, s: Dd, d: Dd, nonfinite: bool) -> Self {
+        // Without branches (selects), so that the vertical path's loop over a tile's outputs
+        // (`VarTile::settle`) vectorises.
+        let q = dd_div(d, n);
+        let mean = dd_add((c, 0.0), q);
+        let m2 = dd_add(s, dd_neg(dd_mul(d, q)));
+        // Finite values whose squares (or differences) overflow: inf.
+        let over = !(dd_finite(m2) && dd_finite(mean));
+        let m2 = if nonfinite {
+            (f64::NAN, f64::NAN)
+        } else if over {
+            (f64::INFINITY, 0.0)
+        } else if m2.0 < 0.0 {
+            (0.0, 0.0)
+        } else {
+            m2
+        };
+        let empty = n == 0.0;
+        let z = |v: f64| if empty { 0.0 } else { v };
+        Self {
+            n,
+            mean: z(mean.0),
+            mean_lo: z(mean.1),
+            m2: z(m2.0),
+            m2_lo: z(m2.1),
+        }
+    }
+
+    /// The state of the union of two disjoint sets: Chan, Golub & LeVeque's merge, in
+    /// double-double arithmetic (`M2 = M2a + M2b + δ² na nb / n`, all three terms >= 0, so the
+    /// sum loses nothing to cancellation). The kernels merge lanes, outputs and units with it.
+    #[inline]
     pub fn merge(self, b: Self) -> Self {
         if self.n == 0.0 {
             return b;
@@ -51,12 +172,83 @@ impl VarPartial {
             return self;
         }
         let n = self.n + b.n;
-        let d = b.mean - self.mean;
+        let delta = dd_add((b.mean, b.mean_lo), dd_neg((self.mean, self.mean_lo)));
+        let w = dd_div((b.n, 0.0), n);
+        let mean = dd_add((self.mean, self.mean_lo), dd_mul(delta, w));
+        let m2 = dd_add(
+            dd_add((self.m2, self.m2_lo), (b.m2, b.m2_lo)),
+            dd_mul(dd_mul(delta, delta), dd_mul((self.n, 0.0), w)),
+        );
+        // An infinite M2 stays infinite (a NaN beside it would read as an infinity inside).
+        // NaN stays NaN; an infinite M2, or an overflow here, is inf.
+        let m2 = if self.m2.is_nan() || b.m2.is_nan() {
+            (f64::NAN, f64::NAN)
+        } else if !dd_finite(m2) || !dd_finite(mean) {
+            (f64::INFINITY, 0.0)
+        } else {
+            m2
+        };
         Self {
             n,
-            mean: self.mean + d * (b.n / n),
-            m2: self.m2 + b.m2 + d * d * (self.n * (b.n / n)),
+            mean: mean.0,
+            mean_lo: mean.1,
+            m2: m2.0,
+            m2_lo: m2.1,
         }
+    }
+
+    /// The same elements each taken `factor` times: `(factor n, mean, factor M2)`, `M2`'s
+    /// product in double-double arithmetic.
+    pub(crate) fn repeated(self, factor: f64) -> Self {
+        let m2 = dd_mul((self.m2, self.m2_lo), (factor, 0.0));
+        let m2 = if m2.0.is_finite() {
+            m2
+        } else {
+            (self.m2 * factor, 0.0)
+        };
+        Self {
+            n: self.n * factor,
+            m2: m2.0,
+            m2_lo: m2.1,
+            ..self
+        }
+    }
+
+    /// `M2 / dof` rounded once (to nearest from the double-double quotient), or its square
+    /// root with one Newton step from the double-double: both correctly rounded but within
+    /// the module's near-midpoint cases. `dof <= 0` divides by 0, as numpy's `max(dof, 0)`.
+    #[cfg(test)]
+    pub(crate) fn variance(&self, dof: f64, sqrt: bool) -> f64 {
+        self.variance_by(dof, 1.0 / dof.max(0.0), sqrt)
+    }
+
+    /// [`VarPartial::variance`] given `recip = 1 / max(dof, 0)` (callers with many outputs
+    /// of one count divide once): the quotient's leading part is `M2 * recip`, off by an ulp
+    /// or so, and its remainder, exact, is divided the same way, so `v + v_lo` still rounds
+    /// the double-double quotient once.
+    #[inline(always)]
+    pub(crate) fn variance_by(&self, dof: f64, recip: f64, sqrt: bool) -> f64 {
+        let dof = dof.max(0.0);
+        // Dekker's products below need |values| within 2^±995 (their split overflows
+        // beyond); outside, one rounding more (no such variance has been seen in practice).
+        const BIG: f64 = 1e290;
+        let plain = !((1.0 / BIG..BIG).contains(&self.m2) && dof > 0.0 && dof < BIG);
+        if plain {
+            let v = self.m2 / dof;
+            return if sqrt { v.sqrt() } else { v };
+        }
+        // (v, v_lo) = M2 / dof in double-double arithmetic: v * dof exactly, the remainder
+        // (exact: p is within an ulp or two of M2), divided.
+        let v = self.m2 * recip;
+        let (p, pe) = two_prod(v, dof);
+        let v_lo = (((self.m2 - p) - pe) + self.m2_lo) * recip;
+        if !sqrt {
+            return v + v_lo;
+        }
+        let r = v.sqrt();
+        let (p, pe) = two_prod(r, r);
+        let e = ((v - p) - pe) + v_lo;
+        r + e / (2.0 * r)
     }
 }
 
@@ -68,184 +260,382 @@ impl<T, P> Var<T, P> {
     }
 }
 
-/// What fills up a short last block: NaN under the nan-functions (skipped by both passes);
-/// none under the plain ones, where every element is counted.
+/// What fills up a short last block so that it adds nothing: NaN under the nan-functions on
+/// floats (skipped), else the shift's own element (`x - c == 0`; the plain functions count
+/// the elements fed, not the lanes' additions).
 #[inline(always)]
-fn pad<T: Element, P: NanPolicy>() -> Option<T> {
-    (P::IGNORE && T::IS_FLOAT).then_some(T::NAN)
-}
-
-/// A run waiting in the current block.
-#[derive(Clone, Copy)]
-struct Run<T> {
-    ptr: *const T,
-    len: usize,
-    stride: isize,
-}
-
-pub(crate) struct VarLanes<T> {
-    pending: Vec<Run<T>>,
-    pending_len: usize,
-    acc: VarPartial,
-}
-
-pub(crate) struct VarTile {
-    n: [f64; TILE],
-    mean: [f64; TILE],
-    m2: [f64; TILE],
-}
-
-struct Sums {
-    s: [f64; LANES],
-    q: [f64; LANES],
-    n: [u64; LANES],
+fn pad<T: Element, P: NanPolicy>(shift: T) -> T {
+    if skips::<T, P>() {
+        T::NAN
+    } else {
+        shift
+    }
 }
 
 #[inline(always)]
 fn valid<T: Element, P: NanPolicy>(x: f64) -> bool {
-    !(P::IGNORE && T::IS_FLOAT && x.is_nan())
+    !(skips::<T, P>() && x.is_nan())
 }
+
+/// Whether `T`'s variance is f64 and so needs the double-double sums (f64 and the integers;
+/// f32's is f32: see the module's comment).
+#[inline(always)]
+const fn exact<T: Element>() -> bool {
+    !(T::IS_FLOAT && std::mem::size_of::<T>() < 8)
+}
+
+/// Whether an infinity or NaN was counted, from the sums of a set: f64 tracks it in `fin`
+/// (its sums also overflow on finite values); f32's sums cannot overflow, so a non-finite sum
+/// means a non-finite element; integers have none.
+#[inline(always)]
+fn nonfinite<T: Element>(fin_nan: bool, s: Dd, d: Dd) -> bool {
+    if !T::IS_FLOAT {
+        false
+    } else if exact::<T>() {
+        fin_nan
+    } else {
+        !(dd_finite(s) && dd_finite(d))
+    }
+}
+
+/// The sums relative to the shift of one set of accumulators (`L` lanes, or `TILE` outputs):
+/// `S = s + sl`, `D = d + dl`, the count `n` (under the nan-functions; the plain ones count
+/// elements or rows themselves) and `fin`, the sum of `x - x` (NaN once an infinity or NaN
+/// was added; f64 only).
+#[derive(Clone, Copy)]
+struct Sums<const N: usize> {
+    s: [f64; N],
+    sl: [f64; N],
+    d: [f64; N],
+    dl: [f64; N],
+    n: [f64; N],
+    fin: [f64; N],
+}
+
+impl<const N: usize> Sums<N> {
+    const ZERO: Self = Self {
+        s: [0.0; N],
+        sl: [0.0; N],
+        d: [0.0; N],
+        dl: [0.0; N],
+        n: [0.0; N],
+        fin: [0.0; N],
+    };
+
+    /// Accumulator `j` as a partial of `n` elements (`n` from the caller under the plain
+    /// functions, which count elements or rows themselves).
+    #[inline(always)]
+    fn partial<T: Element, P: NanPolicy>(&self, j: usize, n: f64, c: f64) -> VarPartial {
+        let n = if skips::<T, P>() { self.n[j] } else { n };
+        let (s, d) = ((self.s[j], self.sl[j]), (self.d[j], self.dl[j]));
+        VarPartial::from_shifted(n, c, s, d, nonfinite::<T>(self.fin[j].is_nan(), s, d))
+    }
+
+    /// The vector (of `S`'s width) of every accumulator from `at` on.
+    #[inline(always)]
+    fn load<S: Simd>(&self, at: usize) -> Acc<S::f64s> {
+        Acc {
+            s: vector_at::<S>(&self.s, at),
+            sl: vector_at::<S>(&self.sl, at),
+            d: vector_at::<S>(&self.d, at),
+            dl: vector_at::<S>(&self.dl, at),
+            n: vector_at::<S>(&self.n, at),
+            fin: vector_at::<S>(&self.fin, at),
+        }
+    }
+
+    /// [`Sums::load`]'s inverse: only the accumulators the kernel uses are written back.
+    #[inline(always)]
+    fn store<T: Element, P: NanPolicy, S: Simd>(&mut self, at: usize, a: Acc<S::f64s>) {
+        put_at::<S>(&mut self.s, at, a.s);
+        put_at::<S>(&mut self.d, at, a.d);
+        if exact::<T>() {
+            put_at::<S>(&mut self.sl, at, a.sl);
+            put_at::<S>(&mut self.dl, at, a.dl);
+            if T::IS_FLOAT {
+                put_at::<S>(&mut self.fin, at, a.fin);
+            }
+        }
+        if skips::<T, P>() {
+            put_at::<S>(&mut self.n, at, a.n);
+        }
+    }
+}
+
+/// `a[at..]`'s first vector of `S`'s width.
+#[inline(always)]
+fn vector_at<S: Simd>(a: &[f64], at: usize) -> S::f64s {
+    S::as_simd_f64s(&a[at..at + S::F64_LANES]).0[0]
+}
+
+/// Write `v` over `a[at..at + S::F64_LANES]`.
+#[inline(always)]
+fn put_at<S: Simd>(a: &mut [f64], at: usize, v: S::f64s) {
+    S::as_mut_simd_f64s(&mut a[at..at + S::F64_LANES]).0[0] = v;
+}
+
+/// One vector of each accumulator of [`Sums`].
+#[derive(Clone, Copy)]
+struct Acc<V> {
+    s: V,
+    sl: V,
+    d: V,
+    dl: V,
+    n: V,
+    fin: V,
+}
+
+/// `v` where `ok`, else 0, under the nan-functions (a skipped element adds nothing); `v`
+/// under the plain ones.
+#[inline(always)]
+fn kept<T: Element, P: NanPolicy, S: Simd>(simd: S, ok: S::m64s, v: S::f64s) -> S::f64s {
+    if skips::<T, P>() {
+        simd.select_f64s(ok, v, simd.splat_f64s(0.0))
+    } else {
+        v
+    }
+}
+
+/// Add the vector `x` of elements (read as f64) to `a`, lane by lane, relative to the shifts
+/// `c`: the module's sums, written with explicit vectors (the compiler's own vectorisation of
+/// the lane arrays kept two of them in memory and split f32's into 128-bit pieces). Every SIMD
+/// level runs the same operations in the same order; only `d² - p` is an FMA or Dekker's
+/// product, and both are exact, so the bits are the same at every level.
+#[inline(always)]
+fn update<T: Element, P: NanPolicy, S: Simd>(
+    simd: S,
+    a: &mut Acc<S::f64s>,
+    x: S::f64s,
+    c: S::f64s,
+) {
+    let ok = simd.equal_f64s(x, x);
+    if exact::<T>() {
+        // (d, dl) = TwoSum(x, -c): d + dl == x - c exactly.
+        let nc = simd.neg_f64s(c);
+        let d = simd.add_f64s(x, nc);
+        let bb = simd.sub_f64s(d, x);
+        let dl = simd.add_f64s(
+            simd.sub_f64s(x, simd.sub_f64s(d, bb)),
+            simd.sub_f64s(nc, bb),
+        );
+        let (d, dl) = (kept::<T, P, S>(simd, ok, d), kept::<T, P, S>(simd, ok, dl));
+        let p = simd.mul_f64s(d, d);
+        let pe = if const { has_fma::<S>() } {
+            simd.mul_add_f64s(d, d, simd.neg_f64s(p))
+        } else {
+            // Dekker's split (2^27 + 1): d = h + l with 26-bit halves, so d² - p is exact.
+            let t = simd.mul_f64s(simd.splat_f64s(134217729.0), d);
+            let h = simd.sub_f64s(t, simd.sub_f64s(t, d));
+            let l = simd.sub_f64s(d, h);
+            let two_hl = simd.mul_f64s(simd.add_f64s(h, h), l);
+            simd.add_f64s(
+                simd.add_f64s(simd.sub_f64s(simd.mul_f64s(h, h), p), two_hl),
+                simd.mul_f64s(l, l),
+            )
+        };
+        // d² = p + pe + 2 d dl (+ dl², below 2^-104 d²).
+        let corr = simd.add_f64s(pe, simd.mul_f64s(simd.add_f64s(d, d), dl));
+        // (S, SL) += p + corr and (D, DL) += d + dl, each with TwoSum.
+        let s = simd.add_f64s(a.s, p);
+        let bb = simd.sub_f64s(s, a.s);
+        let se = simd.add_f64s(
+            simd.sub_f64s(a.s, simd.sub_f64s(s, bb)),
+            simd.sub_f64s(p, bb),
+        );
+        a.s = s;
+        a.sl = simd.add_f64s(a.sl, simd.add_f64s(se, corr));
+        let t = simd.add_f64s(a.d, d);
+        let bb = simd.sub_f64s(t, a.d);
+        let te = simd.add_f64s(
+            simd.sub_f64s(a.d, simd.sub_f64s(t, bb)),
+            simd.sub_f64s(d, bb),
+        );
+        a.d = t;
+        a.dl = simd.add_f64s(a.dl, simd.add_f64s(te, dl));
+        if T::IS_FLOAT {
+            a.fin = simd.add_f64s(a.fin, kept::<T, P, S>(simd, ok, simd.sub_f64s(x, x)));
+        }
+    } else {
+        let d = kept::<T, P, S>(simd, ok, simd.sub_f64s(x, c));
+        a.s = simd.add_f64s(a.s, simd.mul_f64s(d, d));
+        a.d = simd.add_f64s(a.d, d);
+    }
+    if skips::<T, P>() {
+        a.n = simd.add_f64s(a.n, kept::<T, P, S>(simd, ok, simd.splat_f64s(1.0)));
+    }
+}
+
+/// [`update`] with a block of `L` elements, vector `k` into `acc[k]`. A named function, not a
+/// closure: a closure does not inherit the SIMD level's target features (see `sum.rs`).
+#[inline(always)]
+fn add_block<T: Element, P: NanPolicy, S: Simd, const N: usize>(
+    simd: S,
+    acc: &mut [Acc<S::f64s>; N],
+    b: &[T; L],
+    c: S::f64s,
+) {
+    let x: [f64; L] = b.map(|v| v.to_f64());
+    let (xs, _) = S::as_simd_f64s(&x);
+    for k in 0..N {
+        update::<T, P, S>(simd, &mut acc[k], xs[k], c);
+    }
+}
+
+/// The double-doubles `hi[j] + lo[j]` added in lane order: TwoSum on the leading parts, the
+/// rest added plainly (errors of order `L u²` of the total, as `dd_add`'s, at a third of its
+/// cost: rows of 4 elements pay this per output).
+#[inline(always)]
+fn lane_total(hi: &[f64; L], lo: &[f64; L]) -> Dd {
+    let (mut s, mut e) = (0.0, 0.0);
+    for j in 0..L {
+        let (t, te) = two_sum(s, hi[j]);
+        s = t;
+        e += te + lo[j];
+    }
+    fast_two_sum(s, e)
+}
+
+pub(crate) struct VarLanes<T> {
+    /// The shift: the first element counted, once there is one.
+    c: Option<T>,
+    /// Elements fed (the count under the plain functions).
+    fed: f64,
+    sums: Sums<L>,
+}
+
+pub(crate) struct VarTile {
+    /// Rows pushed (the count under the plain functions).
+    rows: f64,
+    /// Each output's shift: its first element counted. The plain functions take the first
+    /// row; under the nan-functions on floats a shift is NaN until one is found (a select,
+    /// not a branch).
+    c: [f64; TILE],
+    sums: Sums<TILE>,
+}
+
+impl VarTile {
+    /// Turn the sums of outputs `..len` into their partials, in place: `n`, the mean in
+    /// `d + dl`, `M2` in `s + sl`. One loop over the outputs with no branches, which the
+    /// compiler vectorises: the conversion is most of the cost of outputs over few rows
+    /// (var of a (4, 1e5) array over axis 0 took 4 times as long as its additions).
+    #[inline(always)]
+    fn settle<T: Element, P: NanPolicy>(&mut self, len: usize) {
+        let rows = self.rows;
+        let t = &mut self.sums;
+        for j in 0..len {
+            let p = t.partial::<T, P>(j, rows, self.c[j]);
+            t.n[j] = p.n;
+            t.d[j] = p.mean;
+            t.dl[j] = p.mean_lo;
+            t.s[j] = p.m2;
+            t.sl[j] = p.m2_lo;
+        }
+    }
+}
+
+/// Whether NaN elements are skipped (the nan-functions on floats).
+#[inline(always)]
+const fn skips<T: Element, P: NanPolicy>() -> bool {
+    P::IGNORE && T::IS_FLOAT
+}
+
+/// Outputs of a row converted to f64 at a time by the vertical path.
+const CHUNK: usize = 64;
 
 impl<T: Element, P: NanPolicy> Var<T, P> {
-    /// Two-pass reduction of one block of runs.
+    /// The lane path's run loop with `N` vectors of `S` per block of `L`.
     ///
     /// # Safety
-    /// Every run must be valid, as in [`Kernel::feed`].
+    /// As [`Kernel::feed`].
     #[inline(always)]
-    unsafe fn block(runs: &[Run<T>]) -> VarPartial {
-        let mut sums = Sums {
-            s: [0.0; LANES],
-            q: [0.0; LANES],
-            n: [0; LANES],
-        };
-        for r in runs {
-            // SAFETY: each run is valid (this function's contract).
-            unsafe {
-                for_each_block::<T, _, LANES>(
-                    &mut sums,
-                    r.ptr,
-                    r.len,
-                    r.stride,
-                    pad::<T, P>(),
-                    #[inline(always)]
-                    |a, block| {
-                        for j in 0..LANES {
-                            let x = block[j].to_f64();
-                            let v = valid::<T, P>(x);
-                            a.s[j] += if v { x } else { 0.0 };
-                            a.n[j] += v as u64;
-                        }
-                    },
-                    #[inline(always)]
-                    |a, j, x| {
-                        let x = x.to_f64();
-                        let v = valid::<T, P>(x);
-                        a.s[j] += if v { x } else { 0.0 };
-                        a.n[j] += v as u64;
-                    },
-                )
-            }
-        }
-        let n = tree(
-            sums.n,
-            #[inline(always)]
-            |a, b| a + b,
-        ) as f64;
-        if n == 0.0 {
-            return VarPartial::EMPTY;
-        }
-        let shift = tree(
-            sums.s,
-            #[inline(always)]
-            |a, b| a + b,
-        ) / n;
-        let mut dev = Sums {
-            s: [0.0; LANES],
-            q: [0.0; LANES],
-            n: [0; LANES],
-        };
-        for r in runs {
-            // SAFETY: as above.
-            unsafe {
-                for_each_block::<T, _, LANES>(
-                    &mut dev,
-                    r.ptr,
-                    r.len,
-                    r.stride,
-                    pad::<T, P>(),
-                    #[inline(always)]
-                    |a, block| {
-                        for j in 0..LANES {
-                            let x = block[j].to_f64();
-                            let d = if valid::<T, P>(x) { x - shift } else { 0.0 };
-                            a.s[j] += d;
-                            a.q[j] += d * d;
-                        }
-                    },
-                    #[inline(always)]
-                    |a, j, x| {
-                        let x = x.to_f64();
-                        let d = if valid::<T, P>(x) { x - shift } else { 0.0 };
-                        a.s[j] += d;
-                        a.q[j] += d * d;
-                    },
-                )
-            }
-        }
-        let s = tree(
-            dev.s,
-            #[inline(always)]
-            |a, b| a + b,
-        );
-        let q = tree(
-            dev.q,
-            #[inline(always)]
-            |a, b| a + b,
-        );
-        let m2 = q - s * (s / n);
-        VarPartial {
-            n,
-            mean: shift + s / n,
-            // Rounding can leave a tiny negative; NaN stays NaN.
-            m2: if m2 < 0.0 { 0.0 } else { m2 },
-        }
-    }
-
-    /// Reduce the pending runs as one block, if there are any.
-    #[inline(always)]
-    fn drain<S: Simd>(simd: S, lanes: &mut VarLanes<T>) {
-        if !lanes.pending.is_empty() {
-            // The pending runs were valid when fed and stay borrowed for the reduction.
-            let b = outlined(
-                simd,
-                BlockOp::<T, P> {
-                    runs: &lanes.pending,
-                    _policy: PhantomData,
+    unsafe fn feed_n<S: Simd, const N: usize>(
+        simd: S,
+        sums: &mut Sums<L>,
+        ptr: *const T,
+        len: usize,
+        stride: isize,
+        shift: T,
+    ) {
+        assert_eq!(N * S::F64_LANES, L);
+        let c = simd.splat_f64s(shift.to_f64());
+        let pad = pad::<T, P>(shift);
+        let mut acc: [Acc<S::f64s>; N] = std::array::from_fn(|k| sums.load::<S>(k * S::F64_LANES));
+        // SAFETY: the run is valid (this function's contract).
+        unsafe {
+            for_each_block::<T, _, L>(
+                &mut acc,
+                ptr,
+                len,
+                stride,
+                Some(pad),
+                #[inline(always)]
+                |acc, b| add_block::<T, P, S, N>(simd, acc, b, c),
+                // One element as a block of neutral ones (`pad`): indexing the lanes by a
+                // run-time `j` would keep them in memory in the main loop too.
+                #[inline(always)]
+                |acc, j, x| {
+                    let mut b = [pad; L];
+                    b[j] = x;
+                    add_block::<T, P, S, N>(simd, acc, &b, c)
                 },
-            );
-            lanes.acc = lanes.acc.merge(b);
-            lanes.pending.clear();
-            lanes.pending_len = 0;
+            )
+        }
+        for (k, a) in acc.into_iter().enumerate() {
+            sums.store::<T, P, S>(k * S::F64_LANES, a);
         }
     }
-}
 
-/// [`Var::block`] as a SIMD operation, run through [`outlined`]: its two passes are compiled
-/// once per SIMD level and called from the three places that close a block.
-struct BlockOp<'a, T, P> {
-    /// Valid runs (the contract of [`Kernel::feed`], under which every `BlockOp` is made).
-    runs: &'a [Run<T>],
-    _policy: PhantomData<P>,
-}
-
-impl<T: Element, P: NanPolicy> WithSimd for BlockOp<'_, T, P> {
-    type Output = VarPartial;
-
+    /// Add row `ptr + j * stride`, `j < len`, to the tile (see [`Kernel::push_row`]): `CHUNK`
+    /// outputs at a time are read into f64, then added a vector at a time. The lanes past
+    /// `len` in the last vector take padding (NaN where skipped, else 0) into accumulators
+    /// no output reads.
+    ///
+    /// # Safety
+    /// Every element of the row must be a valid `T`.
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) -> VarPartial {
-        // SAFETY: a `BlockOp` is only made from runs handed to `feed`, whose contract makes
-        // every element valid, and the elements stay borrowed for the whole reduction.
-        unsafe { Var::<T, P>::block(self.runs) }
+    unsafe fn add_row<S: Simd>(
+        simd: S,
+        tile: &mut VarTile,
+        ptr: *const T,
+        len: usize,
+        stride: isize,
+    ) {
+        const { assert!(TILE % CHUNK == 0 && CHUNK % 8 == 0) };
+        let w = S::F64_LANES;
+        let first = !skips::<T, P>() && tile.rows == 0.0;
+        let mut j = 0;
+        while j < len {
+            let m = CHUNK.min(len - j);
+            let mut x = [if skips::<T, P>() { f64::NAN } else { 0.0 }; CHUNK];
+            // SAFETY: outputs j..j + m of the row (this function's contract).
+            unsafe {
+                for_each_in_row(
+                    ptr.wrapping_offset(j as isize * stride),
+                    m,
+                    stride,
+                    #[inline(always)]
+                    |i, v| x[i] = v.to_f64(),
+                )
+            };
+            if first {
+                tile.c[j..j + m].copy_from_slice(&x[..m]);
+            }
+            let (xs, _) = S::as_simd_f64s(&x[..m.div_ceil(w) * w]);
+            for (k, &xv) in xs.iter().enumerate() {
+                let at = j + k * w;
+                let cs = &mut S::as_mut_simd_f64s(&mut tile.c[at..at + w]).0[0];
+                if skips::<T, P>() {
+                    // A shift not found yet (NaN) becomes this element.
+                    *cs = simd.select_f64s(simd.equal_f64s(*cs, *cs), *cs, xv);
+                }
+                let c = *cs;
+                let mut a = tile.sums.load::<S>(at);
+                update::<T, P, S>(simd, &mut a, xv, c);
+                tile.sums.store::<T, P, S>(at, a);
+            }
+            j += m;
+        }
+        tile.rows += 1.0;
     }
 }
 
@@ -253,13 +643,16 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
     type Lanes = VarLanes<T>;
     type Tile = Box<VarTile>;
     type Partial = VarPartial;
+    /// Never reached: the tile's sums need no folding on the way, and `flush` turns them
+    /// into partials (once, before `tile_partial`).
+    const FLUSH_ROWS: usize = 1 << 60;
 
     #[inline(always)]
     fn lanes(&self) -> VarLanes<T> {
         VarLanes {
-            pending: Vec::new(),
-            pending_len: 0,
-            acc: VarPartial::EMPTY,
+            c: None,
+            fed: 0.0,
+            sums: Sums::ZERO,
         }
     }
 
@@ -272,40 +665,59 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
         len: usize,
         stride: isize,
     ) {
-        if len >= BLOCK {
-            Self::drain(simd, lanes);
-            let mut start = 0;
-            while start < len {
-                let n = BLOCK.min(len - start);
-                let run = Run {
-                    ptr: ptr.wrapping_offset(start as isize * stride),
-                    len: n,
-                    stride,
-                };
-                // A piece of a valid run is valid (this function's contract).
-                let b = outlined(
-                    simd,
-                    BlockOp::<T, P> {
-                        runs: &[run],
-                        _policy: PhantomData,
-                    },
-                );
-                lanes.acc = lanes.acc.merge(b);
-                start += n;
+        lanes.fed += len as f64;
+        let shift = match lanes.c {
+            Some(c) => c,
+            None => {
+                // The first element counted; before it only skipped ones (NaN).
+                // SAFETY: i < len, an element of the run (this function's contract).
+                let first = (0..len)
+                    .map(|i| unsafe { *ptr.offset(i as isize * stride) })
+                    .find(|x| valid::<T, P>(x.to_f64()));
+                match first {
+                    Some(c) => *lanes.c.insert(c),
+                    None => return,
+                }
             }
-        } else {
-            lanes.pending.push(Run { ptr, len, stride });
-            lanes.pending_len += len;
-            if lanes.pending_len >= BLOCK {
-                Self::drain(simd, lanes);
-            }
+        };
+        // A local copy: through `lanes` the compiler stores the sums after every block.
+        let mut sums = lanes.sums;
+        // Vectors per block of `L`: 1 of AVX-512, 2 of AVX2, 4 of NEON, 8 scalars.
+        match S::F64_LANES {
+            // SAFETY: forwarded from this function's contract.
+            8 => unsafe { Self::feed_n::<S, 1>(simd, &mut sums, ptr, len, stride, shift) },
+            // SAFETY: forwarded from this function's contract.
+            4 => unsafe { Self::feed_n::<S, 2>(simd, &mut sums, ptr, len, stride, shift) },
+            // SAFETY: forwarded from this function's contract.
+            2 => unsafe { Self::feed_n::<S, 4>(simd, &mut sums, ptr, len, stride, shift) },
+            // SAFETY: forwarded from this function's contract.
+            1 => unsafe { Self::feed_n::<S, 8>(simd, &mut sums, ptr, len, stride, shift) },
+            w => unreachable!("no variance loop for {w}-lane vectors"),
         }
+        lanes.sums = sums;
     }
 
     #[inline(always)]
-    fn finish<S: Simd>(&self, simd: S, mut lanes: VarLanes<T>) -> VarPartial {
-        Self::drain(simd, &mut lanes);
-        lanes.acc
+    fn finish<S: Simd>(&self, _simd: S, lanes: VarLanes<T>) -> VarPartial {
+        let Some(c) = lanes.c.map(T::to_f64) else {
+            return VarPartial::EMPTY;
+        };
+        let a = &lanes.sums;
+        // All lanes share the shift: their sums add up before the one conversion to a
+        // partial.
+        let s = lane_total(&a.s, &a.sl);
+        let d = lane_total(&a.d, &a.dl);
+        let n = if skips::<T, P>() {
+            tree(
+                a.n,
+                #[inline(always)]
+                |x, y| x + y,
+            )
+        } else {
+            lanes.fed
+        };
+        let fin = a.fin.iter().any(|f| f.is_nan());
+        VarPartial::from_shifted(n, c, s, d, nonfinite::<T>(fin, s, d))
     }
 
     #[inline(always)]
@@ -314,45 +726,193 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
     }
 
     fn tile(&self) -> Box<VarTile> {
-        Box::new(VarTile {
-            n: [0.0; TILE],
-            mean: [0.0; TILE],
-            m2: [0.0; TILE],
-        })
+        // Zeroed on the heap: built on the stack and moved, the 56 KiB cost a memset and a
+        // memmove per tile (a tenth of var over axis 0 of a (4, 1e5) array).
+        let layout = std::alloc::Layout::new::<VarTile>();
+        // SAFETY: `layout` is `VarTile`'s (not zero-sized), so `alloc_zeroed` returns memory
+        // fit for one `VarTile` (null handled); every field of `VarTile` is f64 or an array
+        // of f64, for which all-zero bits are 0.0, so the memory holds a valid `VarTile`; it
+        // came from the global allocator with `VarTile`'s layout, as `Box::from_raw` needs.
+        let mut t = unsafe {
+            let p = std::alloc::alloc_zeroed(layout).cast::<VarTile>();
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            Box::from_raw(p)
+        };
+        if skips::<T, P>() {
+            t.c = [f64::NAN; TILE];
+        }
+        t
     }
 
     #[inline(always)]
     unsafe fn push_row(&self, tile: &mut Box<VarTile>, ptr: *const T, len: usize, stride: isize) {
-        let t = &mut **tile;
-        let (n, mean, m2) = (&mut t.n[..len], &mut t.mean[..len], &mut t.m2[..len]);
         // SAFETY: forwarded from this function's contract.
-        unsafe {
-            for_each_in_row(
-                ptr,
-                len,
-                stride,
-                #[inline(always)]
-                |j, x| {
-                    let x = x.to_f64();
-                    if valid::<T, P>(x) {
-                        n[j] += 1.0;
-                        let d = x - mean[j];
-                        mean[j] += d / n[j];
-                        m2[j] += d * (x - mean[j]);
-                    }
-                },
-            )
-        }
+        unsafe { Self::add_row(pulp::Scalar::new(), tile, ptr, len, stride) }
     }
 
     #[inline(always)]
-    fn flush(&self, _tile: &mut Box<VarTile>, _len: usize) {}
-
-    fn tile_partial(&self, tile: &Box<VarTile>, j: usize) -> VarPartial {
-        VarPartial {
-            n: tile.n[j],
-            mean: tile.mean[j],
-            m2: tile.m2[j],
+    unsafe fn push_rows<S: Simd>(
+        &self,
+        simd: S,
+        tile: &mut Box<VarTile>,
+        rows: &[*const T],
+        len: usize,
+        stride: isize,
+    ) {
+        for &p in rows {
+            // SAFETY: forwarded from this function's contract.
+            unsafe { Self::add_row(simd, tile, p, len, stride) };
         }
+    }
+
+    /// Called only before `tile_partial` (see [`VarTile::settle`]).
+    #[inline(always)]
+    fn flush(&self, tile: &mut Box<VarTile>, len: usize) {
+        tile.settle::<T, P>(len);
+    }
+
+    #[inline(always)]
+    fn tile_partial(&self, tile: &Box<VarTile>, j: usize) -> VarPartial {
+        let t = &tile.sums;
+        VarPartial {
+            n: t.n[j],
+            mean: t.d[j],
+            mean_lo: t.dl[j],
+            m2: t.s[j],
+            m2_lo: t.sl[j],
+        }
+    }
+}
+
+// The kernels themselves are tested through the crate's API in tests/suite and in Python
+// against exact rationals; these test the double-double arithmetic and the partials.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `d² - p` exactly, for `p = fl(d * d)` (unless `d²` overflows): one FMA, or Dekker's
+    /// split as [`update`] has it where the level has no FMA (the same bits: both are exact).
+    fn square_error(d: f64, p: f64, fma: bool) -> f64 {
+        if fma {
+            d.mul_add(d, -p)
+        } else {
+            const SPLIT: f64 = 134217729.0; // 2^27 + 1
+            let t = SPLIT * d;
+            let h = t - (t - d);
+            let l = d - h;
+            ((h * h - p) + 2.0 * h * l) + l * l
+        }
+    }
+
+    /// The partial of `xs`, built as the kernels build it: shift = the first element.
+    fn partial_of(xs: &[f64]) -> VarPartial {
+        let c = xs[0];
+        let mut s = (0.0, 0.0);
+        let mut d = (0.0, 0.0);
+        for &x in xs {
+            let (dh, dl) = two_sum(x, -c);
+            let p = dh * dh;
+            s = dd_add(s, (p, square_error(dh, p, false) + 2.0 * dh * dl));
+            d = dd_add(d, (dh, dl));
+        }
+        let fin = xs.iter().any(|x| !x.is_finite());
+        VarPartial::from_shifted(xs.len() as f64, c, s, d, fin)
+    }
+
+    #[test]
+    fn double_double_operations_are_exact_where_they_can_be() {
+        let third = dd_div((1.0, 0.0), 3.0);
+        // 1/3 to 106 bits: 3 * (hi + lo) is 1 within 2^-104.
+        let back = dd_mul(third, (3.0, 0.0));
+        assert!((back.0 - 1.0 + back.1).abs() < 2f64.powi(-104));
+        let s = dd_add((1.0, 2f64.powi(-60)), (2f64.powi(-53), 0.0));
+        assert_eq!(s, (1.0 + 2f64.powi(-52), 2f64.powi(-60) - 2f64.powi(-53)));
+        let p = dd_mul((1.0 + 2f64.powi(-30), 0.0), (1.0 + 2f64.powi(-30), 0.0));
+        assert_eq!(p, (1.0 + 2f64.powi(-29), 2f64.powi(-60)));
+        assert_eq!(dd_neg((1.5, -0.25)), (-1.5, 0.25));
+    }
+
+    #[test]
+    fn dekker_and_fma_square_errors_agree() {
+        for &d in &[0.1, 3.0 + 2f64.powi(-40), 1e150, -7.3e-100, 123456.789] {
+            let p = d * d;
+            assert_eq!(square_error(d, p, false), square_error(d, p, true), "{d}");
+        }
+    }
+
+    #[test]
+    fn variance_of_offset_data_is_correctly_rounded() {
+        // 1e8 + {1, 2, 3}: M2 = 2, var = 2/3 (numpy's rounded mean loses bits here).
+        let p = partial_of(&[1e8 + 1.0, 1e8 + 2.0, 1e8 + 3.0]);
+        assert_eq!((p.n, p.mean, p.m2, p.m2_lo), (3.0, 1e8 + 2.0, 2.0, 0.0));
+        assert_eq!(p.variance(3.0, false), 2.0 / 3.0);
+        assert_eq!(p.variance(2.0, true), 1.0);
+        // {0.1, 0.2, 0.4} exactly (as doubles): var = M2 / 3, rounded once.
+        let xs = [0.1, 0.2, 0.4];
+        let p = partial_of(&xs);
+        // The exact M2 of the three doubles, from their integer multiples of 2^-56.
+        let k: Vec<i128> = xs.iter().map(|x| (x * 2f64.powi(56)) as i128).collect();
+        let (s1, s2) = (
+            k.iter().sum::<i128>(),
+            k.iter().map(|x| x * x).sum::<i128>(),
+        );
+        let num = 3 * s2 - s1 * s1; // 3 M2 2^112
+        let m2 = p.m2 + p.m2_lo;
+        let exact = num as f64 / 3.0 * 2f64.powi(-112);
+        assert!((m2 - exact).abs() <= exact * 2f64.powi(-52));
+        assert!(p.m2_lo.abs() <= p.m2 * 2f64.powi(-52));
+    }
+
+    #[test]
+    fn merging_parts_gives_the_whole() {
+        let xs: Vec<f64> = (0..1000)
+            .map(|i| 1e6 + ((i * 7919) % 1000) as f64 * 0.001)
+            .collect();
+        let whole = partial_of(&xs);
+        for cut in [1, 17, 500, 999] {
+            let m = partial_of(&xs[..cut]).merge(partial_of(&xs[cut..]));
+            assert_eq!(m.n, 1000.0);
+            for ddof in [0.0, 1.0] {
+                assert_eq!(
+                    m.variance(1000.0 - ddof, false),
+                    whole.variance(1000.0 - ddof, false)
+                );
+                assert_eq!(
+                    m.variance(1000.0 - ddof, true),
+                    whole.variance(1000.0 - ddof, true)
+                );
+            }
+        }
+        assert_eq!(VarPartial::EMPTY.merge(whole), whole);
+        assert_eq!(whole.merge(VarPartial::EMPTY), whole);
+        // Repeated: the same values twice over.
+        let twice: Vec<f64> = xs.iter().chain(&xs).copied().collect();
+        let r = whole.repeated(2.0);
+        assert_eq!(r.n, 2000.0);
+        assert_eq!(
+            r.variance(1999.0, false),
+            partial_of(&twice).variance(1999.0, false)
+        );
+    }
+
+    #[test]
+    fn specials() {
+        assert!(partial_of(&[1.0, f64::INFINITY]).m2.is_nan());
+        assert!(partial_of(&[f64::NAN, 1.0]).m2.is_nan());
+        // Squares beyond the largest float: inf; a mean that numpy's sum overflows: exact.
+        assert_eq!(partial_of(&[1e200, -1e200]).m2, f64::INFINITY);
+        assert_eq!(partial_of(&[1.5e308, 1.5e308]).variance(2.0, false), 0.0);
+        let inf = partial_of(&[1e200, -1e200]);
+        let nan = partial_of(&[f64::NAN]);
+        let one = partial_of(&[1.0, 2.0]);
+        assert_eq!(inf.merge(one).m2, f64::INFINITY);
+        assert!(nan.merge(inf).m2.is_nan());
+        assert!(one.merge(nan).m2.is_nan());
+        // No degrees of freedom: numpy's M2 / max(dof, 0).
+        assert!(one.variance(0.0, false).is_infinite());
+        assert!(partial_of(&[3.0]).variance(0.0, false).is_nan());
+        assert_eq!(partial_of(&[3.0]).variance(1.0, true), 0.0);
     }
 }
