@@ -385,6 +385,15 @@ struct Acc<V> {
     fin: V,
 }
 
+/// [`two_sum`] on vectors, the same operations in the same order: `s + e == a + b` exactly.
+#[inline(always)]
+fn two_sum_v<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> (S::f64s, S::f64s) {
+    let s = simd.add_f64s(a, b);
+    let bb = simd.sub_f64s(s, a);
+    let e = simd.add_f64s(simd.sub_f64s(a, simd.sub_f64s(s, bb)), simd.sub_f64s(b, bb));
+    (s, e)
+}
+
 /// `v` where `ok`, else 0, under the nan-functions (a skipped element adds nothing); `v`
 /// under the plain ones.
 #[inline(always)]
@@ -410,14 +419,8 @@ fn update<T: Element, P: NanPolicy, S: Simd>(
 ) {
     let ok = simd.equal_f64s(x, x);
     if exact::<T>() {
-        // (d, dl) = TwoSum(x, -c): d + dl == x - c exactly.
-        let nc = simd.neg_f64s(c);
-        let d = simd.add_f64s(x, nc);
-        let bb = simd.sub_f64s(d, x);
-        let dl = simd.add_f64s(
-            simd.sub_f64s(x, simd.sub_f64s(d, bb)),
-            simd.sub_f64s(nc, bb),
-        );
+        // d + dl == x - c exactly.
+        let (d, dl) = two_sum_v(simd, x, simd.neg_f64s(c));
         let (d, dl) = (kept::<T, P, S>(simd, ok, d), kept::<T, P, S>(simd, ok, dl));
         let p = simd.mul_f64s(d, d);
         let pe = if const { has_fma::<S>() } {
@@ -436,20 +439,10 @@ fn update<T: Element, P: NanPolicy, S: Simd>(
         // d² = p + pe + 2 d dl (+ dl², below 2^-104 d²).
         let corr = simd.add_f64s(pe, simd.mul_f64s(simd.add_f64s(d, d), dl));
         // (S, SL) += p + corr and (D, DL) += d + dl, each with TwoSum.
-        let s = simd.add_f64s(a.s, p);
-        let bb = simd.sub_f64s(s, a.s);
-        let se = simd.add_f64s(
-            simd.sub_f64s(a.s, simd.sub_f64s(s, bb)),
-            simd.sub_f64s(p, bb),
-        );
+        let (s, se) = two_sum_v(simd, a.s, p);
         a.s = s;
         a.sl = simd.add_f64s(a.sl, simd.add_f64s(se, corr));
-        let t = simd.add_f64s(a.d, d);
-        let bb = simd.sub_f64s(t, a.d);
-        let te = simd.add_f64s(
-            simd.sub_f64s(a.d, simd.sub_f64s(t, bb)),
-            simd.sub_f64s(d, bb),
-        );
+        let (t, te) = two_sum_v(simd, a.d, d);
         a.d = t;
         a.dl = simd.add_f64s(a.dl, simd.add_f64s(te, dl));
         if T::IS_FLOAT {
