@@ -356,6 +356,11 @@ fn split_axes(
     (kept, normalize(&red_shape, &red_strides), kept_shape)
 }
 
+/// Reductions of at most this many elements an output take the vertical path (see
+/// [`choose`]) when the fastest kept axis has at least `MIN_SHORT_OUTPUTS` outputs.
+const SHORT_REDUCTION: usize = 16;
+const MIN_SHORT_OUTPUTS: usize = 64;
+
 /// The walk for kept axes `kept` and the reduced layout `red`, with the fastest kept axis
 /// when the walk is vertical or interleaved.
 fn choose(kept: &[Axis], red: &Layout) -> (Walk, usize) {
@@ -371,7 +376,12 @@ fn choose(kept: &[Axis], red: &Layout) -> (Walk, usize) {
         .min_by_key(|&k| kept[k].stride.unsigned_abs());
     if let Some(kin) = fastest_kept {
         let faster = kept[kin].stride.unsigned_abs() < red.inner().stride.unsigned_abs();
-        if red.len == 1 || faster {
+        // Short reductions of many outputs, even contiguous ones (`(100000, 4)` over axis
+        // 1): the lane path sets up and folds its lanes for every few elements; the vertical
+        // path reads the outputs' strided rows (copied a piece at a time where a kernel
+        // batches them) and adds each reduced position for a tile of outputs at once.
+        let short = red.len <= SHORT_REDUCTION && kept[kin].len >= MIN_SHORT_OUTPUTS;
+        if red.len == 1 || faster || short {
             let walk = match widening(kept[kin], red) {
                 Some(positions) => Walk::Interleaved {
                     outputs: kept[kin].len,
@@ -527,8 +537,9 @@ fn vertical<T: Element, K: Kernel<T>>(
     let units = lines * blocks;
     // Block `b`'s partials of every output, in C order, at `b * out_len ..`: one buffer for
     // the call, written in place by the units (a vector per unit, freed after the combine,
-    // made the allocator return and fault in megabytes per call).
-    let mut parts: Vec<K::Partial> = vec![empty(kernel); blocks * out_len];
+    // made the allocator return and fault in megabytes per call). Not filled first: that was
+    // a pass over as many bytes as a short reduction reads ((4, 100000) f64 over axis 0).
+    let mut parts: Vec<K::Partial> = Vec::with_capacity(blocks * out_len);
     let dest = SharedOut(parts.as_mut_ptr());
     map_units(units, work_of::<T, K>(total), &|u| {
         let (combo, g, b) = (u / (groups * blocks), (u / blocks) % groups, u % blocks);
@@ -554,6 +565,14 @@ fn vertical<T: Element, K: Kernel<T>>(
             },
         )
     });
+    // SAFETY: the units are every (combo, group, block) triple (`units = in_offs.len() *
+    // groups * blocks`), and each writes its group's `len` outputs of its combo, for its
+    // block, into their slots (`VerticalOp` writes every output of its tiles); the groups
+    // cover `0..m` and the combos every other kept position, so every one of the `blocks *
+    // out_len` slots (the capacity) was written by the time `map_units` returned. (Had a unit
+    // panicked, the panic would have left before this, with the length still 0.) Partials
+    // are `Copy`: no drop is skipped or doubled.
+    unsafe { parts.set_len(blocks * out_len) };
     tree_combine_rows_in(&mut parts, out_len, |a, b| kernel.combine(a, b));
     parts.truncate(out_len);
     parts
@@ -760,6 +779,7 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         }
         for (t, tile) in tiles.iter_mut().enumerate() {
             k.flush(tile, tile_len(t));
+            k.seal(tile, tile_len(t));
         }
         for (t, tile) in tiles.iter().enumerate() {
             for j in 0..tile_len(t) {
@@ -817,7 +837,15 @@ mod tests {
         assert_eq!(walk_of(&[1, 300], &[0, 1], Some(&[0])), Walk::Vertical);
         assert_eq!(walk_of(&[300, 1], &[7, 1], Some(&[1])), Walk::Vertical);
         // The reduced axis fastest, everything, nothing.
-        assert_eq!(walk_of(&[100, 3], &[3, 1], Some(&[1])), Walk::Lanes);
+        assert_eq!(walk_of(&[50, 3], &[3, 1], Some(&[1])), Walk::Lanes);
+        assert_eq!(walk_of(&[100, 17], &[17, 1], Some(&[1])), Walk::Lanes);
+        // ... but short reductions of many outputs: rows of outputs.
+        assert_eq!(walk_of(&[100, 3], &[3, 1], Some(&[1])), Walk::Vertical);
+        assert_eq!(walk_of(&[100, 16], &[16, 1], Some(&[1])), Walk::Vertical);
+        assert_eq!(
+            walk_of(&[100, 2, 2], &[4, 2, 1], Some(&[1, 2])),
+            Walk::Vertical
+        );
         assert_eq!(walk_of(&[100, 3], &[3, 1], None), Walk::Lanes);
         assert_eq!(walk_of(&[0, 3], &[3, 1], Some(&[1])), Walk::Nothing);
     }

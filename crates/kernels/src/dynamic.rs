@@ -19,7 +19,7 @@ use crate::kernels::grid::{magnitude, Smallest};
 use crate::kernels::int_sum::IntSum;
 use crate::kernels::minmax::{MinMax, Range};
 use crate::kernels::prod::{FloatProd, IntProd};
-use crate::kernels::sum::{ulp, FloatPartial, FloatSum};
+use crate::kernels::sum::{grid, proven_exact, FloatPartial, FloatSum};
 use crate::kernels::var::Var;
 use crate::kernels::Kernel;
 pub use crate::ops::Op;
@@ -120,8 +120,13 @@ fn settle<T: FloatElement>(
         };
         decided_float(result, *p, divisor).is_none()
     };
-    // One check per output here (each costs a few ns: short rows have many outputs).
-    let todo: Vec<usize> = (0..parts.len()).filter(|&o| undecided(&parts[o])).collect();
+    // One check per output here (short rows have many outputs): first the common case, a
+    // partial proven exact (or rounded to odd), which is decided, inline; the closure was a
+    // call per output.
+    let exact = |p: &FloatPartial| p.err == 0.0 && p.hi.is_finite();
+    let todo: Vec<usize> = (0..parts.len())
+        .filter(|&o| !exact(&parts[o]) && undecided(&parts[o]))
+        .collect();
     if todo.is_empty() {
         return Ok(());
     }
@@ -155,13 +160,9 @@ fn settle<T: FloatElement>(
             rest /= len;
         }
         let at = view.as_ptr().wrapping_offset(base);
-        // First the cheap proof: every element is a multiple of `grid` (the last bit of
-        // the smallest magnitude but zero), and so are the sum and every quantity the
-        // kernels made from the elements (sums rounded to f64, TwoSum errors, products
-        // by whole factors); so `hi + lo` misses the sum by a multiple of `grid`, and by
-        // less than the bound: when the bound is below `grid`, by nothing. Short sums of
-        // similar numbers are exactly halfway between two floats often (one output in
-        // eight, with four f64 normals), which no positive bound decides.
+        // First the cheap proof from the smallest magnitude (`proven_exact`, which also
+        // holds for the kernels' products by whole factors), for outputs whose kernels did
+        // not track it (the lanes) or whose partials were combined since.
         let smallest = match &smallest_all {
             Some(v) => v[o],
             None => {
@@ -171,15 +172,9 @@ fn settle<T: FloatElement>(
                 smallest
             }
         };
-        // (No element but zeros: the sum is zero, as `hi + lo` is. An infinite element,
-        // or a square beyond the largest float, left the bound infinite; a NaN one is
-        // decided already.)
-        let grid = if smallest.is_finite() {
-            ulp(smallest)
-        } else {
-            f64::INFINITY
-        };
-        if p.bound().is_finite() && p.bound() < grid {
+        // (An infinite element, or a square beyond the largest float, left the bound
+        // infinite; a NaN one is decided already.)
+        if proven_exact(p.bound(), grid::<T>(smallest)) == 0.0 {
             p.err = 0.0;
             if !undecided(p) {
                 continue;

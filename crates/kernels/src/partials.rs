@@ -437,11 +437,20 @@ impl Partials {
         let mut warning = None;
         let mut warn = |w| warning = warning.or(Some(w));
         let values = match self.state {
-            State::Float(p) if info.family == Family::Sum => floats(
-                result,
-                p.iter()
-                    .map(|&p| decided_float(result, p, None).unwrap_or_else(|| p.value())),
-            ),
+            // (The result type matched once, outside the loops: one loop per output type, a
+            // few instructions an output on the common path, exact partials.)
+            State::Float(p) if info.family == Family::Sum => match result {
+                ElemType::F32 => Values::F32(
+                    p.iter()
+                        .map(|&p| p.rounded_f32().unwrap_or_else(|| p.value() as f32))
+                        .collect(),
+                ),
+                _ => Values::F64(
+                    p.iter()
+                        .map(|&p| p.rounded_f64().unwrap_or_else(|| p.value()))
+                        .collect(),
+                ),
+            },
             State::Float(p) if ignore => floats(
                 result,
                 p.iter().map(|&p| {
@@ -459,12 +468,18 @@ impl Partials {
                     floats(result, p.iter().map(|_| f64::NAN))
                 } else {
                     let n = count as f64;
-                    floats(
-                        result,
-                        p.iter().map(|&p| {
-                            decided_float(result, p, Some(n)).unwrap_or_else(|| p.value() / n)
-                        }),
-                    )
+                    match result {
+                        ElemType::F32 => Values::F32(
+                            p.iter()
+                                .map(|&p| p.mean_f32(n).unwrap_or_else(|| (p.value() / n) as f32))
+                                .collect(),
+                        ),
+                        _ => Values::F64(
+                            p.iter()
+                                .map(|&p| p.mean_f64(n).unwrap_or_else(|| p.value() / n))
+                                .collect(),
+                        ),
+                    }
                 }
             }
             // Truncation to 64 bits is numpy's modular wrap-around.

@@ -148,7 +148,9 @@ def test_explain_walk() -> None:
         "interleaved: 3 outputs read as rows of 256 x 3"
     )
     assert sw.explain(sw.mean, img[:, :, ::-1], axis=(0, 1))["walk"].startswith("vertical")
-    assert sw.explain(sw.mean, img, axis=2)["walk"].startswith("lanes")
+    # A few elements for each of many outputs: rows of outputs too; longer lines: lanes.
+    assert sw.explain(sw.mean, img, axis=2)["walk"].startswith("vertical")
+    assert sw.explain(sw.mean, make_data(np.float64, (40, 100)), axis=1)["walk"].startswith("lanes")
     assert sw.explain(sw.mean, img)["walk"].startswith("lanes")
     assert sw.explain(sw.max, np.zeros((3, 0)), axis=0)["walk"] == "nothing to read"
     # After numpy's copy the copy's layout decides: not reported.

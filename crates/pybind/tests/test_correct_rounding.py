@@ -237,3 +237,40 @@ def test_against_fsum_random() -> None:
         n = int(rng.integers(1, 3000))
         a = rng.standard_normal(n) * 10.0 ** rng.integers(-5, 5, n)
         assert sw.sum(a) == math.fsum(a)
+
+
+def short_values(kind: str, shape: tuple[int, int], dtype: Any, seed: int) -> np.ndarray:
+    """Values for short reductions: sums of a few similar numbers lie exactly halfway between
+    two floats often (the cheap proof from the smallest magnitude must decide them), and a
+    wide range or a tiny element defeats that proof (the exact path must)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    if kind == "range":
+        x *= np.ldexp(1.0, rng.integers(-60, 60, shape))
+    elif kind == "tiny":  # one element of each row far below the others
+        x[:, 0] *= 2.0**-70
+    elif kind == "zeros":
+        x[rng.random(shape) < 0.5] = 0.0
+    elif kind == "nan":
+        x[rng.random(shape) < 0.2] = np.nan
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["normal", "range", "tiny", "zeros", "nan"])
+@pytest.mark.parametrize("shape", [(4099, 3), (1000, 16), (300, 17), (2, 5000)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_short_reductions_are_the_exact_sum_rounded(
+    dtype: Any, kind: str, shape: tuple[int, int], threads: int
+) -> None:
+    """Many outputs of a few elements each, over either axis and in every layout (the
+    vertical path, with its per-output proof of exactness, takes these)."""
+    a = short_values(kind, shape, dtype, seed=shape[0] + shape[1])
+    sw.set_num_threads(threads)  # (conftest restores it)
+    for func in ("sum", "mean", "nansum", "nanmean"):
+        for axis in (0, 1):
+            with np.errstate(all="ignore"):
+                want = expected(func, a, axis)
+            for name, v in layouts(a).items():
+                got = call(func, v, axis=axis)
+                assert same(got, want), (func, name, axis)

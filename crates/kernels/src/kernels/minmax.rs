@@ -407,6 +407,12 @@ impl<T: Element> Kernel<T> for Range<T> {
         self.1.flush(&mut tile.1, len);
     }
 
+    #[inline(always)]
+    fn seal(&self, tile: &mut Self::Tile, len: usize) {
+        self.0.seal(&mut tile.0, len);
+        self.1.seal(&mut tile.1, len);
+    }
+
     fn tile_partial(&self, tile: &Self::Tile, j: usize) -> Self::Partial {
         (
             self.0.tile_partial(&tile.0, j),

@@ -99,11 +99,14 @@ pub(crate) fn lane_bound<T: Element>(n: u64, lanes: usize, sq: f64) -> f64 {
 /// for y in [2^e, 2^(e + 1)); subnormals and zero as 2^-1023.
 #[inline(always)]
 fn sqrt_above(y: f64) -> f64 {
-    if !y.is_finite() {
-        return y;
-    }
+    // (A select, not an early return: `FloatSum::seal` runs this over a tile as vector code.)
     let e = ((y.to_bits() >> 52) & 0x7ff) as i64 - 1023;
-    f64::from_bits((((e >> 1) + 1024) as u64) << 52)
+    let r = f64::from_bits((((e >> 1) + 1024) as u64) << 52);
+    if y.is_finite() {
+        r
+    } else {
+        y
+    }
 }
 
 impl FloatPartial {
@@ -147,6 +150,10 @@ impl FloatPartial {
     pub fn rounded_f64(self) -> Option<f64> {
         // The common case first, inline: `r` normal (both gaps are its ulp, or half of it
         // towards zero from a power of two: taken for both sides), a positive finite bound.
+        if self.err == 0.0 && self.hi.is_finite() {
+            // Exact, or rounded to odd (see the type's docs): one rounding.
+            return Some(self.hi + self.lo);
+        }
         let (r, e) = two_sum(self.hi, self.lo);
         let b = r.to_bits() & !(1 << 63);
         let exp = b >> 52;
@@ -187,16 +194,24 @@ impl FloatPartial {
     }
 
     /// The exact sum rounded to the nearest f32, when the bound decides it.
+    #[inline(always)]
     pub fn rounded_f32(self) -> Option<f32> {
         if self.err == 0.0 && self.lo == 0.0 {
             return Some(self.hi as f32); // `hi` is the exact sum: one rounding
         }
         if self.err == 0.0 && self.hi.is_finite() {
-            // Exact, or `lo` rounded to odd: round the two exactly.
-            let mut s = super::exact::ExactSum::new();
-            s.add(self.hi);
-            s.add(self.lo);
-            return Some(s.round(24, 925, false).to_f64() as f32);
+            // Exact, or `lo` rounded to odd: `hi + lo` rounded to odd in f64, then to
+            // nearest f32, which is the f32 rounding of `hi + lo` (53 >= 24 + 2 bits: a
+            // rounding to odd keeps whether a value is above, below or at an f32 tie), and
+            // that rounds as the exact sum does (see the type's docs).
+            let (r, e) = two_sum(self.hi, self.lo);
+            // (`r` beyond the largest f64: `e` is NaN, and inf is the answer.)
+            let odd = if r.is_finite() && e != 0.0 && r.to_bits() & 1 == 0 {
+                step_out(r, e)
+            } else {
+                r
+            };
+            return Some(odd as f32);
         }
         self.rounded_through(|x| f64::from(x as f32))
             .map(|v| v as f32)
@@ -210,6 +225,7 @@ impl FloatPartial {
 
     /// The mean `RN32(RN64(RN64(S) / n))`, when the bound decides it (which it does far more
     /// often than it decides `RN64(S)`).
+    #[inline(always)]
     pub fn mean_f32(self, n: f64) -> Option<f32> {
         if self.err == 0.0 {
             return self.mean_f64(n).map(|m| m as f32);
@@ -358,10 +374,63 @@ fn gaps(r: f64) -> (f64, f64) {
 #[inline]
 pub(crate) fn ulp(x: f64) -> f64 {
     let e = ((x.to_bits() >> 52) & 0x7ff).max(1);
+    // (Both computed, one selected: vector code in `FloatSum::seal`. The shifts stay in
+    // range either way.)
+    let normal = f64::from_bits(e.saturating_sub(52) << 52);
+    let sub = f64::from_bits(1 << (e - 1).min(63));
     if e > 52 {
-        f64::from_bits((e - 52) << 52)
+        normal
     } else {
-        f64::from_bits(1 << (e - 1))
+        sub
+    }
+}
+
+/// A grid of `T` elements whose smallest nonzero magnitude is at least `small`: every such
+/// element is a multiple of it. The last bit of `small`'s binade in `T`'s precision: f32's
+/// for f32 elements (2^29 times f64's, at least f32's smallest subnormal, 2^-149), f64's for
+/// the others (which holds for any value). +inf when `small` is (no nonzero element).
+/// Branch-free, so that `FloatSum::seal`'s loop over a tile is vector code.
+#[inline(always)]
+pub(crate) fn grid<T: Element>(small: f64) -> f64 {
+    let g = ulp(small);
+    let g = if T::IS_FLOAT && std::mem::size_of::<T>() == 4 {
+        (g * 2f64.powi(29)).max(2f64.powi(-149))
+    } else {
+        g
+    };
+    if small.is_finite() {
+        g
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// `bound`, or 0 when it proves `hi + lo` exact: every element is a multiple of `grid`
+/// (see [`grid`]), and so are the sum and every quantity the kernels make from the elements
+/// (sums rounded to f64, TwoSum errors, products by whole factors), so `hi + lo` misses the
+/// sum by a multiple of `grid`, and by at most `bound`: by nothing when `bound < grid`. This
+/// is what decides short sums, which are often exactly halfway between two floats (one output
+/// in eight of four f64 normals), where no positive bound can. With no nonzero element
+/// (`grid` infinite) a finite bound proves it too: `hi + lo` is zero, as the sum is. An
+/// infinite or NaN `bound` (an infinite or NaN element) is kept. Branch-free.
+#[inline(always)]
+pub(crate) fn proven_exact(bound: f64, grid: f64) -> f64 {
+    if bound < grid {
+        0.0
+    } else {
+        bound
+    }
+}
+
+/// `min(m, |x|)`, zero and NaN `x` leaving `m` (as [`super::grid::magnitude`] does):
+/// compares and selects that vectorise (`f64::min` adds NaN handling `m` never needs).
+#[inline(always)]
+fn smaller_magnitude(m: f64, x: f64) -> f64 {
+    let a = x.abs();
+    if a > 0.0 && a < m {
+        a
+    } else {
+        m
     }
 }
 
@@ -412,6 +481,9 @@ pub(crate) struct FloatTile {
     n: [u64; ANTI_ALIAS],
     /// Each output's sum of squares, for its bound ([`lane_bound`]).
     sq: [f64; ANTI_ALIAS],
+    /// Each output's smallest nonzero magnitude (+inf: none) or less, for the proof that
+    /// its `hi + lo` is exact (see `tile_partial`).
+    small: [f64; ANTI_ALIAS],
     /// Rows pushed (every output of the tile takes every row).
     rows: u64,
 }
@@ -878,27 +950,55 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
         let rows: [&[T]; ROWS] = std::array::from_fn(|r| unsafe {
             std::slice::from_raw_parts(rows[r], (len - 1) * C + 1)
         });
-        let sq = &mut tile.sq[..len];
+        let (sq, small) = (&mut tile.sq[..len], &mut tile.small[..len]);
         if const { !exact_each::<T>() } {
             // Widened elements added plainly into `tmp`, in row order, as `push_row` does.
             let (tmp, n) = (&mut tile.tmp[..len], &mut tile.n[..len]);
-            for j in 0..len {
-                let (mut s, mut c, mut a) = (tmp[j], n[j], sq[j]);
+            // `W` outputs at a time, their states in local arrays across the rows, each
+            // row's `W` elements in one loop of constant length: vector code (widening
+            // loads, adds, FMAs, compares). One output after another, with the rows inside,
+            // stayed scalar: f32 axis-0 means at 0.4-0.5x numpy (4096x768).
+            const W: usize = 16;
+            let whole = len / W * W;
+            for j0 in (0..whole).step_by(W) {
+                let at = |a: &[f64]| -> [f64; W] { a[j0..j0 + W].try_into().expect("W") };
+                let (mut s, mut a, mut m) = (at(tmp), at(sq), at(small));
+                let mut c: [u64; W] = n[j0..j0 + W].try_into().expect("W");
+                for row in &rows {
+                    // (Sliced to the `W` elements, so that no index below is checked.)
+                    let piece = &row[j0 * C..(j0 + W - 1) * C + 1];
+                    for k in 0..W {
+                        let (x, v) = filtered::<T, P>(piece[k * C]);
+                        s[k] += x;
+                        c[k] += v;
+                        a[k] += x * x;
+                        m[k] = smaller_magnitude(m[k], x);
+                    }
+                }
+                tmp[j0..j0 + W].copy_from_slice(&s);
+                n[j0..j0 + W].copy_from_slice(&c);
+                sq[j0..j0 + W].copy_from_slice(&a);
+                small[j0..j0 + W].copy_from_slice(&m);
+            }
+            for j in whole..len {
+                let (mut s, mut c, mut a, mut m) = (tmp[j], n[j], sq[j], small[j]);
                 for row in &rows {
                     let (x, v) = filtered::<T, P>(row[j * C]);
                     s += x;
                     c += v;
                     a += x * x;
+                    m = smaller_magnitude(m, x);
                 }
                 tmp[j] = s;
                 n[j] = c;
                 sq[j] = a;
+                small[j] = m;
             }
             return;
         }
         let (hi, lo, n) = (&mut tile.hi[..len], &mut tile.lo[..len], &mut tile.n[..len]);
         for j in 0..len {
-            let (mut h, mut l, mut c, mut a) = (hi[j], lo[j], n[j], sq[j]);
+            let (mut h, mut l, mut c, mut a, mut m) = (hi[j], lo[j], n[j], sq[j], small[j]);
             for row in &rows {
                 let (x, v) = filtered::<T, P>(row[j * C]);
                 let (s, e) = two_sum(h, x);
@@ -906,11 +1006,13 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
                 l += e;
                 c += v;
                 a += x * x;
+                m = smaller_magnitude(m, x);
             }
             hi[j] = h;
             lo[j] = l;
             n[j] = c;
             sq[j] = a;
+            small[j] = m;
         }
     }
 }
@@ -925,12 +1027,15 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
 ///
 /// # Safety
 /// `rows[r]..rows[r] + len` must be valid, initialised f64 for every row.
+// (The tile's four arrays, the rows and the constants: one call site each.)
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn f64_rows<S: Simd>(
     simd: S,
     hi: &mut [f64],
     lo: &mut [f64],
     sq: &mut [f64],
+    small: &mut [f64],
     rows: [*const f64; ROWS],
     len: usize,
     one: f64,
@@ -940,11 +1045,11 @@ unsafe fn f64_rows<S: Simd>(
     }
     match S::F64_LANES {
         // SAFETY: forwarded from this function's contract.
-        2 => unsafe { f64_rows_n::<S, { F64_LANES / 2 }>(simd, hi, lo, sq, rows, len, one) },
+        2 => unsafe { f64_rows_n::<S, { F64_LANES / 2 }>(simd, hi, lo, sq, small, rows, len, one) },
         // SAFETY: forwarded from this function's contract.
-        4 => unsafe { f64_rows_n::<S, { F64_LANES / 4 }>(simd, hi, lo, sq, rows, len, one) },
+        4 => unsafe { f64_rows_n::<S, { F64_LANES / 4 }>(simd, hi, lo, sq, small, rows, len, one) },
         // SAFETY: forwarded from this function's contract.
-        8 => unsafe { f64_rows_n::<S, { F64_LANES / 8 }>(simd, hi, lo, sq, rows, len, one) },
+        8 => unsafe { f64_rows_n::<S, { F64_LANES / 8 }>(simd, hi, lo, sq, small, rows, len, one) },
         w => unreachable!("no f64 vertical loop for {w}-lane vectors"),
     }
 }
@@ -953,39 +1058,64 @@ unsafe fn f64_rows<S: Simd>(
 ///
 /// # Safety
 /// As [`f64_rows`].
+// (The tile's four arrays, the rows and the constants: one call site each.)
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn f64_rows_n<S: Simd, const N: usize>(
     simd: S,
     hi: &mut [f64],
     lo: &mut [f64],
     sq: &mut [f64],
+    small: &mut [f64],
     rows: [*const f64; ROWS],
     len: usize,
     one: f64,
 ) {
     assert_eq!(N * S::F64_LANES, F64_LANES);
     assert!(len % F64_LANES == 0 && len <= hi.len() && len <= lo.len() && len <= sq.len());
+    assert!(len <= small.len());
     let one = simd.splat_f64s(one);
+    let (zero, inf) = (simd.splat_f64s(0.0), simd.splat_f64s(f64::INFINITY));
     let (hv, _) = S::as_mut_simd_f64s(&mut hi[..len]);
     let (lv, _) = S::as_mut_simd_f64s(&mut lo[..len]);
     let (mv, _) = S::as_mut_simd_f64s(&mut sq[..len]);
-    for (g, ((hg, lg), mg)) in hv
+    let (sv, _) = S::as_mut_simd_f64s(&mut small[..len]);
+    for (g, (((hg, lg), mg), sg)) in hv
         .chunks_exact_mut(N)
         .zip(lv.chunks_exact_mut(N))
         .zip(mv.chunks_exact_mut(N))
+        .zip(sv.chunks_exact_mut(N))
         .enumerate()
     {
         let mut h: [S::f64s; N] = hg[..N].try_into().expect("N vectors");
         let mut l: [S::f64s; N] = lg[..N].try_into().expect("N vectors");
         let mut m: [S::f64s; N] = mg[..N].try_into().expect("N vectors");
+        let mut sm: [S::f64s; N] = sg[..N].try_into().expect("N vectors");
         for &row in &rows {
+            let block = row.wrapping_add(g * F64_LANES);
             // SAFETY: outputs g * F64_LANES .. (g + 1) * F64_LANES are below `len`, so these
             // elements of the row are valid (our contract).
-            unsafe { add_block(simd, one, &mut h, &mut l, &mut m, row.add(g * F64_LANES)) };
+            unsafe { add_block(simd, one, &mut h, &mut l, &mut m, block) };
+            for (k, s) in sm.iter_mut().enumerate() {
+                // SAFETY: as `add_block`'s read of the same vector.
+                let x: S::f64s = unsafe {
+                    block
+                        .add(k * S::F64_LANES)
+                        .cast::<S::f64s>()
+                        .read_unaligned()
+                };
+                // The smallest nonzero magnitude (`grid::magnitude`); zeros count as +inf.
+                let a = simd.abs_f64s(x);
+                *s = simd.min_f64s(
+                    *s,
+                    simd.select_f64s(simd.greater_than_f64s(a, zero), a, inf),
+                );
+            }
         }
         hg.copy_from_slice(&h);
         lg.copy_from_slice(&l);
         mg.copy_from_slice(&m);
+        sg.copy_from_slice(&sm);
     }
 }
 
@@ -1142,25 +1272,23 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     fn tile(&self) -> Box<FloatTile> {
-        Box::new(FloatTile {
-            tmp: [0.0; ANTI_ALIAS],
-            hi: [0.0; ANTI_ALIAS],
-            lo: [0.0; ANTI_ALIAS],
-            n: [0; ANTI_ALIAS],
-            sq: [0.0; ANTI_ALIAS],
-            rows: 0,
-        })
+        // SAFETY: every field of `FloatTile` is an array of f64 or u64, or a u64, for which
+        // all-zero bits are 0.0 and 0.
+        let mut t = unsafe { super::zeroed_tile::<FloatTile>() };
+        t.small.fill(f64::INFINITY);
+        t
     }
 
     #[inline(always)]
     unsafe fn push_row(&self, tile: &mut Box<FloatTile>, ptr: *const T, len: usize, stride: isize) {
         let t = &mut **tile;
-        let (tmp, hi, lo, n, sq) = (
+        let (tmp, hi, lo, n, sq, small) = (
             &mut t.tmp[..len],
             &mut t.hi[..len],
             &mut t.lo[..len],
             &mut t.n[..len],
             &mut t.sq[..len],
+            &mut t.small[..len],
         );
         // SAFETY: forwarded from this function's contract.
         unsafe {
@@ -1173,6 +1301,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     let (x, v) = filtered::<T, P>(x);
                     n[j] += v;
                     sq[j] += x * x;
+                    small[j] = smaller_magnitude(small[j], x);
                     if const { exact_each::<T>() } {
                         let (s, e) = two_sum(hi[j], x);
                         hi[j] = s;
@@ -1255,6 +1384,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                         &mut t.hi[j0..],
                         &mut t.lo[j0..],
                         &mut t.sq[j0..],
+                        &mut t.small[j0..],
                         ptrs,
                         padded,
                         one,
@@ -1292,12 +1422,27 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         }
     }
 
+    #[inline(always)]
+    fn seal(&self, tile: &mut Box<FloatTile>, len: usize) {
+        // Each output's bound, proven zero where it can be (`proven_exact`), into `tmp`
+        // (zero after the last flush for widened elements, a scratch copy for f64): one loop
+        // over the arrays, vector code, rather than a scalar bound per `tile_partial` call (a
+        // fifth of a (4, 100000) axis-0 sum's time).
+        let t = &mut **tile;
+        let rows = t.rows;
+        let (err, sq, small) = (&mut t.tmp[..len], &t.sq[..len], &t.small[..len]);
+        for ((e, &q), &m) in err.iter_mut().zip(sq).zip(small) {
+            *e = proven_exact(lane_bound::<T>(rows, 1, q), grid::<T>(m));
+        }
+    }
+
+    #[inline(always)]
     fn tile_partial(&self, tile: &Box<FloatTile>, j: usize) -> FloatPartial {
         FloatPartial {
             hi: tile.hi[j],
             lo: tile.lo[j],
             n: tile.n[j],
-            err: lane_bound::<T>(tile.rows, 1, tile.sq[j]),
+            err: tile.tmp[j], // (`seal`)
         }
     }
 }
@@ -1367,6 +1512,35 @@ mod tests {
         assert_eq!(sqrt_above(16.0), 8.0);
         assert!(sqrt_above(17.0) >= 17f64.sqrt());
         assert!(sqrt_above(f64::from_bits(5)) >= f64::from_bits(5).sqrt());
+    }
+
+    #[test]
+    fn grids_and_the_proof_of_exactness() {
+        // An element's grid is the last bit of the smallest magnitude in its own precision.
+        assert_eq!(grid::<f64>(1.5), f64::EPSILON);
+        assert_eq!(grid::<f32>(1.5), f64::from(f32::EPSILON));
+        assert_eq!(grid::<f32>(3.0), 2.0 * f64::from(f32::EPSILON));
+        // f32 subnormals (normal as f64): f32's smallest subnormal.
+        assert_eq!(grid::<f32>(1e-40), 2f64.powi(-149));
+        assert_eq!(grid::<f64>(f64::from_bits(7)), f64::from_bits(1));
+        assert_eq!(grid::<f64>(f64::INFINITY), f64::INFINITY);
+        // Below the grid: exact (0); at or above it, or infinite/NaN: kept.
+        // (A bound of 1e-10: above f64's last bit of 1.0, below f32's.)
+        assert_eq!(proven_exact(1e-20, grid::<f64>(1.0)), 0.0);
+        assert_eq!(proven_exact(1e-10, grid::<f64>(1.0)), 1e-10);
+        assert_eq!(proven_exact(1e-10, grid::<f32>(1.0)), 0.0);
+        assert_eq!(proven_exact(f64::EPSILON, grid::<f64>(1.0)), f64::EPSILON);
+        assert_eq!(proven_exact(1e300, f64::INFINITY), 0.0);
+        assert_eq!(proven_exact(f64::INFINITY, f64::INFINITY), f64::INFINITY);
+        assert!(proven_exact(f64::NAN, 1.0).is_nan());
+        // `ulp` and `sqrt_above` are branch-free now: the edges again.
+        assert_eq!(ulp(0.0), f64::from_bits(1));
+        assert_eq!(ulp(f64::MIN_POSITIVE), f64::from_bits(1));
+        assert_eq!(ulp(2.0 * f64::MIN_POSITIVE), f64::from_bits(2));
+        assert_eq!(ulp(f64::MAX), 2f64.powi(971));
+        assert_eq!(sqrt_above(f64::INFINITY), f64::INFINITY);
+        assert!(sqrt_above(f64::NAN).is_nan());
+        assert_eq!(sqrt_above(0.0), 2f64.powi(-511));
     }
 
     #[test]

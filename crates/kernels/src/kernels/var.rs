@@ -719,20 +719,9 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
     }
 
     fn tile(&self) -> Box<VarTile> {
-        // Zeroed on the heap: built on the stack and moved, the 56 KiB cost a memset and a
-        // memmove per tile (a tenth of var over axis 0 of a (4, 1e5) array).
-        let layout = std::alloc::Layout::new::<VarTile>();
-        // SAFETY: `layout` is `VarTile`'s (not zero-sized), so `alloc_zeroed` returns memory
-        // fit for one `VarTile` (null handled); every field of `VarTile` is f64 or an array
-        // of f64, for which all-zero bits are 0.0, so the memory holds a valid `VarTile`; it
-        // came from the global allocator with `VarTile`'s layout, as `Box::from_raw` needs.
-        let mut t = unsafe {
-            let p = std::alloc::alloc_zeroed(layout).cast::<VarTile>();
-            if p.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            Box::from_raw(p)
-        };
+        // SAFETY: every field of `VarTile` is f64 or an array of f64, for which all-zero
+        // bits are 0.0.
+        let mut t = unsafe { super::zeroed_tile::<VarTile>() };
         if skips::<T, P>() {
             t.c = [f64::NAN; TILE];
         }
