@@ -245,7 +245,17 @@ def full_cases() -> list[Case]:
         for lay in ("contiguous", "fortran")
         for axis in (0, 1)
     ]
-    return cases + shape_cases()
+    return cases + shape_cases() + exact_cases()
+
+
+def exact_cases() -> list[Case]:
+    """Sums whose elements cancel exactly (issue 15): the second half is the first negated,
+    so the exact sum is 0 and no error bound can decide its rounding; every call takes the
+    exact path. Beside ``sum f64 1e7 contiguous`` (the fast path), they show its cost."""
+    return [
+        Case("sum", d, "cancelling", n, 1, None, shape=(n,))
+        for d, n in (("f64", 10**5), ("f64", 10**7), ("f32", 10**7))
+    ]
 
 
 def shape_cases() -> list[Case]:
@@ -517,6 +527,7 @@ class Inputs:
             "step2-inner": lambda b: b[:, ::2],
             "step2-both": lambda b: b[::2, ::2],
             "reversed": lambda b: b[::-1],
+            "cancelling": cancelling,
         }[lay]
         return [cut(b) for b in bases]
 
@@ -530,6 +541,13 @@ class Inputs:
     def probe(self, words: int) -> np.ndarray:
         key = ("probe", words)
         return self._kept(key, lambda: [np.arange(words, dtype=np.uint64)])[0]
+
+
+def cancelling(b: np.ndarray) -> np.ndarray:
+    """The first half of a 1-d ``b`` (of even length), then the same negated in reverse
+    order: a sum that is exactly 0."""
+    half = b[: len(b) // 2]
+    return np.concatenate([half, -half[::-1]])
 
 
 def input_bytes(x: Any) -> int:

@@ -250,6 +250,8 @@ def test_layouts_are_what_their_names_say(inputs: cases.Inputs) -> None:
     assert view("step2-both").strides == (2 * side * 8, 16)
     assert view("reversed").strides == (-side * 8, 8)
     assert view("broadcast").strides == (0, 8)
+    c = inputs.views(cases.Case("sum", "f64", "cancelling", 2000, 1, None, shape=(2000,)))[0]
+    assert c.shape == (2000,) and math.fsum(c) == 0.0 and np.all(c[:1000] == -c[:999:-1])
     al = view("aligned")
     assert al.ctypes.data % 64 == 0 and al.strides[0] % 64 == 0
     assert np.array_equal(al, view("contiguous"))

@@ -44,6 +44,62 @@ pub unsafe fn for_each_element<T: Copy>(base: *const T, layout: &Layout, mut f: 
     });
 }
 
+/// Call `f` with every element of work unit `u` of `split` (see [`Layout::split`]; or
+/// [`Layout::whole`], every element) of `layout` based at `base`, as f64, in the layout's
+/// order, in slices of at most `buf.len()` (> 0) elements: f64 runs at stride 1 of at least
+/// a quarter of `buf` in place, every other run converted into `buf`, short runs packed
+/// together. For the exact sums, whose block code wants long slices.
+///
+/// # Safety
+/// As [`for_each_element`].
+pub unsafe fn for_each_slice_f64<T: Element>(
+    base: *const T,
+    layout: &Layout,
+    (split, u): (Split, usize),
+    buf: &mut [f64],
+    mut f: impl FnMut(&[f64]),
+) {
+    let cap = buf.len();
+    assert!(cap > 0);
+    if layout.len == 0 {
+        return;
+    }
+    let stride = layout.inner().stride;
+    let f64_runs = T::ELEM == crate::ElemType::F64 && stride == 1;
+    let step = stride * std::mem::size_of::<T>() as isize;
+    // Elements waiting in `buf`.
+    let mut k = 0;
+    layout.for_each_run_of_unit(split, u, |off, len| {
+        let run = base.wrapping_offset(off);
+        if f64_runs && len >= cap / 4 {
+            if k > 0 {
+                f(&buf[..k]);
+                k = 0;
+            }
+            // SAFETY: the run's `len` elements are consecutive (stride 1), valid and
+            // initialised (our contract), and of type f64 (`T::ELEM` says so).
+            let run = unsafe { std::slice::from_raw_parts(run.cast::<f64>(), len) };
+            run.chunks(cap).for_each(&mut f);
+            return;
+        }
+        let mut i = 0;
+        while i < len {
+            let take = (len - i).min(cap - k);
+            let first = run.wrapping_offset(i as isize * stride).cast::<u8>();
+            // SAFETY: elements i .. i + take of the run, valid `T`s by our contract.
+            unsafe { gather_f64::<T>(first, step, &mut buf[k..k + take]) };
+            (i, k) = (i + take, k + take);
+            if k == cap {
+                f(buf);
+                k = 0;
+            }
+        }
+    });
+    if k > 0 {
+        f(&buf[..k]);
+    }
+}
+
 /// An axis the odometer steps: its length and the stride of each of the `N` arrays walked
 /// along it (a layout's [`Axis`] is one array's; a [`JointAxis`] several arrays').
 trait Stepped<const N: usize>: Copy {
@@ -467,6 +523,16 @@ impl Layout {
             let per_unit = (unit / n).max(1);
             (Split::Rows { per_unit }, rows.div_ceil(per_unit))
         }
+    }
+
+    /// The whole layout as one work unit, unit 0 (for [`Layout::for_each_run_of_unit`]).
+    pub fn whole(&self) -> (Split, usize) {
+        (
+            Split::Rows {
+                per_unit: self.rows().max(1),
+            },
+            0,
+        )
     }
 
     /// Visit the runs of work unit `u` of `split` as (offset from the view's base, length);
@@ -1331,6 +1397,70 @@ mod tests {
                     });
                 }
                 assert_eq!(got, want, "{shape:?} {strides:?} unit {unit}");
+            }
+        }
+    }
+
+    /// Slices as f64 visit every element once, in the layout's order, in place exactly for
+    /// long contiguous f64 rows and packed into the buffer otherwise.
+    #[test]
+    fn slices_of_f64_cover_every_element() {
+        let data: Vec<f64> = (0..4000).map(f64::from).collect();
+        let ints: Vec<i32> = (0..4000).collect();
+        let cases: [(&[usize], &[isize]); 6] = [
+            (&[4000], &[1]),
+            (&[40, 100], &[100, 1]),
+            (&[100, 40], &[1, 100]),
+            (&[20, 7], &[-3, 100]),
+            (&[3, 5, 10], &[1000, 1, 100]),
+            (&[0, 5], &[5, 1]),
+        ];
+        for (shape, strides) in cases {
+            let base = if strides.iter().any(|&s| s < 0) {
+                2000
+            } else {
+                0
+            };
+            let l = normalize(shape, strides);
+            let mut want = Vec::new();
+            // SAFETY: the cases stay inside `data` from `base`.
+            unsafe { for_each_element(data.as_ptr().add(base), &l, |x: f64| want.push(x)) };
+            // The whole layout, and every unit of a few splits, in order.
+            let mut parts = vec![vec![l.whole()]];
+            for unit in [3usize, 64, 1000] {
+                let (split, units) = l.split(unit);
+                parts.push((0..units).map(|u| (split, u)).collect());
+            }
+            for cap in [1usize, 7, 64, 400, 5000] {
+                for units in &parts {
+                    let (mut got, mut got_i) = (Vec::new(), Vec::new());
+                    let mut buf = vec![f64::NAN; cap];
+                    let mut in_place = 0;
+                    for &unit in units {
+                        // SAFETY: as above.
+                        unsafe {
+                            for_each_slice_f64(data.as_ptr().add(base), &l, unit, &mut buf, |xs| {
+                                assert!(!xs.is_empty() && xs.len() <= cap);
+                                let inside = data.as_ptr_range().contains(&xs.as_ptr());
+                                in_place += usize::from(inside);
+                                got.extend_from_slice(xs);
+                            })
+                        };
+                        // SAFETY: as above, for the i32 copy of the data.
+                        unsafe {
+                            for_each_slice_f64(ints.as_ptr().add(base), &l, unit, &mut buf, |xs| {
+                                got_i.extend_from_slice(xs)
+                            })
+                        };
+                    }
+                    let what = format!("{shape:?} {strides:?} cap {cap} {:?}", units.first());
+                    assert_eq!(got, want, "{what}");
+                    assert_eq!(got_i, want, "i32 {what}");
+                    if units.len() == 1 {
+                        let long_rows = l.inner().stride == 1 && l.inner().len >= cap / 4;
+                        assert_eq!(in_place > 0, long_rows && l.len > 0, "{what}");
+                    }
+                }
             }
         }
     }

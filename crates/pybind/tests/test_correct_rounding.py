@@ -274,3 +274,24 @@ def test_short_reductions_are_the_exact_sum_rounded(
             for name, v in layouts(a).items():
                 got = call(func, v, axis=axis)
                 assert same(got, want), (func, name, axis)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["cancel", "ill", "range", "nan"])
+@pytest.mark.parametrize("func", ["sum", "nanmean"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_long_outputs_on_the_exact_path(dtype: Any, kind: str, func: str, threads: int) -> None:
+    """Outputs of 2^14 elements and more skip the proof and are summed exactly in pieces
+    (in parallel where it pays): rows read in place, columns gathered, NaN skipped."""
+    with np.errstate(all="ignore"):
+        a = adversarial(kind, 3 * 45_001, seed=5).reshape(3, 45_001).astype(dtype)
+    sw.set_num_threads(threads)  # (conftest restores it)
+    for axis in (None, 1):
+        with np.errstate(all="ignore"):
+            want = expected(func, a, axis)
+        for name, v in layouts(a).items():
+            got = call(func, v, axis=axis)
+            assert same(got, want), (name, axis, got, want)
+        # The same values as columns.
+        got = call(func, np.ascontiguousarray(a.T), axis=0 if axis == 1 else None)
+        assert same(got, want), ("columns", axis, got, want)
