@@ -85,9 +85,21 @@ pub unsafe fn for_each_slice_f64<T: Element>(
         let mut i = 0;
         while i < len {
             let take = (len - i).min(cap - k);
-            let first = run.wrapping_offset(i as isize * stride).cast::<u8>();
-            // SAFETY: elements i .. i + take of the run, valid `T`s by our contract.
-            unsafe { gather_f64::<T>(first, step, &mut buf[k..k + take]) };
+            let first = run.wrapping_offset(i as isize * stride);
+            if stride == 1 {
+                // A slice, whose conversion the compiler vectorises (the exact sum of 1e7
+                // f32 that cancel, one thread: 20.0 ms with the element-at-a-time gather,
+                // 14.8 ms with this).
+                // SAFETY: elements i .. i + take of the run, consecutive, valid `T`s by our
+                // contract.
+                let xs = unsafe { std::slice::from_raw_parts(first, take) };
+                for (o, x) in buf[k..k + take].iter_mut().zip(xs) {
+                    *o = x.to_f64();
+                }
+            } else {
+                // SAFETY: elements i .. i + take of the run, valid `T`s by our contract.
+                unsafe { gather_f64::<T>(first.cast::<u8>(), step, &mut buf[k..k + take]) };
+            }
             (i, k) = (i + take, k + take);
             if k == cap {
                 f(buf);
