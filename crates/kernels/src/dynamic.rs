@@ -180,23 +180,26 @@ fn settle<T: FloatElement>(
         let at = view.as_ptr().wrapping_offset(base);
         // First the cheap proof from the smallest magnitude (`proven_exact`, which also
         // holds for the kernels' products by whole factors), for outputs whose kernels did
-        // not track it (the lanes) or whose partials were combined since.
-        let smallest = match &smallest_all {
-            _ if long => 0.0, // no proof
-            Some(v) => v[o],
-            None => {
-                let mut smallest = f64::INFINITY;
-                // SAFETY: as the exact pass below.
-                unsafe { for_each_element(at, &one, |x: T| smallest = smallest.min(magnitude(x))) };
-                smallest
-            }
-        };
-        // (An infinite element, or a square beyond the largest float, left the bound
-        // infinite; a NaN one is decided already. A smallest magnitude of 0, no proof.)
-        if !long && proven_exact(p.bound(), grid::<T>(smallest)) == 0.0 {
-            p.err = 0.0;
-            if !undecided(p) {
-                continue;
+        // not track it (the lanes) or whose partials were combined since; not for long ones.
+        if !long {
+            let smallest = match &smallest_all {
+                Some(v) => v[o],
+                None => {
+                    let mut smallest = f64::INFINITY;
+                    // SAFETY: as the exact pass below.
+                    unsafe {
+                        for_each_element(at, &one, |x: T| smallest = smallest.min(magnitude(x)))
+                    };
+                    smallest
+                }
+            };
+            // (An infinite element, or a square beyond the largest float, left the bound
+            // infinite; a NaN one is decided already.)
+            if proven_exact(p.bound(), grid::<T>(smallest)) == 0.0 {
+                p.err = 0.0;
+                if !undecided(p) {
+                    continue;
+                }
             }
         }
         let (exact, n) = if long {

@@ -23,7 +23,7 @@
 //! Oishi's ExtractScalar), and the pieces of a level add up exactly in plain f64 lanes,
 //! because a block is short enough that they cannot outgrow 53 bits. Two levels (84 bits
 //! under the largest magnitude's leading bit: most data) are tried first, then four; a block
-//! whose elements reach lower still, or with an infinity, a NaN or a magnitude of 2^1012 or
+//! whose elements reach lower still, or with an infinity, a NaN or a magnitude of 2^1013 or
 //! more, is added element by element. The levels' sums are f64 values, added with `add`:
 //! the same exact sum either way.
 
