@@ -693,10 +693,11 @@ fn two_sum_at<S: Simd>(
     }
 }
 
-/// [`two_sum_step`] of one block of `F64_LANES` f64 at `block` into `N` vectors of lanes.
+/// [`two_sum_step`] of one block of `N * S::F64_LANES` f64 at `block` into `N` vectors of
+/// lanes.
 ///
 /// # Safety
-/// `block..block + F64_LANES` must be valid f64; `N * S::F64_LANES == F64_LANES`.
+/// `block..block + N * S::F64_LANES` must be valid f64.
 #[inline(always)]
 unsafe fn add_block<S: Simd, const N: usize>(
     simd: S,
@@ -1020,10 +1021,10 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
 /// The f64 vertical path (not nan-skipping) with explicit vectors: `ROWS` contiguous rows
 /// added into the first `len` (a multiple of `F64_LANES`) outputs' (hi, lo), each output's
 /// rows in order with [`two_sum_fma`]'s operations, so bitwise as `push_row` row after row.
-/// `F64_LANES` outputs at a time, so that their TwoSum chains (four dependent TwoSums per
-/// output) are side by side in the instruction stream: compiled from the scalar loop, one
-/// output after another, the processor saw one long chain at a time (316x316 f64 axis-0 mean
-/// at 0.8x numpy). `one` must be an opaque 1.0.
+/// Several outputs at a time (16 at AVX-512 and NEON, 8 at AVX2), so that their TwoSum
+/// chains (four dependent TwoSums per output) are side by side in the instruction stream:
+/// compiled from the scalar loop, one output after another, the processor saw one long chain
+/// at a time (316x316 f64 axis-0 mean at 0.8x numpy). `one` must be an opaque 1.0.
 ///
 /// # Safety
 /// `rows[r]..rows[r] + len` must be valid, initialised f64 for every row.
@@ -1044,17 +1045,25 @@ unsafe fn f64_rows<S: Simd>(
         return;
     }
     match S::F64_LANES {
+        // (NEON: the four state arrays of eight vectors are all 32 of its registers; not
+        // measured, as qemu's timings mean nothing.)
         // SAFETY: forwarded from this function's contract.
         2 => unsafe { f64_rows_n::<S, { F64_LANES / 2 }>(simd, hi, lo, sq, small, rows, len, one) },
+        // AVX2 takes eight outputs a step (two vectors), not sixteen: four state arrays of
+        // four vectors were all 16 ymm registers, and the loop kept the state on the stack
+        // (perf annotate; 316x316 f64 axis-0 sum at 0.37x numpy on one thread of a Xeon at
+        // `STRIDEWISE_SIMD=avx2`). Outputs are independent, so the grouping changes no
+        // output's bits.
         // SAFETY: forwarded from this function's contract.
-        4 => unsafe { f64_rows_n::<S, { F64_LANES / 4 }>(simd, hi, lo, sq, small, rows, len, one) },
+        4 => unsafe { f64_rows_n::<S, { F64_LANES / 8 }>(simd, hi, lo, sq, small, rows, len, one) },
         // SAFETY: forwarded from this function's contract.
         8 => unsafe { f64_rows_n::<S, { F64_LANES / 8 }>(simd, hi, lo, sq, small, rows, len, one) },
         w => unreachable!("no f64 vertical loop for {w}-lane vectors"),
     }
 }
 
-/// [`f64_rows`] with `N` vectors of `S::F64_LANES` outputs per step.
+/// [`f64_rows`] with `N` vectors of `S::F64_LANES` outputs per step (`N * S::F64_LANES`
+/// divides `F64_LANES`, checked).
 ///
 /// # Safety
 /// As [`f64_rows`].
@@ -1071,7 +1080,7 @@ unsafe fn f64_rows_n<S: Simd, const N: usize>(
     len: usize,
     one: f64,
 ) {
-    assert_eq!(N * S::F64_LANES, F64_LANES);
+    assert_eq!(F64_LANES % (N * S::F64_LANES), 0);
     assert!(len % F64_LANES == 0 && len <= hi.len() && len <= lo.len() && len <= sq.len());
     assert!(len <= small.len());
     let one = simd.splat_f64s(one);
@@ -1092,9 +1101,9 @@ unsafe fn f64_rows_n<S: Simd, const N: usize>(
         let mut m: [S::f64s; N] = mg[..N].try_into().expect("N vectors");
         let mut sm: [S::f64s; N] = sg[..N].try_into().expect("N vectors");
         for &row in &rows {
-            let block = row.wrapping_add(g * F64_LANES);
-            // SAFETY: outputs g * F64_LANES .. (g + 1) * F64_LANES are below `len`, so these
-            // elements of the row are valid (our contract).
+            let block = row.wrapping_add(g * N * S::F64_LANES);
+            // SAFETY: group g is outputs g * N * W .. (g + 1) * N * W, below `len` (the
+            // chunks are whole), so these elements of the row are valid (our contract).
             unsafe { add_block(simd, one, &mut h, &mut l, &mut m, block) };
             for (k, s) in sm.iter_mut().enumerate() {
                 // SAFETY: as `add_block`'s read of the same vector.
