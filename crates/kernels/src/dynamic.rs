@@ -259,6 +259,12 @@ unsafe fn exact_sum<T: FloatElement>(
 ) -> (ExactSum, u64) {
     let mut exact = ExactSum::new();
     let mut n = 0;
+    // f32 elements try one level first (`ExactSum::add_all_f32`).
+    let add = if T::ELEM == ElemType::F32 {
+        ExactSum::add_all_f32
+    } else {
+        ExactSum::add_all
+    };
     // SAFETY: our contract.
     unsafe {
         for_each_slice_f64(at, one, unit, block, |xs| {
@@ -266,10 +272,10 @@ unsafe fn exact_sum<T: FloatElement>(
                 numbers.clear();
                 numbers.extend(xs.iter().filter(|x| !x.is_nan()));
                 n += numbers.len() as u64;
-                exact.add_all(numbers);
+                add(&mut exact, numbers);
             } else {
                 n += xs.len() as u64;
-                exact.add_all(xs);
+                add(&mut exact, xs);
             }
         })
     };
