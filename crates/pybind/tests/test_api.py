@@ -207,6 +207,27 @@ def test_threads_context_manager_restores() -> None:
     assert sw.get_num_threads() == before
 
 
+def test_threads_as_a_plain_call_sets_the_count_until_restored() -> None:
+    # Called without `with` (as threadpoolctl's threadpool_limits may be), the count changes
+    # at once: it used to be a generator context manager that a plain call never entered.
+    before = sw.get_num_threads()
+    other = 1 if before != 1 else 2
+    limit = sw.threads(other)
+    try:
+        assert sw.get_num_threads() == other
+        assert sw.explain("sum", np.ones(10))["threads"] == other
+    finally:
+        limit.restore()
+    assert sw.get_num_threads() == before
+    with sw.threads(other) as inside:
+        assert isinstance(inside, sw.threads)
+        assert sw.get_num_threads() == other
+    assert sw.get_num_threads() == before
+    with pytest.raises(ValueError):
+        sw.threads(0)
+    assert sw.get_num_threads() == before
+
+
 def test_set_num_threads() -> None:
     before = sw.get_num_threads()
     assert before >= 1
