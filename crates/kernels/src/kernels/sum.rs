@@ -697,9 +697,10 @@ fn two_sum_at<S: Simd>(
 /// lanes.
 ///
 /// # Safety
-/// `block..block + N * S::F64_LANES` must be valid f64.
+/// `block..block + N * S::F64_LANES * C` must be valid f64 (at stride `C` = 2 the odd
+/// elements between the run's are read too, up to the one after the block's last).
 #[inline(always)]
-unsafe fn add_block<S: Simd, const N: usize>(
+unsafe fn add_block<S: Simd, const N: usize, const C: usize>(
     simd: S,
     one: S::f64s,
     h: &mut [S::f64s; N],
@@ -708,16 +709,72 @@ unsafe fn add_block<S: Simd, const N: usize>(
     block: *const f64,
 ) {
     for k in 0..N {
-        // SAFETY: vector k covers block elements k * W .. (k + 1) * W, inside the block
-        // (our contract); pulp's vector types are plain arrays of f64, read unaligned.
-        let x: S::f64s = unsafe {
-            block
-                .add(k * S::F64_LANES)
-                .cast::<S::f64s>()
-                .read_unaligned()
-        };
+        // SAFETY: vector k covers f64 k * W * C .. (k + 1) * W * C of the block, inside
+        // what our contract makes valid.
+        let x = unsafe { load_run::<S, C>(simd, block.add(k * S::F64_LANES * C)) };
         two_sum_at(simd, one, k, &mut h[k], &mut l[k], &mut m[k], x);
     }
+}
+
+/// One vector of a run at element stride `C` (1 or 2): `S::F64_LANES` f64 at `p`, `p + C`, ...
+/// in order. At stride 2: the two vectors that hold them, read whole, and their even lanes
+/// shuffled into one ([`even_lanes`]). (Written element by element, the compiler built the
+/// vector from 8 scalar loads and inserts.)
+///
+/// # Safety
+/// `p + j` must be a valid f64 for every `j < S::F64_LANES * C` (at stride 2, the odd
+/// elements between the run's are read too, up to the one after its last).
+#[inline(always)]
+unsafe fn load_run<S: Simd, const C: usize>(simd: S, p: *const f64) -> S::f64s {
+    const { assert!(C == 1 || C == 2) };
+    // SAFETY: `S::F64_LANES` consecutive valid f64 at `p` (our contract); pulp's vector types
+    // are plain arrays of f64, read unaligned.
+    let a = unsafe { p.cast::<S::f64s>().read_unaligned() };
+    if C == 1 {
+        return a;
+    }
+    // SAFETY: the next `S::F64_LANES` f64, valid at stride 2 (our contract).
+    let b = unsafe { p.add(S::F64_LANES).cast::<S::f64s>().read_unaligned() };
+    even_lanes(simd, a, b)
+}
+
+/// The even lanes of `a` then those of `b`, in order: AVX-512 one `vpermt2pd`, AVX2 an
+/// `unpcklpd` and a `vpermpd`. pulp's `deinterleave_shfl` is one `unpcklpd`, but in another
+/// lane order (AVX2: 0, 2, 1, 3), which the vertical path cannot take (lane `j` is output
+/// `j`); elsewhere (NEON's two lanes) it is the order. The level is recognised by its type,
+/// which the compiler resolves, so each level compiles to its own arm and nothing else.
+#[inline(always)]
+fn even_lanes<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> S::f64s {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use pulp::{cast, f64x4, f64x8};
+        use std::any::Any;
+        fn same<T: Copy + 'static, U: Copy + 'static>(x: T) -> Option<U> {
+            (&x as &dyn Any).downcast_ref::<U>().copied()
+        }
+        let level = &simd as &dyn Any;
+        if let (Some(v4), Some(a), Some(b)) = (
+            level.downcast_ref::<pulp::x86::V4>(),
+            same::<_, f64x8>(a),
+            same::<_, f64x8>(b),
+        ) {
+            let f = v4.avx512f;
+            let even = f._mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+            let r: f64x8 = cast(f._mm512_permutex2var_pd(cast(a), even, cast(b)));
+            return same(r).expect("V4's f64s");
+        }
+        if let (Some(v3), Some(a), Some(b)) = (
+            level.downcast_ref::<pulp::x86::V3>(),
+            same::<_, f64x4>(a),
+            same::<_, f64x4>(b),
+        ) {
+            // [a0 b0 a2 b2], then lanes 0, 2, 1, 3 of it.
+            let lo = v3.avx._mm256_unpacklo_pd(cast(a), cast(b));
+            let r: f64x4 = cast(v3.avx2._mm256_permute4x64_pd::<0b11_01_10_00>(lo));
+            return same(r).expect("V3's f64s");
+        }
+    }
+    simd.deinterleave_shfl_f64s([a, b])[0]
 }
 
 /// The f64 sum (not nan-skipping) of a contiguous run with explicit vectors: `len` f64 at
@@ -730,13 +787,17 @@ unsafe fn add_block<S: Simd, const N: usize>(
 /// TwoSums with the lanes in memory (a fifth of a 316-element row's time). `one` must be an
 /// opaque 1.0 (see [`two_sum_fma`]). Only for SIMD levels whose vectors divide `F64_LANES`.
 /// `memory`: the run is the caller's data (prefetched ahead at AVX2), not a gathered copy.
+/// `C`: the run's element stride, 1 or 2 (`a[::2]`: whole vectors read and shuffled, see
+/// [`load_run`]; the caller's memory, so `memory` is true). At stride 2 a block also reads
+/// the odd elements between the run's, up to the one after its last; so the run's last
+/// element is always left to the last block, which is copied, and nothing past it is read.
 ///
 /// # Safety
-/// `ptr..ptr + len` must be valid, initialised f64.
+/// `ptr + i * C` must be a valid, initialised f64 for every `i < len`.
 // (The lanes' three arrays, the run and the constants: one call site each.)
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn f64_blocks<S: Simd>(
+unsafe fn f64_blocks<S: Simd, const C: usize>(
     simd: S,
     hi: &mut [f64; LANES],
     lo: &mut [f64; LANES],
@@ -754,15 +815,15 @@ unsafe fn f64_blocks<S: Simd>(
     match S::F64_LANES {
         // SAFETY: forwarded from this function's contract.
         2 => unsafe {
-            f64_blocks_n::<S, { F64_LANES / 2 }>(simd, hi, lo, sq, ptr, len, one, memory)
+            f64_blocks_n::<S, { F64_LANES / 2 }, C>(simd, hi, lo, sq, ptr, len, one, memory)
         },
         // SAFETY: forwarded from this function's contract.
         4 => unsafe {
-            f64_blocks_n::<S, { F64_LANES / 4 }>(simd, hi, lo, sq, ptr, len, one, memory)
+            f64_blocks_n::<S, { F64_LANES / 4 }, C>(simd, hi, lo, sq, ptr, len, one, memory)
         },
         // SAFETY: forwarded from this function's contract.
         8 => unsafe {
-            f64_blocks_n::<S, { F64_LANES / 8 }>(simd, hi, lo, sq, ptr, len, one, memory)
+            f64_blocks_n::<S, { F64_LANES / 8 }, C>(simd, hi, lo, sq, ptr, len, one, memory)
         },
         w => unreachable!("no f64 sum loop for {w}-lane vectors"),
     }
@@ -776,7 +837,7 @@ unsafe fn f64_blocks<S: Simd>(
 // (The lanes' three arrays, the run and the constants: one call site each.)
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn f64_blocks_n<S: Simd, const N: usize>(
+unsafe fn f64_blocks_n<S: Simd, const N: usize, const C: usize>(
     simd: S,
     hi: &mut [f64; LANES],
     lo: &mut [f64; LANES],
@@ -797,21 +858,35 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
     let mut p = ptr;
     // The first blocks of the caller's data as `walk::STREAMS` streams side by side, in the
     // order `blocks_contiguous` (the scalar level's loop) takes them; the rest in order below.
-    let q = if memory {
-        stream_blocks::<f64, F64_LANES>(len)
-    } else {
-        0
+    // (At stride 2 the streams are as long in bytes as a contiguous run's: blocks of
+    // `[f64; 2]`.)
+    // Elements in whole blocks: all of them but, at stride 2, the last (see above).
+    let whole = if C == 2 { len - 1 } else { len };
+    let q = match (memory, C) {
+        (false, _) => 0,
+        (true, 1) => stream_blocks::<f64, F64_LANES>(whole),
+        (true, _) => stream_blocks::<[f64; 2], F64_LANES>(whole),
     };
     for _ in 0..q {
         for s in 0..STREAMS {
-            // SAFETY: at the loop's i-th step `p` is element i * F64_LANES, so this is block
-            // s * q + i of the run, inside it (s * q + i < STREAMS * q <= len / F64_LANES).
-            unsafe { add_block(simd, one, &mut h, &mut l, &mut m, p.add(s * q * F64_LANES)) };
+            // SAFETY: at the loop's i-th step `p` is run element i * F64_LANES (at
+            // `ptr + i * F64_LANES * C`), so this is block s * q + i of the run, inside it
+            // (s * q + i < STREAMS * q <= whole / F64_LANES).
+            unsafe {
+                add_block::<S, N, C>(
+                    simd,
+                    one,
+                    &mut h,
+                    &mut l,
+                    &mut m,
+                    p.add(s * q * F64_LANES * C),
+                )
+            };
         }
-        p = p.wrapping_add(F64_LANES);
+        p = p.wrapping_add(F64_LANES * C);
     }
-    p = p.wrapping_add((STREAMS - 1) * q * F64_LANES);
-    let len = len - STREAMS * q * F64_LANES;
+    p = p.wrapping_add((STREAMS - 1) * q * F64_LANES * C);
+    let whole = whole - STREAMS * q * F64_LANES;
     if S::F64_LANES == 4 && memory {
         // AVX2: the hardware prefetcher alone left a single thread's sum of cold memory at
         // 9-10 GB/s, below numpy's plain sum (10.5-11.5): TwoSum takes ten instructions per
@@ -821,21 +896,32 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize>(
         // was measured, at its probe's speed. A loop of its own: with the test inside one
         // loop, the compiler branched out to the prefetches and back in every block, and
         // in-cache sums lost 8%.
-        for _ in 0..len / F64_LANES {
-            prefetch_bytes(p, CONTIGUOUS_AHEAD, F64_LANES * 8);
-            // SAFETY: the block lies inside the run, whose elements are valid (our contract).
-            unsafe { add_block(simd, one, &mut h, &mut l, &mut m, p) };
-            p = p.wrapping_add(F64_LANES);
+        for _ in 0..whole / F64_LANES {
+            prefetch_bytes(p, CONTIGUOUS_AHEAD, F64_LANES * 8 * C);
+            // SAFETY: the block's elements are run elements before the last (our contract;
+            // at stride 2 the one after the block's last is still inside the run).
+            unsafe { add_block::<S, N, C>(simd, one, &mut h, &mut l, &mut m, p) };
+            p = p.wrapping_add(F64_LANES * C);
         }
     } else {
-        for _ in 0..len / F64_LANES {
+        for _ in 0..whole / F64_LANES {
             // SAFETY: as above.
-            unsafe { add_block(simd, one, &mut h, &mut l, &mut m, p) };
-            p = p.wrapping_add(F64_LANES);
+            unsafe { add_block::<S, N, C>(simd, one, &mut h, &mut l, &mut m, p) };
+            p = p.wrapping_add(F64_LANES * C);
         }
     }
-    let rest = len % F64_LANES;
-    if rest > 0 {
+    let rest = len - STREAMS * q * F64_LANES - whole / F64_LANES * F64_LANES;
+    if C == 2 {
+        // The last 1 ..= F64_LANES elements, copied into a block of +0.0.
+        let mut t = [0.0f64; F64_LANES];
+        for (j, t) in t.iter_mut().enumerate().take(rest) {
+            // SAFETY: run element j of the last block, j < rest (our contract).
+            *t = unsafe { *p.add(j * C) };
+        }
+        // SAFETY: `t` is F64_LANES valid f64.
+        unsafe { add_block::<S, N, 1>(simd, one, &mut h, &mut l, &mut m, t.as_ptr()) };
+    } else if rest > 0 {
+        // (rest < F64_LANES here.)
         // The last block read with masked loads (pulp's partial loads: zero past the run),
         // not copied into a zeroed block: the copy was a call to memcpy with every vector
         // spilled around it, then a load that waited on its stores (~17 ns a row, a quarter
@@ -1025,13 +1111,17 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
 /// chains (four dependent TwoSums per output) are side by side in the instruction stream:
 /// compiled from the scalar loop, one output after another, the processor saw one long chain
 /// at a time (316x316 f64 axis-0 mean at 0.8x numpy). `one` must be an opaque 1.0.
+/// `C`: the rows' element stride, 1 or 2 (read as whole vectors and shuffled, see
+/// [`load_run`]: the odd elements between a row's are read too, up to the one after the
+/// last output's).
 ///
 /// # Safety
-/// `rows[r]..rows[r] + len` must be valid, initialised f64 for every row.
+/// `rows[r] + j` must be a valid, initialised f64 for every row and `j < len * C` (at stride
+/// 2, `j <= (len - 1) * 2 + 1`).
 // (The tile's four arrays, the rows and the constants: one call site each.)
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn f64_rows<S: Simd>(
+unsafe fn f64_rows<S: Simd, const C: usize>(
     simd: S,
     hi: &mut [f64],
     lo: &mut [f64],
@@ -1048,16 +1138,22 @@ unsafe fn f64_rows<S: Simd>(
         // (NEON: the four state arrays of eight vectors are all 32 of its registers; not
         // measured, as qemu's timings mean nothing.)
         // SAFETY: forwarded from this function's contract.
-        2 => unsafe { f64_rows_n::<S, { F64_LANES / 2 }>(simd, hi, lo, sq, small, rows, len, one) },
+        2 => unsafe {
+            f64_rows_n::<S, { F64_LANES / 2 }, C>(simd, hi, lo, sq, small, rows, len, one)
+        },
         // AVX2 takes eight outputs a step (two vectors), not sixteen: four state arrays of
         // four vectors were all 16 ymm registers, and the loop kept the state on the stack
         // (perf annotate; 316x316 f64 axis-0 sum at 0.37x numpy on one thread of a Xeon at
         // `STRIDEWISE_SIMD=avx2`). Outputs are independent, so the grouping changes no
         // output's bits.
         // SAFETY: forwarded from this function's contract.
-        4 => unsafe { f64_rows_n::<S, { F64_LANES / 8 }>(simd, hi, lo, sq, small, rows, len, one) },
+        4 => unsafe {
+            f64_rows_n::<S, { F64_LANES / 8 }, C>(simd, hi, lo, sq, small, rows, len, one)
+        },
         // SAFETY: forwarded from this function's contract.
-        8 => unsafe { f64_rows_n::<S, { F64_LANES / 8 }>(simd, hi, lo, sq, small, rows, len, one) },
+        8 => unsafe {
+            f64_rows_n::<S, { F64_LANES / 8 }, C>(simd, hi, lo, sq, small, rows, len, one)
+        },
         w => unreachable!("no f64 vertical loop for {w}-lane vectors"),
     }
 }
@@ -1070,7 +1166,7 @@ unsafe fn f64_rows<S: Simd>(
 // (The tile's four arrays, the rows and the constants: one call site each.)
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn f64_rows_n<S: Simd, const N: usize>(
+unsafe fn f64_rows_n<S: Simd, const N: usize, const C: usize>(
     simd: S,
     hi: &mut [f64],
     lo: &mut [f64],
@@ -1101,22 +1197,17 @@ unsafe fn f64_rows_n<S: Simd, const N: usize>(
         let mut m: [S::f64s; N] = mg[..N].try_into().expect("N vectors");
         let mut sm: [S::f64s; N] = sg[..N].try_into().expect("N vectors");
         for &row in &rows {
-            let block = row.wrapping_add(g * N * S::F64_LANES);
-            // SAFETY: group g is outputs g * N * W .. (g + 1) * N * W, below `len` (the
-            // chunks are whole), so these elements of the row are valid (our contract).
-            unsafe { add_block(simd, one, &mut h, &mut l, &mut m, block) };
-            for (k, s) in sm.iter_mut().enumerate() {
-                // SAFETY: as `add_block`'s read of the same vector.
-                let x: S::f64s = unsafe {
-                    block
-                        .add(k * S::F64_LANES)
-                        .cast::<S::f64s>()
-                        .read_unaligned()
-                };
+            let block = row.wrapping_add(g * N * S::F64_LANES * C);
+            for k in 0..N {
+                // SAFETY: group g is outputs g * N * W .. (g + 1) * N * W, below `len` (the
+                // chunks are whole); vector k is W of them, whose f64 (and at stride 2 the
+                // ones between and after) are valid by our contract.
+                let x = unsafe { load_run::<S, C>(simd, block.add(k * S::F64_LANES * C)) };
+                two_sum_at(simd, one, k, &mut h[k], &mut l[k], &mut m[k], x);
                 // The smallest nonzero magnitude (`grid::magnitude`); zeros count as +inf.
                 let a = simd.abs_f64s(x);
-                *s = simd.min_f64s(
-                    *s,
+                sm[k] = simd.min_f64s(
+                    sm[k],
                     simd.select_f64s(simd.greater_than_f64s(a, zero), a, inf),
                 );
             }
@@ -1164,6 +1255,22 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                 // still goes to lane `i % F64_LANES`) and added with the contiguous loop:
                 // the lane arrays' scalar code ran `a[:, ::2].mean(axis=1)` of 316x316 at
                 // 0.74x numpy. The piece is on the stack; one call site of `f64_blocks`.
+                if stride == 2 {
+                    // SAFETY: forwarded from this function's contract (`T` is f64).
+                    unsafe {
+                        f64_blocks::<S, 2>(
+                            _simd,
+                            &mut lanes.hi,
+                            &mut lanes.lo,
+                            &mut lanes.sq,
+                            ptr.cast::<f64>(),
+                            len,
+                            one,
+                            true,
+                        )
+                    };
+                    return;
+                }
                 let mut buf = [MaybeUninit::<f64>::uninit(); GATHER];
                 let mut done = 0;
                 while done < len {
@@ -1182,7 +1289,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     // SAFETY: `piece` is `n` consecutive valid f64: the run itself (stride 1)
                     // or the copy just made.
                     unsafe {
-                        f64_blocks(
+                        f64_blocks::<S, 1>(
                             _simd,
                             &mut lanes.hi,
                             &mut lanes.lo,
@@ -1351,19 +1458,24 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         if const { exact_each::<T>() && !P::IGNORE && has_fma::<S>() } {
             let one = std::hint::black_box(1.0);
             let t = &mut **tile;
-            // Pieces of outputs, each added with the vector loop: contiguous rows in place,
-            // as long as whole blocks of `F64_LANES` outputs last; strided rows and the last
-            // `len % F64_LANES` outputs copied `GATHER` at a time into the tile's `tmp`
-            // (unused by f64 sums) and filled up with +0.0 to whole blocks, whose extra
-            // outputs (below `ANTI_ALIAS`, past `len`) are never read. The scalar loops ran
-            // `a[:, ::2].mean(axis=0)` of 316x316 at 0.46x numpy.
+            // Pieces of outputs, each added with the vector loop: rows of stride 1 or 2 in
+            // place, as long as whole blocks of `F64_LANES` outputs last (at stride 2, all
+            // but the last output: a block reads the element after its last, see
+            // `f64_rows`); other strides and the last outputs copied `GATHER` at a time into
+            // the tile's `tmp` (unused by f64 sums) and filled up with +0.0 to whole blocks,
+            // whose extra outputs (below `ANTI_ALIAS`, past `len`) are never read. The
+            // scalar loops ran `a[:, ::2].mean(axis=0)` of 316x316 at 0.46x numpy; copied
+            // (no stride-2 loop), 1000x1000 took 0.70x numpy at AVX2 (Xeon, one thread).
             const { assert!(ROWS * GATHER <= ANTI_ALIAS && TILE + F64_LANES <= ANTI_ALIAS) };
             let mut j0 = 0;
             while j0 < len {
                 let rest = len - j0;
                 let direct = stride == 1 && rest >= F64_LANES;
+                let direct2 = stride == 2 && rest > F64_LANES;
                 let n = if direct {
                     rest - rest % F64_LANES
+                } else if direct2 {
+                    (rest - 1) - (rest - 1) % F64_LANES
                 } else {
                     GATHER.min(rest)
                 };
@@ -1373,7 +1485,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                 let mut ptrs = [std::ptr::null::<f64>(); ROWS];
                 for (r, slot) in ptrs.iter_mut().enumerate() {
                     let at = rows[r].cast::<f64>().wrapping_offset(j0 as isize * stride);
-                    *slot = if direct {
+                    *slot = if direct || direct2 {
                         at
                     } else {
                         let buf = &mut t.tmp[r * GATHER..r * GATHER + padded];
@@ -1385,19 +1497,18 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     };
                 }
                 // SAFETY: `ptrs[r]` is `padded` valid f64, the row's own (`direct`: `n ==
-                // padded` of them) or the copy just made; outputs `j0 .. j0 + padded` are in
-                // the tile (`j0 + padded <= TILE + F64_LANES`).
+                // padded` of them; `direct2`: as many at stride 2, and the row goes on
+                // past the last, so the element after it is valid too) or the copy just made;
+                // outputs `j0 .. j0 + padded` are in the tile (`j0 + padded <= TILE +
+                // F64_LANES`).
                 unsafe {
-                    f64_rows(
-                        simd,
-                        &mut t.hi[j0..],
-                        &mut t.lo[j0..],
-                        &mut t.sq[j0..],
-                        &mut t.small[j0..],
-                        ptrs,
-                        padded,
-                        one,
-                    )
+                    let (h, l) = (&mut t.hi[j0..], &mut t.lo[j0..]);
+                    let (q, m) = (&mut t.sq[j0..], &mut t.small[j0..]);
+                    if direct2 {
+                        f64_rows::<S, 2>(simd, h, l, q, m, ptrs, padded, one)
+                    } else {
+                        f64_rows::<S, 1>(simd, h, l, q, m, ptrs, padded, one)
+                    }
                 };
                 j0 += n;
             }
@@ -1462,6 +1573,34 @@ mod tests {
 
     fn p(hi: f64, lo: f64, err: f64) -> FloatPartial {
         FloatPartial { hi, lo, n: 0, err }
+    }
+
+    /// `load_run` at stride 2 gives the run's elements in order (lane `j` = element `2 j`)
+    /// at every level this machine has: the vertical path needs lane `j` to be output `j`.
+    #[test]
+    fn stride_two_vectors_hold_the_run_in_order() {
+        struct Load(Vec<f64>, usize);
+        impl pulp::WithSimd for Load {
+            type Output = Vec<f64>;
+            #[inline(always)]
+            fn with_simd<S: Simd>(self, simd: S) -> Vec<f64> {
+                let w = S::F64_LANES;
+                assert!(self.1 + 2 * w <= self.0.len());
+                // SAFETY: 2 * w valid f64 from element `self.1` (asserted).
+                let v = unsafe { load_run::<S, 2>(simd, self.0.as_ptr().add(self.1)) };
+                let mut out = vec![0.0; w];
+                S::as_mut_simd_f64s(&mut out).0[0] = v;
+                out
+            }
+        }
+        let x: Vec<f64> = (0..40).map(|i| i as f64 * 1.5 - 7.0).collect();
+        for level in crate::simd::available_simd_levels() {
+            for start in [0, 1, 5] {
+                let got = crate::simd::dispatch(level, Load(x.clone(), start));
+                let want: Vec<f64> = (0..got.len()).map(|j| x[start + 2 * j]).collect();
+                assert_eq!(got, want, "{level:?}, from element {start}");
+            }
+        }
     }
 
     #[test]
