@@ -910,7 +910,8 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize, const C: usize>(
             p = p.wrapping_add(F64_LANES * C);
         }
     }
-    let rest = len - STREAMS * q * F64_LANES - whole / F64_LANES * F64_LANES;
+    // What the whole blocks left: at stride 2 also the run's last element.
+    let rest = whole % F64_LANES + usize::from(C == 2);
     if C == 2 {
         // The last 1 ..= F64_LANES elements, copied into a block of +0.0.
         let mut t = [0.0f64; F64_LANES];
@@ -969,12 +970,6 @@ unsafe fn widened_blocks<T: Element, const C: usize>(
 ) {
     const W: usize = F64_LANES;
     const { assert!((C == 1 || C == 2) && cfg!(target_endian = "little")) };
-    // (A plain assert, decided when the function is compiled: the f64 copy, which no caller
-    // reaches at stride 2, is still compiled.)
-    assert!(
-        C == 1 || (T::IS_FLOAT && std::mem::size_of::<T>() == 4),
-        "stride 2: f32 only"
-    );
     if len == 0 {
         return;
     }
@@ -1001,7 +996,13 @@ unsafe fn widened_blocks<T: Element, const C: usize>(
             }
             return;
         }
-        assert!(block.len() >= 2 * W && std::mem::size_of::<T>() == 4);
+        // (A plain assert, decided when the function is compiled: the f64 copy, which no
+        // caller reaches at stride 2, is still compiled.)
+        assert!(
+            T::IS_FLOAT && std::mem::size_of::<T>() == 4,
+            "stride 2: f32 only"
+        );
+        assert!(block.len() >= 2 * W);
         // SAFETY: `2 W` 4-byte elements (asserted) are `W` u64 words, read unaligned.
         let words: [u64; W] = unsafe { block.as_ptr().cast::<[u64; W]>().read_unaligned() };
         for j in 0..W {
@@ -1293,10 +1294,11 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         if const { has_fma::<S>() } {
             let one = std::hint::black_box(1.0);
             if const { exact_each::<T>() && !P::IGNORE } {
-                // A strided run is copied a piece at a time (whole blocks, so element `i`
-                // still goes to lane `i % F64_LANES`) and added with the contiguous loop:
-                // the lane arrays' scalar code ran `a[:, ::2].mean(axis=1)` of 316x316 at
-                // 0.74x numpy. The piece is on the stack; one call site of `f64_blocks`.
+                // Stride 2 is read in place (whole vectors, shuffled: see `load_run`).
+                // Another strided run is copied a piece at a time (whole blocks, so element
+                // `i` still goes to lane `i % F64_LANES`) and added with the contiguous
+                // loop: the lane arrays' scalar code ran `a[:, ::2].mean(axis=1)` of
+                // 316x316 at 0.74x numpy. The piece is on the stack.
                 if stride == 2 {
                     // SAFETY: forwarded from this function's contract (`T` is f64).
                     unsafe {
