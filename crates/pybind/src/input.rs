@@ -1,31 +1,103 @@
 //! The ways arrays come in: which inputs the kernels take, and the numpy adapter that turns an
 //! ndarray into the kernels' neutral description, a [`RawArray`] (memory, element type,
-//! shape, byte strides) borrowed from the array that owns the memory. The buffer-protocol,
-//! `__array_interface__` and DLPack adapters will produce the same description.
+//! shape, byte strides) borrowed from the array that owns the memory.
+//!
+//! Native memory that is not an ndarray comes in through the protocols numpy itself reads,
+//! without a copy: numpy makes an ndarray *view* of it (its `.base` keeps the exporter alive
+//! for the call), and that view takes the same road as any ndarray (read in place, or copied
+//! first for the reasons numpy arrays are: byte order, alignment, strides that are not whole
+//! elements). The order is numpy's own (`numpy.asarray` tries the buffer protocol, then
+//! `__array_interface__`), then DLPack, which `numpy.asarray` does not read:
+//!
+//! 1. an exact ndarray: itself;
+//! 2. an ndarray subclass, a numpy scalar, or an object that implements
+//!    `__array_function__` (Dask, CuPy, sparse): numpy's function, which calls the scalar's
+//!    method or hands the call to the object's own implementation;
+//! 3. a list, tuple or Python number: `numpy.asarray` (a new array, as numpy makes);
+//! 4. a buffer-protocol exporter (`memoryview`, `array.array`, `bytearray`, ctypes arrays, a
+//!    pybind11 class with `def_buffer`, stridewise's `AlignedBuffer`), but not `bytes`, which
+//!    numpy reads as one string: `numpy.asarray`, a view of the exported buffer;
+//! 5. an object with `__array_interface__` or `__array_struct__`: `numpy.asarray`, a view;
+//! 6. a DLPack producer (`__dlpack__` and `__dlpack_device__`: torch and JAX CPU arrays): on
+//!    the CPU, `numpy.from_dlpack`, a view; on any other device, `BufferError` naming it
+//!    (never a silent copy to the host);
+//! 7. anything else: numpy's function (which calls the object's own method, or converts it).
 
 use crate::rules::numpy_module;
 use numpy::{PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::PyBufferError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyList, PyTuple};
 use std::borrow::Cow;
 use stridewise::{ElemType, RawArray, RawError};
 
-/// The input as an exact ndarray, or why numpy takes it.
+/// How an input became the ndarray the kernels read: what `sw.explain` reports as `input`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// An exact ndarray, taken as it is.
+    Ndarray,
+    /// A list, tuple or number, made into a new array by `numpy.asarray`.
+    Converted,
+    /// A view of an object's buffer protocol export.
+    Buffer,
+    /// A view of the memory an `__array_interface__` (or `__array_struct__`) describes.
+    ArrayInterface,
+    /// A view of a CPU DLPack tensor (`numpy.from_dlpack`).
+    DLPack,
+}
+
+impl Via {
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::Ndarray => "ndarray",
+            Via::Converted => "numpy.asarray",
+            Via::Buffer => "buffer protocol",
+            Via::ArrayInterface => "__array_interface__",
+            Via::DLPack => "dlpack",
+        }
+    }
+}
+
+/// The input as an ndarray and how it came, or why numpy takes it.
 pub enum Input<'py> {
-    Array(Bound<'py, PyUntypedArray>),
-    Converted(Bound<'py, PyUntypedArray>),
+    Array(Bound<'py, PyUntypedArray>, Via),
     Numpy(Cow<'static, str>),
+}
+
+/// DLPack's device types (`DLDeviceType` in dlpack.h), for the error on a non-CPU tensor.
+fn dlpack_device_name(kind: i64) -> Cow<'static, str> {
+    match kind {
+        1 => "cpu".into(),
+        2 => "cuda".into(),
+        3 => "cuda_host".into(),
+        4 => "opencl".into(),
+        7 => "vulkan".into(),
+        8 => "metal".into(),
+        9 => "vpi".into(),
+        10 => "rocm".into(),
+        11 => "rocm_host".into(),
+        12 => "ext_dev".into(),
+        13 => "cuda_managed".into(),
+        14 => "oneapi".into(),
+        15 => "webgpu".into(),
+        16 => "hexagon".into(),
+        17 => "maia".into(),
+        k => format!("device type {k}").into(),
+    }
 }
 
 pub fn input<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Input<'py>> {
     // SAFETY: `a` is a live object; PyArray_CheckExact only reads its type.
     if unsafe { numpy::npyffi::PyArray_CheckExact(py, a.as_ptr()) } != 0 {
-        return Ok(Input::Array(a.cast::<PyUntypedArray>()?.clone()));
+        return Ok(Input::Array(
+            a.cast::<PyUntypedArray>()?.clone(),
+            Via::Ndarray,
+        ));
     }
+    let t = a.get_type();
     if a.cast::<PyUntypedArray>().is_ok() {
-        let t = a.get_type().name()?;
         return Ok(Input::Numpy(
-            format!("ndarray subclass {t}: numpy keeps its semantics").into(),
+            format!("ndarray subclass {}: numpy keeps its semantics", t.name()?).into(),
         ));
     }
     // Exact types only: numpy scalars (np.float64 is a float) and subclasses have methods
@@ -35,18 +107,92 @@ pub fn input<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Input<'py>
         || a.is_exact_instance_of::<PyFloat>()
         || a.is_exact_instance_of::<PyInt>()
         || a.is_exact_instance_of::<PyBool>();
-    if !plain {
-        let t = a.get_type().name()?;
+    let np = numpy_module(py)?;
+    if plain {
+        return match np.call_method1("asarray", (a,)) {
+            Ok(arr) => Ok(Input::Array(
+                arr.cast_into::<PyUntypedArray>()?,
+                Via::Converted,
+            )),
+            Err(_) => Ok(Input::Numpy(
+                "numpy.asarray refuses it: numpy raises".into(),
+            )),
+        };
+    }
+    // numpy scalars export their memory too, but numpy calls their own methods (which,
+    // given `out=`, return a scalar, not `out`).
+    if a.is_instance(&np.getattr(pyo3::intern!(py, "generic"))?)? {
         return Ok(Input::Numpy(
-            format!("{t} is not an ndarray: numpy calls its own method or converts it").into(),
+            format!("numpy scalar {}: numpy calls its own method", t.name()?).into(),
         ));
     }
-    match numpy_module(py)?.call_method1("asarray", (a,)) {
-        Ok(arr) => Ok(Input::Converted(arr.cast_into::<PyUntypedArray>()?)),
-        Err(_) => Ok(Input::Numpy(
-            "numpy.asarray refuses it: numpy raises".into(),
-        )),
+    if t.hasattr(pyo3::intern!(py, "__array_function__"))? {
+        return Ok(Input::Numpy(
+            format!(
+                "{} implements __array_function__: numpy hands the call to it",
+                t.name()?
+            )
+            .into(),
+        ));
     }
+    // SAFETY: `a` is a live object; PyObject_CheckBuffer only reads its type's slots.
+    let buffer = !a.is_instance_of::<PyBytes>()
+        && unsafe { pyo3::ffi::PyObject_CheckBuffer(a.as_ptr()) } != 0;
+    let interface = !buffer
+        && (a.hasattr(pyo3::intern!(py, "__array_interface__"))?
+            || a.hasattr(pyo3::intern!(py, "__array_struct__"))?);
+    if buffer || interface {
+        let via = if buffer {
+            Via::Buffer
+        } else {
+            Via::ArrayInterface
+        };
+        // (`asarray` never copies what these describe: it makes a view, or raises.)
+        return match np.call_method1("asarray", (a,)) {
+            // SAFETY: `arr` is a live object; PyArray_CheckExact only reads its type.
+            Ok(arr) if unsafe { numpy::npyffi::PyArray_CheckExact(py, arr.as_ptr()) } != 0 => {
+                Ok(Input::Array(arr.cast_into::<PyUntypedArray>()?, via))
+            }
+            _ => Ok(Input::Numpy(
+                format!(
+                    "numpy.asarray cannot read its {}: numpy decides",
+                    via.name()
+                )
+                .into(),
+            )),
+        };
+    }
+    // (On the instance, as numpy looks up these two and `__array_interface__`; numpy looks
+    // up `__array_function__` on the type.)
+    let dlpack = a.hasattr(pyo3::intern!(py, "__dlpack__"))?
+        && a.hasattr(pyo3::intern!(py, "__dlpack_device__"))?;
+    if dlpack {
+        let (kind, id): (i64, i64) = a
+            .call_method0(pyo3::intern!(py, "__dlpack_device__"))?
+            .extract()?;
+        // numpy's `from_dlpack` reads the device types whose memory the CPU can address:
+        // CPU, CUDA and ROCm host (pinned) memory and CUDA managed memory.
+        if !matches!(kind, 1 | 3 | 11 | 13) {
+            return Err(PyBufferError::new_err(format!(
+                "stridewise reduces memory the CPU can read; this DLPack tensor is on {}:{id} \
+                 (DLPack device type {kind}): move it to the CPU first (for example \
+                 tensor.cpu()), stridewise never copies it there silently",
+                dlpack_device_name(kind)
+            )));
+        }
+        let arr = np.call_method1(pyo3::intern!(py, "from_dlpack"), (a,))?;
+        return Ok(Input::Array(
+            arr.cast_into::<PyUntypedArray>()?,
+            Via::DLPack,
+        ));
+    }
+    Ok(Input::Numpy(
+        format!(
+            "{} is not an ndarray: numpy calls its own method or converts it",
+            t.name()?
+        )
+        .into(),
+    ))
 }
 
 /// The kernels' description of `arr` read as `elem`s, borrowing its memory for as long as

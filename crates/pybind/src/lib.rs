@@ -100,6 +100,23 @@ fn explain<'py>(
     rules::plan(py, op, &args)?.describe(py)
 }
 
+/// The input adapter (`input.rs`) for the Python layer's own functions (quantiles,
+/// `average`): `(array, how)`, the ndarray the kernels would read and the name of the road it
+/// came by (`"ndarray"`, `"buffer protocol"`, `"__array_interface__"`, `"dlpack"`,
+/// `"numpy.asarray"`), or `(None, why numpy takes it)`. `BufferError` for a DLPack tensor
+/// that is not in CPU memory.
+#[pyfunction]
+#[pyo3(signature = (a, /))]
+fn adapt<'py>(
+    py: Python<'py>,
+    a: Bound<'py, PyAny>,
+) -> PyResult<(Option<Bound<'py, numpy::PyUntypedArray>>, String)> {
+    Ok(match input::input(py, &a)? {
+        input::Input::Array(arr, via) => (Some(arr), via.name().to_owned()),
+        input::Input::Numpy(why) => (None, why.into_owned()),
+    })
+}
+
 /// The arguments of `reduce`, `reduce_named` and `explain`: the reduction named `func`, and
 /// the others bound to its keywords. (pyo3 needs each signature written out.)
 fn bind<'py>(
@@ -418,6 +435,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reduce, m)?)?;
     m.add_function(wrap_pyfunction!(reduce_named, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
+    m.add_function(wrap_pyfunction!(adapt, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(available_simd_levels, m)?)?;
     m.add_function(wrap_pyfunction!(set_simd_level, m)?)?;

@@ -19,7 +19,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyString, PyTuple};
 use std::borrow::Cow;
 
-use crate::input::{input, Input};
+use crate::input::{input, Input, Via};
 pub use stridewise::{Degenerate, ElemType as Elem, Family, Kw, NanHandling, Op};
 
 /// numpy's dtypes of the kernel types, made once from the element table's names.
@@ -216,6 +216,8 @@ impl Path {
 pub struct Work<'py> {
     /// The array to reduce (before the copy, if any).
     pub arr: Bound<'py, PyUntypedArray>,
+    /// How the caller's input became `arr`.
+    pub via: Via,
     /// Copy `arr` to this (native) dtype first.
     pub copy_to: Option<Bound<'py, PyArrayDescr>>,
     /// The type the kernel reads (after any copy).
@@ -258,6 +260,7 @@ impl<'py> Plan<'py> {
         d.set_item("simd", stridewise::simd_level().name())?;
         d.set_item("threads", stridewise::get_num_threads())?;
         if let Some(w) = &self.work {
+            d.set_item("input", w.via.name())?;
             d.set_item("kernel_dtype", dtype_of(py, w.elem)?)?;
             d.set_item("copy_to", w.copy_to.as_ref())?;
             d.set_item(
@@ -408,9 +411,8 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         }
     }
 
-    let (arr, converted) = match input(py, &args.a)? {
-        Input::Array(a) => (a, false),
-        Input::Converted(a) => (a, true),
+    let (arr, via) = match input(py, &args.a)? {
+        Input::Array(a, via) => (a, via),
         Input::Numpy(reason) => return Plan::numpy(reason),
     };
     let descr = arr.dtype();
@@ -565,14 +567,17 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
             return Plan::numpy("ptp into an out= that overlaps the input: numpy's own order");
         }
     }
-    if converted {
-        why = format!("{why} (input converted by numpy.asarray)").into();
+    match via {
+        Via::Ndarray => {}
+        Via::Converted => why = format!("{why} (input converted by numpy.asarray)").into(),
+        v => why = format!("{why} (input: numpy's view of its {} export)", v.name()).into(),
     }
     Ok(Plan {
         path,
         reason: why,
         work: Some(Work {
             arr,
+            via,
             copy_to,
             elem,
             op,

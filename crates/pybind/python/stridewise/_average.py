@@ -58,12 +58,21 @@ class _Plan:
         self.path, self.reason, self.what = path, reason, what
 
 
+def _array(a: Any) -> Any:
+    """``a`` as numpy's ``asanyarray`` sees it, but CPU DLPack tensors (which it does not
+    read) viewed in place too, as the reductions take them (``_native.adapt``)."""
+    if type(a) is np.ndarray:
+        return a
+    arr, _ = _native.adapt(a)
+    return np.asanyarray(a) if arr is None else arr
+
+
 def _plan(a: Any, axis: Any, weights: Any) -> _Plan:
     if weights is None:
         return _Plan("mean", "no weights: numpy's average is a.mean(axis)")
-    a = np.asanyarray(a)
+    a = _array(a)
     axes = None if axis is None else normalize_axis_tuple(axis, a.ndim, argname="axis")
-    wgt = np.asanyarray(weights)
+    wgt = _array(weights)
     if type(a) is not np.ndarray or type(wgt) is not np.ndarray:
         return _Plan("numpy", "an ndarray subclass: numpy keeps its semantics")
     if a.dtype.kind not in _KINDS or wgt.dtype.kind not in _KINDS:
@@ -186,7 +195,7 @@ def _unweighted(a: Any, axis: Any, returned: bool, keepdims: Any) -> Any:
     ):
         # An axis numpy's normalisation would accept: mean at once.
         return mean(a, axis, keepdims=keepdims)
-    a = np.asanyarray(a)
+    a = _array(a)
     if axis is not None:
         axis = normalize_axis_tuple(axis, a.ndim, argname="axis")
     if type(a) is not np.ndarray:

@@ -12,7 +12,9 @@ numbers in the same pass (the kernel counts them first); the other nan-variants 
 output's count of numbers first (``_native.number_counts``) and then ask every output for its
 own ranks, as numpy's per-slice ``apply_along_axis`` does.
 
-Handed to numpy itself: inputs that are not exact ndarrays, dtypes other than the integers,
+Inputs come in as the reductions' do (``_native.adapt``): exact ndarrays, lists and numbers,
+and native memory viewed in place (the buffer protocol, ``__array_interface__``, CPU DLPack).
+Handed to numpy itself: ndarray subclasses and other objects, dtypes other than the integers,
 float32 and float64 (float16, bool, complex, object, datetimes...), empty and 0-d arrays,
 ``weights``, a ``q`` of more than one dimension, an unknown ``method``, an ``out`` of
 another dtype than numpy's result, and every call if this numpy lacks the helpers named
@@ -67,9 +69,12 @@ class _Plan:
 
 def _plan(a: Any, axis: Any) -> _Plan:
     if type(a) is not np.ndarray:
-        if isinstance(a, np.ndarray) or not isinstance(a, (list, tuple, int, float)):
-            return _Plan("numpy", f"{type(a).__name__}: numpy keeps its semantics")
-        a = np.asarray(a)
+        # Lists and numbers converted, native memory viewed in place (the buffer protocol,
+        # __array_interface__, CPU DLPack), the rest left to numpy: the reductions' rule.
+        arr, how = _native.adapt(a)
+        if arr is None:
+            return _Plan("numpy", how)
+        a = arr
     dt = a.dtype
     if dt.kind in "iuf" and dt.newbyteorder("=") in _KERNEL_TYPES and not dt.isnative:
         copy = "byte-swapped: copied to native order"
