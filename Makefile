@@ -8,7 +8,7 @@ VPY := $(VENV)/bin/python
 VENV_ENV := VIRTUAL_ENV=$(VENV) PATH=$(VENV)/bin:$$PATH
 
 .PHONY: help test lint cargo-test py-lint py-test bench-test develop build bench bench-quick criterion clean \
-	aarch64-tools test-aarch64
+	aarch64-tools test-aarch64 capi capi-tools capi-test examples
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,9 +34,10 @@ develop: $(VENV)/.installed ## build the Python package (release) into .venv
 # target compile the kernels once between them. Every cargo command here keeps both -p: with
 # `-p stridewise` alone the kernels would be compiled again with other features. The kernels are instantiated only in the
 # stridewise crate itself (src/dynamic.rs): the test binaries link them.
-cargo-test: ## the Rust tests (kernels, doctests) on the release build, and the SIMD levels they ran
-	$(CARGO) test --release -p stridewise -p stridewise-py
-	@$(CARGO) test --release -q -p stridewise -p stridewise-py --test suite simd_levels_report \
+RUST_PKGS := -p stridewise -p stridewise-py -p stridewise-capi
+cargo-test: ## the Rust tests (kernels, C API, doctests) on the release build, and the SIMD levels they ran
+	$(CARGO) test --release $(RUST_PKGS)
+	@$(CARGO) test --release -q $(RUST_PKGS) --test suite simd_levels_report \
 		-- --nocapture | grep '^stridewise'
 
 py-lint: $(VENV)/.installed ## ruff and mypy --strict on the Python layer and its stub
@@ -52,7 +53,58 @@ bench-test: develop $(VENV)/.bench-installed ## the benchmark harness's own test
 	$(VENV)/bin/ruff format --check python-bench
 	$(VPY) -m pytest python-bench -q
 
-test: lint cargo-test py-test bench-test ## lint, then every test: cargo and pytest on one release build, the harness
+test: lint cargo-test py-test bench-test capi-test examples ## lint, then every test: cargo and pytest on one release build, the harness, the C API, the examples
+
+# The C API (crates/capi): libstridewise_c.so and .a in target/release, the header in
+# crates/capi/include. Its tests: C and C++ programs compiled with gcc/g++ against the header
+# and the library (the C++ one reduces Eigen matrices: Debian's libeigen3-dev, header-only),
+# and the seed's ctypes `compute_mean` on numpy slices.
+CAPI_OUT := target/capi
+CAPI_FLAGS := -O2 -Wall -Wextra -Werror -Icrates/capi/include -Ltarget/release -lstridewise_c \
+	-Wl,-rpath,$(CURDIR)/target/release
+# (Built with the binding, in one cargo graph: alone, the kernels' dependencies would have
+# other features and the kernels would be compiled once more.)
+capi: ## build the C library, shared and static, and check that its header is current
+	$(CARGO) build --release -p stridewise-py -p stridewise-capi
+	$(CARGO) run -q -p stridewise-capi-header -- --check
+
+capi-tools: ## install Debian's Eigen headers for the C++ test (needs root and apt)
+	@dpkg -s libeigen3-dev >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		libeigen3-dev >/dev/null; }
+
+capi-test: capi capi-tools $(VENV)/.installed ## the C API from C, C++ (Eigen) and ctypes
+	@mkdir -p $(CAPI_OUT)
+	gcc -std=c11 crates/capi/tests/c/test_capi.c $(CAPI_FLAGS) -lpthread -lm -o $(CAPI_OUT)/test_capi
+	$(CAPI_OUT)/test_capi
+	g++ -std=c++17 -I/usr/include/eigen3 crates/capi/tests/c/test_eigen.cpp $(CAPI_FLAGS) \
+		-o $(CAPI_OUT)/test_eigen
+	$(CAPI_OUT)/test_eigen
+	gcc -std=c11 -O2 -Icrates/capi/include crates/capi/tests/c/test_capi.c \
+		target/release/libstridewise_c.a -lpthread -ldl -lm -o $(CAPI_OUT)/test_capi_static
+	$(CAPI_OUT)/test_capi_static > /dev/null && echo "ok the same program linked statically"
+	$(VENV)/bin/ruff check crates/capi
+	$(VENV)/bin/ruff format --check crates/capi
+	$(VPY) -m pytest -p no:cacheprovider crates/capi/tests -q
+
+# examples/: the seeds' stories, each asserting that no copy was made: a pybind11 C++ image
+# (padded rows, interleaved channels) reduced per channel through the buffer protocol, a
+# ctypes heap array, a padded column-major matrix by __array_interface__.
+EXAMPLES_OUT := target/examples
+$(VENV)/.examples-installed: examples/requirements.txt $(VENV)/.installed
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r examples/requirements.txt
+	touch $@
+
+examples: develop $(VENV)/.examples-installed ## build and run the examples (C++ via pybind11, ctypes)
+	$(VENV)/bin/ruff check examples
+	$(VENV)/bin/ruff format --check examples
+	@mkdir -p $(EXAMPLES_OUT)
+	g++ -O2 -std=c++17 -shared -fPIC -Wall -Werror $$($(VPY) -m pybind11 --includes) \
+		examples/pybind11_image/padded_image.cpp \
+		-o $(EXAMPLES_OUT)/padded_image$$($(VPY) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+	PYTHONPATH=$(EXAMPLES_OUT) $(VPY) examples/pybind11_image/reduce_image.py
+	$(VPY) examples/ctypes_heap_array.py
+	$(VPY) examples/padded_matrix.py
 
 # What the Python harness adds to the venv: pytest-benchmark, bottleneck, numexpr, matplotlib.
 $(VENV)/.bench-installed: python-bench/requirements.txt $(VENV)/.installed

@@ -75,8 +75,8 @@ pub use probe::{read_probe, read_probe_streams};
 pub use raw::{RawArray, RawError};
 pub use select_driver::{Ranks, RanksOfCount};
 pub use simd::{
-    available_simd_levels, best_simd_level, get_num_threads, set_num_threads, set_simd_level,
-    simd_level, with_num_threads, with_simd_level, SimdLevel,
+    available_simd_levels, best_simd_level, default_num_threads, get_num_threads, set_num_threads,
+    set_simd_level, simd_level, with_num_threads, with_simd_level, SimdLevel,
 };
 
 use std::fmt;

@@ -224,7 +224,9 @@ pub(crate) fn outlined<S: Simd, Op: WithSimd>(simd: S, op: Op) -> Op::Output {
 
 static POOL: RwLock<Option<Arc<rayon::ThreadPool>>> = RwLock::new(None);
 
-fn default_threads() -> usize {
+/// The thread count reductions start with: `STRIDEWISE_NUM_THREADS` if set to a positive
+/// number, else the CPUs this process may use.
+pub fn default_num_threads() -> usize {
     std::env::var("STRIDEWISE_NUM_THREADS")
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok())
@@ -251,7 +253,7 @@ pub(crate) fn pool() -> Arc<rayon::ThreadPool> {
         return Arc::clone(p);
     }
     let mut w = POOL.write().unwrap_or_else(|e| e.into_inner());
-    Arc::clone(w.get_or_insert_with(|| build_pool(default_threads())))
+    Arc::clone(w.get_or_insert_with(|| build_pool(default_num_threads())))
 }
 
 /// Use `n` threads (at least 1) for later reductions. Calls already running keep their pool.

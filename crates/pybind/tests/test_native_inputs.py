@@ -176,6 +176,19 @@ def test_misaligned_buffer_is_copied_as_numpy_arrays_are() -> None:
     check_against_numpy("max", view)
 
 
+def test_other_formats_take_numpy_s_roads() -> None:
+    """float16 through a buffer is widened first (kernel+copy), as a float16 ndarray is;
+    complex has no kernel: numpy's function, on numpy's own reading of the buffer."""
+    half = memoryview(np.linspace(-2, 2, 301).astype(np.float16))
+    info = sw.explain(sw.mean, half)
+    assert info["path"] == "kernel+copy" and info["input"] == "buffer protocol", info
+    cplx = memoryview(np.linspace(-2, 2, 301) * (1 + 2j))
+    assert sw.explain(sw.mean, cplx)["path"] == "numpy"
+    for func in ("sum", "mean", "max", "std"):
+        check_against_numpy(func, half)
+        check_against_numpy(func, cplx)
+
+
 def test_bytes_are_numpy_s_string_scalar() -> None:
     """numpy reads `bytes` as one string, not its buffer: numpy's path and numpy's error."""
     assert sw.explain(sw.mean, b"abcd")["path"] == "numpy"
