@@ -68,8 +68,9 @@ capi: ## build the C library, shared and static, and check that its header is cu
 	$(CARGO) build --release -p stridewise-py -p stridewise-capi
 	$(CARGO) run -q -p stridewise-capi-header -- --check
 
-capi-tools: ## install Debian's Eigen headers for the C++ test (needs root and apt)
-	@dpkg -s libeigen3-dev >/dev/null 2>&1 || { apt-get update -qq && \
+EIGEN_INCLUDE ?= /usr/include/eigen3
+capi-tools: ## install Debian's Eigen headers for the C++ test if EIGEN_INCLUDE lacks them (root, apt)
+	@test -f $(EIGEN_INCLUDE)/Eigen/Dense || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		libeigen3-dev >/dev/null; }
 
@@ -77,7 +78,7 @@ capi-test: capi capi-tools $(VENV)/.installed ## the C API from C, C++ (Eigen) a
 	@mkdir -p $(CAPI_OUT)
 	gcc -std=c11 crates/capi/tests/c/test_capi.c $(CAPI_FLAGS) -lpthread -lm -o $(CAPI_OUT)/test_capi
 	$(CAPI_OUT)/test_capi
-	g++ -std=c++17 -I/usr/include/eigen3 crates/capi/tests/c/test_eigen.cpp $(CAPI_FLAGS) \
+	g++ -std=c++17 -I$(EIGEN_INCLUDE) crates/capi/tests/c/test_eigen.cpp $(CAPI_FLAGS) \
 		-o $(CAPI_OUT)/test_eigen
 	$(CAPI_OUT)/test_eigen
 	gcc -std=c11 -O2 -Icrates/capi/include crates/capi/tests/c/test_capi.c \

@@ -96,10 +96,10 @@ const char *sw_simd_level(void);
 
 // Use `n` threads for the calls that follow, from every thread (0: the default,
 // `STRIDEWISE_NUM_THREADS` if set, else every CPU the process may use). The results do not
-// depend on it.
-void sw_set_num_threads(size_t n);
+// depend on it. `SW_STATUS_INTERNAL` if the threads cannot be started.
+enum SwStatus sw_set_num_threads(size_t n);
 
-// The number of threads the reductions use.
+// The number of threads the reductions use (0 if the threads cannot be started).
 size_t sw_get_num_threads(void);
 
 // Reduce the array at `data` with `op` (a `SwOp`) over `axes`, writing the results into
@@ -109,7 +109,8 @@ size_t sw_get_num_threads(void);
 //   `byte_strides`: `ndim` values each (NULL when `ndim` is 0). Strides are in bytes and may
 //   be negative or zero.
 // - `axes`: `naxes` axes to reduce (negative counts from the end, as numpy), or NULL for
-//   every axis (a full reduction: one result). argmin/argmax take NULL or one axis.
+//   every axis (a full reduction: one result). Not NULL with `naxes` 0 reduces no axis
+//   (numpy's `axis=()`: one result per element). argmin/argmax take NULL or one axis.
 // - `ddof`: var/std's delta degrees of freedom (ignored by the others).
 // - `out`: room for `out_len` results of the type `sw_result_dtype(op, dtype)`, written in
 //   C order of the kept axes (their product is the number of results; 1 for a full
@@ -119,8 +120,9 @@ size_t sw_get_num_threads(void);
 // writes nothing (`sw_last_message` says why).
 //
 // # Safety
-// Every element reachable from `data` through `shape` and `byte_strides` lies in one live
-// allocation, initialised, and nobody writes it during the call; `shape` and
+// The bytes from the lowest to the end of the highest element reachable from `data` through
+// `shape` and `byte_strides` (padding and gaps included) lie in one live allocation, are
+// initialised, and nobody writes them during the call; `shape` and
 // `byte_strides` point to `ndim` values, `axes` (if not NULL) to `naxes`; `out` to room for
 // `out_len` results, not overlapping the input.
 enum SwStatus sw_reduce(int32_t op,

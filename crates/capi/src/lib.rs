@@ -13,13 +13,16 @@
 //!   results; every other status wrote nothing. [`sw_last_message`] gives the warning's or the
 //!   error's text, for the calling thread.
 //! - Results are numpy's, element type included ([`sw_result_dtype`]): sums of integers in
-//!   64 bits, means of integers in f64, means of f32 in f32, argmin/argmax as i64 flat indices
-//!   in C order of the logical array. Float sums are correctly rounded (the exact sum, rounded
+//!   64 bits, means of integers in f64, means of f32 in f32, argmin/argmax as i64 indices
+//!   (along the axis, or flat in C order of the logical array for a full reduction). Float sums are correctly rounded (the exact sum, rounded
 //!   once), so they depend on the values only.
 //! - No panic crosses the boundary (one would be `SW_STATUS_INTERNAL`, a bug). Every entry
 //!   point is thread-safe: the kernels only read, and the messages are per thread.
 //! - Elements must be aligned to their size and byte strides whole elements
 //!   (`SW_STATUS_UNREADABLE` otherwise: copy them to an aligned buffer first).
+//! - The memory from the first to the last element, padding and gaps included, must be
+//!   initialised and not written during a call: the kernels may load bytes between elements
+//!   (a stride-2 run is read as whole vectors) and discard them.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -172,19 +175,38 @@ pub extern "C" fn sw_simd_level() -> *const c_char {
 
 /// Use `n` threads for the calls that follow, from every thread (0: the default,
 /// `STRIDEWISE_NUM_THREADS` if set, else every CPU the process may use). The results do not
-/// depend on it.
+/// depend on it. `SW_STATUS_INTERNAL` if the threads cannot be started.
 #[no_mangle]
-pub extern "C" fn sw_set_num_threads(n: usize) {
-    stridewise::set_num_threads(match n {
+pub extern "C" fn sw_set_num_threads(n: usize) -> SwStatus {
+    let n = match n {
         0 => stridewise::default_num_threads(),
         n => n,
-    });
+    };
+    caught(|| {
+        stridewise::set_num_threads(n);
+        fail(SwStatus::Ok, "")
+    })
 }
 
-/// The number of threads the reductions use.
+/// The number of threads the reductions use (0 if the threads cannot be started).
 #[no_mangle]
 pub extern "C" fn sw_get_num_threads() -> usize {
-    stridewise::get_num_threads()
+    catch_unwind(stridewise::get_num_threads).unwrap_or(0)
+}
+
+/// `call()`, a panic in it turned into `SW_STATUS_INTERNAL` with its text.
+fn caught(call: impl FnOnce() -> SwStatus) -> SwStatus {
+    catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        fail(
+            SwStatus::Internal,
+            format!("stridewise internal error: {what}"),
+        )
+    })
 }
 
 /// `slice::from_raw_parts`, or an empty slice for `len == 0` (whatever the pointer).
@@ -207,7 +229,8 @@ unsafe fn parts<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
 ///   `byte_strides`: `ndim` values each (NULL when `ndim` is 0). Strides are in bytes and may
 ///   be negative or zero.
 /// - `axes`: `naxes` axes to reduce (negative counts from the end, as numpy), or NULL for
-///   every axis (a full reduction: one result). argmin/argmax take NULL or one axis.
+///   every axis (a full reduction: one result). Not NULL with `naxes` 0 reduces no axis
+///   (numpy's `axis=()`: one result per element). argmin/argmax take NULL or one axis.
 /// - `ddof`: var/std's delta degrees of freedom (ignored by the others).
 /// - `out`: room for `out_len` results of the type `sw_result_dtype(op, dtype)`, written in
 ///   C order of the kept axes (their product is the number of results; 1 for a full
@@ -217,8 +240,9 @@ unsafe fn parts<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
 /// writes nothing (`sw_last_message` says why).
 ///
 /// # Safety
-/// Every element reachable from `data` through `shape` and `byte_strides` lies in one live
-/// allocation, initialised, and nobody writes it during the call; `shape` and
+/// The bytes from the lowest to the end of the highest element reachable from `data` through
+/// `shape` and `byte_strides` (padding and gaps included) lie in one live allocation, are
+/// initialised, and nobody writes them during the call; `shape` and
 /// `byte_strides` point to `ndim` values, `axes` (if not NULL) to `naxes`; `out` to room for
 /// `out_len` results, not overlapping the input.
 #[no_mangle]
@@ -235,7 +259,7 @@ pub unsafe extern "C" fn sw_reduce(
     out: *mut c_void,
     out_len: usize,
 ) -> SwStatus {
-    let call = AssertUnwindSafe(|| {
+    caught(|| {
         let (Some(op), Some(elem)) = (op_of(op), elem_of(dtype)) else {
             return fail(
                 SwStatus::BadCode,
@@ -253,12 +277,12 @@ pub unsafe extern "C" fn sw_reduce(
             // SAFETY: `naxes` values (our contract).
             Some(unsafe { parts(axes, naxes) })
         };
-        let len: usize = shape.iter().product();
-        if data.is_null() && len > 0 {
+        // (Not the product, which may overflow: the layout check below refuses such a shape.)
+        if data.is_null() && !shape.contains(&0) {
             return fail(SwStatus::Null, "data is NULL");
         }
-        // SAFETY: our contract: every reachable element is in one live allocation,
-        // initialised and not written during the call (which is what `'a` spans here).
+        // SAFETY: our contract: the span of the reachable elements is in one live
+        // allocation, initialised and not written during the call (which `'a` spans here).
         let raw = match unsafe { RawArray::from_span(data.cast(), elem, shape, strides) } {
             Ok(raw) => raw,
             Err(RawError::Unreadable) => {
@@ -303,17 +327,6 @@ pub unsafe extern "C" fn sw_reduce(
                 fail(SwStatus::Warning, text)
             }
         }
-    });
-    catch_unwind(call).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        fail(
-            SwStatus::Internal,
-            format!("stridewise internal error: {what}"),
-        )
     })
 }
 
@@ -923,6 +936,96 @@ mod tests {
         assert_eq!(s, SwStatus::OutTooSmall);
         assert_eq!(message(), "5 results, room for 2");
         assert_eq!(small, [-1.0; 2]);
+    }
+
+    /// Shapes with no elements, rank 0, and `axis=()`: numpy's answers.
+    #[test]
+    fn empty_rank_zero_and_no_axes() {
+        let x = [2.5f64, -1.0, 4.0];
+        let mut out = [0.0f64; 3];
+        // SAFETY: the shapes below reach `x`'s elements only (or none); `out` has room for 3.
+        unsafe {
+            // (0, 3) along axis 0: three means of nothing, NaN with numpy's warning; `data`
+            // may be NULL (no element is read).
+            let s = sw_reduce(
+                SwOp::Mean as i32,
+                SwDtype::F64 as i32,
+                std::ptr::null(),
+                2,
+                [0usize, 3].as_ptr(),
+                [24isize, 8].as_ptr(),
+                [0isize].as_ptr(),
+                1,
+                0.0,
+                out.as_mut_ptr().cast(),
+                3,
+            );
+            assert_eq!(s, SwStatus::Warning, "{}", message());
+            assert!(out.iter().all(|v| v.is_nan()));
+            // The same along axis 1: no results, so `out` may be NULL.
+            let s = sw_reduce(
+                SwOp::Min as i32,
+                SwDtype::F64 as i32,
+                std::ptr::null(),
+                2,
+                [0usize, 3].as_ptr(),
+                [24isize, 8].as_ptr(),
+                [1isize].as_ptr(),
+                1,
+                0.0,
+                std::ptr::null_mut(),
+                0,
+            );
+            assert_eq!(s, SwStatus::Ok, "{}", message());
+            // Rank 0: one element.
+            let s = sw_reduce(
+                SwOp::Sum as i32,
+                SwDtype::F64 as i32,
+                x.as_ptr().cast(),
+                0,
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+                0,
+                0.0,
+                out.as_mut_ptr().cast(),
+                1,
+            );
+            assert_eq!((s, out[0]), (SwStatus::Ok, 2.5));
+            // axis=(): every element its own result.
+            // (From the last element backwards: stride -8 from x[2].)
+            let s = sw_reduce(
+                SwOp::Max as i32,
+                SwDtype::F64 as i32,
+                x.as_ptr().add(2).cast(),
+                1,
+                [3usize].as_ptr(),
+                [-8isize].as_ptr(),
+                [0isize; 0].as_ptr(),
+                0,
+                0.0,
+                out.as_mut_ptr().cast(),
+                3,
+            );
+            assert_eq!((s, out), (SwStatus::Ok, [4.0, -1.0, 2.5]), "{}", message());
+            // A shape whose element count overflows: refused, nothing read.
+            let s = sw_reduce(
+                SwOp::Sum as i32,
+                SwDtype::F64 as i32,
+                x.as_ptr().cast(),
+                2,
+                [1usize << 62, 1 << 62].as_ptr(),
+                [8isize, 8].as_ptr(),
+                std::ptr::null(),
+                0,
+                0.0,
+                out.as_mut_ptr().cast(),
+                1,
+            );
+            assert_eq!(s, SwStatus::Layout, "{}", message());
+        }
+        assert_eq!(sw_set_num_threads(0), SwStatus::Ok);
+        assert!(sw_get_num_threads() >= 1);
     }
 
     #[test]

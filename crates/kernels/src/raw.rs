@@ -1,9 +1,9 @@
 //! A strided array in memory someone else owns, described as foreign producers describe one:
 //! memory, an element type, a shape and byte strides.
 //!
-//! Every way in from outside Rust (numpy arrays today; the buffer protocol,
-//! `__array_interface__`, DLPack and the C API next) produces a [`RawArray`], and everything
-//! after it is the same. Its constructor checks what a producer asserts but nothing enforces:
+//! Every way in from outside Rust (numpy arrays, and through numpy's views the buffer
+//! protocol, `__array_interface__` and DLPack; the C API, `crates/capi`) produces a
+//! [`RawArray`], and everything after it is the same. Its constructor checks what a producer asserts but nothing enforces:
 //! every byte the shape and strides reach lies inside the stated memory, and the elements can
 //! be read in place (aligned, strides in whole elements); otherwise the caller copies first.
 //! The one `unsafe` step is the adapter's: turning the producer's pointer and length into the
@@ -144,8 +144,11 @@ impl<'a> RawArray<'a> {
     /// producer's word, and its other checks still apply.
     ///
     /// # Safety
-    /// For `'a`: every byte of every element reachable through (`ptr`, `shape`,
-    /// `byte_strides`) lies in one live allocation, is initialised, and nobody mutates it.
+    /// For `'a`: every byte of the span from the lowest to the end of the highest element
+    /// reachable through (`ptr`, `shape`, `byte_strides`) lies in one live allocation, is
+    /// initialised, and nobody mutates it. The whole span, not only the elements: it becomes
+    /// one `&[u8]`, and the kernels may load bytes between elements (a stride-2 run is read
+    /// as whole vectors) and discard them. Padding between rows must be initialised too.
     pub unsafe fn from_span(
         ptr: *const u8,
         elem: ElemType,

@@ -17,10 +17,13 @@
 //! 4. a buffer-protocol exporter (`memoryview`, `array.array`, `bytearray`, ctypes arrays, a
 //!    pybind11 class with `def_buffer`, stridewise's `AlignedBuffer`), but not `bytes`, which
 //!    numpy reads as one string: `numpy.asarray`, a view of the exported buffer;
-//! 5. an object with `__array_interface__` or `__array_struct__`: `numpy.asarray`, a view;
-//! 6. a DLPack producer (`__dlpack__` and `__dlpack_device__`: torch and JAX CPU arrays): on
-//!    the CPU, `numpy.from_dlpack`, a view; on any other device, `BufferError` naming it
-//!    (never a silent copy to the host);
+//! 5. an object with `__array_interface__` or `__array_struct__`: `numpy.asarray`, a view
+//!    (reported as converted if numpy made an array of its own instead);
+//!    in 4 and 5, an object with its own method of the function's name (`x.mean()` for
+//!    `mean`) is left to numpy, which calls that method;
+//! 6. a DLPack producer (`__dlpack__` and `__dlpack_device__`: torch and JAX CPU arrays),
+//!    own methods or not: on the CPU, `numpy.from_dlpack`, a view (numpy's function if that
+//!    fails); on any other device, `BufferError` naming it (never a silent copy to the host);
 //! 7. anything else: numpy's function (which calls the object's own method, or converts it).
 
 use crate::rules::numpy_module;
@@ -86,7 +89,14 @@ fn dlpack_device_name(kind: i64) -> Cow<'static, str> {
     }
 }
 
-pub fn input<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Input<'py>> {
+/// How `a` reaches the kernels, or why numpy takes it. `method`: the method numpy's function
+/// calls on an object that has it instead of converting the object (`sum`, `mean`, `max`,
+/// ...; `None` for the functions that convert every input, such as the nan-functions).
+pub fn input<'py>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    method: Option<&str>,
+) -> PyResult<Input<'py>> {
     // SAFETY: `a` is a live object; PyArray_CheckExact only reads its type.
     if unsafe { numpy::npyffi::PyArray_CheckExact(py, a.as_ptr()) } != 0 {
         return Ok(Input::Array(
@@ -135,23 +145,48 @@ pub fn input<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Input<'py>
             .into(),
         ));
     }
+    // Looked up on the instance, as numpy looks up these attributes (and `__array_function__`
+    // on the type). A lookup that raises (a property) leaves the object to numpy, which
+    // raises or goes on as it does.
+    let has = |name: &str| a.hasattr(name).ok();
     // SAFETY: `a` is a live object; PyObject_CheckBuffer only reads its type's slots.
     let buffer = !a.is_instance_of::<PyBytes>()
         && unsafe { pyo3::ffi::PyObject_CheckBuffer(a.as_ptr()) } != 0;
     let interface = !buffer
-        && (a.hasattr(pyo3::intern!(py, "__array_interface__"))?
-            || a.hasattr(pyo3::intern!(py, "__array_struct__"))?);
+        && match (has("__array_interface__"), has("__array_struct__")) {
+            (Some(i), Some(s)) => i || s,
+            _ => {
+                return Ok(Input::Numpy(
+                    "its array interface raises: numpy decides".into(),
+                ))
+            }
+        };
     if buffer || interface {
+        // numpy's functions call an object's own method of their name (`np.mean(x)` is
+        // `x.mean()`), if it has one, rather than read its memory: so do we.
+        if let Some(m) = method {
+            if has(m) != Some(false) {
+                return Ok(Input::Numpy(
+                    format!("{} has its own {m}(): numpy calls it", t.name()?).into(),
+                ));
+            }
+        }
         let via = if buffer {
             Via::Buffer
         } else {
             Via::ArrayInterface
         };
-        // (`asarray` never copies what these describe: it makes a view, or raises.)
         return match np.call_method1("asarray", (a,)) {
             // SAFETY: `arr` is a live object; PyArray_CheckExact only reads its type.
             Ok(arr) if unsafe { numpy::npyffi::PyArray_CheckExact(py, arr.as_ptr()) } != 0 => {
-                Ok(Input::Array(arr.cast_into::<PyUntypedArray>()?, via))
+                let arr = arr.cast_into::<PyUntypedArray>()?;
+                // A view of the exporter's memory, unless numpy had to make its own (an
+                // interface it read through `__array__`, which may copy).
+                // SAFETY: `arr` is a live ndarray; its flags field is plain data.
+                let owns = unsafe { (*arr.as_array_ptr()).fields.flags }
+                    & numpy::npyffi::NPY_ARRAY_OWNDATA
+                    != 0;
+                Ok(Input::Array(arr, if owns { Via::Converted } else { via }))
             }
             _ => Ok(Input::Numpy(
                 format!(
@@ -162,14 +197,20 @@ pub fn input<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Input<'py>
             )),
         };
     }
-    // (On the instance, as numpy looks up these two and `__array_interface__`; numpy looks
-    // up `__array_function__` on the type.)
-    let dlpack = a.hasattr(pyo3::intern!(py, "__dlpack__"))?
-        && a.hasattr(pyo3::intern!(py, "__dlpack_device__"))?;
-    if dlpack {
-        let (kind, id): (i64, i64) = a
-            .call_method0(pyo3::intern!(py, "__dlpack_device__"))?
-            .extract()?;
+    // DLPack producers (torch, JAX) are read in place even where they have their own
+    // methods (numpy would call `tensor.mean()` and return a tensor): that is what the
+    // protocol is for here. Anything that fails on the way (a tensor that refuses export,
+    // a device numpy cannot read, a dtype it lacks) is left to numpy, except a device the
+    // CPU cannot address, which is an error rather than a silent copy to the host.
+    if has("__dlpack__") == Some(true) && has("__dlpack_device__") == Some(true) {
+        let device = a
+            .call_method0(pyo3::intern!(py, "__dlpack_device__"))
+            .and_then(|d| d.extract::<(i64, i64)>());
+        let Ok((kind, id)) = device else {
+            return Ok(Input::Numpy(
+                "its __dlpack_device__ is not (type, id): numpy decides".into(),
+            ));
+        };
         // numpy's `from_dlpack` reads the device types whose memory the CPU can address:
         // CPU, CUDA and ROCm host (pinned) memory and CUDA managed memory.
         if !matches!(kind, 1 | 3 | 11 | 13) {
@@ -180,11 +221,15 @@ pub fn input<'py>(py: Python<'py>, a: &Bound<'py, PyAny>) -> PyResult<Input<'py>
                 dlpack_device_name(kind)
             )));
         }
-        let arr = np.call_method1(pyo3::intern!(py, "from_dlpack"), (a,))?;
-        return Ok(Input::Array(
-            arr.cast_into::<PyUntypedArray>()?,
-            Via::DLPack,
-        ));
+        return match np.call_method1(pyo3::intern!(py, "from_dlpack"), (a,)) {
+            Ok(arr) => Ok(Input::Array(
+                arr.cast_into::<PyUntypedArray>()?,
+                Via::DLPack,
+            )),
+            Err(e) => Ok(Input::Numpy(
+                format!("numpy.from_dlpack refuses it ({e}): numpy decides").into(),
+            )),
+        };
     }
     Ok(Input::Numpy(
         format!(

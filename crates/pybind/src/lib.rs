@@ -111,7 +111,7 @@ fn adapt<'py>(
     py: Python<'py>,
     a: Bound<'py, PyAny>,
 ) -> PyResult<(Option<Bound<'py, numpy::PyUntypedArray>>, String)> {
-    Ok(match input::input(py, &a)? {
+    Ok(match input::input(py, &a, None)? {
         input::Input::Array(arr, via) => (Some(arr), via.name().to_owned()),
         input::Input::Numpy(why) => (None, why.into_owned()),
     })

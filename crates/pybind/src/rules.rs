@@ -411,7 +411,12 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         }
     }
 
-    let (arr, via) = match input(py, &args.a)? {
+    // The method numpy's function calls on an object that has one (np.mean(x) is
+    // x.mean()): the plain functions but count_nonzero and ptp; no nan-function.
+    let method = (info.nan == NanHandling::Propagate
+        && !matches!(info.family, Family::CountNonzero | Family::Range))
+    .then_some(info.name);
+    let (arr, via) = match input(py, &args.a, method)? {
         Input::Array(a, via) => (a, via),
         Input::Numpy(reason) => return Plan::numpy(reason),
     };

@@ -261,6 +261,70 @@ def test_read_only_interface() -> None:
     check_against_numpy("nanmax", obj)
 
 
+class OwnMethods(array.array):
+    """A buffer exporter with its own `mean`, `sum` and `argmax`: numpy's functions call them."""
+
+    def mean(self, *args: Any, **kwargs: Any) -> str:
+        return "own mean"
+
+    def sum(self, *args: Any, **kwargs: Any) -> str:
+        return "own sum"
+
+    def argmax(self, *args: Any, **kwargs: Any) -> str:
+        return "own argmax"
+
+
+class RaisingInterface:
+    """`__array_interface__` a property that raises, beside its own `mean`."""
+
+    @property
+    def __array_interface__(self) -> dict[str, Any]:
+        raise RuntimeError("no interface today")
+
+    def mean(self, *args: Any, **kwargs: Any) -> str:
+        return "own mean"
+
+
+def test_own_methods_are_called_as_numpy_calls_them() -> None:
+    x = OwnMethods("d", [1.0, 2.0, 4.0])
+    for func in ("mean", "sum", "argmax"):
+        assert sw.explain(getattr(sw, func), x)["path"] == "numpy"
+        assert getattr(sw, func)(x) == getattr(np, func)(x) == f"own {func}"
+    # The functions numpy does not send to a method read the buffer in place.
+    for func in ("nanmean", "max", "std", "count_nonzero", "ptp"):
+        info = sw.explain(getattr(sw, func), x)
+        assert info["path"] == "kernel" and info["input"] == "buffer protocol", (func, info)
+        check_against_numpy(func, x)
+    r = RaisingInterface()
+    assert sw.mean(r) == np.mean(r) == "own mean"
+
+
+class RefusingDLPack(DLPack):
+    """A producer whose export fails (torch refuses a tensor that requires grad) but that
+    numpy reads through `__array__`."""
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        raise RuntimeError("Can't export tensors that require gradient")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.a
+
+
+class OddDevice(DLPack):
+    def __dlpack_device__(self) -> Any:
+        return ("cpu", 0)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.a
+
+
+def test_dlpack_that_fails_is_left_to_numpy() -> None:
+    a = _data()
+    for obj in (RefusingDLPack(a), OddDevice(a)):
+        assert sw.explain(sw.nanmean, obj)["path"] == "numpy"
+        np.testing.assert_array_equal(sw.nanmean(obj, axis=0), np.nanmean(obj, axis=0))
+
+
 def test_array_function_overrides_are_respected() -> None:
     """An object that overrides numpy's functions gets its own implementation, as from numpy,
     even when it also describes its memory."""

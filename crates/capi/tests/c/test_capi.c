@@ -50,14 +50,19 @@ static void padded_rows(void) {
     s = sw_reduce(SW_OP_MAX, SW_DTYPE_F64, buf, 2, shape, strides, NULL, 0, 0.0, &all, 1);
     CHECK(s == SW_STATUS_OK && all == 50 + 4 * 0.25, "%g", all); /* the padding is NaN */
 
-    /* Transposed and reversed: the same matrix read by columns from its last row. */
+    /* Transposed and reversed: the matrix read by columns from its last row, after putting
+     * each column's minimum in a row of its own (row (2c + 1) % R of column c). */
+    for (int c = 0; c < C; c++) buf[((2 * c + 1) % R) * LD + c] = -100 - c;
     size_t tshape[2] = {C, R};
     ptrdiff_t tstrides[2] = {sizeof(double), -(ptrdiff_t)(LD * sizeof(double))};
     int64_t arg[C];
     s = sw_reduce(SW_OP_ARGMIN, SW_DTYPE_F64, buf + (R - 1) * LD, 2, tshape, tstrides, &axis1, 1,
                   0.0, arg, C);
     CHECK(s == SW_STATUS_OK, "%d %s", s, sw_last_message());
-    for (int c = 0; c < C; c++) CHECK(arg[c] == R - 1, "argmin %d: %lld", c, (long long)arg[c]);
+    for (int c = 0; c < C; c++) { /* position along the reversed rows */
+        long long want = R - 1 - (2 * c + 1) % R;
+        CHECK(arg[c] == want, "argmin %d: %lld != %lld", c, (long long)arg[c], want);
+    }
     printf("ok padded rows, transposed, reversed\n");
 }
 
@@ -101,6 +106,34 @@ static void shortcuts(void) {
     printf("ok shortcuts (correctly rounded sum, byte strides)\n");
 }
 
+/* No elements, rank 0, axis=() (naxes 0, axes not NULL): numpy's answers. */
+static void degenerate(void) {
+    double x[3] = {2.5, -1.0, 4.0}, out[3];
+    size_t shape[2] = {0, 3};
+    ptrdiff_t strides[2] = {24, 8}, axis0 = 0, axis1 = 1, none[1] = {0};
+    CHECK(sw_reduce(SW_OP_MEAN, SW_DTYPE_F64, NULL, 2, shape, strides, &axis0, 1, 0, out, 3) ==
+                  SW_STATUS_WARNING &&
+              isnan(out[0]) && isnan(out[2]),
+          "means of nothing");
+    CHECK(sw_reduce(SW_OP_MAX, SW_DTYPE_F64, NULL, 2, shape, strides, &axis1, 1, 0, NULL, 0) ==
+              SW_STATUS_OK,
+          "no results, NULL out: %s", sw_last_message());
+    CHECK(sw_reduce(SW_OP_MAX, SW_DTYPE_F64, NULL, 2, shape, strides, &axis0, 1, 0, out, 3) ==
+              SW_STATUS_VALUE,
+          "max of nothing");
+    CHECK(sw_reduce(SW_OP_SUM, SW_DTYPE_F64, x + 2, 0, NULL, NULL, NULL, 0, 0, out, 1) ==
+                  SW_STATUS_OK &&
+              out[0] == 4.0,
+          "rank 0");
+    size_t one_d[1] = {3};
+    ptrdiff_t back[1] = {-8};
+    CHECK(sw_reduce(SW_OP_MAX, SW_DTYPE_F64, x + 2, 1, one_d, back, none, 0, 0, out, 3) ==
+                  SW_STATUS_OK &&
+              out[0] == 4.0 && out[1] == -1.0 && out[2] == 2.5,
+          "axis=() reversed");
+    printf("ok empty shapes, rank 0, axis=()\n");
+}
+
 static void errors(void) {
     double x[4] = {1, 2, 3, 4}, out = -1;
     CHECK(sw_mean_f64(x, 0, 8, &out) == SW_STATUS_WARNING && isnan(out), "empty mean");
@@ -127,30 +160,43 @@ static void errors(void) {
     printf("ok errors and warnings\n");
 }
 
-/* Thread safety: eight threads reduce the same data at once and get the same bits. */
+/* Thread safety: eight threads reduce the same data at once and get the same bits, which are
+ * the sum rounded once to float (checked against a long double sum). */
 enum { N = 1 << 20, T = 8 };
 static float *shared;
 
+struct job {
+    float sum;
+    int failed;
+};
+
 static void *worker(void *arg) {
-    float *out = arg;
+    struct job *job = arg;
     for (int k = 0; k < 4; k++)
-        if (sw_sum_f32(shared, N / 2, 2 * sizeof(float), out) != SW_STATUS_OK) *out = -1;
+        if (sw_sum_f32(shared, N / 2, 2 * sizeof(float), &job->sum) != SW_STATUS_OK)
+            job->failed = 1;
     return NULL;
 }
 
 static void threads(void) {
     shared = malloc(N * sizeof(float));
     for (int i = 0; i < N; i++) shared[i] = (float)sin(i) * 1000.0f;
+    long double exact = 0; /* 64-bit mantissa: exact enough to round to float once */
+    for (int i = 0; i < N; i += 2) exact += shared[i];
     pthread_t t[T];
-    float got[T];
+    struct job got[T] = {{0}};
     for (int i = 0; i < T; i++) pthread_create(&t[i], NULL, worker, &got[i]);
     for (int i = 0; i < T; i++) pthread_join(t[i], NULL);
     float one;
-    sw_set_num_threads(1);
+    CHECK(sw_set_num_threads(1) == SW_STATUS_OK, "one thread");
     CHECK(sw_sum_f32(shared, N / 2, 2 * sizeof(float), &one) == SW_STATUS_OK, "one thread");
-    sw_set_num_threads(0);
-    for (int i = 0; i < T; i++)
-        CHECK(memcmp(&got[i], &one, sizeof one) == 0, "thread %d: %.9g != %.9g", i, got[i], one);
+    CHECK(sw_set_num_threads(0) == SW_STATUS_OK, "default threads");
+    CHECK(one == (float)exact, "%.9g != %.9g", one, (float)exact);
+    for (int i = 0; i < T; i++) {
+        CHECK(!got[i].failed, "thread %d failed", i);
+        CHECK(memcmp(&got[i].sum, &one, sizeof one) == 0, "thread %d: %.9g != %.9g", i,
+              got[i].sum, one);
+    }
     free(shared);
     printf("ok %d threads at once, same bits as one thread (%zu threads each)\n", T,
            sw_get_num_threads());
@@ -161,6 +207,7 @@ int main(void) {
     padded_rows();
     integer_types();
     shortcuts();
+    degenerate();
     errors();
     threads();
     if (failures) {

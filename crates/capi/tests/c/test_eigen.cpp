@@ -53,8 +53,12 @@ int main() {
     CHECK(rowmean == want, "row means differ: max %g", (rowmean - want).cwiseAbs().maxCoeff());
 
     double mx = 0, mn = 0;
-    sw_reduce(SW_OP_MAX, SW_DTYPE_F64, m.data(), 2, shape, strides, nullptr, 0, 0, &mx, 1);
-    sw_reduce(SW_OP_MIN, SW_DTYPE_F64, m.data(), 2, shape, strides, nullptr, 0, 0, &mn, 1);
+    CHECK(sw_reduce(SW_OP_MAX, SW_DTYPE_F64, m.data(), 2, shape, strides, nullptr, 0, 0, &mx,
+                    1) == SW_STATUS_OK,
+          "%s", sw_last_message());
+    CHECK(sw_reduce(SW_OP_MIN, SW_DTYPE_F64, m.data(), 2, shape, strides, nullptr, 0, 0, &mn,
+                    1) == SW_STATUS_OK,
+          "%s", sw_last_message());
     CHECK(mx == m.maxCoeff() && mn == m.minCoeff(), "%g %g (padding read?)", mx, mn);
 
     // Standard deviation of each column against a two-pass computation in long double.
