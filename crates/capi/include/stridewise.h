@@ -78,6 +78,25 @@ typedef enum SwDtype {
   SW_DTYPE_F64,
 } SwDtype;
 
+// The quantile methods, numpy's `method=` (Hyndman and Fan's nine and numpy's four
+// discrete ones). The codes are the order of `stridewise::QuantileMethod::ALL`; numpy's
+// default is `SW_QUANTILE_METHOD_LINEAR`.
+typedef enum SwQuantileMethod {
+  SW_QUANTILE_METHOD_INVERTED_CDF = 0,
+  SW_QUANTILE_METHOD_AVERAGED_INVERTED_CDF,
+  SW_QUANTILE_METHOD_CLOSEST_OBSERVATION,
+  SW_QUANTILE_METHOD_INTERPOLATED_INVERTED_CDF,
+  SW_QUANTILE_METHOD_HAZEN,
+  SW_QUANTILE_METHOD_WEIBULL,
+  SW_QUANTILE_METHOD_LINEAR,
+  SW_QUANTILE_METHOD_MEDIAN_UNBIASED,
+  SW_QUANTILE_METHOD_NORMAL_UNBIASED,
+  SW_QUANTILE_METHOD_LOWER,
+  SW_QUANTILE_METHOD_HIGHER,
+  SW_QUANTILE_METHOD_MIDPOINT,
+  SW_QUANTILE_METHOD_NEAREST,
+} SwQuantileMethod;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -136,6 +155,33 @@ enum SwStatus sw_reduce(int32_t op,
                         double ddof,
                         void *out,
                         size_t out_len);
+
+// Quantiles `q[0..nq]` (each in [0, 1]) of each output over `axes`, by `method` (a
+// `SwQuantileMethod`), as numpy's `quantile` (`nanquantile` with `skip_nan` nonzero: NaN
+// left out, an all-NaN output gives NaN), in double whatever `dtype` (numpy computes a
+// float32 input's in float32; this one's are those values before that rounding). The
+// median is `q = 0.5` by `SW_QUANTILE_METHOD_LINEAR`.
+//
+// The array, `axes` and `naxes` as in [`sw_reduce`]. `out`: room for `out_len >= nq` times
+// the number of outputs doubles, written with `q` slowest (numpy's result shape `(nq,
+// *kept)`). Each output is selected in a scratch buffer; the array is never written.
+// `SW_STATUS_VALUE`: bool elements, an output of no elements, a `q` outside [0, 1].
+//
+// # Safety
+// As [`sw_reduce`]; `q` points to `nq` doubles.
+enum SwStatus sw_quantiles(int32_t dtype,
+                           const void *data,
+                           size_t ndim,
+                           const size_t *shape,
+                           const ptrdiff_t *byte_strides,
+                           const ptrdiff_t *axes,
+                           size_t naxes,
+                           const double *q,
+                           size_t nq,
+                           int32_t method,
+                           int32_t skip_nan,
+                           double *out,
+                           size_t out_len);
 
 // Sum of `n` floats `byte_stride` bytes apart, correctly rounded.
 //

@@ -108,6 +108,29 @@ pub enum SwDtype {
     F64,
 }
 
+/// The quantile methods, numpy's `method=` (Hyndman and Fan's nine and numpy's four
+/// discrete ones). The codes are the order of `stridewise::QuantileMethod::ALL`; numpy's
+/// default is `SW_QUANTILE_METHOD_LINEAR`.
+// (Each variant is numpy's method of its name.)
+#[allow(missing_docs)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SwQuantileMethod {
+    InvertedCdf = 0,
+    AveragedInvertedCdf,
+    ClosestObservation,
+    InterpolatedInvertedCdf,
+    Hazen,
+    Weibull,
+    Linear,
+    MedianUnbiased,
+    NormalUnbiased,
+    Lower,
+    Higher,
+    Midpoint,
+    Nearest,
+}
+
 thread_local! {
     /// The calling thread's last message (`sw_last_message`).
     static MESSAGE: RefCell<CString> = RefCell::new(CString::default());
@@ -327,6 +350,109 @@ pub unsafe extern "C" fn sw_reduce(
                 fail(SwStatus::Warning, text)
             }
         }
+    })
+}
+
+/// Quantiles `q[0..nq]` (each in [0, 1]) of each output over `axes`, by `method` (a
+/// `SwQuantileMethod`), as numpy's `quantile` (`nanquantile` with `skip_nan` nonzero: NaN
+/// left out, an all-NaN output gives NaN), in double whatever `dtype` (numpy computes a
+/// float32 input's in float32; this one's are those values before that rounding). The
+/// median is `q = 0.5` by `SW_QUANTILE_METHOD_LINEAR`.
+///
+/// The array, `axes` and `naxes` as in [`sw_reduce`]. `out`: room for `out_len >= nq` times
+/// the number of outputs doubles, written with `q` slowest (numpy's result shape `(nq,
+/// *kept)`). Each output is selected in a scratch buffer; the array is never written.
+/// `SW_STATUS_VALUE`: bool elements, an output of no elements, a `q` outside [0, 1].
+///
+/// # Safety
+/// As [`sw_reduce`]; `q` points to `nq` doubles.
+#[no_mangle]
+pub unsafe extern "C" fn sw_quantiles(
+    dtype: i32,
+    data: *const c_void,
+    ndim: usize,
+    shape: *const usize,
+    byte_strides: *const isize,
+    axes: *const isize,
+    naxes: usize,
+    q: *const f64,
+    nq: usize,
+    method: i32,
+    skip_nan: i32,
+    out: *mut f64,
+    out_len: usize,
+) -> SwStatus {
+    caught(|| {
+        let Some(elem) = elem_of(dtype) else {
+            return fail(SwStatus::BadCode, format!("unknown element type {dtype}"));
+        };
+        let Some(method) = usize::try_from(method)
+            .ok()
+            .and_then(|i| stridewise::QuantileMethod::ALL.get(i).copied())
+        else {
+            return fail(
+                SwStatus::BadCode,
+                format!("unknown quantile method {method}"),
+            );
+        };
+        if (ndim > 0 && (shape.is_null() || byte_strides.is_null())) || (nq > 0 && q.is_null()) {
+            return fail(SwStatus::Null, "shape, byte_strides or q is NULL");
+        }
+        // SAFETY: `ndim` values each and `nq` quantiles (our contract), non-null when
+        // nonzero in number (checked above).
+        let (shape, strides, q) =
+            unsafe { (parts(shape, ndim), parts(byte_strides, ndim), parts(q, nq)) };
+        let axes = if axes.is_null() {
+            None
+        } else {
+            // SAFETY: `naxes` values (our contract).
+            Some(unsafe { parts(axes, naxes) })
+        };
+        if data.is_null() && !shape.contains(&0) {
+            return fail(SwStatus::Null, "data is NULL");
+        }
+        // SAFETY: as in `sw_reduce`: the span is one live allocation, initialised and
+        // unwritten during the call.
+        let raw = match unsafe { RawArray::from_span(data.cast(), elem, shape, strides) } {
+            Ok(raw) => raw,
+            Err(RawError::Unreadable) => {
+                return fail(
+                    SwStatus::Unreadable,
+                    "elements not aligned to their size, or byte strides not whole elements",
+                )
+            }
+            Err(e) => return fail(SwStatus::Layout, e.to_string()),
+        };
+        let outputs = match raw.selection_shape(axes) {
+            Ok((outputs, _)) => outputs,
+            Err(e) => return fail(SwStatus::Layout, e.to_string()),
+        };
+        let Some(n) = outputs.checked_mul(nq) else {
+            return fail(SwStatus::Layout, "too many results");
+        };
+        if n > out_len {
+            return fail(
+                SwStatus::OutTooSmall,
+                format!("{n} results, room for {out_len}"),
+            );
+        }
+        if n == 0 {
+            return fail(SwStatus::Ok, "");
+        }
+        if out.is_null() {
+            return fail(SwStatus::Null, "out is NULL");
+        }
+        let mut values = vec![0.0f64; n];
+        if let Err(e) = raw.quantiles(axes, q, method, skip_nan != 0, &mut values) {
+            let status = match e {
+                stridewise::ReduceError::Layout(_) => SwStatus::Layout,
+                _ => SwStatus::Value,
+            };
+            return fail(status, e.to_string());
+        }
+        // SAFETY: `out` has room for `out_len >= n` doubles (our contract); `values` is ours.
+        unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), out, n) };
+        fail(SwStatus::Ok, "")
     })
 }
 
@@ -866,6 +992,31 @@ mod tests {
                 format!("{c:?}").to_lowercase(),
                 format!("{e:?}").to_lowercase()
             );
+        }
+        let methods = [
+            SwQuantileMethod::InvertedCdf,
+            SwQuantileMethod::AveragedInvertedCdf,
+            SwQuantileMethod::ClosestObservation,
+            SwQuantileMethod::InterpolatedInvertedCdf,
+            SwQuantileMethod::Hazen,
+            SwQuantileMethod::Weibull,
+            SwQuantileMethod::Linear,
+            SwQuantileMethod::MedianUnbiased,
+            SwQuantileMethod::NormalUnbiased,
+            SwQuantileMethod::Lower,
+            SwQuantileMethod::Higher,
+            SwQuantileMethod::Midpoint,
+            SwQuantileMethod::Nearest,
+        ];
+        assert_eq!(methods.len(), stridewise::QuantileMethod::ALL.len());
+        for (i, (c, m)) in methods
+            .iter()
+            .zip(stridewise::QuantileMethod::ALL)
+            .enumerate()
+        {
+            assert_eq!(*c as usize, i);
+            let snake = format!("{c:?}").to_lowercase();
+            assert_eq!(snake, m.name().replace('_', ""), "{c:?}");
         }
         assert_eq!(op_of(-1), None);
         assert_eq!(op_of(Op::ALL.len() as i32), None);

@@ -122,6 +122,53 @@ def test_one_d_shortcut_with_byte_stride(lib: ctypes.CDLL) -> None:
     assert out.value == np.float32(math.fsum(step.tolist()) / step.size)
 
 
+METHODS = (
+    "inverted_cdf",
+    "averaged_inverted_cdf",
+    "closest_observation",
+    "interpolated_inverted_cdf",
+    "hazen",
+    "weibull",
+    "linear",
+    "median_unbiased",
+    "normal_unbiased",
+    "lower",
+    "higher",
+    "midpoint",
+    "nearest",
+)  # SwQuantileMethod's order
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_quantiles_equal_numpy_s_bit_for_bit(lib: ctypes.CDLL, method: str) -> None:
+    lib.sw_quantiles.restype = ctypes.c_int
+    base = np.random.default_rng(9).standard_normal((61, 40))
+    a = base[::2, ::-3]  # 31 x 14, strided and reversed
+    q = np.array([0.0, 0.1, 0.37, 0.5, 0.9, 1.0])
+    for axis in (None, 0, 1):
+        kept = [] if axis is None else [a.shape[1 - axis]]
+        out = np.empty([q.size, *kept])
+        axes = None if axis is None else (ctypes.c_ssize_t * 1)(axis)
+        status = lib.sw_quantiles(
+            10,
+            ctypes.c_void_p(a.ctypes.data),
+            ctypes.c_size_t(2),
+            (ctypes.c_size_t * 2)(*a.shape),
+            (ctypes.c_ssize_t * 2)(*a.strides),
+            axes,
+            ctypes.c_size_t(0 if axes is None else 1),
+            q.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+            ctypes.c_size_t(q.size),
+            ctypes.c_int32(METHODS.index(method)),
+            ctypes.c_int32(0),
+            ctypes.c_void_p(out.ctypes.data),
+            ctypes.c_size_t(out.size),
+        )
+        assert status == SW_OK, lib.sw_last_message().decode()
+        want = np.quantile(a, q, axis=axis, method=method)
+        np.testing.assert_array_equal(out, want, err_msg=f"{method} axis={axis}", strict=True)
+
+
 def test_errors_through_ctypes(lib: ctypes.CDLL) -> None:
     a = np.arange(12.0).reshape(3, 4)
     out = np.empty(2)

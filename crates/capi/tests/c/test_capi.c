@@ -134,6 +134,52 @@ static void degenerate(void) {
     printf("ok empty shapes, rank 0, axis=()\n");
 }
 
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Medians and quantiles per column of a padded matrix, against sorting here. */
+static void quantiles(void) {
+    enum { R = 7, C = 4, LD = 6 };
+    double buf[R * LD], col[R];
+    for (int i = 0; i < R * LD; i++) buf[i] = NAN; /* padding */
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) buf[r * LD + c] = (r * 37 + c * 11) % 23 - 5;
+    size_t shape[2] = {R, C};
+    ptrdiff_t strides[2] = {LD * sizeof(double), sizeof(double)}, axis0 = 0;
+    double q[2] = {0.5, 0.25}, out[2 * C];
+    SwStatus s = sw_quantiles(SW_DTYPE_F64, buf, 2, shape, strides, &axis0, 1, q, 2,
+                              SW_QUANTILE_METHOD_LINEAR, 0, out, 2 * C);
+    CHECK(s == SW_STATUS_OK, "%d %s", s, sw_last_message());
+    for (int c = 0; c < C; c++) {
+        for (int r = 0; r < R; r++) col[r] = buf[r * LD + c];
+        qsort(col, R, sizeof(double), by_value);
+        /* linear: (n - 1) q = 3 (the middle) and 1.5 (halfway between the 2nd and 3rd) */
+        CHECK(out[c] == col[3], "median %d: %g != %g", c, out[c], col[3]);
+        double want = col[1] + (col[2] - col[1]) * 0.5;
+        CHECK(out[C + c] == want, "q .25 %d: %g != %g", c, out[C + c], want);
+    }
+    /* nanquantile: a NaN in column 0 left out (6 numbers: halfway between the 3rd and 4th) */
+    buf[2 * LD] = NAN;
+    s = sw_quantiles(SW_DTYPE_F64, buf, 2, shape, strides, &axis0, 1, q, 1,
+                     SW_QUANTILE_METHOD_LINEAR, 1, out, C);
+    CHECK(s == SW_STATUS_OK, "%d %s", s, sw_last_message());
+    int n = 0;
+    for (int r = 0; r < R; r++)
+        if (r != 2) col[n++] = buf[r * LD];
+    qsort(col, n, sizeof(double), by_value);
+    CHECK(out[0] == col[2] + (col[3] - col[2]) * 0.5, "nan median %g", out[0]);
+    s = sw_quantiles(SW_DTYPE_F64, buf, 2, shape, strides, &axis0, 1, q, 1,
+                     SW_QUANTILE_METHOD_LINEAR, 0, out, C);
+    CHECK(s == SW_STATUS_OK && isnan(out[0]) && !isnan(out[1]), "a NaN propagates: %g", out[0]);
+    double bad = 1.5;
+    CHECK(sw_quantiles(SW_DTYPE_F64, buf, 2, shape, strides, &axis0, 1, &bad, 1,
+                       SW_QUANTILE_METHOD_LINEAR, 0, out, C) == SW_STATUS_VALUE,
+          "q outside [0, 1]");
+    printf("ok medians and quantiles of a padded matrix (%s)\n", sw_last_message());
+}
+
 static void errors(void) {
     double x[4] = {1, 2, 3, 4}, out = -1;
     CHECK(sw_mean_f64(x, 0, 8, &out) == SW_STATUS_WARNING && isnan(out), "empty mean");
@@ -208,6 +254,7 @@ int main(void) {
     integer_types();
     shortcuts();
     degenerate();
+    quantiles();
     errors();
     threads();
     if (failures) {
