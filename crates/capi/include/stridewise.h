@@ -183,6 +183,36 @@ enum SwStatus sw_quantiles(int32_t dtype,
                            double *out,
                            size_t out_len);
 
+// The weighted average of each output over `axes`, as numpy's `average(a, axis, weights,
+// returned=True)`: `Σ a·w / Σ w` with exact products and compensated sums, within about half
+// an ulp of the exact ratio, in double (numpy's float32 result, for float32 data and
+// weights, is this rounded to float32).
+//
+// The data as in [`sw_reduce`]; the weights likewise (`w_dtype`, `weights`, `w_ndim`,
+// `w_shape`, `w_byte_strides`: any element type and strides), with the data's shape or, as
+// numpy allows, the shape of the reduced axes in the order `axes` names them
+// (`SW_STATUS_LAYOUT` otherwise). `out` receives the averages and `weight_sums`, unless
+// NULL, the sums of the weights: `out_len` doubles of room each, one per output in C order.
+// `SW_STATUS_VALUE` if some output's weights sum to zero (numpy's ZeroDivisionError).
+//
+// # Safety
+// As [`sw_reduce`] for both arrays; `weight_sums` (if not NULL) as `out`.
+enum SwStatus sw_average(int32_t dtype,
+                         const void *data,
+                         size_t ndim,
+                         const size_t *shape,
+                         const ptrdiff_t *byte_strides,
+                         int32_t w_dtype,
+                         const void *weights,
+                         size_t w_ndim,
+                         const size_t *w_shape,
+                         const ptrdiff_t *w_byte_strides,
+                         const ptrdiff_t *axes,
+                         size_t naxes,
+                         double *out,
+                         double *weight_sums,
+                         size_t out_len);
+
 // Sum of `n` floats `byte_stride` bytes apart, correctly rounded.
 //
 // # Safety

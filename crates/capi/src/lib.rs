@@ -283,39 +283,19 @@ pub unsafe extern "C" fn sw_reduce(
     out_len: usize,
 ) -> SwStatus {
     caught(|| {
-        let (Some(op), Some(elem)) = (op_of(op), elem_of(dtype)) else {
-            return fail(
-                SwStatus::BadCode,
-                format!("unknown reduction {op} or element type {dtype}"),
-            );
+        let Some(op) = op_of(op) else {
+            return fail(SwStatus::BadCode, format!("unknown reduction {op}"));
         };
-        if ndim > 0 && (shape.is_null() || byte_strides.is_null()) {
-            return fail(SwStatus::Null, "shape or byte_strides is NULL");
-        }
-        // SAFETY: `ndim` values each (our contract), checked non-null above when ndim > 0.
-        let (shape, strides) = unsafe { (parts(shape, ndim), parts(byte_strides, ndim)) };
+        // SAFETY: forwarded from our contract.
+        let raw = match unsafe { raw_array(dtype, data, ndim, shape, byte_strides) } {
+            Ok(raw) => raw,
+            Err(status) => return status,
+        };
         let axes = if axes.is_null() {
             None
         } else {
             // SAFETY: `naxes` values (our contract).
             Some(unsafe { parts(axes, naxes) })
-        };
-        // (Not the product, which may overflow: the layout check below refuses such a shape.)
-        if data.is_null() && !shape.contains(&0) {
-            return fail(SwStatus::Null, "data is NULL");
-        }
-        // SAFETY: our contract: the span of the reachable elements is in one live
-        // allocation, initialised and not written during the call (which `'a` spans here).
-        let raw = match unsafe { RawArray::from_span(data.cast(), elem, shape, strides) } {
-            Ok(raw) => raw,
-            Err(RawError::Unreadable) => {
-                return fail(
-                    SwStatus::Unreadable,
-                    "elements not aligned to their size, or byte strides not whole elements: \
-                     copy them to an aligned buffer first",
-                )
-            }
-            Err(e) => return fail(SwStatus::Layout, e.to_string()),
         };
         let outcome = match raw.reduce(op, axes, ddof) {
             Ok(o) => o,
@@ -383,9 +363,6 @@ pub unsafe extern "C" fn sw_quantiles(
     out_len: usize,
 ) -> SwStatus {
     caught(|| {
-        let Some(elem) = elem_of(dtype) else {
-            return fail(SwStatus::BadCode, format!("unknown element type {dtype}"));
-        };
         let Some(method) = usize::try_from(method)
             .ok()
             .and_then(|i| stridewise::QuantileMethod::ALL.get(i).copied())
@@ -395,33 +372,21 @@ pub unsafe extern "C" fn sw_quantiles(
                 format!("unknown quantile method {method}"),
             );
         };
-        if (ndim > 0 && (shape.is_null() || byte_strides.is_null())) || (nq > 0 && q.is_null()) {
-            return fail(SwStatus::Null, "shape, byte_strides or q is NULL");
+        if nq > 0 && q.is_null() {
+            return fail(SwStatus::Null, "q is NULL");
         }
-        // SAFETY: `ndim` values each and `nq` quantiles (our contract), non-null when
-        // nonzero in number (checked above).
-        let (shape, strides, q) =
-            unsafe { (parts(shape, ndim), parts(byte_strides, ndim), parts(q, nq)) };
+        // SAFETY: `nq` quantiles (our contract), non-null when nq > 0 (checked above).
+        let q = unsafe { parts(q, nq) };
+        // SAFETY: forwarded from our contract.
+        let raw = match unsafe { raw_array(dtype, data, ndim, shape, byte_strides) } {
+            Ok(raw) => raw,
+            Err(status) => return status,
+        };
         let axes = if axes.is_null() {
             None
         } else {
             // SAFETY: `naxes` values (our contract).
             Some(unsafe { parts(axes, naxes) })
-        };
-        if data.is_null() && !shape.contains(&0) {
-            return fail(SwStatus::Null, "data is NULL");
-        }
-        // SAFETY: as in `sw_reduce`: the span is one live allocation, initialised and
-        // unwritten during the call.
-        let raw = match unsafe { RawArray::from_span(data.cast(), elem, shape, strides) } {
-            Ok(raw) => raw,
-            Err(RawError::Unreadable) => {
-                return fail(
-                    SwStatus::Unreadable,
-                    "elements not aligned to their size, or byte strides not whole elements",
-                )
-            }
-            Err(e) => return fail(SwStatus::Layout, e.to_string()),
         };
         let outputs = match raw.selection_shape(axes) {
             Ok((outputs, _)) => outputs,
@@ -452,6 +417,130 @@ pub unsafe extern "C" fn sw_quantiles(
         }
         // SAFETY: `out` has room for `out_len >= n` doubles (our contract); `values` is ours.
         unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), out, n) };
+        fail(SwStatus::Ok, "")
+    })
+}
+
+/// The array described by (`dtype`, `data`, `ndim`, `shape`, `byte_strides`) as `sw_reduce`
+/// takes it, or the status and message to return.
+///
+/// # Safety
+/// As [`sw_reduce`]'s array.
+unsafe fn raw_array<'a>(
+    dtype: i32,
+    data: *const c_void,
+    ndim: usize,
+    shape: *const usize,
+    byte_strides: *const isize,
+) -> Result<RawArray<'a>, SwStatus> {
+    let Some(elem) = elem_of(dtype) else {
+        return Err(fail(
+            SwStatus::BadCode,
+            format!("unknown element type {dtype}"),
+        ));
+    };
+    if ndim > 0 && (shape.is_null() || byte_strides.is_null()) {
+        return Err(fail(SwStatus::Null, "shape or byte_strides is NULL"));
+    }
+    // SAFETY: `ndim` values each (our contract), checked non-null when ndim > 0.
+    let (shape, strides) = unsafe { (parts(shape, ndim), parts(byte_strides, ndim)) };
+    if data.is_null() && !shape.contains(&0) {
+        return Err(fail(SwStatus::Null, "data is NULL"));
+    }
+    // SAFETY: our contract: the span of the reachable elements is in one live allocation,
+    // initialised and not written during the call.
+    match unsafe { RawArray::from_span(data.cast(), elem, shape, strides) } {
+        Ok(raw) => Ok(raw),
+        Err(RawError::Unreadable) => Err(fail(
+            SwStatus::Unreadable,
+            "elements not aligned to their size, or byte strides not whole elements: copy \
+             them to an aligned buffer first",
+        )),
+        Err(e) => Err(fail(SwStatus::Layout, e.to_string())),
+    }
+}
+
+/// The weighted average of each output over `axes`, as numpy's `average(a, axis, weights,
+/// returned=True)`: `Σ a·w / Σ w` with exact products and compensated sums, within about half
+/// an ulp of the exact ratio, in double (numpy's float32 result, for float32 data and
+/// weights, is this rounded to float32).
+///
+/// The data as in [`sw_reduce`]; the weights likewise (`w_dtype`, `weights`, `w_ndim`,
+/// `w_shape`, `w_byte_strides`: any element type and strides), with the data's shape or, as
+/// numpy allows, the shape of the reduced axes in the order `axes` names them
+/// (`SW_STATUS_LAYOUT` otherwise). `out` receives the averages and `weight_sums`, unless
+/// NULL, the sums of the weights: `out_len` doubles of room each, one per output in C order.
+/// `SW_STATUS_VALUE` if some output's weights sum to zero (numpy's ZeroDivisionError).
+///
+/// # Safety
+/// As [`sw_reduce`] for both arrays; `weight_sums` (if not NULL) as `out`.
+#[no_mangle]
+pub unsafe extern "C" fn sw_average(
+    dtype: i32,
+    data: *const c_void,
+    ndim: usize,
+    shape: *const usize,
+    byte_strides: *const isize,
+    w_dtype: i32,
+    weights: *const c_void,
+    w_ndim: usize,
+    w_shape: *const usize,
+    w_byte_strides: *const isize,
+    axes: *const isize,
+    naxes: usize,
+    out: *mut f64,
+    weight_sums: *mut f64,
+    out_len: usize,
+) -> SwStatus {
+    caught(|| {
+        // SAFETY: forwarded from our contract, for each array.
+        let (a, w) = unsafe {
+            match (
+                raw_array(dtype, data, ndim, shape, byte_strides),
+                raw_array(w_dtype, weights, w_ndim, w_shape, w_byte_strides),
+            ) {
+                (Ok(a), Ok(w)) => (a, w),
+                (Err(s), _) | (_, Err(s)) => return s,
+            }
+        };
+        let axes = if axes.is_null() {
+            None
+        } else {
+            // SAFETY: `naxes` values (our contract).
+            Some(unsafe { parts(axes, naxes) })
+        };
+        let sums = match a.weighted(&w, axes) {
+            Ok(sums) => sums,
+            Err(e @ stridewise::ReduceError::WeightsShape)
+            | Err(e @ stridewise::ReduceError::Layout(_)) => {
+                return fail(SwStatus::Layout, e.to_string())
+            }
+            Err(e) => return fail(SwStatus::Value, e.to_string()),
+        };
+        let n = sums.len();
+        if n > out_len {
+            return fail(
+                SwStatus::OutTooSmall,
+                format!("{n} results, room for {out_len}"),
+            );
+        }
+        if n > 0 && out.is_null() {
+            return fail(SwStatus::Null, "out is NULL");
+        }
+        if sums.iter().any(|p| p.weight_sum() == 0.0) {
+            return fail(SwStatus::Value, "Weights sum to zero, can't be normalized");
+        }
+        for (i, p) in sums.into_iter().enumerate() {
+            let r = stridewise::Averaged::from(p);
+            // SAFETY: `out` (and `weight_sums` unless NULL) have room for `out_len >= n`
+            // doubles (our contract); `i < n`.
+            unsafe {
+                out.add(i).write_unaligned(r.average);
+                if !weight_sums.is_null() {
+                    weight_sums.add(i).write_unaligned(r.weight_sum);
+                }
+            }
+        }
         fail(SwStatus::Ok, "")
     })
 }

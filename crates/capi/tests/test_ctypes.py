@@ -169,6 +169,38 @@ def test_quantiles_equal_numpy_s_bit_for_bit(lib: ctypes.CDLL, method: str) -> N
         np.testing.assert_array_equal(out, want, err_msg=f"{method} axis={axis}", strict=True)
 
 
+def test_average_against_numpy(lib: ctypes.CDLL) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((50, 80))[::-2, 1::3]  # 25 x 27
+    full_w = rng.random(a.shape)[:, ::1]
+    axis_w = rng.random(a.shape[1])[::-1]
+    for w, axis in ((full_w, None), (full_w, 0), (axis_w, 1)):
+        kept = [] if axis is None else [a.shape[1 - axis]]
+        out, sums = np.empty(kept), np.empty(kept)
+        axes = None if axis is None else (ctypes.c_ssize_t * 1)(axis)
+        status = lib.sw_average(
+            10,
+            ctypes.c_void_p(a.ctypes.data),
+            ctypes.c_size_t(2),
+            (ctypes.c_size_t * 2)(*a.shape),
+            (ctypes.c_ssize_t * 2)(*a.strides),
+            10,
+            ctypes.c_void_p(w.ctypes.data),
+            ctypes.c_size_t(w.ndim),
+            (ctypes.c_size_t * w.ndim)(*w.shape),
+            (ctypes.c_ssize_t * w.ndim)(*w.strides),
+            axes,
+            ctypes.c_size_t(0 if axes is None else 1),
+            ctypes.c_void_p(out.ctypes.data),
+            ctypes.c_void_p(sums.ctypes.data),
+            ctypes.c_size_t(out.size),
+        )
+        assert status == SW_OK, lib.sw_last_message().decode()
+        want, want_sums = np.average(a, axis=axis, weights=w, returned=True)
+        np.testing.assert_allclose(out, want, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(sums, want_sums, rtol=1e-15)
+
+
 def test_errors_through_ctypes(lib: ctypes.CDLL) -> None:
     a = np.arange(12.0).reshape(3, 4)
     out = np.empty(2)

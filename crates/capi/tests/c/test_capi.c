@@ -180,6 +180,35 @@ static void quantiles(void) {
     printf("ok medians and quantiles of a padded matrix (%s)\n", sw_last_message());
 }
 
+/* Weighted averages of a padded int32 matrix's rows, weights (double) along axis 1 only. */
+static void averages(void) {
+    enum { R = 5, C = 4, LD = 7 };
+    int32_t buf[R * LD];
+    for (int i = 0; i < R * LD; i++) buf[i] = -1000000; /* padding */
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) buf[r * LD + c] = r * 8 - c * 3;
+    double w[C] = {1, 0.5, 2, 0.25}, avg[R], wsum[R];
+    size_t shape[2] = {R, C}, wshape[1] = {C};
+    ptrdiff_t strides[2] = {LD * sizeof(int32_t), sizeof(int32_t)}, wstrides[1] = {8}, axis = 1;
+    SwStatus s = sw_average(SW_DTYPE_I32, buf, 2, shape, strides, SW_DTYPE_F64, w, 1, wshape,
+                            wstrides, &axis, 1, avg, wsum, R);
+    CHECK(s == SW_STATUS_OK, "%d %s", s, sw_last_message());
+    for (int r = 0; r < R; r++) {
+        double num = 0, den = 0; /* exact: small multiples of 1/4 */
+        for (int c = 0; c < C; c++) num += buf[r * LD + c] * w[c], den += w[c];
+        CHECK(avg[r] == num / den && wsum[r] == den, "row %d: %g != %g", r, avg[r], num / den);
+    }
+    double zero[C] = {1, -1, 0, 0};
+    CHECK(sw_average(SW_DTYPE_I32, buf, 2, shape, strides, SW_DTYPE_F64, zero, 1, wshape,
+                     wstrides, &axis, 1, avg, NULL, R) == SW_STATUS_VALUE,
+          "weights summing to zero");
+    size_t bad[1] = {3};
+    CHECK(sw_average(SW_DTYPE_I32, buf, 2, shape, strides, SW_DTYPE_F64, w, 1, bad, wstrides,
+                     &axis, 1, avg, NULL, R) == SW_STATUS_LAYOUT,
+          "weights of the wrong shape");
+    printf("ok weighted averages (%s)\n", sw_last_message());
+}
+
 static void errors(void) {
     double x[4] = {1, 2, 3, 4}, out = -1;
     CHECK(sw_mean_f64(x, 0, 8, &out) == SW_STATUS_WARNING && isnan(out), "empty mean");
@@ -255,6 +284,7 @@ int main(void) {
     shortcuts();
     degenerate();
     quantiles();
+    averages();
     errors();
     threads();
     if (failures) {
