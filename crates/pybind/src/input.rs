@@ -22,8 +22,9 @@
 //!    in 4 and 5, an object with its own method of the function's name (`x.mean()` for
 //!    `mean`) is left to numpy, which calls that method;
 //! 6. a DLPack producer (`__dlpack__` and `__dlpack_device__`: torch and JAX CPU arrays),
-//!    own methods or not: on the CPU, `numpy.from_dlpack`, a view (numpy's function if that
-//!    fails); on any other device, `BufferError` naming it (never a silent copy to the host);
+//!    own methods or not: on the CPU, its buffer (JAX exports one) or `numpy.from_dlpack`,
+//!    a view (numpy's function if that fails); on any other device, `BufferError` naming
+//!    it, checked first (never a silent copy to the host);
 //! 7. anything else: numpy's function (which calls the object's own method, or converts it).
 
 use crate::rules::numpy_module;
@@ -149,6 +150,30 @@ pub fn input<'py>(
     // on the type). A lookup that raises (a property) leaves the object to numpy, which
     // raises or goes on as it does.
     let has = |name: &str| a.hasattr(name).ok();
+    // A DLPack producer (torch, JAX) says where its memory is: a device the CPU cannot
+    // address is an error before anything else is tried (numpy.asarray would copy a GPU
+    // array to the host through `__array__`, silently). A producer whose device query fails
+    // is treated as an object without the protocol.
+    let mut producer = has("__dlpack__") == Some(true) && has("__dlpack_device__") == Some(true);
+    if producer {
+        let device = a
+            .call_method0(pyo3::intern!(py, "__dlpack_device__"))
+            .and_then(|d| d.extract::<(i64, i64)>());
+        match device {
+            // numpy's `from_dlpack` reads the device types whose memory the CPU can
+            // address: CPU, CUDA and ROCm host (pinned) memory and CUDA managed memory.
+            Ok((kind, id)) if !matches!(kind, 1 | 3 | 11 | 13) => {
+                return Err(PyBufferError::new_err(format!(
+                    "stridewise reduces memory the CPU can read; this DLPack tensor is on \
+                     {}:{id} (DLPack device type {kind}): move it to the CPU first (for \
+                     example tensor.cpu()), stridewise never copies it there silently",
+                    dlpack_device_name(kind)
+                )));
+            }
+            Ok(_) => {}
+            Err(_) => producer = false,
+        }
+    }
     // SAFETY: `a` is a live object; PyObject_CheckBuffer only reads its type's slots.
     let buffer = !a.is_instance_of::<PyBytes>()
         && unsafe { pyo3::ffi::PyObject_CheckBuffer(a.as_ptr()) } != 0;
@@ -163,8 +188,9 @@ pub fn input<'py>(
         };
     if buffer || interface {
         // numpy's functions call an object's own method of their name (`np.mean(x)` is
-        // `x.mean()`), if it has one, rather than read its memory: so do we.
-        if let Some(m) = method {
+        // `x.mean()`), if it has one, rather than read its memory: so do we, except for
+        // DLPack producers (below), which JAX arrays are too.
+        if let (Some(m), false) = (method, producer) {
             if has(m) != Some(false) {
                 return Ok(Input::Numpy(
                     format!("{} has its own {m}(): numpy calls it", t.name()?).into(),
@@ -197,30 +223,11 @@ pub fn input<'py>(
             )),
         };
     }
-    // DLPack producers (torch, JAX) are read in place even where they have their own
-    // methods (numpy would call `tensor.mean()` and return a tensor): that is what the
-    // protocol is for here. Anything that fails on the way (a tensor that refuses export,
-    // a device numpy cannot read, a dtype it lacks) is left to numpy, except a device the
-    // CPU cannot address, which is an error rather than a silent copy to the host.
-    if has("__dlpack__") == Some(true) && has("__dlpack_device__") == Some(true) {
-        let device = a
-            .call_method0(pyo3::intern!(py, "__dlpack_device__"))
-            .and_then(|d| d.extract::<(i64, i64)>());
-        let Ok((kind, id)) = device else {
-            return Ok(Input::Numpy(
-                "its __dlpack_device__ is not (type, id): numpy decides".into(),
-            ));
-        };
-        // numpy's `from_dlpack` reads the device types whose memory the CPU can address:
-        // CPU, CUDA and ROCm host (pinned) memory and CUDA managed memory.
-        if !matches!(kind, 1 | 3 | 11 | 13) {
-            return Err(PyBufferError::new_err(format!(
-                "stridewise reduces memory the CPU can read; this DLPack tensor is on {}:{id} \
-                 (DLPack device type {kind}): move it to the CPU first (for example \
-                 tensor.cpu()), stridewise never copies it there silently",
-                dlpack_device_name(kind)
-            )));
-        }
+    // DLPack producers are read in place even where they have their own methods (numpy
+    // would call `tensor.mean()` and return a tensor): that is what the protocol is for
+    // here. An export numpy refuses (a tensor that requires grad, a dtype numpy lacks) is
+    // left to numpy's function.
+    if producer {
         return match np.call_method1(pyo3::intern!(py, "from_dlpack"), (a,)) {
             Ok(arr) => Ok(Input::Array(
                 arr.cast_into::<PyUntypedArray>()?,

@@ -318,6 +318,38 @@ class OddDevice(DLPack):
         return self.a
 
 
+class JaxLike(OwnMethods):
+    """As JAX arrays are: a buffer, DLPack, and methods of their own (`mean`...)."""
+
+    device = (1, 0)
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        return np.frombuffer(self, dtype=np.float64).__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self.device
+
+
+class GpuLike(JaxLike):
+    """A producer on a GPU whose type still has buffer slots (the export would fail) and
+    whose `__array__` would copy to the host."""
+
+    device = (2, 1)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise AssertionError("copied to the host")
+
+
+def test_dlpack_producers_are_read_in_place_despite_own_methods() -> None:
+    x = JaxLike("d", [1.0, 2.0, 4.0, 8.0])
+    assert np.mean(x) == "own mean"  # numpy calls the method
+    info = sw.explain(sw.mean, x)
+    assert info["path"] == "kernel" and info["input"] == "buffer protocol", info
+    assert sw.mean(x) == np.float64(3.75) and sw.argmax(x) == np.intp(3)
+    with pytest.raises(BufferError, match="cuda:1"):
+        sw.mean(GpuLike("d", [1.0, 2.0]))
+
+
 def test_dlpack_that_fails_is_left_to_numpy() -> None:
     a = _data()
     for obj in (RefusingDLPack(a), OddDevice(a)):
