@@ -113,6 +113,23 @@ impl AlignedBuffer {
         )
     }
 
+    /// DLPack: numpy's export of the ndarray view of this buffer (its buffer protocol, no
+    /// copy), so `numpy.from_dlpack` and `torch.from_dlpack` share the aligned memory; the
+    /// capsule holds the view, which holds this owner, for as long as the consumer lives.
+    #[pyo3(signature = (**kwargs))]
+    fn __dlpack__<'py>(
+        slf: &Bound<'py, Self>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let view = numpy_module(slf.py())?.call_method1("asarray", (slf,))?;
+        view.call_method("__dlpack__", (), kwargs)
+    }
+
+    /// DLPack's device of the memory: the CPU (`kDLCPU`, device 0).
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        (1, 0)
+    }
+
     /// The buffer protocol: the logical array with its strides and struct format.
     ///
     /// # Safety

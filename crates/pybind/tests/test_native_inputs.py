@@ -437,3 +437,19 @@ def test_aligned_arrays_export_dlpack_sharing_memory() -> None:
     gc.collect()
     assert d.sum() == 2.5 * 6399 + 7.0  # the buffer is alive as long as the consumer
     assert sw.sum(DLPack(d)) == d.sum()
+
+
+def test_aligned_buffer_itself_exports_dlpack() -> None:
+    """The owner object (`.base` of sw.zeros...) is a DLPack producer too: the padded rows'
+    strides go through, the memory is shared and outlives both the array and the owner."""
+    a = sw.full((64, 100), 2.5, np.float32, align=64)
+    owner = a.base
+    assert owner.__dlpack_device__() == (1, 0)
+    d = np.from_dlpack(owner)
+    assert d.strides == a.strides == (448, 4)  # 100 float32 padded to 448 bytes
+    assert d.__array_interface__["data"][0] == owner.address
+    a[1, 2] = 9.0
+    assert d[1, 2] == 9.0
+    del a, owner
+    gc.collect()
+    assert d.sum() == np.float32(2.5 * 6399 + 9.0) == sw.sum(d)
