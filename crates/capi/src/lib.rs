@@ -291,12 +291,8 @@ pub unsafe extern "C" fn sw_reduce(
             Ok(raw) => raw,
             Err(status) => return status,
         };
-        let axes = if axes.is_null() {
-            None
-        } else {
-            // SAFETY: `naxes` values (our contract).
-            Some(unsafe { parts(axes, naxes) })
-        };
+        // SAFETY: `naxes` values unless NULL (our contract).
+        let axes = unsafe { axes_of(axes, naxes) };
         let outcome = match raw.reduce(op, axes, ddof) {
             Ok(o) => o,
             Err(stridewise::ReduceError::Layout(e)) => {
@@ -382,12 +378,8 @@ pub unsafe extern "C" fn sw_quantiles(
             Ok(raw) => raw,
             Err(status) => return status,
         };
-        let axes = if axes.is_null() {
-            None
-        } else {
-            // SAFETY: `naxes` values (our contract).
-            Some(unsafe { parts(axes, naxes) })
-        };
+        // SAFETY: `naxes` values unless NULL (our contract).
+        let axes = unsafe { axes_of(axes, naxes) };
         let outputs = match raw.selection_shape(axes) {
             Ok((outputs, _)) => outputs,
             Err(e) => return fail(SwStatus::Layout, e.to_string()),
@@ -419,6 +411,15 @@ pub unsafe extern "C" fn sw_quantiles(
         unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), out, n) };
         fail(SwStatus::Ok, "")
     })
+}
+
+/// The axes `sw_reduce` takes: `None` (every axis) for NULL, else the `naxes` given.
+///
+/// # Safety
+/// Unless NULL, `axes` points to `naxes` values that live for `'a`.
+unsafe fn axes_of<'a>(axes: *const isize, naxes: usize) -> Option<&'a [isize]> {
+    // SAFETY: forwarded from our contract, for a non-null pointer.
+    (!axes.is_null()).then(|| unsafe { parts(axes, naxes) })
 }
 
 /// The array described by (`dtype`, `data`, `ndim`, `shape`, `byte_strides`) as `sw_reduce`
@@ -503,12 +504,8 @@ pub unsafe extern "C" fn sw_average(
                 (Err(s), _) | (_, Err(s)) => return s,
             }
         };
-        let axes = if axes.is_null() {
-            None
-        } else {
-            // SAFETY: `naxes` values (our contract).
-            Some(unsafe { parts(axes, naxes) })
-        };
+        // SAFETY: `naxes` values unless NULL (our contract).
+        let axes = unsafe { axes_of(axes, naxes) };
         let sums = match a.weighted(&w, axes) {
             Ok(sums) => sums,
             Err(e @ stridewise::ReduceError::WeightsShape)
