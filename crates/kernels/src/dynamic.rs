@@ -25,7 +25,7 @@ use crate::kernels::Kernel;
 use crate::layout::Layout;
 pub use crate::ops::Op;
 use crate::ops::{Family, NanHandling};
-use crate::partials::{decided_float, Partials, State};
+use crate::partials::{decided_float, ExactPartials, Partials, State};
 use crate::walk::{for_each_element, for_each_slice_f64, SharedPtr, Split};
 use crate::{layout, simd_level, Element, Ignore, Propagate, ReduceError, Reduced, Reduction};
 use crate::{StridedView, Value, Warning};
@@ -138,18 +138,7 @@ fn settle<T: FloatElement>(
     if todo.is_empty() {
         return Ok(());
     }
-    let reduced = match over {
-        Some(axes) => layout::resolve_axes(axes, view.ndim())?,
-        None => (0..view.ndim()).collect(),
-    };
-    let (shape, strides) = (view.shape(), view.strides());
-    let kept: Vec<usize> = (0..view.ndim()).filter(|a| !reduced.contains(a)).collect();
-    let kept_shape: Vec<usize> = kept.iter().map(|&a| shape[a]).collect();
-    // Every output's elements: the same layout of the reduced axes, from its own base.
-    let one = layout::normalize(
-        &reduced.iter().map(|&a| shape[a]).collect::<Vec<_>>(),
-        &reduced.iter().map(|&a| strides[a]).collect::<Vec<_>>(),
-    );
+    let outputs = OutputElements::new(view, over)?;
     // The proof below needs each undecided output's smallest magnitude: read per output
     // when few are undecided, else for all at once, as one more reduction (one output in
     // eight of four f64 normals lies exactly halfway: (4, 100000) axis 0 took 4.4x its time
@@ -167,17 +156,9 @@ fn settle<T: FloatElement>(
     } else {
         None
     };
-    // Slices for `add_all`'s block code, and the numbers of one that had NaN to skip.
-    let (mut block, mut numbers) = (vec![0.0f64; BLOCK], Vec::new());
+    let mut scratch = ExactScratch::new();
     for &o in &todo {
         let p = &mut parts[o];
-        // The output's index along the kept axes (C order) gives its first element.
-        let (mut rest, mut base) = (o, 0isize);
-        for (&a, &len) in kept.iter().zip(&kept_shape).rev() {
-            base += (rest % len) as isize * strides[a];
-            rest /= len;
-        }
-        let at = view.as_ptr().wrapping_offset(base);
         // First the cheap proof from the smallest magnitude (`proven_exact`, which also
         // holds for the kernels' products by whole factors), for outputs whose kernels did
         // not track it (the lanes) or whose partials were combined since; not for long ones.
@@ -186,9 +167,13 @@ fn settle<T: FloatElement>(
                 Some(v) => v[o],
                 None => {
                     let mut smallest = f64::INFINITY;
-                    // SAFETY: as the exact pass below.
+                    let one = &outputs.one;
+                    // SAFETY: `first` is the output's first element and `one` reaches
+                    // exactly its elements from there (`OutputElements`).
                     unsafe {
-                        for_each_element(at, &one, |x: T| smallest = smallest.min(magnitude(x)))
+                        for_each_element(outputs.first(view, o), one, |x: T| {
+                            smallest = smallest.min(magnitude(x))
+                        })
                     };
                     smallest
                 }
@@ -202,36 +187,7 @@ fn settle<T: FloatElement>(
                 }
             }
         }
-        let (exact, n) = if long {
-            // Pieces of the output on the pool: exact sums merge exactly, in any order.
-            let (split, units) = one.split(EXACT_UNIT);
-            let from = SharedPtr(at);
-            let sums = map_units(units, count as usize, &|u| {
-                let (mut block, mut numbers) = (vec![0.0f64; BLOCK], Vec::new());
-                // SAFETY: as below, for a unit of the output's elements.
-                unsafe {
-                    exact_sum(
-                        from.at(0),
-                        &one,
-                        (split, u),
-                        ignore,
-                        &mut block,
-                        &mut numbers,
-                    )
-                }
-            });
-            let mut all = (ExactSum::new(), 0);
-            for (s, n) in sums {
-                all.0.merge(&s);
-                all.1 += n;
-            }
-            all
-        } else {
-            // SAFETY: `base` is the offset of the output's first element (its index along
-            // the kept axes, 0 along the reduced ones), and `one` reaches exactly its
-            // reduced positions from there: elements of the view, valid for its lifetime.
-            unsafe { exact_sum(at, &one, one.whole(), ignore, &mut block, &mut numbers) }
-        };
+        let (exact, n) = outputs.exact(view, o, ignore, &mut scratch);
         let (hi, lo) = exact.partial();
         *p = FloatPartial {
             hi,
@@ -241,6 +197,181 @@ fn settle<T: FloatElement>(
         };
     }
     Ok(())
+}
+
+/// Scratch of the exact pass: a block for `ExactSum::add_all`'s block code, and the numbers
+/// of a slice that had NaN to skip.
+struct ExactScratch {
+    block: Vec<f64>,
+    numbers: Vec<f64>,
+}
+
+impl ExactScratch {
+    fn new() -> Self {
+        Self {
+            block: vec![0.0; BLOCK],
+            numbers: Vec::new(),
+        }
+    }
+}
+
+/// The elements of each output of a reduction over `over` (`None`: all axes): every output's
+/// elements have the same layout (`one`, the reduced axes normalised), from their own first
+/// element.
+struct OutputElements {
+    /// The kept axes, and their lengths.
+    kept: Vec<usize>,
+    kept_shape: Vec<usize>,
+    /// The reduced axes' layout.
+    one: Layout,
+    /// Elements per output.
+    count: usize,
+}
+
+impl OutputElements {
+    fn new<T: Element>(
+        view: &StridedView<'_, T>,
+        over: Option<&[isize]>,
+    ) -> Result<Self, ReduceError> {
+        let reduced = match over {
+            Some(axes) => layout::resolve_axes(axes, view.ndim())?,
+            None => (0..view.ndim()).collect(),
+        };
+        let (shape, strides) = (view.shape(), view.strides());
+        let kept: Vec<usize> = (0..view.ndim()).filter(|a| !reduced.contains(a)).collect();
+        let kept_shape = kept.iter().map(|&a| shape[a]).collect();
+        let one = layout::normalize(
+            &reduced.iter().map(|&a| shape[a]).collect::<Vec<_>>(),
+            &reduced.iter().map(|&a| strides[a]).collect::<Vec<_>>(),
+        );
+        let count = reduced.iter().map(|&a| shape[a]).product();
+        Ok(Self {
+            kept,
+            kept_shape,
+            one,
+            count,
+        })
+    }
+
+    /// The number of outputs.
+    fn outputs(&self) -> usize {
+        self.kept_shape.iter().product()
+    }
+
+    /// Output `o`'s first element (index `o` along the kept axes in C order, 0 along the
+    /// reduced ones): a pointer `one` reaches exactly the output's elements from.
+    fn first<T: Element>(&self, view: &StridedView<'_, T>, o: usize) -> *const T {
+        let (mut rest, mut base) = (o, 0isize);
+        for (&a, &len) in self.kept.iter().zip(&self.kept_shape).rev() {
+            base += (rest % len) as isize * view.strides()[a];
+            rest /= len;
+        }
+        view.as_ptr().wrapping_offset(base)
+    }
+
+    /// Output `o`'s exact sum (NaN skipped when `ignore`) and the number of elements added.
+    /// Outputs of [`LONG_OUTPUT`] elements or more are summed in pieces on the pool (exact
+    /// sums merge exactly, in any order).
+    fn exact<T: FloatElement>(
+        &self,
+        view: &StridedView<'_, T>,
+        o: usize,
+        ignore: bool,
+        scratch: &mut ExactScratch,
+    ) -> (ExactSum, u64) {
+        let (one, at) = (&self.one, self.first(view, o));
+        if (self.count as u64) < LONG_OUTPUT {
+            // SAFETY: `at` is the output's first element (`first`), and `one` reaches exactly
+            // its reduced positions from there: elements of the view, valid for its lifetime.
+            return unsafe {
+                exact_sum(
+                    at,
+                    one,
+                    one.whole(),
+                    ignore,
+                    &mut scratch.block,
+                    &mut scratch.numbers,
+                )
+            };
+        }
+        let (split, units) = one.split(EXACT_UNIT);
+        let from = SharedPtr(at);
+        let sums = map_units(units, self.count, &|u| {
+            let mut scratch = ExactScratch::new();
+            // SAFETY: as above, for a unit of the output's elements.
+            unsafe {
+                exact_sum(
+                    from.at(0),
+                    one,
+                    (split, u),
+                    ignore,
+                    &mut scratch.block,
+                    &mut scratch.numbers,
+                )
+            }
+        });
+        let mut all = (ExactSum::new(), 0);
+        for (s, n) in sums {
+            all.0.merge(&s);
+            all.1 += n;
+        }
+        all
+    }
+}
+
+/// Every output's exact sum (see [`ExactPartials`]) of float elements, for the float sums and
+/// means: NaN skipped by the nan-functions; the kept shape and the elements per output.
+fn exact_sums<T: FloatElement>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+) -> Result<ExactPartials, ReduceError> {
+    let outputs = OutputElements::new(view, over)?;
+    let ignore = op.info().nan == NanHandling::Ignore;
+    let mut scratch = ExactScratch::new();
+    let (sums, n) = (0..outputs.outputs())
+        .map(|o| outputs.exact(view, o, ignore, &mut scratch))
+        .unzip();
+    let shape = outputs.kept_shape.clone();
+    Ok(ExactPartials::new_unchecked(
+        op,
+        T::ELEM,
+        shape,
+        outputs.count as u64,
+        sums,
+        n,
+    ))
+}
+
+/// [`exact_sums`] of elements of type `elem` described by a pointer: `None` unless `op` is a
+/// float sum or mean (sum, nansum, mean, nanmean) and `elem` a float type.
+///
+/// # Safety
+/// As [`partials_of_elements`].
+pub(crate) unsafe fn exact_sums_of_elements(
+    elem: ElemType,
+    op: Op,
+    ptr: *const u8,
+    shape: &[usize],
+    strides: &[isize],
+    over: Option<&[isize]>,
+) -> Option<Result<ExactPartials, ReduceError>> {
+    if !matches!(op.info().family, Family::Sum | Family::Mean) {
+        return None;
+    }
+    match elem {
+        ElemType::F32 => {
+            // SAFETY: our contract, for f32 elements.
+            let v = unsafe { StridedView::<f32>::from_raw_parts(ptr.cast(), shape, strides) };
+            Some(exact_sums(op, &v, over))
+        }
+        ElemType::F64 => {
+            // SAFETY: our contract, for f64 elements.
+            let v = unsafe { StridedView::<f64>::from_raw_parts(ptr.cast(), shape, strides) };
+            Some(exact_sums(op, &v, over))
+        }
+        _ => None,
+    }
 }
 
 /// The exact sum of the elements of work unit `unit` of `one` based at `at` (NaN skipped

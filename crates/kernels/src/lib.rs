@@ -70,7 +70,9 @@ pub use kernels::select::QuantileMethod;
 pub use kernels::{Ignore, NanPolicy, Propagate};
 pub use layout::{LayoutError, StridedView};
 pub use ops::{Degenerate, Family, Info, Kw, NanHandling, Op};
-pub use partials::{FloatPartial, Partials, PartialsError, ProdPartial, State, VarPartial};
+pub use partials::{
+    ExactPartials, FloatPartial, Partials, PartialsError, ProdPartial, State, VarPartial,
+};
 pub use probe::{read_probe, read_probe_streams};
 pub use raw::{RawArray, RawError};
 pub use select_driver::{Ranks, RanksOfCount};
@@ -254,6 +256,47 @@ pub fn partials<T: Element>(
     axes: Option<&[isize]>,
 ) -> Result<Partials, ReduceError> {
     dynamic::partials_typed(op, view, axes)
+}
+
+/// The exact partials of `op` over `axes` of `view` (see [`ExactPartials`]): for the float
+/// sums and means, partials that combine exactly, so that pieces cut in any way give the
+/// bits [`reduce`] gives for the whole; `None` for other reductions or element types.
+///
+/// ```
+/// use stridewise::{exact_partials, reduce, Op, StridedView};
+///
+/// let data = [1e16, 1.0, -1e16, 0.5, 3.0, -0.25];
+/// let all = StridedView::contiguous(&data, &[6]).unwrap();
+/// let pieces: Vec<_> = [&data[..1], &data[1..4], &data[4..]]
+///     .iter()
+///     .map(|d| StridedView::contiguous(d, &[d.len()]).unwrap())
+///     .map(|v| exact_partials(Op::Sum, &v, None).unwrap().unwrap())
+///     .collect();
+/// let whole = pieces[2]
+///     .clone()
+///     .combine(&pieces[0])
+///     .and_then(|p| p.combine(&pieces[1]))
+///     .unwrap();
+/// let sum = whole.into_partials().finalise(0.0).unwrap();
+/// assert_eq!(sum, reduce(Op::Sum, &all, None, 0.0).unwrap());
+/// ```
+pub fn exact_partials<T: Element>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    axes: Option<&[isize]>,
+) -> Option<Result<ExactPartials, ReduceError>> {
+    // SAFETY: a view's elements are valid, shared `T`s for its lifetime, which outlives this
+    // call, and `T::ELEM` names `T`.
+    unsafe {
+        dynamic::exact_sums_of_elements(
+            T::ELEM,
+            op,
+            view.as_ptr().cast::<u8>(),
+            view.shape(),
+            view.strides(),
+            axes,
+        )
+    }
 }
 
 /// The typed result of a whole-array reduction that cannot fail.

@@ -13,6 +13,7 @@
 //! between processes.
 
 use crate::dynamic::Outcome;
+use crate::kernels::exact::{ExactSum, WORDS};
 use crate::kernels::minmax::MinMaxPartial;
 use crate::kernels::prod::wrapping_pow;
 pub use crate::kernels::prod::ProdPartial;
@@ -166,6 +167,8 @@ pub enum PartialsError {
     CountOverflow,
     /// argmin/argmax partials hold positions within their own piece: they do not combine.
     Positional,
+    /// [`ExactPartials::from_parts`]: words that no exact sum has.
+    BadWords,
 }
 
 impl fmt::Display for PartialsError {
@@ -185,6 +188,7 @@ impl fmt::Display for PartialsError {
                 "partials: argmin/argmax partials hold positions within their own piece and \
                  do not combine",
             ),
+            Self::BadWords => f.write_str("partials: words that no exact sum has"),
         }
     }
 }
@@ -566,6 +570,175 @@ fn each<T: Copy>(a: &mut [T], b: &[T], f: impl Fn(T, T) -> T) {
     for (x, &y) in a.iter_mut().zip(b) {
         *x = f(*x, y);
     }
+}
+
+/// Exact partials of the float sums and means (`sum`, `nansum`, `mean`, `nanmean` of `f32`
+/// and `f64`): each output's sum kept exactly ([`crate::kernels::exact`]'s fixed-point
+/// digits), with the number of elements it took. Unlike [`Partials`], whose compensated float
+/// sums round a little differently for each way of cutting the elements, these combine
+/// exactly, so that the pieces' combination is the exact sum of all of them, however they
+/// were cut; [`ExactPartials::into_partials`] then gives partials that finalise to the
+/// correctly rounded result, the bits [`crate::reduce`] gives for the whole array at once.
+/// Made by [`crate::RawArray::exact_partials`] (each output summed exactly: slower than
+/// [`crate::RawArray::partials`], which sums exactly only the outputs whose rounding its
+/// bound leaves undecided). They travel as words ([`ExactPartials::words`], `WORDS` per
+/// output) and counts.
+#[derive(Clone, Debug)]
+pub struct ExactPartials {
+    op: Op,
+    elem: ElemType,
+    shape: Vec<usize>,
+    count: u64,
+    sums: Vec<ExactSum>,
+    n: Vec<u64>,
+}
+
+impl ExactPartials {
+    /// Words per output in [`ExactPartials::words`].
+    pub const WORDS: usize = WORDS;
+
+    /// Exact partials as the kernels produce them (valid by construction).
+    pub(crate) fn new_unchecked(
+        op: Op,
+        elem: ElemType,
+        shape: Vec<usize>,
+        count: u64,
+        sums: Vec<ExactSum>,
+        n: Vec<u64>,
+    ) -> Self {
+        debug_assert!(exact_kind(op, elem) && sums.len() == n.len());
+        Self {
+            op,
+            elem,
+            shape,
+            count,
+            sums,
+            n,
+        }
+    }
+
+    /// Exact partials from their parts, as [`ExactPartials::op`], [`ExactPartials::elem`],
+    /// [`ExactPartials::shape`], [`ExactPartials::count`], [`ExactPartials::words`] and
+    /// [`ExactPartials::counted`] give them: checks that `op` is a float sum or mean of a
+    /// float `elem`, one state per output of `shape`, and words that `words` can have given.
+    pub fn from_parts(
+        op: Op,
+        elem: ElemType,
+        shape: Vec<usize>,
+        count: u64,
+        words: &[i64],
+        counted: Vec<u64>,
+    ) -> Result<Self, PartialsError> {
+        if !exact_kind(op, elem) {
+            return Err(PartialsError::WrongState {
+                expected: kind_of(op, elem),
+                found: "Exact",
+            });
+        }
+        let outputs = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        let found = counted.len();
+        if outputs != Some(found) || Some(words.len()) != found.checked_mul(WORDS) {
+            return Err(PartialsError::WrongLength {
+                expected: outputs.unwrap_or(usize::MAX),
+                found,
+            });
+        }
+        let sums = words
+            .chunks_exact(WORDS)
+            .map(ExactSum::from_words)
+            .collect::<Option<Vec<_>>>()
+            .ok_or(PartialsError::BadWords)?;
+        Ok(Self {
+            op,
+            elem,
+            shape,
+            count,
+            sums,
+            n: counted,
+        })
+    }
+
+    /// The reduction.
+    pub fn op(&self) -> Op {
+        self.op
+    }
+
+    /// The element type of the input.
+    pub fn elem(&self) -> ElemType {
+        self.elem
+    }
+
+    /// The shape of the outputs (the kept axes; `[]` for a whole-array reduction).
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The number of elements reduced into each output (NaN included).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The elements each output's sum took (its count less the NaN skipped by the
+    /// nan-functions).
+    pub fn counted(&self) -> &[u64] {
+        &self.n
+    }
+
+    /// The exact sums, `WORDS` words per output in C order (see
+    /// [`ExactPartials::from_parts`]).
+    pub fn words(&self) -> Vec<i64> {
+        self.sums.iter().flat_map(ExactSum::to_words).collect()
+    }
+
+    /// The exact partials of the union of the elements of `self` and `other` (two disjoint
+    /// pieces of the same reduction, output by output). Exact, so in any order.
+    pub fn combine(mut self, other: &ExactPartials) -> Result<ExactPartials, PartialsError> {
+        if (self.op, self.elem, &self.shape) != (other.op, other.elem, &other.shape) {
+            return Err(PartialsError::Mismatch);
+        }
+        self.count = self
+            .count
+            .checked_add(other.count)
+            .ok_or(PartialsError::CountOverflow)?;
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            a.merge(b);
+        }
+        each(&mut self.n, &other.n, |x, y| x + y);
+        Ok(self)
+    }
+
+    /// [`Partials`] that finalise to the correctly rounded results: each output's exact
+    /// sum as the [`FloatPartial`] it decides (`ExactSum::partial`, `err` 0), as the
+    /// kernels' own exact pass leaves it.
+    pub fn into_partials(self) -> Partials {
+        let ignore = self.op.info().nan == NanHandling::Ignore;
+        let parts = self
+            .sums
+            .iter()
+            .zip(&self.n)
+            .map(|(s, &n)| {
+                let (hi, lo) = s.partial();
+                FloatPartial {
+                    hi,
+                    lo,
+                    n: if ignore { n } else { 0 },
+                    err: 0.0,
+                }
+            })
+            .collect();
+        Partials::new_unchecked(
+            self.op,
+            self.elem,
+            self.shape,
+            self.count,
+            State::Float(parts),
+        )
+    }
+}
+
+/// Whether `op` over `elem` has [`ExactPartials`]: the float sums and means.
+fn exact_kind(op: Op, elem: ElemType) -> bool {
+    matches!(op.info().family, Family::Sum | Family::Mean) && elem.is_float()
 }
 
 /// The better of each pair of values, `a`'s on a tie, as the min/max kernels combine.

@@ -10,9 +10,9 @@
 //! `&[u8]` this takes, with the producer's owner kept alive as long as the borrow.
 
 use crate::driver::{walk_of, Walk};
-use crate::dynamic::{partials_of_elements, Outcome};
+use crate::dynamic::{exact_sums_of_elements, partials_of_elements, Outcome};
 use crate::layout::{extent, readable_in_place, resolve_axes, resolve_axes_or_all};
-use crate::{ElemType, LayoutError, Op, Partials, ReduceError};
+use crate::{ElemType, ExactPartials, LayoutError, Op, Partials, ReduceError};
 use std::fmt;
 
 /// A read-only strided array of [`ElemType`] elements inside `memory` (see the module docs).
@@ -401,6 +401,20 @@ impl<'a> RawArray<'a> {
             // type (bool is read as bytes), and `memory` is shared-borrowed for `'a`, so
             // nobody mutates it during the call.
             unsafe { partials_of_elements(self.elem, op, base, self.shape, strides, axes) }
+        })
+    }
+
+    /// The exact partials of `op` over `axes` (see [`ExactPartials`]): `None` unless `op` is
+    /// a float sum or mean (`sum`, `nansum`, `mean`, `nanmean`) of `f32` or `f64` elements.
+    pub fn exact_partials(
+        &self,
+        op: Op,
+        axes: Option<&[isize]>,
+    ) -> Option<Result<ExactPartials, ReduceError>> {
+        let base = self.memory.as_ptr().wrapping_add(self.offset);
+        self.with_element_strides(|strides| {
+            // SAFETY: as in `partials`.
+            unsafe { exact_sums_of_elements(self.elem, op, base, self.shape, strides, axes) }
         })
     }
 

@@ -3,7 +3,7 @@
 //! the result dtype; `out=`), with numpy's RuntimeWarnings.
 
 use crate::input::raw_array;
-use crate::rules::{numpy_function, Args, Family, NanHandling, Op, Plan, Work};
+use crate::rules::{numpy_function, Args, Family, NanHandling, Op, Path, Plan, Work};
 use numpy::npyffi::PY_ARRAY_API;
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
@@ -37,6 +37,11 @@ pub fn run<'py>(
     plan: Plan<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let Some(work) = plan.work else {
+        if plan.path == Path::Dask {
+            let dask = py.import(pyo3::intern!(py, "stridewise._dask"))?;
+            let f = dask.getattr(pyo3::intern!(py, "reduce"))?;
+            return f.call((op.info().name, &args.a), Some(&args.numpy_kwargs(py)?));
+        }
         let f = numpy_function(py, op)?;
         return f.call((&args.a,), Some(&args.numpy_kwargs(py)?));
     };

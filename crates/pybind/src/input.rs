@@ -10,22 +10,24 @@
 //! `__array_interface__`), then DLPack, which `numpy.asarray` does not read:
 //!
 //! 1. an exact ndarray: itself;
-//! 2. an ndarray subclass, a numpy scalar, or an object that implements
-//!    `__array_function__` (Dask, CuPy, sparse): numpy's function, which calls the scalar's
+//! 2. a Dask array (once `dask.array` is imported: stridewise never imports it): stridewise's
+//!    lazy reduction of it (`stridewise/_dask.py`);
+//! 3. an ndarray subclass, a numpy scalar, or another object that implements
+//!    `__array_function__` (CuPy, sparse): numpy's function, which calls the scalar's
 //!    method or hands the call to the object's own implementation;
-//! 3. a list, tuple or Python number: `numpy.asarray` (a new array, as numpy makes);
-//! 4. a buffer-protocol exporter (`memoryview`, `array.array`, `bytearray`, ctypes arrays, a
+//! 4. a list, tuple or Python number: `numpy.asarray` (a new array, as numpy makes);
+//! 5. a buffer-protocol exporter (`memoryview`, `array.array`, `bytearray`, ctypes arrays, a
 //!    pybind11 class with `def_buffer`, stridewise's `AlignedBuffer`), but not `bytes`, which
 //!    numpy reads as one string: `numpy.asarray`, a view of the exported buffer;
-//! 5. an object with `__array_interface__` or `__array_struct__`: `numpy.asarray`, a view
+//! 6. an object with `__array_interface__` or `__array_struct__`: `numpy.asarray`, a view
 //!    (reported as converted if numpy made an array of its own instead);
-//!    in 4 and 5, an object with its own method of the function's name (`x.mean()` for
+//!    in 5 and 6, an object with its own method of the function's name (`x.mean()` for
 //!    `mean`) is left to numpy, which calls that method;
-//! 6. a DLPack producer (`__dlpack__` and `__dlpack_device__`: torch and JAX CPU arrays),
+//! 7. a DLPack producer (`__dlpack__` and `__dlpack_device__`: torch and JAX CPU arrays),
 //!    own methods or not: on the CPU, its buffer (JAX exports one) or `numpy.from_dlpack`,
 //!    a view (numpy's function if that fails); on any other device, `BufferError` naming
 //!    it, checked first (never a silent copy to the host);
-//! 7. anything else: numpy's function (which calls the object's own method, or converts it).
+//! 8. anything else: numpy's function (which calls the object's own method, or converts it).
 
 use crate::rules::numpy_module;
 use numpy::{PyUntypedArray, PyUntypedArrayMethods};
@@ -66,6 +68,20 @@ impl Via {
 pub enum Input<'py> {
     Array(Bound<'py, PyUntypedArray>, Via),
     Numpy(Cow<'static, str>),
+    /// A `dask.array.Array`.
+    Dask,
+}
+
+/// Whether `a` is a Dask array: only when `dask.array` is imported already (an object cannot
+/// be one otherwise), so stridewise never imports Dask itself.
+pub fn is_dask_array(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let modules = py
+        .import(pyo3::intern!(py, "sys"))?
+        .getattr(pyo3::intern!(py, "modules"))?;
+    match modules.get_item(pyo3::intern!(py, "dask.array")) {
+        Ok(m) => a.is_instance(&m.getattr(pyo3::intern!(py, "Array"))?),
+        Err(_) => Ok(false),
+    }
 }
 
 /// DLPack's device types (`DLDeviceType` in dlpack.h), for the error on a non-CPU tensor.
@@ -138,6 +154,9 @@ pub fn input<'py>(
         ));
     }
     if t.hasattr(pyo3::intern!(py, "__array_function__"))? {
+        if is_dask_array(py, a)? {
+            return Ok(Input::Dask);
+        }
         return Ok(Input::Numpy(
             format!(
                 "{} implements __array_function__: numpy hands the call to it",

@@ -9,6 +9,7 @@
 mod exec;
 mod input;
 mod owner;
+mod pieces;
 mod rules;
 
 use pyo3::prelude::*;
@@ -103,7 +104,8 @@ fn explain<'py>(
 /// The input adapter (`input.rs`) for the Python layer's own functions (quantiles,
 /// `average`): `(array, how)`, the ndarray the kernels would read and the name of the road it
 /// came by (`"ndarray"`, `"buffer protocol"`, `"__array_interface__"`, `"dlpack"`,
-/// `"numpy.asarray"`), or `(None, why numpy takes it)`. `BufferError` for a DLPack tensor
+/// `"numpy.asarray"`), or `(None, why numpy takes it)`, or `(None, "dask")` for a Dask array
+/// (`stridewise/_dask.py` reduces it). `BufferError` for a DLPack tensor
 /// that is not in CPU memory.
 #[pyfunction]
 #[pyo3(signature = (a, /))]
@@ -114,6 +116,7 @@ fn adapt<'py>(
     Ok(match input::input(py, &a, None)? {
         input::Input::Array(arr, via) => (Some(arr), via.name().to_owned()),
         input::Input::Numpy(why) => (None, why.into_owned()),
+        input::Input::Dask => (None, "dask".to_owned()),
     })
 }
 
@@ -447,6 +450,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(order_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(number_counts, m)?)?;
     m.add_function(wrap_pyfunction!(quantiles, m)?)?;
+    m.add_function(wrap_pyfunction!(pieces::partials, m)?)?;
+    m.add_function(wrap_pyfunction!(pieces::combine_partials, m)?)?;
+    m.add_function(wrap_pyfunction!(pieces::finalise_partials, m)?)?;
     owner::register(m)?;
     Ok(())
 }

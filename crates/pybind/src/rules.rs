@@ -200,6 +200,8 @@ pub enum Path {
     Kernel,
     KernelCopy,
     Numpy,
+    /// A Dask array: `stridewise._dask.reduce`, the kernels on each chunk in Dask's tree.
+    Dask,
 }
 
 impl Path {
@@ -208,6 +210,7 @@ impl Path {
             Path::Kernel => "kernel",
             Path::KernelCopy => "kernel+copy",
             Path::Numpy => "numpy",
+            Path::Dask => "dask",
         }
     }
 }
@@ -419,6 +422,15 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
     let (arr, via) = match input(py, &args.a, method)? {
         Input::Array(a, via) => (a, via),
         Input::Numpy(reason) => return Plan::numpy(reason),
+        Input::Dask => {
+            return Ok(Plan {
+                path: Path::Dask,
+                reason: "a Dask array: a lazy Dask reduction, stridewise's kernels on each chunk \
+                         and partials combined in Dask's tree (stridewise._dask)"
+                    .into(),
+                work: None,
+            })
+        }
     };
     let descr = arr.dtype();
     if descr.has_fields() || descr.has_subarray() {

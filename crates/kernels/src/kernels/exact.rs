@@ -34,6 +34,9 @@ use pulp::{Simd, WithSimd};
 /// Radix-2^32 digits: 66 cover 2^-1074 .. 2^1038, two more the carries of 2^31 additions.
 const CHUNKS: usize = 68;
 
+/// Words of [`ExactSum::to_words`]: the digits and the specials' flags.
+pub const WORDS: usize = CHUNKS + 1;
+
 /// Additions between two carry propagations: each adds less than 2^32 in magnitude to a
 /// digit already below 2^32 after a propagation, so 2^30 of them stay below 2^63.
 const CARRY_EVERY: u32 = 1 << 30;
@@ -329,6 +332,44 @@ impl ExactSum {
             self.digits[k + 1] += c;
         }
         self.pending = 0;
+    }
+
+    /// The sum as `WORDS` words that travel (between processes, in arrays): the digits,
+    /// carried (each in 0..2^32 but the last, which holds the sign), then the specials'
+    /// flags (1: NaN, 2: +inf, 4: -inf).
+    pub fn to_words(&self) -> [i64; WORDS] {
+        let mut s = self.clone();
+        s.carry();
+        let mut w = [0; WORDS];
+        w[..CHUNKS].copy_from_slice(&s.digits);
+        w[CHUNKS] =
+            i64::from(self.nan) | i64::from(self.pos_inf) << 1 | i64::from(self.neg_inf) << 2;
+        w
+    }
+
+    /// The sum [`Self::to_words`] gave, or `None` for words it cannot have given (a digit
+    /// out of its range, unknown flags): such words could make the digits overflow later.
+    pub fn from_words(w: &[i64]) -> Option<Self> {
+        let digits: [i64; CHUNKS] = w.get(..CHUNKS)?.try_into().ok()?;
+        let flags = *w.get(CHUNKS)?;
+        let carried = digits[..CHUNKS - 1]
+            .iter()
+            .all(|d| (0..1 << 32).contains(d));
+        // The top digit of a sum of up to 2^31 elements (below 2^1055, see the module docs)
+        // is far below 2^32 in magnitude.
+        if w.len() != WORDS || !carried || !(-(1 << 32)..1 << 32).contains(&digits[CHUNKS - 1]) {
+            return None;
+        }
+        if !(0..8).contains(&flags) {
+            return None;
+        }
+        Some(Self {
+            digits,
+            pending: 0,
+            nan: flags & 1 != 0,
+            pos_inf: flags & 2 != 0,
+            neg_inf: flags & 4 != 0,
+        })
     }
 
     /// The IEEE special result, if any element was infinite or NaN.

@@ -169,3 +169,120 @@ fn min_max_of_no_elements_fail_when_finalised() {
         Values::U16(vec![1; 3])
     );
 }
+
+/// Sums whose rounding depends on how they are cut: heavy cancellation, ties, a huge range.
+fn awkward(rng: &mut Rng, len: usize) -> Vec<f64> {
+    (0..len)
+        .map(|i| match i % 7 {
+            0 => 1e16,
+            1 => -1e16,
+            2 => 1.0 + f64::random(rng) * 1e-3,
+            3 => f64::random(rng) * 1e300,
+            4 => -f64::random(rng) * 1e300,
+            5 => 0.5,
+            _ => f64::random(rng) * 1e-300,
+        })
+        .collect()
+}
+
+/// Exact partials of pieces, combined in any order, finalise to the bits of the whole
+/// reduction, for the float sums and means over every axis form, both float types, with NaN.
+#[test]
+fn exact_partials_of_any_cut_give_the_whole() {
+    let mut rng = Rng(13);
+    let (rows, cols) = (61usize, 5usize);
+    let mut data = awkward(&mut rng, rows * cols);
+    data[3 * cols + 1] = f64::NAN;
+    let data32: Vec<f32> = data.iter().map(|&x| x.clamp(-1e30, 1e30) as f32).collect();
+    let cut_sets: [&[usize]; 3] = [&[0, rows], &[0, 1, 30, 30, rows], &[0, 7, 8, 40, rows]];
+    let ops = [Op::Sum, Op::NanSum, Op::Mean, Op::NanMean];
+    fn check<T: Element>(data: &[T], rows: usize, cols: usize, cuts: &[usize], op: Op) {
+        let v = StridedView::contiguous(data, &[rows, cols]).unwrap();
+        for axes in [None, Some(&[0][..]), Some(&[0, 1][..])] {
+            let pieces: Vec<ExactPartials> = cuts
+                .windows(2)
+                .map(|w| {
+                    let piece = v.sliced(0, w[0], w[1], 1).unwrap();
+                    exact_partials(op, &piece, axes).unwrap().unwrap()
+                })
+                .collect();
+            // Backwards, and taken apart into words and rebuilt on the way.
+            let mut acc: Option<ExactPartials> = None;
+            for p in pieces.iter().rev() {
+                let q = ExactPartials::from_parts(
+                    p.op(),
+                    p.elem(),
+                    p.shape().to_vec(),
+                    p.count(),
+                    &p.words(),
+                    p.counted().to_vec(),
+                )
+                .unwrap();
+                acc = Some(match acc {
+                    None => q,
+                    Some(a) => a.combine(&q).unwrap(),
+                });
+            }
+            let got = acc.unwrap().into_partials().finalise(0.0).unwrap();
+            let whole = reduce(op, &v, axes, 0.0).unwrap();
+            assert_eq!(
+                format!("{got:?}"),
+                format!("{whole:?}"),
+                "{op:?} of {} over {axes:?}, cuts {cuts:?}",
+                T::NAME
+            );
+        }
+    }
+    for cuts in cut_sets {
+        for op in ops {
+            check(&data, rows, cols, cuts, op);
+            check(&data32, rows, cols, cuts, op);
+        }
+    }
+    // Only the float sums and means have them.
+    let ints = [1i32; 6];
+    let iv = StridedView::contiguous(&ints, &[6]).unwrap();
+    assert!(exact_partials(Op::Sum, &iv, None).is_none());
+    let fv = StridedView::contiguous(&data, &[rows * cols]).unwrap();
+    assert!(exact_partials(Op::Var, &fv, None).is_none());
+    assert!(exact_partials(Op::Prod, &fv, None).is_none());
+}
+
+#[test]
+fn exact_partials_refuse_words_they_cannot_have_given() {
+    let data = [1.5f64, -2.0, 1e300];
+    let v = StridedView::contiguous(&data, &[3]).unwrap();
+    let p = exact_partials(Op::Sum, &v, None).unwrap().unwrap();
+    let words = p.words();
+    assert_eq!(words.len(), ExactPartials::WORDS);
+    let rebuild =
+        |w: &[i64], n: Vec<u64>| ExactPartials::from_parts(Op::Sum, ElemType::F64, vec![], 3, w, n);
+    assert!(rebuild(&words, vec![3]).is_ok());
+    // A digit out of its range, unknown flags, a word short, a count missing.
+    let mut bad = words.clone();
+    bad[5] = 1 << 40;
+    assert_eq!(rebuild(&bad, vec![3]).unwrap_err(), PartialsError::BadWords);
+    let mut flags = words.clone();
+    flags[ExactPartials::WORDS - 1] = 9;
+    assert_eq!(
+        rebuild(&flags, vec![3]).unwrap_err(),
+        PartialsError::BadWords
+    );
+    assert!(matches!(
+        rebuild(&words[1..], vec![3]),
+        Err(PartialsError::WrongLength { .. })
+    ));
+    assert!(matches!(
+        rebuild(&words, vec![]),
+        Err(PartialsError::WrongLength { .. })
+    ));
+    // Not a float sum or mean; another shape does not combine.
+    assert!(matches!(
+        ExactPartials::from_parts(Op::Var, ElemType::F64, vec![], 3, &words, vec![3]),
+        Err(PartialsError::WrongState { .. })
+    ));
+    let two = [1.0f64; 4];
+    let w = StridedView::contiguous(&two, &[2, 2]).unwrap();
+    let cols = exact_partials(Op::Sum, &w, Some(&[0])).unwrap().unwrap();
+    assert_eq!(p.combine(&cols).unwrap_err(), PartialsError::Mismatch);
+}

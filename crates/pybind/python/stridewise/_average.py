@@ -63,7 +63,10 @@ def _array(a: Any) -> Any:
     read) viewed in place too, as the reductions take them (``_native.adapt``)."""
     if type(a) is np.ndarray:
         return a
-    arr, _ = _native.adapt(a)
+    arr, how = _native.adapt(a)
+    if how == "dask":
+        # Lazy: numpy's average of it is Dask's own (never a silent compute here).
+        return a
     return np.asanyarray(a) if arr is None else arr
 
 
@@ -199,6 +202,9 @@ def _unweighted(a: Any, axis: Any, returned: bool, keepdims: Any) -> Any:
     if axis is not None:
         axis = normalize_axis_tuple(axis, a.ndim, argname="axis")
     if type(a) is not np.ndarray:
+        if not returned and _native.adapt(a)[1] == "dask":
+            # A Dask array: stridewise's lazy mean (stridewise/_dask.py).
+            return mean(a, axis, keepdims=keepdims)
         return _np_average(a, axis=axis, returned=returned, keepdims=keepdims)
     avg = mean(a, axis, keepdims=keepdims)
     if not returned:

@@ -72,6 +72,8 @@ def _plan(a: Any, axis: Any) -> _Plan:
         # Lists and numbers converted, native memory viewed in place (the buffer protocol,
         # __array_interface__, CPU DLPack), the rest left to numpy: the reductions' rule.
         arr, how = _native.adapt(a)
+        if how == "dask":
+            return _Plan("dask", "a Dask array: the reduced axes rechunked to one chunk each")
         if arr is None:
             return _Plan("numpy", how)
         a = arr
@@ -93,6 +95,16 @@ def _plan(a: Any, axis: Any) -> _Plan:
     if copy:
         return _Plan("kernel+copy", copy, a, axes)
     return _Plan("kernel", "order statistics selected per output, in place", a, axes)
+
+
+_KERNEL_PATHS = ("kernel", "kernel+copy")
+
+
+def _on_dask(func: Any, a: Any, q: Any, axis: Any, keepdims: Any, **kw: Any) -> Any:
+    """``func`` of a Dask array (``stridewise/_dask.py``, imported only now)."""
+    from . import _dask
+
+    return _dask.quantile(func, a, q, axis, keepdims is True, **kw)
 
 
 def _kept_shape(arr: np.ndarray, axes: Any) -> tuple[int, ...]:
@@ -214,7 +226,9 @@ def median(
     """Median along the given axes, as ``numpy.median``: the middle order statistics
     selected per output (the input is never modified), numpy's mean of them."""
     p = _plan(a, axis)
-    if p.path != "numpy":
+    if p.path == "dask" and out is None:
+        return _on_dask(median, a, None, axis, keepdims)
+    if p.path in _KERNEL_PATHS:
         r = _finish(_median_of(p.arr, p.axes, False), out, p.axes, p.arr.ndim, keepdims)
         if r is not None:
             return r
@@ -230,7 +244,9 @@ def nanmedian(
 ) -> Any:
     """Median ignoring NaNs, as ``numpy.nanmedian`` (a RuntimeWarning per all-NaN slice)."""
     p = _plan(a, axis)
-    if p.path != "numpy":
+    if p.path == "dask" and out is None:
+        return _on_dask(nanmedian, a, None, axis, keepdims)
+    if p.path in _KERNEL_PATHS:
         r = _finish(_median_of(p.arr, p.axes, True), out, p.axes, p.arr.ndim, keepdims)
         if r is not None:
             return r
@@ -367,7 +383,9 @@ def _quantiles(
     if method not in _METHODS:
         return numpy()
     p = _plan(a, axis)
-    if p.path == "numpy":
+    if p.path == "dask" and out is None:
+        return _on_dask(globals()[np_func.__name__], a, q, axis, keepdims, method=method)
+    if p.path not in _KERNEL_PATHS:
         return numpy()
     weak_q = type(q) in (int, float)
     qq = np.true_divide(q, 100, out=...) if percent else np.asanyarray(q)
@@ -457,7 +475,7 @@ def explain_selection(a: Any, axis: Any = None, **_: Any) -> dict[str, Any]:
     """``explain`` for the median and quantile family: the plan's path and reason."""
     p = _plan(a, axis)
     info: dict[str, Any] = {"path": p.path, "reason": p.reason}
-    if p.path != "numpy":
+    if p.path in _KERNEL_PATHS:
         info["kernel_dtype"] = str(p.arr.dtype)
         info["axes"] = p.axes
     return info
