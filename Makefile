@@ -113,6 +113,8 @@ $(VENV)/.bench-installed: python-bench/requirements.txt $(VENV)/.installed
 	touch $@
 
 BENCH_OUT := python-bench/report
+# The Dask section's persisted array (python-bench/dask_bench.py), in GiB.
+DASK_GB ?= 4
 # pytest-benchmark: median of at least 5 rounds, each at least 100 us long, per case.
 BENCH_ARGS := -m benchmark -q --benchmark-json=$(BENCH_OUT)/results.json --benchmark-disable-gc \
 	--benchmark-min-rounds=5 --benchmark-min-time=0.0001 --benchmark-columns=median,iqr,rounds \
@@ -127,6 +129,7 @@ bench: develop $(VENV)/.bench-installed ## the main job: criterion (quick), the 
 	$(VPY) -m pytest python-bench $(BENCH_ARGS) --bench-set=full --benchmark-max-time=0.25
 	$(VPY) python-bench/report.py $(BENCH_OUT)/results.json $(BENCH_OUT) --print \
 		--command "make bench" --criterion target/criterion/summary.md
+	$(VPY) python-bench/dask_bench.py --gb $(DASK_GB) --out $(BENCH_OUT)/dask.md
 
 bench-quick: develop $(VENV)/.bench-installed ## a first look (under 2 min once built): the target cases only
 	$(VPY) -m pytest python-bench $(BENCH_ARGS) --bench-set=quick --benchmark-max-time=0.1

@@ -495,3 +495,22 @@ def test_scaling_table_arithmetic() -> None:
         "| mean f64 1e7 contiguous | default (4) | 2.50 ms | 4.00x | 3.20x |",
     ]
     assert report.scaling_table([other], 4)[0].startswith("not run")
+
+
+def test_dask_section_runs_and_shows_equal_bits_across_chunkings(tmp_path: pathlib.Path) -> None:
+    """``make bench``'s Dask section on a small array: it runs on a real LocalCluster, writes
+    its table, and the table shows stridewise's sums equal across chunkings (and Dask's own
+    not, on this cancelling data)."""
+    pytest.importorskip("distributed")
+    import dask_bench
+
+    out = tmp_path / "dask.md"
+    text = dask_bench.main(
+        ["--gb", "0.01", "--repeat", "1", "--chunking-n", "20000", "--out", str(out)]
+    )
+    assert out.read_text() == text
+    verdicts = [line for line in text.splitlines() if "all equal?" in line]
+    assert len(verdicts) == 4
+    assert all("| yes, = the numpy array's" in line for line in verdicts), verdicts
+    assert any("no: they differ" in line for line in verdicts), verdicts
+    assert text.count("x |") >= 6  # six speed rows with a ratio

@@ -14,7 +14,7 @@ use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
 use crate::kernels::arg::{NAN_WORST, PLAIN, TRUTH};
 use crate::kernels::count::NonZero;
-use crate::kernels::exact::{ExactSum, BLOCK};
+use crate::kernels::exact::{ExactColumns, ExactSum, BLOCK, GROUP};
 use crate::kernels::grid::{magnitude, Smallest};
 use crate::kernels::int_sum::IntSum;
 use crate::kernels::minmax::{MinMax, Range};
@@ -26,7 +26,7 @@ use crate::layout::Layout;
 pub use crate::ops::Op;
 use crate::ops::{Family, NanHandling};
 use crate::partials::{decided_float, ExactPartials, Partials, State};
-use crate::walk::{for_each_element, for_each_slice_f64, SharedPtr, Split};
+use crate::walk::{for_each_element, for_each_row_group, for_each_slice_f64, SharedPtr, Split};
 use crate::{layout, simd_level, Element, Ignore, Propagate, ReduceError, Reduced, Reduction};
 use crate::{StridedView, Value, Warning};
 
@@ -258,6 +258,23 @@ impl OutputElements {
         self.kept_shape.iter().product()
     }
 
+    /// Whether the outputs, in C order, are consecutive elements from the view's base (the
+    /// kept axes step as one run of stride 1, nothing reversed): then every reduced position
+    /// is a row of all the outputs' elements, contiguous.
+    fn columns<T: Element>(&self, view: &StridedView<'_, T>) -> bool {
+        let mut step = 1isize;
+        for (&a, &len) in self.kept.iter().zip(&self.kept_shape).rev() {
+            if len == 1 {
+                continue;
+            }
+            if view.strides()[a] != step {
+                return false;
+            }
+            step *= len as isize;
+        }
+        true
+    }
+
     /// Output `o`'s first element (index `o` along the kept axes in C order, 0 along the
     /// reduced ones): a pointer `one` reaches exactly the output's elements from.
     fn first<T: Element>(&self, view: &StridedView<'_, T>, o: usize) -> *const T {
@@ -319,8 +336,26 @@ impl OutputElements {
     }
 }
 
+/// Most columns per tile of [`exact_columns`]: the tile's state (7 arrays of f64, 224 KiB)
+/// stays in L2, and its rows are long runs (tiles of 256 columns, rows of 2 KiB 40 KiB
+/// apart, read at 1.9 ns an element: a TLB miss and a cold start per run).
+const COLUMN_TILE: usize = 4096;
+
+/// Rows per block of [`exact_columns`] (at most `BLOCK`, the levels' limit).
+const COLUMN_ROWS: usize = 512;
+
+/// Rows of a unit's first block, which is read twice (its magnitudes first: the next
+/// blocks take their guess from the block before).
+const FIRST_ROWS: usize = 16;
+
+/// Rows per unit of [`exact_columns`] on the pool (a tile's rows are cut into units).
+const COLUMN_UNIT_ROWS: usize = 4 * COLUMN_ROWS;
+
 /// Every output's exact sum (see [`ExactPartials`]) of float elements, for the float sums and
 /// means: NaN skipped by the nan-functions; the kept shape and the elements per output.
+/// Outputs whose elements are consecutive across outputs (a column reduction of a C-order
+/// matrix) are summed a block of rows at a time ([`exact_columns`]), the others one output
+/// at a time; both in units on the pool (exact sums do not depend on the order).
 fn exact_sums<T: FloatElement>(
     op: Op,
     view: &StridedView<'_, T>,
@@ -328,10 +363,27 @@ fn exact_sums<T: FloatElement>(
 ) -> Result<ExactPartials, ReduceError> {
     let outputs = OutputElements::new(view, over)?;
     let ignore = op.info().nan == NanHandling::Ignore;
-    let mut scratch = ExactScratch::new();
-    let (sums, n) = (0..outputs.outputs())
-        .map(|o| outputs.exact(view, o, ignore, &mut scratch))
-        .unzip();
+    let width = outputs.outputs();
+    let (sums, n): (Vec<ExactSum>, Vec<u64>) = if outputs.columns(view) && width > 1 {
+        exact_columns(view, &outputs, ignore)
+    } else {
+        // Groups of outputs of about `EXACT_UNIT` elements (long outputs are cut into units
+        // inside `OutputElements::exact`).
+        let per = (EXACT_UNIT / outputs.count.max(1)).max(1);
+        let groups = width.div_ceil(per);
+        let from = SharedPtr(view.as_ptr());
+        let parts = map_units(groups, view.len(), &|g| {
+            // SAFETY: the view's own base pointer; the view outlives this call.
+            let v = unsafe {
+                StridedView::<T>::from_raw_parts(from.at(0), view.shape(), view.strides())
+            };
+            let mut scratch = ExactScratch::new();
+            (g * per..((g + 1) * per).min(width))
+                .map(|o| outputs.exact(&v, o, ignore, &mut scratch))
+                .collect::<Vec<_>>()
+        });
+        parts.into_iter().flatten().unzip()
+    };
     let shape = outputs.kept_shape.clone();
     Ok(ExactPartials::new_unchecked(
         op,
@@ -341,6 +393,67 @@ fn exact_sums<T: FloatElement>(
         sums,
         n,
     ))
+}
+
+/// [`exact_sums`] of outputs that are consecutive elements ([`OutputElements::columns`]):
+/// tiles of at most [`COLUMN_TILE`] columns times units of [`COLUMN_UNIT_ROWS`] rows on the
+/// pool, each unit a block of rows at a time ([`ExactColumns`]); a tile's units merge
+/// exactly.
+fn exact_columns<T: FloatElement>(
+    view: &StridedView<'_, T>,
+    outputs: &OutputElements,
+    ignore: bool,
+) -> (Vec<ExactSum>, Vec<u64>) {
+    let width = outputs.outputs();
+    let tiles = width.div_ceil(COLUMN_TILE);
+    let tile_width = width.div_ceil(tiles);
+    let rows = outputs.count;
+    let parts = rows.div_ceil(COLUMN_UNIT_ROWS).max(1);
+    let from = SharedPtr(view.as_ptr());
+    let units = map_units(tiles * parts, view.len(), &|u| {
+        let (t, p) = (u / parts, u % parts);
+        let cols = t * tile_width..((t + 1) * tile_width).min(width);
+        let (r0, r1) = (p * COLUMN_UNIT_ROWS, ((p + 1) * COLUMN_UNIT_ROWS).min(rows));
+        let mut tile = ExactColumns::new(cols.len(), ignore);
+        let mut bufs: [Vec<f64>; GROUP] = std::array::from_fn(|_| vec![0.0f64; cols.len()]);
+        let mut start = r0;
+        while start < r1 {
+            let take = if start == r0 { FIRST_ROWS } else { COLUMN_ROWS };
+            let count = take.min(r1 - start);
+            tile.add_block(&mut |g| {
+                // SAFETY: `from` is the view's base, where output 0's elements start
+                // (`columns`: its first element is at offset 0 of the kept run), and the
+                // reduced layout `one` reaches each row's first column; columns `cols` of a
+                // row are consecutive elements of the view, valid for its lifetime.
+                unsafe {
+                    for_each_row_group(
+                        from.at(0),
+                        &outputs.one,
+                        (start, count),
+                        cols.clone(),
+                        &mut bufs,
+                        |rows| g(rows),
+                    )
+                }
+            });
+            start += count;
+        }
+        (tile.sums, tile.n)
+    });
+    let mut sums = Vec::with_capacity(width);
+    let mut n = Vec::with_capacity(width);
+    for tile in units.chunks(parts) {
+        let (mut s, mut c) = tile[0].clone();
+        for (s2, c2) in &tile[1..] {
+            for ((a, b), (x, y)) in s.iter_mut().zip(s2).zip(c.iter_mut().zip(c2)) {
+                a.merge(b);
+                *x += y;
+            }
+        }
+        sums.extend(s);
+        n.extend(c);
+    }
+    (sums, n)
 }
 
 /// [`exact_sums`] of elements of type `elem` described by a pointer: `None` unless `op` is a

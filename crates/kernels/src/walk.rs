@@ -44,6 +44,70 @@ pub unsafe fn for_each_element<T: Copy>(base: *const T, layout: &Layout, mut f: 
     });
 }
 
+/// Call `f` with rows `start..start + count` of a column reduction, in order, in groups of
+/// up to `N`: for the offsets `o` of `reduced` (the reduced axes' layout, see
+/// [`Layout::offsets_in`]), the elements `base + o + c` for `c` in `cols`, which are
+/// consecutive, as f64 (f64 rows in place, others converted into `bufs`, each of at least
+/// `cols.len()` elements). For the exact column sums (`ExactColumns`).
+///
+/// # Safety
+/// For every offset `o` the layout reaches, the elements `base + o + c`, `c` in `cols`,
+/// must be valid, initialised `T`s for the duration of the call.
+pub unsafe fn for_each_row_group<T: Element, const N: usize>(
+    base: *const T,
+    reduced: &Layout,
+    (start, count): (usize, usize),
+    cols: std::ops::Range<usize>,
+    bufs: &mut [Vec<f64>; N],
+    mut f: impl FnMut(&[&[f64]]),
+) {
+    let width = cols.len();
+    // The rows are short pieces far apart, where the hardware prefetcher does not ramp up:
+    // each row's lines are hinted `ROWS_AHEAD` rows before it is read.
+    const ROWS_AHEAD: usize = 4;
+    let mut ahead = reduced.offsets_in(start, count);
+    let hint_next = |ahead: &mut Offsets<'_>| {
+        if let Some(o) = ahead.next().filter(|_| width > 0) {
+            prefetch_run(base.wrapping_offset(o + cols.start as isize), width, 1);
+        }
+    };
+    for _ in 0..ROWS_AHEAD {
+        hint_next(&mut ahead);
+    }
+    let mut offsets = reduced.offsets_in(start, count);
+    let mut firsts = [base; N];
+    loop {
+        let mut k = 0;
+        while k < N {
+            let Some(o) = offsets.next() else { break };
+            hint_next(&mut ahead);
+            firsts[k] = base.wrapping_offset(o + cols.start as isize);
+            k += 1;
+        }
+        if k == 0 {
+            break;
+        }
+        if T::ELEM == crate::ElemType::F64 {
+            // SAFETY: each row's elements `cols`, consecutive, valid `T`s (our contract),
+            // and `T` is f64 (`T::ELEM` says so).
+            let rows: [&[f64]; N] = std::array::from_fn(|i| unsafe {
+                std::slice::from_raw_parts(firsts[i.min(k - 1)].cast::<f64>(), width)
+            });
+            f(&rows[..k]);
+        } else {
+            for (first, buf) in firsts[..k].iter().zip(bufs.iter_mut()) {
+                // SAFETY: the row's elements `cols`, consecutive, valid `T`s (our contract).
+                let xs = unsafe { std::slice::from_raw_parts(*first, width) };
+                for (b, x) in buf[..width].iter_mut().zip(xs) {
+                    *b = x.to_f64();
+                }
+            }
+            let rows: [&[f64]; N] = std::array::from_fn(|i| &bufs[i.min(k - 1)][..width]);
+            f(&rows[..k]);
+        }
+    }
+}
+
 /// Call `f` with every element of work unit `u` of `split` (see [`Layout::split`]; or
 /// [`Layout::whole`], every element) of `layout` based at `base`, as f64, in the layout's
 /// order, in slices of at most `buf.len()` (> 0) elements: f64 runs at stride 1 of at least
@@ -1492,5 +1556,74 @@ mod tests {
         let mut many = vec![Axis { len: 1, stride: 7 }; 100];
         many.push(Axis { len: 3, stride: 2 });
         assert_eq!(row_offsets(&many), vec![0, 2, 4]);
+    }
+
+    /// Row groups of a column reduction: every reduced position's row, columns `cols`, in
+    /// the layout's order, in groups of at most N (the last shorter), f64 rows in place and
+    /// others converted; ranges of rows as the units ask.
+    #[test]
+    fn row_groups_cover_every_row_in_order() {
+        let data: Vec<f64> = (0..6000).map(f64::from).collect();
+        let ints: Vec<i32> = (0..6000).collect();
+        // (Reduced axes' shape and strides; the kept run is 0..cols_len at stride 1.)
+        let cases: [(&[usize], &[isize], usize); 4] = [
+            (&[50], &[100], 100),       // a C matrix's rows
+            (&[7, 6], &[600, 100], 90), // two reduced axes
+            (&[20], &[-100], 100),      // reversed rows (base at the last row)
+            (&[9], &[120], 120),        // padded rows: 120 apart, 100 read
+        ];
+        for (shape, strides, span) in cases {
+            let base = if strides[0] < 0 { 1900 } else { 0 };
+            let l = normalize(shape, strides);
+            let rows = l.len;
+            for cols in [0..span.min(100), 3..17, 90..span.min(100)] {
+                for (start, count) in [(0, rows), (1, rows - 1), (rows / 2, 3), (rows, 0)] {
+                    // What each row must hold: the offsets in order, then the columns.
+                    let want: Vec<Vec<f64>> = l
+                        .offsets_in(start, count)
+                        .map(|o| {
+                            cols.clone()
+                                .map(|c| data[(base as isize + o) as usize + c])
+                                .collect()
+                        })
+                        .collect();
+                    let mut bufs: [Vec<f64>; 3] =
+                        std::array::from_fn(|_| vec![f64::NAN; cols.len()]);
+                    let (mut got, mut got_i, mut groups, mut in_place) = (vec![], vec![], 0, 0);
+                    // SAFETY: the cases stay inside `data` (and `ints`) from `base`.
+                    unsafe {
+                        for_each_row_group(
+                            data.as_ptr().add(base),
+                            &l,
+                            (start, count),
+                            cols.clone(),
+                            &mut bufs,
+                            |g| {
+                                assert!(!g.is_empty() && g.len() <= 3);
+                                groups += 1;
+                                for row in g {
+                                    assert_eq!(row.len(), cols.len());
+                                    let inside = data.as_ptr_range().contains(&row.as_ptr());
+                                    in_place += usize::from(inside || row.is_empty());
+                                    got.push(row.to_vec());
+                                }
+                            },
+                        );
+                        for_each_row_group(
+                            ints.as_ptr().add(base),
+                            &l,
+                            (start, count),
+                            cols.clone(),
+                            &mut bufs,
+                            |g| got_i.extend(g.iter().map(|r| r.to_vec())),
+                        );
+                    }
+                    assert_eq!(got, want, "{shape:?} {strides:?} {cols:?} {start}+{count}");
+                    assert_eq!(got_i, want);
+                    assert_eq!(groups, want.len().div_ceil(3));
+                    assert_eq!(in_place, want.len(), "f64 rows are read in place");
+                }
+            }
+        }
     }
 }

@@ -286,3 +286,30 @@ fn exact_partials_refuse_words_they_cannot_have_given() {
     let cols = exact_partials(Op::Sum, &w, Some(&[0])).unwrap().unwrap();
     assert_eq!(p.combine(&cols).unwrap_err(), PartialsError::Mismatch);
 }
+
+/// Column sums large enough for several units of rows and several tiles of columns (merged
+/// exactly), with awkward values: the exact partials finalise to the whole reduction's bits.
+#[test]
+fn exact_column_partials_across_units_and_tiles() {
+    let mut rng = Rng(14);
+    for (rows, cols) in [(4500usize, 3usize), (10, 4100), (2049, 9)] {
+        let data = awkward(&mut rng, rows * cols);
+        let data32: Vec<f32> = data.iter().map(|&x| x.clamp(-1e30, 1e30) as f32).collect();
+        for op in [Op::Sum, Op::NanMean] {
+            let v = StridedView::contiguous(&data, &[rows, cols]).unwrap();
+            let got = exact_partials(op, &v, Some(&[0])).unwrap().unwrap();
+            assert_eq!(
+                got.into_partials().finalise(0.0),
+                reduce(op, &v, Some(&[0]), 0.0),
+                "{op:?} f64 {rows}x{cols}"
+            );
+            let w = StridedView::contiguous(&data32, &[rows, cols]).unwrap();
+            let got = exact_partials(op, &w, Some(&[0])).unwrap().unwrap();
+            assert_eq!(
+                got.into_partials().finalise(0.0),
+                reduce(op, &w, Some(&[0]), 0.0),
+                "{op:?} f32 {rows}x{cols}"
+            );
+        }
+    }
+}

@@ -58,6 +58,12 @@ class _Plan:
         self.path, self.reason, self.what = path, reason, what
 
 
+def _keep(keepdims: Any) -> dict[str, Any]:
+    """``keepdims`` for numpy's ``average`` only where it was given: numpy hands its keywords
+    on to ``__array_function__`` implementations (Dask's takes ``_NoValue`` for true)."""
+    return {} if keepdims is _NoValue else {"keepdims": keepdims}
+
+
 def _array(a: Any) -> Any:
     """``a`` as numpy's ``asanyarray`` sees it, but CPU DLPack tensors (which it does not
     read) viewed in place too, as the reductions take them (``_native.adapt``)."""
@@ -146,7 +152,7 @@ def average(
             return _finish(got, rt, a, None, weights, returned, keepdims, a.shape, None)
     plan = _plan(a, axis, weights)
     if plan.path == "numpy":
-        return _np_average(a, axis=axis, weights=weights, returned=returned, keepdims=keepdims)
+        return _np_average(a, axis=axis, weights=weights, returned=returned, **_keep(keepdims))
     if plan.path == "mean":
         return _unweighted(a, axis, returned, keepdims)
     w = plan.what
@@ -178,7 +184,7 @@ def _finish(
     if not finite:
         # numpy's floating-point warnings (inf * 0 in the products, inf - inf in the sums)
         # come from its own arithmetic: run it for them, keep the values computed here.
-        _np_average(a, axis=axis, weights=weights, keepdims=keepdims)
+        _np_average(a, axis=axis, weights=weights, **_keep(keepdims))
     if keepdims is not _NoValue and keepdims:
         reduced = axes if axes is not None else range(len(shape))
         kept = tuple(1 if k in reduced else n for k, n in enumerate(shape))
@@ -205,7 +211,7 @@ def _unweighted(a: Any, axis: Any, returned: bool, keepdims: Any) -> Any:
         if not returned and _native.adapt(a)[1] == "dask":
             # A Dask array: stridewise's lazy mean (stridewise/_dask.py).
             return mean(a, axis, keepdims=keepdims)
-        return _np_average(a, axis=axis, returned=returned, keepdims=keepdims)
+        return _np_average(a, axis=axis, returned=returned, **_keep(keepdims))
     avg = mean(a, axis, keepdims=keepdims)
     if not returned:
         return avg

@@ -37,6 +37,7 @@ from typing import Any
 
 import dask.array
 import dask.array.reductions
+import dask.base
 import numpy as np
 
 from . import _native
@@ -89,10 +90,14 @@ def _flatten(parts: Any) -> list[Any]:
     return [parts]
 
 
-def _readable(x: Any, dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
-    """A chunk as an ndarray of ``dtype`` the kernels read in place (a copy only where the
-    chunk has another dtype or byte order, or is not aligned)."""
+def _readable(x: Any, source: np.dtype[Any], dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
+    """A chunk as an ndarray of ``dtype`` the kernels read in place: its elements first in
+    ``source`` (the ``dtype=`` asked for: float16 elements are rounded to float16 before they
+    are widened to float32, as numpy's astype and the kernel+copy path do); a copy only where
+    the chunk has another dtype or byte order, or is not aligned."""
     arr = np.asarray(x)
+    if arr.dtype != source:
+        arr = arr.astype(source)
     if arr.dtype != dtype or not arr.flags.aligned:
         arr = arr.astype(dtype)
     return arr
@@ -104,6 +109,7 @@ def _chunk(
     keepdims: bool,
     *,
     func: str,
+    source: np.dtype[Any],
     dtype: np.dtype[Any],
     computing_meta: bool = False,
 ) -> Any:
@@ -111,7 +117,7 @@ def _chunk(
         # Dask's blockwise asks for a sample of the output: the partials' dicts have no
         # dtype, and the reduction's own meta is given to it (``reduce``).
         return x
-    x = _readable(x, dtype)
+    x = _readable(x, source, dtype)
     try:
         return _native.partials(func, x, list(axis))
     except ValueError:
@@ -173,7 +179,7 @@ def reduce(func: str, a: Any, **kw: Any) -> Any:
     meta = np.empty((0,) * (a.ndim if keepdims else a.ndim - len(axes)), dtype=result)
     return da.reduction(
         a,
-        partial(_chunk, func=func, dtype=kernel),
+        partial(_chunk, func=func, source=source, dtype=kernel),
         partial(_aggregate, ddof=ddof, dtype=result),
         combine=_combine,
         axis=axes,
@@ -186,23 +192,48 @@ def reduce(func: str, a: Any, **kw: Any) -> Any:
     )
 
 
+def _pick(data: Any, kind: str, skip_nan: bool) -> tuple[Any, Any]:
+    """The winner among candidates ``data["vals"]``, ``data["arg"]`` (flat C-order indices
+    into the whole array): the best value, NaN first unless ``skip_nan``, and among equal
+    ones the smallest index, so that the first in the array's order wins whatever the
+    chunks' order (Dask's own combine takes the first in block order)."""
+    vals, args = np.ravel(data["vals"]), np.ravel(data["arg"])
+    floats = vals.dtype.kind == "f"
+    nan = np.isnan(vals) if floats else np.zeros(vals.shape, dtype=bool)
+    if nan.any() and not skip_nan:
+        cand = nan
+    else:
+        ok = ~nan
+        if not ok.any():
+            # Every candidate NaN under a nan-function: the aggregate raises numpy's error.
+            i = int(np.argmin(args))
+            return vals[i : i + 1], args[i : i + 1]
+        best = vals[ok].max() if kind == "max" else vals[ok].min()
+        cand = ok & (vals == best)
+    i = int(np.argmin(np.where(cand, args, np.iinfo(args.dtype).max)))
+    return vals[i : i + 1], args[i : i + 1]
+
+
 def _arg(func: str, a: Any, kw: dict[str, Any]) -> Any:
     """argmin/argmax and their nan-variants: Dask's arg-reduction with stridewise's
-    functions on each chunk (the chunk's best value and its position)."""
+    functions on each chunk (the chunk's best value and its position); the first of equal
+    values (or the first NaN) wins, in the array's own order."""
     import stridewise as sw
 
     argfunc = getattr(sw, func)
     best = getattr(sw, func.replace("arg", ""))
-    if func.startswith("nan"):
+    kind = "max" if "max" in func else "min"
+    skip_nan = func.startswith("nan")
+    if skip_nan:
         plain = getattr(sw, func[3:])
-        fill = np.inf if "min" in func else -np.inf
+        fill = np.inf if kind == "min" else -np.inf
 
-        def chunk_arg(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        def safe_arg(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
             try:
                 return argfunc(x, axis=axis, keepdims=keepdims)
             except ValueError:
-                # An all-NaN slice in this chunk: another chunk may have numbers there; the
-                # aggregate raises numpy's error if none has.
+                # An all-NaN slice here (a chunk, or a group of chunks' values): another
+                # piece may have numbers there; the aggregate raises numpy's error if none.
                 return plain(np.where(np.isnan(x), fill, x), axis=axis, keepdims=keepdims)
 
         def chunk_best(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -210,18 +241,42 @@ def _arg(func: str, a: Any, kw: dict[str, Any]) -> Any:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 return best(x, axis=axis, keepdims=keepdims)
 
-        chunk = partial(_dr.arg_chunk, chunk_best, chunk_arg)
-        agg = partial(_dr.nanarg_agg, argfunc)
+        arg_of: Callable[..., Any] = safe_arg
+        chunk = partial(_dr.arg_chunk, chunk_best, safe_arg)
     else:
+        arg_of = argfunc
         chunk = partial(_dr.arg_chunk, best, argfunc)
-        agg = partial(_dr.arg_agg, argfunc)
+
+    def combine(data: Any, axis: Any = None, **kwargs: Any) -> Any:
+        if len(axis) < data.ndim and data.ndim > 1:
+            return _dr.arg_combine(arg_of, data, axis=axis, **kwargs)
+        vals, args = _pick(data, kind, skip_nan)
+        shape = (1,) * data.ndim
+        out = np.empty(shape, dtype=[("vals", vals.dtype), ("arg", args.dtype)])
+        out["vals"], out["arg"] = vals.reshape(shape), args.reshape(shape)
+        return out
+
+    def aggregate(data: Any, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
+        if len(axis) < data.ndim and data.ndim > 1:
+            if not skip_nan:
+                return _dr.arg_agg(arg_of, data, axis=axis, keepdims=keepdims, **kwargs)
+            try:
+                return _dr.nanarg_agg(arg_of, data, axis=axis, keepdims=keepdims, **kwargs)
+            except ValueError as e:
+                # (Dask words it "All NaN slice encountered".)
+                raise ValueError("All-NaN slice encountered") from e
+        vals, args = _pick(data, kind, skip_nan)
+        if skip_nan and np.isnan(vals).any():
+            raise ValueError("All-NaN slice encountered")
+        return args.reshape((1,) * data.ndim) if keepdims else args[0]
+
     axis = _given(kw, "axis")
     out = _given(kw, "out")
     return _dr.arg_reduction(
         a,
         chunk,
-        partial(_dr.arg_combine, argfunc),
-        agg,
+        combine,
+        aggregate,
         axis=None if axis is _NoValue else axis,
         keepdims=bool(_given(kw, "keepdims") is True),
         out=None if out is _NoValue else out,
@@ -267,7 +322,8 @@ def quantile(
         new_axis=list(range(len(lead))) or None,
         dtype=dtype,
         meta=np.empty((0,) * (len(lead) + a.ndim), dtype=dtype),
-        name=f"stridewise-{func.__name__}",
+        # (map_blocks takes `name` as the whole key: the token keeps calls apart.)
+        name=f"stridewise-{func.__name__}-{dask.base.tokenize(whole, q, axes, kw)}",
     )
     if not keepdims:
         result = result.squeeze(axis=tuple(len(lead) + ax for ax in axes))
