@@ -167,7 +167,8 @@ pub enum PartialsError {
     CountOverflow,
     /// argmin/argmax partials hold positions within their own piece: they do not combine.
     Positional,
-    /// [`ExactPartials::from_parts`]: words that no exact sum has.
+    /// [`ExactPartials::from_parts`]: words that no exact sum has, or an output that took
+    /// more elements than the count.
     BadWords,
 }
 
@@ -188,7 +189,9 @@ impl fmt::Display for PartialsError {
                 "partials: argmin/argmax partials hold positions within their own piece and \
                  do not combine",
             ),
-            Self::BadWords => f.write_str("partials: words that no exact sum has"),
+            Self::BadWords => f.write_str(
+                "partials: words that no exact sum has, or more elements than the count",
+            ),
         }
     }
 }
@@ -643,6 +646,9 @@ impl ExactPartials {
                 found,
             });
         }
+        if counted.iter().any(|&n| n > count) {
+            return Err(PartialsError::BadWords);
+        }
         let sums = words
             .chunks_exact(WORDS)
             .map(ExactSum::from_words)
@@ -703,6 +709,7 @@ impl ExactPartials {
         for (a, b) in self.sums.iter_mut().zip(&other.sums) {
             a.merge(b);
         }
+        // (Each output's count is at most `count`, which did not overflow.)
         each(&mut self.n, &other.n, |x, y| x + y);
         Ok(self)
     }

@@ -72,24 +72,29 @@ pub fn combine_partials<'py>(
         .next()
         .ok_or_else(|| PyValueError::new_err("combine_partials: no partials"))?;
     let first = first.cast_into::<PyDict>()?;
+    // The dicts read with the GIL held, then merged without it.
     match Piece::from_dict(&first)? {
-        Piece::Exact(mut acc) => {
+        Piece::Exact(acc) => {
+            let mut rest = Vec::new();
             for d in dicts {
                 let Piece::Exact(p) = Piece::from_dict(&d.cast_into::<PyDict>()?)? else {
                     return Err(value_error(PartialsError::Mismatch));
                 };
-                acc = acc.combine(&p).map_err(value_error)?;
+                rest.push(p);
             }
-            exact_dict(py, &acc)
+            let all = py.detach(|| rest.iter().try_fold(acc, |a, p| a.combine(p)));
+            exact_dict(py, &all.map_err(value_error)?)
         }
-        Piece::Plain(mut acc) => {
+        Piece::Plain(acc) => {
+            let mut rest = Vec::new();
             for d in dicts {
                 let Piece::Plain(p) = Piece::from_dict(&d.cast_into::<PyDict>()?)? else {
                     return Err(value_error(PartialsError::Mismatch));
                 };
-                acc = acc.combine(&p).map_err(value_error)?;
+                rest.push(p);
             }
-            partials_dict(py, &acc)
+            let all = py.detach(|| rest.iter().try_fold(acc, |a, p| a.combine(p)));
+            partials_dict(py, &all.map_err(value_error)?)
         }
     }
 }
@@ -150,6 +155,12 @@ impl Piece {
         }
         let state = if d.contains("var")? {
             let v: Vec<f64> = to_vec(&vec("var")?)?;
+            if v.len() % 5 != 0 {
+                return Err(bad(PartialsError::WrongLength {
+                    expected: v.len() / 5,
+                    found: v.len(),
+                }));
+            }
             State::Var(
                 v.chunks_exact(5)
                     .map(|c| VarPartial {
@@ -197,7 +208,11 @@ impl Piece {
             if m.len() != 2 * exp.len() || flags.len() != exp.len() {
                 return Err(bad(PartialsError::WrongLength {
                     expected: exp.len(),
-                    found: flags.len(),
+                    found: if flags.len() != exp.len() {
+                        flags.len()
+                    } else {
+                        m.len() / 2
+                    },
                 }));
             }
             State::FloatProd(

@@ -791,3 +791,47 @@ def test_var_is_deterministic_for_a_chunking(client: Any) -> None:
         src = nan_a if func.startswith("nan") else a
         want = getattr(sw, func)(src, axis=axis, ddof=1)
         np.testing.assert_allclose(first, want, rtol=8 * np.finfo(np.float64).eps, err_msg=case)
+
+
+@pytest.mark.parametrize("func", ["nanargmin", "nanargmax"])
+def test_nanarg_does_not_let_a_nan_tie_with_an_infinite_best(func: str) -> None:
+    """A chunk with an all-NaN slice is blanked only in that slice: elsewhere in the chunk a
+    NaN before an infinite best must not win (numpy skips it)."""
+    inf = np.inf if "min" in func else -np.inf
+    a = np.full((8, 2), inf)
+    a[:4, 0] = np.nan
+    a[4:, 0] = [3.0, 1.0, 2.0, 0.5]
+    a[0, 1] = np.nan
+    x = da.from_array(a, chunks=(4, 2))
+    for axis in (0, None):
+        got = getattr(sw, func)(x, axis=axis).compute(scheduler="sync")
+        _check_like_numpy(func, got, a, {"axis": axis, "keepdims": False})
+
+
+@pytest.mark.parametrize("keepdims", [np.True_, 1])
+@pytest.mark.parametrize("func", ["mean", "sum", "var", "argmax", "max"])
+def test_keepdims_not_a_bool_is_numpys_business(func: str, keepdims: Any) -> None:
+    """keepdims=np.True_ or 1: whatever numpy's function does with the Dask array (numpy's
+    mean refuses np.True_, its max takes it), stridewise does too."""
+    a = np.arange(24.0).reshape(4, 6)
+    x = da.from_array(a, chunks=(2, 3))
+
+    def outcome(f: Any) -> Any:
+        try:
+            return np.asarray(f(x, axis=0, keepdims=keepdims).compute(scheduler="sync"))
+        except Exception as e:  # whatever Dask raises (TypeError, IndexError)
+            return type(e)
+
+    want = outcome(getattr(np, func))
+    got = outcome(getattr(sw, func))
+    if isinstance(want, type):
+        assert got is want
+    else:
+        assert got.shape == want.shape and np.array_equal(got, want)
+
+
+def test_median_keepdims_as_numpy_takes_its_truth() -> None:
+    a = np.arange(24.0).reshape(4, 6)
+    got = sw.median(da.from_array(a, chunks=(2, 3)), axis=0, keepdims=np.True_)
+    assert got.shape == (1, 6)
+    assert np.array_equal(got.compute(scheduler="sync"), np.median(a, axis=0, keepdims=True))

@@ -205,8 +205,9 @@ pub(crate) type Rows<'a> = dyn FnMut(&mut dyn FnMut(&[&[f64]])) + 'a;
 pub(crate) const GROUP: usize = 4;
 
 /// Bits above the previous block's largest magnitude that a column's σ allows for (a
-/// column of normals: its largest of 256 rises past 2^(e + 1) in about 1.6% of blocks,
-/// past 2^(e + 5) practically never; two levels still reach 2^-79 of the bound).
+/// column of normals: its largest of 512 rises past 2^(e + 1) in about 3% of blocks, past
+/// 2^(e + 5) practically never; two levels reach 84 bits under the bound, 2^-79 of the
+/// guess's leading bit).
 const HEADROOM: i32 = 4;
 
 impl ExactColumns {
@@ -593,8 +594,9 @@ impl ExactSum {
         let carried = digits[..CHUNKS - 1]
             .iter()
             .all(|d| (0..1 << 32).contains(d));
-        // The top digit of a sum of up to 2^31 elements (below 2^1055, see the module docs)
-        // is far below 2^32 in magnitude.
+        // The top digit weighs 2^(32 * 67 - 1074) = 2^1070: below 2^32 in magnitude it holds
+        // any sum below 2^1102, such as every sum of up to 2^78 finite elements (pieces
+        // combined by Dask hold far more than the 2^31 of one call's digits).
         if w.len() != WORDS || !carried || !(-(1 << 32)..1 << 32).contains(&digits[CHUNKS - 1]) {
             return None;
         }

@@ -58,6 +58,12 @@ def _given(kw: dict[str, Any], key: str) -> Any:
     return kw.get(key, _NoValue)
 
 
+def _truth(v: Any) -> bool:
+    """A keyword's truth as numpy takes it (``keepdims=np.True_`` or ``1`` keep the axes);
+    ``_NoValue`` (not given) is false."""
+    return v is not _NoValue and bool(v)
+
+
 def _kernel_dtype(dtype: np.dtype[Any]) -> np.dtype[Any] | None:
     """The dtype a chunk is reduced in, or ``None`` when the kernels have none."""
     if dtype.kind not in _KERNEL_KINDS:
@@ -158,6 +164,10 @@ def reduce(func: str, a: Any, **kw: Any) -> Any:
     keywords ``kw`` as numpy's function would take them: a lazy Dask array."""
     numpy_func: Callable[..., Any] = getattr(np, func)
     own = any(_given(kw, k) is not _NoValue for k in ("where", "initial", "mean"))
+    # keepdims other than a bool (np.True_, 1): numpy's own rules (the ndarray path hands
+    # them to numpy too; numpy's mean refuses np.True_, its max takes it).
+    keep = _given(kw, "keepdims")
+    own = own or (keep is not _NoValue and type(keep) is not bool)
     dtype = _given(kw, "dtype")
     source = a.dtype if dtype is _NoValue or dtype is None else np.dtype(dtype)
     kernel = _kernel_dtype(source)
@@ -168,7 +178,7 @@ def reduce(func: str, a: Any, **kw: Any) -> Any:
         return _arg(func, a, kw)
     axis = _given(kw, "axis")
     axes = _axes(None if axis is _NoValue else axis, a.ndim)
-    keepdims = bool(_given(kw, "keepdims") is True)
+    keepdims = _truth(_given(kw, "keepdims"))
     ddof = 0.0
     for key in ("ddof", "correction"):
         v = _given(kw, key)
@@ -225,8 +235,6 @@ def _arg(func: str, a: Any, kw: dict[str, Any]) -> Any:
     kind = "max" if "max" in func else "min"
     skip_nan = func.startswith("nan")
     if skip_nan:
-        plain = getattr(sw, func[3:])
-        fill = np.inf if kind == "min" else -np.inf
 
         def safe_arg(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
             try:
@@ -234,7 +242,10 @@ def _arg(func: str, a: Any, kw: dict[str, Any]) -> Any:
             except ValueError:
                 # An all-NaN slice here (a chunk, or a group of chunks' values): another
                 # piece may have numbers there; the aggregate raises numpy's error if none.
-                return plain(np.where(np.isnan(x), fill, x), axis=axis, keepdims=keepdims)
+                # Only those slices are blanked (their values stay NaN in `chunk_best`): a
+                # NaN elsewhere must not tie with an infinite best.
+                empty = np.isnan(x).all(axis=axis, keepdims=True)
+                return argfunc(np.where(empty, 0, x), axis=axis, keepdims=keepdims)
 
         def chunk_best(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
             with warnings.catch_warnings():
@@ -278,7 +289,7 @@ def _arg(func: str, a: Any, kw: dict[str, Any]) -> Any:
         combine,
         aggregate,
         axis=None if axis is _NoValue else axis,
-        keepdims=bool(_given(kw, "keepdims") is True),
+        keepdims=_truth(_given(kw, "keepdims")),
         out=None if out is _NoValue else out,
     )
 

@@ -104,7 +104,7 @@ def _on_dask(func: Any, a: Any, q: Any, axis: Any, keepdims: Any, **kw: Any) -> 
     """``func`` of a Dask array (``stridewise/_dask.py``, imported only now)."""
     from . import _dask
 
-    return _dask.quantile(func, a, q, axis, keepdims is True, **kw)
+    return _dask.quantile(func, a, q, axis, _dask._truth(keepdims), **kw)
 
 
 def _kept_shape(arr: np.ndarray, axes: Any) -> tuple[int, ...]:
