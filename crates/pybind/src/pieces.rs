@@ -49,14 +49,11 @@ pub fn partials<'py>(
         .ok_or_else(|| PyTypeError::new_err("partials: not a kernel element type"))?;
     let raw = raw_array(&a, elem).map_err(value_error)?;
     let axes = axes.as_deref();
-    if let Some(exact) = detached(py, raw.len(), || raw.exact_partials(op, axes)) {
-        return exact_dict(py, &exact.map_err(value_error)?);
-    }
-    let p = detached(py, raw.len(), || raw.partials(op, axes)).map_err(value_error)?;
-    if matches!(p.state(), State::Arg(_)) {
-        return Err(value_error(PartialsError::Positional));
-    }
-    partials_dict(py, &p)
+    let piece = detached(py, raw.len(), || match raw.exact_partials(op, axes) {
+        Some(exact) => exact.map(Piece::Exact),
+        None => raw.partials(op, axes).map(Piece::Plain),
+    });
+    piece.map_err(value_error)?.to_dict(py)
 }
 
 /// The partials of the union of the pieces in `parts` (dicts of [`partials`] of the same
@@ -67,36 +64,18 @@ pub fn combine_partials<'py>(
     py: Python<'py>,
     parts: Bound<'py, PyList>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut dicts = parts.iter();
-    let first = dicts
+    // The dicts read with the GIL held, then merged without it.
+    let mut pieces = parts
+        .iter()
+        .map(|d| Piece::from_dict(&d.cast_into::<PyDict>()?))
+        .collect::<PyResult<Vec<_>>>()?
+        .into_iter();
+    let first = pieces
         .next()
         .ok_or_else(|| PyValueError::new_err("combine_partials: no partials"))?;
-    let first = first.cast_into::<PyDict>()?;
-    // The dicts read with the GIL held, then merged without it.
-    match Piece::from_dict(&first)? {
-        Piece::Exact(acc) => {
-            let mut rest = Vec::new();
-            for d in dicts {
-                let Piece::Exact(p) = Piece::from_dict(&d.cast_into::<PyDict>()?)? else {
-                    return Err(value_error(PartialsError::Mismatch));
-                };
-                rest.push(p);
-            }
-            let all = py.detach(|| rest.iter().try_fold(acc, |a, p| a.combine(p)));
-            exact_dict(py, &all.map_err(value_error)?)
-        }
-        Piece::Plain(acc) => {
-            let mut rest = Vec::new();
-            for d in dicts {
-                let Piece::Plain(p) = Piece::from_dict(&d.cast_into::<PyDict>()?)? else {
-                    return Err(value_error(PartialsError::Mismatch));
-                };
-                rest.push(p);
-            }
-            let all = py.detach(|| rest.iter().try_fold(acc, |a, p| a.combine(p)));
-            partials_dict(py, &all.map_err(value_error)?)
-        }
-    }
+    let rest: Vec<Piece> = pieces.collect();
+    let all = py.detach(|| rest.iter().try_fold(first, Piece::combine));
+    all.map_err(value_error)?.to_dict(py)
 }
 
 /// The values the partials finalise to, as [`crate::exec`] would return them for the whole
@@ -109,10 +88,7 @@ pub fn finalise_partials<'py>(
     part: Bound<'py, PyDict>,
     ddof: f64,
 ) -> PyResult<(Bound<'py, PyAny>, Option<String>)> {
-    let p = match Piece::from_dict(&part)? {
-        Piece::Exact(e) => e.into_partials(),
-        Piece::Plain(p) => p,
-    };
+    let p = Piece::from_dict(&part)?.into_partials();
     let (op, shape) = (p.op(), p.shape().to_vec());
     let out = p.finalise(ddof).map_err(value_error)?;
     let values = values_array(py, out.values)?.call_method1("reshape", (shape,))?;
@@ -129,6 +105,31 @@ enum Piece {
 }
 
 impl Piece {
+    /// The partials of both pieces' elements (`self` first); the same kind of partials only.
+    fn combine(self, other: &Piece) -> Result<Piece, PartialsError> {
+        match (self, other) {
+            (Piece::Exact(a), Piece::Exact(b)) => a.combine(b).map(Piece::Exact),
+            (Piece::Plain(a), Piece::Plain(b)) => a.combine(b).map(Piece::Plain),
+            _ => Err(PartialsError::Mismatch),
+        }
+    }
+
+    /// Partials that finalise to the piece's values.
+    fn into_partials(self) -> Partials {
+        match self {
+            Piece::Exact(e) => e.into_partials(),
+            Piece::Plain(p) => p,
+        }
+    }
+
+    /// The dict that travels (argmin/argmax partials have none: `Positional`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        match self {
+            Piece::Exact(e) => exact_dict(py, e),
+            Piece::Plain(p) => partials_dict(py, p),
+        }
+    }
+
     fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<Piece> {
         let get = |key: &str| -> PyResult<Bound<'_, PyAny>> {
             d.get_item(key)?
