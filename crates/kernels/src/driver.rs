@@ -356,18 +356,13 @@ fn split_axes(
     (kept, normalize(&red_shape, &red_strides), kept_shape)
 }
 
-/// Reductions of at most this many elements an output take the vertical path (see
-/// [`choose`]) when the fastest kept axis has at least `MIN_SHORT_OUTPUTS` outputs. Measured
-/// on (n, k) C-order arrays over axis 1, one thread, against the lane path (a856831):
-/// k = 4, 8, 12 faster for every kernel and dtype tried (sum, mean, max, prod, var,
-/// count_nonzero; f64, f32, i32, u8: 1.2-20x); at k = 16 max of f64 and count_nonzero of
-/// i32 were 0.5-0.65x.
-const SHORT_REDUCTION: usize = 12;
+/// Outputs the fastest kept axis needs for a short reduction to go vertical (see
+/// `Kernel::SHORT_REDUCTION`).
 const MIN_SHORT_OUTPUTS: usize = 64;
 
 /// The walk for kept axes `kept` and the reduced layout `red`, with the fastest kept axis
 /// when the walk is vertical or interleaved.
-fn choose(kept: &[Axis], red: &Layout) -> (Walk, usize) {
+fn choose(kept: &[Axis], red: &Layout, short_reduction: usize) -> (Walk, usize) {
     let out_len: usize = kept.iter().map(|a| a.len).product();
     if out_len == 0 || red.len == 0 {
         return (Walk::Nothing, 0);
@@ -384,7 +379,7 @@ fn choose(kept: &[Axis], red: &Layout) -> (Walk, usize) {
         // 1): the lane path sets up and folds its lanes for every few elements; the vertical
         // path reads the outputs' strided rows (copied a piece at a time where a kernel
         // batches them) and adds each reduced position for a tile of outputs at once.
-        let short = red.len <= SHORT_REDUCTION && kept[kin].len >= MIN_SHORT_OUTPUTS;
+        let short = red.len <= short_reduction && kept[kin].len >= MIN_SHORT_OUTPUTS;
         if red.len == 1 || faster || short {
             let walk = match widening(kept[kin], red) {
                 Some(positions) => Walk::Interleaved {
@@ -400,22 +395,43 @@ fn choose(kept: &[Axis], red: &Layout) -> (Walk, usize) {
 }
 
 /// How a reduction over `axes` (`None`: every axis; sorted, unique, in range) of `shape` with
-/// element `strides` is walked.
+/// element `strides` is walked (by the kernels with the common `SHORT_REDUCTION`; see
+/// [`crate::RawArray::walk_of_op`] for a given reduction's).
 pub fn walk_of(shape: &[usize], strides: &[isize], axes: Option<&[usize]>) -> Walk {
-    walk_and_reduced(shape, strides, axes).0
+    walk_of_short(shape, strides, axes, crate::kernels::SHORT_REDUCTION)
+}
+
+/// [`walk_of`] for a kernel whose `SHORT_REDUCTION` is `short_reduction`.
+pub(crate) fn walk_of_short(
+    shape: &[usize],
+    strides: &[isize],
+    axes: Option<&[usize]>,
+    short_reduction: usize,
+) -> Walk {
+    walk_and_reduced(shape, strides, axes, short_reduction).0
 }
 
 /// The stride (elements) of the runs that the lane path reads in a reduction over `axes`
 /// (as [`walk_of`]), or 1 when another walk reads them: what [`strided_work`] weighs.
-pub(crate) fn lane_run_stride(shape: &[usize], strides: &[isize], axes: Option<&[usize]>) -> isize {
-    match walk_and_reduced(shape, strides, axes) {
+pub(crate) fn lane_run_stride(
+    shape: &[usize],
+    strides: &[isize],
+    axes: Option<&[usize]>,
+    short_reduction: usize,
+) -> isize {
+    match walk_and_reduced(shape, strides, axes, short_reduction) {
         (Walk::Lanes, red) => red.inner().stride,
         _ => 1,
     }
 }
 
 /// [`walk_of`], and the layout of the reduced axes.
-fn walk_and_reduced(shape: &[usize], strides: &[isize], axes: Option<&[usize]>) -> (Walk, Layout) {
+fn walk_and_reduced(
+    shape: &[usize],
+    strides: &[isize],
+    axes: Option<&[usize]>,
+    short_reduction: usize,
+) -> (Walk, Layout) {
     let all: Vec<usize>;
     let axes = match axes {
         Some(a) => a,
@@ -425,7 +441,7 @@ fn walk_and_reduced(shape: &[usize], strides: &[isize], axes: Option<&[usize]>) 
         }
     };
     let (kept, red, _) = split_axes(shape, strides, axes);
-    (choose(&kept, &red).0, red)
+    (choose(&kept, &red, short_reduction).0, red)
 }
 
 /// Reduce over `axes` (sorted, unique, in range): the output shape (kept axes, in order) and
@@ -441,7 +457,7 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
     let out_shape: Vec<usize> = kept.iter().map(|a| a.len).collect();
     let out_len: usize = out_shape.iter().product();
     let base = SharedPtr(view.as_ptr());
-    let parts = match choose(&kept, &red) {
+    let parts = match choose(&kept, &red, K::SHORT_REDUCTION) {
         (Walk::Nothing, _) if out_len == 0 => Vec::new(),
         (Walk::Nothing, _) => vec![empty(kernel); out_len],
         (Walk::Interleaved { positions, .. }, kin) => {
@@ -690,7 +706,8 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
     fn with_simd<S: Simd>(self, simd: S) {
         let k = self.kernel;
         let ntiles = self.len.div_ceil(TILE);
-        let mut tiles: Vec<K::Tile> = (0..ntiles).map(|_| k.tile()).collect();
+        let rows_here = self.count.min(self.red.len.saturating_sub(self.start));
+        let mut tiles: Vec<K::Tile> = (0..ntiles).map(|_| k.tile_for_rows(rows_here)).collect();
         let tile_len = |t: usize| TILE.min(self.len - t * TILE);
         // The next reduced position along the innermost reduced axis: its row is prefetched
         // while this one is added (at the end of that axis this guesses wrong, harmlessly).
@@ -714,7 +731,6 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         // layout only; the last `rows % ROWS` rows follow in order.
         // Rows of stride 2 (`a[:, ::2].mean(axis=0)`) too: as four interleaved streams,
         // with prefetches, 1000x1000 `[:, ::2]` took 1.3x numpy's time on one Zen 3 core.
-        let rows_here = self.count.min(self.red.len.saturating_sub(self.start));
         let step = self.stride.unsigned_abs();
         let spaced = (self.stride == 1 || self.stride == 2)
             && row_bytes < SPACED_ROW_BYTES
@@ -859,6 +875,53 @@ mod tests {
         );
         assert_eq!(walk_of(&[100, 3], &[3, 1], None), Walk::Lanes);
         assert_eq!(walk_of(&[0, 3], &[3, 1], Some(&[1])), Walk::Nothing);
+    }
+
+    #[test]
+    fn float_sums_take_longer_short_rows_vertically() {
+        use crate::kernels::sum::FloatSum;
+        use crate::kernels::{short_reduction_of, Ignore, Propagate, SHORT_REDUCTION as COMMON};
+        use crate::kernels::{F32_SUM_SHORT_REDUCTION as F32, F64_SUM_SHORT_REDUCTION as F64};
+        use crate::{ElemType, Op};
+        // (n, 16) over axis 1: vertical for the float sums, lanes for the others.
+        let rows = |k: usize| (vec![1000, k], vec![k as isize, 1]);
+        let (shape, strides) = rows(16);
+        assert_eq!(
+            walk_of_short(&shape, &strides, Some(&[1]), F64),
+            Walk::Vertical
+        );
+        assert_eq!(walk_of(&shape, &strides, Some(&[1])), Walk::Lanes);
+        let (shape, strides) = rows(F64);
+        assert_eq!(
+            walk_of_short(&shape, &strides, Some(&[1]), F64),
+            Walk::Vertical
+        );
+        let (shape, strides) = rows(F64 + 1);
+        assert_eq!(
+            walk_of_short(&shape, &strides, Some(&[1]), F64),
+            Walk::Lanes
+        );
+        // What `explain` describes is what the kernels run.
+        for (elem, limit) in [(ElemType::F64, F64), (ElemType::F32, F32)] {
+            assert_eq!(short_reduction_of(Op::Sum, elem), limit);
+            assert_eq!(short_reduction_of(Op::Mean, elem), limit);
+            assert_eq!(short_reduction_of(Op::NanSum, elem), COMMON);
+            assert_eq!(short_reduction_of(Op::NanMean, elem), COMMON);
+            assert_eq!(short_reduction_of(Op::Max, elem), COMMON);
+        }
+        assert_eq!(short_reduction_of(Op::Sum, ElemType::I32), COMMON);
+        assert_eq!(
+            <FloatSum<f64, Propagate> as Kernel<f64>>::SHORT_REDUCTION,
+            F64
+        );
+        assert_eq!(
+            <FloatSum<f32, Propagate> as Kernel<f32>>::SHORT_REDUCTION,
+            F32
+        );
+        assert_eq!(
+            <FloatSum<f64, Ignore> as Kernel<f64>>::SHORT_REDUCTION,
+            COMMON
+        );
     }
 
     #[test]

@@ -31,6 +31,20 @@ pub(crate) mod sealed {
             + 'static;
         /// The largest value a [`Sealed::Tally`] holds.
         const TALLY_MAX: u64;
+        /// The zeros among the `len` contiguous elements at `ptr`, counted with `simd`'s
+        /// vectors (`crate::kernels::count`), or `None` for a type without such a loop (the
+        /// one-byte types, whose tallies the compiler vectorises well; it made scalar code
+        /// of the wider ones' compare-and-add, count_nonzero of 1e5 i16 at 0.12x numpy).
+        ///
+        /// # Safety
+        /// `ptr .. ptr + len` must be valid, initialised elements.
+        #[inline(always)]
+        unsafe fn simd_zeros<S: pulp::Simd>(_simd: S, _ptr: *const Self, _len: usize) -> Option<u64>
+        where
+            Self: Sized,
+        {
+            None
+        }
     }
 }
 
@@ -375,6 +389,11 @@ impl sealed::Sealed for f64 {
     type Flag = u64;
     type Tally = u64;
     const TALLY_MAX: u64 = u64::MAX;
+    #[inline(always)]
+    unsafe fn simd_zeros<S: pulp::Simd>(simd: S, ptr: *const Self, len: usize) -> Option<u64> {
+        // SAFETY: forwarded from this function's contract.
+        Some(unsafe { crate::kernels::count::zeros_f64(simd, ptr, len) })
+    }
 }
 impl Element for f64 {
     type Sum = f64;
@@ -398,6 +417,11 @@ impl sealed::Sealed for f32 {
     type Flag = u32;
     type Tally = u32;
     const TALLY_MAX: u64 = u32::MAX as u64;
+    #[inline(always)]
+    unsafe fn simd_zeros<S: pulp::Simd>(simd: S, ptr: *const Self, len: usize) -> Option<u64> {
+        // SAFETY: forwarded from this function's contract.
+        Some(unsafe { crate::kernels::count::zeros_f32(simd, ptr, len) })
+    }
 }
 impl Element for f32 {
     type Sum = f32;
@@ -440,11 +464,22 @@ pub(crate) trait IntElement: Element {
 
 /// Integer types: what differs is only the sum type and whether the value needs splitting.
 macro_rules! int_element {
-    ($t:ty, $sum:ty, $wide:literal, $tally:ty) => {
+    ($t:ty, $sum:ty, $wide:literal, $tally:ty, $zeros:ident) => {
         impl sealed::Sealed for $t {
             type Flag = u8;
             type Tally = $tally;
             const TALLY_MAX: u64 = <$tally>::MAX as u64;
+            #[inline(always)]
+            unsafe fn simd_zeros<S: pulp::Simd>(
+                simd: S,
+                ptr: *const Self,
+                len: usize,
+            ) -> Option<u64> {
+                // The type's bits as the unsigned type of its width: zero exactly when the
+                // value is (same size, any bits valid).
+                // SAFETY: forwarded from this function's contract.
+                unsafe { crate::kernels::count::$zeros(simd, ptr.cast(), len) }
+            }
         }
         impl Element for $t {
             type Sum = $sum;
@@ -483,14 +518,14 @@ macro_rules! int_element {
     };
 }
 
-int_element!(i8, i64, false, u8);
-int_element!(i16, i64, false, u16);
-int_element!(i32, i64, false, u32);
-int_element!(i64, i64, true, u64);
-int_element!(u8, u64, false, u8);
-int_element!(u16, u64, false, u16);
-int_element!(u32, u64, false, u32);
-int_element!(u64, u64, true, u64);
+int_element!(i8, i64, false, u8, zeros_u8);
+int_element!(i16, i64, false, u16, zeros_u16);
+int_element!(i32, i64, false, u32, zeros_u32);
+int_element!(i64, i64, true, u64, zeros_u64);
+int_element!(u8, u64, false, u8, zeros_u8);
+int_element!(u16, u64, false, u16, zeros_u16);
+int_element!(u32, u64, false, u32, zeros_u32);
+int_element!(u64, u64, true, u64, zeros_u64);
 
 impl sealed::Sealed for bool {
     type Flag = u8;

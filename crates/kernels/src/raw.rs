@@ -9,7 +9,7 @@
 //! The one `unsafe` step is the adapter's: turning the producer's pointer and length into the
 //! `&[u8]` this takes, with the producer's owner kept alive as long as the borrow.
 
-use crate::driver::{walk_of, Walk};
+use crate::driver::{walk_of_short, Walk};
 use crate::dynamic::{exact_sums_of_elements, partials_of_elements, Outcome};
 use crate::layout::{extent, readable_in_place, resolve_axes, resolve_axes_or_all};
 use crate::{ElemType, ExactPartials, LayoutError, Op, Partials, ReduceError};
@@ -234,10 +234,11 @@ impl<'a> RawArray<'a> {
                 }
             }));
         }
+        let short = crate::kernels::short_reduction_of(op, self.elem);
         Ok(self.with_element_strides(|strides| {
             match crate::broadcast::plan(self.shape, strides, axes) {
-                Some(plan) => walk_of(&plan.shape, strides, resolved.as_deref()),
-                None => walk_of(self.shape, strides, resolved.as_deref()),
+                Some(plan) => walk_of_short(&plan.shape, strides, resolved.as_deref(), short),
+                None => walk_of_short(self.shape, strides, resolved.as_deref(), short),
             }
         }))
     }
@@ -260,7 +261,8 @@ impl<'a> RawArray<'a> {
             let stride = if op.info().family == crate::Family::Arg {
                 1
             } else {
-                crate::driver::lane_run_stride(shape, strides, resolved.as_deref())
+                let short = crate::kernels::short_reduction_of(op, self.elem);
+                crate::driver::lane_run_stride(shape, strides, resolved.as_deref(), short)
             };
             (shape.iter().product::<usize>(), stride)
         });

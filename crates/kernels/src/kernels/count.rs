@@ -81,6 +81,13 @@ impl<T: Element> Kernel<T> for NonZero<T> {
         len: usize,
         stride: isize,
     ) {
+        if stride == 1 {
+            // SAFETY: a run of stride 1 is `len` contiguous valid elements (our contract).
+            if let Some(zeros) = unsafe { T::simd_zeros(_simd, ptr, len) } {
+                lanes.total[0] += len as u64 - zeros;
+                return;
+            }
+        }
         // A piece adds at most ceil(n / LANES) to a tally; it is emptied before it could
         // overflow, between pieces, so that the block loop stays branch-free (a check per
         // block turned the u8 loop into scalar code).
@@ -169,5 +176,243 @@ impl<T: Element> Kernel<T> for NonZero<T> {
 
     fn tile_partial(&self, tile: &Box<CountTile>, j: usize) -> u64 {
         tile.count[j]
+    }
+}
+
+/// Vectors a lane of [`zeros_by_min`]'s and [`zeros_by_eq`]'s four accumulators takes at
+/// most between two emptyings: a 16-bit lane adds at most one per vector, so 4 * 16384
+/// vectors in a chunk leave it at most 16384.
+const CHUNK_VECTORS: usize = 4 * 16384;
+
+/// The sum of every lane of `v` (at most 64 bytes of `U`), as u64.
+macro_rules! lane_sum {
+    ($S:ty, $v:expr, $u:ty, $as_mut:ident) => {{
+        let mut buf = [0 as $u; 64 / std::mem::size_of::<$u>()];
+        let (vs, _) = <$S>::$as_mut(&mut buf);
+        vs[0] = $v;
+        buf.iter().map(|&x| x as u64).sum::<u64>()
+    }};
+}
+
+/// Zeros among contiguous unsigned integers, each vector adding `min(x, 1)` into four
+/// accumulators of its own lanes (two operations a vector; the four break the add chain).
+macro_rules! zeros_by_min {
+    ($name:ident, $u:ty, $as_simd:ident, $as_mut:ident, $splat:ident, $add:ident, $min:ident) => {
+        /// The zeros among the `len` contiguous values at `ptr`, counted with `simd`.
+        ///
+        /// # Safety
+        /// `ptr .. ptr + len` must be valid, initialised values.
+        #[inline(always)]
+        pub(crate) unsafe fn $name<S: Simd>(simd: S, ptr: *const $u, len: usize) -> Option<u64> {
+            // SAFETY: our contract.
+            let data = unsafe { std::slice::from_raw_parts(ptr, len) };
+            let (head, tail) = S::$as_simd(data);
+            let (zero, one) = (simd.$splat(0), simd.$splat(1));
+            let mut nonzero = 0u64;
+            for chunk in head.chunks(CHUNK_VECTORS) {
+                let mut acc = [zero; 4];
+                let quads = chunk.chunks_exact(4);
+                let rest = quads.remainder();
+                for q in quads {
+                    for k in 0..4 {
+                        acc[k] = simd.$add(acc[k], simd.$min(q[k], one));
+                    }
+                }
+                for (k, &v) in rest.iter().enumerate() {
+                    acc[k] = simd.$add(acc[k], simd.$min(v, one));
+                }
+                for a in acc {
+                    nonzero += lane_sum!(S, a, $u, $as_mut);
+                }
+            }
+            nonzero += tail.iter().filter(|&&x| x != 0).count() as u64;
+            Some(len as u64 - nonzero)
+        }
+    };
+}
+
+zeros_by_min!(
+    zeros_u16,
+    u16,
+    as_simd_u16s,
+    as_mut_simd_u16s,
+    splat_u16s,
+    add_u16s,
+    min_u16s
+);
+zeros_by_min!(
+    zeros_u32,
+    u32,
+    as_simd_u32s,
+    as_mut_simd_u32s,
+    splat_u32s,
+    add_u32s,
+    min_u32s
+);
+
+/// Zeros among contiguous values whose compare with zero is a vector op at every level
+/// (64-bit integers, whose unsigned min is not one at AVX2, and floats, where `-0.0` is zero
+/// and NaN is not: `x == 0.0`): each vector adds its compare's mask, as 1 or 0 in lanes as
+/// wide as the value, into four accumulators.
+macro_rules! zeros_by_eq {
+    ($name:ident, $t:ty, $u:ty, $as_simd:ident, $splat:ident, $eq:ident,
+     $uas_mut:ident, $usplat:ident, $add:ident, $select:ident, $zero:expr) => {
+        /// The zeros among the `len` contiguous values at `ptr`, counted with `simd`.
+        ///
+        /// # Safety
+        /// `ptr .. ptr + len` must be valid, initialised values.
+        #[inline(always)]
+        pub(crate) unsafe fn $name<S: Simd>(simd: S, ptr: *const $t, len: usize) -> u64 {
+            // SAFETY: our contract.
+            let data = unsafe { std::slice::from_raw_parts(ptr, len) };
+            let (head, tail) = S::$as_simd(data);
+            let zero = simd.$splat($zero);
+            let (none, one) = (simd.$usplat(0), simd.$usplat(1));
+            let mut zeros = 0u64;
+            for chunk in head.chunks(CHUNK_VECTORS) {
+                let mut acc = [none; 4];
+                let quads = chunk.chunks_exact(4);
+                let rest = quads.remainder();
+                for q in quads {
+                    for k in 0..4 {
+                        acc[k] = simd.$add(acc[k], simd.$select(simd.$eq(q[k], zero), one, none));
+                    }
+                }
+                for (k, &v) in rest.iter().enumerate() {
+                    acc[k] = simd.$add(acc[k], simd.$select(simd.$eq(v, zero), one, none));
+                }
+                for a in acc {
+                    zeros += lane_sum!(S, a, $u, $uas_mut);
+                }
+            }
+            zeros + tail.iter().filter(|&&x| x == $zero).count() as u64
+        }
+    };
+}
+
+zeros_by_eq!(
+    zeros_f64,
+    f64,
+    u64,
+    as_simd_f64s,
+    splat_f64s,
+    equal_f64s,
+    as_mut_simd_u64s,
+    splat_u64s,
+    add_u64s,
+    select_u64s,
+    0.0
+);
+zeros_by_eq!(
+    zeros_f32,
+    f32,
+    u32,
+    as_simd_f32s,
+    splat_f32s,
+    equal_f32s,
+    as_mut_simd_u32s,
+    splat_u32s,
+    add_u32s,
+    select_u32s,
+    0.0
+);
+zeros_by_eq!(
+    zeros_u64_eq,
+    u64,
+    u64,
+    as_simd_u64s,
+    splat_u64s,
+    equal_u64s,
+    as_mut_simd_u64s,
+    splat_u64s,
+    add_u64s,
+    select_u64s,
+    0
+);
+
+/// [`zeros_u64_eq`] as the integer types' hook returns it.
+///
+/// # Safety
+/// As [`zeros_u64_eq`].
+#[inline(always)]
+pub(crate) unsafe fn zeros_u64<S: Simd>(simd: S, ptr: *const u64, len: usize) -> Option<u64> {
+    // SAFETY: forwarded from this function's contract.
+    Some(unsafe { zeros_u64_eq(simd, ptr, len) })
+}
+
+/// One-byte types: no loop of their own (the kernel's tallies vectorise).
+///
+/// # Safety
+/// None needed; `unsafe` as the other types' hooks.
+#[inline(always)]
+pub(crate) unsafe fn zeros_u8<S: Simd>(_simd: S, _ptr: *const u8, _len: usize) -> Option<u64> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::{available_simd_levels, dispatch};
+    use pulp::WithSimd;
+
+    struct Zeros<'a, T>(&'a [T]);
+
+    impl<T: Element> WithSimd for Zeros<'_, T> {
+        type Output = Option<u64>;
+
+        #[inline(always)]
+        fn with_simd<S: Simd>(self, simd: S) -> Option<u64> {
+            // SAFETY: the slice's own elements.
+            unsafe { T::simd_zeros(simd, self.0.as_ptr(), self.0.len()) }
+        }
+    }
+
+    /// Every length class (empty, a tail only, whole quads, a remainder of vectors, a tail)
+    /// at every level this CPU has, against a plain count; `None` only for one-byte types.
+    fn counts_as_the_scalar_loop<T: Element>(value: impl Fn(usize) -> T, has_loop: bool) {
+        let mut lens: Vec<usize> = (0..=70).collect();
+        lens.extend([127, 128, 129, 255, 1000, 4099]);
+        // Longer than a chunk of 16-bit lanes at AVX-512 (32 lanes), all nonzero: a lane that
+        // took more than 65535 adds before it was emptied would wrap.
+        lens.push(3 * CHUNK_VECTORS * 32 + 5);
+        for len in lens {
+            let v: Vec<T> = (0..len).map(&value).collect();
+            let want = v.iter().filter(|&&x| x == T::ZERO).count() as u64;
+            for &level in &available_simd_levels() {
+                let got = dispatch(level, Zeros(&v));
+                assert_eq!(got.is_some(), has_loop, "{level:?}");
+                if let Some(got) = got {
+                    assert_eq!(
+                        got,
+                        want,
+                        "{} of {len} at {level:?}",
+                        std::any::type_name::<T>()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn vector_zero_counts_are_the_scalar_counts() {
+        // Zeros at irregular places; floats with -0.0 (a zero), NaN and inf (not zeros).
+        let gap = |i: usize| i % 7 == 3 || i % 11 == 0;
+        counts_as_the_scalar_loop(|i| if gap(i) { 0u16 } else { i as u16 | 1 }, true);
+        counts_as_the_scalar_loop(|i| if gap(i) { 0i16 } else { -(i as i16 | 1) }, true);
+        counts_as_the_scalar_loop(|i| if gap(i) { 0u32 } else { (i as u32) << 16 | 1 }, true);
+        counts_as_the_scalar_loop(|i| if gap(i) { 0i32 } else { i32::MIN }, true);
+        counts_as_the_scalar_loop(|i| if gap(i) { 0u64 } else { 1u64 << (i % 64) }, true);
+        counts_as_the_scalar_loop(|i| if gap(i) { 0i64 } else { -1i64 }, true);
+        let float = |i: usize| match i % 13 {
+            0 => -0.0,
+            5 => f64::NAN,
+            9 => f64::NEG_INFINITY,
+            _ if gap(i) => 0.0,
+            _ => f64::MIN_POSITIVE / 8.0, // subnormal: not zero
+        };
+        counts_as_the_scalar_loop(float, true);
+        counts_as_the_scalar_loop(|i| float(i) as f32, true);
+        counts_as_the_scalar_loop(|i| if gap(i) { 0u8 } else { 1u8 }, false);
+        counts_as_the_scalar_loop(|i| if gap(i) { 0i8 } else { -1i8 }, false);
     }
 }

@@ -65,6 +65,40 @@ impl NanPolicy for Ignore {
     const IGNORE: bool = true;
 }
 
+/// Reductions of at most this many elements an output take the vertical path (see
+/// `driver::choose`) when the fastest kept axis has at least `MIN_SHORT_OUTPUTS` outputs.
+/// Measured on (n, k) C-order arrays over axis 1, one thread, against the lane path
+/// (a856831): k = 4, 8, 12 faster for every kernel and dtype tried (sum, mean, max, prod,
+/// var, count_nonzero; f64, f32, i32, u8: 1.2-20x); at k = 16 max of f64 and count_nonzero
+/// of i32 were 0.5-0.65x. The float sums take more ([`F64_SUM_SHORT_REDUCTION`]).
+pub(crate) const SHORT_REDUCTION: usize = 12;
+
+/// [`SHORT_REDUCTION`] of the float sums and means (not the nan-variants) of f64, and of
+/// f32 ([`F32_SUM_SHORT_REDUCTION`]): their lanes are set up and folded (sixteen lanes of
+/// TwoSum pairs) for each output, which rows of 16 to 48 elements paid at 0.2-0.35x numpy
+/// on one thread; the vertical path took f64 rows of 16, 24 and 48 at 0.85x, 0.7x and 0.47x
+/// (AVX-512, Zen 4). Beyond, the lane path was ahead again (f64 from 64, f32 from 32: the
+/// f32 vertical loop reads strided rows element by element).
+pub(crate) const F64_SUM_SHORT_REDUCTION: usize = 48;
+/// See [`F64_SUM_SHORT_REDUCTION`]: f32 rows of 16 and 24 at 0.67x and 0.46x vertical.
+pub(crate) const F32_SUM_SHORT_REDUCTION: usize = 24;
+
+/// The [`Kernel::SHORT_REDUCTION`] of the kernel that runs `op` on `elem` elements, for the
+/// callers that describe a walk without running it (`RawArray::walk_of_op`).
+pub(crate) fn short_reduction_of(op: crate::Op, elem: crate::ElemType) -> usize {
+    use crate::{ElemType, Family, NanHandling};
+    let info = op.info();
+    match (info.family, info.nan, elem) {
+        (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F64) => {
+            F64_SUM_SHORT_REDUCTION
+        }
+        (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F32) => {
+            F32_SUM_SHORT_REDUCTION
+        }
+        _ => SHORT_REDUCTION,
+    }
+}
+
 /// A reduction as the drivers see it.
 pub(crate) trait Kernel<T: Element>: Sync {
     /// Accumulators of the lane path.
@@ -75,6 +109,9 @@ pub(crate) trait Kernel<T: Element>: Sync {
     type Partial: Copy + Send + Sync;
     /// Rows the vertical path pushes between two `flush` calls.
     const FLUSH_ROWS: usize = 32;
+    /// Reductions of at most this many elements an output take the vertical path when
+    /// there are many outputs (see `driver::choose`).
+    const SHORT_REDUCTION: usize = SHORT_REDUCTION;
     /// A kernel that is cheap per element and exact however the elements are cut into units
     /// (min/max): its units and threading thresholds count bytes, as if elements were 8 bytes
     /// wide, so that narrow types are not cut into parts too small to pay for a thread (min
@@ -99,6 +136,11 @@ pub(crate) trait Kernel<T: Element>: Sync {
     fn combine(&self, a: Self::Partial, b: Self::Partial) -> Self::Partial;
 
     fn tile(&self) -> Self::Tile;
+    /// A tile for a vertical unit that adds `rows` rows: `tile()` unless the kernel has
+    /// work it may leave out of long units.
+    fn tile_for_rows(&self, _rows: usize) -> Self::Tile {
+        self.tile()
+    }
     /// Add element `j` of the row `ptr + j * stride`, `j < len <= TILE`, into output `j`.
     ///
     /// # Safety

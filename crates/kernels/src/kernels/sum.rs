@@ -474,6 +474,16 @@ impl FloatLanes {
 /// measured effect on the vertical path was within noise; its bottleneck is still open.)
 const ANTI_ALIAS: usize = TILE + 24;
 
+/// Rows of a vertical unit up to which the f64 vertical loop tracks each output's smallest
+/// magnitude (`FloatTile::small`). Its proof (`proven_exact`) decides sums that lie exactly
+/// halfway between two floats, common in short sums (of f64 normals: an output in four of 4
+/// rows, one in 35 of 32, one in 500 of 158) and rare in long ones, whose exact sums take
+/// more bits; an output left undecided without it gets the same proof from `settle`, which
+/// reads its smallest magnitude again. Tracking was three or four of the eleven vector
+/// operations an element costs (316x316 f64 axis-0 mean, two units of 158 rows, at 0.52x
+/// numpy on one thread, AVX-512 and AVX2 alike).
+const TRACKED_ROWS: usize = 128;
+
 pub(crate) struct FloatTile {
     tmp: [f64; ANTI_ALIAS],
     hi: [f64; ANTI_ALIAS],
@@ -486,6 +496,8 @@ pub(crate) struct FloatTile {
     small: [f64; ANTI_ALIAS],
     /// Rows pushed (every output of the tile takes every row).
     rows: u64,
+    /// Whether `small` is tracked (`TRACKED_ROWS`); else `seal` makes no proof from it.
+    track: bool,
 }
 
 /// True for f64 data: TwoSum on every element (see the module docs).
@@ -1173,16 +1185,42 @@ unsafe fn f64_rows<S: Simd, const C: usize>(
     rows: [*const f64; ROWS],
     len: usize,
     one: f64,
+    track: bool,
 ) {
     if len == 0 {
         return;
     }
+    if !track {
+        // SAFETY: forwarded from this function's contract.
+        return unsafe { f64_rows_lanes::<S, C, false>(simd, hi, lo, sq, small, rows, len, one) };
+    }
+    // SAFETY: forwarded from this function's contract.
+    unsafe { f64_rows_lanes::<S, C, true>(simd, hi, lo, sq, small, rows, len, one) }
+}
+
+/// [`f64_rows`] at this level's grouping, tracking each output's smallest magnitude in
+/// `small` or not (`TRACK`).
+///
+/// # Safety
+/// As [`f64_rows`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn f64_rows_lanes<S: Simd, const C: usize, const TRACK: bool>(
+    simd: S,
+    hi: &mut [f64],
+    lo: &mut [f64],
+    sq: &mut [f64],
+    small: &mut [f64],
+    rows: [*const f64; ROWS],
+    len: usize,
+    one: f64,
+) {
     match S::F64_LANES {
         // (NEON: the four state arrays of eight vectors are all 32 of its registers; not
         // measured, as qemu's timings mean nothing.)
         // SAFETY: forwarded from this function's contract.
         2 => unsafe {
-            f64_rows_n::<S, { F64_LANES / 2 }, C>(simd, hi, lo, sq, small, rows, len, one)
+            f64_rows_n::<S, { F64_LANES / 2 }, C, TRACK>(simd, hi, lo, sq, small, rows, len, one)
         },
         // AVX2 takes eight outputs a step (two vectors), not sixteen: four state arrays of
         // four vectors were all 16 ymm registers, and the loop kept the state on the stack
@@ -1191,11 +1229,11 @@ unsafe fn f64_rows<S: Simd, const C: usize>(
         // output's bits.
         // SAFETY: forwarded from this function's contract.
         4 => unsafe {
-            f64_rows_n::<S, { F64_LANES / 8 }, C>(simd, hi, lo, sq, small, rows, len, one)
+            f64_rows_n::<S, { F64_LANES / 8 }, C, TRACK>(simd, hi, lo, sq, small, rows, len, one)
         },
         // SAFETY: forwarded from this function's contract.
         8 => unsafe {
-            f64_rows_n::<S, { F64_LANES / 8 }, C>(simd, hi, lo, sq, small, rows, len, one)
+            f64_rows_n::<S, { F64_LANES / 8 }, C, TRACK>(simd, hi, lo, sq, small, rows, len, one)
         },
         w => unreachable!("no f64 vertical loop for {w}-lane vectors"),
     }
@@ -1209,7 +1247,7 @@ unsafe fn f64_rows<S: Simd, const C: usize>(
 // (The tile's four arrays, the rows and the constants: one call site each.)
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn f64_rows_n<S: Simd, const N: usize, const C: usize>(
+unsafe fn f64_rows_n<S: Simd, const N: usize, const C: usize, const TRACK: bool>(
     simd: S,
     hi: &mut [f64],
     lo: &mut [f64],
@@ -1247,18 +1285,22 @@ unsafe fn f64_rows_n<S: Simd, const N: usize, const C: usize>(
                 // ones between and after) are valid by our contract.
                 let x = unsafe { load_run::<S, C>(simd, block.add(k * S::F64_LANES * C)) };
                 two_sum_at(simd, one, k, &mut h[k], &mut l[k], &mut m[k], x);
-                // The smallest nonzero magnitude (`grid::magnitude`); zeros count as +inf.
-                let a = simd.abs_f64s(x);
-                sm[k] = simd.min_f64s(
-                    sm[k],
-                    simd.select_f64s(simd.greater_than_f64s(a, zero), a, inf),
-                );
+                if TRACK {
+                    // The smallest nonzero magnitude (`grid::magnitude`); zeros count as +inf.
+                    let a = simd.abs_f64s(x);
+                    sm[k] = simd.min_f64s(
+                        sm[k],
+                        simd.select_f64s(simd.greater_than_f64s(a, zero), a, inf),
+                    );
+                }
             }
         }
         hg.copy_from_slice(&h);
         lg.copy_from_slice(&l);
         mg.copy_from_slice(&m);
-        sg.copy_from_slice(&sm);
+        if TRACK {
+            sg.copy_from_slice(&sm);
+        }
     }
 }
 
@@ -1441,6 +1483,16 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         }
     }
 
+    /// Short rows of many outputs go vertical up to 48 f64 or 24 f32 (see
+    /// [`super::F64_SUM_SHORT_REDUCTION`]); the nan-variants keep the common limit.
+    const SHORT_REDUCTION: usize = if P::IGNORE || !T::IS_FLOAT {
+        super::SHORT_REDUCTION
+    } else if std::mem::size_of::<T>() == 8 {
+        super::F64_SUM_SHORT_REDUCTION
+    } else {
+        super::F32_SUM_SHORT_REDUCTION
+    };
+
     #[inline(always)]
     fn combine(&self, a: FloatPartial, b: FloatPartial) -> FloatPartial {
         a.combine(b)
@@ -1451,6 +1503,14 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         // all-zero bits are 0.0 and 0.
         let mut t = unsafe { super::zeroed_tile::<FloatTile>() };
         t.small.fill(f64::INFINITY);
+        t.track = true;
+        t
+    }
+
+    fn tile_for_rows(&self, rows: usize) -> Box<FloatTile> {
+        let mut t = self.tile();
+        // Only the f64 loop leaves `small` out; the others track it at no cost that showed.
+        t.track = rows <= TRACKED_ROWS || !const { exact_each::<T>() && !P::IGNORE };
         t
     }
 
@@ -1517,6 +1577,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         if const { exact_each::<T>() && !P::IGNORE && has_fma::<S>() } {
             let one = std::hint::black_box(1.0);
             let t = &mut **tile;
+            let track = t.track;
             // Pieces of outputs, each added with the vector loop: rows of stride 1 or 2 in
             // place, as long as whole blocks of `F64_LANES` outputs last (at stride 2, all
             // but the last output: a block reads the element after its last, see
@@ -1564,9 +1625,9 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     let (h, l) = (&mut t.hi[j0..], &mut t.lo[j0..]);
                     let (q, m) = (&mut t.sq[j0..], &mut t.small[j0..]);
                     if direct2 {
-                        f64_rows::<S, 2>(simd, h, l, q, m, ptrs, padded, one)
+                        f64_rows::<S, 2>(simd, h, l, q, m, ptrs, padded, one, track)
                     } else {
-                        f64_rows::<S, 1>(simd, h, l, q, m, ptrs, padded, one)
+                        f64_rows::<S, 1>(simd, h, l, q, m, ptrs, padded, one, track)
                     }
                 };
                 j0 += n;
@@ -1608,8 +1669,14 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         // over the arrays, vector code, rather than a scalar bound per `tile_partial` call (a
         // fifth of a (4, 100000) axis-0 sum's time).
         let t = &mut **tile;
-        let rows = t.rows;
+        let (rows, track) = (t.rows, t.track);
         let (err, sq, small) = (&mut t.tmp[..len], &t.sq[..len], &t.small[..len]);
+        if !track {
+            for (e, &q) in err.iter_mut().zip(sq) {
+                *e = lane_bound::<T>(rows, 1, q);
+            }
+            return;
+        }
         for ((e, &q), &m) in err.iter_mut().zip(sq).zip(small) {
             *e = proven_exact(lane_bound::<T>(rows, 1, q), grid::<T>(m));
         }
