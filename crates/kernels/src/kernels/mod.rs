@@ -76,12 +76,13 @@ pub(crate) const SHORT_REDUCTION: usize = 12;
 /// [`SHORT_REDUCTION`] of the float sums and means (not the nan-variants) of f64, and of
 /// f32 ([`F32_SUM_SHORT_REDUCTION`]): their lanes are set up and folded (sixteen lanes of
 /// TwoSum pairs) for each output, which rows of 16 to 48 elements paid at 0.2-0.35x numpy
-/// on one thread; the vertical path took f64 rows of 16, 24 and 48 at 0.85x, 0.7x and 0.47x
-/// (AVX-512, Zen 4). Beyond, the lane path was ahead again (f64 from 64, f32 from 32: the
-/// f32 vertical loop reads strided rows element by element).
+/// on one thread. The vertical path, which copies the outputs' rows (a few elements apart)
+/// into contiguous pieces four at a time, took rows of 13, 16, 24 and 48 f64 at 1.3x,
+/// 1.05x, 0.86x and 0.60x (AVX-512, Zen 4, one thread). From 64 the lane path was ahead.
 pub(crate) const F64_SUM_SHORT_REDUCTION: usize = 48;
-/// See [`F64_SUM_SHORT_REDUCTION`]: f32 rows of 16 and 24 at 0.67x and 0.46x vertical.
-pub(crate) const F32_SUM_SHORT_REDUCTION: usize = 24;
+/// See [`F64_SUM_SHORT_REDUCTION`]: f32 rows of 13, 16 and 24 at 1.45x, 1.08x and 0.82x
+/// vertical; rows of 32 and 48 at 0.3x on the lane path.
+pub(crate) const F32_SUM_SHORT_REDUCTION: usize = 48;
 
 /// The [`Kernel::SHORT_REDUCTION`] of the kernel that runs `op` on `elem` elements, for the
 /// callers that describe a walk without running it (`RawArray::walk_of_op`).

@@ -15,8 +15,8 @@
 use super::{has_fma, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, TILE};
 use crate::element::Element;
 use crate::walk::{
-    for_each_block, for_each_in_row, gather, gather_ahead, prefetch_bytes, stream_blocks,
-    CONTIGUOUS_AHEAD, STREAMS,
+    for_each_block, for_each_in_row, gather, gather_ahead, gather_near, prefetch_bytes,
+    stream_blocks, CONTIGUOUS_AHEAD, STREAMS,
 };
 use pulp::Simd;
 use std::marker::PhantomData;
@@ -483,6 +483,11 @@ const ANTI_ALIAS: usize = TILE + 24;
 /// operations an element costs (316x316 f64 axis-0 mean, two units of 158 rows, at 0.52x
 /// numpy on one thread, AVX-512 and AVX2 alike).
 const TRACKED_ROWS: usize = 128;
+
+/// The widest stride (elements) between the outputs of a row that the float sums' vertical
+/// path copies into contiguous pieces, four rows at a time (`push_rows`): four such rows lie
+/// in the same cache lines, the reduced positions of short rows of outputs.
+const SHORT_STRIDE: isize = 64;
 
 pub(crate) struct FloatTile {
     tmp: [f64; ANTI_ALIAS],
@@ -1483,7 +1488,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         }
     }
 
-    /// Short rows of many outputs go vertical up to 48 f64 or 24 f32 (see
+    /// Short rows of many outputs go vertical up to 48 f64 or f32 (see
     /// [`super::F64_SUM_SHORT_REDUCTION`]); the nan-variants keep the common limit.
     const SHORT_REDUCTION: usize = if P::IGNORE || !T::IS_FLOAT {
         super::SHORT_REDUCTION
@@ -1551,8 +1556,12 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
 
     #[inline(always)]
     fn batches_rows(&self, stride: isize) -> bool {
-        // f64 sums copy strided rows into contiguous pieces (at the FMA levels).
-        stride == 1 || stride == 2 || const { exact_each::<T>() && !P::IGNORE }
+        // f64 sums copy strided rows into contiguous pieces (at the FMA levels), the others
+        // rows of outputs at most `SHORT_STRIDE` apart (see `push_rows`).
+        stride == 1
+            || stride == 2
+            || const { exact_each::<T>() && !P::IGNORE }
+            || (1..=SHORT_STRIDE).contains(&stride)
     }
 
     #[inline(always)]
@@ -1639,6 +1648,21 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             match stride {
                 1 => self.push_rows_strided::<1>(tile, rows, len),
                 2 => self.push_rows_strided::<2>(tile, rows, len),
+                // Rows of outputs a few elements apart (the outputs of short rows: (n, 16)
+                // f32 over axis 1): each row's `len` elements copied into a contiguous piece,
+                // then the stride-1 loop, which does `push_row`'s arithmetic. Row by row,
+                // element by element, such rows of 16 f32 ran at 0.68x numpy.
+                _ if (1..=SHORT_STRIDE).contains(&stride) => {
+                    let mut buf = [[MaybeUninit::<T>::uninit(); TILE]; ROWS];
+                    let mut ptrs = [std::ptr::null::<T>(); ROWS];
+                    for ((slot, b), &row) in ptrs.iter_mut().zip(buf.iter_mut()).zip(&rows) {
+                        // `len <= TILE` (a tile's outputs); elements 0 .. len of the row at
+                        // `stride` are valid (our contract).
+                        *slot = gather_near(row, stride, &mut b[..len]).as_ptr();
+                    }
+                    // Each `ptrs[r]` is `len` contiguous elements, copied just above.
+                    self.push_rows_strided::<1>(tile, ptrs, len)
+                }
                 _ => {
                     for p in rows {
                         self.push_row(tile, p, len, stride);
