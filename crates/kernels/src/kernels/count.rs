@@ -179,8 +179,7 @@ impl<T: Element> Kernel<T> for NonZero<T> {
     }
 }
 
-/// Vectors a lane of [`zeros_by_min`]'s and [`zeros_by_eq`]'s four accumulators takes at
-/// most between two emptyings: a 16-bit lane adds at most one per vector, so 4 * 16384
+/// Vectors a lane of [`count_ones`]'s four accumulators takes at most between two emptyings: a 16-bit lane adds at most one per vector, so 4 * 16384
 /// vectors in a chunk leave it at most 16384.
 const CHUNK_VECTORS: usize = 4 * 16384;
 
@@ -194,8 +193,39 @@ macro_rules! lane_sum {
     }};
 }
 
-/// Zeros among contiguous unsigned integers, each vector adding `min(x, 1)` into four
-/// accumulators of its own lanes (two operations a vector; the four break the add chain).
+/// The sum over the vectors of `head` of `ones(v)`, a vector of 0 or 1 per lane, added into
+/// four accumulators (`add`; the four break the add chain) that `total` empties every
+/// `CHUNK_VECTORS` vectors.
+#[inline(always)]
+fn count_ones<V: Copy, A: Copy>(
+    head: &[V],
+    none: A,
+    add: impl Fn(A, A) -> A,
+    ones: impl Fn(V) -> A,
+    total: impl Fn(A) -> u64,
+) -> u64 {
+    let mut count = 0u64;
+    for chunk in head.chunks(CHUNK_VECTORS) {
+        let mut acc = [none; 4];
+        let quads = chunk.chunks_exact(4);
+        let rest = quads.remainder();
+        for q in quads {
+            for k in 0..4 {
+                acc[k] = add(acc[k], ones(q[k]));
+            }
+        }
+        for (k, &v) in rest.iter().enumerate() {
+            acc[k] = add(acc[k], ones(v));
+        }
+        for a in acc {
+            count += total(a);
+        }
+    }
+    count
+}
+
+/// Zeros among contiguous unsigned integers, each vector adding `min(x, 1)` (two operations
+/// a vector, [`count_ones`]).
 macro_rules! zeros_by_min {
     ($name:ident, $u:ty, $as_simd:ident, $as_mut:ident, $splat:ident, $add:ident, $min:ident) => {
         /// The zeros among the `len` contiguous values at `ptr`, counted with `simd`.
@@ -207,24 +237,17 @@ macro_rules! zeros_by_min {
             // SAFETY: our contract.
             let data = unsafe { std::slice::from_raw_parts(ptr, len) };
             let (head, tail) = S::$as_simd(data);
-            let (zero, one) = (simd.$splat(0), simd.$splat(1));
-            let mut nonzero = 0u64;
-            for chunk in head.chunks(CHUNK_VECTORS) {
-                let mut acc = [zero; 4];
-                let quads = chunk.chunks_exact(4);
-                let rest = quads.remainder();
-                for q in quads {
-                    for k in 0..4 {
-                        acc[k] = simd.$add(acc[k], simd.$min(q[k], one));
-                    }
-                }
-                for (k, &v) in rest.iter().enumerate() {
-                    acc[k] = simd.$add(acc[k], simd.$min(v, one));
-                }
-                for a in acc {
-                    nonzero += lane_sum!(S, a, $u, $as_mut);
-                }
-            }
+            let one = simd.$splat(1);
+            let mut nonzero = count_ones(
+                head,
+                simd.$splat(0),
+                #[inline(always)]
+                |a, b| simd.$add(a, b),
+                #[inline(always)]
+                |v| simd.$min(v, one),
+                #[inline(always)]
+                |a| lane_sum!(S, a, $u, $as_mut),
+            );
             nonzero += tail.iter().filter(|&&x| x != 0).count() as u64;
             Some(len as u64 - nonzero)
         }
@@ -253,7 +276,7 @@ zeros_by_min!(
 /// Zeros among contiguous values whose compare with zero is a vector op at every level
 /// (64-bit integers, whose unsigned min is not one at AVX2, and floats, where `-0.0` is zero
 /// and NaN is not: `x == 0.0`): each vector adds its compare's mask, as 1 or 0 in lanes as
-/// wide as the value, into four accumulators.
+/// wide as the value ([`count_ones`]).
 macro_rules! zeros_by_eq {
     ($name:ident, $t:ty, $u:ty, $as_simd:ident, $splat:ident, $eq:ident,
      $uas_mut:ident, $usplat:ident, $add:ident, $select:ident, $zero:expr) => {
@@ -268,23 +291,16 @@ macro_rules! zeros_by_eq {
             let (head, tail) = S::$as_simd(data);
             let zero = simd.$splat($zero);
             let (none, one) = (simd.$usplat(0), simd.$usplat(1));
-            let mut zeros = 0u64;
-            for chunk in head.chunks(CHUNK_VECTORS) {
-                let mut acc = [none; 4];
-                let quads = chunk.chunks_exact(4);
-                let rest = quads.remainder();
-                for q in quads {
-                    for k in 0..4 {
-                        acc[k] = simd.$add(acc[k], simd.$select(simd.$eq(q[k], zero), one, none));
-                    }
-                }
-                for (k, &v) in rest.iter().enumerate() {
-                    acc[k] = simd.$add(acc[k], simd.$select(simd.$eq(v, zero), one, none));
-                }
-                for a in acc {
-                    zeros += lane_sum!(S, a, $u, $uas_mut);
-                }
-            }
+            let zeros = count_ones(
+                head,
+                none,
+                #[inline(always)]
+                |a, b| simd.$add(a, b),
+                #[inline(always)]
+                |v| simd.$select(simd.$eq(v, zero), one, none),
+                #[inline(always)]
+                |a| lane_sum!(S, a, $u, $uas_mut),
+            );
             zeros + tail.iter().filter(|&&x| x == $zero).count() as u64
         }
     };

@@ -1513,10 +1513,12 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     fn tile_for_rows(&self, rows: usize) -> Box<FloatTile> {
-        let mut t = self.tile();
         // Only the f64 loop leaves `small` out; the others track it at no cost that showed.
-        t.track = rows <= TRACKED_ROWS || !const { exact_each::<T>() && !P::IGNORE };
-        t
+        if rows <= TRACKED_ROWS || !const { exact_each::<T>() && !P::IGNORE } {
+            return self.tile();
+        }
+        // SAFETY: as in `tile`. Untracked, `small` stays unread (`seal`): not filled.
+        unsafe { super::zeroed_tile::<FloatTile>() }
     }
 
     #[inline(always)]
