@@ -7,7 +7,7 @@
 
 use crate::element::Element;
 use crate::handoff;
-use crate::kernels::{Kernel, ROWS, TILE};
+use crate::kernels::{Kernel, ROWS, RUNS, TILE};
 use crate::layout::{c_order_runs, c_strides, next_c_index, normalize, Axis, Layout, StridedView};
 use crate::simd::{dispatch, pool, SimdLevel};
 use crate::walk::{prefetch_run, row_offsets, SharedOut, SharedPtr};
@@ -128,7 +128,43 @@ impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
         // the order changes no result.
         let n = self.outs.len();
         let falling = n > 1 && self.outs[0] > self.outs[n - 1];
-        for i in 0..n {
+        let inner = self.layout.inner();
+        // Each output one contiguous run, whole in unit 0 (a row of the layout shorter than a
+        // unit): `RUNS` outputs at a time, when the kernel has a faster form for them; the
+        // last `n % RUNS` below as the others. (`runs_walk` says when, for `explain`.)
+        let mut first = 0;
+        if n >= RUNS
+            && inner.stride == 1
+            && self.layout.rows() == 1
+            && matches!(self.split, crate::walk::Split::Rows { .. })
+            && k.batches_runs(inner.len)
+        {
+            first = n / RUNS * RUNS;
+            // Output `i`'s place in `out` and its run.
+            let at = |i: usize| if falling { n - 1 - i } else { i };
+            let run = |i: usize| self.base.at(self.outs[at(i)] + self.layout.offset);
+            for i0 in (0..first).step_by(RUNS) {
+                let mut ptrs = [std::ptr::null::<T>(); RUNS];
+                let mut next = [std::ptr::null::<T>(); RUNS];
+                for r in 0..RUNS {
+                    ptrs[r] = run(i0 + r);
+                    // (The last group's hint: itself.)
+                    next[r] = run(if i0 + RUNS < first {
+                        i0 + RUNS + r
+                    } else {
+                        i0 + r
+                    });
+                }
+                // SAFETY: each output's elements are the run of `inner.len` from its offset
+                // (one row, stride 1, all in unit 0), inside the view: the layout was
+                // normalised from it and each offset is one of its outputs'.
+                let parts = unsafe { k.finish_runs(simd, ptrs, next, inner.len) };
+                for (r, part) in parts.into_iter().enumerate() {
+                    self.out[at(i0 + r)] = part;
+                }
+            }
+        }
+        for i in first..n {
             let i = if falling { n - 1 - i } else { i };
             let (o, slot) = (self.outs[i], &mut self.out[i]);
             let mut lanes = k.lanes();
@@ -262,7 +298,13 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
             run_units(kernel, base, layout, split, 0, group, &mut out, level);
             out
         });
-        return groups.into_iter().flatten().collect();
+        // (Copied group by group: a flattening iterator took a tenth of a (3125, 64) f64
+        // axis-1 sum's time, element by element.)
+        let mut all = Vec::with_capacity(outs.len());
+        for g in &groups {
+            all.extend_from_slice(g);
+        }
+        return all;
     }
     let parts = map_units(outs.len() * per_out, work, &|i| {
         let mut one = [empty(kernel)];
@@ -301,6 +343,9 @@ pub enum Walk {
     Nothing,
     /// The lane path: each output's reduced elements are runs fed into the kernel's lanes.
     Lanes,
+    /// The lane path, four outputs at a time: each output's elements are one contiguous
+    /// run, which the kernel finishes together with three others (`Kernel::finish_runs`).
+    Runs,
     /// The vertical path: rows of outputs along the fastest kept axis, added row by row.
     Vertical,
     /// Interleaved outputs read as wide rows of `positions` reduced positions by `outputs`.
@@ -317,6 +362,7 @@ impl std::fmt::Display for Walk {
         match self {
             Self::Nothing => f.write_str("nothing to read"),
             Self::Lanes => f.write_str("lanes: each output's elements in runs"),
+            Self::Runs => f.write_str("runs: lanes, four outputs at a time, each one run"),
             Self::Vertical => f.write_str("vertical: rows of outputs, added row by row"),
             Self::Interleaved { outputs, positions } => write!(
                 f,
@@ -411,6 +457,31 @@ pub(crate) fn walk_of_short(
     walk_and_reduced(shape, strides, axes, short_reduction).0
 }
 
+/// [`walk_of_short`] for a kernel that finishes outputs of single contiguous runs of at
+/// most `runs_max` elements `RUNS` at a time ([`Kernel::batches_runs`], 0: none): the
+/// lane path becomes [`Walk::Runs`] where [`UnitOp`] takes that form (the kernel's unit
+/// [`UNIT`] elements).
+pub(crate) fn walk_of_runs(
+    shape: &[usize],
+    strides: &[isize],
+    axes: Option<&[usize]>,
+    short_reduction: usize,
+    runs_max: usize,
+) -> Walk {
+    match walk_and_reduced(shape, strides, axes, short_reduction) {
+        (Walk::Lanes, red)
+            if red.inner().stride == 1
+                && red.rows() == 1
+                && red.len < UNIT
+                && red.len <= runs_max
+                && shape.iter().product::<usize>() / red.len.max(1) >= RUNS =>
+        {
+            Walk::Runs
+        }
+        (walk, _) => walk,
+    }
+}
+
 /// The stride (elements) of the runs that the lane path reads in a reduction over `axes`
 /// (as [`walk_of`]), or 1 when another walk reads them: what [`strided_work`] weighs.
 pub(crate) fn lane_run_stride(
@@ -464,7 +535,10 @@ pub(crate) fn reduce_axes<T: Element, K: Kernel<T>>(
             widened(kernel, base, &kept, kin, &out_shape, &red, positions, level)
         }
         (Walk::Vertical, kin) => vertical(kernel, base, &kept, kin, &out_shape, &red, level),
-        (Walk::Lanes, _) => reduce_lanes(kernel, base, &row_offsets(&kept), &red, level),
+        // (`choose` says lanes; `UnitOp` takes whole runs four at a time where it can.)
+        (Walk::Lanes | Walk::Runs, _) => {
+            reduce_lanes(kernel, base, &row_offsets(&kept), &red, level)
+        }
     };
     (caller_shape, parts)
 }
@@ -888,9 +962,9 @@ mod tests {
         use crate::kernels::{short_reduction_of, Ignore, Propagate, SHORT_REDUCTION as COMMON};
         use crate::kernels::{F32_SUM_SHORT_REDUCTION as F32, F64_SUM_SHORT_REDUCTION as F64};
         use crate::{ElemType, Op};
-        // (n, 16) over axis 1: vertical for the float sums, lanes for the others.
+        // (n, 13) over axis 1: vertical for the float sums, lanes for the others.
         let rows = |k: usize| (vec![1000, k], vec![k as isize, 1]);
-        let (shape, strides) = rows(16);
+        let (shape, strides) = rows(13);
         assert_eq!(
             walk_of_short(&shape, &strides, Some(&[1]), F64),
             Walk::Vertical
@@ -926,6 +1000,42 @@ mod tests {
         assert_eq!(
             <FloatSum<f64, Ignore> as Kernel<f64>>::SHORT_REDUCTION,
             COMMON
+        );
+    }
+
+    #[test]
+    fn whole_runs_go_four_at_a_time_where_the_kernel_takes_them() {
+        use crate::kernels::sum::{FloatSum, RUNS_MAX_BYTES};
+        use crate::kernels::{runs_max_of, Ignore, Propagate, F64_SUM_SHORT_REDUCTION as F64};
+        use crate::{ElemType, Op};
+        // What `explain` says is what the kernels take.
+        let (max64, max32) = (RUNS_MAX_BYTES / 8, RUNS_MAX_BYTES / 4);
+        for (elem, max) in [(ElemType::F64, max64), (ElemType::F32, max32)] {
+            assert_eq!(runs_max_of(Op::Sum, elem), max);
+            assert_eq!(runs_max_of(Op::Mean, elem), max);
+            assert_eq!(runs_max_of(Op::NanSum, elem), 0);
+            assert_eq!(runs_max_of(Op::Max, elem), 0);
+        }
+        assert_eq!(runs_max_of(Op::Sum, ElemType::I32), 0);
+        let k = FloatSum::<f64, Propagate>::new();
+        assert!(k.batches_runs(max64) && !k.batches_runs(max64 + 1));
+        let k = FloatSum::<f32, Propagate>::new();
+        assert!(k.batches_runs(max32) && !k.batches_runs(max32 + 1));
+        assert!(!FloatSum::<f64, Ignore>::new().batches_runs(100));
+        let walk = |shape: &[usize], strides: &[isize]| {
+            walk_of_runs(shape, strides, Some(&[1]), F64, max64)
+        };
+        assert_eq!(walk(&[1000, 64], &[64, 1]), Walk::Runs);
+        assert_eq!(walk(&[4, max64], &[max64 as isize, 1]), Walk::Runs);
+        // Fewer outputs than a batch, longer runs, strided runs, short ones: as before.
+        assert_eq!(walk(&[3, 64], &[64, 1]), Walk::Lanes);
+        assert_eq!(walk(&[4, max64 + 1], &[max64 as isize + 1, 1]), Walk::Lanes);
+        assert_eq!(walk(&[1000, 64], &[128, 2]), Walk::Lanes);
+        assert_eq!(walk(&[1000, 8], &[8, 1]), Walk::Vertical);
+        // A kernel without the form: lanes.
+        assert_eq!(
+            walk_of_runs(&[1000, 64], &[64, 1], Some(&[1]), F64, 0),
+            Walk::Lanes
         );
     }
 

@@ -132,6 +132,10 @@ fn settle<T: FloatElement>(
     // partial proven exact (or rounded to odd), which is decided, inline; the closure was a
     // call per output.
     let exact = |p: &FloatPartial| p.err == 0.0 && p.hi.is_finite();
+    // (All proven, the common case of short rows: one tight loop, no closure per output.)
+    if parts.iter().all(exact) {
+        return Ok(());
+    }
     let todo: Vec<usize> = (0..parts.len())
         .filter(|&o| !exact(&parts[o]) && undecided(&parts[o]))
         .collect();

@@ -9,7 +9,7 @@
 //! The one `unsafe` step is the adapter's: turning the producer's pointer and length into the
 //! `&[u8]` this takes, with the producer's owner kept alive as long as the borrow.
 
-use crate::driver::{walk_of_short, Walk};
+use crate::driver::{walk_of_runs, Walk};
 use crate::dynamic::{exact_sums_of_elements, partials_of_elements, Outcome};
 use crate::layout::{extent, readable_in_place, resolve_axes, resolve_axes_or_all};
 use crate::{ElemType, ExactPartials, LayoutError, Op, Partials, ReduceError};
@@ -235,10 +235,12 @@ impl<'a> RawArray<'a> {
             }));
         }
         let short = crate::kernels::short_reduction_of(op, self.elem);
+        let runs = crate::kernels::runs_max_of(op, self.elem);
         Ok(self.with_element_strides(|strides| {
+            let over = resolved.as_deref();
             match crate::broadcast::plan(self.shape, strides, axes) {
-                Some(plan) => walk_of_short(&plan.shape, strides, resolved.as_deref(), short),
-                None => walk_of_short(self.shape, strides, resolved.as_deref(), short),
+                Some(plan) => walk_of_runs(&plan.shape, strides, over, short, runs),
+                None => walk_of_runs(self.shape, strides, over, short, runs),
             }
         }))
     }

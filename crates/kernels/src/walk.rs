@@ -500,7 +500,7 @@ impl Prefetch {
 /// Hint the cache line holding `p` into the cache (nothing where there is no prefetch
 /// instruction). Any address is fine: a prefetch never faults and is not a memory access.
 #[inline(always)]
-fn hint<T>(p: *const T) {
+pub fn hint<T>(p: *const T) {
     // SAFETY: `_mm_prefetch` only hints the cache: it never faults, whatever the address,
     // and reads nothing the program observes; SSE is in the x86_64 baseline, so the
     // instruction always exists.
@@ -719,6 +719,11 @@ pub fn row_offsets(axes: &[Axis]) -> Vec<isize> {
     // Length-1 axes add nothing; dropping them keeps the odometer within MAX_ODOMETER axes
     // (a view of more than 63 axes longer than 1 would have over 2^63 elements).
     let axes: Vec<Axis> = axes.iter().copied().filter(|a| a.len != 1).collect();
+    if let [a] = axes[..] {
+        // (One axis, the rows of a matrix: a loop the compiler vectorises, not a push per
+        // row through the odometer.)
+        return (0..a.len as isize).map(|i| i * a.stride).collect();
+    }
     let rows: usize = axes.iter().map(|a| a.len).product();
     let mut v = Vec::with_capacity(rows);
     for_each_row(&axes, 0, rows, |o| v.push(o));

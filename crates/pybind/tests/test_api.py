@@ -150,7 +150,21 @@ def test_explain_walk() -> None:
     assert sw.explain(sw.mean, img[:, :, ::-1], axis=(0, 1))["walk"].startswith("vertical")
     # A few elements for each of many outputs: rows of outputs too; longer lines: lanes.
     assert sw.explain(sw.mean, img, axis=2)["walk"].startswith("vertical")
-    assert sw.explain(sw.mean, make_data(np.float64, (40, 100)), axis=1)["walk"].startswith("lanes")
+    # ... four at a time where each output is one contiguous run (float sums and means);
+    # every other layout, kernel or length as before.
+    assert sw.explain(sw.mean, make_data(np.float64, (40, 100)), axis=1)["walk"].startswith("runs")
+    assert sw.explain(sw.sum, make_data(np.float32, (40, 512)), axis=1)["walk"].startswith("runs")
+    assert sw.explain(sw.sum, make_data(np.float32, (40, 513)), axis=1)["walk"].startswith("lanes")
+    assert sw.explain(sw.sum, make_data(np.float64, (40, 257)), axis=1)["walk"].startswith("lanes")
+    assert sw.explain(sw.sum, make_data(np.float64, (3, 100)), axis=1)["walk"].startswith("lanes")
+    assert sw.explain(sw.nanmean, make_data(np.float64, (40, 100)), axis=1)["walk"].startswith(
+        "lanes"
+    )
+    assert sw.explain(sw.max, make_data(np.float64, (40, 100)), axis=1)["walk"].startswith("lanes")
+    assert sw.explain(sw.mean, make_data(np.int32, (40, 100)), axis=1)["walk"].startswith("lanes")
+    assert sw.explain(sw.mean, make_data(np.float64, (40, 100))[:, ::2], axis=1)["walk"].startswith(
+        "lanes"
+    )
     assert sw.explain(sw.mean, img)["walk"].startswith("lanes")
     assert sw.explain(sw.max, np.zeros((3, 0)), axis=0)["walk"] == "nothing to read"
     # After numpy's copy the copy's layout decides: not reported.

@@ -45,6 +45,10 @@ pub(crate) const TILE: usize = 1024;
 /// a multiple of it.
 pub(crate) const ROWS: usize = 4;
 
+/// Outputs the lane path hands to [`Kernel::finish_runs`] at once, where each output's
+/// reduction is one contiguous run (the rows of a C-order matrix over its last axis).
+pub(crate) const RUNS: usize = 4;
+
 /// How NaN is treated. See [`Propagate`] and [`Ignore`].
 pub trait NanPolicy: Copy + Send + Sync + 'static {
     /// True if NaN elements are skipped (the `nan*` functions).
@@ -74,15 +78,14 @@ impl NanPolicy for Ignore {
 pub(crate) const SHORT_REDUCTION: usize = 12;
 
 /// [`SHORT_REDUCTION`] of the float sums and means (not the nan-variants) of f64, and of
-/// f32 ([`F32_SUM_SHORT_REDUCTION`]): their lanes are set up and folded (sixteen lanes of
-/// TwoSum pairs) for each output, which rows of 16 to 48 elements paid at 0.2-0.35x numpy
-/// on one thread. The vertical path, which copies the outputs' rows (a few elements apart)
-/// into contiguous pieces four at a time, took rows of 13, 16, 24 and 48 f64 at 1.3x,
-/// 1.05x, 0.86x and 0.60x (AVX-512, Zen 4, one thread). From 64 the lane path was ahead.
-pub(crate) const F64_SUM_SHORT_REDUCTION: usize = 48;
-/// See [`F64_SUM_SHORT_REDUCTION`]: f32 rows of 13, 16 and 24 at 1.45x, 1.08x and 0.82x
-/// vertical; rows of 32 and 48 at 0.3x on the lane path.
-pub(crate) const F32_SUM_SHORT_REDUCTION: usize = 48;
+/// f32 ([`F32_SUM_SHORT_REDUCTION`]). Longer rows take the lane path, whose float sums finish
+/// four rows at a time (`Kernel::finish_runs`). On (200000 / k, k) normals over axis 1, one
+/// thread, AVX-512 (Zen 4), numpy's time over ours: k = 13 vertical 1.23x f64, 1.31x f32,
+/// on the lane path 0.98x and 0.83x; k = 16 1.05x and 1.02x vertical, 1.07x and 1.06x
+/// lanes; k = 24 and 48 vertical 0.87x and 0.61x (f64), lanes 1.07x and 1.0x.
+pub(crate) const F64_SUM_SHORT_REDUCTION: usize = 15;
+/// See [`F64_SUM_SHORT_REDUCTION`].
+pub(crate) const F32_SUM_SHORT_REDUCTION: usize = 15;
 
 /// The [`Kernel::SHORT_REDUCTION`] of the kernel that runs `op` on `elem` elements, for the
 /// callers that describe a walk without running it (`RawArray::walk_of_op`).
@@ -97,6 +100,22 @@ pub(crate) fn short_reduction_of(op: crate::Op, elem: crate::ElemType) -> usize 
             F32_SUM_SHORT_REDUCTION
         }
         _ => SHORT_REDUCTION,
+    }
+}
+
+/// The longest run the kernel that runs `op` on `elem` elements finishes `RUNS` at a time
+/// ([`Kernel::batches_runs`]; 0: none), for `RawArray::walk_of_op`.
+pub(crate) fn runs_max_of(op: crate::Op, elem: crate::ElemType) -> usize {
+    use crate::{ElemType, Family, NanHandling};
+    let info = op.info();
+    match (info.family, info.nan, elem) {
+        (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F64) => {
+            sum::RUNS_MAX_BYTES / 8
+        }
+        (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F32) => {
+            sum::RUNS_MAX_BYTES / 4
+        }
+        _ => 0,
     }
 }
 
@@ -134,6 +153,37 @@ pub(crate) trait Kernel<T: Element>: Sync {
         stride: isize,
     );
     fn finish<S: Simd>(&self, simd: S, lanes: Self::Lanes) -> Self::Partial;
+    /// Whether [`Kernel::finish_runs`] takes outputs whose reductions are single contiguous
+    /// runs of `len` elements faster than `lanes`, `feed` and `finish` one by one (a kernel
+    /// whose per-output set-up and fold cost more than short runs' elements).
+    fn batches_runs(&self, _len: usize) -> bool {
+        false
+    }
+    /// The partials of `RUNS` outputs, output `r` the reduction of the `len` contiguous
+    /// elements at `ptrs[r]`. A kernel may compute them differently from the lanes (its
+    /// partials need not be bitwise what `finish` gives) as long as every result they lead to
+    /// is: float sums, whose results are correctly rounded, prove or settle each output
+    /// whatever its partial. `next`: the runs the caller takes next (a hint for prefetching,
+    /// never read; any address).
+    ///
+    /// # Safety
+    /// `ptrs[r] + i` must be a valid `T` for every `r` and `i < len`.
+    #[inline(always)]
+    unsafe fn finish_runs<S: Simd>(
+        &self,
+        simd: S,
+        ptrs: [*const T; RUNS],
+        next: [*const T; RUNS],
+        len: usize,
+    ) -> [Self::Partial; RUNS] {
+        let _ = next;
+        std::array::from_fn(|r| {
+            let mut lanes = self.lanes();
+            // SAFETY: forwarded from this function's contract.
+            unsafe { self.feed(simd, &mut lanes, ptrs[r], len, 1) };
+            self.finish(simd, lanes)
+        })
+    }
     fn combine(&self, a: Self::Partial, b: Self::Partial) -> Self::Partial;
 
     fn tile(&self) -> Self::Tile;

@@ -12,10 +12,10 @@
 //! folded into (hi, lo) with TwoSum: the in-block error (at most ~8 f64 eps relative) is
 //! 2^-29 of an f32 ulp, so the f32 result is within one f32 ulp at any length.
 
-use super::{has_fma, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, TILE};
+use super::{has_fma, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, RUNS, TILE};
 use crate::element::Element;
 use crate::walk::{
-    for_each_block, for_each_in_row, gather, gather_ahead, gather_near, prefetch_bytes,
+    for_each_block, for_each_in_row, gather, gather_ahead, gather_near, hint, prefetch_bytes,
     stream_blocks, CONTIGUOUS_AHEAD, STREAMS,
 };
 use pulp::Simd;
@@ -1309,6 +1309,468 @@ unsafe fn f64_rows_n<S: Simd, const N: usize, const C: usize, const TRACK: bool>
     }
 }
 
+/// Lanes of each run in [`short_runs`]: one AVX-512 vector, two of AVX2.
+const RUN_W: usize = 8;
+
+/// Longest run, in bytes, the float sums (not the nan-variants) take in batches of `RUNS`
+/// whole runs ([`short_runs`]) rather than one output's lanes at a time: 256 f64, 512 f32.
+/// Longer rows read from memory lost to the lanes, which read one row at a time (as
+/// `walk::STREAMS` quarters): one Zen 4 thread, four arrays in turn, (8192, 512) f64 over
+/// axis 1 took 1.51 ms in batches against 1.27 on the lanes, (4096, 768) f32 0.72-0.79
+/// against 0.65, (8192, 1024) f32 2.0 against 1.6 (though in L3, one array, the batches
+/// were ahead at 3 KiB rows).
+pub(crate) const RUNS_MAX_BYTES: usize = 2048;
+
+/// Runs up to which [`short_runs`] tracks each run's smallest magnitude, for the proof that
+/// its `hi + lo` is exact (`proven_exact`): short sums are often exactly halfway between two
+/// floats, where no positive bound decides (of f64 normals, one output in 35 of 32), and each
+/// such output is otherwise read again (`dynamic::settle`). Measured on (200000 / k, k)
+/// normals over axis 1, one thread, AVX-512: tracked, k = 16 to 128 took 0.85-0.95 of the
+/// untracked time (f64 and f32); from 256 on it cost 5-15% more.
+const RUNS_TRACKED: usize = 192;
+
+/// `(hi, lo) += x` for vectors, TwoSum without the squares (the f32 folds).
+#[inline(always)]
+fn two_sum_vec<S: Simd>(simd: S, h: &mut S::f64s, l: &mut S::f64s, x: S::f64s) {
+    let s = simd.add_f64s(*h, x);
+    let bb = simd.sub_f64s(s, *h);
+    let e = simd.add_f64s(
+        simd.sub_f64s(*h, simd.sub_f64s(s, bb)),
+        simd.sub_f64s(x, bb),
+    );
+    *h = s;
+    *l = simd.add_f64s(*l, e);
+}
+
+/// `RUN_W` elements of a run as `N` vectors of f64 (`N * S::F64_LANES == RUN_W`): f64 as
+/// they are, others widened (one widening conversion of the whole block).
+///
+/// # Safety
+/// `p + i` must be a valid `T` for every `i < RUN_W`.
+#[inline(always)]
+unsafe fn run_block<T: Element, S: Simd, const N: usize>(p: *const T) -> [S::f64s; N] {
+    if const { exact_each::<T>() } {
+        // SAFETY: `RUN_W` f64 (our contract) are `N` vectors of f64, read unaligned.
+        return unsafe { p.cast::<[S::f64s; N]>().read_unaligned() };
+    }
+    // SAFETY: `RUN_W` valid `T` (our contract), read unaligned.
+    let x = unsafe { p.cast::<[T; RUN_W]>().read_unaligned() };
+    let mut y = [0.0f64; RUN_W];
+    for j in 0..RUN_W {
+        y[j] = x[j].to_f64();
+    }
+    as_vectors::<S, N>(&y)
+}
+
+/// The last `count < RUN_W` elements of a run as [`run_block`] gives a block, filled up
+/// with zeros (which leave a lane as it is, see [`neutral`]).
+///
+/// # Safety
+/// `p + i` must be a valid `T` for every `i < count`.
+#[inline(always)]
+unsafe fn run_tail<T: Element, S: Simd, const N: usize>(
+    simd: S,
+    p: *const T,
+    count: usize,
+) -> [S::f64s; N] {
+    let w = S::F64_LANES;
+    if const { exact_each::<T>() } {
+        // SAFETY: the first `count` f64 (our contract).
+        let tail = unsafe { std::slice::from_raw_parts(p.cast::<f64>(), count) };
+        let mut v = [simd.splat_f64s(0.0); N];
+        for k in 0..N {
+            v[k] = simd.partial_load_f64s(&tail[(k * w).min(count)..((k + 1) * w).min(count)]);
+        }
+        return v;
+    }
+    let mut y = [0.0f64; RUN_W];
+    for (j, y) in y.iter_mut().enumerate().take(count) {
+        // SAFETY: element j < count (our contract).
+        *y = unsafe { *p.add(j) }.to_f64();
+    }
+    as_vectors::<S, N>(&y)
+}
+
+/// `RUN_W` f64 as `N` vectors (`N * S::F64_LANES == RUN_W`, checked).
+#[inline(always)]
+fn as_vectors<S: Simd, const N: usize>(y: &[f64; RUN_W]) -> [S::f64s; N] {
+    assert_eq!(
+        std::mem::size_of::<[S::f64s; N]>(),
+        std::mem::size_of::<[f64; RUN_W]>()
+    );
+    // SAFETY: the sizes are equal (asserted) and pulp's vectors are plain arrays of f64, for
+    // which any bits are valid; read unaligned.
+    unsafe {
+        (y as *const [f64; RUN_W])
+            .cast::<[S::f64s; N]>()
+            .read_unaligned()
+    }
+}
+
+/// One block's vectors `x` into run `r`'s state (see [`short_runs`]).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn run_step<T: Element, S: Simd, const N: usize, const TRACK: bool>(
+    simd: S,
+    one: S::f64s,
+    r: usize,
+    h: &mut [S::f64s; N],
+    l: &mut [S::f64s; N],
+    m: &mut [S::f64s; N],
+    t: &mut [S::f64s; N],
+    sm: &mut [S::f64s; N],
+    x: [S::f64s; N],
+) {
+    for k in 0..N {
+        if const { exact_each::<T>() } {
+            two_sum_at(simd, one, r * N + k, &mut h[k], &mut l[k], &mut m[k], x[k]);
+        } else {
+            t[k] = simd.add_f64s(t[k], x[k]);
+            m[k] = simd.mul_add_f64s(x[k], x[k], m[k]);
+        }
+        if TRACK {
+            // The smallest magnitude, zeros included (two operations, not four: a zero
+            // element leaves the proof to `settle`, as an untracked run does). The lanes a
+            // last block fills up with zeros do not count: they are not elements.
+            sm[k] = simd.min_f64s(sm[k], simd.abs_f64s(x[k]));
+        }
+    }
+}
+
+/// The float sums' partials of `R` whole runs of `len` contiguous elements at `ptrs` (the
+/// lane path's short rows, [`Kernel::finish_runs`]), into `out`: each run in `RUN_W` lanes
+/// (element `i` into lane `i % RUN_W`) of `N` vectors, the `R` runs side by side, so that
+/// their chains fill the pipes and every state stays in a register; f64 elements by TwoSum
+/// each, others widened and added plainly `FOLD_ROWS` blocks between folds, as the lanes
+/// do. The lanes then combine as [`FloatPartial::combine`] does (their bound in `err`), all
+/// `R` runs in one pass over lane-major arrays. With `TRACK`, each run's smallest nonzero
+/// magnitude proves its `hi + lo` exact where it can ([`proven_exact`]). The lane path set
+/// up, fed and folded sixteen lanes of arrays per output: rows of 32 to 512 f64 took
+/// 0.5-0.8x numpy on one thread.
+///
+/// # Safety
+/// `ptrs[r] + i` must be a valid `T` for every `r < R` and `i < len`.
+#[inline(always)]
+unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const TRACK: bool>(
+    simd: S,
+    one: f64,
+    ptrs: &[*const T],
+    next: &[*const T],
+    len: usize,
+    out: &mut [FloatPartial],
+) {
+    assert!(N * S::F64_LANES == RUN_W && ptrs.len() >= R && next.len() >= R && out.len() >= R);
+    let one = simd.splat_f64s(one);
+    let (zero, inf) = (simd.splat_f64s(0.0), simd.splat_f64s(f64::INFINITY));
+    let mut h = [[zero; N]; R];
+    let mut l = [[zero; N]; R];
+    let mut m = [[zero; N]; R];
+    let mut t = [[zero; N]; R];
+    let mut sm = [[inf; N]; R];
+    let (full, rest) = (len / RUN_W, len % RUN_W);
+    // Whole blocks, `FOLD_ROWS` at a time between the widened elements' folds (all at once
+    // for f64), then the last, partial one.
+    let mut b0 = 0;
+    while b0 < full {
+        let end = if exact_each::<T>() {
+            full
+        } else {
+            (b0 + FOLD_ROWS).min(full)
+        };
+        for b in b0..end {
+            for r in 0..R {
+                let p = ptrs[r].wrapping_add(b * RUN_W);
+                // The next group's bytes in order from its first run, a line for each block
+                // of each run read here: all of it when the runs are a C-order matrix's
+                // rows, side by side (elsewhere a hint wasted). One thread, Zen 4, (16384,
+                // 128) f64 over axis 1 from memory (four such arrays in turn): 0.75-1.0 ms
+                // so, 1.7 ms with each run's next block hinted, 2.1 ms without hints, the
+                // lanes 1.1 ms, numpy 0.67-0.82; in L3 (one array) 0.64-0.66, 0.95-1.3,
+                // 0.83-0.94, 1.1, numpy 0.62-0.63.
+                hint(next[0].cast::<u8>().wrapping_add((b * R + r) * 64));
+                // SAFETY: elements `b * RUN_W ..` of run r, a whole block (b < full).
+                let x = unsafe { run_block::<T, S, N>(p) };
+                let (hr, lr, mr, tr, sr) = (&mut h[r], &mut l[r], &mut m[r], &mut t[r], &mut sm[r]);
+                run_step::<T, S, N, TRACK>(simd, one, r, hr, lr, mr, tr, sr, x);
+            }
+        }
+        if const { !exact_each::<T>() } {
+            fold(simd, &mut h, &mut l, &mut t);
+        }
+        b0 = end;
+    }
+    if rest > 0 {
+        for r in 0..R {
+            // SAFETY: the run's last `rest` elements.
+            let p = ptrs[r].wrapping_add(full * RUN_W);
+            // SAFETY: as above.
+            let x = unsafe { run_tail::<T, S, N>(simd, p, rest) };
+            let (hr, lr, mr, tr, sr) = (&mut h[r], &mut l[r], &mut m[r], &mut t[r], &mut sm[r]);
+            // (Not tracked: the zeros filling the block are no elements.)
+            run_step::<T, S, N, false>(simd, one, r, hr, lr, mr, tr, sr, x);
+            if TRACK {
+                let mut small = f64::INFINITY;
+                for j in 0..rest {
+                    // SAFETY: as above.
+                    small = small.min(unsafe { *p.add(j) }.to_f64().abs());
+                }
+                sr[0] = simd.min_f64s(sr[0], simd.splat_f64s(small));
+            }
+        }
+        if const { !exact_each::<T>() } {
+            fold(simd, &mut h, &mut l, &mut t);
+        }
+    }
+    /// The widened elements' plain sums `t` into (hi, lo).
+    #[inline(always)]
+    fn fold<S: Simd, const N: usize, const R: usize>(
+        simd: S,
+        h: &mut [[S::f64s; N]; R],
+        l: &mut [[S::f64s; N]; R],
+        t: &mut [[S::f64s; N]; R],
+    ) {
+        for r in 0..R {
+            for k in 0..N {
+                two_sum_vec(simd, &mut h[r][k], &mut l[r][k], t[r][k]);
+                t[r][k] = simd.splat_f64s(0.0);
+            }
+        }
+    }
+    let blocks = full + usize::from(rest > 0);
+    // The lanes combined as `FloatPartial::combine` does (`RunLanes::combine`), in a tree
+    // whose levels take pairs of lanes of several runs at once (`pair_lanes`); then lane 2r
+    // (AVX-512; AVX2 takes one run, lane 0) holds run r's totals.
+    let q: [[RunLanes<S::f64s>; N]; R] = {
+        let mut q = [[RunLanes {
+            h: zero,
+            l: zero,
+            e: zero,
+            m: zero,
+            s: zero,
+        }; N]; R];
+        for r in 0..R {
+            for k in 0..N {
+                q[r][k] = RunLanes {
+                    h: h[r][k],
+                    l: l[r][k],
+                    e: zero,
+                    m: m[r][k],
+                    s: sm[r][k],
+                };
+            }
+        }
+        q
+    };
+    let mut total = [[f64::NAN; 5]; R];
+    if const { S::F64_LANES == 8 && N == 1 && R == 4 } {
+        // Lanes j and j + 4 of runs 0 and 1 (2 and 3) side by side in one vector, then
+        // j and j + 2 of all four, then j and j + 1.
+        let c01 = RunLanes::pair::<S, 1>(simd, q[0][0], q[1][0]);
+        let c23 = RunLanes::pair::<S, 1>(simd, q[2][0], q[3][0]);
+        let d = RunLanes::pair::<S, 2>(simd, c01, c23);
+        let e = RunLanes::pair::<S, 3>(simd, d, d);
+        let lanes = e.to_arrays::<S>();
+        for r in 0..R {
+            total[r] = lanes.map(|a| a[2 * r]);
+        }
+    } else if const { S::F64_LANES == 4 && N == 2 && R == 1 } {
+        // Lanes j and j + 4 are vectors 0 and 1; then j and j + 2, then j and j + 1.
+        let c = q[0][0].combine(simd, q[0][1]);
+        let d = RunLanes::pair::<S, 2>(simd, c, c);
+        let e = RunLanes::pair::<S, 3>(simd, d, d);
+        total[0] = e.to_arrays::<S>().map(|a| a[0]);
+    } else {
+        // (NEON.) Each run's lanes as arrays, combined in `halve`'s order.
+        for r in 0..R {
+            let mut v = [[0.0f64; 5]; RUN_W];
+            for k in 0..N {
+                let a = q[r][k].to_arrays::<S>();
+                for i in 0..S::F64_LANES {
+                    v[k * S::F64_LANES + i] = a.map(|a| a[i]);
+                }
+            }
+            let mut w = RUN_W / 2;
+            while w > 0 {
+                for j in 0..w {
+                    v[j] = RunLanes::<f64>::combine_scalar(v[j], v[j + w]);
+                }
+                w /= 2;
+            }
+            total[r] = v[0];
+        }
+    }
+    for r in 0..R {
+        let [hi, lo, e, sq, small] = total[r];
+        let err = e + lane_bound::<T>(blocks as u64, RUN_W, sq);
+        out[r] = FloatPartial {
+            hi,
+            lo,
+            n: 0,
+            err: if TRACK {
+                proven_exact(err, grid::<T>(small))
+            } else {
+                err
+            },
+        };
+    }
+}
+
+/// The lanes of [`short_runs`] as vectors: (hi, lo) pairs, their combinations' bound `e`,
+/// the sums of squares `m` and the smallest magnitudes `s`.
+#[derive(Clone, Copy)]
+struct RunLanes<V> {
+    h: V,
+    l: V,
+    e: V,
+    m: V,
+    s: V,
+}
+
+impl<V: Copy> RunLanes<V> {
+    /// Each lane combined with the same lane of `b` as [`FloatPartial::combine`] combines
+    /// two partials (without its shortcut for zeros, which changes no bound's validity).
+    #[inline(always)]
+    fn combine<S: Simd<f64s = V>>(self, simd: S, b: Self) -> Self {
+        let zero = simd.splat_f64s(0.0);
+        let s = simd.add_f64s(self.h, b.h);
+        let bb = simd.sub_f64s(s, self.h);
+        let e = simd.add_f64s(
+            simd.sub_f64s(self.h, simd.sub_f64s(s, bb)),
+            simd.sub_f64s(b.h, bb),
+        );
+        let t = simd.add_f64s(self.l, b.l);
+        let lo = simd.add_f64s(t, e);
+        let r = simd.mul_f64s(
+            simd.splat_f64s(TWO_U),
+            simd.add_f64s(simd.abs_f64s(t), simd.abs_f64s(lo)),
+        );
+        // `max(r, 0)` as `combine` takes it: a NaN `r` (an infinite element's NaN `lo`)
+        // counts as 0, the bounds carry those.
+        let r = simd.select_f64s(simd.greater_than_f64s(r, zero), r, zero);
+        Self {
+            h: s,
+            l: lo,
+            e: simd.add_f64s(simd.add_f64s(self.e, b.e), r),
+            m: simd.add_f64s(self.m, b.m),
+            s: simd.min_f64s(self.s, b.s),
+        }
+    }
+
+    /// [`Self::combine`] of one lane each: `[h, l, e, m, s]`.
+    #[inline(always)]
+    fn combine_scalar(a: [f64; 5], b: [f64; 5]) -> [f64; 5] {
+        let (s, e) = two_sum(a[0], b[0]);
+        let t = a[1] + b[1];
+        let lo = t + e;
+        [
+            s,
+            lo,
+            a[2] + b[2] + (TWO_U * (t.abs() + lo.abs())).max(0.0),
+            a[3] + b[3],
+            a[4].min(b[4]),
+        ]
+    }
+
+    /// Each quantity's lanes as an array (`S::F64_LANES` of them used).
+    #[inline(always)]
+    fn to_arrays<S: Simd<f64s = V>>(self) -> [[f64; RUN_W]; 5] {
+        let mut out = [[0.0; RUN_W]; 5];
+        for (o, v) in out.iter_mut().zip([self.h, self.l, self.e, self.m, self.s]) {
+            let (ov, _) = S::as_mut_simd_f64s(o);
+            ov[0] = v;
+        }
+        out
+    }
+
+    /// One level of the tree over two vectors of lanes (`pair_lanes`), combined.
+    #[inline(always)]
+    fn pair<S: Simd<f64s = V>, const STEP: u8>(simd: S, a: Self, b: Self) -> Self {
+        // (Calls, not a closure: a closure does not inherit the level's target features.)
+        let h = pair_lanes::<S, STEP>(simd, a.h, b.h);
+        let l = pair_lanes::<S, STEP>(simd, a.l, b.l);
+        let e = pair_lanes::<S, STEP>(simd, a.e, b.e);
+        let m = pair_lanes::<S, STEP>(simd, a.m, b.m);
+        let s = pair_lanes::<S, STEP>(simd, a.s, b.s);
+        let first = Self {
+            h: h.0,
+            l: l.0,
+            e: e.0,
+            m: m.0,
+            s: s.0,
+        };
+        let second = Self {
+            h: h.1,
+            l: l.1,
+            e: e.1,
+            m: m.1,
+            s: s.1,
+        };
+        first.combine(simd, second)
+    }
+}
+
+/// The two halves one level of [`short_runs`]' tree combines, lane by lane:
+/// - AVX-512, `STEP` 1: `a` and `b` one run each; lanes 0-3 of both, then lanes 4-7 of both.
+/// - AVX-512, `STEP` 2: `a` and `b` two runs of four lanes each; lanes 0-1 of all four
+///   runs, then lanes 2-3. AVX2: `a` and `b` the same run's four lanes (both halves
+///   twice over).
+/// - `STEP` 3: `a` pairs of lanes; the first of each pair, then the second (each twice).
+#[inline(always)]
+fn pair_lanes<S: Simd, const STEP: u8>(simd: S, a: S::f64s, b: S::f64s) -> (S::f64s, S::f64s) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use pulp::{cast, f64x4, f64x8};
+        use std::any::Any;
+        fn same<T: Copy + 'static, U: Copy + 'static>(x: T) -> Option<U> {
+            (&x as &dyn Any).downcast_ref::<U>().copied()
+        }
+        let level = &simd as &dyn Any;
+        if let (Some(v4), Some(a), Some(b)) = (
+            level.downcast_ref::<pulp::x86::V4>(),
+            same::<_, f64x8>(a),
+            same::<_, f64x8>(b),
+        ) {
+            let f = v4.avx512f;
+            let (x, y) = match STEP {
+                1 => (
+                    f._mm512_shuffle_f64x2::<0b01_00_01_00>(cast(a), cast(b)),
+                    f._mm512_shuffle_f64x2::<0b11_10_11_10>(cast(a), cast(b)),
+                ),
+                2 => (
+                    f._mm512_shuffle_f64x2::<0b10_00_10_00>(cast(a), cast(b)),
+                    f._mm512_shuffle_f64x2::<0b11_01_11_01>(cast(a), cast(b)),
+                ),
+                _ => (
+                    f._mm512_unpacklo_pd(cast(a), cast(a)),
+                    f._mm512_unpackhi_pd(cast(a), cast(a)),
+                ),
+            };
+            let (x, y): (f64x8, f64x8) = (cast(x), cast(y));
+            return (same(x).expect("V4's f64s"), same(y).expect("V4's f64s"));
+        }
+        if let (Some(v3), Some(a), Some(b)) = (
+            level.downcast_ref::<pulp::x86::V3>(),
+            same::<_, f64x4>(a),
+            same::<_, f64x4>(b),
+        ) {
+            let f = v3.avx;
+            let (x, y) = match STEP {
+                2 => (
+                    f._mm256_permute2f128_pd::<0x20>(cast(a), cast(b)),
+                    f._mm256_permute2f128_pd::<0x31>(cast(a), cast(b)),
+                ),
+                _ => (
+                    f._mm256_unpacklo_pd(cast(a), cast(a)),
+                    f._mm256_unpackhi_pd(cast(a), cast(a)),
+                ),
+            };
+            let (x, y): (f64x4, f64x4) = (cast(x), cast(y));
+            return (same(x).expect("V3's f64s"), same(y).expect("V3's f64s"));
+        }
+    }
+    unreachable!("pair_lanes: AVX-512 and AVX2 only ({} lanes)", S::F64_LANES)
+}
+
 impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     type Lanes = FloatLanes;
     type Tile = Box<FloatTile>;
@@ -1486,6 +1948,72 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             n: n[0],
             err: err[0] + lane_bound::<T>(fed, RUN_LANES, sq[0]),
         }
+    }
+
+    #[inline(always)]
+    fn batches_runs(&self, len: usize) -> bool {
+        (const { !P::IGNORE && T::IS_FLOAT && matches!(std::mem::size_of::<T>(), 4 | 8) })
+            && len * std::mem::size_of::<T>() <= RUNS_MAX_BYTES
+    }
+
+    #[inline(always)]
+    unsafe fn finish_runs<S: Simd>(
+        &self,
+        simd: S,
+        ptrs: [*const T; RUNS],
+        next: [*const T; RUNS],
+        len: usize,
+    ) -> [FloatPartial; RUNS] {
+        let mut out = [FloatPartial::EMPTY; RUNS];
+        if const { !has_fma::<S>() } {
+            for r in 0..RUNS {
+                let mut lanes = self.lanes();
+                // SAFETY: forwarded from this function's contract.
+                unsafe { self.feed(simd, &mut lanes, ptrs[r], len, 1) };
+                out[r] = self.finish(simd, lanes);
+            }
+            return out;
+        }
+        let one = std::hint::black_box(1.0);
+        let track = len <= RUNS_TRACKED;
+        // (Each level's arm chosen by `if const`, so that no level compiles the others'
+        // loops.)
+        // SAFETY: every call is forwarded this function's contract; each takes `R` of the
+        // `RUNS` runs (from its first pointer on) and fills their partials.
+        unsafe {
+            if const { S::F64_LANES == 8 } {
+                // AVX-512: four runs of one vector each, 16 of the 32 registers for the state.
+                if track {
+                    short_runs::<T, S, 1, 4, true>(simd, one, &ptrs, &next, len, &mut out)
+                } else {
+                    short_runs::<T, S, 1, 4, false>(simd, one, &ptrs, &next, len, &mut out)
+                }
+            } else if const { S::F64_LANES == 4 } {
+                // AVX2: one run at a time (its two vectors are chains enough); two spilled
+                // the 16 ymm registers.
+                for h in 0..RUNS {
+                    let (p, o) = (&ptrs[h..], &mut out[h..]);
+                    if track {
+                        short_runs::<T, S, 2, 1, true>(simd, one, p, &next[h..], len, o)
+                    } else {
+                        short_runs::<T, S, 2, 1, false>(simd, one, p, &next[h..], len, o)
+                    }
+                }
+            } else if const { S::F64_LANES == 2 } {
+                // NEON: two runs at a time (four vectors each).
+                for h in (0..RUNS).step_by(2) {
+                    let (p, o) = (&ptrs[h..], &mut out[h..]);
+                    if track {
+                        short_runs::<T, S, 4, 2, true>(simd, one, p, &next[h..], len, o)
+                    } else {
+                        short_runs::<T, S, 4, 2, false>(simd, one, p, &next[h..], len, o)
+                    }
+                }
+            } else {
+                unreachable!("no short-run loop for {}-lane vectors", S::F64_LANES)
+            }
+        }
+        out
     }
 
     /// Short rows of many outputs go vertical up to 48 f64 or f32 (see
@@ -1722,6 +2250,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::Propagate;
 
     fn p(hi: f64, lo: f64, err: f64) -> FloatPartial {
         FloatPartial { hi, lo, n: 0, err }
@@ -1852,5 +2381,131 @@ mod tests {
         // With an exact zero: unchanged.
         assert_eq!(a.combine(FloatPartial::EMPTY), a);
         assert_eq!(FloatPartial::EMPTY.combine(a), a);
+    }
+
+    /// `finish_runs` of four runs of `len` elements (run r at `r * (len + 1)` of `v`) at
+    /// `level`.
+    fn runs_at<T: Element>(
+        level: crate::simd::SimdLevel,
+        v: &[T],
+        len: usize,
+    ) -> [FloatPartial; RUNS] {
+        struct Runs<'a, T>(&'a [T], usize);
+        impl<T: Element> pulp::WithSimd for Runs<'_, T> {
+            type Output = [FloatPartial; RUNS];
+            #[inline(always)]
+            fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
+                let (v, len) = (self.0, self.1);
+                let ptrs: [*const T; RUNS] = std::array::from_fn(|r| v[r * (len + 1)..].as_ptr());
+                // SAFETY: run r is `len` elements of `v` from `r * (len + 1)` (the caller
+                // sizes `v` for four).
+                unsafe { FloatSum::<T, Propagate>::new().finish_runs(simd, ptrs, ptrs, len) }
+            }
+        }
+        assert!(v.len() >= RUNS * (len + 1));
+        crate::simd::dispatch(level, Runs(v, len))
+    }
+
+    /// The partials of four whole runs at once (`short_runs`, every level this CPU has)
+    /// round as the exact sum does whenever they decide, and decide well-conditioned sums,
+    /// halfway ties among them (up to `RUNS_TRACKED`); specials as IEEE sums.
+    #[test]
+    fn short_runs_decide_as_the_exact_sum() {
+        use super::super::exact::ExactSum;
+        use crate::simd::available_simd_levels;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut lens: Vec<usize> = (0..=70).collect();
+        lens.extend([127, 128, 129, 191, 192, 193, 255, 256, 257, 512, 513, 1000]);
+        let levels = available_simd_levels();
+        for len in lens {
+            let n = RUNS * (len + 1);
+            // Kinds of data: 0 normals + 1, 1 small integers and halves (exact sums, many
+            // ties when halved again), 2 cancelling (1e16, x, -1e16), 3 specials mixed in.
+            for kind in 0..4 {
+                let v: Vec<f64> = (0..n)
+                    .map(|i| {
+                        let u = next();
+                        match kind {
+                            0 => (u - 0.5) * 6.0 + 1.0,
+                            1 => ((u * 64.0).floor() - 20.0) * 2f64.powi(-53 + (i % 3) as i32),
+                            2 => [1e16, u, -1e16][i % 3],
+                            _ => match i % 37 {
+                                5 => f64::INFINITY,
+                                11 if len % 2 == 0 => f64::NAN,
+                                17 if len % 3 == 0 => f64::NEG_INFINITY,
+                                23 => -0.0,
+                                29 => f64::MIN_POSITIVE / 3.0,
+                                _ => u,
+                            },
+                        }
+                    })
+                    .collect();
+                let exact: Vec<f64> = (0..RUNS)
+                    .map(|r| {
+                        let mut e = ExactSum::new();
+                        for &x in &v[r * (len + 1)..][..len] {
+                            e.add(x);
+                        }
+                        e.to_f64()
+                    })
+                    .collect();
+                let v32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                for &level in &levels {
+                    let parts = runs_at(level, &v, len);
+                    for r in 0..RUNS {
+                        let got = parts[r].rounded_f64();
+                        let want = exact[r];
+                        if let Some(got) = got {
+                            assert!(
+                                got == want || (got.is_nan() && want.is_nan()),
+                                "len {len} kind {kind} run {r} at {level:?}: {got:e} != {want:e}"
+                            );
+                        }
+                        // (The scalar level has no short-run loop: its lanes leave ties to
+                        // `settle`.)
+                        let tracked =
+                            level != crate::simd::SimdLevel::Scalar && len <= RUNS_TRACKED;
+                        let must = kind < 2 && tracked;
+                        assert!(
+                            got.is_some() || !must,
+                            "len {len} kind {kind} run {r} at {level:?}: undecided {:?}",
+                            parts[r]
+                        );
+                    }
+                    // f32: whatever both forms decide agrees (each claims the correctly
+                    // rounded sum), and the short runs decide f32 normals.
+                    let parts = runs_at(level, &v32, len);
+                    for r in 0..RUNS {
+                        let mut lanes = FloatSum::<f32, Propagate>::new().lanes();
+                        let run = &v32[r * (len + 1)..][..len];
+                        // SAFETY: `run`'s own elements.
+                        let one = unsafe {
+                            let k = FloatSum::<f32, Propagate>::new();
+                            k.feed(pulp::Scalar::new(), &mut lanes, run.as_ptr(), len, 1);
+                            k.finish(pulp::Scalar::new(), lanes)
+                        };
+                        let (got, want) = (parts[r].rounded_f32(), one.rounded_f32());
+                        if let (Some(g), Some(w)) = (got, want) {
+                            assert!(
+                                g == w || (g.is_nan() && w.is_nan()),
+                                "f32 len {len} kind {kind} run {r} at {level:?}: {g:e} != {w:e}"
+                            );
+                        }
+                        let tracked =
+                            level != crate::simd::SimdLevel::Scalar && len <= RUNS_TRACKED;
+                        assert!(
+                            got.is_some() || kind != 0 || !tracked,
+                            "f32 len {len} at {level:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
