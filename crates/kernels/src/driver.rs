@@ -131,11 +131,10 @@ impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
         let inner = self.layout.inner();
         // Each output one contiguous run, whole in unit 0 (a row of the layout shorter than a
         // unit): `RUNS` outputs at a time, when the kernel has a faster form for them; the
-        // last `n % RUNS` below as the others. (`runs_walk` says when, for `explain`.)
+        // last `n % RUNS` below as the others. (`walk_of_runs` says when, for `explain`.)
         let mut first = 0;
         if n >= RUNS
-            && inner.stride == 1
-            && self.layout.rows() == 1
+            && self.layout.is_one_run()
             && matches!(self.split, crate::walk::Split::Rows { .. })
             && k.batches_runs(inner.len)
         {
@@ -470,8 +469,7 @@ pub(crate) fn walk_of_runs(
 ) -> Walk {
     match walk_and_reduced(shape, strides, axes, short_reduction) {
         (Walk::Lanes, red)
-            if red.inner().stride == 1
-                && red.rows() == 1
+            if red.is_one_run()
                 && red.len < UNIT
                 && red.len <= runs_max
                 && shape.iter().product::<usize>() / red.len.max(1) >= RUNS =>

@@ -442,6 +442,11 @@ impl Layout {
     pub fn rows(&self) -> usize {
         self.outer().iter().map(|a| a.len).product()
     }
+
+    /// Whether the layout is one contiguous run (one row of stride 1).
+    pub fn is_one_run(&self) -> bool {
+        self.inner().stride == 1 && self.rows() == 1
+    }
 }
 
 /// Normalise a (shape, strides) pair: drop length-1 axes, flip negative strides, order by

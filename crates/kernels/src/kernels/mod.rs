@@ -177,12 +177,8 @@ pub(crate) trait Kernel<T: Element>: Sync {
         len: usize,
     ) -> [Self::Partial; RUNS] {
         let _ = next;
-        std::array::from_fn(|r| {
-            let mut lanes = self.lanes();
-            // SAFETY: forwarded from this function's contract.
-            unsafe { self.feed(simd, &mut lanes, ptrs[r], len, 1) };
-            self.finish(simd, lanes)
-        })
+        // SAFETY: forwarded from this function's contract.
+        unsafe { finish_each(self, simd, ptrs, len) }
     }
     fn combine(&self, a: Self::Partial, b: Self::Partial) -> Self::Partial;
 
@@ -234,6 +230,27 @@ pub(crate) trait Kernel<T: Element>: Sync {
     #[inline(always)]
     fn seal(&self, _tile: &mut Self::Tile, _len: usize) {}
     fn tile_partial(&self, tile: &Self::Tile, j: usize) -> Self::Partial;
+}
+
+/// [`Kernel::finish_runs`] one output at a time: `lanes`, `feed` and `finish` of each run.
+///
+/// # Safety
+/// As [`Kernel::finish_runs`].
+#[inline(always)]
+pub(crate) unsafe fn finish_each<T: Element, K: Kernel<T> + ?Sized, S: Simd>(
+    kernel: &K,
+    simd: S,
+    ptrs: [*const T; RUNS],
+    len: usize,
+) -> [K::Partial; RUNS] {
+    // (A closure: only the scalar level reaches this, which has no target features to lose
+    // by it; the default `finish_runs` is not called by any kernel that batches.)
+    std::array::from_fn(|r| {
+        let mut lanes = kernel.lanes();
+        // SAFETY: each run is `len` valid elements (our contract).
+        unsafe { kernel.feed(simd, &mut lanes, ptrs[r], len, 1) };
+        kernel.finish(simd, lanes)
+    })
 }
 
 /// A tile allocated zeroed on the heap: built on the stack and moved into a `Box`, a 56 KiB

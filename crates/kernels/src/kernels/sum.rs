@@ -755,6 +755,36 @@ unsafe fn load_run<S: Simd, const C: usize>(simd: S, p: *const f64) -> S::f64s {
     even_lanes(simd, a, b)
 }
 
+/// `x` as `U` when it is one: a SIMD level's vector type, which the compiler resolves, so
+/// each level's arm of [`even_lanes`] and [`pair_lanes`] compiles alone.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn same<T: Copy + 'static, U: Copy + 'static>(x: T) -> Option<U> {
+    (&x as &dyn std::any::Any).downcast_ref::<U>().copied()
+}
+
+/// The AVX-512 level and `a`, `b` as its vectors, when `S` is that level.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn at_v4<S: Simd>(
+    simd: S,
+    a: S::f64s,
+    b: S::f64s,
+) -> Option<(pulp::x86::V4, pulp::f64x8, pulp::f64x8)> {
+    Some((same(simd)?, same(a)?, same(b)?))
+}
+
+/// The AVX2 level and `a`, `b` as its vectors, when `S` is that level.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn at_v3<S: Simd>(
+    simd: S,
+    a: S::f64s,
+    b: S::f64s,
+) -> Option<(pulp::x86::V3, pulp::f64x4, pulp::f64x4)> {
+    Some((same(simd)?, same(a)?, same(b)?))
+}
+
 /// The even lanes of `a` then those of `b`, in order: AVX-512 one `vpermt2pd`, AVX2 an
 /// `unpcklpd` and a `vpermpd`. pulp's `deinterleave_shfl` is one `unpcklpd`, but in another
 /// lane order (AVX2: 0, 2, 1, 3), which the vertical path cannot take (lane `j` is output
@@ -765,26 +795,13 @@ fn even_lanes<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> S::f64s {
     #[cfg(target_arch = "x86_64")]
     {
         use pulp::{cast, f64x4, f64x8};
-        use std::any::Any;
-        fn same<T: Copy + 'static, U: Copy + 'static>(x: T) -> Option<U> {
-            (&x as &dyn Any).downcast_ref::<U>().copied()
-        }
-        let level = &simd as &dyn Any;
-        if let (Some(v4), Some(a), Some(b)) = (
-            level.downcast_ref::<pulp::x86::V4>(),
-            same::<_, f64x8>(a),
-            same::<_, f64x8>(b),
-        ) {
+        if let Some((v4, a, b)) = at_v4(simd, a, b) {
             let f = v4.avx512f;
             let even = f._mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
             let r: f64x8 = cast(f._mm512_permutex2var_pd(cast(a), even, cast(b)));
             return same(r).expect("V4's f64s");
         }
-        if let (Some(v3), Some(a), Some(b)) = (
-            level.downcast_ref::<pulp::x86::V3>(),
-            same::<_, f64x4>(a),
-            same::<_, f64x4>(b),
-        ) {
+        if let Some((v3, a, b)) = at_v3(simd, a, b) {
             // [a0 b0 a2 b2], then lanes 0, 2, 1, 3 of it.
             let lo = v3.avx._mm256_unpacklo_pd(cast(a), cast(b));
             let r: f64x4 = cast(v3.avx2._mm256_permute4x64_pd::<0b11_01_10_00>(lo));
@@ -1720,16 +1737,7 @@ fn pair_lanes<S: Simd, const STEP: u8>(simd: S, a: S::f64s, b: S::f64s) -> (S::f
     #[cfg(target_arch = "x86_64")]
     {
         use pulp::{cast, f64x4, f64x8};
-        use std::any::Any;
-        fn same<T: Copy + 'static, U: Copy + 'static>(x: T) -> Option<U> {
-            (&x as &dyn Any).downcast_ref::<U>().copied()
-        }
-        let level = &simd as &dyn Any;
-        if let (Some(v4), Some(a), Some(b)) = (
-            level.downcast_ref::<pulp::x86::V4>(),
-            same::<_, f64x8>(a),
-            same::<_, f64x8>(b),
-        ) {
+        if let Some((v4, a, b)) = at_v4(simd, a, b) {
             let f = v4.avx512f;
             let (x, y) = match STEP {
                 1 => (
@@ -1748,11 +1756,7 @@ fn pair_lanes<S: Simd, const STEP: u8>(simd: S, a: S::f64s, b: S::f64s) -> (S::f
             let (x, y): (f64x8, f64x8) = (cast(x), cast(y));
             return (same(x).expect("V4's f64s"), same(y).expect("V4's f64s"));
         }
-        if let (Some(v3), Some(a), Some(b)) = (
-            level.downcast_ref::<pulp::x86::V3>(),
-            same::<_, f64x4>(a),
-            same::<_, f64x4>(b),
-        ) {
+        if let Some((v3, a, b)) = at_v3(simd, a, b) {
             let f = v3.avx;
             let (x, y) = match STEP {
                 2 => (
@@ -1964,16 +1968,11 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         next: [*const T; RUNS],
         len: usize,
     ) -> [FloatPartial; RUNS] {
-        let mut out = [FloatPartial::EMPTY; RUNS];
         if const { !has_fma::<S>() } {
-            for r in 0..RUNS {
-                let mut lanes = self.lanes();
-                // SAFETY: forwarded from this function's contract.
-                unsafe { self.feed(simd, &mut lanes, ptrs[r], len, 1) };
-                out[r] = self.finish(simd, lanes);
-            }
-            return out;
+            // SAFETY: forwarded from this function's contract.
+            return unsafe { super::finish_each(self, simd, ptrs, len) };
         }
+        let mut out = [FloatPartial::EMPTY; RUNS];
         let one = std::hint::black_box(1.0);
         let track = len <= RUNS_TRACKED;
         // (Each level's arm chosen by `if const`, so that no level compiles the others'
