@@ -112,6 +112,8 @@ struct UnitOp<'a, T: Element, K: Kernel<T>> {
     layout: &'a Layout,
     split: crate::walk::Split,
     unit: usize,
+    /// Elements of the whole reduction, all outputs (see `Kernel::batches_runs`).
+    total: usize,
 }
 
 impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
@@ -136,7 +138,7 @@ impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
         if n >= RUNS
             && self.layout.is_one_run()
             && matches!(self.split, crate::walk::Split::Rows { .. })
-            && k.batches_runs(inner.len)
+            && k.batches_runs(inner.len, self.total)
         {
             first = n / RUNS * RUNS;
             // Output `i`'s place in `out` and its run.
@@ -188,7 +190,8 @@ fn empty<T: Element, K: Kernel<T>>(kernel: &K) -> K::Partial {
     kernel.finish(pulp::Scalar::new(), kernel.lanes())
 }
 
-/// [`UnitOp`] at `level`: unit `unit` of the reductions from `outs` into `out`.
+/// [`UnitOp`] at `level`: unit `unit` of the reductions from `outs` into `out`, of a
+/// reduction of `total` elements in all.
 #[allow(clippy::too_many_arguments)]
 fn run_units<T: Element, K: Kernel<T>>(
     kernel: &K,
@@ -199,6 +202,7 @@ fn run_units<T: Element, K: Kernel<T>>(
     outs: &[isize],
     out: &mut [K::Partial],
     level: SimdLevel,
+    total: usize,
 ) {
     let op = UnitOp {
         kernel,
@@ -208,6 +212,7 @@ fn run_units<T: Element, K: Kernel<T>>(
         layout,
         split,
         unit,
+        total,
     };
     dispatch(level, op);
 }
@@ -257,7 +262,17 @@ fn reduce_layout<T: Element, K: Kernel<T>>(
         // every whole reduction of fewer than UNIT elements, where allocations show).
         (split, 1) => {
             let mut one = [empty(kernel)];
-            run_units(kernel, base, layout, split, 0, &[0], &mut one, level);
+            run_units(
+                kernel,
+                base,
+                layout,
+                split,
+                0,
+                &[0],
+                &mut one,
+                level,
+                layout.len,
+            );
             one[0]
         }
         _ => reduce_lanes(kernel, base, &[0], layout, level)
@@ -294,7 +309,10 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
         let groups = map_units(tasks, work, &|t| {
             let group = &outs[t * per_task..((t + 1) * per_task).min(outs.len())];
             let mut out = vec![empty(kernel); group.len()];
-            run_units(kernel, base, layout, split, 0, group, &mut out, level);
+            let total = outs.len() * layout.len;
+            run_units(
+                kernel, base, layout, split, 0, group, &mut out, level, total,
+            );
             out
         });
         // (Copied group by group: a flattening iterator took a tenth of a (3125, 64) f64
@@ -317,6 +335,7 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
             &outs[o..=o],
             &mut one,
             level,
+            outs.len() * layout.len,
         );
         one[0]
     });
@@ -457,7 +476,8 @@ pub(crate) fn walk_of_short(
 }
 
 /// [`walk_of_short`] for a kernel that finishes outputs of single contiguous runs of at
-/// most `runs_max` elements `RUNS` at a time ([`Kernel::batches_runs`], 0: none): the
+/// most `runs_max(total)` elements `RUNS` at a time ([`Kernel::batches_runs`], 0: none;
+/// `total` the elements of `shape`): the
 /// lane path becomes [`Walk::Runs`] where [`UnitOp`] takes that form (the kernel's unit
 /// [`UNIT`] elements).
 pub(crate) fn walk_of_runs(
@@ -465,14 +485,15 @@ pub(crate) fn walk_of_runs(
     strides: &[isize],
     axes: Option<&[usize]>,
     short_reduction: usize,
-    runs_max: usize,
+    runs_max: impl Fn(usize) -> usize,
 ) -> Walk {
+    let total = shape.iter().product::<usize>();
     match walk_and_reduced(shape, strides, axes, short_reduction) {
         (Walk::Lanes, red)
             if red.is_one_run()
                 && red.len < UNIT
-                && red.len <= runs_max
-                && shape.iter().product::<usize>() / red.len.max(1) >= RUNS =>
+                && red.len <= runs_max(total)
+                && total / red.len.max(1) >= RUNS =>
         {
             Walk::Runs
         }
@@ -1003,36 +1024,54 @@ mod tests {
 
     #[test]
     fn whole_runs_go_four_at_a_time_where_the_kernel_takes_them() {
-        use crate::kernels::sum::{FloatSum, RUNS_MAX_BYTES};
+        use crate::kernels::sum::{FloatSum, RUNS_HOT_BYTES, RUNS_MAX_BYTES_HOT};
+        use crate::kernels::sum::{RUNS_MAX_BYTES, RUNS_MAX_BYTES_F32};
         use crate::kernels::{runs_max_of, Ignore, Propagate, F64_SUM_SHORT_REDUCTION as F64};
         use crate::{ElemType, Op};
-        // What `explain` says is what the kernels take.
-        let (max64, max32) = (RUNS_MAX_BYTES / 8, RUNS_MAX_BYTES / 4);
-        for (elem, max) in [(ElemType::F64, max64), (ElemType::F32, max32)] {
-            assert_eq!(runs_max_of(Op::Sum, elem), max);
-            assert_eq!(runs_max_of(Op::Mean, elem), max);
-            assert_eq!(runs_max_of(Op::NanSum, elem), 0);
-            assert_eq!(runs_max_of(Op::Max, elem), 0);
+        // What `explain` says is what the kernels take: short runs always, longer ones (up
+        // to the hot limit) when the whole reduction is small enough to be in cache.
+        let (max64, max32) = (RUNS_MAX_BYTES / 8, RUNS_MAX_BYTES_F32 / 4);
+        let (hot64, hot32) = (RUNS_MAX_BYTES_HOT / 8, RUNS_MAX_BYTES_HOT / 4);
+        assert!(hot64 > max64 && hot64 < UNIT);
+        let (big, small) = (RUNS_HOT_BYTES / 4 + 1, RUNS_HOT_BYTES / 8);
+        for (elem, max, hot) in [(ElemType::F64, max64, hot64), (ElemType::F32, max32, hot32)] {
+            for op in [Op::Sum, Op::Mean] {
+                assert_eq!(runs_max_of(op, elem, big), max);
+                assert_eq!(runs_max_of(op, elem, small), hot);
+            }
+            assert_eq!(runs_max_of(Op::NanSum, elem, small), 0);
+            assert_eq!(runs_max_of(Op::Max, elem, small), 0);
         }
-        assert_eq!(runs_max_of(Op::Sum, ElemType::I32), 0);
+        assert_eq!(runs_max_of(Op::Sum, ElemType::I32, small), 0);
         let k = FloatSum::<f64, Propagate>::new();
-        assert!(k.batches_runs(max64) && !k.batches_runs(max64 + 1));
+        assert!(k.batches_runs(max64, big) && !k.batches_runs(max64 + 1, big));
+        assert!(k.batches_runs(hot64, small) && !k.batches_runs(hot64 + 1, small));
         let k = FloatSum::<f32, Propagate>::new();
-        assert!(k.batches_runs(max32) && !k.batches_runs(max32 + 1));
-        assert!(!FloatSum::<f64, Ignore>::new().batches_runs(100));
+        assert!(k.batches_runs(max32, big) && !k.batches_runs(max32 + 1, big));
+        assert!(k.batches_runs(hot32, small) && !k.batches_runs(hot32 + 1, small));
+        assert!(!FloatSum::<f64, Ignore>::new().batches_runs(100, small));
+        let runs = |total| runs_max_of(Op::Sum, ElemType::F64, total);
         let walk = |shape: &[usize], strides: &[isize]| {
-            walk_of_runs(shape, strides, Some(&[1]), F64, max64)
+            walk_of_runs(shape, strides, Some(&[1]), F64, runs)
         };
         assert_eq!(walk(&[1000, 64], &[64, 1]), Walk::Runs);
         assert_eq!(walk(&[4, max64], &[max64 as isize, 1]), Walk::Runs);
+        // Long rows: batched in a small array, not in a large one.
+        assert_eq!(walk(&[16, 1000], &[1000, 1]), Walk::Runs);
+        assert_eq!(walk(&[4, hot64], &[hot64 as isize, 1]), Walk::Runs);
+        assert_eq!(walk(&[4, hot64 + 1], &[hot64 as isize + 1, 1]), Walk::Lanes);
+        assert_eq!(walk(&[1000, 1000], &[1000, 1]), Walk::Lanes);
         // Fewer outputs than a batch, longer runs, strided runs, short ones: as before.
         assert_eq!(walk(&[3, 64], &[64, 1]), Walk::Lanes);
-        assert_eq!(walk(&[4, max64 + 1], &[max64 as isize + 1, 1]), Walk::Lanes);
+        assert_eq!(
+            walk(&[1000, max64 + 1], &[max64 as isize + 1, 1]),
+            Walk::Lanes
+        );
         assert_eq!(walk(&[1000, 64], &[128, 2]), Walk::Lanes);
         assert_eq!(walk(&[1000, 8], &[8, 1]), Walk::Vertical);
         // A kernel without the form: lanes.
         assert_eq!(
-            walk_of_runs(&[1000, 64], &[64, 1], Some(&[1]), F64, 0),
+            walk_of_runs(&[1000, 64], &[64, 1], Some(&[1]), F64, |_| 0),
             Walk::Lanes
         );
     }

@@ -154,8 +154,16 @@ def test_explain_walk() -> None:
     # every other layout, kernel or length as before.
     assert sw.explain(sw.mean, make_data(np.float64, (40, 100)), axis=1)["walk"].startswith("runs")
     assert sw.explain(sw.sum, make_data(np.float32, (40, 512)), axis=1)["walk"].startswith("runs")
-    assert sw.explain(sw.sum, make_data(np.float32, (40, 513)), axis=1)["walk"].startswith("lanes")
-    assert sw.explain(sw.sum, make_data(np.float64, (40, 257)), axis=1)["walk"].startswith("lanes")
+    # Longer rows: in batches in a reduction of at most 1 MiB (likely in cache), up to 16
+    # KiB a row; in larger ones up to 2 KiB (f64) or 4 KiB (f32) a row.
+    assert sw.explain(sw.sum, make_data(np.float64, (40, 2048)), axis=1)["walk"].startswith("runs")
+    assert sw.explain(sw.sum, make_data(np.float64, (40, 2049)), axis=1)["walk"].startswith("lanes")
+    assert sw.explain(sw.sum, make_data(np.float32, (40, 4096)), axis=1)["walk"].startswith("runs")
+    big64, big32 = np.zeros((1000, 257)), np.zeros((1000, 1025), np.float32)
+    assert sw.explain(sw.sum, big64[:, :256], axis=1)["walk"].startswith("runs")
+    assert sw.explain(sw.sum, big64, axis=1)["walk"].startswith("lanes")
+    assert sw.explain(sw.sum, big32[:, :1024], axis=1)["walk"].startswith("runs")
+    assert sw.explain(sw.sum, big32, axis=1)["walk"].startswith("lanes")
     assert sw.explain(sw.sum, make_data(np.float64, (3, 100)), axis=1)["walk"].startswith("lanes")
     assert sw.explain(sw.nanmean, make_data(np.float64, (40, 100)), axis=1)["walk"].startswith(
         "lanes"

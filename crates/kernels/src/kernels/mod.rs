@@ -104,16 +104,17 @@ pub(crate) fn short_reduction_of(op: crate::Op, elem: crate::ElemType) -> usize 
 }
 
 /// The longest run the kernel that runs `op` on `elem` elements finishes `RUNS` at a time
-/// ([`Kernel::batches_runs`]; 0: none), for `RawArray::walk_of_op`.
-pub(crate) fn runs_max_of(op: crate::Op, elem: crate::ElemType) -> usize {
+/// ([`Kernel::batches_runs`]; 0: none) in a reduction of `total` elements, for
+/// `RawArray::walk_of_op`.
+pub(crate) fn runs_max_of(op: crate::Op, elem: crate::ElemType, total: usize) -> usize {
     use crate::{ElemType, Family, NanHandling};
     let info = op.info();
     match (info.family, info.nan, elem) {
         (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F64) => {
-            sum::RUNS_MAX_BYTES / 8
+            sum::runs_max(8, total)
         }
         (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F32) => {
-            sum::RUNS_MAX_BYTES / 4
+            sum::runs_max(4, total)
         }
         _ => 0,
     }
@@ -155,8 +156,9 @@ pub(crate) trait Kernel<T: Element>: Sync {
     fn finish<S: Simd>(&self, simd: S, lanes: Self::Lanes) -> Self::Partial;
     /// Whether [`Kernel::finish_runs`] takes outputs whose reductions are single contiguous
     /// runs of `len` elements faster than `lanes`, `feed` and `finish` one by one (a kernel
-    /// whose per-output set-up and fold cost more than short runs' elements).
-    fn batches_runs(&self, _len: usize) -> bool {
+    /// whose per-output set-up and fold cost more than short runs' elements), in a reduction
+    /// of `total` elements in all (how likely it is to be in cache).
+    fn batches_runs(&self, _len: usize, _total: usize) -> bool {
         false
     }
     /// The partials of `RUNS` outputs, output `r` the reduction of the `len` contiguous

@@ -654,36 +654,36 @@ unsafe fn feed_with<T: Element, P: NanPolicy>(
     }
 }
 
-/// `(hi, lo) += x` for vectors of lanes: [`two_sum_fma`]'s operations in its order (s = h +
-/// x, bb = s - h, e = (h - (s - bb)) + (x - bb), each `a - b` written as -(b * 1) + a, the
-/// same single rounding), then `lo += e`. `one` is a splat of an opaque 1.0.
+/// `(hi, lo) += x` for vector `k` of a block's lanes: [`two_sum_fma`]'s operations in its
+/// order (s = h + x, bb = s - h, e = (h - (s - bb)) + (x - bb), each `a - b` written as
+/// -(b * 1) + a, the same single rounding), then `lo += e`. `one` is a splat of an opaque
+/// 1.0. No squares: the caller adds them up its own way (the bound needs only their total,
+/// `lane_bound`).
 ///
 /// Named functions with `inline(always)`, never closures: a closure does not inherit the SIMD
 /// context's target features, so one that the compiler leaves out of line runs every vector
 /// operation as a call (the f64 sum was 20-50x slower at 4afcf2f, where `add_block` was a
 /// closure; `tests/suite.rs`' instruction counts now catch that).
 ///
-/// `FMA_JOIN`: `e1 + e2` as `fma(e1, 1, e2)` (the same single rounding, so the same bits).
-/// The step is then 3 additions and 4 FMAs instead of 4 and 3; alternating the two forms
+/// Even `k` join `e1 + e2` as `fma(e1, 1, e2)` (the same single rounding, so the same bits):
+/// the step is then 3 additions and 4 FMAs instead of 4 and 3; alternating the two forms
 /// between a block's vectors gives each pair of vectors 7 of each, which Zen's two add and
 /// two FMA pipes share evenly (an in-cache sum is bound by them).
 #[inline(always)]
-fn two_sum_step<S: Simd, const FMA_JOIN: bool>(
+fn two_sum_pair<S: Simd>(
     simd: S,
     one: S::f64s,
+    k: usize,
     h: &mut S::f64s,
     l: &mut S::f64s,
-    m: &mut S::f64s,
     x: S::f64s,
 ) {
-    // The squares, for the bound (`lane_bound`): one FMA.
-    *m = simd.mul_add_f64s(x, x, *m);
     let s = simd.add_f64s(*h, x);
     let bb = simd.negate_mul_add_f64s(*h, one, s);
     let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, *h);
     let e2 = simd.negate_mul_add_f64s(bb, one, x);
     *h = s;
-    let e = if FMA_JOIN {
+    let e = if k % 2 == 0 {
         simd.mul_add_f64s(e1, one, e2)
     } else {
         simd.add_f64s(e1, e2)
@@ -691,8 +691,7 @@ fn two_sum_step<S: Simd, const FMA_JOIN: bool>(
     *l = simd.add_f64s(*l, e);
 }
 
-/// [`two_sum_step`] into vector `k` of a block: even vectors join with an FMA, odd ones with
-/// an addition.
+/// [`two_sum_pair`] into vector `k` of a block, its square into `m` (one FMA).
 #[inline(always)]
 fn two_sum_at<S: Simd>(
     simd: S,
@@ -703,15 +702,17 @@ fn two_sum_at<S: Simd>(
     m: &mut S::f64s,
     x: S::f64s,
 ) {
-    if k % 2 == 0 {
-        two_sum_step::<S, true>(simd, one, h, l, m, x)
-    } else {
-        two_sum_step::<S, false>(simd, one, h, l, m, x)
-    }
+    *m = simd.mul_add_f64s(x, x, *m);
+    two_sum_pair(simd, one, k, h, l, x);
 }
 
-/// [`two_sum_step`] of one block of `N * S::F64_LANES` f64 at `block` into `N` vectors of
-/// lanes.
+/// [`two_sum_pair`] of one block of `N * S::F64_LANES` f64 at `block` into `N` vectors of
+/// lanes, the block's squares summed in a short tree into `m[0]` (the other `m` are left to
+/// the last, partial block). With a square per vector into its own `m[k]`, AVX2's twelve
+/// state vectors and the constant left three of its 16 registers for the TwoSums, and the
+/// loop kept the `m` on the stack, a store and a reload on each one's chain every block:
+/// in-cache sum of 1e5 f64 at `STRIDEWISE_SIMD=avx2` 27.5 us, 20.3 with the tree (one Zen 4
+/// thread; numpy 19.5-19.9).
 ///
 /// # Safety
 /// `block..block + N * S::F64_LANES * C` must be valid f64 (at stride `C` = 2 the odd
@@ -725,12 +726,19 @@ unsafe fn add_block<S: Simd, const N: usize, const C: usize>(
     m: &mut [S::f64s; N],
     block: *const f64,
 ) {
+    let mut q = simd.splat_f64s(0.0);
     for k in 0..N {
         // SAFETY: vector k covers f64 k * W * C .. (k + 1) * W * C of the block, inside
         // what our contract makes valid.
         let x = unsafe { load_run::<S, C>(simd, block.add(k * S::F64_LANES * C)) };
-        two_sum_at(simd, one, k, &mut h[k], &mut l[k], &mut m[k], x);
+        two_sum_pair(simd, one, k, &mut h[k], &mut l[k], x);
+        q = if k == 0 {
+            simd.mul_f64s(x, x)
+        } else {
+            simd.mul_add_f64s(x, x, q)
+        };
     }
+    m[0] = simd.add_f64s(m[0], q);
 }
 
 /// One vector of a run at element stride `C` (1 or 2): `S::F64_LANES` f64 at `p`, `p + C`, ...
@@ -1330,13 +1338,50 @@ unsafe fn f64_rows_n<S: Simd, const N: usize, const C: usize, const TRACK: bool>
 const RUN_W: usize = 8;
 
 /// Longest run, in bytes, the float sums (not the nan-variants) take in batches of `RUNS`
-/// whole runs ([`short_runs`]) rather than one output's lanes at a time: 256 f64, 512 f32.
-/// Longer rows read from memory lost to the lanes, which read one row at a time (as
-/// `walk::STREAMS` quarters): one Zen 4 thread, four arrays in turn, (8192, 512) f64 over
-/// axis 1 took 1.51 ms in batches against 1.27 on the lanes, (4096, 768) f32 0.72-0.79
-/// against 0.65, (8192, 1024) f32 2.0 against 1.6 (though in L3, one array, the batches
-/// were ahead at 3 KiB rows).
+/// whole runs ([`short_runs`]) rather than one output's lanes at a time, whatever the array's
+/// size: 256 f64; and the longest [`short_runs`] reads side by side (longer ones it reads
+/// one after another). Longer f64 rows read from memory lost to the lanes, which read one
+/// row at a time as `walk::STREAMS` quarters: one Zen 4 thread, copies of each array in turn
+/// (from memory), over axis 1, (8192, 512) f64 took 1.51 ms in batches read side by side
+/// against 1.27 on the lanes, (1000, 1000) 0.44-0.61 ms against 0.30-0.31 (hinting each
+/// run's own bytes 0.5 to 4 KiB ahead instead of the next group's, or nothing, made no
+/// difference); read one after another, 1.39-1.49 against 1.22-1.35 and 0.38-0.40 against
+/// 0.32-0.35.
 pub(crate) const RUNS_MAX_BYTES: usize = 2048;
+
+/// [`RUNS_MAX_BYTES`] for f32: 1024 elements. Read one after another, rows of 768 f32 from
+/// memory took 0.65 ms against the lanes' 0.68-0.69 ((4096, 768), Zen 4, as above; 0.48
+/// against 0.61-0.81 from L3), rows of 1024 1.64 against 1.67 ((8192, 1024)); rows of 2048
+/// 0.81-0.83 against 0.75 ((2000, 2048)).
+pub(crate) const RUNS_MAX_BYTES_F32: usize = 4096;
+
+/// Longest run, in bytes, batched when the whole reduction is at most [`RUNS_HOT_BYTES`]
+/// (likely in cache, where the lanes' per-output set-up and fold are what a row costs):
+/// 2048 f64. One Zen 4 thread, the same array again and again, over axis 1: (316, 316) f64
+/// 24-34 us in batches against 33-45 on the lanes (numpy 25-35), (200, 1000) 39 against 54
+/// (numpy 44); from memory (copies in turn) 57-66 against 57-74 and 80 against 85-105.
+pub(crate) const RUNS_MAX_BYTES_HOT: usize = 16384;
+
+/// Bytes of a whole reduction up to which runs of up to [`RUNS_MAX_BYTES_HOT`] are batched:
+/// the L2 cache of a Zen 4 or Zen 5 core. Larger arrays are more often read from memory,
+/// where batches of long f64 runs lose (above).
+pub(crate) const RUNS_HOT_BYTES: usize = 1 << 20;
+
+/// The longest run, in elements of `size` bytes (4 or 8), that [`FloatSum::finish_runs`]
+/// takes in a reduction of `total` elements in all.
+pub(crate) fn runs_max(size: usize, total: usize) -> usize {
+    if total.saturating_mul(size) <= RUNS_HOT_BYTES {
+        RUNS_MAX_BYTES_HOT / size
+    } else if size == 4 {
+        RUNS_MAX_BYTES_F32 / size
+    } else {
+        RUNS_MAX_BYTES / size
+    }
+}
+
+/// Bytes ahead of its current block that [`short_runs`] hints in a long run (past the run's
+/// end: the next one's, where the runs are rows of a matrix).
+const LONG_RUN_AHEAD: usize = 1024;
 
 /// Runs up to which [`short_runs`] tracks each run's smallest magnitude, for the proof that
 /// its `hi + lo` is exact (`proven_exact`): short sums are often exactly halfway between two
@@ -1487,13 +1532,49 @@ unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const 
     let (full, rest) = (len / RUN_W, len % RUN_W);
     // Whole blocks, `FOLD_ROWS` at a time between the widened elements' folds (all at once
     // for f64), then the last, partial one.
-    let mut b0 = 0;
-    while b0 < full {
-        let end = if exact_each::<T>() {
+    let fold_end = |b0: usize| {
+        if exact_each::<T>() {
             full
         } else {
             (b0 + FOLD_ROWS).min(full)
-        };
+        }
+    };
+    if len * std::mem::size_of::<T>() > RUNS_MAX_BYTES {
+        // Long runs (in a small array, `runs_max`) one after another, each read in order
+        // with its bytes `LONG_RUN_AHEAD` ahead hinted: read side by side, four long runs
+        // from memory lost to the lanes (one Zen 4 thread, (1000, 1000) f64 from memory
+        // 0.44-0.61 ms against 0.30-0.31), while AVX2, which takes one run at a time anyway
+        // (`R` = 1), was level with them.
+        for r in 0..R {
+            let mut b0 = 0;
+            while b0 < full {
+                let end = fold_end(b0);
+                for b in b0..end {
+                    let p = ptrs[r].wrapping_add(b * RUN_W);
+                    hint(p.cast::<u8>().wrapping_add(LONG_RUN_AHEAD));
+                    // SAFETY: elements `b * RUN_W ..` of run r, a whole block (b < full).
+                    let x = unsafe { run_block::<T, S, N>(p) };
+                    let (hr, lr, mr, tr, sr) =
+                        (&mut h[r], &mut l[r], &mut m[r], &mut t[r], &mut sm[r]);
+                    run_step::<T, S, N, TRACK>(simd, one, r, hr, lr, mr, tr, sr, x);
+                }
+                if const { !exact_each::<T>() } {
+                    for k in 0..N {
+                        two_sum_vec(simd, &mut h[r][k], &mut l[r][k], t[r][k]);
+                        t[r][k] = zero;
+                    }
+                }
+                b0 = end;
+            }
+        }
+    }
+    let mut b0 = if len * std::mem::size_of::<T>() > RUNS_MAX_BYTES {
+        full
+    } else {
+        0
+    };
+    while b0 < full {
+        let end = fold_end(b0);
         for b in b0..end {
             for r in 0..R {
                 let p = ptrs[r].wrapping_add(b * RUN_W);
@@ -1955,9 +2036,9 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     #[inline(always)]
-    fn batches_runs(&self, len: usize) -> bool {
+    fn batches_runs(&self, len: usize, total: usize) -> bool {
         (const { !P::IGNORE && T::IS_FLOAT && matches!(std::mem::size_of::<T>(), 4 | 8) })
-            && len * std::mem::size_of::<T>() <= RUNS_MAX_BYTES
+            && len <= runs_max(std::mem::size_of::<T>(), total)
     }
 
     #[inline(always)]
@@ -2420,7 +2501,9 @@ mod tests {
             (seed >> 11) as f64 / (1u64 << 53) as f64
         };
         let mut lens: Vec<usize> = (0..=70).collect();
-        lens.extend([127, 128, 129, 191, 192, 193, 255, 256, 257, 512, 513, 1000]);
+        lens.extend([
+            127, 128, 129, 191, 192, 193, 255, 256, 257, 512, 513, 1000, 1025, 2048,
+        ]);
         let levels = available_simd_levels();
         for len in lens {
             let n = RUNS * (len + 1);
