@@ -1349,10 +1349,9 @@ const RUN_W: usize = 8;
 /// 0.32-0.35.
 pub(crate) const RUNS_MAX_BYTES: usize = 2048;
 
-/// [`RUNS_MAX_BYTES`] for f32: 1024 elements. Read one after another, rows of 768 f32 from
-/// memory took 0.65 ms against the lanes' 0.68-0.69 ((4096, 768), Zen 4, as above; 0.48
-/// against 0.61-0.81 from L3), rows of 1024 1.64 against 1.67 ((8192, 1024)); rows of 2048
-/// 0.81-0.83 against 0.75 ((2000, 2048)).
+/// [`RUNS_MAX_BYTES`] for f32: 1024 elements. Read one after another, numpy/stridewise on
+/// rows of 768 f32 from memory was 0.94-0.99x against the lanes' 0.62-0.72x ((4096, 768),
+/// one Zen 4 thread, copies in turn), on rows of 2048 0.94x against 1.00x ((2000, 2048)).
 pub(crate) const RUNS_MAX_BYTES_F32: usize = 4096;
 
 /// Longest run, in bytes, batched when the whole reduction is at most [`RUNS_HOT_BYTES`]
@@ -1378,10 +1377,6 @@ pub(crate) fn runs_max(size: usize, total: usize) -> usize {
         RUNS_MAX_BYTES / size
     }
 }
-
-/// Bytes ahead of its current block that [`short_runs`] hints in a long run (past the run's
-/// end: the next one's, where the runs are rows of a matrix).
-const LONG_RUN_AHEAD: usize = 1024;
 
 /// Runs up to which [`short_runs`] tracks each run's smallest magnitude, for the proof that
 /// its `hi + lo` is exact (`proven_exact`): short sums are often exactly halfway between two
@@ -1540,18 +1535,21 @@ unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const 
         }
     };
     if len * std::mem::size_of::<T>() > RUNS_MAX_BYTES {
-        // Long runs (in a small array, `runs_max`) one after another, each read in order
-        // with its bytes `LONG_RUN_AHEAD` ahead hinted: read side by side, four long runs
-        // from memory lost to the lanes (one Zen 4 thread, (1000, 1000) f64 from memory
-        // 0.44-0.61 ms against 0.30-0.31), while AVX2, which takes one run at a time anyway
-        // (`R` = 1), was level with them.
+        // Long runs (in a small array, or f32 up to 4 KiB, `runs_max`) one after another,
+        // each read in order, without hints: read side by side, four long runs from memory
+        // lost to the lanes (one Zen 4 thread, (1000, 1000) f64 from memory 0.44-0.61 ms
+        // against 0.30-0.31), while AVX2, which takes one run at a time anyway (`R` = 1),
+        // was level with them. With each run's bytes hinted 1 KiB ahead they were slower
+        // still (numpy/stridewise from memory, same runs: (1000, 1000) f64 0.76-0.78x
+        // against 0.87-0.91x unhinted, (8192, 512) 0.76-0.77x against 0.90-0.91x, (4096,
+        // 768) f32 0.87-0.88x against 0.94-0.99x); reading each run as four streams side by
+        // side, as the lanes read rows of 64 KiB and more, 0.28-0.43x.
         for r in 0..R {
             let mut b0 = 0;
             while b0 < full {
                 let end = fold_end(b0);
                 for b in b0..end {
                     let p = ptrs[r].wrapping_add(b * RUN_W);
-                    hint(p.cast::<u8>().wrapping_add(LONG_RUN_AHEAD));
                     // SAFETY: elements `b * RUN_W ..` of run r, a whole block (b < full).
                     let x = unsafe { run_block::<T, S, N>(p) };
                     let (hr, lr, mr, tr, sr) =
