@@ -299,17 +299,14 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
     if per_out == 0 {
         return vec![empty(kernel); outs.len()];
     }
-    let work = strided_work(
-        work_of::<T, K>(outs.len() * layout.len),
-        layout.inner().stride,
-    );
+    let total = outs.len() * layout.len;
+    let work = strided_work(work_of::<T, K>(total), layout.inner().stride);
     if per_out == 1 {
         let per_task = (unit / layout.len).max(1);
         let tasks = outs.len().div_ceil(per_task);
         let groups = map_units(tasks, work, &|t| {
             let group = &outs[t * per_task..((t + 1) * per_task).min(outs.len())];
             let mut out = vec![empty(kernel); group.len()];
-            let total = outs.len() * layout.len;
             run_units(
                 kernel, base, layout, split, 0, group, &mut out, level, total,
             );
@@ -335,7 +332,7 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
             &outs[o..=o],
             &mut one,
             level,
-            outs.len() * layout.len,
+            total,
         );
         one[0]
     });
