@@ -265,17 +265,26 @@ impl FloatPartial {
 
     /// The state of the same elements each taken `factor` times: `hi * factor` exactly (its
     /// rounding error from an fma goes into `lo`), `lo * factor` rounded once.
-    /// `err` grows by the factor (an exact product, `factor < 2^53`) and the two roundings
-    /// of the new `lo`.
+    /// `err` grows by the factor (an exact product, `factor < 2^53`) and by what the new `lo`
+    /// lost: the rounding of `lo * factor` and of its sum with the first error, each taken
+    /// exactly (an fma, a TwoSum) and doubled, which covers the roundings of `err`'s own
+    /// arithmetic. Where both are zero and the old state was exact, so is the new one
+    /// (`err == 0`): a broadcast row's mean then needs no second reading (`settle`'s
+    /// smallest magnitudes, half of a 100x100 axis-0 mean's time). An fma's error is exact
+    /// unless it lies below the smallest normal: a product under 2^-969 adds 2^-1072.
     pub(crate) fn repeated(self, factor: u64) -> Self {
         let f = factor as f64;
         let hi = self.hi * f;
         let (lo, err) = if hi.is_finite() {
             let t = self.lo * f;
-            let lo = self.hi.mul_add(f, -hi) + t;
+            let (lo, se) = two_sum(self.hi.mul_add(f, -hi), t);
+            let te = self.lo.mul_add(f, -t);
             let exact = factor < 1 << 53;
             let err = if exact {
-                self.bound() * f + TWO_U * (t.abs() + lo.abs())
+                const TINY: f64 = f64::from_bits((1023 - 969) << 52);
+                let under = (hi != 0.0 && hi.abs() < TINY) || (t != 0.0 && t.abs() < TINY);
+                let under = if under { f64::from_bits(4) } else { 0.0 };
+                self.bound() * f + 2.0 * (se.abs() + te.abs()) + under
             } else {
                 f64::INFINITY
             };
@@ -1054,11 +1063,17 @@ unsafe fn widened_blocks<T: Element, const C: usize>(
             sq[j] = sqs(x, sq[j]);
         }
     }
-    /// Every `FOLD_ROWS` blocks, all the lanes folded (those the other loops use too).
+    /// Every `FOLD_ROWS` blocks, all the lanes folded (those the other loops use too). The
+    /// lanes reached through `black_box`: without it the compiler kept their (hi, lo) in
+    /// registers across the loop, and AVX2's sixteen then held no room for `sq`, which went
+    /// through the stack every block (a store and a reload on each square's chain: the f32
+    /// sum of 1e5 in cache at `STRIDEWISE_SIMD=avx2` ran at 0.72x numpy). (A call out of
+    /// line instead made AVX-512's loop keep its vectors on the stack.)
     #[inline(always)]
     fn fold(lanes: &mut FloatLanes, tmp: &mut [f64; W], rows: &mut usize) {
         *rows += 1;
         if *rows == FOLD_ROWS {
+            let lanes = std::hint::black_box(lanes);
             lanes.tmp[..W].copy_from_slice(tmp);
             lanes.fold();
             *tmp = [0.0; W];
@@ -2460,6 +2475,50 @@ mod tests {
         // With an exact zero: unchanged.
         assert_eq!(a.combine(FloatPartial::EMPTY), a);
         assert_eq!(FloatPartial::EMPTY.combine(a), a);
+    }
+
+    /// A state taken `factor` times (a reduced broadcast axis) stays exact where the
+    /// products are, and its bound covers the rest: checked against exact rationals.
+    #[test]
+    fn repeated_states_stay_exact_or_bounded() {
+        use super::super::exact::ExactSum;
+        // One element, exact: x * n as (hi, lo), err 0, so the sum and the mean decide.
+        for (x, n) in [
+            (10.8371, 100u64),
+            (0.1, 3),
+            (-7.25e-3, 1000),
+            (1.0 / 3.0, 12345),
+        ] {
+            let r = p(x, 0.0, 0.0).repeated(n);
+            assert_eq!(r.err, 0.0, "{x} x {n}");
+            assert_eq!(r.hi + r.lo, r.hi);
+            let mut e = ExactSum::new();
+            for _ in 0..n {
+                e.add(x);
+            }
+            assert_eq!(r.rounded_f64(), Some(e.to_f64()));
+            assert_eq!(r.hi, x * n as f64);
+        }
+        // A lo that the factor rounds: a bound, not zero, and the exact sum within it.
+        let (x, lo) = (1.0, 2f64.powi(-60) * 3.0);
+        for n in [7u64, 1000] {
+            let r = p(x, lo, 0.0).repeated(n);
+            assert!(r.err > 0.0);
+            // |n (x + lo) - (hi + lo')| exactly, then rounded: within the bound.
+            let mut e = ExactSum::new();
+            for _ in 0..n {
+                e.add(x);
+                e.add(lo);
+            }
+            e.add(-r.hi);
+            e.add(-r.lo);
+            assert!(e.to_f64().abs() <= r.err, "{n}");
+        }
+        // Tiny products: the fma's error may underflow, so a bound.
+        let r = p(f64::from_bits(3), 0.0, 0.0).repeated(3);
+        assert!(r.err > 0.0);
+        // Inexact states keep a bound that grew by the factor.
+        assert!(p(1.0, 1e-17, 1e-30).repeated(10).err >= 1e-29);
     }
 
     /// `finish_runs` of four runs of `len` elements (run r at `r * (len + 1)` of `v`) at
