@@ -35,10 +35,18 @@ develop: $(VENV)/.installed ## build the Python package (release) into .venv
 # `-p stridewise` alone the kernels would be compiled again with other features. The kernels are instantiated only in the
 # stridewise crate itself (src/dynamic.rs): the test binaries link them.
 RUST_PKGS := -p stridewise -p stridewise-py -p stridewise-capi
-cargo-test: ## the Rust tests (kernels, C API, doctests) on the release build, and the SIMD levels they ran
+# Long contiguous runs are read as streams side by side or in order, by the CPU
+# (walk::decide_streams); the unit tests and the suite run again with the other order forced
+# (STRIDEWISE_STREAMS), so both are tested on every machine.
+cargo-test: ## the Rust tests (kernels, C API, doctests) on the release build, both read orders, and the SIMD levels they ran
 	$(CARGO) test --release $(RUST_PKGS)
-	@$(CARGO) test --release -q $(RUST_PKGS) --test suite simd_levels_report \
-		-- --nocapture | grep '^stridewise'
+	@line=$$($(CARGO) test --release -q $(RUST_PKGS) --test suite simd_levels_report \
+		-- --nocapture | grep '^stridewise') && echo "$$line" && \
+	if echo "$$line" | grep -q 'as streams'; then other=0; else other=1; fi && \
+	echo "again with STRIDEWISE_STREAMS=$$other (the other read order)" && \
+	STRIDEWISE_STREAMS=$$other $(CARGO) test --release -q $(RUST_PKGS) --lib --test suite && \
+	STRIDEWISE_STREAMS=$$other $(CARGO) test --release -q $(RUST_PKGS) --test suite \
+		simd_levels_report -- --nocapture | grep '^stridewise'
 
 py-lint: $(VENV)/.installed ## ruff and mypy --strict on the Python layer and its stub
 	$(VENV)/bin/ruff check crates/pybind

@@ -80,6 +80,7 @@ pub use simd::{
     available_simd_levels, best_simd_level, default_num_threads, get_num_threads, set_num_threads,
     set_simd_level, simd_level, with_num_threads, with_simd_level, SimdLevel,
 };
+pub use walk::reads_streams;
 
 use std::fmt;
 

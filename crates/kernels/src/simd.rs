@@ -185,6 +185,8 @@ pub fn set_simd_level(level: Option<SimdLevel>) -> SimdLevel {
 /// Run `op` compiled for `level` (which must not exceed [`best_simd_level`]; it is clamped).
 #[inline(always)]
 pub(crate) fn dispatch<Op: WithSimd>(level: SimdLevel, op: Op) -> Op::Output {
+    // (Here, outside the SIMD code: a lazy test inside a kernel made its loops slower.)
+    crate::walk::decide_streams();
     #[cfg(target_arch = "x86_64")]
     {
         match level {

@@ -222,12 +222,18 @@ fn simd_levels_report() {
         .collect();
     let ran: Vec<&str> = ran.iter().map(|l| l.name()).collect();
     println!(
-        "stridewise: SIMD levels tested on this CPU: {}; not available here (skipped): {}",
+        "stridewise: SIMD levels tested on this CPU: {}; not available here (skipped): {}; \
+         long runs read {}",
         ran.join(", "),
         if skipped.is_empty() {
             "none".to_string()
         } else {
             skipped.join(", ")
+        },
+        if stridewise::reads_streams() {
+            "as streams"
+        } else {
+            "in order"
         }
     );
 }
