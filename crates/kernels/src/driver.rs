@@ -131,14 +131,15 @@ impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
         let n = self.outs.len();
         let falling = n > 1 && self.outs[0] > self.outs[n - 1];
         let inner = self.layout.inner();
-        // Each output one contiguous run, whole in unit 0 (a row of the layout shorter than a
-        // unit): `RUNS` outputs at a time, when the kernel has a faster form for them; the
-        // last `n % RUNS` below as the others. (`walk_of_runs` says when, for `explain`.)
+        // Each output one run (contiguous, or at stride 2 where the kernel takes it), whole
+        // in unit 0 (a row of the layout shorter than a unit): `RUNS` outputs at a time, when
+        // the kernel has a faster form for them; the last `n % RUNS` below as the others.
+        // (`walk_of_runs` says when, for `explain`.)
         let mut first = 0;
         if n >= RUNS
-            && self.layout.is_one_run()
+            && self.layout.rows() == 1
             && matches!(self.split, crate::walk::Split::Rows { .. })
-            && k.batches_runs(inner.len, self.total)
+            && k.batches_runs(inner.len, stride, self.total)
         {
             first = n / RUNS * RUNS;
             // Output `i`'s place in `out` and its run.
@@ -157,9 +158,9 @@ impl<T: Element, K: Kernel<T>> WithSimd for UnitOp<'_, T, K> {
                     });
                 }
                 // SAFETY: each output's elements are the run of `inner.len` from its offset
-                // (one row, stride 1, all in unit 0), inside the view: the layout was
+                // (one row, `stride` apart, all in unit 0), inside the view: the layout was
                 // normalised from it and each offset is one of its outputs'.
-                let parts = unsafe { k.finish_runs(simd, ptrs, next, inner.len) };
+                let parts = unsafe { k.finish_runs(simd, ptrs, next, inner.len, stride) };
                 for (r, part) in parts.into_iter().enumerate() {
                     self.out[at(i0 + r)] = part;
                 }
@@ -472,9 +473,9 @@ pub(crate) fn walk_of_short(
     walk_and_reduced(shape, strides, axes, short_reduction).0
 }
 
-/// [`walk_of_short`] for a kernel that finishes outputs of single contiguous runs of at
-/// most `runs_max(total)` elements `RUNS` at a time ([`Kernel::batches_runs`], 0: none;
-/// `total` the elements of `shape`): the
+/// [`walk_of_short`] for a kernel that finishes outputs of single runs of at most
+/// `runs_max(total, stride)` elements `stride` apart `RUNS` at a time
+/// ([`Kernel::batches_runs`], 0: none; `total` the elements of `shape`): the
 /// lane path becomes [`Walk::Runs`] where [`UnitOp`] takes that form (the kernel's unit
 /// [`UNIT`] elements).
 pub(crate) fn walk_of_runs(
@@ -482,14 +483,14 @@ pub(crate) fn walk_of_runs(
     strides: &[isize],
     axes: Option<&[usize]>,
     short_reduction: usize,
-    runs_max: impl Fn(usize) -> usize,
+    runs_max: impl Fn(usize, isize) -> usize,
 ) -> Walk {
     let total = shape.iter().product::<usize>();
     match walk_and_reduced(shape, strides, axes, short_reduction) {
         (Walk::Lanes, red)
-            if red.is_one_run()
+            if red.rows() == 1
                 && red.len < UNIT
-                && red.len <= runs_max(total)
+                && red.len <= runs_max(total, red.inner().stride)
                 && total / red.len.max(1) >= RUNS =>
         {
             Walk::Runs
@@ -1033,21 +1034,38 @@ mod tests {
         let (big, small) = (RUNS_HOT_BYTES / 4 + 1, RUNS_HOT_BYTES / 8);
         for (elem, max, hot) in [(ElemType::F64, max64, hot64), (ElemType::F32, max32, hot32)] {
             for op in [Op::Sum, Op::Mean] {
-                assert_eq!(runs_max_of(op, elem, big), max);
-                assert_eq!(runs_max_of(op, elem, small), hot);
+                assert_eq!(runs_max_of(op, elem, big, 1), max);
+                assert_eq!(runs_max_of(op, elem, small, 1), hot);
+                // f64 runs at stride 2 too, with the same limits; f32 ones not.
+                let two = if elem == ElemType::F64 {
+                    (max, hot)
+                } else {
+                    (0, 0)
+                };
+                assert_eq!(
+                    (
+                        runs_max_of(op, elem, big, 2),
+                        runs_max_of(op, elem, small, 2)
+                    ),
+                    two
+                );
+                assert_eq!(runs_max_of(op, elem, small, 3), 0);
             }
-            assert_eq!(runs_max_of(Op::NanSum, elem, small), 0);
-            assert_eq!(runs_max_of(Op::Max, elem, small), 0);
+            assert_eq!(runs_max_of(Op::NanSum, elem, small, 1), 0);
+            assert_eq!(runs_max_of(Op::Max, elem, small, 1), 0);
         }
-        assert_eq!(runs_max_of(Op::Sum, ElemType::I32, small), 0);
+        assert_eq!(runs_max_of(Op::Sum, ElemType::I32, small, 1), 0);
         let k = FloatSum::<f64, Propagate>::new();
-        assert!(k.batches_runs(max64, big) && !k.batches_runs(max64 + 1, big));
-        assert!(k.batches_runs(hot64, small) && !k.batches_runs(hot64 + 1, small));
+        assert!(k.batches_runs(max64, 1, big) && !k.batches_runs(max64 + 1, 1, big));
+        assert!(k.batches_runs(hot64, 1, small) && !k.batches_runs(hot64 + 1, 1, small));
         let k = FloatSum::<f32, Propagate>::new();
-        assert!(k.batches_runs(max32, big) && !k.batches_runs(max32 + 1, big));
-        assert!(k.batches_runs(hot32, small) && !k.batches_runs(hot32 + 1, small));
-        assert!(!FloatSum::<f64, Ignore>::new().batches_runs(100, small));
-        let runs = |total| runs_max_of(Op::Sum, ElemType::F64, total);
+        assert!(k.batches_runs(max32, 1, big) && !k.batches_runs(max32 + 1, 1, big));
+        assert!(k.batches_runs(hot32, 1, small) && !k.batches_runs(hot32 + 1, 1, small));
+        assert!(!FloatSum::<f64, Ignore>::new().batches_runs(100, 1, small));
+        let k64 = FloatSum::<f64, Propagate>::new();
+        assert!(k64.batches_runs(max64, 2, big) && !k64.batches_runs(max64 + 1, 2, big));
+        assert!(!k64.batches_runs(10, 3, small) && !k.batches_runs(10, 2, small));
+        let runs = |total, stride| runs_max_of(Op::Sum, ElemType::F64, total, stride);
         let walk = |shape: &[usize], strides: &[isize]| {
             walk_of_runs(shape, strides, Some(&[1]), F64, runs)
         };
@@ -1064,11 +1082,13 @@ mod tests {
             walk(&[1000, max64 + 1], &[max64 as isize + 1, 1]),
             Walk::Lanes
         );
-        assert_eq!(walk(&[1000, 64], &[128, 2]), Walk::Lanes);
+        // f64 runs at stride 2 (`a[:, ::2]`) are batched too; wider strides are not.
+        assert_eq!(walk(&[1000, 64], &[128, 2]), Walk::Runs);
+        assert_eq!(walk(&[1000, 64], &[192, 3]), Walk::Lanes);
         assert_eq!(walk(&[1000, 8], &[8, 1]), Walk::Vertical);
         // A kernel without the form: lanes.
         assert_eq!(
-            walk_of_runs(&[1000, 64], &[64, 1], Some(&[1]), F64, |_| 0),
+            walk_of_runs(&[1000, 64], &[64, 1], Some(&[1]), F64, |_, _| 0),
             Walk::Lanes
         );
     }

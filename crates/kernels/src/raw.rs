@@ -235,7 +235,7 @@ impl<'a> RawArray<'a> {
             }));
         }
         let short = crate::kernels::short_reduction_of(op, self.elem);
-        let runs = |total| crate::kernels::runs_max_of(op, self.elem, total);
+        let runs = |total, stride| crate::kernels::runs_max_of(op, self.elem, total, stride);
         Ok(self.with_element_strides(|strides| {
             let over = resolved.as_deref();
             match crate::broadcast::plan(self.shape, strides, axes) {

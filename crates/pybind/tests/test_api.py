@@ -170,7 +170,15 @@ def test_explain_walk() -> None:
     )
     assert sw.explain(sw.max, make_data(np.float64, (40, 100)), axis=1)["walk"].startswith("lanes")
     assert sw.explain(sw.mean, make_data(np.int32, (40, 100)), axis=1)["walk"].startswith("lanes")
+    # f64 rows at stride 2 are batched too (read as whole vectors, shuffled); f32 ones and
+    # wider strides are not.
     assert sw.explain(sw.mean, make_data(np.float64, (40, 100))[:, ::2], axis=1)["walk"].startswith(
+        "runs"
+    )
+    assert sw.explain(sw.mean, make_data(np.float32, (40, 100))[:, ::2], axis=1)["walk"].startswith(
+        "lanes"
+    )
+    assert sw.explain(sw.mean, make_data(np.float64, (40, 99))[:, ::3], axis=1)["walk"].startswith(
         "lanes"
     )
     assert sw.explain(sw.mean, img)["walk"].startswith("lanes")

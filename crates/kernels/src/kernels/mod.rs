@@ -103,17 +103,22 @@ pub(crate) fn short_reduction_of(op: crate::Op, elem: crate::ElemType) -> usize 
     }
 }
 
-/// The longest run the kernel that runs `op` on `elem` elements finishes `RUNS` at a time
-/// ([`Kernel::batches_runs`]; 0: none) in a reduction of `total` elements, for
-/// `RawArray::walk_of_op`.
-pub(crate) fn runs_max_of(op: crate::Op, elem: crate::ElemType, total: usize) -> usize {
+/// The longest run of elements `stride` apart that the kernel that runs `op` on `elem`
+/// elements finishes `RUNS` at a time ([`Kernel::batches_runs`]; 0: none) in a reduction of
+/// `total` elements, for `RawArray::walk_of_op`.
+pub(crate) fn runs_max_of(
+    op: crate::Op,
+    elem: crate::ElemType,
+    total: usize,
+    stride: isize,
+) -> usize {
     use crate::{ElemType, Family, NanHandling};
     let info = op.info();
-    match (info.family, info.nan, elem) {
-        (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F64) => {
+    match (info.family, info.nan, elem, stride) {
+        (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F64, 1 | 2) => {
             sum::runs_max(8, total)
         }
-        (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F32) => {
+        (Family::Sum | Family::Mean, NanHandling::Propagate, ElemType::F32, 1) => {
             sum::runs_max(4, total)
         }
         _ => 0,
@@ -154,22 +159,22 @@ pub(crate) trait Kernel<T: Element>: Sync {
         stride: isize,
     );
     fn finish<S: Simd>(&self, simd: S, lanes: Self::Lanes) -> Self::Partial;
-    /// Whether [`Kernel::finish_runs`] takes outputs whose reductions are single contiguous
-    /// runs of `len` elements faster than `lanes`, `feed` and `finish` one by one (a kernel
-    /// whose per-output set-up and fold cost more than short runs' elements), in a reduction
-    /// of `total` elements in all (how likely it is to be in cache).
-    fn batches_runs(&self, _len: usize, _total: usize) -> bool {
+    /// Whether [`Kernel::finish_runs`] takes outputs whose reductions are single runs of
+    /// `len` elements `stride` apart faster than `lanes`, `feed` and `finish` one by one (a
+    /// kernel whose per-output set-up and fold cost more than short runs' elements), in a
+    /// reduction of `total` elements in all (how likely it is to be in cache).
+    fn batches_runs(&self, _len: usize, _stride: isize, _total: usize) -> bool {
         false
     }
-    /// The partials of `RUNS` outputs, output `r` the reduction of the `len` contiguous
-    /// elements at `ptrs[r]`. A kernel may compute them differently from the lanes (its
+    /// The partials of `RUNS` outputs, output `r` the reduction of the `len` elements at
+    /// `ptrs[r]`, `stride` apart (one that `batches_runs` took). A kernel may compute them differently from the lanes (its
     /// partials need not be bitwise what `finish` gives) as long as every result they lead to
     /// is: float sums, whose results are correctly rounded, prove or settle each output
     /// whatever its partial. `next`: the runs the caller takes next (a hint for prefetching,
     /// never read; any address).
     ///
     /// # Safety
-    /// `ptrs[r] + i` must be a valid `T` for every `r` and `i < len`.
+    /// `ptrs[r] + i * stride` must be a valid `T` for every `r` and `i < len`.
     #[inline(always)]
     unsafe fn finish_runs<S: Simd>(
         &self,
@@ -177,10 +182,11 @@ pub(crate) trait Kernel<T: Element>: Sync {
         ptrs: [*const T; RUNS],
         next: [*const T; RUNS],
         len: usize,
+        stride: isize,
     ) -> [Self::Partial; RUNS] {
         let _ = next;
         // SAFETY: forwarded from this function's contract.
-        unsafe { finish_each(self, simd, ptrs, len) }
+        unsafe { finish_each(self, simd, ptrs, len, stride) }
     }
     fn combine(&self, a: Self::Partial, b: Self::Partial) -> Self::Partial;
 
@@ -244,13 +250,14 @@ pub(crate) unsafe fn finish_each<T: Element, K: Kernel<T> + ?Sized, S: Simd>(
     simd: S,
     ptrs: [*const T; RUNS],
     len: usize,
+    stride: isize,
 ) -> [K::Partial; RUNS] {
     // (A closure: only the scalar level reaches this, which has no target features to lose
     // by it; the default `finish_runs` is not called by any kernel that batches.)
     std::array::from_fn(|r| {
         let mut lanes = kernel.lanes();
         // SAFETY: each run is `len` valid elements (our contract).
-        unsafe { kernel.feed(simd, &mut lanes, ptrs[r], len, 1) };
+        unsafe { kernel.feed(simd, &mut lanes, ptrs[r], len, stride) };
         kernel.finish(simd, lanes)
     })
 }
@@ -318,6 +325,15 @@ pub(crate) fn opaque_step() {
     unsafe {
         std::arch::asm!("", options(nomem, nostack, preserves_flags))
     };
+}
+
+/// `x` as `U` when it is one: a SIMD level (or its vector type), which the compiler resolves,
+/// so each level's arm of a level-specific loop (`sum`'s `even_lanes`, `minmax`'s stride-2
+/// loop) compiles alone and the others vanish.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn same<T: Copy + 'static, U: Copy + 'static>(x: T) -> Option<U> {
+    (&x as &dyn std::any::Any).downcast_ref::<U>().copied()
 }
 
 /// Combine `N` values (`N` a power of two; the kernels' `LANES`) with `op` in a fixed

@@ -12,6 +12,8 @@
 //! folded into (hi, lo) with TwoSum: the in-block error (at most ~8 f64 eps relative) is
 //! 2^-29 of an f32 ulp, so the f32 result is within one f32 ulp at any length.
 
+#[cfg(target_arch = "x86_64")]
+use super::same;
 use super::{has_fma, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, RUNS, TILE};
 use crate::element::Element;
 use crate::walk::{
@@ -772,14 +774,6 @@ unsafe fn load_run<S: Simd, const C: usize>(simd: S, p: *const f64) -> S::f64s {
     even_lanes(simd, a, b)
 }
 
-/// `x` as `U` when it is one: a SIMD level's vector type, which the compiler resolves, so
-/// each level's arm of [`even_lanes`] and [`pair_lanes`] compiles alone.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn same<T: Copy + 'static, U: Copy + 'static>(x: T) -> Option<U> {
-    (&x as &dyn std::any::Any).downcast_ref::<U>().copied()
-}
-
 /// The AVX-512 level and `a`, `b` as its vectors, when `S` is that level.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
@@ -1414,13 +1408,28 @@ fn two_sum_vec<S: Simd>(simd: S, h: &mut S::f64s, l: &mut S::f64s, x: S::f64s) {
     *l = simd.add_f64s(*l, e);
 }
 
-/// `RUN_W` elements of a run as `N` vectors of f64 (`N * S::F64_LANES == RUN_W`): f64 as
-/// they are, others widened (one widening conversion of the whole block).
+/// `RUN_W` elements of a run at element stride `C` as `N` vectors of f64 (`N *
+/// S::F64_LANES == RUN_W`): f64 as they are (at stride 2, [`load_run`]'s shuffled
+/// vectors), others widened (one widening conversion of the whole block).
 ///
 /// # Safety
-/// `p + i` must be a valid `T` for every `i < RUN_W`.
+/// `p + i` must be a valid `T` for every `i < RUN_W * C` (at stride 2 the odd elements
+/// between the run's are read too, up to the one after its last; only for f64).
 #[inline(always)]
-unsafe fn run_block<T: Element, S: Simd, const N: usize>(p: *const T) -> [S::f64s; N] {
+unsafe fn run_block<T: Element, S: Simd, const N: usize, const C: usize>(
+    simd: S,
+    p: *const T,
+) -> [S::f64s; N] {
+    if C == 2 {
+        assert!(exact_each::<T>(), "stride-2 runs are f64's alone");
+        let mut v = [simd.splat_f64s(0.0); N];
+        for (k, v) in v.iter_mut().enumerate() {
+            // SAFETY: vector k covers f64 k * W * 2 .. (k + 1) * W * 2 of the block, inside
+            // what our contract makes valid (`T` is f64).
+            *v = unsafe { load_run::<S, 2>(simd, p.cast::<f64>().add(k * S::F64_LANES * 2)) };
+        }
+        return v;
+    }
     if const { exact_each::<T>() } {
         // SAFETY: `RUN_W` f64 (our contract) are `N` vectors of f64, read unaligned.
         return unsafe { p.cast::<[S::f64s; N]>().read_unaligned() };
@@ -1434,18 +1443,27 @@ unsafe fn run_block<T: Element, S: Simd, const N: usize>(p: *const T) -> [S::f64
     as_vectors::<S, N>(&y)
 }
 
-/// The last `count < RUN_W` elements of a run as [`run_block`] gives a block, filled up
-/// with zeros (which leave a lane as it is, see [`neutral`]).
+/// The last `count` elements of a run at element stride `C` (`count < RUN_W`, or at stride
+/// 2 `count <= RUN_W`) as [`run_block`] gives a block, filled up with zeros (which leave a
+/// lane as it is, see [`neutral`]).
 ///
 /// # Safety
-/// `p + i` must be a valid `T` for every `i < count`.
+/// `p + i * C` must be a valid `T` for every `i < count`.
 #[inline(always)]
-unsafe fn run_tail<T: Element, S: Simd, const N: usize>(
+unsafe fn run_tail<T: Element, S: Simd, const N: usize, const C: usize>(
     simd: S,
     p: *const T,
     count: usize,
 ) -> [S::f64s; N] {
     let w = S::F64_LANES;
+    if C == 2 {
+        let mut y = [0.0f64; RUN_W];
+        for (j, y) in y.iter_mut().enumerate().take(count) {
+            // SAFETY: element j < count (our contract).
+            *y = unsafe { *p.add(j * C) }.to_f64();
+        }
+        return as_vectors::<S, N>(&y);
+    }
     if const { exact_each::<T>() } {
         // SAFETY: the first `count` f64 (our contract).
         let tail = unsafe { std::slice::from_raw_parts(p.cast::<f64>(), count) };
@@ -1509,6 +1527,59 @@ fn run_step<T: Element, S: Simd, const N: usize, const TRACK: bool>(
     }
 }
 
+/// [`FloatSum`]'s `finish_runs` at the FMA levels, on runs of element stride `C` (1, or 2
+/// for f64): [`short_runs`] in this level's grouping. (Each level's arm chosen by `if const`,
+/// so that no level compiles the others' loops.)
+///
+/// # Safety
+/// `ptrs[r] + i * C` must be a valid `T` for every `r < RUNS` and `i < len`.
+#[inline(always)]
+unsafe fn runs_at_level<T: Element, S: Simd, const C: usize>(
+    simd: S,
+    ptrs: &[*const T; RUNS],
+    next: &[*const T; RUNS],
+    len: usize,
+    out: &mut [FloatPartial; RUNS],
+) {
+    let one = std::hint::black_box(1.0);
+    let track = len <= RUNS_TRACKED;
+    // SAFETY: every call is forwarded this function's contract; each takes `R` of the
+    // `RUNS` runs (from its first pointer on) and fills their partials.
+    unsafe {
+        if const { S::F64_LANES == 8 } {
+            // AVX-512: four runs of one vector each, 16 of the 32 registers for the state.
+            if track {
+                short_runs::<T, S, 1, 4, true, C>(simd, one, ptrs, next, len, out)
+            } else {
+                short_runs::<T, S, 1, 4, false, C>(simd, one, ptrs, next, len, out)
+            }
+        } else if const { S::F64_LANES == 4 } {
+            // AVX2: one run at a time (its two vectors are chains enough); two spilled
+            // the 16 ymm registers.
+            for h in 0..RUNS {
+                let (p, o) = (&ptrs[h..], &mut out[h..]);
+                if track {
+                    short_runs::<T, S, 2, 1, true, C>(simd, one, p, &next[h..], len, o)
+                } else {
+                    short_runs::<T, S, 2, 1, false, C>(simd, one, p, &next[h..], len, o)
+                }
+            }
+        } else if const { S::F64_LANES == 2 } {
+            // NEON: two runs at a time (four vectors each).
+            for h in (0..RUNS).step_by(2) {
+                let (p, o) = (&ptrs[h..], &mut out[h..]);
+                if track {
+                    short_runs::<T, S, 4, 2, true, C>(simd, one, p, &next[h..], len, o)
+                } else {
+                    short_runs::<T, S, 4, 2, false, C>(simd, one, p, &next[h..], len, o)
+                }
+            }
+        } else {
+            unreachable!("no short-run loop for {}-lane vectors", S::F64_LANES)
+        }
+    }
+}
+
 /// The float sums' partials of `R` whole runs of `len` contiguous elements at `ptrs` (the
 /// lane path's short rows, [`Kernel::finish_runs`]), into `out`: each run in `RUN_W` lanes
 /// (element `i` into lane `i % RUN_W`) of `N` vectors, the `R` runs side by side, so that
@@ -1520,10 +1591,21 @@ fn run_step<T: Element, S: Simd, const N: usize, const TRACK: bool>(
 /// up, fed and folded sixteen lanes of arrays per output: rows of 32 to 512 f64 took
 /// 0.5-0.8x numpy on one thread.
 ///
+/// `C`: the runs' element stride, 1, or 2 for f64 (`a[:, ::2]`): a block is then read as
+/// the vectors that hold it and shuffled ([`load_run`]), so it reads the element after its
+/// last too; the run's last element is always left to the last block, which is copied.
+///
 /// # Safety
-/// `ptrs[r] + i` must be a valid `T` for every `r < R` and `i < len`.
+/// `ptrs[r] + i * C` must be a valid `T` for every `r < R` and `i < len`.
 #[inline(always)]
-unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const TRACK: bool>(
+unsafe fn short_runs<
+    T: Element,
+    S: Simd,
+    const N: usize,
+    const R: usize,
+    const TRACK: bool,
+    const C: usize,
+>(
     simd: S,
     one: f64,
     ptrs: &[*const T],
@@ -1539,7 +1621,16 @@ unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const 
     let mut m = [[zero; N]; R];
     let mut t = [[zero; N]; R];
     let mut sm = [[inf; N]; R];
-    let (full, rest) = (len / RUN_W, len % RUN_W);
+    // (A plain assert, folded away: f32 instances at stride 2 are compiled, never called.)
+    assert!(C == 1 || (C == 2 && exact_each::<T>()));
+    // Whole blocks: at stride 2 never the one with the run's last element (`rest` is then
+    // 1 ..= RUN_W).
+    let full = if C == 2 {
+        len.saturating_sub(1) / RUN_W
+    } else {
+        len / RUN_W
+    };
+    let rest = len - full * RUN_W;
     // Whole blocks, `FOLD_ROWS` at a time between the widened elements' folds (all at once
     // for f64), then the last, partial one.
     let fold_end = |b0: usize| {
@@ -1549,7 +1640,10 @@ unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const 
             (b0 + FOLD_ROWS).min(full)
         }
     };
-    let long = len * std::mem::size_of::<T>() > RUNS_MAX_BYTES;
+    // Runs at stride 2 too, at any length: side by side from memory, AVX-512 lost to the
+    // lanes ((1000, 128) f64 `[:, ::2]` over axis 1, one Zen 4 thread: 0.48x numpy against
+    // their 0.81x; in order 1.09x), and in order won in cache as well ((100, 100) 1.26x).
+    let long = C == 2 || len * std::mem::size_of::<T>() > RUNS_MAX_BYTES;
     if long {
         // Long runs (in a small array, or f32 up to 4 KiB, `runs_max`) one after another,
         // each read in order, without hints: read side by side, four long runs from memory
@@ -1568,9 +1662,9 @@ unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const 
             while b0 < full {
                 let end = fold_end(b0);
                 for b in b0..end {
-                    let p = ptrs[r].wrapping_add(b * RUN_W);
+                    let p = ptrs[r].wrapping_add(b * RUN_W * C);
                     // SAFETY: elements `b * RUN_W ..` of run r, a whole block (b < full).
-                    let x = unsafe { run_block::<T, S, N>(p) };
+                    let x = unsafe { run_block::<T, S, N, C>(simd, p) };
                     let (hr, lr, mr, tr, sr) =
                         (&mut h[r], &mut l[r], &mut m[r], &mut t[r], &mut sm[r]);
                     run_step::<T, S, N, TRACK>(simd, one, r, hr, lr, mr, tr, sr, x);
@@ -1591,7 +1685,7 @@ unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const 
         let end = fold_end(b0);
         for b in b0..end {
             for r in 0..R {
-                let p = ptrs[r].wrapping_add(b * RUN_W);
+                let p = ptrs[r].wrapping_add(b * RUN_W * C);
                 // The next group's bytes in order from its first run, a line for each block
                 // of each run read here: all of it when the runs are a C-order matrix's
                 // rows, side by side (elsewhere a hint wasted). One thread, Zen 4, (16384,
@@ -1599,9 +1693,15 @@ unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const 
                 // so, 1.7 ms with each run's next block hinted, 2.1 ms without hints, the
                 // lanes 1.1 ms, numpy 0.67-0.82; in L3 (one array) 0.64-0.66, 0.95-1.3,
                 // 0.83-0.94, 1.1, numpy 0.62-0.63.
-                hint(next[0].cast::<u8>().wrapping_add((b * R + r) * 64));
+                for c in 0..C {
+                    hint(
+                        next[0]
+                            .cast::<u8>()
+                            .wrapping_add(((b * R + r) * C + c) * 64),
+                    );
+                }
                 // SAFETY: elements `b * RUN_W ..` of run r, a whole block (b < full).
-                let x = unsafe { run_block::<T, S, N>(p) };
+                let x = unsafe { run_block::<T, S, N, C>(simd, p) };
                 let (hr, lr, mr, tr, sr) = (&mut h[r], &mut l[r], &mut m[r], &mut t[r], &mut sm[r]);
                 run_step::<T, S, N, TRACK>(simd, one, r, hr, lr, mr, tr, sr, x);
             }
@@ -1614,9 +1714,9 @@ unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const 
     if rest > 0 {
         for r in 0..R {
             // SAFETY: the run's last `rest` elements.
-            let p = ptrs[r].wrapping_add(full * RUN_W);
+            let p = ptrs[r].wrapping_add(full * RUN_W * C);
             // SAFETY: as above.
-            let x = unsafe { run_tail::<T, S, N>(simd, p, rest) };
+            let x = unsafe { run_tail::<T, S, N, C>(simd, p, rest) };
             let (hr, lr, mr, tr, sr) = (&mut h[r], &mut l[r], &mut m[r], &mut t[r], &mut sm[r]);
             // (Not tracked: the zeros filling the block are no elements.)
             run_step::<T, S, N, false>(simd, one, r, hr, lr, mr, tr, sr, x);
@@ -1624,7 +1724,7 @@ unsafe fn short_runs<T: Element, S: Simd, const N: usize, const R: usize, const 
                 let mut small = f64::INFINITY;
                 for j in 0..rest {
                     // SAFETY: as above.
-                    small = small.min(unsafe { *p.add(j) }.to_f64().abs());
+                    small = small.min(unsafe { *p.add(j * C) }.to_f64().abs());
                 }
                 sr[0] = simd.min_f64s(sr[0], simd.splat_f64s(small));
             }
@@ -2050,8 +2150,17 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     #[inline(always)]
-    fn batches_runs(&self, len: usize, total: usize) -> bool {
+    fn batches_runs(&self, len: usize, stride: isize, total: usize) -> bool {
+        // Runs at stride 2 (`a[:, ::2].sum(axis=1)`) of f64 only: their blocks are whole
+        // vectors shuffled (`load_run`); through the lanes, rows of 100 and 316 such f64 took
+        // 0.78-0.79x numpy's time in cache (one Zen 4 thread, AVX-512).
+        let form = match stride {
+            1 => true,
+            2 => const { exact_each::<T>() },
+            _ => false,
+        };
         (const { !P::IGNORE && T::IS_FLOAT && matches!(std::mem::size_of::<T>(), 4 | 8) })
+            && form
             && len <= runs_max(std::mem::size_of::<T>(), total)
     }
 
@@ -2062,49 +2171,20 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         ptrs: [*const T; RUNS],
         next: [*const T; RUNS],
         len: usize,
+        stride: isize,
     ) -> [FloatPartial; RUNS] {
         if const { !has_fma::<S>() } {
             // SAFETY: forwarded from this function's contract.
-            return unsafe { super::finish_each(self, simd, ptrs, len) };
+            return unsafe { super::finish_each(self, simd, ptrs, len, stride) };
         }
         let mut out = [FloatPartial::EMPTY; RUNS];
-        let one = std::hint::black_box(1.0);
-        let track = len <= RUNS_TRACKED;
-        // (Each level's arm chosen by `if const`, so that no level compiles the others'
-        // loops.)
-        // SAFETY: every call is forwarded this function's contract; each takes `R` of the
-        // `RUNS` runs (from its first pointer on) and fills their partials.
+        // SAFETY: forwarded from this function's contract, with the stride it was given (2
+        // only for f64, `batches_runs`; the f32 loops never see it).
         unsafe {
-            if const { S::F64_LANES == 8 } {
-                // AVX-512: four runs of one vector each, 16 of the 32 registers for the state.
-                if track {
-                    short_runs::<T, S, 1, 4, true>(simd, one, &ptrs, &next, len, &mut out)
-                } else {
-                    short_runs::<T, S, 1, 4, false>(simd, one, &ptrs, &next, len, &mut out)
-                }
-            } else if const { S::F64_LANES == 4 } {
-                // AVX2: one run at a time (its two vectors are chains enough); two spilled
-                // the 16 ymm registers.
-                for h in 0..RUNS {
-                    let (p, o) = (&ptrs[h..], &mut out[h..]);
-                    if track {
-                        short_runs::<T, S, 2, 1, true>(simd, one, p, &next[h..], len, o)
-                    } else {
-                        short_runs::<T, S, 2, 1, false>(simd, one, p, &next[h..], len, o)
-                    }
-                }
-            } else if const { S::F64_LANES == 2 } {
-                // NEON: two runs at a time (four vectors each).
-                for h in (0..RUNS).step_by(2) {
-                    let (p, o) = (&ptrs[h..], &mut out[h..]);
-                    if track {
-                        short_runs::<T, S, 4, 2, true>(simd, one, p, &next[h..], len, o)
-                    } else {
-                        short_runs::<T, S, 4, 2, false>(simd, one, p, &next[h..], len, o)
-                    }
-                }
+            if const { exact_each::<T>() } && stride == 2 {
+                runs_at_level::<T, S, 2>(simd, &ptrs, &next, len, &mut out)
             } else {
-                unreachable!("no short-run loop for {}-lane vectors", S::F64_LANES)
+                runs_at_level::<T, S, 1>(simd, &ptrs, &next, len, &mut out)
             }
         }
         out
@@ -2521,32 +2601,37 @@ mod tests {
         assert!(p(1.0, 1e-17, 1e-30).repeated(10).err >= 1e-29);
     }
 
-    /// `finish_runs` of four runs of `len` elements (run r at `r * (len + 1)` of `v`) at
-    /// `level`.
+    /// `finish_runs` of four runs of `len` elements `stride` apart (run r at `r * (len + 1)
+    /// * stride` of `v`) at `level`.
     fn runs_at<T: Element>(
         level: crate::simd::SimdLevel,
         v: &[T],
         len: usize,
+        stride: usize,
     ) -> [FloatPartial; RUNS] {
-        struct Runs<'a, T>(&'a [T], usize);
+        struct Runs<'a, T>(&'a [T], usize, usize);
         impl<T: Element> pulp::WithSimd for Runs<'_, T> {
             type Output = [FloatPartial; RUNS];
             #[inline(always)]
             fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
-                let (v, len) = (self.0, self.1);
-                let ptrs: [*const T; RUNS] = std::array::from_fn(|r| v[r * (len + 1)..].as_ptr());
-                // SAFETY: run r is `len` elements of `v` from `r * (len + 1)` (the caller
-                // sizes `v` for four).
-                unsafe { FloatSum::<T, Propagate>::new().finish_runs(simd, ptrs, ptrs, len) }
+                let (v, len, c) = (self.0, self.1, self.2);
+                let ptrs: [*const T; RUNS] =
+                    std::array::from_fn(|r| v[r * (len + 1) * c..].as_ptr());
+                let k = FloatSum::<T, Propagate>::new();
+                assert!(k.batches_runs(len, c as isize, 0) || len > 2048);
+                // SAFETY: run r is `len` elements of `v`, `c` apart, from `r * (len + 1) * c`
+                // (the caller sizes `v` for four).
+                unsafe { k.finish_runs(simd, ptrs, ptrs, len, c as isize) }
             }
         }
-        assert!(v.len() >= RUNS * (len + 1));
-        crate::simd::dispatch(level, Runs(v, len))
+        assert!(v.len() >= RUNS * (len + 1) * stride);
+        crate::simd::dispatch(level, Runs(v, len, stride))
     }
 
     /// The partials of four whole runs at once (`short_runs`, every level this CPU has)
     /// round as the exact sum does whenever they decide, and decide well-conditioned sums,
-    /// halfway ties among them (up to `RUNS_TRACKED`); specials as IEEE sums.
+    /// halfway ties among them (up to `RUNS_TRACKED`); specials as IEEE sums. f64 runs at
+    /// stride 2 too, with NaN between their elements (never read as one of them).
     #[test]
     fn short_runs_decide_as_the_exact_sum() {
         use super::super::exact::ExactSum;
@@ -2596,11 +2681,13 @@ mod tests {
                     })
                     .collect();
                 let v32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                let v2: Vec<f64> = v.iter().flat_map(|&x| [x, f64::NAN]).collect();
                 for &level in &levels {
-                    let parts = runs_at(level, &v, len);
-                    for r in 0..RUNS {
-                        let got = parts[r].rounded_f64();
-                        let want = exact[r];
+                    for (r, parts) in [runs_at(level, &v, len, 1), runs_at(level, &v2, len, 2)]
+                        .iter()
+                        .flat_map(|parts| (0..RUNS).map(move |r| (r, parts)))
+                    {
+                        let (got, want) = (parts[r].rounded_f64(), exact[r]);
                         if let Some(got) = got {
                             assert!(
                                 got == want || (got.is_nan() && want.is_nan()),
@@ -2620,7 +2707,7 @@ mod tests {
                     }
                     // f32: whatever both forms decide agrees (each claims the correctly
                     // rounded sum), and the short runs decide f32 normals.
-                    let parts = runs_at(level, &v32, len);
+                    let parts = runs_at(level, &v32, len, 1);
                     for r in 0..RUNS {
                         let mut lanes = FloatSum::<f32, Propagate>::new().lanes();
                         let run = &v32[r * (len + 1)..][..len];

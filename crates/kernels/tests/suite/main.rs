@@ -10,6 +10,7 @@ mod counts;
 mod determinism;
 mod inlining;
 mod interop;
+mod minmax;
 mod partials;
 mod prod;
 mod properties;
