@@ -7,7 +7,7 @@
 //! (No early exit for `any`/`all`: the count reads every element, as numpy's logical
 //! reductions do.)
 
-use super::{tree, Kernel, LANES, TILE};
+use super::{tree, Kernel, LANES, ROWS, TILE};
 use crate::element::sealed::Sealed;
 use crate::element::Element;
 use crate::walk::{for_each_block, for_each_in_row, for_each_piece};
@@ -23,9 +23,13 @@ impl<T> NonZero<T> {
     }
 }
 
-/// The vertical path's counts, one per output.
+/// The vertical path's counts, one per output: a byte tally per output, moved into `count`
+/// every `FLUSH_ROWS` (32) rows, so it never exceeds 32. (With the counts alone, each row
+/// read and wrote 8 bytes of state per element: `any` over axis 0 of 4000x4000 u8 took 3.5x
+/// numpy's time on one Zen 4 thread.)
 pub(crate) struct CountTile {
     count: [u64; TILE],
+    tally: [u8; TILE],
 }
 
 /// 1 if `x` is not zero.
@@ -153,12 +157,15 @@ impl<T: Element> Kernel<T> for NonZero<T> {
     }
 
     fn tile(&self) -> Box<CountTile> {
-        Box::new(CountTile { count: [0; TILE] })
+        Box::new(CountTile {
+            count: [0; TILE],
+            tally: [0; TILE],
+        })
     }
 
     #[inline(always)]
     unsafe fn push_row(&self, tile: &mut Box<CountTile>, ptr: *const T, len: usize, stride: isize) {
-        let count = &mut tile.count[..len];
+        let tally = &mut tile.tally[..len];
         // SAFETY: forwarded from this function's contract.
         unsafe {
             for_each_in_row(
@@ -166,13 +173,58 @@ impl<T: Element> Kernel<T> for NonZero<T> {
                 len,
                 stride,
                 #[inline(always)]
-                |j, x| count[j] += nonzero(x),
+                |j, x| tally[j] += nonzero(x) as u8,
             )
         }
     }
 
     #[inline(always)]
-    fn flush(&self, _tile: &mut Box<CountTile>, _len: usize) {}
+    fn batches_rows(&self, stride: isize) -> bool {
+        stride == 1
+    }
+
+    /// `ROWS` contiguous rows at once: each output's count takes their four elements in one
+    /// addition (exact, so in any order), one load and store of the counts per batch
+    /// rather than per row. Row by row, `any` over axis 0 of 4000x4000 f64 from memory took
+    /// 1.2x numpy's time on one Zen 4 thread.
+    #[inline(always)]
+    unsafe fn push_rows<S: Simd>(
+        &self,
+        _simd: S,
+        tile: &mut Box<CountTile>,
+        rows: &[*const T],
+        len: usize,
+        stride: isize,
+    ) {
+        if stride != 1 || rows.len() != ROWS || len == 0 {
+            for &p in rows {
+                // SAFETY: forwarded from this function's contract.
+                unsafe { self.push_row(tile, p, len, stride) };
+            }
+            return;
+        }
+        // SAFETY: each row is `len` valid, contiguous elements (our contract, stride 1).
+        let rows: [&[T]; ROWS] =
+            std::array::from_fn(|r| unsafe { std::slice::from_raw_parts(rows[r], len) });
+        const { assert!(ROWS == 4) };
+        let [a, b, c, d] = rows;
+        // Zipped, not indexed: no bounds checks, so the loop vectorises.
+        for ((((n, &a), &b), &c), &d) in tile.tally[..len].iter_mut().zip(a).zip(b).zip(c).zip(d) {
+            *n += ((nonzero(a) + nonzero(b)) + (nonzero(c) + nonzero(d))) as u8;
+        }
+    }
+
+    /// Every `FLUSH_ROWS` rows (the last batch of a unit may be short, and a flush follows
+    /// it), and before `tile_partial`: the tallies into the counts.
+    #[inline(always)]
+    fn flush(&self, tile: &mut Box<CountTile>, len: usize) {
+        const { assert!(<Self as Kernel<T>>::FLUSH_ROWS <= u8::MAX as usize) };
+        let t = &mut **tile;
+        for (n, c) in t.tally[..len].iter_mut().zip(&mut t.count[..len]) {
+            *c += u64::from(*n);
+            *n = 0;
+        }
+    }
 
     fn tile_partial(&self, tile: &Box<CountTile>, j: usize) -> u64 {
         tile.count[j]

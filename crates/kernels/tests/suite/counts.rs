@@ -79,3 +79,59 @@ fn any_and_all_decide_wherever_the_deciding_element_is() {
     let e = StridedView::contiguous(&empty, &[0]).unwrap();
     assert!(!any(&e) && all(&e) && count_nonzero(&e) == 0);
 }
+
+/// Columns counted by the vertical path (a byte tally per output, emptied every 32 rows):
+/// exact per column for row counts past 255 and around the flushes, contiguous rows (four
+/// at a time) and strided ones (one at a time), every level.
+#[test]
+fn column_counts_are_exact_past_the_byte_tallies() {
+    fn check<T: Element>(one: T) {
+        for (rows, cols) in [
+            (33usize, 5usize),
+            (255, 9),
+            (256, 64),
+            (1003, 37),
+            (700, 1030),
+        ] {
+            // Column c is nonzero except at rows r with (r + c) % 5 == 0.
+            let data: Vec<T> = (0..rows * cols)
+                .map(|i| {
+                    if (i / cols + i % cols) % 5 == 0 {
+                        T::ZERO
+                    } else {
+                        one
+                    }
+                })
+                .collect();
+            let v = StridedView::contiguous(&data, &[rows, cols]).unwrap();
+            let want = |c: usize| (0..rows).filter(|r| (r + c) % 5 != 0).count() as u64;
+            for level in available_simd_levels() {
+                with_simd_level(level, || {
+                    let got = count_nonzero_axes(&v, &[0]).unwrap();
+                    for c in 0..cols {
+                        assert_eq!(
+                            got.data[c] as u64,
+                            want(c),
+                            "{rows}x{cols} col {c} {level:?}"
+                        );
+                    }
+                    // Every other column: rows of stride 2.
+                    let odd = v.sliced(1, 1, usize::MAX, 2).unwrap();
+                    let got = count_nonzero_axes(&odd, &[0]).unwrap();
+                    for (k, &g) in got.data.iter().enumerate() {
+                        assert_eq!(g as u64, want(2 * k + 1), "{rows}x{cols} odd col {k}");
+                    }
+                    let all_ = all_axes(&v, &[0]).unwrap();
+                    assert!(
+                        all_.data.iter().all(|&b| !b),
+                        "{rows}x{cols}: a zero in each"
+                    );
+                });
+            }
+        }
+    }
+    check(1u8);
+    check(-3i32);
+    check(0.5f64);
+    check(f32::NAN);
+}
