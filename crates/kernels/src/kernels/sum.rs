@@ -1456,15 +1456,7 @@ unsafe fn run_tail<T: Element, S: Simd, const N: usize, const C: usize>(
     count: usize,
 ) -> [S::f64s; N] {
     let w = S::F64_LANES;
-    if C == 2 {
-        let mut y = [0.0f64; RUN_W];
-        for (j, y) in y.iter_mut().enumerate().take(count) {
-            // SAFETY: element j < count (our contract).
-            *y = unsafe { *p.add(j * C) }.to_f64();
-        }
-        return as_vectors::<S, N>(&y);
-    }
-    if const { exact_each::<T>() } {
+    if const { exact_each::<T>() } && C == 1 {
         // SAFETY: the first `count` f64 (our contract).
         let tail = unsafe { std::slice::from_raw_parts(p.cast::<f64>(), count) };
         let mut v = [simd.splat_f64s(0.0); N];
@@ -1473,10 +1465,11 @@ unsafe fn run_tail<T: Element, S: Simd, const N: usize, const C: usize>(
         }
         return v;
     }
+    // Other elements widened, and f64 at stride 2, copied.
     let mut y = [0.0f64; RUN_W];
     for (j, y) in y.iter_mut().enumerate().take(count) {
         // SAFETY: element j < count (our contract).
-        *y = unsafe { *p.add(j) }.to_f64();
+        *y = unsafe { *p.add(j * C) }.to_f64();
     }
     as_vectors::<S, N>(&y)
 }
@@ -1693,13 +1686,8 @@ unsafe fn short_runs<
                 // so, 1.7 ms with each run's next block hinted, 2.1 ms without hints, the
                 // lanes 1.1 ms, numpy 0.67-0.82; in L3 (one array) 0.64-0.66, 0.95-1.3,
                 // 0.83-0.94, 1.1, numpy 0.62-0.63.
-                for c in 0..C {
-                    hint(
-                        next[0]
-                            .cast::<u8>()
-                            .wrapping_add(((b * R + r) * C + c) * 64),
-                    );
-                }
+                // (Stride 1 only: runs at stride 2 are all `long`.)
+                hint(next[0].cast::<u8>().wrapping_add((b * R + r) * 64));
                 // SAFETY: elements `b * RUN_W ..` of run r, a whole block (b < full).
                 let x = unsafe { run_block::<T, S, N, C>(simd, p) };
                 let (hr, lr, mr, tr, sr) = (&mut h[r], &mut l[r], &mut m[r], &mut t[r], &mut sm[r]);
