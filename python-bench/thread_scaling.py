@@ -111,6 +111,8 @@ def main() -> None:
     cube = rng.standard_normal((365, 180, 360)).astype(np.float32)
     case("mean f32 365x180x360 axis=0", "mean", cube, {"axis": 0}, [1, 16], reps=5, rounds=3)
     say(f"elapsed {time.time() - start:.0f} s")
+    if out is not None:
+        out.close()
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ const fn is_f64<T: Element>() -> bool {
 /// each block of such a run from gathers: max of `a[:, ::2]` of 4000x4000 f64 at 0.65x
 /// numpy on one AVX-512 thread of a Zen 4. Here each block of `LANES` run elements is read as
 /// the vectors that hold it (the odd elements between included) and its even lanes are
-/// shuffled into place (AVX-512 `vpermt2pd`, AVX2 `unpcklpd` + `vpermpd`, as the sums'
+/// shuffled into place (`even_pd512`, `even_pd256`, as in the sums'
 /// `even_lanes`). Element `i` goes into lane `i % LANES`, as `for_each_block` puts it, with
 /// x86's `vmaxpd`/`vminpd` of `(x, best)`: lane by lane `x > best ? x : best` (`x < best`),
 /// which returns the second operand on a NaN or a tie, so exactly [`better`], and every lane
@@ -143,7 +143,6 @@ unsafe fn f64_pairs<S: Simd, const MAX: bool>(
         if let Some(v4) = same::<S, pulp::x86::V4>(simd) {
             const V: usize = LANES / 8;
             let f = v4.avx512f;
-            let even = f._mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
             // SAFETY: `[f64; LANES]` is `V` vectors of 8 f64, read unaligned.
             let mut b = unsafe { best.as_ptr().cast::<[__m512d; V]>().read_unaligned() };
             let mut flag = 0u8;
@@ -160,7 +159,7 @@ unsafe fn f64_pairs<S: Simd, const MAX: bool>(
                             p.add(16 * v + 8).cast::<__m512d>().read_unaligned(),
                         )
                     };
-                    let x = f._mm512_permutex2var_pd(lo, even, hi);
+                    let x = super::even_pd512(v4, lo, hi);
                     *bv = if MAX {
                         f._mm512_max_pd(x, *bv)
                     } else {
@@ -179,7 +178,7 @@ unsafe fn f64_pairs<S: Simd, const MAX: bool>(
         }
         if let Some(v3) = same::<S, pulp::x86::V3>(simd) {
             const V: usize = LANES / 4;
-            let (a, a2) = (v3.avx, v3.avx2);
+            let a = v3.avx;
             // SAFETY: `[f64; LANES]` is `V` vectors of 4 f64, read unaligned.
             let mut b = unsafe { best.as_ptr().cast::<[__m256d; V]>().read_unaligned() };
             let mut flag = a._mm256_setzero_pd();
@@ -194,8 +193,7 @@ unsafe fn f64_pairs<S: Simd, const MAX: bool>(
                             p.add(8 * v + 4).cast::<__m256d>().read_unaligned(),
                         )
                     };
-                    // [lo0 hi0 lo2 hi2], then its lanes 0, 2, 1, 3.
-                    let x = a2._mm256_permute4x64_pd::<0b11_01_10_00>(a._mm256_unpacklo_pd(lo, hi));
+                    let x = super::even_pd256(v3, lo, hi);
                     *bv = if MAX {
                         a._mm256_max_pd(x, *bv)
                     } else {

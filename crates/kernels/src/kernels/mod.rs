@@ -336,6 +336,32 @@ pub(crate) fn same<T: Copy + 'static, U: Copy + 'static>(x: T) -> Option<U> {
     (&x as &dyn std::any::Any).downcast_ref::<U>().copied()
 }
 
+/// The even lanes of `a` then those of `b`, in order, at AVX-512: one `vpermt2pd` (the
+/// stride-2 loads of `sum::even_lanes` and `minmax::f64_pairs`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn even_pd512(
+    v4: pulp::x86::V4,
+    a: std::arch::x86_64::__m512d,
+    b: std::arch::x86_64::__m512d,
+) -> std::arch::x86_64::__m512d {
+    let f = v4.avx512f;
+    f._mm512_permutex2var_pd(a, f._mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), b)
+}
+
+/// [`even_pd512`] at AVX2: `[a0 b0 a2 b2]` (`unpcklpd`), then its lanes 0, 2, 1, 3
+/// (`vpermpd`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn even_pd256(
+    v3: pulp::x86::V3,
+    a: std::arch::x86_64::__m256d,
+    b: std::arch::x86_64::__m256d,
+) -> std::arch::x86_64::__m256d {
+    v3.avx2
+        ._mm256_permute4x64_pd::<0b11_01_10_00>(v3.avx._mm256_unpacklo_pd(a, b))
+}
+
 /// Combine `N` values (`N` a power of two; the kernels' `LANES`) with `op` in a fixed
 /// pairwise tree: `j` with `j + n/2`, halving.
 #[inline(always)]

@@ -807,15 +807,11 @@ fn even_lanes<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> S::f64s {
     {
         use pulp::{cast, f64x4, f64x8};
         if let Some((v4, a, b)) = at_v4(simd, a, b) {
-            let f = v4.avx512f;
-            let even = f._mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
-            let r: f64x8 = cast(f._mm512_permutex2var_pd(cast(a), even, cast(b)));
+            let r: f64x8 = cast(super::even_pd512(v4, cast(a), cast(b)));
             return same(r).expect("V4's f64s");
         }
         if let Some((v3, a, b)) = at_v3(simd, a, b) {
-            // [a0 b0 a2 b2], then lanes 0, 2, 1, 3 of it.
-            let lo = v3.avx._mm256_unpacklo_pd(cast(a), cast(b));
-            let r: f64x4 = cast(v3.avx2._mm256_permute4x64_pd::<0b11_01_10_00>(lo));
+            let r: f64x4 = cast(super::even_pd256(v3, cast(a), cast(b)));
             return same(r).expect("V3's f64s");
         }
     }
