@@ -10,7 +10,13 @@ fn main() {
     let side = (n as f64).sqrt() as usize;
     let m = StridedView::contiguous(&v[..side * side], &[side, side]).unwrap();
     let mut acc = 0.0;
-    for _ in 0..reps {
+    let mut best = f64::INFINITY;
+    let mut clock = std::time::Instant::now();
+    for rep in 0..reps {
+        if rep % 50 == 0 && rep > 0 {
+            best = best.min(clock.elapsed().as_secs_f64() / 50.0);
+            clock = std::time::Instant::now();
+        }
         acc += match a[1].as_str() {
             "sum" => sum(&view),
             "min" => min(&view).unwrap(),
@@ -21,5 +27,7 @@ fn main() {
             _ => nanmean(&view).value,
         };
     }
+    // The fastest block of 50 calls, per call (the first block's figure is discarded).
+    eprintln!("{:.2} us per call (best block of 50)", best * 1e6);
     println!("{acc}");
 }

@@ -636,13 +636,22 @@ fn vertical<T: Element, K: Kernel<T>>(
         .max(1);
     let out_len = in_offs.len() * m;
     let total = out_len * red.len;
-    if !K::BY_BYTES && lines == 1 && per_block >= red.len && total >= MID_MIN {
+    let one_thread = || pool().current_num_threads() == 1;
+    if !K::BY_BYTES
+        && lines == 1
+        && per_block >= red.len
+        && total >= MID_MIN
+        && !(K::GROUPING_FREE && one_thread())
+    {
         // A mid-size reduction that one unit would hold is cut into a few blocks of at
         // least SPLIT_ROWS rows, which the hand-off helpers share (one unit left a 316x316
         // f64 axis-0 mean on one core, 0.9x numpy at 2 threads). Not for the kernels that
         // count bytes (min/max, counts): cheap per element, they lost more to each extra
         // block's tile and partials on one thread (max of 316x316 over axis 0 0.7x as
-        // fast in 4 blocks) than a second thread gained them.
+        // fast in 4 blocks) than a second thread gained them. Nor on one thread for a
+        // kernel whose results the blocks do not change (`GROUPING_FREE`): there the second
+        // block is only its cost (316x316 f64 axis-0 mean, one Zen 4 thread, `examples/hot`: the
+        // best of 12 runs 30.6 us in two blocks, 25.1 in one).
         let b = (red.len / SPLIT_ROWS).clamp(1, SPLIT_BLOCKS);
         per_block = red.len.div_ceil(b);
     }

@@ -182,6 +182,9 @@ impl<T: IntElement> Kernel<T> for IntSum<T> {
         join_wide(h, l, lanes.n, T::BIAS)
     }
 
+    /// Exact sums.
+    const GROUPING_FREE: bool = true;
+
     #[inline(always)]
     fn combine(&self, a: i128, b: i128) -> i128 {
         a.wrapping_add(b)

@@ -143,6 +143,11 @@ pub(crate) trait Kernel<T: Element>: Sync {
     /// wide, so that narrow types are not cut into parts too small to pay for a thread (min
     /// of 1e5 u8 took 4.6 us on 2 threads against 2.3 us on one).
     const BY_BYTES: bool = false;
+    /// A kernel whose results do not depend on how the elements are cut into units (exact,
+    /// or correctly rounded from its partials: the float sums), so that the drivers may cut
+    /// them by the thread count as well as by the layout: one thread then takes a mid-size
+    /// reduction in one unit (`driver::vertical`).
+    const GROUPING_FREE: bool = false;
 
     fn lanes(&self) -> Self::Lanes;
     /// Add the run `ptr + i * stride`, `i < len`, with code for the SIMD level `S` (the

@@ -2184,6 +2184,9 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         super::F32_SUM_SHORT_REDUCTION
     };
 
+    /// Every result is the correctly rounded one, whatever the partials (`settle`).
+    const GROUPING_FREE: bool = true;
+
     #[inline(always)]
     fn combine(&self, a: FloatPartial, b: FloatPartial) -> FloatPartial {
         a.combine(b)
