@@ -1113,10 +1113,32 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
     /// after row does. It saves the state's loads and stores, three quarters of the vertical
     /// path's memory traffic besides the data.
     ///
+    /// Widened elements track each output's smallest magnitude only in a tracked tile
+    /// (`TRACKED_ROWS`; the compares were half of a 365x180x360 f32 cube's axis-0 mean).
+    ///
     /// # Safety
     /// `rows[r] + j * C` must be a valid `T` for every row `r` and `j < len`, `len >= 1`.
     #[inline(always)]
     unsafe fn push_rows_strided<const C: usize>(
+        &self,
+        tile: &mut FloatTile,
+        rows: [*const T; ROWS],
+        len: usize,
+    ) {
+        if const { !exact_each::<T>() } && !tile.track {
+            // SAFETY: forwarded from this function's contract.
+            return unsafe { self.push_rows_widened::<C, false>(tile, rows, len) };
+        }
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.push_rows_widened::<C, true>(tile, rows, len) }
+    }
+
+    /// [`Self::push_rows_strided`], tracking `small` or not (`TRACK`; f64 always does here).
+    ///
+    /// # Safety
+    /// As [`Self::push_rows_strided`].
+    #[inline(always)]
+    unsafe fn push_rows_widened<const C: usize, const TRACK: bool>(
         &self,
         tile: &mut FloatTile,
         rows: [*const T; ROWS],
@@ -1149,7 +1171,9 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
                         s[k] += x;
                         c[k] += v;
                         a[k] += x * x;
-                        m[k] = smaller_magnitude(m[k], x);
+                        if TRACK {
+                            m[k] = smaller_magnitude(m[k], x);
+                        }
                     }
                 }
                 tmp[j0..j0 + W].copy_from_slice(&s);
@@ -1164,7 +1188,9 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
                     s += x;
                     c += v;
                     a += x * x;
-                    m = smaller_magnitude(m, x);
+                    if TRACK {
+                        m = smaller_magnitude(m, x);
+                    }
                 }
                 tmp[j] = s;
                 n[j] = c;
@@ -2202,8 +2228,9 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     fn tile_for_rows(&self, rows: usize) -> Box<FloatTile> {
-        // Only the f64 loop leaves `small` out; the others track it at no cost that showed.
-        if rows <= TRACKED_ROWS || !const { exact_each::<T>() && !P::IGNORE } {
+        // The f64 loop and the widened one (`push_rows_strided`) leave `small` out of long
+        // units; the f64 nan-sums' loop tracks it at no cost that showed.
+        if rows <= TRACKED_ROWS || !const { !P::IGNORE || !exact_each::<T>() } {
             return self.tile();
         }
         // SAFETY: as in `tile`. Untracked, `small` stays unread (`seal`): not filled.
