@@ -629,29 +629,30 @@ fn vertical<T: Element, K: Kernel<T>>(
     let groups = m.div_ceil(group);
     let width = m.min(group);
     let lines = in_offs.len() * groups;
+    // On one thread, a kernel whose results no cut changes (`GROUPING_FREE`) takes all the
+    // rows of a group of outputs in one unit: more blocks only cost (each a tile and its
+    // partials; and a block of at most `TRACKED_ROWS` rows runs the sums' slower tracked
+    // loop). 316x316 f64 axis-0 mean, one Zen 4 thread, `examples/hot`: the best of 12 runs
+    // 30.6 us in two blocks, 25.1 in one.
+    let whole = K::GROUPING_FREE && pool().current_num_threads() == 1;
     let wanted = MIN_VERT_UNITS.div_ceil(lines).clamp(1, MAX_ROW_BLOCKS);
-    let mut per_block = (unit_of::<T, K>() * (VERT_UNIT / UNIT))
-        .div_ceil(width)
-        .max(red.len.div_ceil(wanted))
-        .max(1);
+    let mut per_block = if whole {
+        red.len.max(1)
+    } else {
+        (unit_of::<T, K>() * (VERT_UNIT / UNIT))
+            .div_ceil(width)
+            .max(red.len.div_ceil(wanted))
+            .max(1)
+    };
     let out_len = in_offs.len() * m;
     let total = out_len * red.len;
-    let one_thread = || pool().current_num_threads() == 1;
-    if !K::BY_BYTES
-        && lines == 1
-        && per_block >= red.len
-        && total >= MID_MIN
-        && !(K::GROUPING_FREE && one_thread())
-    {
+    if !whole && !K::BY_BYTES && lines == 1 && per_block >= red.len && total >= MID_MIN {
         // A mid-size reduction that one unit would hold is cut into a few blocks of at
         // least SPLIT_ROWS rows, which the hand-off helpers share (one unit left a 316x316
         // f64 axis-0 mean on one core, 0.9x numpy at 2 threads). Not for the kernels that
         // count bytes (min/max, counts): cheap per element, they lost more to each extra
         // block's tile and partials on one thread (max of 316x316 over axis 0 0.7x as
-        // fast in 4 blocks) than a second thread gained them. Nor on one thread for a
-        // kernel whose results the blocks do not change (`GROUPING_FREE`): there the second
-        // block is only its cost (316x316 f64 axis-0 mean, one Zen 4 thread, `examples/hot`: the
-        // best of 12 runs 30.6 us in two blocks, 25.1 in one).
+        // fast in 4 blocks) than a second thread gained them.
         let b = (red.len / SPLIT_ROWS).clamp(1, SPLIT_BLOCKS);
         per_block = red.len.div_ceil(b);
     }
