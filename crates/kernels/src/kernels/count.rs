@@ -66,6 +66,8 @@ impl<T: Element> Kernel<T> for NonZero<T> {
     type Partial = u64;
     /// Cheap per element and exact however the elements are cut, as min/max.
     const BY_BYTES: bool = true;
+    /// Exact counts.
+    const GROUPING_FREE: bool = true;
 
     #[inline(always)]
     fn lanes(&self) -> CountLanes<T> {

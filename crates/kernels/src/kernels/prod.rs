@@ -857,6 +857,9 @@ impl<T: IntElement> Kernel<T> for IntProd<T> {
         )
     }
 
+    /// Products modulo 2^64: exact, in any order.
+    const GROUPING_FREE: bool = true;
+
     #[inline(always)]
     fn combine(&self, a: u64, b: u64) -> u64 {
         a.wrapping_mul(b)
