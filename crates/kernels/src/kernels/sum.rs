@@ -1113,8 +1113,8 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
     /// after row does. It saves the state's loads and stores, three quarters of the vertical
     /// path's memory traffic besides the data.
     ///
-    /// Widened elements track each output's smallest magnitude only in a tracked tile
-    /// (`TRACKED_ROWS`; the compares were half of a 365x180x360 f32 cube's axis-0 mean).
+    /// Each output's smallest magnitude is kept only in a tracked tile (`TRACKED_ROWS`; the
+    /// compares were half of a 365x180x360 f32 cube's axis-0 mean).
     ///
     /// # Safety
     /// `rows[r] + j * C` must be a valid `T` for every row `r` and `j < len`, `len >= 1`.
@@ -1125,20 +1125,21 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
         rows: [*const T; ROWS],
         len: usize,
     ) {
-        if const { !exact_each::<T>() } && !tile.track {
+        if tile.track {
             // SAFETY: forwarded from this function's contract.
-            return unsafe { self.push_rows_widened::<C, false>(tile, rows, len) };
+            unsafe { self.push_rows_tracking::<C, true>(tile, rows, len) }
+        } else {
+            // SAFETY: forwarded from this function's contract.
+            unsafe { self.push_rows_tracking::<C, false>(tile, rows, len) }
         }
-        // SAFETY: forwarded from this function's contract.
-        unsafe { self.push_rows_widened::<C, true>(tile, rows, len) }
     }
 
-    /// [`Self::push_rows_strided`], tracking `small` or not (`TRACK`; f64 always does here).
+    /// [`Self::push_rows_strided`], keeping `small` or not (`TRACK`).
     ///
     /// # Safety
     /// As [`Self::push_rows_strided`].
     #[inline(always)]
-    unsafe fn push_rows_widened<const C: usize, const TRACK: bool>(
+    unsafe fn push_rows_tracking<const C: usize, const TRACK: bool>(
         &self,
         tile: &mut FloatTile,
         rows: [*const T; ROWS],
@@ -1209,7 +1210,9 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
                 l += e;
                 c += v;
                 a += x * x;
-                m = smaller_magnitude(m, x);
+                if TRACK {
+                    m = smaller_magnitude(m, x);
+                }
             }
             hi[j] = h;
             lo[j] = l;
@@ -2228,9 +2231,9 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     fn tile_for_rows(&self, rows: usize) -> Box<FloatTile> {
-        // The f64 loop and the widened one (`push_rows_strided`) leave `small` out of long
-        // units; the f64 nan-sums' loop tracks it at no cost that showed.
-        if rows <= TRACKED_ROWS || !const { !P::IGNORE || !exact_each::<T>() } {
+        // Long units leave `small` out (`push_rows_strided`, `f64_rows`), but for the f64
+        // nan-sums, whose loop tracks it at no cost that showed.
+        if rows <= TRACKED_ROWS || const { P::IGNORE && exact_each::<T>() } {
             return self.tile();
         }
         // SAFETY: as in `tile`. Untracked, `small` stays unread (`seal`): not filled.
