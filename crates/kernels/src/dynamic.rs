@@ -208,6 +208,9 @@ fn settle<T: FloatElement>(
 struct ExactScratch {
     block: Vec<f64>,
     numbers: Vec<f64>,
+    /// The bound the last output's sum guessed for its next block ([`ExactSum::guess`]):
+    /// the next output's first guess (outputs of one array tend to have one scale).
+    guess: Option<i32>,
 }
 
 impl ExactScratch {
@@ -215,6 +218,7 @@ impl ExactScratch {
         Self {
             block: vec![0.0; BLOCK],
             numbers: Vec::new(),
+            guess: None,
         }
     }
 }
@@ -304,32 +308,14 @@ impl OutputElements {
         if (self.count as u64) < LONG_OUTPUT {
             // SAFETY: `at` is the output's first element (`first`), and `one` reaches exactly
             // its reduced positions from there: elements of the view, valid for its lifetime.
-            return unsafe {
-                exact_sum(
-                    at,
-                    one,
-                    one.whole(),
-                    ignore,
-                    &mut scratch.block,
-                    &mut scratch.numbers,
-                )
-            };
+            return unsafe { exact_sum(at, one, one.whole(), ignore, scratch) };
         }
         let (split, units) = one.split(EXACT_UNIT);
         let from = SharedPtr(at);
         let sums = map_units(units, self.count, &|u| {
             let mut scratch = ExactScratch::new();
             // SAFETY: as above, for a unit of the output's elements.
-            unsafe {
-                exact_sum(
-                    from.at(0),
-                    one,
-                    (split, u),
-                    ignore,
-                    &mut scratch.block,
-                    &mut scratch.numbers,
-                )
-            }
+            unsafe { exact_sum(from.at(0), one, (split, u), ignore, &mut scratch) }
         });
         let mut all = (ExactSum::new(), 0);
         for (s, n) in sums {
@@ -489,8 +475,8 @@ pub(crate) unsafe fn exact_sums_of_elements(
 }
 
 /// The exact sum of the elements of work unit `unit` of `one` based at `at` (NaN skipped
-/// when `ignore`), and how many were added; `block` (of `BLOCK` elements) and `numbers` are
-/// scratch.
+/// when `ignore`), and how many were added; `scratch`'s block (of `BLOCK` elements) and
+/// numbers are scratch, its guess the first block's (and then the last block's).
 ///
 /// # Safety
 /// As [`for_each_slice_f64`].
@@ -499,10 +485,14 @@ unsafe fn exact_sum<T: FloatElement>(
     one: &Layout,
     unit: (Split, usize),
     ignore: bool,
-    block: &mut [f64],
-    numbers: &mut Vec<f64>,
+    scratch: &mut ExactScratch,
 ) -> (ExactSum, u64) {
-    let mut exact = ExactSum::new();
+    let ExactScratch {
+        block,
+        numbers,
+        guess,
+    } = scratch;
+    let mut exact = ExactSum::guessing(*guess);
     let mut n = 0;
     // f32 elements try one level first (`ExactSum::add_all_f32`).
     let add = if T::ELEM == ElemType::F32 {
@@ -524,6 +514,7 @@ unsafe fn exact_sum<T: FloatElement>(
             }
         })
     };
+    *guess = exact.guess();
     (exact, n)
 }
 

@@ -632,28 +632,13 @@ impl ExactPartials {
         words: &[i64],
         counted: Vec<u64>,
     ) -> Result<Self, PartialsError> {
-        if !exact_kind(op, elem) {
-            return Err(PartialsError::WrongState {
-                expected: kind_of(op, elem),
-                found: "Exact",
-            });
+        let found = check_exact_parts(op, elem, &shape, count, words, &counted)?;
+        // (Pushed into a vector of the final size: collected through `Option` it grew by
+        // reallocation, a copy and fresh pages each time, most of a combination's time.)
+        let mut sums = Vec::with_capacity(found);
+        for w in words.chunks_exact(WORDS) {
+            sums.push(ExactSum::from_words(w).ok_or(PartialsError::BadWords)?);
         }
-        let outputs = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-        let found = counted.len();
-        if outputs != Some(found) || Some(words.len()) != found.checked_mul(WORDS) {
-            return Err(PartialsError::WrongLength {
-                expected: outputs.unwrap_or(usize::MAX),
-                found,
-            });
-        }
-        if counted.iter().any(|&n| n > count) {
-            return Err(PartialsError::BadWords);
-        }
-        let sums = words
-            .chunks_exact(WORDS)
-            .map(ExactSum::from_words)
-            .collect::<Option<Vec<_>>>()
-            .ok_or(PartialsError::BadWords)?;
         Ok(Self {
             op,
             elem,
@@ -662,6 +647,34 @@ impl ExactPartials {
             sums,
             n: counted,
         })
+    }
+
+    /// [`ExactPartials::combine`] with a piece given by its parts (checked as
+    /// [`ExactPartials::from_parts`] checks them), merged from its words in place: no
+    /// piece is built (its 560 bytes an output, in fresh pages, cost more than the merge).
+    pub fn combine_parts(
+        mut self,
+        op: Op,
+        elem: ElemType,
+        shape: &[usize],
+        count: u64,
+        words: &[i64],
+        counted: &[u64],
+    ) -> Result<ExactPartials, PartialsError> {
+        check_exact_parts(op, elem, shape, count, words, counted)?;
+        if (self.op, self.elem, self.shape.as_slice()) != (op, elem, shape) {
+            return Err(PartialsError::Mismatch);
+        }
+        self.count = self
+            .count
+            .checked_add(count)
+            .ok_or(PartialsError::CountOverflow)?;
+        for (a, w) in self.sums.iter_mut().zip(words.chunks_exact(WORDS)) {
+            a.merge_words(w).ok_or(PartialsError::BadWords)?;
+        }
+        // (Each output's count is at most `count`, which did not overflow.)
+        each(&mut self.n, counted, |x, y| x + y);
+        Ok(self)
     }
 
     /// The reduction.
@@ -693,7 +706,11 @@ impl ExactPartials {
     /// The exact sums, `WORDS` words per output in C order (see
     /// [`ExactPartials::from_parts`]).
     pub fn words(&self) -> Vec<i64> {
-        self.sums.iter().flat_map(ExactSum::to_words).collect()
+        let mut words = Vec::with_capacity(self.sums.len() * WORDS);
+        for s in &self.sums {
+            words.extend_from_slice(&s.to_words());
+        }
+        words
     }
 
     /// The exact partials of the union of the elements of `self` and `other` (two disjoint
@@ -741,6 +758,37 @@ impl ExactPartials {
             State::Float(parts),
         )
     }
+}
+
+/// The checks of [`ExactPartials::from_parts`] but for the words' own (each output's, made
+/// as they are read): a float sum or mean of a float `elem`, one state per output of
+/// `shape`, no count above `count`. The number of outputs.
+fn check_exact_parts(
+    op: Op,
+    elem: ElemType,
+    shape: &[usize],
+    count: u64,
+    words: &[i64],
+    counted: &[u64],
+) -> Result<usize, PartialsError> {
+    if !exact_kind(op, elem) {
+        return Err(PartialsError::WrongState {
+            expected: kind_of(op, elem),
+            found: "Exact",
+        });
+    }
+    let outputs = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    let found = counted.len();
+    if outputs != Some(found) || Some(words.len()) != found.checked_mul(WORDS) {
+        return Err(PartialsError::WrongLength {
+            expected: outputs.unwrap_or(usize::MAX),
+            found,
+        });
+    }
+    if counted.iter().any(|&n| n > count) {
+        return Err(PartialsError::BadWords);
+    }
+    Ok(found)
 }
 
 /// Whether `op` over `elem` has [`ExactPartials`]: the float sums and means.

@@ -28,6 +28,7 @@
 //! more, is added element by element. The levels' sums are f64 values, added with `add`:
 //! the same exact sum either way.
 
+use super::has_fma;
 use crate::simd::{dispatch, simd_level};
 use pulp::{Simd, WithSimd};
 
@@ -56,18 +57,60 @@ const LEVELS: usize = 4;
 const MAX_BIASED: u64 = 1012 + 1023;
 
 /// The levels' exact sums of a block (see the module docs), or `None` when the block must be
-/// added element by element. `narrow`: the elements are f32 values (24-bit significands), so
-/// one level (42 bits) takes every block whose magnitudes lie within 2^18 of each other,
-/// and is tried first.
-struct Levels<'a>(&'a [f64], bool);
+/// added element by element; with the guess for the next block. `narrow`: the elements are
+/// f32 values (24-bit significands), so one level (42 bits) takes every block whose
+/// magnitudes lie within 2^18 of each other, and is tried first.
+///
+/// `guess`: a bound `e` from the block before ([`next_guess`]). The block is then cut in one
+/// pass with the σ of that bound, its largest magnitude measured in the same pass, and the
+/// levels kept if every magnitude was below 2^(e + 1) (so that the proof of [`levels`]
+/// applies) and no residual is left. Else, and without a guess, the block is read twice:
+/// its largest magnitude first, then the levels of that bound (one pass reads memory
+/// while it cuts: two left the memory idle during the cut, 11.6 against 7 ms for 215 MB).
+struct Levels<'a> {
+    xs: &'a [f64],
+    narrow: bool,
+    guess: Option<i32>,
+}
+
+/// What [`Levels`] gives: the levels' sums (`None`: add the block element by element) and
+/// the guess for the next block.
+type LevelsOut = (Option<[f64; LEVELS]>, Option<i32>);
+
+/// The guess for the block after one whose largest biased exponent is `biased`: [`HEADROOM`]
+/// bits above, where its σ stays finite (`MAX_BIASED`); `None` past that (or for an
+/// infinity or NaN).
+fn next_guess(biased: u64) -> Option<i32> {
+    (biased <= MAX_BIASED)
+        .then(|| (biased.max(1) as i32 - 1023 + HEADROOM).min(MAX_BIASED as i32 - 1023))
+}
 
 impl WithSimd for Levels<'_> {
-    type Output = Option<[f64; LEVELS]>;
+    type Output = LevelsOut;
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
-        let xs = self.0;
+        let xs = self.xs;
         debug_assert!(xs.len() <= BLOCK);
+        // (A guess above 2^1013 would make σ infinite: `next_guess` gives none, and none is
+        // taken from elsewhere.)
+        if let Some(e) = self.guess.filter(|&e| e <= MAX_BIASED as i32 - 1023) {
+            // (The largest magnitude as the cut measured it: a NaN may be dropped by `max`,
+            // but its residual is NaN, so the levels are refused all the same.)
+            let tried = if self.narrow {
+                let (sums, most) = levels::<S, 1, true>(simd, xs, e);
+                (sums.map(|[a]| [a, 0.0, 0.0, 0.0]), most)
+            } else {
+                let (sums, most) = levels::<S, 2, true>(simd, xs, e);
+                (sums.map(|[a, b]| [a, b, 0.0, 0.0]), most)
+            };
+            let biased = simd.reduce_max_f64s(tried.1).to_bits() >> 52;
+            if let Some(sums) = tried.0 {
+                if biased <= MAX_BIASED && (biased.max(1) as i32 - 1023) <= e {
+                    return (Some(sums), next_guess(biased));
+                }
+            }
+        }
         // The largest magnitude, in vectors (as plain loops over u64 bits the compiler
         // vectorised across the lanes with gathers). A NaN may be dropped by `max` here: it
         // makes the levels' residual NaN, which is not zero, so the block takes the element
@@ -92,19 +135,21 @@ impl WithSimd for Levels<'_> {
         let biased = simd.reduce_max_f64s(m).to_bits() >> 52;
         // (Infinities and NaN have the largest biased exponent, 2047.)
         if biased > MAX_BIASED {
-            return None;
+            return (None, None);
         }
         // Every |x| < 2^(e + 1), e the largest unbiased exponent (subnormals: -1022).
         let e = biased.max(1) as i32 - 1023;
-        if self.1 {
-            if let Some([a]) = levels::<S, 1>(simd, xs, e) {
-                return Some([a, 0.0, 0.0, 0.0]);
+        // The next block is guessed only after a block that two levels took.
+        let next = next_guess(biased);
+        if self.narrow {
+            if let (Some([a]), _) = levels::<S, 1, false>(simd, xs, e) {
+                return (Some([a, 0.0, 0.0, 0.0]), next);
             }
         }
-        if let Some([a, b]) = levels::<S, 2>(simd, xs, e) {
-            return Some([a, b, 0.0, 0.0]);
+        if let (Some([a, b]), _) = levels::<S, 2, false>(simd, xs, e) {
+            return (Some([a, b, 0.0, 0.0]), next);
         }
-        levels::<S, LEVELS>(simd, xs, e)
+        (levels::<S, LEVELS, false>(simd, xs, e).0, None)
     }
 }
 
@@ -114,60 +159,126 @@ impl WithSimd for Levels<'_> {
 /// Exactness. Level `k` has quantum `q = 2^(e + 1 - WIDTH (k + 1))` (at least 2^-1074, which
 /// divides every f64) and `σ = 1.5 · 2^52 q`, whose ulp is `q`. Its input `r` satisfies
 /// `|r| <= 2^WIDTH q` (the element itself at the top level; below, at most half the quantum
-/// of the level above), well inside `|r| <= 2^51 q`, so `σ + r` lies in `[2^52 q, 2^53 q)`
-/// and `s = (σ + r) - σ` is `r` rounded to a multiple of `q`, computed exactly, and `r - s`
-/// is exact too (ExtractScalar). A level's pieces are multiples of `q` with
-/// `|s| <= 2^WIDTH q`, at most `BLOCK` of them: every partial sum, in any lane and any order,
-/// is a multiple of `q` below 2^53 q, so it is exact. The element is the sum of its pieces
-/// when the last residual is zero. `σ` is normal (`q >= 2^-1074`) and finite
-/// (`e <= 1012`, [`MAX_BIASED`]).
+/// of the level above), well inside `|r| <= 2^51 q`, so `t = σ + r` lies in `[2^52 q, 2^53 q)`
+/// and `s = t - σ` is `r` rounded to a multiple of `q`, computed exactly, and `r - s`
+/// is exact too (ExtractScalar). The element is the sum of its pieces when the last residual
+/// is zero. `σ` is normal (`q >= 2^-1074`) and finite (`e <= 1012`, [`MAX_BIASED`]).
+///
+/// The pieces are added as integers: `t` and `σ` share the binade `[2^52 q, 2^53 q)`, whose
+/// floats are consecutive integers in their bits, `q` apart, so `bits(t) - bits(σ) = s / q`.
+/// A level adds `bits(t)` in u64 lanes (wrapping) and takes `bits(σ)` off once per element
+/// at the end: modulo 2^64 that is `Σ s / q`, and since `|s| <= 2^WIDTH q` for at most
+/// `BLOCK` = 2^11 elements, `|Σ s / q| <= 2^53`, so the wrapped total read as i64 is the
+/// exact integer, and `Σ s = (Σ s / q) · q` is an f64 (at most 53 significant bits, a
+/// multiple of `q >= 2^-1074`), computed exactly. (The integer adds run on the vector
+/// integer units, beside the floating-point ones: 2 additions, 4 FMAs and 3 integer
+/// operations a vector for two levels, against 9 additions when the pieces were added as
+/// floats.)
+///
+/// `TRACK`: the elements' largest magnitude is measured in the same pass (the second value;
+/// zeros without it).
 #[inline(always)]
-fn levels<S: Simd, const L: usize>(simd: S, xs: &[f64], e: i32) -> Option<[f64; L]> {
-    let sigma: [S::f64s; L] = std::array::from_fn(|k| {
-        let q = (e + 1 - WIDTH * (k as i32 + 1)).max(-1074);
-        // 1.5 · 2^(q + 52): biased exponent q + 52 + 1023, and the leading fraction bit.
-        simd.splat_f64s(f64::from_bits((((q + 1075) as u64) << 52) | (1 << 51)))
-    });
-    let zero = simd.splat_f64s(0.0);
+fn levels<S: Simd, const L: usize, const TRACK: bool>(
+    simd: S,
+    xs: &[f64],
+    e: i32,
+) -> (Option<[f64; L]>, S::f64s) {
+    let quantum = |k: usize| (e + 1 - WIDTH * (k as i32 + 1)).max(-1074);
+    // 1.5 · 2^(q + 52): biased exponent q + 52 + 1023, and the leading fraction bit.
+    let sigma_bits: [u64; L] =
+        std::array::from_fn(|k| (((quantum(k) + 1075) as u64) << 52) | (1 << 51));
+    let sigma: [S::f64s; L] =
+        std::array::from_fn(|k| simd.splat_f64s(f64::from_bits(sigma_bits[k])));
+    // An opaque 1.0: the compiler would fold `fma(a, 1, b)` back into an addition.
+    let one = simd.splat_f64s(std::hint::black_box(1.0));
+    let zero = simd.splat_u64s(0);
     let mut acc = [zero; L];
-    // The residuals' magnitudes, added: zero exactly when every residual is.
+    // The last residuals' bits, or-ed: zero but for the sign bit exactly when every
+    // residual is a zero.
     let mut left = zero;
+    let mut most = simd.splat_f64s(0.0);
     let (vectors, tail) = S::as_simd_f64s(xs);
     for &x in vectors {
-        cut(simd, &sigma, &mut acc, &mut left, x);
+        cut(simd, one, &sigma, &mut acc, &mut left, x);
+        if TRACK {
+            most = simd.max_f64s(most, simd.abs_f64s(x));
+        }
     }
+    let mut added = vectors.len();
     if !tail.is_empty() {
         // Zeros past the end, whose pieces are zeros.
-        cut(
-            simd,
-            &sigma,
-            &mut acc,
-            &mut left,
-            simd.partial_load_f64s(tail),
-        );
+        let x = simd.partial_load_f64s(tail);
+        cut(simd, one, &sigma, &mut acc, &mut left, x);
+        if TRACK {
+            most = simd.max_f64s(most, simd.abs_f64s(x));
+        }
+        added += 1;
     }
-    if simd.reduce_sum_f64s(left) != 0.0 {
-        return None;
+    if lanes_u64::<S>(&left).iter().fold(0, |a, &b| a | b) << 1 != 0 {
+        return (None, most);
     }
-    Some(std::array::from_fn(|k| simd.reduce_sum_f64s(acc[k])))
+    let lanes = (added * S::F64_LANES) as u64;
+    let sums = std::array::from_fn(|k| {
+        let acc = lanes_u64::<S>(&acc[k])
+            .iter()
+            .fold(0u64, |a, &b| a.wrapping_add(b));
+        level_sum(acc, lanes, f64::from_bits(sigma_bits[k]))
+    });
+    (Some(sums), most)
 }
 
-/// One vector of [`levels`]: its pieces added to `acc`, the residual's magnitude to `left`.
+/// The lanes of a vector of u64.
+#[inline(always)]
+fn lanes_u64<S: Simd>(v: &S::u64s) -> &[u64] {
+    pulp::bytemuck::cast_slice(std::slice::from_ref(v))
+}
+
+/// 2^k as an f64, for -1074 <= k <= 1023 (subnormal below -1022).
+fn pow2(k: i32) -> f64 {
+    debug_assert!((-1074..=1023).contains(&k));
+    if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1 << (k + 1074))
+    }
+}
+
+/// A level's exact sum from `acc`, the wrapping sum of `bits(t)` over `count` elements cut
+/// with `sigma` (see [`levels`]).
+fn level_sum(acc: u64, count: u64, sigma: f64) -> f64 {
+    let bits = sigma.to_bits();
+    let total = acc.wrapping_sub(count.wrapping_mul(bits));
+    // σ = 1.5 · 2^(q + 52): its biased exponent is q + 1075.
+    let q = (bits >> 52) as i32 - 1075;
+    // Exact (see `levels`): |total| <= 2^53, and a power of two from 2^-1074 up.
+    (total as i64) as f64 * pow2(q)
+}
+
+/// One vector of [`levels`]: each level's `t = r + σ` added to `acc` as integer bits, the
+/// last residual's bits or-ed into `left`. `s = t - σ` and `r - s` are FMAs with an opaque
+/// `one` (the same single rounding as a subtraction) where the level has hardware FMA, so
+/// that they run on the FMA units beside the additions.
 #[inline(always)]
 fn cut<S: Simd, const L: usize>(
     simd: S,
+    one: S::f64s,
     sigma: &[S::f64s; L],
-    acc: &mut [S::f64s; L],
-    left: &mut S::f64s,
+    acc: &mut [S::u64s; L],
+    left: &mut S::u64s,
     x: S::f64s,
 ) {
     let mut r = x;
     for k in 0..L {
-        let s = simd.sub_f64s(simd.add_f64s(r, sigma[k]), sigma[k]);
-        r = simd.sub_f64s(r, s);
-        acc[k] = simd.add_f64s(acc[k], s);
+        let t = simd.add_f64s(r, sigma[k]);
+        acc[k] = simd.add_u64s(acc[k], simd.transmute_u64s_f64s(t));
+        r = if const { has_fma::<S>() } {
+            let s = simd.negate_mul_add_f64s(sigma[k], one, t);
+            simd.negate_mul_add_f64s(s, one, r)
+        } else {
+            simd.sub_f64s(r, simd.sub_f64s(t, sigma[k]))
+        };
     }
-    *left = simd.add_f64s(*left, simd.abs_f64s(r));
+    *left = simd.or_u64s(*left, simd.transmute_u64s_f64s(r));
 }
 
 /// The exact sums of many outputs (columns) whose elements arrive as rows: element `j` of
@@ -191,8 +302,10 @@ pub(crate) struct ExactColumns {
     /// The last block's largest magnitude per column (the next block's guess), if any.
     most: Option<Vec<f64>>,
     sigma: [Vec<f64>; 2],
-    acc: [Vec<f64>; 2],
-    left: Vec<f64>,
+    /// The levels' `bits(t)` added (see [`levels`]), per column.
+    acc: [Vec<u64>; 2],
+    /// The last residuals' bits, or-ed, per column.
+    left: Vec<u64>,
     seen: Vec<f64>,
 }
 
@@ -220,8 +333,8 @@ impl ExactColumns {
             ignore,
             most: None,
             sigma: [zeros(), zeros()],
-            acc: [zeros(), zeros()],
-            left: zeros(),
+            acc: [vec![0; width], vec![0; width]],
+            left: vec![0; width],
             seen: zeros(),
         }
     }
@@ -246,14 +359,7 @@ impl ExactColumns {
         // Each column's bound 2^(e + 1) (e = HEADROOM above the guess's exponent) and the
         // σ of its two levels (see `levels`); a guess beyond `MAX_BIASED` (or NaN) gets the
         // σ of 1.0, whose pieces the check below throws away.
-        let bound = |m: f64| -> i32 {
-            let biased = m.to_bits() >> 52;
-            if biased > MAX_BIASED {
-                0
-            } else {
-                (biased.max(1) as i32 - 1023 + HEADROOM).min(MAX_BIASED as i32 - 1023)
-            }
-        };
+        let bound = |m: f64| -> i32 { next_guess(m.to_bits() >> 52).unwrap_or(0) };
         for (j, &m) in most.iter().enumerate() {
             let e = bound(m);
             for k in 0..2 {
@@ -262,9 +368,10 @@ impl ExactColumns {
             }
         }
         let [a0, a1] = &mut self.acc;
-        for v in [a0, a1, &mut self.left, &mut self.seen] {
-            v.fill(0.0);
+        for v in [a0, a1, &mut self.left] {
+            v.fill(0);
         }
+        self.seen.fill(0.0);
         let mut count = 0u64;
         rows(&mut |group| {
             debug_assert!(group.len() <= GROUP);
@@ -290,9 +397,10 @@ impl ExactColumns {
             let held = guess.to_bits() >> 52 <= MAX_BIASED
                 && bits <= MAX_BIASED
                 && (bits.max(1) as i32 - 1023) < bound(guess) + 1;
-            if held && self.left[j] == 0.0 {
-                self.sums[j].add(self.acc[0][j]);
-                self.sums[j].add(self.acc[1][j]);
+            if held && self.left[j] << 1 == 0 {
+                for k in 0..2 {
+                    self.sums[j].add(level_sum(self.acc[k][j], count, self.sigma[k][j]));
+                }
                 self.n[j] += count;
             } else {
                 redo.push(j);
@@ -341,14 +449,14 @@ impl WithSimd for MaxAbs<'_> {
 }
 
 /// A group of rows of [`ExactColumns`]: each element cut into its column's two levels (as
-/// `cut`), the pieces added to the columns' accumulators, the residuals' magnitudes to
-/// `left`, and the largest magnitude kept in `seen` (a NaN may be dropped there: its
-/// residual is NaN); a vector of columns' state stays in registers across the group.
+/// [`cut`]: the levels' bits added to the columns' accumulators, the last residual's bits
+/// or-ed into `left`), and the largest magnitude kept in `seen` (a NaN may be dropped there:
+/// its residual is NaN); a vector of columns' state stays in registers across the group.
 struct CutColumns<'a> {
     group: &'a [&'a [f64]],
     sigma: [&'a [f64]; 2],
-    acc: &'a mut [Vec<f64>; 2],
-    left: &'a mut [f64],
+    acc: &'a mut [Vec<u64>; 2],
+    left: &'a mut [u64],
     seen: &'a mut [f64],
 }
 
@@ -357,12 +465,13 @@ impl WithSimd for CutColumns<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
+        let one = simd.splat_f64s(std::hint::black_box(1.0));
         let [a0, a1] = self.acc;
         let (s0, s0t) = S::as_simd_f64s(self.sigma[0]);
         let (s1, s1t) = S::as_simd_f64s(self.sigma[1]);
-        let (a0, a0t) = S::as_mut_simd_f64s(a0);
-        let (a1, a1t) = S::as_mut_simd_f64s(a1);
-        let (l, lt) = S::as_mut_simd_f64s(self.left);
+        let (a0, a0t) = S::as_mut_simd_u64s(a0);
+        let (a1, a1t) = S::as_mut_simd_u64s(a1);
+        let (l, lt) = S::as_mut_simd_u64s(self.left);
         let (m, mt) = S::as_mut_simd_f64s(self.seen);
         let n = s0.len();
         let (s0, s1, a0, a1) = (&s0[..n], &s1[..n], &mut a0[..n], &mut a1[..n]);
@@ -374,22 +483,17 @@ impl WithSimd for CutColumns<'_> {
         });
         let rows = &heads[..self.group.len()];
         for j in 0..n {
-            let (sg0, sg1) = (s0[j], s1[j]);
-            let (mut c0, mut c1, mut lj, mut mj) = (a0[j], a1[j], l[j], m[j]);
+            let sigma = [s0[j], s1[j]];
+            let (mut c, mut lj, mut mj) = ([a0[j], a1[j]], l[j], m[j]);
             for row in rows {
                 let x = row[j];
-                let p0 = simd.sub_f64s(simd.add_f64s(x, sg0), sg0);
-                let r = simd.sub_f64s(x, p0);
-                let p1 = simd.sub_f64s(simd.add_f64s(r, sg1), sg1);
-                let r = simd.sub_f64s(r, p1);
-                c0 = simd.add_f64s(c0, p0);
-                c1 = simd.add_f64s(c1, p1);
-                lj = simd.add_f64s(lj, simd.abs_f64s(r));
+                cut(simd, one, &sigma, &mut c, &mut lj, x);
                 mj = simd.max_f64s(mj, simd.abs_f64s(x));
             }
-            (a0[j], a1[j], l[j], m[j]) = (c0, c1, lj, mj);
+            (a0[j], a1[j], l[j], m[j]) = (c[0], c[1], lj, mj);
         }
-        // The same arithmetic, one column at a time (exact either way).
+        // The same arithmetic, one column at a time (the same bits: an FMA with 1 rounds as
+        // the subtraction does).
         let t = s0t.len();
         let (s0t, s1t, a0t, a1t) = (&s0t[..t], &s1t[..t], &mut a0t[..t], &mut a1t[..t]);
         let (lt, mt) = (&mut lt[..t], &mut mt[..t]);
@@ -397,12 +501,12 @@ impl WithSimd for CutColumns<'_> {
             let xt = &S::as_simd_f64s(row).1[..t];
             for j in 0..t {
                 let x = xt[j];
-                let p0 = (x + s0t[j]) - s0t[j];
-                let r = x - p0;
-                let p1 = (r + s1t[j]) - s1t[j];
-                a0t[j] += p0;
-                a1t[j] += p1;
-                lt[j] += (r - p1).abs();
+                let t0 = x + s0t[j];
+                a0t[j] = a0t[j].wrapping_add(t0.to_bits());
+                let r = x - (t0 - s0t[j]);
+                let t1 = r + s1t[j];
+                a1t[j] = a1t[j].wrapping_add(t1.to_bits());
+                lt[j] |= (r - (t1 - s1t[j])).to_bits();
                 mt[j] = mt[j].max(x.abs());
             }
         }
@@ -417,6 +521,10 @@ pub(crate) struct ExactSum {
     nan: bool,
     pos_inf: bool,
     neg_inf: bool,
+    /// The bound [`ExactSum::add_all`] guesses for its next block ([`Levels`]): the last
+    /// block's, kept across calls (its callers give a block at a time). Speed only: the sum
+    /// does not depend on it.
+    guess: Option<i32>,
 }
 
 /// A correctly rounded magnitude: `m * 2^(shift - 1074)`, `m < 2^precision` (or exactly
@@ -469,7 +577,22 @@ impl ExactSum {
             nan: false,
             pos_inf: false,
             neg_inf: false,
+            guess: None,
         }
+    }
+
+    /// Zero, whose first block of [`Self::add_all`] tries the bound `guess` (from
+    /// [`Self::guess`] of another sum of the same data; speed only).
+    pub fn guessing(guess: Option<i32>) -> Self {
+        Self {
+            guess,
+            ..Self::new()
+        }
+    }
+
+    /// The bound the next block of [`Self::add_all`] will try (see [`Levels`]).
+    pub fn guess(&self) -> Option<i32> {
+        self.guess
     }
 
     /// Add `x` exactly (infinities and NaN as flags).
@@ -513,7 +636,7 @@ impl ExactSum {
         d[1] += d1;
         d[2] += d2;
         self.pending += 1;
-        if self.pending == CARRY_EVERY {
+        if self.pending >= CARRY_EVERY {
             self.carry();
         }
     }
@@ -534,7 +657,16 @@ impl ExactSum {
     fn add_blocks(&mut self, xs: &[f64], narrow: bool) {
         let level = simd_level();
         for block in xs.chunks(BLOCK) {
-            match dispatch(level, Levels(block, narrow)) {
+            let (sums, next) = dispatch(
+                level,
+                Levels {
+                    xs: block,
+                    narrow,
+                    guess: self.guess,
+                },
+            );
+            self.guess = next;
+            match sums {
                 Some(sums) => {
                     for s in sums {
                         self.add(s);
@@ -549,15 +681,25 @@ impl ExactSum {
         }
     }
 
-    /// Add another exact sum.
+    /// Add another exact sum, digit by digit, carrying only when the digits could outgrow
+    /// their room. A digit of a sum with `p` additions pending (`add`s or merges since its
+    /// last carry) is below `(p + 1) · 2^32` in magnitude: true after a carry (the digits in
+    /// 0..2^32, the top one a sign and a small magnitude: the sum of fewer than 2^78
+    /// elements, [`Self::from_words`]), kept by `add` (three digits, each by less than 2^32)
+    /// and by this sum, which counts the merged sum's additions and its digits as one more.
+    /// The count stays at most `CARRY_EVERY` = 2^30 (a carry first where the two would pass
+    /// it), so the digits stay below 2^63 by far, and the carries past it too.
     pub fn merge(&mut self, other: &ExactSum) {
-        self.carry();
-        let mut o = other.clone();
-        o.carry();
-        for (a, b) in self.digits.iter_mut().zip(o.digits) {
+        if self.pending + other.pending + 1 >= CARRY_EVERY {
+            self.carry();
+        }
+        for (a, b) in self.digits.iter_mut().zip(&other.digits) {
             *a += b;
         }
-        self.carry();
+        self.pending += other.pending + 1;
+        if self.pending >= CARRY_EVERY {
+            self.carry();
+        }
         self.nan |= other.nan;
         self.pos_inf |= other.pos_inf;
         self.neg_inf |= other.neg_inf;
@@ -589,7 +731,16 @@ impl ExactSum {
     /// The sum [`Self::to_words`] gave, or `None` for words it cannot have given (a digit
     /// out of its range, unknown flags): such words could make the digits overflow later.
     pub fn from_words(w: &[i64]) -> Option<Self> {
-        let digits: [i64; CHUNKS] = w.get(..CHUNKS)?.try_into().ok()?;
+        let mut s = Self::new();
+        s.merge_words(w)?;
+        s.pending = 0;
+        Some(s)
+    }
+
+    /// [`Self::merge`] of the sum [`Self::to_words`] gave as `w`, read in place; `None` (and
+    /// `self` unchanged) for words it cannot have given, as [`Self::from_words`].
+    pub fn merge_words(&mut self, w: &[i64]) -> Option<()> {
+        let digits: &[i64; CHUNKS] = w.get(..CHUNKS)?.try_into().ok()?;
         let flags = *w.get(CHUNKS)?;
         let carried = digits[..CHUNKS - 1]
             .iter()
@@ -603,13 +754,18 @@ impl ExactSum {
         if !(0..8).contains(&flags) {
             return None;
         }
-        Some(Self {
-            digits,
-            pending: 0,
-            nan: flags & 1 != 0,
-            pos_inf: flags & 2 != 0,
-            neg_inf: flags & 4 != 0,
-        })
+        // As `merge` of a sum with these digits and nothing pending.
+        if self.pending + 1 >= CARRY_EVERY {
+            self.carry();
+        }
+        for (a, b) in self.digits.iter_mut().zip(digits) {
+            *a += b;
+        }
+        self.pending += 1;
+        self.nan |= flags & 1 != 0;
+        self.pos_inf |= flags & 2 != 0;
+        self.neg_inf |= flags & 4 != 0;
+        Some(())
     }
 
     /// The IEEE special result, if any element was infinite or NaN.
@@ -873,8 +1029,14 @@ mod tests {
         ];
         // Which path each kind of block takes.
         let path = |xs: &[f64]| {
-            Levels(xs, false)
+            let levels = Levels {
+                xs,
+                narrow: false,
+                guess: None,
+            };
+            levels
                 .with_simd(pulp::Scalar::new())
+                .0
                 .map(|v| v[2] == 0.0 && v[3] == 0.0)
         };
         assert_eq!(path(&cases[0].1[..BLOCK]), Some(true)); // two levels
@@ -902,6 +1064,45 @@ mod tests {
                         b.add_all_f32(xs);
                         assert!(same(&b, &exact(xs)), "{name}, {len}, {level:?}, f32 try");
                     }
+                }
+                // A block at a time, as `exact_sum` gives them: each block guesses from the
+                // one before (the guess kept in the sum); and sums that start from a guess.
+                for (name, xs) in &cases {
+                    for guess in [
+                        None,
+                        Some(-1080),
+                        Some(0),
+                        Some(1012),
+                        Some(1013),
+                        Some(5000),
+                    ] {
+                        let mut b = ExactSum::guessing(guess);
+                        for block in xs.chunks(BLOCK) {
+                            b.add_all(block);
+                        }
+                        assert!(
+                            same(&b, &exact(xs)),
+                            "{name} by blocks, {guess:?}, {level:?}"
+                        );
+                    }
+                }
+                // Blocks whose magnitudes grow past the guess (2^20 a block), shrink below
+                // its levels (2^-40 a block), or jump between the two.
+                let scaled = |f: fn(usize) -> i32| -> Vec<f64> {
+                    let base = &cases[0].1;
+                    (0..6 * BLOCK)
+                        .map(|i| base[i % base.len()] * 2f64.powi(f(i / BLOCK)))
+                        .collect()
+                };
+                let runs = [
+                    ("growing", scaled(|b| 20 * b as i32)),
+                    ("shrinking", scaled(|b| -40 * b as i32)),
+                    ("jumping", scaled(|b| if b % 2 == 0 { 0 } else { 300 })),
+                ];
+                for (name, xs) in &runs {
+                    let mut b = ExactSum::new();
+                    b.add_all(xs);
+                    assert!(same(&b, &exact(xs)), "{name}, {level:?}");
                 }
                 // Specials in a block: the element path keeps the flags.
                 for special in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
