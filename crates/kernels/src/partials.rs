@@ -13,7 +13,7 @@
 //! between processes.
 
 use crate::dynamic::Outcome;
-use crate::kernels::exact::{ExactSum, WORDS};
+use crate::kernels::exact::ExactSum;
 use crate::kernels::minmax::MinMaxPartial;
 use crate::kernels::prod::wrapping_pow;
 pub use crate::kernels::prod::ProdPartial;
@@ -584,7 +584,7 @@ fn each<T: Copy>(a: &mut [T], b: &[T], f: impl Fn(T, T) -> T) {
 /// correctly rounded result, the bits [`crate::reduce`] gives for the whole array at once.
 /// Made by [`crate::RawArray::exact_partials`] (each output summed exactly: slower than
 /// [`crate::RawArray::partials`], which sums exactly only the outputs whose rounding its
-/// bound leaves undecided). They travel as words ([`ExactPartials::words`], `WORDS` per
+/// bound leaves undecided). They travel as words ([`ExactPartials::words`], a record per
 /// output) and counts.
 #[derive(Clone, Debug)]
 pub struct ExactPartials {
@@ -597,9 +597,6 @@ pub struct ExactPartials {
 }
 
 impl ExactPartials {
-    /// Words per output in [`ExactPartials::words`].
-    pub const WORDS: usize = WORDS;
-
     /// Exact partials as the kernels produce them (valid by construction).
     pub(crate) fn new_unchecked(
         op: Op,
@@ -632,12 +629,18 @@ impl ExactPartials {
         words: &[i64],
         counted: Vec<u64>,
     ) -> Result<Self, PartialsError> {
-        let found = check_exact_parts(op, elem, &shape, count, words, &counted)?;
+        let found = check_exact_parts(op, elem, &shape, count, &counted)?;
         // (Pushed into a vector of the final size: collected through `Option` it grew by
         // reallocation, a copy and fresh pages each time, most of a combination's time.)
         let mut sums = Vec::with_capacity(found);
-        for w in words.chunks_exact(WORDS) {
-            sums.push(ExactSum::from_words(w).ok_or(PartialsError::BadWords)?);
+        let mut rest = words;
+        for _ in 0..found {
+            let (sum, took) = ExactSum::from_record(rest).ok_or(PartialsError::BadWords)?;
+            sums.push(sum);
+            rest = &rest[took..];
+        }
+        if !rest.is_empty() {
+            return Err(PartialsError::BadWords);
         }
         Ok(Self {
             op,
@@ -661,7 +664,7 @@ impl ExactPartials {
         words: &[i64],
         counted: &[u64],
     ) -> Result<ExactPartials, PartialsError> {
-        check_exact_parts(op, elem, shape, count, words, counted)?;
+        check_exact_parts(op, elem, shape, count, counted)?;
         if (self.op, self.elem, self.shape.as_slice()) != (op, elem, shape) {
             return Err(PartialsError::Mismatch);
         }
@@ -669,8 +672,13 @@ impl ExactPartials {
             .count
             .checked_add(count)
             .ok_or(PartialsError::CountOverflow)?;
-        for (a, w) in self.sums.iter_mut().zip(words.chunks_exact(WORDS)) {
-            a.merge_words(w).ok_or(PartialsError::BadWords)?;
+        let mut rest = words;
+        for a in &mut self.sums {
+            let took = a.merge_record(rest).ok_or(PartialsError::BadWords)?;
+            rest = &rest[took..];
+        }
+        if !rest.is_empty() {
+            return Err(PartialsError::BadWords);
         }
         // (Each output's count is at most `count`, which did not overflow.)
         each(&mut self.n, counted, |x, y| x + y);
@@ -703,12 +711,15 @@ impl ExactPartials {
         &self.n
     }
 
-    /// The exact sums, `WORDS` words per output in C order (see
+    /// The exact sums, a record of words per output in C order: a header word (the lowest
+    /// nonzero digit's place, the digits' number, the sign, the specials' flags), then the
+    /// digits of the magnitude, two 32-bit digits to a word (see
     /// [`ExactPartials::from_parts`]).
     pub fn words(&self) -> Vec<i64> {
-        let mut words = Vec::with_capacity(self.sums.len() * WORDS);
+        // (Three words an output for common data: a header and four digits.)
+        let mut words = Vec::with_capacity(self.sums.len() * 3);
         for s in &self.sums {
-            words.extend_from_slice(&s.to_words());
+            s.push_record(&mut words);
         }
         words
     }
@@ -760,15 +771,14 @@ impl ExactPartials {
     }
 }
 
-/// The checks of [`ExactPartials::from_parts`] but for the words' own (each output's, made
-/// as they are read): a float sum or mean of a float `elem`, one state per output of
-/// `shape`, no count above `count`. The number of outputs.
+/// The checks of [`ExactPartials::from_parts`] but for the words' own (each output's record,
+/// made as it is read): a float sum or mean of a float `elem`, a count per output of
+/// `shape`, none above `count`. The number of outputs.
 fn check_exact_parts(
     op: Op,
     elem: ElemType,
     shape: &[usize],
     count: u64,
-    words: &[i64],
     counted: &[u64],
 ) -> Result<usize, PartialsError> {
     if !exact_kind(op, elem) {
@@ -779,7 +789,7 @@ fn check_exact_parts(
     }
     let outputs = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
     let found = counted.len();
-    if outputs != Some(found) || Some(words.len()) != found.checked_mul(WORDS) {
+    if outputs != Some(found) {
         return Err(PartialsError::WrongLength {
             expected: outputs.unwrap_or(usize::MAX),
             found,

@@ -5,8 +5,9 @@
 //! A dict holds `func`, `elem` (numpy's name of the element type), `shape` (the kept
 //! axes), `count` (elements per output) and the state, one entry per output in C order:
 //! - float sums and means (`sum`, `nansum`, `mean`, `nanmean` of float32/float64):
-//!   `words` (int64, `WORDS` per output: the exact sum, [`stridewise::ExactPartials`]) and
-//!   `counted` (uint64): exact, so the result does not depend on how the array was cut;
+//!   `words` (int64, a record per output, one after another: the exact sum's nonzero digits,
+//!   [`stridewise::ExactPartials::words`]) and `counted` (uint64): exact, so the result does
+//!   not depend on how the array was cut;
 //! - integer sums and means: `hi` (int64) and `lo` (uint64), the exact 128-bit sum;
 //! - var/std: `var` (float64, 5 per output: n, mean, its rest, M2, its rest);
 //! - min/max: `best` (the element type) and `flag` (bool);

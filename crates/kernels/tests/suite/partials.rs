@@ -254,28 +254,55 @@ fn exact_partials_refuse_words_they_cannot_have_given() {
     let v = StridedView::contiguous(&data, &[3]).unwrap();
     let p = exact_partials(Op::Sum, &v, None).unwrap().unwrap();
     let words = p.words();
-    assert_eq!(words.len(), ExactPartials::WORDS);
+    // A header and the digits of 1e300 - 0.5 (2^-1 to 2^996: digits 33 to 64 of 2^-1074's
+    // radix-2^32 places), two to a word.
+    assert_eq!(words[0] & 0xff, 33);
+    assert_eq!(words[0] >> 8 & 0xff, 32);
+    assert_eq!(words.len(), 1 + 16);
     let rebuild =
         |w: &[i64], n: Vec<u64>| ExactPartials::from_parts(Op::Sum, ElemType::F64, vec![], 3, w, n);
     assert!(rebuild(&words, vec![3]).is_ok());
-    // A digit out of its range, unknown flags, a word short, a count missing.
+    // Other header bits, the record cut short, a word left over, a count missing.
     let mut bad = words.clone();
-    bad[5] = 1 << 40;
+    bad[0] |= 1 << 40;
     assert_eq!(rebuild(&bad, vec![3]).unwrap_err(), PartialsError::BadWords);
-    let mut flags = words.clone();
-    flags[ExactPartials::WORDS - 1] = 9;
+    let short = &words[..words.len() - 1];
     assert_eq!(
-        rebuild(&flags, vec![3]).unwrap_err(),
+        rebuild(short, vec![3]).unwrap_err(),
         PartialsError::BadWords
     );
-    assert!(matches!(
-        rebuild(&words[1..], vec![3]),
-        Err(PartialsError::WrongLength { .. })
-    ));
+    let mut long = words.clone();
+    long.push(0);
+    assert_eq!(
+        rebuild(&long, vec![3]).unwrap_err(),
+        PartialsError::BadWords
+    );
     assert!(matches!(
         rebuild(&words, vec![]),
         Err(PartialsError::WrongLength { .. })
     ));
+    // Combined from the words in place: the same refusals, and the sum of both.
+    let again = |w: &[i64]| {
+        p.clone()
+            .combine_parts(Op::Sum, ElemType::F64, &[], 3, w, &[3])
+    };
+    assert_eq!(again(&bad).unwrap_err(), PartialsError::BadWords);
+    assert_eq!(again(short).unwrap_err(), PartialsError::BadWords);
+    assert_eq!(again(&long).unwrap_err(), PartialsError::BadWords);
+    let twice = again(&words)
+        .unwrap()
+        .into_partials()
+        .finalise(0.0)
+        .unwrap();
+    let doubled = [data, data].concat();
+    let whole = reduce(
+        Op::Sum,
+        &StridedView::contiguous(&doubled, &[6]).unwrap(),
+        None,
+        0.0,
+    )
+    .unwrap();
+    assert_eq!(format!("{twice:?}"), format!("{whole:?}"));
     // Not a float sum or mean; another shape does not combine.
     assert!(matches!(
         ExactPartials::from_parts(Op::Var, ElemType::F64, vec![], 3, &words, vec![3]),
@@ -284,7 +311,16 @@ fn exact_partials_refuse_words_they_cannot_have_given() {
     let two = [1.0f64; 4];
     let w = StridedView::contiguous(&two, &[2, 2]).unwrap();
     let cols = exact_partials(Op::Sum, &w, Some(&[0])).unwrap().unwrap();
-    assert_eq!(p.combine(&cols).unwrap_err(), PartialsError::Mismatch);
+    assert_eq!(
+        p.clone().combine(&cols).unwrap_err(),
+        PartialsError::Mismatch
+    );
+    let cw = cols.words();
+    assert_eq!(
+        p.combine_parts(Op::Sum, ElemType::F64, &[2], 2, &cw, &[2, 2])
+            .unwrap_err(),
+        PartialsError::Mismatch
+    );
 }
 
 /// Column sums large enough for several units of rows and several tiles of columns (merged
