@@ -592,7 +592,9 @@ pub struct ExactPartials {
     elem: ElemType,
     shape: Vec<usize>,
     count: u64,
-    sums: Vec<ExactSum>,
+    /// Each output's exact sum as its record ([`ExactSum::push_record`]), in C order (a few
+    /// words each: whole sums are 560 bytes, which in fresh pages cost more than the sums).
+    records: Vec<i64>,
     n: Vec<u64>,
 }
 
@@ -603,16 +605,16 @@ impl ExactPartials {
         elem: ElemType,
         shape: Vec<usize>,
         count: u64,
-        sums: Vec<ExactSum>,
+        records: Vec<i64>,
         n: Vec<u64>,
     ) -> Self {
-        debug_assert!(exact_kind(op, elem) && sums.len() == n.len());
+        debug_assert!(exact_kind(op, elem));
         Self {
             op,
             elem,
             shape,
             count,
-            sums,
+            records,
             n,
         }
     }
@@ -620,7 +622,8 @@ impl ExactPartials {
     /// Exact partials from their parts, as [`ExactPartials::op`], [`ExactPartials::elem`],
     /// [`ExactPartials::shape`], [`ExactPartials::count`], [`ExactPartials::words`] and
     /// [`ExactPartials::counted`] give them: checks that `op` is a float sum or mean of a
-    /// float `elem`, one state per output of `shape`, and words that `words` can have given.
+    /// float `elem`, one count per output of `shape`, none above `count`, and a record per
+    /// output in `words` that `words` can have given, nothing more.
     pub fn from_parts(
         op: Op,
         elem: ElemType,
@@ -630,13 +633,9 @@ impl ExactPartials {
         counted: Vec<u64>,
     ) -> Result<Self, PartialsError> {
         let found = check_exact_parts(op, elem, &shape, count, &counted)?;
-        // (Pushed into a vector of the final size: collected through `Option` it grew by
-        // reallocation, a copy and fresh pages each time, most of a combination's time.)
-        let mut sums = Vec::with_capacity(found);
         let mut rest = words;
         for _ in 0..found {
-            let (sum, took) = ExactSum::from_record(rest).ok_or(PartialsError::BadWords)?;
-            sums.push(sum);
+            let (_, took) = ExactSum::from_record(rest).ok_or(PartialsError::BadWords)?;
             rest = &rest[took..];
         }
         if !rest.is_empty() {
@@ -647,42 +646,9 @@ impl ExactPartials {
             elem,
             shape,
             count,
-            sums,
+            records: words.to_vec(),
             n: counted,
         })
-    }
-
-    /// [`ExactPartials::combine`] with a piece given by its parts (checked as
-    /// [`ExactPartials::from_parts`] checks them), merged from its words in place: no
-    /// piece is built (its 560 bytes an output, in fresh pages, cost more than the merge).
-    pub fn combine_parts(
-        mut self,
-        op: Op,
-        elem: ElemType,
-        shape: &[usize],
-        count: u64,
-        words: &[i64],
-        counted: &[u64],
-    ) -> Result<ExactPartials, PartialsError> {
-        check_exact_parts(op, elem, shape, count, counted)?;
-        if (self.op, self.elem, self.shape.as_slice()) != (op, elem, shape) {
-            return Err(PartialsError::Mismatch);
-        }
-        self.count = self
-            .count
-            .checked_add(count)
-            .ok_or(PartialsError::CountOverflow)?;
-        let mut rest = words;
-        for a in &mut self.sums {
-            let took = a.merge_record(rest).ok_or(PartialsError::BadWords)?;
-            rest = &rest[took..];
-        }
-        if !rest.is_empty() {
-            return Err(PartialsError::BadWords);
-        }
-        // (Each output's count is at most `count`, which did not overflow.)
-        each(&mut self.n, counted, |x, y| x + y);
-        Ok(self)
     }
 
     /// The reduction.
@@ -714,32 +680,55 @@ impl ExactPartials {
     /// The exact sums, a record of words per output in C order: a header word (the lowest
     /// nonzero digit's place, the digits' number, the sign, the specials' flags), then the
     /// digits of the magnitude, two 32-bit digits to a word (see
-    /// [`ExactPartials::from_parts`]).
-    pub fn words(&self) -> Vec<i64> {
-        // (Three words an output for common data: a header and four digits.)
-        let mut words = Vec::with_capacity(self.sums.len() * 3);
-        for s in &self.sums {
-            s.push_record(&mut words);
-        }
-        words
+    /// [`ExactPartials::from_parts`]). Three words an output for common data.
+    pub fn words(&self) -> &[i64] {
+        &self.records
     }
 
     /// The exact partials of the union of the elements of `self` and `other` (two disjoint
     /// pieces of the same reduction, output by output). Exact, so in any order.
-    pub fn combine(mut self, other: &ExactPartials) -> Result<ExactPartials, PartialsError> {
-        if (self.op, self.elem, &self.shape) != (other.op, other.elem, &other.shape) {
+    pub fn combine(self, other: &ExactPartials) -> Result<ExactPartials, PartialsError> {
+        ExactPartials::combine_all(vec![self, other.clone()])
+    }
+
+    /// The exact partials of the union of the elements of all `pieces` (disjoint pieces of
+    /// the same reduction, at least one), each output's records merged at once. Exact, so in
+    /// any order.
+    pub fn combine_all(pieces: Vec<ExactPartials>) -> Result<ExactPartials, PartialsError> {
+        let mut pieces = pieces.into_iter();
+        let Some(mut all) = pieces.next() else {
             return Err(PartialsError::Mismatch);
+        };
+        let rest: Vec<ExactPartials> = pieces.collect();
+        for p in &rest {
+            if (all.op, all.elem, &all.shape) != (p.op, p.elem, &p.shape) {
+                return Err(PartialsError::Mismatch);
+            }
+            all.count = all
+                .count
+                .checked_add(p.count)
+                .ok_or(PartialsError::CountOverflow)?;
+            // (Each output's count is at most `count`, which did not overflow.)
+            each(&mut all.n, &p.n, |x, y| x + y);
         }
-        self.count = self
-            .count
-            .checked_add(other.count)
-            .ok_or(PartialsError::CountOverflow)?;
-        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
-            a.merge(b);
+        if rest.is_empty() {
+            return Ok(all);
         }
-        // (Each output's count is at most `count`, which did not overflow.)
-        each(&mut self.n, &other.n, |x, y| x + y);
-        Ok(self)
+        // (Every record is valid: made by the kernels or checked by `from_parts`.)
+        let mut at: Vec<&[i64]> = rest.iter().map(|p| &p.records[..]).collect();
+        let mut mine = &all.records[..];
+        let mut records = Vec::with_capacity(all.records.len());
+        for _ in 0..all.n.len() {
+            let (mut sum, took) = ExactSum::from_record(mine).ok_or(PartialsError::BadWords)?;
+            mine = &mine[took..];
+            for r in &mut at {
+                let took = sum.merge_record(r).ok_or(PartialsError::BadWords)?;
+                *r = &r[took..];
+            }
+            sum.push_record(&mut records);
+        }
+        all.records = records;
+        Ok(all)
     }
 
     /// [`Partials`] that finalise to the correctly rounded results: each output's exact
@@ -747,12 +736,15 @@ impl ExactPartials {
     /// kernels' own exact pass leaves it.
     pub fn into_partials(self) -> Partials {
         let ignore = self.op.info().nan == NanHandling::Ignore;
+        let mut rest = &self.records[..];
         let parts = self
-            .sums
+            .n
             .iter()
-            .zip(&self.n)
-            .map(|(s, &n)| {
-                let (hi, lo) = s.partial();
+            .map(|&n| {
+                let (sum, took) =
+                    ExactSum::from_record(rest).expect("records are valid by construction");
+                rest = &rest[took..];
+                let (hi, lo) = sum.partial();
                 FloatPartial {
                     hi,
                     lo,

@@ -65,32 +65,32 @@ pub fn combine_partials<'py>(
     py: Python<'py>,
     parts: Bound<'py, PyList>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut parts = parts.iter();
-    let first = parts
-        .next()
-        .ok_or_else(|| PyValueError::new_err("combine_partials: no partials"))?;
-    let mut all = Piece::from_dict(&first.cast_into::<PyDict>()?)?;
-    for d in parts {
-        let d = d.cast_into::<PyDict>()?;
-        all = match all {
-            // Exact sums merge from the dict's words in place, with the GIL held: building
-            // the piece first (560 bytes an output, in fresh pages) cost more than the merge.
-            Piece::Exact(e) if d.contains("words")? => {
-                let (op, elem, shape, count) = header_of(&d)?;
-                let counted: Vec<u64> = to_vec(&array_at(&d, "counted")?)?;
-                let merged = with_slice(&array_at(&d, "words")?, |words: &[i64]| {
-                    e.combine_parts(op, elem, &shape, count, words, &counted)
-                })?;
-                Piece::Exact(merged.map_err(value_error)?)
-            }
-            // The others read with the GIL held, then merged without it.
-            all => {
-                let other = Piece::from_dict(&d)?;
-                py.detach(|| all.combine(&other)).map_err(value_error)?
-            }
-        };
+    // The dicts read with the GIL held, then merged without it (exact sums all at once,
+    // output by output).
+    let pieces = parts
+        .iter()
+        .map(|d| Piece::from_dict(&d.cast_into::<PyDict>()?))
+        .collect::<PyResult<Vec<_>>>()?;
+    if pieces.is_empty() {
+        return Err(PyValueError::new_err("combine_partials: no partials"));
     }
-    all.to_dict(py)
+    let all = py.detach(|| {
+        if pieces.iter().all(|p| matches!(p, Piece::Exact(_))) {
+            let exact = pieces
+                .into_iter()
+                .filter_map(|p| match p {
+                    Piece::Exact(e) => Some(e),
+                    Piece::Plain(_) => None,
+                })
+                .collect();
+            ExactPartials::combine_all(exact).map(Piece::Exact)
+        } else {
+            let mut pieces = pieces.into_iter();
+            let first = pieces.next().expect("not empty");
+            pieces.try_fold(first, |a, b| a.combine(&b))
+        }
+    });
+    all.map_err(value_error)?.to_dict(py)
 }
 
 /// The values the partials finalise to, as [`crate::exec`] would return them for the whole
@@ -288,7 +288,7 @@ fn header_of(d: &Bound<'_, PyDict>) -> PyResult<(Op, ElemType, Vec<usize>, u64)>
 
 fn exact_dict<'py>(py: Python<'py>, p: &ExactPartials) -> PyResult<Bound<'py, PyDict>> {
     let d = header(py, p.op(), p.elem(), p.shape(), p.count())?;
-    d.set_item("words", PyArray1::from_vec(py, p.words()))?;
+    d.set_item("words", PyArray1::from_slice(py, p.words()))?;
     d.set_item("counted", PyArray1::from_slice(py, p.counted()))?;
     Ok(d)
 }

@@ -240,15 +240,22 @@ fn pow2(k: i32) -> f64 {
     }
 }
 
-/// A level's exact sum from `acc`, the wrapping sum of `bits(t)` over `count` elements cut
-/// with `sigma` (see [`levels`]).
+/// A level's exact sum in its quanta, from `acc`, the wrapping sum of `bits(t)` over `count`
+/// elements cut with `sigma` (see [`levels`]: exact when it is below 2^63 in magnitude).
+fn level_int(acc: u64, count: u64, sigma: f64) -> i64 {
+    acc.wrapping_sub(count.wrapping_mul(sigma.to_bits())) as i64
+}
+
+/// The exponent of the quantum of a level cut with `sigma`: σ = 1.5 · 2^(q + 52), whose
+/// biased exponent is q + 1075.
+fn quantum_of(sigma: f64) -> i32 {
+    (sigma.to_bits() >> 52) as i32 - 1075
+}
+
+/// A level's exact sum of a block (see [`levels`]) as an f64.
 fn level_sum(acc: u64, count: u64, sigma: f64) -> f64 {
-    let bits = sigma.to_bits();
-    let total = acc.wrapping_sub(count.wrapping_mul(bits));
-    // σ = 1.5 · 2^(q + 52): its biased exponent is q + 1075.
-    let q = (bits >> 52) as i32 - 1075;
-    // Exact (see `levels`): |total| <= 2^53, and a power of two from 2^-1074 up.
-    (total as i64) as f64 * pow2(q)
+    // Exact (see `levels`): |level_int| <= 2^53, and a power of two from 2^-1074 up.
+    level_int(acc, count, sigma) as f64 * pow2(quantum_of(sigma))
 }
 
 /// One vector of [`levels`]: each level's `t = r + σ` added to `acc` as integer bits, the
@@ -281,24 +288,37 @@ fn cut<S: Simd, const L: usize>(
 /// The exact sums of many outputs (columns) whose elements arrive as rows: element `j` of
 /// every row belongs to output `j` (a column reduction of a C-order matrix). The levels of
 /// [`ExactSum::add_all`] with a σ per column, in vectors across the columns, one pass over
-/// each block of at most [`BLOCK`] rows: the σ come from the previous block's largest
-/// magnitude in the column, [`HEADROOM`] bits higher (the first block of all is read once
-/// more first, for its own), and the pass measures the block's largest magnitude too. A
-/// column's levels are then kept when the guess held (every magnitude below the σ's bound
-/// `2^(e + 1)`, so the proof of [`levels`] applies) and no residual is left; otherwise
+/// each block of at most [`BLOCK`] rows; the pass measures the block's largest magnitude
+/// too. A column's σ come from the first block's largest magnitude in the column,
+/// [`HEADROOM`] bits higher (that block is read once more first, for its own), and stay
+/// while they hold. A column's levels of a block are kept when they held (every magnitude
+/// below the σ's bound `2^(e + 1)`, so the proof of [`levels`] applies) and no residual is
+/// left: added, as integers in the levels' quanta, to the column's totals (no `ExactSum`
+/// per column: 560 bytes each, in fresh pages, took a third of a chunk's time). Otherwise
 /// (the magnitudes grew past the headroom, or reach below two levels, or an infinity, a NaN
 /// or a magnitude of 2^1013 or more) the column's block is gathered and added with
-/// [`ExactSum::add_all`] (NaN skipped when `ignore`). The same exact sums as adding each
-/// column with [`ExactSum::add_all`].
+/// [`ExactSum::add_all`] to the column's own `ExactSum` (NaN skipped when `ignore`), and
+/// the next block's σ come from this block (the totals so far moved into that sum first).
+/// The same exact sums as adding each column with [`ExactSum::add_all`].
 pub(crate) struct ExactColumns {
-    /// The exact sums so far, one per column.
-    pub sums: Vec<ExactSum>,
     /// The elements each sum took (NaN skipped when `ignore` are not counted).
     pub n: Vec<u64>,
     ignore: bool,
-    /// The last block's largest magnitude per column (the next block's guess), if any.
-    most: Option<Vec<f64>>,
+    /// Whether the σ were set (from the first block).
+    started: bool,
+    /// Per column, the σ of its two levels.
     sigma: [Vec<f64>; 2],
+    /// Per column, the bound's exponent `e` of its σ (see `next_guess`), `None` where the
+    /// levels take nothing (a guess beyond 2^1013, an infinity, NaN).
+    bound: Vec<Option<i32>>,
+    /// Per column, the blocks' levels kept so far, in quanta of its σ: at most 2^53 a block
+    /// (`BLOCK` pieces of at most 2^42 quanta), so at most 2^62 for 2^9 blocks.
+    total: [Vec<i64>; 2],
+    /// Per column, what the levels did not take (blocks added element by element, totals
+    /// of earlier σ), where there is any.
+    extra: Vec<Option<Box<ExactSum>>>,
+    /// The blocks added, at most 2^9 (see `total`).
+    blocks: usize,
     /// The levels' `bits(t)` added (see [`levels`]), per column.
     acc: [Vec<u64>; 2],
     /// The last residuals' bits, or-ed, per column.
@@ -311,8 +331,10 @@ pub(crate) struct ExactColumns {
 pub(crate) type Rows<'a> = dyn FnMut(&mut dyn FnMut(&[&[f64]])) + 'a;
 
 /// Rows per group of [`Rows`]: [`CutColumns`] keeps a vector of columns' state in registers
-/// across a group (a row at a time, four stores a vector each row: 1.1 ns an element).
-pub(crate) const GROUP: usize = 4;
+/// across a group (four loads and four stores of state a vector per group: a (1342, 10000)
+/// f64 chunk took 9.0 ms in groups of 4 rows, 7.3 in groups of 8, 8.9 in groups of 16, on
+/// a Zen 4).
+pub(crate) const GROUP: usize = 8;
 
 /// Bits above the previous block's largest magnitude that a column's σ allows for (a
 /// column of normals: its largest of 512 rises past 2^(e + 1) in about 3% of blocks, past
@@ -325,44 +347,62 @@ impl ExactColumns {
     pub fn new(width: usize, ignore: bool) -> Self {
         let zeros = || vec![0.0; width];
         Self {
-            sums: vec![ExactSum::new(); width],
             n: vec![0; width],
             ignore,
-            most: None,
+            started: false,
             sigma: [zeros(), zeros()],
+            bound: vec![None; width],
+            total: [vec![0; width], vec![0; width]],
+            extra: (0..width).map(|_| None).collect(),
+            blocks: 0,
             acc: [vec![0; width], vec![0; width]],
             left: vec![0; width],
             seen: zeros(),
         }
     }
 
-    /// Add a block of at most [`BLOCK`] rows, each of `self.sums.len()` elements: `rows(g)`
+    /// Set column `j`'s σ for the bound of a largest magnitude `m` (HEADROOM bits above;
+    /// the σ of 1.0 where the levels take nothing: the check of `add_block` throws their
+    /// pieces away).
+    fn set_bound(&mut self, j: usize, m: f64) {
+        let bound = next_guess(m.to_bits() >> 52);
+        self.bound[j] = bound;
+        let e = bound.unwrap_or(0);
+        for k in 0..2 {
+            let q = (e + 1 - WIDTH * (k as i32 + 1)).max(-1074);
+            self.sigma[k][j] = f64::from_bits((((q + 1075) as u64) << 52) | (1 << 51));
+        }
+    }
+
+    /// Column `j`'s totals moved into its own sum (before its σ change).
+    fn flush(&mut self, j: usize) {
+        let extra = self.extra[j].get_or_insert_with(|| Box::new(ExactSum::new()));
+        for k in 0..2 {
+            extra.add_int(self.total[k][j], quantum_of(self.sigma[k][j]));
+            self.total[k][j] = 0;
+        }
+    }
+
+    /// Add a block of at most [`BLOCK`] rows, each of `self.n.len()` elements: `rows(g)`
     /// calls `g` with the block's rows in order (the same rows each time it is called: once,
-    /// or more for the first block and for columns the guess did not fit).
+    /// or more for the first block and for columns the levels did not take). At most 2^9
+    /// blocks (`exact_columns` gives a unit's 2048 rows in 5).
     pub fn add_block(&mut self, rows: &mut Rows<'_>) {
         let level = simd_level();
-        let most = match self.most.take() {
-            Some(m) => m,
-            None => {
-                let mut m = vec![0.0; self.sums.len()];
-                rows(&mut |group| {
-                    for row in group {
-                        dispatch(level, MaxAbs(row, &mut m));
-                    }
-                });
-                m
+        let width = self.n.len();
+        assert!(self.blocks < 1 << 9, "ExactColumns: at most 2^9 blocks");
+        self.blocks += 1;
+        if !self.started {
+            let mut m = vec![0.0; width];
+            rows(&mut |group| {
+                for row in group {
+                    dispatch(level, MaxAbs(row, &mut m));
+                }
+            });
+            for (j, &m) in m.iter().enumerate() {
+                self.set_bound(j, m);
             }
-        };
-        // Each column's bound 2^(e + 1) (e = HEADROOM above the guess's exponent) and the
-        // σ of its two levels (see `levels`); a guess beyond `MAX_BIASED` (or NaN) gets the
-        // σ of 1.0, whose pieces the check below throws away.
-        let bound = |m: f64| -> i32 { next_guess(m.to_bits() >> 52).unwrap_or(0) };
-        for (j, &m) in most.iter().enumerate() {
-            let e = bound(m);
-            for k in 0..2 {
-                let q = (e + 1 - WIDTH * (k as i32 + 1)).max(-1074);
-                self.sigma[k][j] = f64::from_bits((((q + 1075) as u64) << 52) | (1 << 51));
-            }
+            self.started = true;
         }
         let [a0, a1] = &mut self.acc;
         for v in [a0, a1, &mut self.left] {
@@ -386,17 +426,16 @@ impl ExactColumns {
         });
         debug_assert!(count <= BLOCK as u64);
         let mut redo = Vec::new();
-        for j in 0..self.sums.len() {
-            let (seen, guess) = (self.seen[j], most[j]);
-            // The guess held: the block's magnitudes are below the bound (and finite, not
-            // NaN: `<` is false for NaN), the guess itself was finite and in range.
-            let bits = seen.to_bits() >> 52;
-            let held = guess.to_bits() >> 52 <= MAX_BIASED
-                && bits <= MAX_BIASED
-                && (bits.max(1) as i32 - 1023) < bound(guess) + 1;
-            if held && self.left[j] << 1 == 0 {
+        for j in 0..width {
+            // The levels held: the block's magnitudes are below the bound (and finite, not
+            // NaN: `<=` is false for NaN's exponent past MAX_BIASED), no residual is left.
+            let bits = self.seen[j].to_bits() >> 52;
+            let held = self.bound[j].is_some_and(|e| {
+                bits <= MAX_BIASED && (bits.max(1) as i32 - 1023) <= e && self.left[j] << 1 == 0
+            });
+            if held {
                 for k in 0..2 {
-                    self.sums[j].add(level_sum(self.acc[k][j], count, self.sigma[k][j]));
+                    self.total[k][j] += level_int(self.acc[k][j], count, self.sigma[k][j]);
                 }
                 self.n[j] += count;
             } else {
@@ -417,11 +456,27 @@ impl ExactColumns {
                 }
             });
             for (c, &j) in cols.iter().zip(&redo) {
-                self.sums[j].add_all(c);
+                // The next blocks' σ from this one (the totals so far kept first).
+                self.flush(j);
+                let seen = self.seen[j];
+                self.set_bound(j, seen);
+                let extra = self.extra[j].as_mut().expect("flush made it");
+                extra.add_all(c);
                 self.n[j] += c.len() as u64;
             }
         }
-        self.most = Some(self.seen.clone());
+    }
+
+    /// The exact sum of column `j` so far.
+    pub fn sum(&self, j: usize) -> ExactSum {
+        let mut s = self.extra[j]
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(ExactSum::new);
+        for k in 0..2 {
+            s.add_int(self.total[k][j], quantum_of(self.sigma[k][j]));
+        }
+        s
     }
 }
 
@@ -617,17 +672,31 @@ impl ExactSum {
         if m == 0 {
             return;
         }
+        // (p <= 2045: the three digits of `add_wide` are inside.)
+        self.add_wide(bits >> 63 == 1, m, p);
+    }
+
+    /// Add `v · 2^exp` exactly, for `exp >= -1074` and `|v| · 2^exp < 2^1036` (a level's
+    /// total of [`ExactColumns`]: at most 2^63 quanta of at most 2^972).
+    pub fn add_int(&mut self, v: i64, exp: i32) {
+        if v != 0 {
+            self.add_wide(v < 0, v.unsigned_abs(), (exp + 1074) as u32);
+        }
+    }
+
+    /// Add `±m · 2^(p - 1074)` (`p + 64 <= 32 · CHUNKS - 32`: three digits from `p / 32`).
+    #[inline(always)]
+    fn add_wide(&mut self, negative: bool, m: u64, p: u32) {
         let (k, r) = ((p / 32) as usize, p % 32);
-        // Below 2^85: three digits.
+        // Below 2^95: three digits, each below 2^32.
         let wide = (m as u128) << r;
         // Negated without a branch, (x ^ -1) + 1 = -x: the sign of random data is a coin
         // toss for the branch predictor.
-        let neg = -((bits >> 63) as i64);
+        let neg = -i64::from(negative);
         let signed = |v: u128| ((v as i64) ^ neg) - neg;
         let d0 = signed(wide & 0xffff_ffff);
         let d1 = signed((wide >> 32) & 0xffff_ffff);
         let d2 = signed(wide >> 64);
-        // (k <= 2045 / 32 = 63, so the three digits are inside: one bounds check.)
         let d = &mut self.digits[k..k + 3];
         d[0] += d0;
         d[1] += d1;
@@ -795,18 +864,44 @@ impl ExactSum {
         }
     }
 
-    /// The sign and the magnitude's digits (each in 0..2^32).
+    /// The sign and the magnitude's digits (each in 0..2^32; the top one holds what is
+    /// left, below 2^32 for any sum of fewer than 2^78 finite elements). Carries only over
+    /// the digits in use, from the lowest nonzero one `lo` to the highest `hi` (a sum's
+    /// digits span a few of the 68: carrying all of them, twice for a negative sum, was
+    /// most of the time of writing a record): after carrying `lo..hi` into `hi`, the value
+    /// is `d[hi] · 2^(32 hi)` plus digits in 0..2^32 below, so its sign is `d[hi]`'s;
+    /// negated and carried again, `d[hi] >= 0`, and its own digits go up from there.
     fn magnitude(&self) -> (bool, [i64; CHUNKS]) {
-        let mut s = self.clone();
-        s.carry();
-        let negative = s.digits[CHUNKS - 1] < 0;
-        if negative {
-            for d in &mut s.digits {
-                *d = -*d;
+        let mut d = self.digits;
+        let (Some(lo), Some(hi)) = (
+            d.iter().position(|&x| x != 0),
+            d.iter().rposition(|&x| x != 0),
+        ) else {
+            return (false, d);
+        };
+        let carry = |d: &mut [i64; CHUNKS]| {
+            for k in lo..hi {
+                let c = d[k] >> 32;
+                d[k] -= c << 32;
+                d[k + 1] += c;
             }
-            s.carry();
+        };
+        carry(&mut d);
+        let negative = d[hi] < 0;
+        if negative {
+            for x in &mut d[lo..=hi] {
+                *x = -*x;
+            }
+            carry(&mut d);
         }
-        (negative, s.digits)
+        let mut k = hi;
+        while k + 1 < CHUNKS && d[k] >= 1 << 32 {
+            let c = d[k] >> 32;
+            d[k] -= c << 32;
+            d[k + 1] += c;
+            k += 1;
+        }
+        (negative, d)
     }
 
     /// The finite sum rounded to `precision` (<= 63) bits, its last bit no lower than
@@ -1166,6 +1261,17 @@ mod tests {
                             cols[5] = (0..rows).map(grow).collect();
                             cols[6] = (0..rows).map(|r| 1e15 / grow(r)).collect();
                         }
+                        // A column that jumps by 2^300 after its first block, and one of
+                        // zeros in its first block: their σ move once, then hold again
+                        // (totals of two σ in one sum).
+                        if width > 8 {
+                            let base = stream(99, rows, with_exp(kinds[0]));
+                            let at = |r: usize, x: f64, f: f64| if r < 128 { x } else { x * f };
+                            cols[7] = (0..rows).map(|r| at(r, base[r], 2f64.powi(300))).collect();
+                            cols[8] = (0..rows)
+                                .map(|r| if r < 128 { 0.0 } else { base[r] })
+                                .collect();
+                        }
                         let mut special = cols.clone();
                         if width > 3 && rows > 4 {
                             special[1][2] = f64::NAN;
@@ -1197,7 +1303,7 @@ mod tests {
                                         .filter(|x| !(ignore && x.is_nan()))
                                         .collect();
                                     assert!(
-                                        same(&c.sums[j], &exact(&kept)),
+                                        same(&c.sum(j), &exact(&kept)),
                                         "column {j} of {width}, {rows} rows, {level:?}"
                                     );
                                     assert_eq!(c.n[j], kept.len() as u64);

@@ -214,7 +214,7 @@ fn exact_partials_of_any_cut_give_the_whole() {
                     p.elem(),
                     p.shape().to_vec(),
                     p.count(),
-                    &p.words(),
+                    p.words(),
                     p.counted().to_vec(),
                 )
                 .unwrap();
@@ -253,7 +253,7 @@ fn exact_partials_refuse_words_they_cannot_have_given() {
     let data = [1.5f64, -2.0, 1e300];
     let v = StridedView::contiguous(&data, &[3]).unwrap();
     let p = exact_partials(Op::Sum, &v, None).unwrap().unwrap();
-    let words = p.words();
+    let words = p.words().to_vec();
     // A header and the digits of 1e300 - 0.5 (2^-1 to 2^996: digits 33 to 64 of 2^-1074's
     // radix-2^32 places), two to a word.
     assert_eq!(words[0] & 0xff, 33);
@@ -281,15 +281,9 @@ fn exact_partials_refuse_words_they_cannot_have_given() {
         rebuild(&words, vec![]),
         Err(PartialsError::WrongLength { .. })
     ));
-    // Combined from the words in place: the same refusals, and the sum of both.
-    let again = |w: &[i64]| {
-        p.clone()
-            .combine_parts(Op::Sum, ElemType::F64, &[], 3, w, &[3])
-    };
-    assert_eq!(again(&bad).unwrap_err(), PartialsError::BadWords);
-    assert_eq!(again(short).unwrap_err(), PartialsError::BadWords);
-    assert_eq!(again(&long).unwrap_err(), PartialsError::BadWords);
-    let twice = again(&words)
+    // Rebuilt and combined with itself: the sum of both pieces.
+    let again = rebuild(&words, vec![3]).unwrap();
+    let twice = ExactPartials::combine_all(vec![p.clone(), again])
         .unwrap()
         .into_partials()
         .finalise(0.0)
@@ -315,10 +309,8 @@ fn exact_partials_refuse_words_they_cannot_have_given() {
         p.clone().combine(&cols).unwrap_err(),
         PartialsError::Mismatch
     );
-    let cw = cols.words();
     assert_eq!(
-        p.combine_parts(Op::Sum, ElemType::F64, &[2], 2, &cw, &[2, 2])
-            .unwrap_err(),
+        ExactPartials::combine_all(vec![cols, p]).unwrap_err(),
         PartialsError::Mismatch
     );
 }
