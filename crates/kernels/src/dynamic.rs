@@ -441,7 +441,7 @@ fn exact_columns<T: FloatElement>(
     let mut n = Vec::with_capacity(width);
     let mut units = units.into_iter();
     for _ in 0..tiles {
-        let mut tile: Vec<ExactColumns> = units.by_ref().take(parts).collect();
+        let tile: Vec<ExactColumns> = units.by_ref().take(parts).collect();
         for j in 0..tile[0].n.len() {
             let mut sum = tile[0].sum(j);
             let mut took = tile[0].n[j];
@@ -452,7 +452,6 @@ fn exact_columns<T: FloatElement>(
             sum.push_record(&mut records);
             n.push(took);
         }
-        tile.clear();
     }
     (records, n)
 }

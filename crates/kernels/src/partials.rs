@@ -632,7 +632,23 @@ impl ExactPartials {
         words: &[i64],
         counted: Vec<u64>,
     ) -> Result<Self, PartialsError> {
-        let found = check_exact_parts(op, elem, &shape, count, &counted)?;
+        if !exact_kind(op, elem) {
+            return Err(PartialsError::WrongState {
+                expected: kind_of(op, elem),
+                found: "Exact",
+            });
+        }
+        let outputs = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        let found = counted.len();
+        if outputs != Some(found) {
+            return Err(PartialsError::WrongLength {
+                expected: outputs.unwrap_or(usize::MAX),
+                found,
+            });
+        }
+        if counted.iter().any(|&n| n > count) {
+            return Err(PartialsError::BadWords);
+        }
         let mut rest = words;
         for _ in 0..found {
             let (_, took) = ExactSum::from_record(rest).ok_or(PartialsError::BadWords)?;
@@ -761,36 +777,6 @@ impl ExactPartials {
             State::Float(parts),
         )
     }
-}
-
-/// The checks of [`ExactPartials::from_parts`] but for the words' own (each output's record,
-/// made as it is read): a float sum or mean of a float `elem`, a count per output of
-/// `shape`, none above `count`. The number of outputs.
-fn check_exact_parts(
-    op: Op,
-    elem: ElemType,
-    shape: &[usize],
-    count: u64,
-    counted: &[u64],
-) -> Result<usize, PartialsError> {
-    if !exact_kind(op, elem) {
-        return Err(PartialsError::WrongState {
-            expected: kind_of(op, elem),
-            found: "Exact",
-        });
-    }
-    let outputs = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-    let found = counted.len();
-    if outputs != Some(found) {
-        return Err(PartialsError::WrongLength {
-            expected: outputs.unwrap_or(usize::MAX),
-            found,
-        });
-    }
-    if counted.iter().any(|&n| n > count) {
-        return Err(PartialsError::BadWords);
-    }
-    Ok(found)
 }
 
 /// Whether `op` over `elem` has [`ExactPartials`]: the float sums and means.

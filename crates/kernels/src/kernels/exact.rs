@@ -180,12 +180,8 @@ fn levels<S: Simd, const L: usize, const TRACK: bool>(
     xs: &[f64],
     e: i32,
 ) -> (Option<[f64; L]>, S::f64s) {
-    let quantum = |k: usize| (e + 1 - WIDTH * (k as i32 + 1)).max(-1074);
-    // 1.5 · 2^(q + 52): biased exponent q + 52 + 1023, and the leading fraction bit.
-    let sigma_bits: [u64; L] =
-        std::array::from_fn(|k| (((quantum(k) + 1075) as u64) << 52) | (1 << 51));
-    let sigma: [S::f64s; L] =
-        std::array::from_fn(|k| simd.splat_f64s(f64::from_bits(sigma_bits[k])));
+    let sigmas: [f64; L] = std::array::from_fn(|k| sigma_for(e, k));
+    let sigma: [S::f64s; L] = std::array::from_fn(|k| simd.splat_f64s(sigmas[k]));
     // An opaque 1.0: the compiler would fold `fma(a, 1, b)` back into an addition.
     let one = simd.splat_f64s(std::hint::black_box(1.0));
     let zero = simd.splat_u64s(0);
@@ -219,9 +215,17 @@ fn levels<S: Simd, const L: usize, const TRACK: bool>(
         let acc = lanes_u64::<S>(&acc[k])
             .iter()
             .fold(0u64, |a, &b| a.wrapping_add(b));
-        level_sum(acc, lanes, f64::from_bits(sigma_bits[k]))
+        level_sum(acc, lanes, sigmas[k])
     });
     (Some(sums), most)
+}
+
+/// The σ of level `k` under the bound 2^(e + 1): `1.5 · 2^52 q` for the level's quantum
+/// `q = 2^(e + 1 - WIDTH (k + 1))`, at least 2^-1074 (see [`levels`]): biased exponent
+/// `q + 52 + 1023`, and the leading fraction bit.
+fn sigma_for(e: i32, k: usize) -> f64 {
+    let q = (e + 1 - WIDTH * (k as i32 + 1)).max(-1074);
+    f64::from_bits((((q + 1075) as u64) << 52) | (1 << 51))
 }
 
 /// The lanes of a vector of u64.
@@ -336,10 +340,11 @@ pub(crate) type Rows<'a> = dyn FnMut(&mut dyn FnMut(&[&[f64]])) + 'a;
 /// a Zen 4).
 pub(crate) const GROUP: usize = 8;
 
-/// Bits above the previous block's largest magnitude that a column's σ allows for (a
-/// column of normals: its largest of 512 rises past 2^(e + 1) in about 3% of blocks, past
-/// 2^(e + 5) practically never; two levels reach 84 bits under the bound, 2^-79 of the
-/// guess's leading bit).
+/// Bits above a measured largest magnitude that a guessed bound allows for (`next_guess`:
+/// the next block's in `add_all`, a column's from its first block in [`ExactColumns`]): the
+/// largest of 512 normals rises past 2^(e + 1) of the last block's `e` in about 3% of
+/// blocks, past 2^(e + 5) practically never; two levels reach 84 bits under the bound,
+/// 2^-79 of the guess's leading bit.
 const HEADROOM: i32 = 4;
 
 impl ExactColumns {
@@ -367,10 +372,8 @@ impl ExactColumns {
     fn set_bound(&mut self, j: usize, m: f64) {
         let bound = next_guess(m.to_bits() >> 52);
         self.bound[j] = bound;
-        let e = bound.unwrap_or(0);
         for k in 0..2 {
-            let q = (e + 1 - WIDTH * (k as i32 + 1)).max(-1074);
-            self.sigma[k][j] = f64::from_bits((((q + 1075) as u64) << 52) | (1 << 51));
+            self.sigma[k][j] = sigma_for(bound.unwrap_or(0), k);
         }
     }
 
