@@ -26,7 +26,9 @@ use crate::layout::Layout;
 pub use crate::ops::Op;
 use crate::ops::{Family, NanHandling};
 use crate::partials::{decided_float, ExactPartials, Partials, State};
-use crate::walk::{for_each_element, for_each_row_group, for_each_slice_f64, SharedPtr, Split};
+use crate::walk::{
+    for_each_element, for_each_row_group, for_each_slice_f64, Floats, SharedPtr, Split,
+};
 use crate::{layout, simd_level, Element, Ignore, Propagate, ReduceError, Reduced, Reduction};
 use crate::{StridedView, Value, Warning};
 
@@ -508,22 +510,28 @@ unsafe fn exact_sum<T: FloatElement>(
     let mut exact = ExactSum::guessing(*guess);
     let mut n = 0;
     // f32 elements try one level first (`ExactSum::add_all_f32`).
-    let add = if T::ELEM == ElemType::F32 {
-        ExactSum::add_all_f32
-    } else {
-        ExactSum::add_all
-    };
+    let narrow = T::ELEM == ElemType::F32;
     // SAFETY: our contract.
     unsafe {
         for_each_slice_f64(at, one, unit, block, |xs| {
-            if ignore && xs.iter().any(|x| x.is_nan()) {
+            let has_nan = ignore
+                && match xs {
+                    Floats::F64(xs) => xs.iter().any(|x| x.is_nan()),
+                    Floats::F32(xs) => xs.iter().any(|x| x.is_nan()),
+                };
+            if has_nan {
                 numbers.clear();
-                numbers.extend(xs.iter().filter(|x| !x.is_nan()));
+                match xs {
+                    Floats::F64(xs) => numbers.extend(xs.iter().filter(|x| !x.is_nan())),
+                    Floats::F32(xs) => {
+                        numbers.extend(xs.iter().filter(|x| !x.is_nan()).map(|&x| f64::from(x)))
+                    }
+                }
                 n += numbers.len() as u64;
-                add(&mut exact, numbers);
+                exact.add_floats(Floats::F64(numbers), narrow);
             } else {
                 n += xs.len() as u64;
-                add(&mut exact, xs);
+                exact.add_floats(xs, narrow);
             }
         })
     };

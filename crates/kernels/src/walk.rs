@@ -99,9 +99,7 @@ pub unsafe fn for_each_row_group<T: Element, const N: usize>(
             for (first, buf) in firsts[..k].iter().zip(bufs.iter_mut()) {
                 // SAFETY: the row's elements `cols`, consecutive, valid `T`s (our contract).
                 let xs = unsafe { std::slice::from_raw_parts(*first, width) };
-                for (b, x) in buf[..width].iter_mut().zip(xs) {
-                    *b = x.to_f64();
-                }
+                widen(xs, &mut buf[..width]);
             }
             let rows: [&[f64]; N] = std::array::from_fn(|i| &bufs[i.min(k - 1)][..width]);
             f(&rows[..k]);
@@ -109,11 +107,46 @@ pub unsafe fn for_each_row_group<T: Element, const N: usize>(
     }
 }
 
+/// A slice of elements [`for_each_slice_f64`] gives: f64 values, or f32 ones read in place
+/// (whose reader widens them as it goes).
+#[derive(Clone, Copy, Debug)]
+pub enum Floats<'a> {
+    F64(&'a [f64]),
+    F32(&'a [f32]),
+}
+
+impl Floats<'_> {
+    /// The elements.
+    pub fn len(&self) -> usize {
+        match self {
+            Floats::F64(xs) => xs.len(),
+            Floats::F32(xs) => xs.len(),
+        }
+    }
+
+    /// Whether there are none.
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first element's address.
+    #[cfg(test)]
+    pub fn as_ptr(&self) -> *const u8 {
+        match self {
+            Floats::F64(xs) => xs.as_ptr().cast(),
+            Floats::F32(xs) => xs.as_ptr().cast(),
+        }
+    }
+}
+
 /// Call `f` with every element of work unit `u` of `split` (see [`Layout::split`]; or
-/// [`Layout::whole`], every element) of `layout` based at `base`, as f64, in the layout's
-/// order, in slices of at most `buf.len()` (> 0) elements: f64 runs at stride 1 of at least
-/// a quarter of `buf` in place, every other run converted into `buf`, short runs packed
-/// together. For the exact sums, whose block code wants long slices.
+/// [`Layout::whole`], every element) of `layout` based at `base`, in the layout's order, in
+/// slices of at most `buf.len()` (> 0) elements: f64 and f32 runs at stride 1 of at least
+/// a quarter of `buf` in place, every other run converted to f64 into `buf`, short runs
+/// packed together. For the exact sums, whose block code wants long slices (and widens f32
+/// a few vectors at a time: 1e7 f32 converted into `buf` first took 1.0 ms more, one thread,
+/// Zen 4, the memory idle while the block was cut).
 ///
 /// # Safety
 /// As [`for_each_element`].
@@ -122,7 +155,7 @@ pub unsafe fn for_each_slice_f64<T: Element>(
     layout: &Layout,
     (split, u): (Split, usize),
     buf: &mut [f64],
-    mut f: impl FnMut(&[f64]),
+    mut f: impl FnMut(Floats<'_>),
 ) {
     let cap = buf.len();
     assert!(cap > 0);
@@ -130,21 +163,27 @@ pub unsafe fn for_each_slice_f64<T: Element>(
         return;
     }
     let stride = layout.inner().stride;
-    let f64_runs = T::ELEM == crate::ElemType::F64 && stride == 1;
+    let in_place = matches!(T::ELEM, crate::ElemType::F64 | crate::ElemType::F32) && stride == 1;
     let step = stride * std::mem::size_of::<T>() as isize;
     // Elements waiting in `buf`.
     let mut k = 0;
     layout.for_each_run_of_unit(split, u, |off, len| {
         let run = base.wrapping_offset(off);
-        if f64_runs && len >= cap / 4 {
+        if in_place && len >= cap / 4 {
             if k > 0 {
-                f(&buf[..k]);
+                f(Floats::F64(&buf[..k]));
                 k = 0;
             }
-            // SAFETY: the run's `len` elements are consecutive (stride 1), valid and
-            // initialised (our contract), and of type f64 (`T::ELEM` says so).
-            let run = unsafe { std::slice::from_raw_parts(run.cast::<f64>(), len) };
-            run.chunks(cap).for_each(&mut f);
+            if T::ELEM == crate::ElemType::F64 {
+                // SAFETY: the run's `len` elements are consecutive (stride 1), valid and
+                // initialised (our contract), and of type f64 (`T::ELEM` says so).
+                let run = unsafe { std::slice::from_raw_parts(run.cast::<f64>(), len) };
+                run.chunks(cap).for_each(|xs| f(Floats::F64(xs)));
+            } else {
+                // SAFETY: as above, of type f32 (`in_place` and `T::ELEM` say so).
+                let run = unsafe { std::slice::from_raw_parts(run.cast::<f32>(), len) };
+                run.chunks(cap).for_each(|xs| f(Floats::F32(xs)));
+            }
             return;
         }
         let mut i = 0;
@@ -152,28 +191,26 @@ pub unsafe fn for_each_slice_f64<T: Element>(
             let take = (len - i).min(cap - k);
             let first = run.wrapping_offset(i as isize * stride);
             if stride == 1 {
-                // A slice, whose conversion the compiler vectorises (the exact sum of 1e7
-                // f32 that cancel, one thread: 20.0 ms with the element-at-a-time gather,
-                // 14.8 ms with this).
+                // A slice, converted in vectors ([`widen`]; the exact sum of 1e7 f32 that
+                // cancel, one thread: 20.0 ms with the element-at-a-time gather, 14.8 ms
+                // with a loop the compiler vectorised for SSE2 only).
                 // SAFETY: elements i .. i + take of the run, consecutive, valid `T`s by our
                 // contract.
                 let xs = unsafe { std::slice::from_raw_parts(first, take) };
-                for (o, x) in buf[k..k + take].iter_mut().zip(xs) {
-                    *o = x.to_f64();
-                }
+                widen(xs, &mut buf[k..k + take]);
             } else {
                 // SAFETY: elements i .. i + take of the run, valid `T`s by our contract.
                 unsafe { gather_f64::<T>(first.cast::<u8>(), step, &mut buf[k..k + take]) };
             }
             (i, k) = (i + take, k + take);
             if k == cap {
-                f(buf);
+                f(Floats::F64(buf));
                 k = 0;
             }
         }
     });
     if k > 0 {
-        f(&buf[..k]);
+        f(Floats::F64(&buf[..k]));
     }
 }
 
@@ -966,6 +1003,26 @@ pub unsafe fn gather_f64<T: Element>(ptr: *const u8, stride: isize, out: &mut [f
     }
 }
 
+/// `out[i] = xs[i]` as f64 (`out` as long as `xs`), in the vectors of the current SIMD level:
+/// the same loop outside a level's code is compiled for SSE2, two elements an instruction.
+pub fn widen<T: Element>(xs: &[T], out: &mut [f64]) {
+    struct Widen<'a, T> {
+        xs: &'a [T],
+        out: &'a mut [f64],
+    }
+    impl<T: Element> pulp::WithSimd for Widen<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            for (o, x) in self.out.iter_mut().zip(self.xs) {
+                *o = x.to_f64();
+            }
+        }
+    }
+    assert_eq!(xs.len(), out.len());
+    crate::simd::dispatch(crate::simd::simd_level(), Widen { xs, out });
+}
+
 /// Converts a run of some element type to f64: one of the [`gather_f64`] instances, chosen
 /// by the element type at run time (so the code that calls it is compiled once).
 pub type ReadF64 = unsafe fn(*const u8, isize, &mut [f64]);
@@ -1563,12 +1620,21 @@ mod tests {
         }
     }
 
+    /// The elements of a slice, as f64.
+    fn f64s(xs: Floats<'_>) -> Vec<f64> {
+        match xs {
+            Floats::F64(xs) => xs.to_vec(),
+            Floats::F32(xs) => xs.iter().map(|&x| f64::from(x)).collect(),
+        }
+    }
+
     /// Slices as f64 visit every element once, in the layout's order, in place exactly for
-    /// long contiguous f64 rows and packed into the buffer otherwise.
+    /// long contiguous f64 and f32 rows and packed into the buffer otherwise.
     #[test]
     fn slices_of_f64_cover_every_element() {
         let data: Vec<f64> = (0..4000).map(f64::from).collect();
         let ints: Vec<i32> = (0..4000).collect();
+        let floats: Vec<f32> = (0..4000u16).map(f32::from).collect();
         let cases: [(&[usize], &[isize]); 6] = [
             (&[4000], &[1]),
             (&[40, 100], &[100, 1]),
@@ -1595,32 +1661,52 @@ mod tests {
             }
             for cap in [1usize, 7, 64, 400, 5000] {
                 for units in &parts {
-                    let (mut got, mut got_i) = (Vec::new(), Vec::new());
+                    let (mut got, mut got_i, mut got_f) = (Vec::new(), Vec::new(), Vec::new());
                     let mut buf = vec![f64::NAN; cap];
-                    let mut in_place = 0;
+                    let (mut in_place, mut in_place_f) = (0, 0);
                     for &unit in units {
                         // SAFETY: as above.
                         unsafe {
                             for_each_slice_f64(data.as_ptr().add(base), &l, unit, &mut buf, |xs| {
                                 assert!(!xs.is_empty() && xs.len() <= cap);
-                                let inside = data.as_ptr_range().contains(&xs.as_ptr());
-                                in_place += usize::from(inside);
-                                got.extend_from_slice(xs);
+                                let at = xs.as_ptr().cast::<f64>();
+                                in_place += usize::from(data.as_ptr_range().contains(&at));
+                                got.extend(f64s(xs));
                             })
                         };
                         // SAFETY: as above, for the i32 copy of the data.
                         unsafe {
                             for_each_slice_f64(ints.as_ptr().add(base), &l, unit, &mut buf, |xs| {
-                                got_i.extend_from_slice(xs)
+                                assert!(matches!(xs, Floats::F64(_)));
+                                got_i.extend(f64s(xs))
                             })
+                        };
+                        // SAFETY: as above, for the f32 copy of the data.
+                        unsafe {
+                            for_each_slice_f64(
+                                floats.as_ptr().add(base),
+                                &l,
+                                unit,
+                                &mut buf,
+                                |xs| {
+                                    assert!(!xs.is_empty() && xs.len() <= cap);
+                                    let at = xs.as_ptr().cast::<f32>();
+                                    let inside = floats.as_ptr_range().contains(&at);
+                                    assert_eq!(inside, matches!(xs, Floats::F32(_)));
+                                    in_place_f += usize::from(inside);
+                                    got_f.extend(f64s(xs))
+                                },
+                            )
                         };
                     }
                     let what = format!("{shape:?} {strides:?} cap {cap} {:?}", units.first());
                     assert_eq!(got, want, "{what}");
                     assert_eq!(got_i, want, "i32 {what}");
+                    assert_eq!(got_f, want, "f32 {what}");
                     if units.len() == 1 {
                         let long_rows = l.inner().stride == 1 && l.inner().len >= cap / 4;
                         assert_eq!(in_place > 0, long_rows && l.len > 0, "{what}");
+                        assert_eq!(in_place_f > 0, long_rows && l.len > 0, "f32 {what}");
                     }
                 }
             }

@@ -18,19 +18,20 @@
 //!
 //! Element by element, `add` is a chain of dependent loads and stores of the digits (about
 //! 7 ns an element). [`ExactSum::add_all`] adds a block at a time instead, in vector code:
-//! each element is cut, exactly, into pieces on levels of 42 bits below the block's largest
-//! magnitude, `(r + σ) - σ` with `σ = 1.5 · 2^52 ·` the level's quantum (Rump, Ogita and
-//! Oishi's ExtractScalar), and the pieces of a level add up exactly in plain f64 lanes,
-//! because a block is short enough that they cannot outgrow 53 bits. Two levels (84 bits
-//! under the largest magnitude's leading bit: most data) are tried first, then four (f32
-//! values try one level before: 42 bits hold f32 blocks within 2^18 of their largest); a block
-//! whose elements reach lower still, or with an infinity, a NaN or a magnitude of 2^1013 or
-//! more, is added element by element. The levels' sums are f64 values, added with `add`:
+//! each element is cut, exactly, into pieces on levels of 42 bits below a bound on the
+//! block's magnitudes, `(r + σ) - σ` with `σ = 1.5 · 2^52 ·` the level's quantum (Rump, Ogita
+//! and Oishi's ExtractScalar), and the pieces of a level add up exactly as integers in their
+//! quanta, in u64 lanes. Two levels (84 bits under the bound: most data) are tried first, then
+//! four (f32 values try one level of 51 bits before: it holds f32 blocks within 2^27 of the
+//! bound); a block whose elements reach lower still, or with an infinity, a NaN or a magnitude
+//! of 2^1013 or more, is added element by element. The levels' sums are added with `add_int`:
 //! the same exact sum either way.
 
 use super::has_fma;
 use crate::simd::{dispatch, simd_level};
+use crate::walk::Floats;
 use pulp::{Simd, WithSimd};
+use std::mem::MaybeUninit;
 
 /// Radix-2^32 digits: 66 cover 2^-1074 .. 2^1038, two more the carries of 2^31 additions.
 const CHUNKS: usize = 68;
@@ -43,11 +44,22 @@ const CARRY_EVERY: u32 = 1 << 30;
 /// quanta stay below 2^53 quanta, in any lane and any order.
 pub(crate) const BLOCK: usize = 2048;
 
-/// Bits per level: `WIDTH + log2(BLOCK) <= 53`.
+/// Bits per level when there are two or more, and in [`ExactColumns`], whose totals of 2^9
+/// blocks must stay below 2^62 quanta: `WIDTH + log2(BLOCK) <= 53`.
 const WIDTH: i32 = 42;
+
+/// Bits of the one level f32 blocks try first: a level's pieces are at most 2^51 quanta
+/// (see [`levels`]), so `BLOCK` of them add up below 2^62 quanta, an i64. One such level
+/// takes every f32 block whose magnitudes lie within 2^27 of the bound (9 bits more than a
+/// level of `WIDTH`: a bound guessed `HEADROOM` bits high had left a sixth of the blocks of
+/// 1e7 normals to three passes).
+const NARROW_WIDTH: i32 = 51;
 
 /// Levels of the second try (the first has two).
 const LEVELS: usize = 4;
+
+/// f32 elements [`levels`] widens at a time: whole vectors at every level (8 lanes at most).
+const FEED: usize = 256;
 
 /// Blocks whose largest biased exponent is above this take the element path: the top
 /// level's σ, `1.5 · 2^(e + 53 - WIDTH)` for unbiased `e`, must stay finite.
@@ -55,24 +67,48 @@ const MAX_BIASED: u64 = 1012 + 1023;
 
 /// The levels' exact sums of a block (see the module docs), or `None` when the block must be
 /// added element by element; with the guess for the next block. `narrow`: the elements are
-/// f32 values (24-bit significands), so one level (42 bits) takes every block whose
-/// magnitudes lie within 2^18 of each other, and is tried first.
+/// f32 values (24-bit significands, or f32 elements themselves), so one level of
+/// [`NARROW_WIDTH`] bits takes every block whose magnitudes lie within 2^27 of the bound,
+/// and is tried first.
 ///
-/// `guess`: a bound `e` from the block before ([`next_guess`]). The block is then cut in one
-/// pass with the σ of that bound, its largest magnitude measured in the same pass, and the
-/// levels kept if every magnitude was below 2^(e + 1) (so that the proof of [`levels`]
-/// applies) and no residual is left. Else, and without a guess, the block is read twice:
-/// its largest magnitude first, then the levels of that bound (one pass reads memory
-/// while it cuts: two left the memory idle during the cut, 11.6 against 7 ms for 215 MB).
+/// `guess`: a bound `e` from the blocks before ([`next_guess`]). The block is then cut in one
+/// pass with the σ of that bound, and the levels kept if every element's first piece fell in
+/// the top σ's binade (which is all that the proof of [`levels`] needs of the bound) and no
+/// residual is left; the guess then stays for the next block. Else, and without a guess, the
+/// block is read twice: its largest magnitude first, then the levels of that bound, and the
+/// guess is [`HEADROOM`] bits above that magnitude (one pass reads memory while it cuts: two
+/// left the memory idle during the cut, 11.6 against 7 ms for 215 MB).
 struct Levels<'a> {
-    xs: &'a [f64],
+    xs: Floats<'a>,
     narrow: bool,
     guess: Option<i32>,
 }
 
+/// The levels' exact sums of a block: level `k`'s is `int[k] · 2^quantum[k]`, for the first
+/// `used` levels.
+#[derive(Clone, Copy, Debug)]
+struct Pieces {
+    int: [i64; LEVELS],
+    quantum: [i32; LEVELS],
+    used: usize,
+}
+
+impl Pieces {
+    fn new<const L: usize>(int: [i64; L], quantum: [i32; L]) -> Self {
+        let mut p = Pieces {
+            int: [0; LEVELS],
+            quantum: [0; LEVELS],
+            used: L,
+        };
+        p.int[..L].copy_from_slice(&int);
+        p.quantum[..L].copy_from_slice(&quantum);
+        p
+    }
+}
+
 /// What [`Levels`] gives: the levels' sums (`None`: add the block element by element) and
 /// the guess for the next block.
-type LevelsOut = (Option<[f64; LEVELS]>, Option<i32>);
+type LevelsOut = (Option<Pieces>, Option<i32>);
 
 /// The guess for the block after one whose largest biased exponent is `biased`: [`HEADROOM`]
 /// bits above, where its σ stays finite (`MAX_BIASED`); `None` past that (or for an
@@ -88,26 +124,30 @@ impl WithSimd for Levels<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
         let xs = self.xs;
-        debug_assert!(xs.len() <= BLOCK);
+        debug_assert!(xs.len() <= BLOCK && (self.narrow || matches!(xs, Floats::F64(_))));
         // (A guess above 2^1013 would make σ infinite: `next_guess` gives none, and none is
         // taken from elsewhere.)
         if let Some(e) = self.guess.filter(|&e| e <= MAX_BIASED as i32 - 1023) {
-            // (The largest magnitude as the cut measured it: a NaN may be dropped by `max`,
-            // but its residual is NaN, so the levels are refused all the same.)
+            // (An infinity or NaN element makes its first piece an infinity or NaN, outside
+            // the binade: refused.)
             let tried = if self.narrow {
-                let (sums, most) = levels::<S, 1, true>(simd, xs, e);
-                (sums.map(|[a]| [a, 0.0, 0.0, 0.0]), most)
+                levels::<S, 1, true, NARROW_WIDTH>(simd, xs, e)
             } else {
-                let (sums, most) = levels::<S, 2, true>(simd, xs, e);
-                (sums.map(|[a, b]| [a, b, 0.0, 0.0]), most)
+                levels::<S, 2, true, WIDTH>(simd, xs, e)
             };
-            let biased = simd.reduce_max_f64s(tried.1).to_bits() >> 52;
-            if let Some(sums) = tried.0 {
-                if biased <= MAX_BIASED && (biased.max(1) as i32 - 1023) <= e {
-                    return (Some(sums), next_guess(biased));
-                }
+            if let Some(sums) = tried {
+                return (Some(sums), Some(e));
             }
         }
+        // f32 elements widened first here (blocks that fall back are few).
+        let wide: Vec<f64>;
+        let xs = match xs {
+            Floats::F64(xs) => xs,
+            Floats::F32(xs) => {
+                wide = xs.iter().map(|&x| f64::from(x)).collect();
+                &wide
+            }
+        };
         // The largest magnitude, in vectors (as plain loops over u64 bits the compiler
         // vectorised across the lanes with gathers). A NaN may be dropped by `max` here: it
         // makes the levels' residual NaN, which is not zero, so the block takes the element
@@ -139,48 +179,59 @@ impl WithSimd for Levels<'_> {
         // The next block is guessed only after a block that two levels took.
         let next = next_guess(biased);
         if self.narrow {
-            if let (Some([a]), _) = levels::<S, 1, false>(simd, xs, e) {
-                return (Some([a, 0.0, 0.0, 0.0]), next);
+            if let Some(p) = levels::<S, 1, false, NARROW_WIDTH>(simd, Floats::F64(xs), e) {
+                return (Some(p), next);
             }
         }
-        if let (Some([a, b]), _) = levels::<S, 2, false>(simd, xs, e) {
-            return (Some([a, b, 0.0, 0.0]), next);
+        if let Some(p) = levels::<S, 2, false, WIDTH>(simd, Floats::F64(xs), e) {
+            return (Some(p), next);
         }
-        (levels::<S, LEVELS, false>(simd, xs, e).0, None)
+        (
+            levels::<S, LEVELS, false, WIDTH>(simd, Floats::F64(xs), e),
+            None,
+        )
     }
 }
 
-/// The exact sums of `L` levels of `xs`, whose magnitudes are below 2^(e + 1), or `None` if
-/// some element reaches below the lowest level.
+/// The exact sums of `L` levels of `W` bits (`W <= 51`) of `xs`, whose magnitudes are below
+/// 2^(e + 1), or `None` if some element reaches below the lowest level.
 ///
-/// Exactness. Level `k` has quantum `q = 2^(e + 1 - WIDTH (k + 1))` (at least 2^-1074, which
+/// Exactness. Level `k` has quantum `q = 2^(e + 1 - W (k + 1))` (at least 2^-1074, which
 /// divides every f64) and `σ = 1.5 · 2^52 q`, whose ulp is `q`. Its input `r` satisfies
-/// `|r| <= 2^WIDTH q` (the element itself at the top level; below, at most half the quantum
-/// of the level above), well inside `|r| <= 2^51 q`, so `t = σ + r` lies in `[2^52 q, 2^53 q)`
-/// and `s = t - σ` is `r` rounded to a multiple of `q`, computed exactly, and `r - s`
-/// is exact too (ExtractScalar). The element is the sum of its pieces when the last residual
-/// is zero. `σ` is normal (`q >= 2^-1074`) and finite (`e <= 1012`, [`MAX_BIASED`]).
+/// `|r| < 2^W q` (the element itself at the top level; below, at most half the quantum
+/// of the level above), inside `|r| < 2^51 q`, so `t = fl(σ + r)` lies in `[2^52 q, 2^53 q]`,
+/// a multiple of `q` (the floats of that binade are `q` apart, and `2^53 q` is the next one
+/// after its last), and `s = t - σ` is `r` rounded to a multiple of `q`, `|s| <= 2^W q`,
+/// computed exactly (Sterbenz: `t / 2 <= σ <= t`), and `r - s` is exact too, at most `q / 2`
+/// (the error of a rounded addition; Rump, Ogita and Oishi's ExtractScalar). The element is
+/// the sum of its pieces when the last residual is zero. `σ` is normal (`q >= 2^-1074`) and
+/// finite (`e <= 1012`, [`MAX_BIASED`]).
 ///
-/// The pieces are added as integers: `t` and `σ` share the binade `[2^52 q, 2^53 q)`, whose
-/// floats are consecutive integers in their bits, `q` apart, so `bits(t) - bits(σ) = s / q`.
+/// The pieces are added as integers: `t` and `σ` are floats of `[2^52 q, 2^53 q]`, which are
+/// consecutive integers in their bits, `q` apart, so `bits(t) - bits(σ) = s / q`.
 /// A level adds `bits(t)` in u64 lanes (wrapping) and takes `bits(σ)` off once per element
-/// at the end: modulo 2^64 that is `Σ s / q`, and since `|s| <= 2^WIDTH q` for at most
-/// `BLOCK` = 2^11 elements, `|Σ s / q| <= 2^53`, so the wrapped total read as i64 is the
-/// exact integer, and `Σ s = (Σ s / q) · q` is an f64 (at most 53 significant bits, a
-/// multiple of `q >= 2^-1074`), computed exactly. (The integer adds run on the vector
+/// at the end: modulo 2^64 that is `Σ s / q`, and since `|s| <= 2^W q` for at most
+/// `BLOCK` = 2^11 elements, `|Σ s / q| <= 2^62`, so the wrapped total read as i64 is the
+/// exact integer: the level's sum is that integer times `q`. (The integer adds run on the vector
 /// integer units, beside the floating-point ones: 2 additions, 4 FMAs and 3 integer
 /// operations a vector for two levels, against 9 additions when the pieces were added as
 /// floats.)
 ///
-/// `TRACK`: the elements' largest magnitude is measured in the same pass (the second value;
-/// zeros without it).
+/// `CHECK`: the bound is a guess, not known to hold: the levels are refused unless every
+/// first piece `t` of level 0 fell in the binade `[2^52 q, 2^53 q)` of its σ. That is all
+/// the proof above needs of the bound (then `s = t - σ` is exact by Sterbenz, `r - s` is the
+/// exact error of the rounded `σ + r`, at most `q / 2`, the bits of `t` and `σ` are `q`
+/// apart and `|s| < 2^51 q`): one xor-or of bits a vector, where measuring the largest
+/// magnitude took an and and a max. f32 elements are widened [`FEED`] at a time as they are
+/// cut.
 #[inline(always)]
-fn levels<S: Simd, const L: usize, const TRACK: bool>(
+fn levels<S: Simd, const L: usize, const CHECK: bool, const W: i32>(
     simd: S,
-    xs: &[f64],
+    xs: Floats<'_>,
     e: i32,
-) -> (Option<[f64; L]>, S::f64s) {
-    let sigmas: [f64; L] = std::array::from_fn(|k| sigma_for(e, k));
+) -> Option<Pieces> {
+    const { assert!(W <= 51 && L <= LEVELS) };
+    let sigmas: [f64; L] = std::array::from_fn(|k| sigma_for(e, k, W));
     let sigma: [S::f64s; L] = std::array::from_fn(|k| simd.splat_f64s(sigmas[k]));
     // An opaque 1.0: the compiler would fold `fma(a, 1, b)` back into an addition.
     let one = simd.splat_f64s(std::hint::black_box(1.0));
@@ -189,42 +240,74 @@ fn levels<S: Simd, const L: usize, const TRACK: bool>(
     // The last residuals' bits, or-ed: zero but for the sign bit exactly when every
     // residual is a zero.
     let mut left = zero;
-    let mut most = simd.splat_f64s(0.0);
-    let (vectors, tail) = S::as_simd_f64s(xs);
-    for &x in vectors {
-        cut(simd, one, &sigma, &mut acc, &mut left, x);
-        if TRACK {
-            most = simd.max_f64s(most, simd.abs_f64s(x));
-        }
+    // The first pieces' bits xor σ's, or-ed: zero in the exponent bits exactly when every
+    // one fell in σ's binade (under `CHECK`).
+    let mut over = zero;
+    macro_rules! step {
+        ($x:expr) => {
+            cut::<S, L, CHECK>(simd, one, &sigma, &mut acc, &mut left, &mut over, $x)
+        };
     }
-    let mut added = vectors.len();
-    if !tail.is_empty() {
-        // Zeros past the end, whose pieces are zeros.
-        let x = simd.partial_load_f64s(tail);
-        cut(simd, one, &sigma, &mut acc, &mut left, x);
-        if TRACK {
-            most = simd.max_f64s(most, simd.abs_f64s(x));
+    let mut added = 0;
+    match xs {
+        Floats::F64(xs) => {
+            let (vectors, tail) = S::as_simd_f64s(xs);
+            for &x in vectors {
+                step!(x);
+            }
+            added += vectors.len();
+            if !tail.is_empty() {
+                // Zeros past the end, whose pieces are zeros.
+                step!(simd.partial_load_f64s(tail));
+                added += 1;
+            }
         }
-        added += 1;
+        Floats::F32(xs) => {
+            // Widened into `feed` and cut from there, a few vectors at a time: the loads
+            // from memory of one piece overlap the cut of the one before.
+            // (Not zeroed first: that was 3% of the exact sum of 1e5 f32 in cache.)
+            let mut feed = [MaybeUninit::<f64>::uninit(); FEED];
+            for piece in xs.chunks(FEED) {
+                for (w, &x) in feed.iter_mut().zip(piece) {
+                    w.write(f64::from(x));
+                }
+                // Zeros past the end, whose pieces are zeros.
+                for w in &mut feed[piece.len()..] {
+                    w.write(0.0);
+                }
+                // SAFETY: every element of `feed` was written just above (the piece's
+                // elements, then zeros), and `MaybeUninit<f64>` has f64's layout.
+                let feed = unsafe { &*feed.as_ptr().cast::<[f64; FEED]>() };
+                let (vectors, tail) = S::as_simd_f64s(feed);
+                debug_assert!(tail.is_empty());
+                for &x in vectors {
+                    step!(x);
+                }
+                added += vectors.len();
+            }
+        }
     }
     if lanes_u64::<S>(&left).iter().fold(0, |a, &b| a | b) << 1 != 0 {
-        return (None, most);
+        return None;
+    }
+    if CHECK && lanes_u64::<S>(&over).iter().fold(0, |a, &b| a | b) >> 52 != 0 {
+        return None;
     }
     let lanes = (added * S::F64_LANES) as u64;
-    let sums = std::array::from_fn(|k| {
+    let int = std::array::from_fn(|k| {
         let acc = lanes_u64::<S>(&acc[k])
             .iter()
             .fold(0u64, |a, &b| a.wrapping_add(b));
-        level_sum(acc, lanes, sigmas[k])
+        level_int(acc, lanes, sigmas[k])
     });
-    (Some(sums), most)
+    Some(Pieces::new(int, sigmas.map(quantum_of)))
 }
 
-/// The σ of level `k` under the bound 2^(e + 1): `1.5 · 2^52 q` for the level's quantum
-/// `q = 2^(e + 1 - WIDTH (k + 1))`, at least 2^-1074 (see [`levels`]): biased exponent
+/// The σ of level `k` of `w` bits under the bound 2^(e + 1): `1.5 · 2^52 q` for the level's
+/// quantum `q = 2^(e + 1 - w (k + 1))`, at least 2^-1074 (see [`levels`]): biased exponent
 /// `q + 52 + 1023`, and the leading fraction bit.
-fn sigma_for(e: i32, k: usize) -> f64 {
-    let q = (e + 1 - WIDTH * (k as i32 + 1)).max(-1074);
+fn sigma_for(e: i32, k: usize, w: i32) -> f64 {
+    let q = (e + 1 - w * (k as i32 + 1)).max(-1074);
     f64::from_bits((((q + 1075) as u64) << 52) | (1 << 51))
 }
 
@@ -232,16 +315,6 @@ fn sigma_for(e: i32, k: usize) -> f64 {
 #[inline(always)]
 fn lanes_u64<S: Simd>(v: &S::u64s) -> &[u64] {
     pulp::bytemuck::cast_slice(std::slice::from_ref(v))
-}
-
-/// 2^k as an f64, for -1074 <= k <= 1023 (subnormal below -1022).
-fn pow2(k: i32) -> f64 {
-    debug_assert!((-1074..=1023).contains(&k));
-    if k >= -1022 {
-        f64::from_bits(((k + 1023) as u64) << 52)
-    } else {
-        f64::from_bits(1 << (k + 1074))
-    }
 }
 
 /// A level's exact sum in its quanta, from `acc`, the wrapping sum of `bits(t)` over `count`
@@ -256,29 +329,33 @@ fn quantum_of(sigma: f64) -> i32 {
     (sigma.to_bits() >> 52) as i32 - 1075
 }
 
-/// A level's exact sum of a block (see [`levels`]) as an f64.
-fn level_sum(acc: u64, count: u64, sigma: f64) -> f64 {
-    // Exact (see `levels`): |level_int| <= 2^53, and a power of two from 2^-1074 up.
-    level_int(acc, count, sigma) as f64 * pow2(quantum_of(sigma))
-}
-
 /// One vector of [`levels`]: each level's `t = r + σ` added to `acc` as integer bits, the
-/// last residual's bits or-ed into `left`. `s = t - σ` and `r - s` are FMAs with an opaque
+/// last residual's bits or-ed into `left`, and under `CHECK` level 0's `bits(t) ^ bits(σ)`
+/// or-ed into `over`. `s = t - σ` and `r - s` are FMAs with an opaque
 /// `one` (the same single rounding as a subtraction) where the level has hardware FMA, so
 /// that they run on the FMA units beside the additions.
 #[inline(always)]
-fn cut<S: Simd, const L: usize>(
+#[allow(clippy::too_many_arguments)]
+fn cut<S: Simd, const L: usize, const CHECK: bool>(
     simd: S,
     one: S::f64s,
     sigma: &[S::f64s; L],
     acc: &mut [S::u64s; L],
     left: &mut S::u64s,
+    over: &mut S::u64s,
     x: S::f64s,
 ) {
     let mut r = x;
     for k in 0..L {
         let t = simd.add_f64s(r, sigma[k]);
         acc[k] = simd.add_u64s(acc[k], simd.transmute_u64s_f64s(t));
+        if CHECK && k == 0 {
+            let apart = simd.xor_u64s(
+                simd.transmute_u64s_f64s(t),
+                simd.transmute_u64s_f64s(sigma[0]),
+            );
+            *over = simd.or_u64s(*over, apart);
+        }
         r = if const { has_fma::<S>() } {
             let s = simd.negate_mul_add_f64s(sigma[k], one, t);
             simd.negate_mul_add_f64s(s, one, r)
@@ -373,7 +450,7 @@ impl ExactColumns {
         let bound = next_guess(m.to_bits() >> 52);
         self.bound[j] = bound;
         for k in 0..2 {
-            self.sigma[k][j] = sigma_for(bound.unwrap_or(0), k);
+            self.sigma[k][j] = sigma_for(bound.unwrap_or(0), k, WIDTH);
         }
     }
 
@@ -537,12 +614,14 @@ impl WithSimd for CutColumns<'_> {
             None => &[][..],
         });
         let rows = &heads[..self.group.len()];
+        // (`cut`'s binade check is off here: the columns measure their magnitudes.)
+        let mut unused = simd.splat_u64s(0);
         for j in 0..n {
             let sigma = [s0[j], s1[j]];
             let (mut c, mut lj, mut mj) = ([a0[j], a1[j]], l[j], m[j]);
             for row in rows {
                 let x = row[j];
-                cut(simd, one, &sigma, &mut c, &mut lj, x);
+                cut::<S, 2, false>(simd, one, &sigma, &mut c, &mut lj, &mut unused, x);
                 mj = simd.max_f64s(mj, simd.abs_f64s(x));
             }
             (a0[j], a1[j], l[j], m[j]) = (c[0], c[1], lj, mj);
@@ -713,19 +792,28 @@ impl ExactSum {
     /// Add every element of `xs` exactly, a block at a time in vector code where the block
     /// allows it (see the module docs), else element by element: the same sum either way.
     pub fn add_all(&mut self, xs: &[f64]) {
-        self.add_blocks(xs, false);
+        self.add_floats(Floats::F64(xs), false);
     }
 
     /// [`Self::add_all`] for elements that are f32 values: a block first tries one level,
     /// which holds an f32 block of common data (magnitudes within 2^18 of the largest) and
     /// costs half of two. The same sum for any `xs`; only the speed differs.
+    #[cfg(test)]
     pub fn add_all_f32(&mut self, xs: &[f64]) {
-        self.add_blocks(xs, true);
+        self.add_floats(Floats::F64(xs), true);
     }
 
-    fn add_blocks(&mut self, xs: &[f64], narrow: bool) {
+    /// [`Self::add_all`] of f64 elements, or of f32 values (`narrow`: [`Self::add_all_f32`]);
+    /// f32 elements themselves are f32 values.
+    pub(crate) fn add_floats(&mut self, xs: Floats<'_>, narrow: bool) {
         let level = simd_level();
-        for block in xs.chunks(BLOCK) {
+        let narrow = narrow || matches!(xs, Floats::F32(_));
+        for start in (0..xs.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(xs.len());
+            let block = match xs {
+                Floats::F64(xs) => Floats::F64(&xs[start..end]),
+                Floats::F32(xs) => Floats::F32(&xs[start..end]),
+            };
             let (sums, next) = dispatch(
                 level,
                 Levels {
@@ -736,16 +824,15 @@ impl ExactSum {
             );
             self.guess = next;
             match sums {
-                Some(sums) => {
-                    for s in sums {
-                        self.add(s);
+                Some(p) => {
+                    for k in 0..p.used {
+                        self.add_int(p.int[k], p.quantum[k]);
                     }
                 }
-                None => {
-                    for &x in block {
-                        self.add(x);
-                    }
-                }
+                None => match block {
+                    Floats::F64(xs) => xs.iter().for_each(|&x| self.add(x)),
+                    Floats::F32(xs) => xs.iter().for_each(|&x| self.add(f64::from(x))),
+                },
             }
         }
     }
@@ -1142,14 +1229,11 @@ mod tests {
         // Which path each kind of block takes.
         let path = |xs: &[f64]| {
             let levels = Levels {
-                xs,
+                xs: Floats::F64(xs),
                 narrow: false,
                 guess: None,
             };
-            levels
-                .with_simd(pulp::Scalar::new())
-                .0
-                .map(|v| v[2] == 0.0 && v[3] == 0.0)
+            levels.with_simd(pulp::Scalar::new()).0.map(|p| p.used == 2)
         };
         assert_eq!(path(&cases[0].1[..BLOCK]), Some(true)); // two levels
         assert_eq!(path(&cases[3].1[..BLOCK]), Some(true));
@@ -1162,6 +1246,24 @@ mod tests {
         // 2^-100 beside 1: four levels.
         assert_eq!(path(&[1.0, 2f64.powi(-100)]), Some(false));
         assert_eq!(path(&[1.0, 2f64.powi(-200)]), None);
+        // f32 elements: one level of 51 bits under the bound 2^(e + 1) takes those whose last
+        // bit is at least 2^(e - 50); a guessed bound that some element passes is refused (its
+        // first piece leaves σ's binade), the block measured and the guess renewed.
+        let narrow = |xs: &[f32], guess: Option<i32>| {
+            let (p, next) = Levels {
+                xs: Floats::F32(xs),
+                narrow: true,
+                guess,
+            }
+            .with_simd(pulp::Scalar::new());
+            (p.map(|p| p.used), next)
+        };
+        let odd = |k: i32| (1.0 + f32::EPSILON) * 2f32.powi(k);
+        assert_eq!(narrow(&[1.0, odd(-27)], None), (Some(1), Some(4)));
+        assert_eq!(narrow(&[1.0, odd(-28)], None), (Some(2), Some(4)));
+        assert_eq!(narrow(&[1.0, -0.5], Some(0)), (Some(1), Some(0)));
+        assert_eq!(narrow(&[1.0, 4.0], Some(0)), (Some(1), Some(6)));
+        assert_eq!(narrow(&[1.0, f32::INFINITY], Some(0)), (None, None));
         let mut levels_ran = Vec::new();
         for level in available_simd_levels() {
             with_simd_level(level, || {
@@ -1198,6 +1300,29 @@ mod tests {
                         );
                     }
                 }
+                // f32 elements read in place, whole and a block at a time from any guess.
+                for (name, xs) in &cases {
+                    let fs: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+                    let wide: Vec<f64> = fs.iter().map(|&x| f64::from(x)).collect();
+                    let want = exact(&wide);
+                    for guess in [
+                        None,
+                        Some(-1080),
+                        Some(-150),
+                        Some(0),
+                        Some(127),
+                        Some(5000),
+                    ] {
+                        let mut b = ExactSum::guessing(guess);
+                        b.add_floats(Floats::F32(&fs), true);
+                        assert!(same(&b, &want), "{name} as f32, {guess:?}, {level:?}");
+                        let mut b = ExactSum::guessing(guess);
+                        for block in fs.chunks(BLOCK / 2 + 1) {
+                            b.add_floats(Floats::F32(block), true);
+                        }
+                        assert!(same(&b, &want), "{name} as f32 by blocks, {guess:?}");
+                    }
+                }
                 // Blocks whose magnitudes grow past the guess (2^20 a block), shrink below
                 // its levels (2^-40 a block), or jump between the two.
                 let scaled = |f: fn(usize) -> i32| -> Vec<f64> {
@@ -1215,6 +1340,12 @@ mod tests {
                     let mut b = ExactSum::new();
                     b.add_all(xs);
                     assert!(same(&b, &exact(xs)), "{name}, {level:?}");
+                    // The same as f32 (2^±20 steps stay inside f32's range for a while).
+                    let fs: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+                    let wide: Vec<f64> = fs.iter().map(|&x| f64::from(x)).collect();
+                    let mut b = ExactSum::new();
+                    b.add_floats(Floats::F32(&fs), true);
+                    assert!(same(&b, &exact(&wide)), "{name} as f32, {level:?}");
                 }
                 // Specials in a block: the element path keeps the flags.
                 for special in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
