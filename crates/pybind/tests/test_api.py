@@ -108,7 +108,9 @@ def test_explain_details() -> None:
     assert sw.explain(sw.sum, a, axis=(2, -3))["axes"] == (0, 2)
     assert sw.explain(sw.sum, a, axis=(0, 1, 2))["axes"] is None
     assert sw.explain(sw.sum, a.astype(np.int8))["kernel_dtype"] == np.int8
-    e = sw.explain(sw.mean, a.astype(np.float16))
+    e = sw.explain(sw.mean, a.astype(np.float16))  # sums and means: rounded once
+    assert e["kernel_dtype"] == np.float64 and e["copy_to"] == np.float64
+    e = sw.explain(sw.var, a.astype(np.float16))  # the rest: as numpy accumulates
     assert e["kernel_dtype"] == np.float32 and e["copy_to"] == np.float32
     assert sw.explain(sw.sum, a, dtype=np.float32)["kernel_dtype"] == np.float32
     big = np.zeros(sw.parallel_threshold())

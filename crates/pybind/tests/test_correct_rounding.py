@@ -18,6 +18,7 @@ import stridewise as sw
 
 F64_LSB = 1074
 F32_LSB = 149
+F16_LSB = 24
 
 
 def _exact(vals: np.ndarray, lsb: int) -> int:
@@ -57,6 +58,8 @@ def exact_sum(vals: np.ndarray, dtype: Any) -> float:
         return float(v[np.isinf(v)][0])
     if dtype == np.float32:
         return _round(_exact(v, F32_LSB), F32_LSB, 24, 128)
+    if dtype == np.float16:
+        return _round(_exact(v, F16_LSB), F16_LSB, 11, 16)
     return _round(_exact(v, F64_LSB), F64_LSB, 53, 1024)
 
 
@@ -174,6 +177,51 @@ def test_whole_f32_is_the_exact_sum_rounded(kind: str, func: str) -> None:
         want = expected(func, a, None)
     got = call(func, a)
     assert same(got, want), (got, want)
+
+
+def f16_data(kind: str, n: int, seed: int = 0) -> np.ndarray:
+    """float16 values whose sums float32 would round twice on the way to float16."""
+    rng = np.random.default_rng(seed)
+    if kind == "double":  # 1 + 2^-11 + 2^-24: float32 rounds to the float16 tie 1 + 2^-11
+        x = np.zeros(n)
+        x[0::6], x[1::6], x[2::6] = 1.0, 2.0**-11, 2.0**-24
+        x[3::6], x[4::6], x[5::6] = -1.0, -(2.0**-11), 0.0
+        x[-1] += 2.0**-24 if n % 6 == 0 else 0.0
+        x = x[rng.permutation(n)]
+    elif kind == "cancel":  # pairs that cancel, a few small values between
+        h = rng.standard_normal(n // 2) * 100
+        x = np.concatenate([h, -h[::-1], 2.0 ** -rng.integers(11, 25, n % 2 + 2)])[:n]
+    elif kind == "overflow":  # beyond float16's largest: inf
+        x = np.full(n, 30000.0)
+    elif kind == "nan":
+        x = rng.standard_normal(n)
+        x[::7] = np.nan
+    else:
+        x = rng.standard_normal(n) * 3 + 1
+    return x.astype(np.float16)
+
+
+@pytest.mark.parametrize("kind", ["normal", "double", "cancel", "overflow", "nan"])
+@pytest.mark.parametrize("n", [3, 6, 5003])
+@pytest.mark.parametrize("func", ["sum", "mean", "nansum", "nanmean"])
+def test_whole_f16_is_the_exact_sum_rounded_once(kind: str, n: int, func: str) -> None:
+    a = f16_data(kind, n)
+    with np.errstate(all="ignore"):
+        want = expected(func, a, None)
+    got = call(func, a)
+    assert same(got, want), (got, want)
+    if kind == "double" and func == "sum" and n == 3:
+        assert got == np.float16(1 + 2.0**-10)  # float32 first gave 1.0
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_f16_axes_are_the_exact_sums_rounded_once(axis: int) -> None:
+    a = f16_data("double", 6 * 40).reshape(24, 10)
+    for func in ("sum", "mean"):
+        want = expected(func, a, axis)
+        assert same(call(func, a, axis=axis), want), func
+        assert same(call(func, np.asfortranarray(a), axis=axis), want), func
+    assert "float64" in sw.explain("sum", a)["reason"]
 
 
 def test_ten_million_tenths() -> None:

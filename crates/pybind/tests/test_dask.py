@@ -489,6 +489,28 @@ def test_float16(func: str) -> None:
         np.testing.assert_allclose(g, getattr(np, func)(a, axis=axis), rtol=1e-2, err_msg=ctx)
 
 
+def test_float16_sums_round_once() -> None:
+    """float16 sums and means: the exact sum rounded once to float16, for any chunking
+    (through float32, 1 + 2^-11 + 2^-24 rounded to the float16 tie 1 + 2^-11, then to 1)."""
+    a = np.zeros((6, 4), dtype=np.float16)
+    a[0], a[2], a[5] = 1.0, 2.0**-11, 2.0**-24
+    cases = [
+        (func, chunks, axis)
+        for func in ("sum", "nansum", "mean", "nanmean")
+        for chunks in ((1, 4), (3, 2), (6, 4))
+        for axis in (None, 0)
+    ]
+    got = _compute(
+        "sync",
+        *(getattr(sw, f)(da.from_array(a, chunks=c), axis=ax) for f, c, ax in cases),
+    )
+    for (func, chunks, axis), g in zip(cases, got, strict=True):
+        _assert_bitwise(g, getattr(sw, func)(a, axis=axis), f"{func}, {chunks}, {axis}")
+        if func.endswith("sum"):
+            want = np.float16(4 + 2.0**-8) if axis is None else np.float16(1 + 2.0**-10)
+            assert np.all(g == want), (func, chunks, axis, g)
+
+
 @pytest.mark.parametrize(
     "a",
     [

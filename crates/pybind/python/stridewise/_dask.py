@@ -49,7 +49,8 @@ _dr: Any = dask.array.reductions
 _NoValue: Any = np._NoValue
 
 # numpy's dtypes the kernels read: bool, the integers, float32, float64; float16 is reduced
-# as float32 (as the kernel+copy path does) and the result cast back.
+# as float64 by the sums and means (its exact sum rounded once to float16), as float32 by the
+# rest (as the kernel+copy path does), and the result cast back.
 _KERNEL_KINDS = "biuf"
 
 
@@ -64,12 +65,13 @@ def _truth(v: Any) -> bool:
     return v is not _NoValue and bool(v)
 
 
-def _kernel_dtype(dtype: np.dtype[Any]) -> np.dtype[Any] | None:
-    """The dtype a chunk is reduced in, or ``None`` when the kernels have none."""
+def _kernel_dtype(dtype: np.dtype[Any], func: str) -> np.dtype[Any] | None:
+    """The dtype ``func`` reduces a chunk in, or ``None`` when the kernels have none."""
     if dtype.kind not in _KERNEL_KINDS:
         return None
     if dtype.kind == "f" and dtype.itemsize == 2:
-        return np.dtype(np.float32)
+        sums = func in ("sum", "nansum", "mean", "nanmean")
+        return np.dtype(np.float64 if sums else np.float32)
     if dtype.kind == "f" and dtype.itemsize not in (4, 8):
         return None
     return dtype.newbyteorder("=")
@@ -99,7 +101,7 @@ def _flatten(parts: Any) -> list[Any]:
 def _readable(x: Any, source: np.dtype[Any], dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
     """A chunk as an ndarray of ``dtype`` the kernels read in place: its elements first in
     ``source`` (the ``dtype=`` asked for: float16 elements are rounded to float16 before they
-    are widened to float32, as numpy's astype and the kernel+copy path do); a copy only where
+    are widened, as numpy's astype and the kernel+copy path do); a copy only where
     the chunk has another dtype or byte order, or is not aligned."""
     arr = np.asarray(x)
     if arr.dtype != source:
@@ -170,7 +172,7 @@ def reduce(func: str, a: Any, **kw: Any) -> Any:
     own = own or (keep is not _NoValue and type(keep) is not bool)
     dtype = _given(kw, "dtype")
     source = a.dtype if dtype is _NoValue or dtype is None else np.dtype(dtype)
-    kernel = _kernel_dtype(source)
+    kernel = _kernel_dtype(source, func)
     if own or kernel is None or not _plain_chunks(a):
         # Dask's own implementation, through numpy's protocol (or numpy's error).
         return numpy_func(a, **kw)
