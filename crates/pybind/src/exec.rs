@@ -47,11 +47,16 @@ pub fn run<'py>(
         return f.call((&args.a,), Some(&args.numpy_kwargs(py)?));
     };
     let arr = match &work.copy_to {
-        // numpy's astype: a fresh, aligned array in native order, in the input's memory order.
-        Some(d) => work
-            .arr
-            .call_method1("astype", (d,))?
-            .cast_into::<PyUntypedArray>()?,
+        // numpy's astype: a fresh, aligned array in native order, in the input's memory order
+        // (its elements rounded to `round_to` first, where the plan says so).
+        Some(d) => {
+            let from = match &work.round_to {
+                Some(r) => work.arr.call_method1("astype", (r,))?,
+                None => work.arr.clone().into_any(),
+            };
+            from.call_method1("astype", (d,))?
+                .cast_into::<PyUntypedArray>()?
+        }
         None => work.arr.clone(),
     };
     let raw = raw_array(&arr, work.elem)

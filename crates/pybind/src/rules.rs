@@ -223,6 +223,9 @@ pub struct Work<'py> {
     pub via: Via,
     /// Copy `arr` to this (native) dtype first.
     pub copy_to: Option<Bound<'py, PyArrayDescr>>,
+    /// Round `arr`'s elements to this dtype before that copy (`dtype=float16` of sums and
+    /// means: numpy casts the input to the dtype first).
+    pub round_to: Option<Bound<'py, PyArrayDescr>>,
     /// The type the kernel reads (after any copy).
     pub elem: Elem,
     /// The reduction.
@@ -266,6 +269,7 @@ impl<'py> Plan<'py> {
             d.set_item("input", w.via.name())?;
             d.set_item("kernel_dtype", dtype_of(py, w.elem)?)?;
             d.set_item("copy_to", w.copy_to.as_ref())?;
+            d.set_item("round_to", w.round_to.as_ref())?;
             d.set_item(
                 "axes",
                 w.axes.as_ref().map(|a| PyTuple::new(py, a)).transpose()?,
@@ -493,6 +497,7 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         ),
         false => None,
     };
+    let mut round_to = None;
     let mut why: Cow<'static, str> = if through_f64 {
         "float16 is widened to float64 (its exact sum, rounded once to float16)".into()
     } else if half {
@@ -529,6 +534,21 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
             copy_to = Some(dtype_of(py, w)?);
             cast = None;
             why = format!("dtype={want}: the input is cast to it first, as numpy does").into();
+        } else if want.kind() == b'f'
+            && want.itemsize() == 2
+            && native
+            && matches!(info.family, Family::Sum | Family::Mean)
+        {
+            // As float16 input: the elements rounded to float16 (numpy casts the input to
+            // the dtype first), their exact sum in float64, the result rounded once to
+            // float16 (numpy accumulates in float16 and rounds at every step).
+            elem = Elem::F64;
+            copy_to = Some(dtype_of(py, Elem::F64)?);
+            round_to = Some(want.clone());
+            cast = Some(want);
+            why = "dtype=float16: the input is rounded to float16 first, as numpy does, then \
+                   summed exactly in float64 and rounded once to float16"
+                .into();
         } else {
             return Plan::numpy(format!("dtype={want} is computed by numpy"));
         }
@@ -604,6 +624,7 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
             arr,
             via,
             copy_to,
+            round_to,
             elem,
             op,
             axes,

@@ -224,6 +224,27 @@ def test_f16_axes_are_the_exact_sums_rounded_once(axis: int) -> None:
     assert "float64" in sw.explain("sum", a)["reason"]
 
 
+@pytest.mark.parametrize("src", [np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("func", ["sum", "mean", "nansum", "nanmean"])
+def test_dtype_float16_rounds_the_elements_then_the_sum_once(src: Any, func: str) -> None:
+    """`dtype=float16`: the elements rounded to float16 first (as numpy casts them), then
+    their exact sum rounded once to float16 (numpy rounds at every step of its float16
+    accumulation)."""
+    rng = np.random.default_rng(3)
+    cases = [
+        f16_data("double", 6 * 50).astype(src) if src != np.int32 else np.arange(300),
+        (rng.standard_normal(20_000) * 4).astype(src),
+        np.full(10_000, 0.1 if src != np.int32 else 3).astype(src),
+    ]
+    for a in cases:
+        a = a.astype(src)
+        want = expected(func, a.astype(np.float16), None)
+        got = call(func, a, dtype=np.float16)
+        assert same(got, want), (a[:4], got, want)
+    e = sw.explain(func, cases[0].astype(src), dtype=np.float16)
+    assert e["round_to"] == np.float16 and e["kernel_dtype"] == np.float64
+
+
 def test_ten_million_tenths() -> None:
     a = np.full(10_000_000, 0.1)
     assert sw.sum(a) == math.fsum(a) == 1_000_000.0
