@@ -2,8 +2,9 @@
 
 The issue's experiment (issue 15): random 64x257 float64 matrices of 3 N(0, 1) + 1, reduced
 over axis 0 in C order, axis 1 in F order (the same memory walk), axis 1 and whole; plus
-float32, an offset mean and integers. The exact variance comes from integer arithmetic (the
-tests' ``exact_var``); errors are in ulp of the result dtype. Run by hand:
+float32, an offset mean, integers, ddof=1 and the nan-functions (a tenth of the values NaN).
+The exact variance comes from integer arithmetic (the tests' ``exact_var``); errors are in ulp
+of the result dtype. Run by hand:
 
     PYTHONPATH=crates/pybind/python .venv/bin/python python-bench/var_accuracy.py [matrices]
 """
@@ -54,8 +55,11 @@ def run(
         want = np.ravel(getattr(np, fn)(a, axis=axis, ddof=ddof))
         dt = want.dtype.type
         for i, row in enumerate(oracle.reduced_rows(a, axis)):
-            ex = oracle.exact_var([float(x) for x in row.astype(np.float64)], ddof)
-            if fn == "std":
+            vals = [float(x) for x in row.astype(np.float64)]
+            if fn.startswith("nan"):  # the nan-functions' values: the non-NaN ones
+                vals = [x for x in vals if x == x]
+            ex = oracle.exact_var(vals, ddof)
+            if fn.endswith("std"):
                 ex = oracle.exact_std(ex)
             e_sw, e_np = ulps(got[i], ex, dt), ulps(want[i], ex, dt)
             worst_sw, worst_np = max(worst_sw, e_sw), max(worst_np, e_np)
@@ -83,6 +87,17 @@ def main() -> None:
     run("f32 C axis=0", lambda r: normal(r).astype(np.float32), 0, "var", count)
     run("1e6 + N(0,1), axis=1", lambda r: r.standard_normal((16, 33)) + 1e6, 1, "var", count)
     run("int32 axis=1", lambda r: r.integers(-(10**6), 10**6, (64, 257)), 1, "std", count)
+    run("f64 C axis=0, ddof=1", normal, 0, "var", count, ddof=1)
+
+    def holes(rng: np.random.Generator) -> np.ndarray:
+        a = normal(rng)
+        a[rng.random(a.shape) < 0.1] = np.nan  # a tenth of the values NaN
+        return a
+
+    for fn in ("nanvar", "nanstd"):
+        run("f64 C axis=0, 10% NaN", holes, 0, fn, count)
+        run("f64 C axis=1, 10% NaN", holes, 1, fn, count)
+    run("f32 C axis=1, 10% NaN", lambda r: holes(r).astype(np.float32), 1, "nanvar", count)
 
 
 if __name__ == "__main__":

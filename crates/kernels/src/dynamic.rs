@@ -899,3 +899,59 @@ pub(crate) fn reduce_typed<T: Element>(
 ) -> Result<Outcome, ReduceError> {
     partials_typed(op, view, over)?.finalise(ddof)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::{available_simd_levels, with_num_threads, with_simd_level};
+
+    /// Tall columns summed on one thread, where the vertical path takes all the rows in one
+    /// unit: every output's bound holds, checked exactly (the elements lie on the grid
+    /// 2^-40, so its partial's `hi` and `lo` do too), and decides its rounding with no exact
+    /// pass. Before the vertical f64 sums renormalised their `(hi, lo)` every few hundred
+    /// rows (`kernels/sum.rs`, `lane_bound`), the bound grew as rows² and left about one
+    /// output in twenty of such columns undecided.
+    #[test]
+    fn tall_columns_bounds_hold_and_decide() {
+        let (rows, cols) = (200_000, 48);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        // Near-normal: the sum of four uniform integers of 40 bits, centred, times 2^-40.
+        let ints: Vec<i64> = (0..rows * cols)
+            .map(|_| (0..4).map(|_| (next() >> 24) as i64 - (1 << 39)).sum())
+            .collect();
+        let scale = 2f64.powi(40);
+        let data: Vec<f64> = ints.iter().map(|&s| s as f64 / scale).collect();
+        let view = StridedView::contiguous(&data, &[rows, cols]).expect("a view");
+        for level in available_simd_levels() {
+            let parts = with_simd_level(level, || {
+                with_num_threads(1, || {
+                    run(FloatSum::<f64, Propagate>::new(), &view, Some(&[0]))
+                        .expect("a reduction")
+                        .2
+                })
+            });
+            for (c, p) in parts.iter().enumerate() {
+                let exact: i128 = (0..rows).map(|r| i128::from(ints[r * cols + c])).sum();
+                let got = (p.hi * scale) as i128 + (p.lo * scale) as i128;
+                let miss = (exact - got).abs() as f64 / scale;
+                assert!(
+                    miss <= p.err,
+                    "{level:?} column {c}: off by {miss:e}, bound {:e}",
+                    p.err
+                );
+                assert!(
+                    p.rounded_f64().is_some(),
+                    "{level:?} column {c}: undecided, bound {:e} on a sum of {}",
+                    p.err,
+                    exact as f64 / scale
+                );
+            }
+        }
+    }
+}

@@ -70,22 +70,32 @@ pub struct FloatPartial {
 const TWO_U: f64 = f64::EPSILON;
 
 /// The bound on `|exact - (hi + lo)|` of lanes (or a vertical-path output) that took at most
-/// `n` elements each, whose squares add up to `sq`.
+/// `n` elements each, whose squares add up to `sq`, and whose `(hi, lo)` was renormalised
+/// (`lo` folded into `hi` by an exact TwoSum) at least every `seg` elements (`u64::MAX`:
+/// never).
 ///
 /// Proof. A lane's TwoSums are exact; `lo`'s own additions each err by at most u |lo_k|
 /// (u = 2^-53), and |lo_k| <= u k A, A the lane's sum of magnitudes (each TwoSum error is at
 /// most u times the running sum, itself at most A, up to factors (1 + u)^n < 1.001): in all
-/// at most u² n² A / 2. f32 elements are first added plainly in f64, `FOLD_ROWS` at a time,
-/// erring by at most u `FOLD_ROWS` A more. Over the lanes, Σ A_l <= sqrt(N Σ x²) (Cauchy-
-/// Schwarz, N elements in all, bounded by `n` times the lanes), where a square that
-/// underflowed lost at most 2^-1074 (an FMA's, less). The square root is bounded above by a
-/// power of two (`sqrt_above`), and the whole with a factor 4 to spare, which covers the
-/// roundings of `sq` and of this arithmetic. NaN if `sq` is (a NaN element), infinite if an element or
+/// at most u² n² A / 2. A renormalisation is exact and leaves |lo| <= u |hi| <= u A, so with
+/// one at least every `seg` elements |lo_k| <= u (1 + seg) A and the sum is at most
+/// u² n (seg + 1) A: below, `k²` is `(2u)² n min(n, seg + 1)`. (Without it a tall column's
+/// bound grows as n²: a (200000, 40) f64 axis-0 mean of normals on one thread, all rows in
+/// one unit, left outputs undecided, each then summed again exactly: 3.4x the time.) f32
+/// elements are first added plainly in f64, `FOLD_ROWS` at a time, erring by at most
+/// u `FOLD_ROWS` A more. Over the lanes, Σ A_l <= sqrt(N Σ x²) (Cauchy-Schwarz, N elements
+/// in all, bounded by `n` times the lanes), where a square that underflowed lost at most
+/// 2^-1074 (an FMA's, less). The square root is bounded above by a power of two
+/// (`sqrt_above`), and the whole with a factor 4 to spare, which covers the roundings of
+/// `sq` and of this arithmetic. NaN if `sq` is (a NaN element), infinite if an element or
 /// its square was.
 #[inline(always)]
-pub(crate) fn lane_bound<T: Element>(n: u64, lanes: usize, sq: f64) -> f64 {
-    let (n, all) = (n as f64, (n * lanes as u64) as f64);
-    let k = n * TWO_U;
+pub(crate) fn lane_bound<T: Element>(n: u64, seg: u64, lanes: usize, sq: f64) -> f64 {
+    let (run, all) = (
+        n.min(seg.saturating_add(1)) as f64,
+        (n * lanes as u64) as f64,
+    );
+    let k2 = (n as f64 * TWO_U) * (run * TWO_U);
     let plain = if exact_each::<T>() {
         0.0
     } else {
@@ -94,7 +104,7 @@ pub(crate) fn lane_bound<T: Element>(n: u64, lanes: usize, sq: f64) -> f64 {
     // sqrt(all (sq + all 2^-1074)) <= sqrt(all sq) + all 2^-537, without a subnormal (an
     // operation on one took a microcode assist: 75% of a (20, 5120) axis-0 mean's time).
     let a = sqrt_above(all * sq * (1.0 + TWO_U * 1024.0)) + all * 2f64.powi(-537);
-    (k * k + plain) * a * 4.0
+    (k2 + plain) * a * 4.0
 }
 
 /// A power of two >= sqrt(y) for y >= 0 (y infinite or NaN: itself): 2^(floor(e / 2) + 1)
@@ -477,6 +487,26 @@ impl FloatLanes {
             self.tmp[j] = 0.0;
         }
         self.rows = 0;
+    }
+}
+
+/// Rows of a vertical unit between two renormalisations of the f64 sums' `(hi, lo)` (see
+/// [`lane_bound`]): more than `TRACKED_ROWS`, so that tracked tiles never renormalise; a
+/// TwoSum per output every 512 rows costs about 1% of the additions.
+const RENORM_ROWS: u64 = 512;
+/// Rows at most between two renormalisations: pushes of at most `ROWS` rows, renormalised
+/// before the push that reaches a multiple of `RENORM_ROWS`.
+const SEGMENT: u64 = RENORM_ROWS + ROWS as u64;
+
+/// Folds each `lo` into its `hi` by an exact TwoSum (`hi + lo` unchanged), where the sum is
+/// finite (an infinite or NaN one is left as it is, for the exact pass that settles it).
+#[inline(always)]
+fn renormalize(hi: &mut [f64], lo: &mut [f64]) {
+    for (h, l) in hi.iter_mut().zip(lo.iter_mut()) {
+        let (s, e) = two_sum(*h, *l);
+        let ok = s.is_finite() && e.is_finite();
+        *h = if ok { s } else { *h };
+        *l = if ok { e } else { *l };
     }
 }
 
@@ -1826,7 +1856,7 @@ unsafe fn short_runs<
     }
     for r in 0..R {
         let [hi, lo, e, sq, small] = total[r];
-        let err = e + lane_bound::<T>(blocks as u64, RUN_W, sq);
+        let err = e + lane_bound::<T>(blocks as u64, u64::MAX, RUN_W, sq);
         out[r] = FloatPartial {
             hi,
             lo,
@@ -2158,7 +2188,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             hi: hi[0],
             lo: lo[0],
             n: n[0],
-            err: err[0] + lane_bound::<T>(fed, RUN_LANES, sq[0]),
+            err: err[0] + lane_bound::<T>(fed, u64::MAX, RUN_LANES, sq[0]),
         }
     }
 
@@ -2294,7 +2324,13 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         len: usize,
         stride: isize,
     ) {
+        let before = tile.rows;
         tile.rows += rows.len() as u64;
+        if const { exact_each::<T>() } && before / RENORM_ROWS != tile.rows / RENORM_ROWS {
+            // Before the rows that reach a multiple of RENORM_ROWS: at most `SEGMENT` rows
+            // between two renormalisations (see `lane_bound`).
+            renormalize(&mut tile.hi[..len], &mut tile.lo[..len]);
+        }
         let special = self.batches_rows(stride) && rows.len() == ROWS;
         if !special || len == 0 {
             for &p in rows {
@@ -2415,15 +2451,21 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         // fifth of a (4, 100000) axis-0 sum's time).
         let t = &mut **tile;
         let (rows, track) = (t.rows, t.track);
+        // (Only f64 sums renormalise.)
+        let seg = if const { exact_each::<T>() } {
+            SEGMENT
+        } else {
+            u64::MAX
+        };
         let (err, sq, small) = (&mut t.tmp[..len], &t.sq[..len], &t.small[..len]);
         if !track {
             for (e, &q) in err.iter_mut().zip(sq) {
-                *e = lane_bound::<T>(rows, 1, q);
+                *e = lane_bound::<T>(rows, seg, 1, q);
             }
             return;
         }
         for ((e, &q), &m) in err.iter_mut().zip(sq).zip(small) {
-            *e = proven_exact(lane_bound::<T>(rows, 1, q), grid::<T>(m));
+            *e = proven_exact(lane_bound::<T>(rows, seg, 1, q), grid::<T>(m));
         }
     }
 
@@ -2473,6 +2515,62 @@ mod tests {
                 assert_eq!(got, want, "{level:?}, from element {start}");
             }
         }
+    }
+
+    /// `renormalize` keeps each `hi + lo` (exactly: both on the grid 2^-60 here, so their
+    /// sums are integers), leaves `|lo|` at most half an ulp of `hi`, and leaves an infinite
+    /// or NaN sum as it was.
+    #[test]
+    fn renormalising_keeps_the_sum() {
+        let g = 2f64.powi(60);
+        let pairs = [
+            (1.0, 2f64.powi(-53) * 3.0),
+            (1e3, -0.125),
+            (-7.5, 2f64.powi(-50)),
+            (0.0, 3.0 * 2f64.powi(-12)),
+            (2f64.powi(52), 0.5),
+            (3.0, 0.0),
+        ];
+        let (mut hi, mut lo): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+        renormalize(&mut hi, &mut lo);
+        for (j, &(h, l)) in pairs.iter().enumerate() {
+            let want = (h * g) as i128 + (l * g) as i128;
+            assert_eq!((hi[j] * g) as i128 + (lo[j] * g) as i128, want, "{h} + {l}");
+            assert!(
+                lo[j].abs() <= ulp(hi[j]) / 2.0,
+                "{h} + {l}: {} {}",
+                hi[j],
+                lo[j]
+            );
+        }
+        let mut hi = [f64::INFINITY, f64::NAN, f64::MAX];
+        let mut lo = [f64::NAN, 1.0, f64::MAX];
+        renormalize(&mut hi, &mut lo);
+        assert_eq!(hi[0], f64::INFINITY);
+        assert!(hi[1].is_nan() && lo[0].is_nan());
+        assert_eq!(
+            (hi[2], lo[2]),
+            (f64::MAX, f64::MAX),
+            "an overflowing sum is kept"
+        );
+    }
+
+    /// With renormalisations every `seg` elements the bound grows as `n seg`, not `n²`;
+    /// below `seg` it is the plain one.
+    #[test]
+    fn renormalised_bounds_grow_linearly() {
+        let sq = 1e5;
+        let plain = lane_bound::<f64>(100, u64::MAX, 1, sq);
+        assert_eq!(lane_bound::<f64>(100, 512, 1, sq), plain);
+        assert_eq!(lane_bound::<f64>(100, 99, 1, sq), plain);
+        let (long, seg) = (200_000u64, 512u64);
+        let ratio = lane_bound::<f64>(long, u64::MAX, 1, sq) / lane_bound::<f64>(long, seg, 1, sq);
+        assert_eq!(ratio, long as f64 / (seg + 1) as f64);
+        assert!(lane_bound::<f64>(long, seg, 1, f64::NAN).is_nan());
+        assert_eq!(
+            lane_bound::<f64>(long, seg, 1, f64::INFINITY),
+            f64::INFINITY
+        );
     }
 
     #[test]
