@@ -1292,6 +1292,36 @@ unsafe fn f64_rows<S: Simd, const C: usize>(
     unsafe { f64_rows_lanes::<S, C, true>(simd, hi, lo, sq, small, rows, len, one) }
 }
 
+/// [`f64_rows`] for `len` outputs fewer than `F64_LANES`, a multiple of the level's vector
+/// width, one vector a step: the last outputs of a row read in place, not copied and padded
+/// to a whole block (a (200000, 40) f64 axis-0 mean, one Zen 4 thread: 40 outputs, the last
+/// 8 copied four rows at a time and added as 16).
+///
+/// # Safety
+/// As [`f64_rows`] (at stride 1).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn f64_rows_narrow<S: Simd>(
+    simd: S,
+    hi: &mut [f64],
+    lo: &mut [f64],
+    sq: &mut [f64],
+    small: &mut [f64],
+    rows: [*const f64; ROWS],
+    len: usize,
+    one: f64,
+    track: bool,
+) {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        if track {
+            f64_rows_n::<S, 1, 1, true>(simd, hi, lo, sq, small, rows, len, one)
+        } else {
+            f64_rows_n::<S, 1, 1, false>(simd, hi, lo, sq, small, rows, len, one)
+        }
+    }
+}
+
 /// [`f64_rows`] at this level's grouping, tracking each output's smallest magnitude in
 /// `small` or not (`TRACK`).
 ///
@@ -1352,7 +1382,8 @@ unsafe fn f64_rows_n<S: Simd, const N: usize, const C: usize, const TRACK: bool>
     one: f64,
 ) {
     assert_eq!(F64_LANES % (N * S::F64_LANES), 0);
-    assert!(len % F64_LANES == 0 && len <= hi.len() && len <= lo.len() && len <= sq.len());
+    assert!(len % (N * S::F64_LANES) == 0);
+    assert!(len <= hi.len() && len <= lo.len() && len <= sq.len());
     assert!(len <= small.len());
     let one = simd.splat_f64s(one);
     let (zero, inf) = (simd.splat_f64s(0.0), simd.splat_f64s(f64::INFINITY));
@@ -2358,20 +2389,28 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                 let rest = len - j0;
                 let direct = stride == 1 && rest >= F64_LANES;
                 let direct2 = stride == 2 && rest > F64_LANES;
+                // The last outputs, fewer than a block, as whole vectors where they fill one.
+                let narrow = stride == 1 && !direct && rest >= S::F64_LANES;
                 let n = if direct {
                     rest - rest % F64_LANES
+                } else if narrow {
+                    rest - rest % S::F64_LANES
                 } else if direct2 {
                     (rest - 1) - (rest - 1) % F64_LANES
                 } else {
                     GATHER.min(rest)
                 };
-                let padded = n.next_multiple_of(F64_LANES);
+                let padded = if narrow {
+                    n
+                } else {
+                    n.next_multiple_of(F64_LANES)
+                };
                 // (A loop, not `array::from_fn`: its closure was left out of line, compiled
                 // without the level's target features.)
                 let mut ptrs = [std::ptr::null::<f64>(); ROWS];
                 for (r, slot) in ptrs.iter_mut().enumerate() {
                     let at = rows[r].cast::<f64>().wrapping_offset(j0 as isize * stride);
-                    *slot = if direct || direct2 {
+                    *slot = if direct || direct2 || narrow {
                         at
                     } else {
                         let buf = &mut t.tmp[r * GATHER..r * GATHER + padded];
@@ -2382,8 +2421,8 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                         buf.as_ptr()
                     };
                 }
-                // SAFETY: `ptrs[r]` is `padded` valid f64, the row's own (`direct`: `n ==
-                // padded` of them; `direct2`: as many at stride 2, and the row goes on
+                // SAFETY: `ptrs[r]` is `padded` valid f64, the row's own (`direct` and
+                // `narrow`: `n == padded` of them; `direct2`: as many at stride 2, and the row goes on
                 // past the last, so the element after it is valid too) or the copy just made;
                 // outputs `j0 .. j0 + padded` are in the tile (`j0 + padded <= TILE +
                 // F64_LANES`).
@@ -2392,6 +2431,8 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     let (q, m) = (&mut t.sq[j0..], &mut t.small[j0..]);
                     if direct2 {
                         f64_rows::<S, 2>(simd, h, l, q, m, ptrs, padded, one, track)
+                    } else if narrow {
+                        f64_rows_narrow(simd, h, l, q, m, ptrs, padded, one, track)
                     } else {
                         f64_rows::<S, 1>(simd, h, l, q, m, ptrs, padded, one, track)
                     }
