@@ -1149,27 +1149,36 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
     /// # Safety
     /// `rows[r] + j * C` must be a valid `T` for every row `r` and `j < len`, `len >= 1`.
     #[inline(always)]
-    unsafe fn push_rows_strided<const C: usize>(
+    unsafe fn push_rows_strided<S: Simd, const C: usize>(
         &self,
         tile: &mut FloatTile,
         rows: [*const T; ROWS],
         len: usize,
     ) {
-        if tile.track {
+        // (`has_fma` in a const block: the scalar level never compiles `mul_add`, a library
+        // call there.)
+        let fma = const { has_fma::<S>() };
+        match (tile.track, fma) {
             // SAFETY: forwarded from this function's contract.
-            unsafe { self.push_rows_tracking::<C, true>(tile, rows, len) }
-        } else {
+            (true, true) => unsafe { self.push_rows_tracking::<C, true, true>(tile, rows, len) },
             // SAFETY: forwarded from this function's contract.
-            unsafe { self.push_rows_tracking::<C, false>(tile, rows, len) }
+            (true, false) => unsafe { self.push_rows_tracking::<C, true, false>(tile, rows, len) },
+            // SAFETY: forwarded from this function's contract.
+            (false, true) => unsafe { self.push_rows_tracking::<C, false, true>(tile, rows, len) },
+            // SAFETY: forwarded from this function's contract.
+            (false, false) => unsafe {
+                self.push_rows_tracking::<C, false, false>(tile, rows, len)
+            },
         }
     }
 
-    /// [`Self::push_rows_strided`], keeping `small` or not (`TRACK`).
+    /// [`Self::push_rows_strided`], keeping `small` or not (`TRACK`), squaring with an FMA or
+    /// not (`FMA`).
     ///
     /// # Safety
     /// As [`Self::push_rows_strided`].
     #[inline(always)]
-    unsafe fn push_rows_tracking<const C: usize, const TRACK: bool>(
+    unsafe fn push_rows_tracking<const C: usize, const TRACK: bool, const FMA: bool>(
         &self,
         tile: &mut FloatTile,
         rows: [*const T; ROWS],
@@ -1188,12 +1197,25 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
             // row's `W` elements in one loop of constant length: vector code (widening
             // loads, adds, FMAs, compares). One output after another, with the rows inside,
             // stayed scalar: f32 axis-0 means at 0.4-0.5x numpy (4096x768).
+            //
+            // Only the state the sum needs is loaded and stored: the counts under the
+            // nan-functions, the smallest magnitudes when tracked (loaded and stored always,
+            // they were a third of the state traffic of a (365, 180, 360) f32 cube's axis-0
+            // mean); the square is one FMA where the level has one (`FMA`).
             const W: usize = 16;
             let whole = len / W * W;
             for j0 in (0..whole).step_by(W) {
+                // (Without it, once the state was only the sums and squares, the compiler
+                // vectorised this loop across groups, gathering each element: 4-5x slower.)
+                super::opaque_step();
                 let at = |a: &[f64]| -> [f64; W] { a[j0..j0 + W].try_into().expect("W") };
-                let (mut s, mut a, mut m) = (at(tmp), at(sq), at(small));
-                let mut c: [u64; W] = n[j0..j0 + W].try_into().expect("W");
+                let (mut s, mut a) = (at(tmp), at(sq));
+                let mut m = if TRACK { at(small) } else { [0.0; W] };
+                let mut c: [u64; W] = if P::IGNORE {
+                    n[j0..j0 + W].try_into().expect("W")
+                } else {
+                    [0; W]
+                };
                 for row in &rows {
                     // (Sliced to the `W` elements, so that no index below is checked.)
                     let piece = &row[j0 * C..(j0 + W - 1) * C + 1];
@@ -1201,16 +1223,24 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
                         let (x, v) = filtered::<T, P>(piece[k * C]);
                         s[k] += x;
                         c[k] += v;
-                        a[k] += x * x;
+                        a[k] = if FMA {
+                            x.mul_add(x, a[k])
+                        } else {
+                            a[k] + x * x
+                        };
                         if TRACK {
                             m[k] = smaller_magnitude(m[k], x);
                         }
                     }
                 }
                 tmp[j0..j0 + W].copy_from_slice(&s);
-                n[j0..j0 + W].copy_from_slice(&c);
+                if P::IGNORE {
+                    n[j0..j0 + W].copy_from_slice(&c);
+                }
                 sq[j0..j0 + W].copy_from_slice(&a);
-                small[j0..j0 + W].copy_from_slice(&m);
+                if TRACK {
+                    small[j0..j0 + W].copy_from_slice(&m);
+                }
             }
             for j in whole..len {
                 let (mut s, mut c, mut a, mut m) = (tmp[j], n[j], sq[j], small[j]);
@@ -2444,8 +2474,8 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         // SAFETY: forwarded from this function's contract, with the stride it was given.
         unsafe {
             match stride {
-                1 => self.push_rows_strided::<1>(tile, rows, len),
-                2 => self.push_rows_strided::<2>(tile, rows, len),
+                1 => self.push_rows_strided::<S, 1>(tile, rows, len),
+                2 => self.push_rows_strided::<S, 2>(tile, rows, len),
                 // Rows of outputs a few elements apart (the outputs of short rows: (n, 16)
                 // f32 over axis 1): each row's `len` elements copied into a contiguous piece,
                 // then the stride-1 loop, which does `push_row`'s arithmetic. Row by row,
@@ -2459,7 +2489,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                         *slot = gather_near(row, stride, &mut b[..len]).as_ptr();
                     }
                     // Each `ptrs[r]` is `len` contiguous elements, copied just above.
-                    self.push_rows_strided::<1>(tile, ptrs, len)
+                    self.push_rows_strided::<S, 1>(tile, ptrs, len)
                 }
                 _ => {
                     for p in rows {
