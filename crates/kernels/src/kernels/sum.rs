@@ -1284,7 +1284,8 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
 }
 
 /// The f64 vertical path (not nan-skipping) with explicit vectors: `ROWS` contiguous rows
-/// added into the first `len` (a multiple of `F64_LANES`) outputs' (hi, lo), each output's
+/// added into the first `len` (a multiple of `F64_LANES`; under `NARROW`, of the level's
+/// vector width, one vector a step, at stride 1) outputs' (hi, lo), each output's
 /// rows in order with [`two_sum_fma`]'s operations, so bitwise as `push_row` row after row.
 /// Several outputs at a time (16 at AVX-512 and NEON, 8 at AVX2), so that their TwoSum
 /// chains (four dependent TwoSums per output) are side by side in the instruction stream:
@@ -1300,7 +1301,7 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
 // (The tile's four arrays, the rows and the constants: one call site each.)
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn f64_rows<S: Simd, const C: usize>(
+unsafe fn f64_rows<S: Simd, const C: usize, const NARROW: bool>(
     simd: S,
     hi: &mut [f64],
     lo: &mut [f64],
@@ -1314,42 +1315,25 @@ unsafe fn f64_rows<S: Simd, const C: usize>(
     if len == 0 {
         return;
     }
+    const { assert!(!NARROW || C == 1) };
+    if NARROW {
+        // Fewer than `F64_LANES` outputs, a multiple of the level's vector width (stride 1):
+        // one vector a step. So a row's last outputs are read in place, not copied and padded
+        // to a whole block (a (200000, 40) f64 axis-0 mean, one Zen 4 thread: 40 outputs,
+        // the last 8 copied four rows at a time and added as 16, 4.7 ms; in place 2.9-3.2).
+        if track {
+            // SAFETY: forwarded from this function's contract.
+            return unsafe { f64_rows_n::<S, 1, 1, true>(simd, hi, lo, sq, small, rows, len, one) };
+        }
+        // SAFETY: forwarded from this function's contract.
+        return unsafe { f64_rows_n::<S, 1, 1, false>(simd, hi, lo, sq, small, rows, len, one) };
+    }
     if !track {
         // SAFETY: forwarded from this function's contract.
         return unsafe { f64_rows_lanes::<S, C, false>(simd, hi, lo, sq, small, rows, len, one) };
     }
     // SAFETY: forwarded from this function's contract.
     unsafe { f64_rows_lanes::<S, C, true>(simd, hi, lo, sq, small, rows, len, one) }
-}
-
-/// [`f64_rows`] for `len` outputs fewer than `F64_LANES`, a multiple of the level's vector
-/// width, one vector a step: the last outputs of a row read in place, not copied and padded
-/// to a whole block (a (200000, 40) f64 axis-0 mean, one Zen 4 thread: 40 outputs, the last
-/// 8 copied four rows at a time and added as 16).
-///
-/// # Safety
-/// As [`f64_rows`] (at stride 1).
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn f64_rows_narrow<S: Simd>(
-    simd: S,
-    hi: &mut [f64],
-    lo: &mut [f64],
-    sq: &mut [f64],
-    small: &mut [f64],
-    rows: [*const f64; ROWS],
-    len: usize,
-    one: f64,
-    track: bool,
-) {
-    // SAFETY: forwarded from this function's contract.
-    unsafe {
-        if track {
-            f64_rows_n::<S, 1, 1, true>(simd, hi, lo, sq, small, rows, len, one)
-        } else {
-            f64_rows_n::<S, 1, 1, false>(simd, hi, lo, sq, small, rows, len, one)
-        }
-    }
 }
 
 /// [`f64_rows`] at this level's grouping, tracking each output's smallest magnitude in
@@ -2460,11 +2444,11 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     let (h, l) = (&mut t.hi[j0..], &mut t.lo[j0..]);
                     let (q, m) = (&mut t.sq[j0..], &mut t.small[j0..]);
                     if direct2 {
-                        f64_rows::<S, 2>(simd, h, l, q, m, ptrs, padded, one, track)
+                        f64_rows::<S, 2, false>(simd, h, l, q, m, ptrs, padded, one, track)
                     } else if narrow {
-                        f64_rows_narrow(simd, h, l, q, m, ptrs, padded, one, track)
+                        f64_rows::<S, 1, true>(simd, h, l, q, m, ptrs, padded, one, track)
                     } else {
-                        f64_rows::<S, 1>(simd, h, l, q, m, ptrs, padded, one, track)
+                        f64_rows::<S, 1, false>(simd, h, l, q, m, ptrs, padded, one, track)
                     }
                 };
                 j0 += n;
