@@ -909,8 +909,8 @@ mod tests {
     /// unit: every output's bound holds, checked exactly (the elements lie on the grid
     /// 2^-40, so its partial's `hi` and `lo` do too), and decides its rounding with no exact
     /// pass. Before the vertical f64 sums renormalised their `(hi, lo)` every few hundred
-    /// rows (`kernels/sum.rs`, `lane_bound`), the bound grew as rows² and left about one
-    /// output in twenty of such columns undecided.
+    /// rows (`kernels/sum.rs`, `lane_bound`), the bound grew as rows²: with it, column 4 was
+    /// already undecided at the first level.
     #[test]
     fn tall_columns_bounds_hold_and_decide() {
         let (rows, cols) = (200_000, 48);

@@ -2436,8 +2436,9 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     };
                 }
                 // SAFETY: `ptrs[r]` is `padded` valid f64, the row's own (`direct` and
-                // `narrow`: `n == padded` of them; `direct2`: as many at stride 2, and the row goes on
-                // past the last, so the element after it is valid too) or the copy just made;
+                // `narrow`: `n == padded` of them; `direct2`: as many at stride 2, and the row
+                // goes on past the last, so the element after it is valid too) or the copy
+                // just made;
                 // outputs `j0 .. j0 + padded` are in the tile (`j0 + padded <= TILE +
                 // F64_LANES`).
                 unsafe {
