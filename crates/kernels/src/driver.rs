@@ -5,10 +5,13 @@
 //! reduced by one thread from fresh accumulators, and partials are combined in a pairwise tree
 //! over the unit index. Thread count, scheduling and base-pointer alignment never enter.
 
-use crate::element::Element;
+use crate::element::{Element, FloatElement};
 use crate::handoff;
-use crate::kernels::{Kernel, ROWS, RUNS, TILE};
+use crate::kernels::short_sum::ShortColumns;
+use crate::kernels::sum::FloatPartial;
+use crate::kernels::{Kernel, NanPolicy, ROWS, RUNS, TILE};
 use crate::layout::{c_order_runs, c_strides, next_c_index, normalize, Axis, Layout, StridedView};
+use crate::partials::FloatOut;
 use crate::simd::{dispatch, pool, SimdLevel};
 use crate::walk::{prefetch_run, row_offsets, SharedOut, SharedPtr};
 use pulp::{Simd, WithSimd};
@@ -699,6 +702,120 @@ fn vertical<T: Element, K: Kernel<T>>(
     tree_combine_rows_in(&mut parts, out_len, |a, b| kernel.combine(a, b));
     parts.truncate(out_len);
     parts
+}
+
+/// A reduction the short-columns path takes (`kernels::short_sum`): outputs that are
+/// consecutive elements (the fastest kept axis has stride 1), at most `SHORT_COLUMN_ROWS`
+/// elements each.
+pub(crate) struct ShortPlan {
+    /// The caller's kept shape.
+    pub shape: Vec<usize>,
+    /// Element offsets, from an output's first element's line, of the reduced positions.
+    pub rows: Vec<isize>,
+    /// Each combination of the other kept axes: the element offset of its outputs, and the
+    /// index (C order) of its first output.
+    pub lines: Vec<(isize, usize)>,
+    /// Outputs a line (consecutive elements), and the step between their indices.
+    pub width: usize,
+    pub out_stride: usize,
+}
+
+/// The [`ShortPlan`] of a reduction over `axes` (sorted, unique, in range) of `shape` with
+/// element `strides`, if the vertical path would take it (for a kernel whose
+/// `SHORT_REDUCTION` is `short_reduction`) with outputs of stride 1 and at most
+/// `SHORT_COLUMN_ROWS` elements each.
+pub(crate) fn short_plan(
+    shape: &[usize],
+    strides: &[isize],
+    axes: &[usize],
+    short_reduction: usize,
+) -> Option<ShortPlan> {
+    use crate::kernels::short_sum::SHORT_COLUMN_ROWS;
+    let (kept, red, caller_shape) = split_axes(shape, strides, axes);
+    let (Walk::Vertical, kin) = choose(&kept, &red, short_reduction) else {
+        return None;
+    };
+    if kept[kin].stride != 1 || red.len > SHORT_COLUMN_ROWS {
+        return None;
+    }
+    let out_shape: Vec<usize> = kept.iter().map(|a| a.len).collect();
+    let out_strides = c_strides(&out_shape);
+    let (others, others_out): (Vec<Axis>, Vec<Axis>) = (0..kept.len())
+        .filter(|&k| k != kin)
+        .map(|k| {
+            let out = Axis {
+                len: kept[k].len,
+                stride: out_strides[k],
+            };
+            (kept[k], out)
+        })
+        .unzip();
+    let lines = row_offsets(&others)
+        .into_iter()
+        .zip(row_offsets(&others_out))
+        .map(|(i, o)| (i, o as usize))
+        .collect();
+    Some(ShortPlan {
+        shape: caller_shape,
+        rows: red.offsets_in(0, red.len).collect(),
+        lines,
+        width: kept[kin].len,
+        out_stride: out_strides[kin] as usize,
+    })
+}
+
+/// Elements per unit of the short-columns path (a unit is some outputs of one line).
+const SHORT_UNIT: usize = 1 << 15;
+
+/// Runs the short-columns reduction `plan` of the view at `base` (see
+/// `kernels::short_sum`): every output's value (C order), and the partials of those it left
+/// undecided, by index (in index order within each line).
+///
+/// # Safety
+/// `base` is the base of a view whose elements `plan` reaches (`short_plan` of its shape and
+/// strides), valid for the call.
+pub(crate) unsafe fn short_columns<T: FloatElement, P: NanPolicy>(
+    base: SharedPtr<T>,
+    plan: &ShortPlan,
+    kind: FloatOut,
+    level: SimdLevel,
+) -> (Vec<T>, Vec<(usize, FloatPartial)>) {
+    let rows = plan.rows.len();
+    let per = (SHORT_UNIT / rows).next_multiple_of(16).min(plan.width);
+    let chunks = plan.width.div_ceil(per);
+    let outputs = plan.lines.len() * plan.width;
+    // Not filled first: every slot is written below (a pass over the output was a twentieth
+    // of a (2, 100000) axis-0 sum).
+    let mut values: Vec<T> = Vec::with_capacity(outputs);
+    let dest = SharedOut(values.as_mut_ptr());
+    let parts = map_units(plan.lines.len() * chunks, outputs * rows, &|u| {
+        let ((at, first), c) = (plan.lines[u / chunks], u % chunks);
+        let j0 = c * per;
+        let first = first + j0 * plan.out_stride;
+        dispatch(
+            level,
+            ShortColumns::<T, P> {
+                base: SharedPtr(base.at(at + j0 as isize)),
+                rows: &plan.rows,
+                len: per.min(plan.width - j0),
+                // Outputs `first + j * out_stride`, `j < len`, are this unit's: distinct C-order
+                // indices below `outputs` (the plan's lines and widths are the kept positions),
+                // which no other unit has (another line or chunk). `values` outlives
+                // `map_units`, which returns after every unit.
+                out: dest.at(first),
+                out_stride: plan.out_stride,
+                first,
+                kind,
+                policy: std::marker::PhantomData,
+            },
+        )
+    });
+    // SAFETY: the units are every (line, chunk) pair, and each writes all its outputs
+    // (`ShortColumns` writes every one); the chunks cover each line's `width` outputs and the
+    // lines every other kept position, so all `outputs` slots (the capacity) were written when
+    // `map_units` returned (a panic would have left before this). `T` is `Copy`.
+    unsafe { values.set_len(outputs) };
+    (values, parts.into_iter().flatten().collect())
 }
 
 /// The least number of reduced positions worth reading as one row of interleaved outputs.

@@ -9,7 +9,7 @@
 //! instantiating every kernel at every SIMD level again.
 
 use crate::arg_driver::{arg_reduce, Answers};
-use crate::driver::{map_units, reduce_all, reduce_axes};
+use crate::driver::{map_units, reduce_all, reduce_axes, short_columns};
 use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
 use crate::kernels::arg::{NAN_WORST, PLAIN, TRUTH};
@@ -25,7 +25,7 @@ use crate::kernels::Kernel;
 use crate::layout::Layout;
 pub use crate::ops::Op;
 use crate::ops::{Family, NanHandling};
-use crate::partials::{decided_float, ExactPartials, Partials, State};
+use crate::partials::{decided_float, ExactPartials, FloatOut, Partials, State};
 use crate::walk::{
     for_each_element, for_each_row_group, for_each_slice_f64, Floats, SharedPtr, Split,
 };
@@ -117,19 +117,7 @@ fn settle<T: FloatElement>(
     count: u64,
     parts: &mut [FloatPartial],
 ) -> Result<(), ReduceError> {
-    let info = op.info();
-    let ignore = info.nan == NanHandling::Ignore;
-    let result = op.result_type(T::ELEM);
-    let undecided = |p: &FloatPartial| {
-        let divisor = match info.family {
-            Family::Mean => match if ignore { p.n } else { count } {
-                0 => return false, // NaN, whatever the sum
-                n => Some(n as f64),
-            },
-            _ => None,
-        };
-        decided_float(result, *p, divisor).is_none()
-    };
+    let undecided = |p: &FloatPartial| undecided(op, T::ELEM, count, p);
     // One check per output here (short rows have many outputs): first the common case, a
     // partial proven exact (or rounded to odd), which is decided, inline; the closure was a
     // call per output.
@@ -138,10 +126,49 @@ fn settle<T: FloatElement>(
     if parts.iter().all(exact) {
         return Ok(());
     }
-    let todo: Vec<usize> = (0..parts.len())
+    let mut todo: Vec<(usize, FloatPartial)> = (0..parts.len())
         .filter(|&o| !exact(&parts[o]) && undecided(&parts[o]))
+        .map(|o| (o, parts[o]))
         .collect();
-    if todo.is_empty() {
+    settle_these(op, view, over, count, parts.len(), &mut todo)?;
+    for (o, p) in todo {
+        parts[o] = p;
+    }
+    Ok(())
+}
+
+/// Whether the bound of `p`, an output of `op` over `elem`s (`count` elements an output),
+/// leaves its result undecided (a mean of no elements is decided: NaN).
+#[inline(always)]
+fn undecided(op: Op, elem: ElemType, count: u64, p: &FloatPartial) -> bool {
+    let info = op.info();
+    let divisor = match info.family {
+        Family::Mean => match if info.nan == NanHandling::Ignore {
+            p.n
+        } else {
+            count
+        } {
+            0 => return false, // NaN, whatever the sum
+            n => Some(n as f64),
+        },
+        _ => None,
+    };
+    decided_float(op.result_type(elem), *p, divisor).is_none()
+}
+
+/// [`settle`] of the partials in `todo` (output index, partial), some of the `outputs`
+/// outputs: each that its bound does not decide is proven exact or summed again exactly.
+fn settle_these<T: FloatElement>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+    count: u64,
+    outputs_len: usize,
+    todo: &mut [(usize, FloatPartial)],
+) -> Result<(), ReduceError> {
+    let ignore = op.info().nan == NanHandling::Ignore;
+    let undecided = |p: &FloatPartial| undecided(op, T::ELEM, count, p);
+    if todo.iter().all(|(_, p)| !undecided(p)) {
         return Ok(());
     }
     let outputs = OutputElements::new(view, over)?;
@@ -157,14 +184,17 @@ fn settle<T: FloatElement>(
     let long = count >= LONG_OUTPUT;
     let smallest_all = if long {
         None
-    } else if todo.len() * 16 >= parts.len() {
+    } else if todo.len() * 16 >= outputs_len {
         Some(run(Smallest::<T>::new(), view, over)?.2)
     } else {
         None
     };
     let mut scratch = ExactScratch::new();
-    for &o in &todo {
-        let p = &mut parts[o];
+    for (o, p) in todo.iter_mut() {
+        let o = *o;
+        if !undecided(p) {
+            continue;
+        }
         // First the cheap proof from the smallest magnitude (`proven_exact`, which also
         // holds for the kernels' products by whole factors), for outputs whose kernels did
         // not track it (the lanes) or whose partials were combined since; not for long ones.
@@ -890,20 +920,261 @@ pub(crate) fn partials_typed<T: Element>(
     }
 }
 
-/// The reduction `op` of a typed view: its partials, finalised.
+/// The reduction `op` of a typed view: its partials, finalised (short columns of float
+/// sums finished in place, [`short_sums`]).
 pub(crate) fn reduce_typed<T: Element>(
     op: Op,
     view: &StridedView<'_, T>,
     over: Option<&[isize]>,
     ddof: f64,
 ) -> Result<Outcome, ReduceError> {
-    partials_typed(op, view, over)?.finalise(ddof)
+    // SAFETY: as in `partials_typed`.
+    unsafe {
+        reduce_of_elements(
+            T::ELEM,
+            op,
+            view.as_ptr().cast::<u8>(),
+            view.shape(),
+            view.strides(),
+            over,
+            ddof,
+        )
+    }
+}
+
+/// The reduction `op` over `over` of the `elem`s at `ptr`: [`partials_of_elements`],
+/// finalised, but for float sums and means of short columns, finished in place
+/// ([`short_sums`]: the same values).
+///
+/// # Safety
+/// As [`partials_of_elements`].
+pub(crate) unsafe fn reduce_of_elements(
+    elem: ElemType,
+    op: Op,
+    ptr: *const u8,
+    shape: &[usize],
+    strides: &[isize],
+    over: Option<&[isize]>,
+    ddof: f64,
+) -> Result<Outcome, ReduceError> {
+    let short = match elem {
+        // SAFETY: our contract, for f64 elements.
+        ElemType::F64 => short_sums(
+            op,
+            &unsafe { StridedView::<f64>::from_raw_parts(ptr.cast(), shape, strides) },
+            over,
+        ),
+        // SAFETY: our contract, for f32 elements.
+        ElemType::F32 => short_sums(
+            op,
+            &unsafe { StridedView::<f32>::from_raw_parts(ptr.cast(), shape, strides) },
+            over,
+        ),
+        _ => None,
+    };
+    if let Some(done) = short {
+        return done;
+    }
+    // SAFETY: our contract.
+    unsafe { partials_of_elements(elem, op, ptr, shape, strides, over) }?.finalise(ddof)
+}
+
+/// Float sums and means (and their nan-variants) over short columns, finished in place
+/// (`kernels/short_sum.rs`, `driver::short_plan`): `None` when the reduction is not one.
+/// Each output is decided in its block, or settled as the other paths settle theirs, so
+/// the values are those of the partials finalised: the exact sums, correctly rounded.
+fn short_sums<T: FloatElement>(
+    op: Op,
+    view: &StridedView<'_, T>,
+    over: Option<&[isize]>,
+) -> Option<Result<Outcome, ReduceError>> {
+    let info = op.info();
+    if !matches!(info.family, Family::Sum | Family::Mean) {
+        return None;
+    }
+    let axes = match layout::resolve_axes(over?, view.ndim()) {
+        Ok(axes) => axes,
+        Err(e) => return Some(Err(e.into())),
+    };
+    let short = crate::kernels::short_reduction_of(op, T::ELEM);
+    let plan = crate::driver::short_plan(view.shape(), view.strides(), &axes, short)?;
+    let count = plan.rows.len() as u64;
+    let kind = FloatOut::of(op, T::ELEM, count);
+    let base = SharedPtr(view.as_ptr());
+    let level = simd_level();
+    // SAFETY: `plan` is `short_plan` of the view's shape and strides, whose elements are
+    // valid for its lifetime.
+    let (mut values, mut todo) = unsafe {
+        match info.nan {
+            NanHandling::Propagate => short_columns::<T, Propagate>(base, &plan, kind, level),
+            NanHandling::Ignore => short_columns::<T, Ignore>(base, &plan, kind, level),
+        }
+    };
+    let mut warning = None;
+    if !todo.is_empty() {
+        if let Err(e) = settle_these(op, view, over, count, values.len(), &mut todo) {
+            return Some(Err(e));
+        }
+        let mut warn = |w| warning = warning.or(Some(w));
+        for (o, p) in todo {
+            values[o] = T::from_f64(kind.value(p, &mut warn));
+        }
+    }
+    Some(Ok(Outcome {
+        shape: plan.shape,
+        values: T::into_values(values),
+        warning,
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::simd::{available_simd_levels, with_num_threads, with_simd_level};
+
+    /// Values for the short columns: each kind stresses one part of the path (see
+    /// `short_columns_are_the_partials_finalised`).
+    fn short_values(
+        kind: usize,
+        n: usize,
+        width: usize,
+        next: &mut impl FnMut() -> u64,
+    ) -> Vec<f64> {
+        let unit = |r: u64| (r >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+        (0..n)
+            .map(|i| {
+                let (r, u) = (next(), unit(next()));
+                match kind {
+                    // Exact f32 values whose sum lies just off an f32 tie, `1 + 2^-24 ± 2^-k`
+                    // in a column's first rows: added plainly in f64 it lands on the tie.
+                    7 => match i / width {
+                        0 => 1.0,
+                        1 => 2f64.powi(-24),
+                        2 => [1.0, -1.0][(r % 2) as usize] * 2f64.powi(-30 - (r % 60) as i32),
+                        _ => 0.0,
+                    },
+                    0 => u * 3.0,
+                    // Halfway sums: few bits, so `h + l` is often a tie, decided exactly.
+                    1 => ((r % 64) as f64 - 32.0) * 2f64.powi(50) + (r % 3) as f64 * 0.5,
+                    // Magnitudes 2^-60 .. 2^60: TwoSum errors that need more than 53 bits.
+                    2 => u * 2f64.powi((r % 121) as i32 - 60),
+                    // Heavy cancellation, and a tiny element among ordinary ones.
+                    3 => [1e16, 1.0, -1e16, u * 2f64.powi(-70)][i % 4],
+                    // Zeros of both signs, subnormals.
+                    4 => {
+                        [0.0, -0.0, f64::from_bits(r % 5), -f64::from_bits(3), u][(r % 5) as usize]
+                    }
+                    // NaN and infinities among ordinary values.
+                    5 => [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, u, u, u, u, u]
+                        [(r % 8) as usize],
+                    // Near the largest float: partial sums overflow, exact sums may not.
+                    _ => [f64::MAX, -f64::MAX, f64::MAX / 2.0, u][(r % 4) as usize],
+                }
+            })
+            .collect()
+    }
+
+    /// The short columns, finished in place (`short_sums`), give exactly the values and
+    /// warnings of the partials finalised (the other paths, checked against exact sums
+    /// elsewhere), for f64 and f32, every float sum and mean, every SIMD level, one thread and
+    /// two: whole blocks and a last short one, several lines of outputs, outputs strided in the
+    /// result (the reduced axis between two kept ones of an F-order array), and every kind of
+    /// value in `short_values`. Each case is checked to take the short path.
+    #[test]
+    fn short_columns_are_the_partials_finalised() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        };
+        fn bits(v: &Values) -> Vec<u64> {
+            match v {
+                Values::F64(v) => v
+                    .iter()
+                    .map(|x| if x.is_nan() { 1 } else { x.to_bits() })
+                    .collect(),
+                Values::F32(v) => v
+                    .iter()
+                    .map(|x| {
+                        if x.is_nan() {
+                            1
+                        } else {
+                            u64::from(x.to_bits())
+                        }
+                    })
+                    .collect(),
+                _ => panic!("float results"),
+            }
+        }
+        fn check<T: FloatElement>(view: &StridedView<'_, T>, axes: &[isize], what: &str) {
+            let resolved = layout::resolve_axes(axes, view.ndim()).unwrap();
+            for op in [Op::Sum, Op::NanSum, Op::Mean, Op::NanMean] {
+                let short = crate::kernels::short_reduction_of(op, T::ELEM);
+                assert!(
+                    crate::driver::short_plan(view.shape(), view.strides(), &resolved, short)
+                        .is_some(),
+                    "{what}: not a short-columns reduction"
+                );
+                let fast = reduce_typed(op, view, Some(axes), 0.0).unwrap();
+                let slow = partials_typed(op, view, Some(axes))
+                    .unwrap()
+                    .finalise(0.0)
+                    .unwrap();
+                assert_eq!(fast.shape, slow.shape, "{what} {op:?}");
+                assert_eq!(bits(&fast.values), bits(&slow.values), "{what} {op:?}");
+                assert_eq!(fast.warning, slow.warning, "{what} {op:?}");
+            }
+        }
+        let levels = available_simd_levels();
+        for kind in 0..8 {
+            for (rows, width) in [
+                (1, 40),
+                (2, 16),
+                (3, 17),
+                (4, 100),
+                (5, 15),
+                (16, 33),
+                (31, 48),
+                (32, 20),
+            ] {
+                let data = short_values(kind, rows * width * 3, width, &mut next);
+                let narrow: Vec<f32> = data.iter().map(|&x| x as f32).collect();
+                for &level in &levels {
+                    for threads in [1, 2] {
+                        with_simd_level(level, || {
+                            with_num_threads(threads, || {
+                                let what =
+                                    format!("{level:?} {threads}t kind {kind} ({rows}, {width})");
+                                // C order over axis 0: one line of `width` outputs.
+                                let v =
+                                    StridedView::contiguous(&data[..rows * width], &[rows, width])
+                                        .unwrap();
+                                check(&v, &[0], &what);
+                                let v = StridedView::contiguous(
+                                    &narrow[..rows * width],
+                                    &[rows, width],
+                                )
+                                .unwrap();
+                                check(&v, &[0], &what);
+                                // (3, rows, width) over axis 1: three lines.
+                                let v = StridedView::contiguous(&data, &[3, rows, width]).unwrap();
+                                check(&v, &[1], &what);
+                                // F order (width, rows, 3) over axis 1: outputs 3 apart in the
+                                // result.
+                                let v = v.permuted(&[2, 1, 0]).unwrap();
+                                check(&v, &[1], &what);
+                                let v =
+                                    StridedView::contiguous(&narrow, &[3, rows, width]).unwrap();
+                                check(&v.permuted(&[2, 1, 0]).unwrap(), &[1], &what);
+                            })
+                        });
+                    }
+                }
+            }
+        }
+    }
 
     /// Tall columns summed on one thread, where the vertical path takes all the rows in one
     /// unit: every output's bound holds, checked exactly (the elements lie on the grid

@@ -443,9 +443,22 @@ impl Element for f32 {
 
 /// The float element types: only their sums run in the compensated float kernel, so only
 /// they instantiate it.
-pub(crate) trait FloatElement: Element {}
-impl FloatElement for f64 {}
-impl FloatElement for f32 {}
+pub(crate) trait FloatElement: Element + crate::Value {
+    /// `x` rounded to this type (to nearest, ties to even).
+    fn from_f64(x: f64) -> Self;
+}
+impl FloatElement for f64 {
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+}
+impl FloatElement for f32 {
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+}
 
 /// The element types whose sums are exact: the integers, and bool's bytes ([`Bool8`]).
 pub(crate) trait IntElement: Element {

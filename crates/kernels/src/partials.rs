@@ -446,49 +446,19 @@ impl Partials {
         let values = match self.state {
             // (The result type matched once, outside the loops: one loop per output type, a
             // few instructions an output on the common path, exact partials.)
-            State::Float(p) if info.family == Family::Sum => match result {
-                ElemType::F32 => Values::F32(
-                    p.iter()
-                        .map(|&p| p.rounded_f32().unwrap_or_else(|| p.value() as f32))
-                        .collect(),
-                ),
-                _ => Values::F64(
-                    p.iter()
-                        .map(|&p| p.rounded_f64().unwrap_or_else(|| p.value()))
-                        .collect(),
-                ),
-            },
-            State::Float(p) if ignore => floats(
-                result,
-                p.iter().map(|&p| {
-                    if p.n == 0 {
-                        return mean(0.0, 0, &mut warn); // NaN, with numpy's warning
-                    }
-                    let n = p.n as f64;
-                    decided_float(result, p, Some(n)).unwrap_or_else(|| p.value() / n)
-                }),
-            ),
-            // One count for every output.
-            State::Float(p) => {
-                if count == 0 {
-                    warn(Warning::MeanOfEmptySlice);
-                    floats(result, p.iter().map(|_| f64::NAN))
-                } else {
-                    let n = count as f64;
-                    match result {
-                        ElemType::F32 => Values::F32(
-                            p.iter()
-                                .map(|&p| p.mean_f32(n).unwrap_or_else(|| (p.value() / n) as f32))
-                                .collect(),
-                        ),
-                        _ => Values::F64(
-                            p.iter()
-                                .map(|&p| p.mean_f64(n).unwrap_or_else(|| p.value() / n))
-                                .collect(),
-                        ),
-                    }
-                }
+            // A mean of no elements: NaN with numpy's warning, even where there is no output.
+            State::Float(p) if !ignore && info.family == Family::Mean && count == 0 => {
+                warn(Warning::MeanOfEmptySlice);
+                floats(result, p.iter().map(|_| f64::NAN))
             }
+            // (The kind and the result type matched once, outside the loops: one loop per
+            // output type, a few instructions an output on the common path, exact partials.)
+            State::Float(p) => match (FloatOut::of(self.op, self.elem, count), result) {
+                (kind, ElemType::F32) => {
+                    Values::F32(p.iter().map(|&p| kind.value(p, &mut warn) as f32).collect())
+                }
+                (kind, _) => Values::F64(p.iter().map(|&p| kind.value(p, &mut warn)).collect()),
+            },
             // Truncation to 64 bits is numpy's modular wrap-around.
             State::Int(s) if info.family == Family::Sum && result == ElemType::U64 => {
                 Values::U64(s.iter().map(|&s| s as u64).collect())
@@ -818,6 +788,65 @@ fn combine_best(a: &mut Values, b: &Values, max: bool) {
         (Values::F32(a), Values::F32(b)) => pick(a, b, max),
         (Values::F64(a), Values::F64(b)) => pick(a, b, max),
         _ => unreachable!("the same element type"),
+    }
+}
+
+/// What a float sum or mean's output is made of (see [`FloatOut::value`]): one per
+/// reduction, so that [`Partials::finalise`] and the short columns' finish in place
+/// (`dynamic::short_sums`) make every output the same way.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum FloatOut {
+    /// sum, nansum: the sum rounded to the result type (`f32`: an f32 result).
+    Sum { f32: bool },
+    /// mean of `n > 0` elements an output.
+    Mean { f32: bool, n: f64 },
+    /// nanmean: over each output's own count (NaN, with numpy's warning, for none).
+    NanMean { f32: bool },
+}
+
+impl FloatOut {
+    /// The kind of `op` (a float sum or mean) of `elem`s, `count` elements an output
+    /// (`count > 0` for a plain mean: a mean of nothing is NaN, see `finalise`).
+    pub(crate) fn of(op: Op, elem: ElemType, count: u64) -> Self {
+        let info = op.info();
+        let f32 = op.result_type(elem) == ElemType::F32;
+        match (info.family, info.nan) {
+            (Family::Sum, _) => Self::Sum { f32 },
+            (_, NanHandling::Ignore) => Self::NanMean { f32 },
+            _ => Self::Mean {
+                f32,
+                n: count as f64,
+            },
+        }
+    }
+
+    /// The output of partial `p`, settled (`dynamic::settle`), in f64 (an f32 result is
+    /// exact in it). Undecided partials (never, once settled) fall back to `hi + lo`.
+    #[inline(always)]
+    pub(crate) fn value(self, p: FloatPartial, warn: &mut impl FnMut(Warning)) -> f64 {
+        let result = if self.f32() {
+            ElemType::F32
+        } else {
+            ElemType::F64
+        };
+        match self {
+            Self::Sum { .. } => decided_float(result, p, None).unwrap_or_else(|| p.value()),
+            Self::Mean { n, .. } => {
+                decided_float(result, p, Some(n)).unwrap_or_else(|| p.value() / n)
+            }
+            Self::NanMean { .. } if p.n == 0 => mean(0.0, 0, warn), // NaN, with numpy's warning
+            Self::NanMean { .. } => {
+                let n = p.n as f64;
+                decided_float(result, p, Some(n)).unwrap_or_else(|| p.value() / n)
+            }
+        }
+    }
+
+    /// Whether the result is `f32`.
+    pub(crate) fn f32(self) -> bool {
+        match self {
+            Self::Sum { f32 } | Self::Mean { f32, .. } | Self::NanMean { f32 } => f32,
+        }
     }
 }
 

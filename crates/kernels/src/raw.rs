@@ -10,7 +10,7 @@
 //! `&[u8]` this takes, with the producer's owner kept alive as long as the borrow.
 
 use crate::driver::{walk_of_runs, Walk};
-use crate::dynamic::{exact_sums_of_elements, partials_of_elements, Outcome};
+use crate::dynamic::{exact_sums_of_elements, partials_of_elements, reduce_of_elements, Outcome};
 use crate::layout::{extent, readable_in_place, resolve_axes, resolve_axes_or_all};
 use crate::{ElemType, ExactPartials, LayoutError, Op, Partials, ReduceError};
 use std::fmt;
@@ -205,7 +205,11 @@ impl<'a> RawArray<'a> {
         axes: Option<&[isize]>,
         ddof: f64,
     ) -> Result<Outcome, ReduceError> {
-        self.partials(op, axes)?.finalise(ddof)
+        let base = self.memory.as_ptr().wrapping_add(self.offset);
+        self.with_element_strides(|strides| {
+            // SAFETY: as in `partials`.
+            unsafe { reduce_of_elements(self.elem, op, base, self.shape, strides, axes, ddof) }
+        })
     }
 
     /// How a reduction over `axes` (`None`: every axis) is walked, without running it.

@@ -26,6 +26,7 @@ pub(crate) mod int_sum;
 pub(crate) mod minmax;
 pub(crate) mod prod;
 pub(crate) mod select;
+pub(crate) mod short_sum;
 pub(crate) mod sum;
 pub(crate) mod var;
 pub(crate) mod weighted;

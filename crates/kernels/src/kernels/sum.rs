@@ -557,7 +557,7 @@ const fn exact_each<T: Element>() -> bool {
 const RUN_LANES: usize = F64_LANES;
 
 #[inline(always)]
-fn filtered<T: Element, P: NanPolicy>(x: T) -> (f64, u64) {
+pub(super) fn filtered<T: Element, P: NanPolicy>(x: T) -> (f64, u64) {
     let x = x.to_f64();
     if P::IGNORE && T::IS_FLOAT {
         let valid = !x.is_nan();

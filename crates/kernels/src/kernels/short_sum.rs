@@ -1,0 +1,367 @@
+//! Short columns of float sums and means, finished in place: reductions of a few elements an
+//! output ([`SHORT_COLUMN_ROWS`] at most) whose outputs are consecutive elements of each
+//! reduced position's row (a C-order `(4, 100000)` over axis 0: `np.mean([a, b, c, d],
+//! axis=0)`). The vertical path gave each output a tile slot, a bound from its squares and
+//! smallest magnitude, a partial of 32 bytes written, read by `settle` and read again by
+//! `finalise`: several times the bytes of the data when each output takes four elements
+//! (0.11-0.36x numpy on one Zen 4 thread for 2 to 16 rows of 100000 f64).
+//!
+//! Here a block of `B` outputs keeps its state in registers over all the rows, and its
+//! values leave at once. Each output's state is `h`, `l` and `f`: every element goes into
+//! `h` by an exact TwoSum, whose error goes into `l` by another, whose error `g` is summed
+//! in magnitude into `f`. So `S = h + l + Σg` exactly (S the exact sum of the elements). When
+//! `f == 0` every `g` was zero (a sum of magnitudes that are not all zero is not zero: the
+//! rounding of a sum of non-negative numbers is at least the larger of them), so `S = h + l`
+//! exactly and `h + l` rounded once is `S` rounded to nearest: the correctly rounded sum, with
+//! no bound and no proof. That is the common case (errors of TwoSum are short: they rarely
+//! take more than 53 bits together). Otherwise (or a non-finite sum) the output leaves as a
+//! partial `(h, l)` with the bound `2f` (`f` errs below by at most a factor `(1 - u)^rows`)
+//! for `dynamic::settle_these`, which decides it as it decides the vertical path's.
+
+use super::sum::{filtered, FloatPartial};
+use super::{has_fma, two_sum, two_sum_fma, NanPolicy};
+use crate::element::{ElemType, FloatElement};
+use crate::partials::FloatOut;
+use crate::walk::{prefetch_bytes, SharedOut, SharedPtr};
+use pulp::{Simd, WithSimd};
+use std::marker::PhantomData;
+
+/// The most elements an output that the short-columns path takes (see the module docs).
+pub(crate) const SHORT_COLUMN_ROWS: usize = 32;
+
+/// How far ahead in each row a block hints the cache.
+const AHEAD_BYTES: usize = 512;
+
+/// One unit of a short-columns reduction: `len` outputs, consecutive elements of every row.
+pub(crate) struct ShortColumns<'a, T, P> {
+    /// Output 0's element in the row of reduced position 0 is `base + rows[0]`; output `j`'s
+    /// element of reduced position `r` is `base + rows[r] + j`.
+    pub base: SharedPtr<T>,
+    /// Element offsets of the reduced positions (at least one).
+    pub rows: &'a [isize],
+    /// Outputs of the unit.
+    pub len: usize,
+    /// Where output `j`'s value goes: `out + j * out_stride`, valid for writes, written by no
+    /// one else while the unit runs.
+    pub out: SharedOut<T>,
+    pub out_stride: usize,
+    /// The index of output 0 among all the reduction's outputs (C order): output `j`'s is
+    /// `first + j * out_stride`, for the undecided ones' list.
+    pub first: usize,
+    pub kind: FloatOut,
+    pub policy: PhantomData<P>,
+}
+
+impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
+    /// Every output of the unit, `B` at a time: values written, the undecided ones' partials
+    /// returned (index, partial).
+    #[inline(always)]
+    fn run<const B: usize, const FMA: bool>(&self) -> Vec<(usize, FloatPartial)> {
+        let mut todo = Vec::new();
+        let one = std::hint::black_box(1.0);
+        let whole = self.len - self.len % B;
+        // (Whole blocks and the last one as separate copies of the loop: one copy for both
+        // kept each block's state in memory, and its loads waited on the stores before them.)
+        let (last, rest) = (whole, self.len - whole);
+        if T::ELEM == ElemType::F32 {
+            for j in (0..whole).step_by(B) {
+                // SAFETY: outputs `j .. j + B` are the unit's (`j + B <= whole <= len`); `T`
+                // is f32.
+                unsafe { self.block_f32::<B, true>(j, B, &mut todo) };
+            }
+            if rest > 0 {
+                // SAFETY: the unit's last `rest < B` outputs; `T` is f32.
+                unsafe { self.block_f32::<B, false>(last, rest, &mut todo) };
+            }
+            return todo;
+        }
+        for j in (0..whole).step_by(B) {
+            // SAFETY: outputs `j .. j + B` are the unit's (`j + B <= whole <= len`).
+            unsafe { self.block::<B, true, FMA>(j, B, one, &mut todo) };
+        }
+        if rest > 0 {
+            // SAFETY: the unit's last `rest < B` outputs.
+            unsafe { self.block::<B, false, FMA>(last, rest, one, &mut todo) };
+        }
+        todo
+    }
+
+    /// Row `r`'s elements of outputs `j .. j + k` (`k <= B`; with `FULL`, `k == B`), zeros
+    /// past `k`; with `FULL` the same elements further on are hinted into the cache.
+    ///
+    /// # Safety
+    /// Outputs `j .. j + k` are the unit's (`j + k <= len`).
+    #[inline(always)]
+    unsafe fn load<const B: usize, const FULL: bool>(
+        &self,
+        r: isize,
+        j: usize,
+        k: usize,
+    ) -> [T; B] {
+        let at = self.base.0.wrapping_offset(r).wrapping_add(j);
+        if FULL {
+            prefetch_bytes(at, AHEAD_BYTES, B * std::mem::size_of::<T>());
+            // SAFETY: elements `j .. j + B` of the row are the unit's outputs' (our contract,
+            // `k == B`), valid (the field's contract); read unaligned.
+            return unsafe { at.cast::<[T; B]>().read_unaligned() };
+        }
+        let mut xs = [T::ZERO; B];
+        for (i, x) in xs.iter_mut().enumerate().take(k) {
+            // SAFETY: element `j + i` of the row, `i < k`: an output of the unit.
+            *x = unsafe { *at.add(i) };
+        }
+        xs
+    }
+
+    /// Writes outputs `j .. j + k`'s values `v` (`k <= B`; with `FULL`, `k == B`).
+    ///
+    /// # Safety
+    /// Outputs `j .. j + k` are the unit's (`j + k <= len`).
+    #[inline(always)]
+    unsafe fn emit<const B: usize, const FULL: bool>(&self, j: usize, k: usize, v: [f64; B]) {
+        let out = self.out.0;
+        if FULL && self.out_stride == 1 {
+            for (i, &x) in v.iter().enumerate() {
+                // SAFETY: output `j + i < j + B` of the unit (`k == B`), at stride 1: its
+                // slot (the field's contract).
+                unsafe { *out.add(j + i) = T::from_f64(x) };
+            }
+            return;
+        }
+        for (i, &x) in v.iter().enumerate().take(k) {
+            // SAFETY: output `j + i < j + k <= len` of the unit, whose slot the field's
+            // contract gives.
+            unsafe { *out.add((j + i) * self.out_stride) = T::from_f64(x) };
+        }
+    }
+
+    /// Outputs `j .. j + k` (`k <= B`; with `FULL`, `k == B`; lanes past `k` take zeros)
+    /// over every row: their values written, and those `f` does not decide (or a nanmean of
+    /// no element) pushed to `todo` as partials. With `FMA`, three of each TwoSum's six
+    /// additions and `f`'s are fmas by `one` (1.0, opaque to the compiler): the same
+    /// roundings on the FMA pipes, where the additions alone bound the loop (`two_sum_fma`;
+    /// AVX-512 on a Zen 4 issues one 512-bit addition a cycle).
+    ///
+    /// # Safety
+    /// Outputs `j .. j + k` are the unit's (`j + k <= len`).
+    #[inline(always)]
+    unsafe fn block<const B: usize, const FULL: bool, const FMA: bool>(
+        &self,
+        j: usize,
+        k: usize,
+        one: f64,
+        todo: &mut Vec<(usize, FloatPartial)>,
+    ) {
+        let (mut h, mut l, mut f, mut n) = ([0.0f64; B], [0.0f64; B], [0.0f64; B], [0u64; B]);
+        for &r in self.rows {
+            // SAFETY: our contract.
+            let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
+            for i in 0..B {
+                let (x, c) = filtered::<T, P>(xs[i]);
+                let (s, (t, g)) = if FMA {
+                    let (s, e) = two_sum_fma(h[i], x, one);
+                    (s, two_sum_fma(l[i], e, one))
+                } else {
+                    let (s, e) = two_sum(h[i], x);
+                    (s, two_sum(l[i], e))
+                };
+                h[i] = s;
+                l[i] = t;
+                f[i] = if FMA {
+                    g.abs().mul_add(one, f[i])
+                } else {
+                    f[i] + g.abs()
+                };
+                n[i] += c;
+            }
+        }
+        // Where `f == 0`, `h + l` is the exact sum rounded to nearest (see the module docs);
+        // each kind makes its output from it as `FloatOut::value` does from an exact partial.
+        // (The kind matched outside the loops over the lanes: matched in them, the compiler
+        // split the lanes into pieces through memory, whose reloads waited on the stores.)
+        let mut v = [0.0; B];
+        match self.kind {
+            FloatOut::Sum { f32: false } => {
+                for i in 0..B {
+                    v[i] = h[i] + l[i];
+                }
+            }
+            FloatOut::Sum { f32: true } => {
+                for i in 0..B {
+                    let p = FloatPartial {
+                        hi: h[i],
+                        lo: l[i],
+                        n: 0,
+                        err: 0.0,
+                    };
+                    v[i] = p.rounded_f32().map_or(0.0, f64::from);
+                }
+            }
+            FloatOut::Mean { n: d, .. } => {
+                for i in 0..B {
+                    v[i] = (h[i] + l[i]) / d;
+                }
+            }
+            FloatOut::NanMean { .. } => {
+                for i in 0..B {
+                    v[i] = (h[i] + l[i]) / n[i] as f64;
+                }
+            }
+        }
+        // SAFETY: our contract.
+        unsafe { self.emit::<B, FULL>(j, k, v) };
+        let nan_mean = matches!(self.kind, FloatOut::NanMean { .. });
+        // (`&` and `|`, not `&&` and `||`: no branch per lane, so the test stays vector code.)
+        let mut all = true;
+        for i in 0..B {
+            all &= (f[i] == 0.0) & h[i].is_finite() & ((n[i] != 0) | !nan_mean) | (i >= k);
+        }
+        if all {
+            return;
+        }
+        self.undecided(j, k, todo, move |i| {
+            if f[i] == 0.0 && h[i].is_finite() && (n[i] != 0 || !nan_mean) {
+                return None;
+            }
+            let finite = h[i].is_finite() && l[i].is_finite() && f[i].is_finite();
+            Some(FloatPartial {
+                hi: h[i],
+                lo: l[i],
+                n: if P::IGNORE { n[i] } else { 0 },
+                err: if finite { 2.0 * f[i] } else { f64::INFINITY },
+            })
+        });
+    }
+
+    /// [`Self::block`] for f32 elements (`T` is `f32`): each output's elements are added
+    /// plainly in f64, and the sum is exact when their magnitudes span at most 24 binades
+    /// (below); else (or a non-finite element) it leaves as a partial with its bound.
+    ///
+    /// Proof. Let `E` be the largest biased f32 exponent of the output's elements and `e` the
+    /// smallest of its nonzero ones (1 for a subnormal, which has the grid of exponent 1).
+    /// Every element is a whole multiple of `q = 2^(e - 150)` (its own last bit is), so every
+    /// partial sum is one, of magnitude at most `rows · 2^(E - 126) <= 2^(E - 121)`
+    /// (`rows <= 32`). An f64 holds every multiple of `q` below `2^53 q`: with `E - e <= 24`,
+    /// `2^(E - 121) <= 2^(e - 97) = 2^53 q`, so no addition rounds (and `q >= 2^-149` is far
+    /// above f64's smallest step). One f32 addition of two elements takes the 24-bit check
+    /// and the exponents' extremes cost two integer operations a lane, on the bits, 16 lanes
+    /// a 512-bit vector: a third of the TwoSums' work. The bound of a plain sum of `rows`
+    /// elements is `rows² u max|x|` (each addition errs by at most `u` times a partial sum,
+    /// at most `rows max|x|`), doubled.
+    ///
+    /// # Safety
+    /// As [`Self::block`].
+    #[inline(always)]
+    unsafe fn block_f32<const B: usize, const FULL: bool>(
+        &self,
+        j: usize,
+        k: usize,
+        todo: &mut Vec<(usize, FloatPartial)>,
+    ) {
+        const { assert!(SHORT_COLUMN_ROWS <= 32) };
+        // Each lane's sum, count, largest `|x|`'s bits and smallest nonzero `|x|`'s bits less
+        // one (a zero's wraps to the largest u32, which no minimum takes).
+        let (mut s, mut n) = ([0.0f64; B], [0u32; B]);
+        let (mut top, mut low) = ([0u32; B], [u32::MAX; B]);
+        for &r in self.rows {
+            // SAFETY: our contract.
+            let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
+            // SAFETY: `T` is f32 (the caller's check), so `[T; B]` is `[f32; B]`.
+            let xs: [f32; B] = unsafe { std::mem::transmute_copy(&xs) };
+            for i in 0..B {
+                let x = xs[i];
+                let (x, c) = if P::IGNORE {
+                    let valid = !x.is_nan();
+                    (if valid { x } else { 0.0 }, u32::from(valid))
+                } else {
+                    (x, 0)
+                };
+                let b = x.to_bits() & 0x7fff_ffff;
+                top[i] = top[i].max(b);
+                low[i] = low[i].min(b.wrapping_sub(1));
+                s[i] += f64::from(x);
+                n[i] += c;
+            }
+        }
+        // (As in `block`, the kind matched outside the loops over the lanes.)
+        let mut v = s;
+        match self.kind {
+            FloatOut::Sum { .. } => {}
+            FloatOut::Mean { n: d, .. } => {
+                for x in &mut v {
+                    *x /= d;
+                }
+            }
+            FloatOut::NanMean { .. } => {
+                for i in 0..B {
+                    v[i] /= f64::from(n[i]);
+                }
+            }
+        }
+        // SAFETY: our contract.
+        unsafe { self.emit::<B, FULL>(j, k, v) };
+        let nan_mean = matches!(self.kind, FloatOut::NanMean { .. });
+        let exponent = |b: u32| (b >> 23).max(1);
+        let exact = move |i: usize| {
+            (top[i] < 0x7f80_0000) & (exponent(top[i]) <= exponent(low[i].wrapping_add(1)) + 24)
+        };
+        let mut all = true;
+        for i in 0..B {
+            all &= exact(i) & ((n[i] != 0) | !nan_mean) | (i >= k);
+        }
+        if all {
+            return;
+        }
+        let rows = self.rows.len() as f64;
+        self.undecided(j, k, todo, move |i| {
+            if exact(i) && (n[i] != 0 || !nan_mean) {
+                return None;
+            }
+            let finite = top[i] < 0x7f80_0000 && s[i].is_finite();
+            let bound = rows * rows * f64::EPSILON * f64::from(f32::from_bits(top[i]));
+            Some(FloatPartial {
+                hi: s[i],
+                lo: 0.0,
+                n: u64::from(n[i]),
+                err: if finite { bound } else { f64::INFINITY },
+            })
+        });
+    }
+
+    /// Pushes the partials `part` gives of outputs `j .. j + k` (`None`: decided) to `todo`.
+    /// Out of line, the block's state moved into `part`: a block's arrays indexed by a
+    /// variable, or borrowed, stayed in memory, not in registers, on the common path.
+    #[cold]
+    #[inline(never)]
+    fn undecided(
+        &self,
+        j: usize,
+        k: usize,
+        todo: &mut Vec<(usize, FloatPartial)>,
+        part: impl Fn(usize) -> Option<FloatPartial>,
+    ) {
+        for i in 0..k {
+            if let Some(p) = part(i) {
+                todo.push((self.first + (j + i) * self.out_stride, p));
+            }
+        }
+    }
+}
+
+impl<T: FloatElement, P: NanPolicy> WithSimd for ShortColumns<'_, T, P> {
+    type Output = Vec<(usize, FloatPartial)>;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> Self::Output {
+        // Two vectors of f64 outputs a block: AVX-512's state is six registers of 32 (eight
+        // with the counts), AVX2's six of 16.
+        // (`has_fma` in a const block: the scalar level never compiles `mul_add`, a library
+        // call there.)
+        let fma = const { has_fma::<S>() };
+        match (S::F64_LANES >= 8, fma) {
+            (true, true) => self.run::<16, true>(),
+            (_, true) => self.run::<8, true>(),
+            (_, false) => self.run::<8, false>(),
+        }
+    }
+}
