@@ -263,10 +263,13 @@ def shape_cases() -> list[Case]:
     narrow integers, and loops over many small arrays."""
     image, rgba, frames = (1080, 1920, 3), (1080, 1920, 4), (32, 480, 640)
     tall, rows, cube = (200_000, 40), (4096, 768), (365, 180, 360)
+    # A few arrays stacked and averaged element-wise, `np.mean([a, b, c, d], axis=0)`.
+    stacked = (4, 250_000)
     out = [shaped(f, "u8", image, (0, 1)) for f in ("mean", "std", "max")]
     out += [shaped("mean", "f32", rgba, (0, 1))]
     out += [shaped(f, "u8", frames, (1, 2)) for f in ("max", "mean")]
     out += [shaped(f, d, tall, 0) for f in ("mean", "sum") for d in ("f64", "f32")]
+    out += [shaped(f, d, stacked, 0) for f in ("mean", "sum") for d in ("f64", "f32")]
     out += [shaped(f, "f32", rows, -1) for f in ("mean", "sum", "max")]
     out += [shaped(f, "f32", cube, ax) for f in ("mean", "nanmean") for ax in (0, (1, 2))]
     out += [
