@@ -16,7 +16,9 @@
 //! no bound and no proof. That is the common case (errors of TwoSum are short: they rarely
 //! take more than 53 bits together). Otherwise (or a non-finite sum) the output leaves as a
 //! partial `(h, l)` with the bound `2f` (`f` errs below by at most a factor `(1 - u)^rows`)
-//! for `dynamic::settle_these`, which decides it as it decides the vertical path's.
+//! for `dynamic::settle_these`, which decides it as it decides the vertical path's. f32
+//! elements take a cheaper certificate: plain f64 additions, exact when the elements span
+//! few enough binades (`ShortColumns::block_f32`).
 
 use super::sum::{filtered, FloatPartial};
 use super::{has_fma, two_sum, two_sum_fma, NanPolicy};
