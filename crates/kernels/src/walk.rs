@@ -1102,22 +1102,23 @@ unsafe impl<P: Send> Send for SharedOut<P> {}
 unsafe impl<P: Send> Sync for SharedOut<P> {}
 
 impl<P> SharedOut<P> {
-    /// The pointer `i` elements further (not dereferenced here).
+    /// The pointer `i` elements further, or back where `i` is negative (not dereferenced
+    /// here).
     #[inline(always)]
-    pub fn at(self, i: usize) -> Self {
-        SharedOut(self.0.wrapping_add(i))
+    pub fn at(self, i: isize) -> Self {
+        SharedOut(self.0.wrapping_offset(i))
     }
 
-    /// Write `v` at `i` elements from the pointer (the old value is not dropped: partials are
-    /// `Copy`).
+    /// Write `v` at `i` elements from the pointer, back where `i` is negative (the old value
+    /// is not dropped: partials are `Copy`).
     ///
     /// # Safety
     /// `self.0 + i` must be valid for writes, inside one allocation, and no other thread may
     /// access that element during the call.
     #[inline(always)]
-    pub unsafe fn write(self, i: usize, v: P) {
+    pub unsafe fn write(self, i: isize, v: P) {
         // SAFETY: our contract.
-        unsafe { self.0.add(i).write(v) }
+        unsafe { self.0.offset(i).write(v) }
     }
 }
 

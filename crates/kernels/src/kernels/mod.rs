@@ -202,6 +202,15 @@ pub(crate) trait Kernel<T: Element>: Sync {
     fn tile_for_rows(&self, _rows: usize) -> Self::Tile {
         self.tile()
     }
+    /// A tile for a vertical unit that adds `rows` rows into the tile's first `len` outputs:
+    /// `tile_for_rows(rows)`, unless the kernel keeps the tiles of finished units
+    /// ([`Kernel::recycle`]) and so has one whose first `len` outputs it need only reset.
+    fn tile_for(&self, rows: usize, _len: usize) -> Self::Tile {
+        self.tile_for_rows(rows)
+    }
+    /// Takes back a tile whose unit is done: dropped, unless the kernel keeps a few for
+    /// [`Kernel::tile_for`].
+    fn recycle(&self, _tile: Self::Tile) {}
     /// Add element `j` of the row `ptr + j * stride`, `j < len <= TILE`, into output `j`.
     ///
     /// # Safety

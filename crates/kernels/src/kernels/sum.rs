@@ -1136,7 +1136,23 @@ unsafe fn widened_blocks<T: Element, const C: usize>(
     lanes.rows = rows;
 }
 
+thread_local! {
+    /// Tiles of this thread's finished vertical units, for its next ones
+    /// ([`Kernel::tile_for`]): every float sum shares [`FloatTile`].
+    static SPARE_TILES: std::cell::RefCell<Vec<Box<FloatTile>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+/// Tiles a thread keeps at most (about 50 KB each): a vertical unit's group of outputs.
+const SPARE_TILES_MAX: usize = crate::driver::GROUP_TILES;
+
 impl<T: Element, P: NanPolicy> FloatSum<T, P> {
+    /// Whether a vertical unit of `rows` rows tracks each output's smallest magnitude:
+    /// short units only (`TRACKED_ROWS`), but for the f64 nan-sums, whose loop tracks it at
+    /// no cost that showed.
+    fn tracks(rows: usize) -> bool {
+        rows <= TRACKED_ROWS || const { P::IGNORE && exact_each::<T>() }
+    }
+
     /// `push_rows` for `ROWS` rows of stride `C` (1, or 2: every other element, with a
     /// constant stride the compiler loads whole vectors and shuffles): each output's state
     /// stays in registers for the rows, which are taken in order, exactly as `push_row` row
@@ -2306,13 +2322,43 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     }
 
     fn tile_for_rows(&self, rows: usize) -> Box<FloatTile> {
-        // Long units leave `small` out (`push_rows_strided`, `f64_rows`), but for the f64
-        // nan-sums, whose loop tracks it at no cost that showed.
-        if rows <= TRACKED_ROWS || const { P::IGNORE && exact_each::<T>() } {
+        if Self::tracks(rows) {
             return self.tile();
         }
         // SAFETY: as in `tile`. Untracked, `small` stays unread (`seal`): not filled.
         unsafe { super::zeroed_tile::<FloatTile>() }
+    }
+
+    fn tile_for(&self, rows: usize, len: usize) -> Box<FloatTile> {
+        let Some(mut t) = SPARE_TILES.with(|s| s.borrow_mut().pop()) else {
+            return self.tile_for_rows(rows);
+        };
+        // A finished unit's tile: its first `len` outputs made as `tile_for_rows` makes
+        // them, the only ones this unit reads (`push_rows` may write a few past `len`, in
+        // padded blocks, and never reads them back for an output; `tmp` past `len` is
+        // scratch). A fresh tile was zeroed whole, 50 KB, most of a 100x100 axis-0 mean's
+        // time beyond its rows.
+        let track = Self::tracks(rows);
+        let u = &mut *t;
+        for a in [&mut u.tmp, &mut u.hi, &mut u.lo, &mut u.sq] {
+            a[..len].fill(0.0);
+        }
+        u.n[..len].fill(0);
+        if track {
+            u.small[..len].fill(f64::INFINITY);
+        }
+        u.rows = 0;
+        u.track = track;
+        t
+    }
+
+    fn recycle(&self, tile: Box<FloatTile>) {
+        SPARE_TILES.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < SPARE_TILES_MAX {
+                s.push(tile);
+            }
+        });
     }
 
     #[inline(always)]

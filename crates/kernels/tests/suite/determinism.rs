@@ -210,6 +210,51 @@ fn each_output_of_an_axis_reduction_is_its_whole_reduction() {
     }
 }
 
+/// A reversed fastest kept axis, which the vertical path walks forwards and writes back to
+/// front, gives the bits of a contiguous copy of the view: every reduction, over the leading
+/// axis of matrices wider than one group of outputs (8192) and over the leading axes of a
+/// cube whose kept axis and middle axis are reversed, at every level, one thread and three.
+#[test]
+fn reversed_kept_axes_give_the_bits_of_a_copy() {
+    let (rows, cols) = (9usize, 8200usize);
+    let x = data(rows * cols);
+    let full = StridedView::contiguous(&x, &[rows, cols]).unwrap();
+    let cube = StridedView::contiguous(&x[..6 * 5 * 300], &[6, 5, 300]).unwrap();
+    fn flipped<'a>(v: &StridedView<'a, f64>, axis: usize) -> StridedView<'a, f64> {
+        let n = v.shape()[axis];
+        v.sliced(axis, n - 1, usize::MAX, -1).unwrap()
+    }
+    let cases = [
+        (flipped(&full, 1), vec![0isize]),
+        (flipped(&flipped(&full, 1), 0), vec![0]),
+        (flipped(&flipped(&cube, 2), 1), vec![0]),
+        (flipped(&flipped(&cube, 2), 1), vec![0, 1]),
+    ];
+    for (v, axes) in &cases {
+        let copy = elements(v);
+        let c = StridedView::contiguous(&copy, v.shape()).unwrap();
+        let render = |w: &StridedView<'_, f64>| {
+            let mut s = String::new();
+            for op in Op::ALL {
+                s += &format!("{op:?} {:?}\n", reduce(op, w, Some(axes), 1.0));
+            }
+            s
+        };
+        for level in available_simd_levels() {
+            for t in [1, 3] {
+                let (got, want) =
+                    with_simd_level(level, || with_num_threads(t, || (render(v), render(&c))));
+                assert_eq!(
+                    got,
+                    want,
+                    "{:?} over {axes:?}, {level:?}, {t} threads",
+                    v.shape()
+                );
+            }
+        }
+    }
+}
+
 /// Not a check: says which SIMD levels this machine ran the suite at (every level it has,
 /// in the property and determinism tests) and which it skipped. `make test` prints it.
 #[test]
