@@ -357,7 +357,7 @@ fn scan_in_order<T: Element, const MAX: bool, const K: u8>(
             // passes, which read 32 lanes a step (one pass took twice their time).
             let g = if const { T::IS_FLOAT && std::mem::size_of::<T>() == 8 } {
                 chunk_found::<T, MAX, K, { LANES / 4 }, true>(chunk, base)
-            } else if const { T::IS_FLOAT || std::mem::size_of::<T>() == 8 } {
+            } else if const { T::IS_FLOAT || std::mem::size_of::<T>() >= 4 } {
                 chunk_found::<T, MAX, K, { LANES / 2 }, false>(chunk, base)
             } else {
                 chunk_found::<T, MAX, K, LANES, false>(chunk, base)

@@ -135,6 +135,14 @@ fn arg_matches_the_definition_on_random_layouts() {
     random_cases::<i16>(14, 30, |_, x| x);
     random_cases::<i64>(15, 30, |rng, x| if rng.below(2) == 0 { 7 } else { x });
     random_cases::<bool>(16, 30, |_, x| x);
+    random_cases::<i32>(17, 30, |rng, x| {
+        if rng.below(2) == 0 {
+            rng.below(3) as i32
+        } else {
+            x
+        }
+    });
+    random_cases::<u32>(18, 30, |rng, x| if rng.below(2) == 0 { 7 } else { x });
 }
 
 #[test]
@@ -180,6 +188,18 @@ fn arg_on_long_lines_chunks_tiles_and_blocks() {
     let wide: Vec<f32> = bytes.iter().map(|&b| (b % 7) as f32 - 3.0).collect();
     let w = StridedView::contiguous(&wide, &[rows, cols]).unwrap();
     everywhere(|| check(&w, "f32 matrix"));
+    // Rows of 4-byte integers (one pass, 16 lanes a step, then the rest one by one): ties
+    // in every row, rows of one chunk and more, and of 37 elements.
+    let ints: Vec<i32> = bytes.iter().map(|&b| (b % 50) as i32 - 25).collect();
+    let uints: Vec<u32> = bytes.iter().map(|&b| (b % 50) as u32).collect();
+    let im = StridedView::contiguous(&ints, &[rows, cols]).unwrap();
+    let um = StridedView::contiguous(&uints, &[rows, cols]).unwrap();
+    everywhere(|| {
+        check(&im, "i32 matrix");
+        check(&im.sliced(1, 0, 37, 1).unwrap(), "i32 rows of 37");
+        check(&um, "u32 matrix");
+        check(&um.sliced(1, 5, 1030, 1).unwrap(), "u32 rows of 1025");
+    });
 }
 
 /// Long contiguous pieces are read as 4 quarters side by side (`walk::STREAMS`, each
