@@ -238,15 +238,15 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Tile<T, MAX, K> {
 }
 
 /// The kept axis whose outputs the vertical path reads as tiles when `k` is reduced: the
-/// last one of stride 1, if the reduced axis has more than one element and a stride other
-/// than 1 or -1.
+/// last one of stride 1 or -1 (walked forwards), if the reduced axis has more than one
+/// element and a stride other than 1 or -1.
 fn tile_axis(shape: &[usize], strides: &[isize], k: usize) -> Option<usize> {
     if shape[k] <= 1 || strides[k].unsigned_abs() == 1 {
         return None;
     }
     (0..shape.len())
         .rev()
-        .find(|&d| d != k && shape[d] >= MIN_TILE && strides[d] == 1)
+        .find(|&d| d != k && shape[d] >= MIN_TILE && strides[d].unsigned_abs() == 1)
 }
 
 /// Outputs a vertical tile needs to be worth it: a row of 3 outputs costs the loop's setup
@@ -356,13 +356,22 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
             let mem = row_offsets(&axes(&|i| strides[kept[i]]));
             let out = row_offsets(&axes(&|i| out_strides[i]));
             let len_t = kept_shape[t];
+            // A reversed tile axis (`a[:, ::-1].argmax(axis=0)`) is walked forwards: walk
+            // position `p` is its element `len_t - 1 - p`, whose output goes back to front.
+            // Each output still reads its line in order, so no answer changes.
+            let flip = strides[kept[t]] < 0;
+            let first_in = if flip { 1 - len_t as isize } else { 0 };
+            let at_out = |p: usize| -> isize {
+                let i = if flip { len_t - 1 - p } else { p };
+                i as isize * out_strides[t]
+            };
             let per_group = len_t.div_ceil(ATILE);
             let items = mem.len() * per_group;
             let parts = map_units(items, work_of::<T>(n * outputs), &|it| {
                 let (g, c) = (it / per_group, it % per_group);
                 let op = Tile::<T, MAX, K> {
                     base,
-                    first: mem[g] + (c * ATILE) as isize,
+                    first: mem[g] + first_in + (c * ATILE) as isize,
                     len: ATILE.min(len_t - c * ATILE),
                     n,
                     stride: s,
@@ -373,7 +382,7 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
             for (it, part) in parts.into_iter().enumerate() {
                 let (g, c) = (it / per_group, it % per_group);
                 for (j, f) in part.into_iter().enumerate() {
-                    let o = out[g] + (c * ATILE + j) as isize * out_strides[t];
+                    let o = out[g] + at_out(c * ATILE + j);
                     pos[o as usize] = f.pos;
                     all_seen &= f.seen;
                 }

@@ -184,6 +184,18 @@ fn arg_on_long_lines_chunks_tiles_and_blocks() {
         check(&m, "u8 matrix");
         check(&m.sliced(1, 0, 1000, 1).unwrap(), "u8 padded rows");
         check(&m.sliced(0, 0, rows, -1).unwrap(), "u8 rows reversed");
+        // Reversed columns: the tile axis walked forwards, outputs written back to front.
+        check(
+            &m.sliced(1, cols - 1, usize::MAX, -1).unwrap(),
+            "u8 columns reversed",
+        );
+        check(
+            &m.sliced(1, 1000, usize::MAX, -1)
+                .unwrap()
+                .sliced(0, rows - 1, usize::MAX, -1)
+                .unwrap(),
+            "u8 both reversed",
+        );
     });
     let wide: Vec<f32> = bytes.iter().map(|&b| (b % 7) as f32 - 3.0).collect();
     let w = StridedView::contiguous(&wide, &[rows, cols]).unwrap();
@@ -199,6 +211,16 @@ fn arg_on_long_lines_chunks_tiles_and_blocks() {
         check(&im.sliced(1, 0, 37, 1).unwrap(), "i32 rows of 37");
         check(&um, "u32 matrix");
         check(&um.sliced(1, 5, 1030, 1).unwrap(), "u32 rows of 1025");
+        check(
+            &im.sliced(1, cols - 1, usize::MAX, -1).unwrap(),
+            "i32 columns reversed",
+        );
+    });
+    everywhere(|| {
+        check(
+            &w.sliced(1, 700, usize::MAX, -1).unwrap(),
+            "f32 columns reversed",
+        )
     });
 }
 
