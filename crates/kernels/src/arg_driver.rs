@@ -22,7 +22,7 @@ use crate::element::Element;
 use crate::kernels::arg::{
     from_memory, scan, scan_short, vertical, ArgTile, Found, ATILE, CHUNK, SHORT,
 };
-use crate::layout::{c_order_runs, Axis, StridedView};
+use crate::layout::{c_order_runs, forwards, Axis, StridedView};
 use crate::simd::{dispatch, SimdLevel};
 use crate::walk::{for_each_segment, gather, row_offsets, SharedPtr};
 use pulp::{Simd, WithSimd};
@@ -356,22 +356,22 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
             let mem = row_offsets(&axes(&|i| strides[kept[i]]));
             let out = row_offsets(&axes(&|i| out_strides[i]));
             let len_t = kept_shape[t];
-            // A reversed tile axis (`a[:, ::-1].argmax(axis=0)`) is walked forwards: walk
-            // position `p` is its element `len_t - 1 - p`, whose output goes back to front.
-            // Each output still reads its line in order, so no answer changes.
-            let flip = strides[kept[t]] < 0;
-            let first_in = if flip { 1 - len_t as isize } else { 0 };
-            let at_out = |p: usize| -> isize {
-                let i = if flip { len_t - 1 - p } else { p };
-                i as isize * out_strides[t]
-            };
+            // A reversed tile axis (`a[:, ::-1].argmax(axis=0)`) is walked forwards, its
+            // outputs back to front; each output still reads its line in order.
+            let walk = forwards(
+                Axis {
+                    len: len_t,
+                    stride: strides[kept[t]],
+                },
+                out_strides[t],
+            );
             let per_group = len_t.div_ceil(ATILE);
             let items = mem.len() * per_group;
             let parts = map_units(items, work_of::<T>(n * outputs), &|it| {
                 let (g, c) = (it / per_group, it % per_group);
                 let op = Tile::<T, MAX, K> {
                     base,
-                    first: mem[g] + first_in + (c * ATILE) as isize,
+                    first: mem[g] + walk.first + (c * ATILE) as isize,
                     len: ATILE.min(len_t - c * ATILE),
                     n,
                     stride: s,
@@ -382,7 +382,7 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
             for (it, part) in parts.into_iter().enumerate() {
                 let (g, c) = (it / per_group, it % per_group);
                 for (j, f) in part.into_iter().enumerate() {
-                    let o = out[g] + at_out(c * ATILE + j);
+                    let o = out[g] + walk.first_out + (c * ATILE + j) as isize * walk.out_stride;
                     pos[o as usize] = f.pos;
                     all_seen &= f.seen;
                 }

@@ -10,7 +10,9 @@ use crate::handoff;
 use crate::kernels::short_sum::ShortColumns;
 use crate::kernels::sum::FloatPartial;
 use crate::kernels::{Kernel, NanPolicy, ROWS, RUNS, TILE};
-use crate::layout::{c_order_runs, c_strides, next_c_index, normalize, Axis, Layout, StridedView};
+use crate::layout::{
+    c_order_runs, c_strides, forwards, next_c_index, normalize, Axis, Layout, StridedView,
+};
 use crate::partials::FloatOut;
 use crate::simd::{dispatch, pool, SimdLevel};
 use crate::walk::{prefetch_run, row_offsets, SharedOut, SharedPtr};
@@ -633,19 +635,8 @@ fn vertical<T: Element, K: Kernel<T>>(
     // copied a piece at a time (2000x2000 f64, one Zen 4 thread: 2.2x the C-order time).
     // Outputs are independent and each takes its rows in the same order, so this changes
     // no output's bits.
-    let flip = kept[kin].stride < 0;
-    let (s, os) = if flip {
-        (-kept[kin].stride, -out_strides[kin])
-    } else {
-        (kept[kin].stride, out_strides[kin])
-    };
-    // The element and the output index of walk position 0: the axis's last when flipped.
-    let last = m.saturating_sub(1) as isize;
-    let (first_in, first_out) = if flip {
-        (last * kept[kin].stride, last * out_strides[kin])
-    } else {
-        (0, 0)
-    };
+    let walk = forwards(kept[kin], out_strides[kin]);
+    let (s, os, first_in, first_out) = (walk.stride, walk.out_stride, walk.first, walk.first_out);
     let group = GROUP_TILES * TILE;
     let groups = m.div_ceil(group);
     let width = m.min(group);
@@ -700,8 +691,8 @@ fn vertical<T: Element, K: Kernel<T>>(
                 len,
                 stride: s,
                 // Outputs `out_offs[combo] + first_out + (g0 + j) * os`, `j < len`, are
-                // distinct C-order positions below `out_len` (walk position `g0 + j` is
-                // output `g0 + j` of the axis, or `m - 1 - (g0 + j)` when flipped), so block
+                // distinct C-order positions below `out_len` (walk position `g0 + j` is one
+                // output of the axis, each its own: `forwards`), so block
                 // `b`'s copies of them lie in `parts`; no other unit has any of them: it
                 // differs in the block (another `out_len` stretch), the group (other `j`)
                 // or `combo` (other outputs). `parts` outlives `map_units`, which returns

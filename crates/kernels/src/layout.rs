@@ -413,6 +413,41 @@ pub struct Axis {
     pub stride: isize,
 }
 
+/// A kept axis walked forwards whatever the sign of its stride ([`forwards`]): walk
+/// position `p` is element `first + p * stride` and output `first_out + p * out_stride`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Forwards {
+    /// Element stride, `>= 0`.
+    pub stride: isize,
+    /// The outputs' stride, negated with the element stride.
+    pub out_stride: isize,
+    /// Element offset and output offset of walk position 0: the axis's last element and
+    /// output where its stride is negative, else its first (0).
+    pub first: isize,
+    pub first_out: isize,
+}
+
+/// The forwards walk of `axis`, whose outputs are `out_stride` apart: a reversed axis
+/// (`a[:, ::-1]`) is read from its last element, at stride 1 rather than -1, and its outputs
+/// written back to front. Each output keeps its own elements, so no result changes.
+pub(crate) fn forwards(axis: Axis, out_stride: isize) -> Forwards {
+    if axis.stride >= 0 {
+        return Forwards {
+            stride: axis.stride,
+            out_stride,
+            first: 0,
+            first_out: 0,
+        };
+    }
+    let last = axis.len.saturating_sub(1) as isize;
+    Forwards {
+        stride: -axis.stride,
+        out_stride: -out_stride,
+        first: last * axis.stride,
+        first_out: last * out_stride,
+    }
+}
+
 /// A view's axes after [`normalize`]: outermost first, the innermost axis last.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -650,6 +685,26 @@ pub fn result_shape(shape: &[usize], axes: Option<&[usize]>, keepdims: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Walked forwards, every position of an axis of either sign is one element with its own
+    /// output, each element and output once: a reversed axis from its last, stride > 0.
+    #[test]
+    fn forwards_visits_each_element_with_its_output() {
+        for (len, stride, out_stride) in [(5, -3, 7), (5, 3, 7), (1, -2, 1), (4, -1, 1), (6, 0, 2)]
+        {
+            let f = forwards(Axis { len, stride }, out_stride);
+            assert!(f.stride >= 0);
+            let mut seen: Vec<(isize, isize)> = (0..len as isize)
+                .map(|p| (f.first + p * f.stride, f.first_out + p * f.out_stride))
+                .collect();
+            seen.sort();
+            let mut want: Vec<(isize, isize)> = (0..len as isize)
+                .map(|i| (i * stride, i * out_stride))
+                .collect();
+            want.sort();
+            assert_eq!(seen, want, "len {len} stride {stride}");
+        }
+    }
 
     /// The rows of `c_order_runs`, each run forwards, visit the elements in C order of the
     /// logical shape: checked against `next_c_index` on merged, unmerged, reversed,
