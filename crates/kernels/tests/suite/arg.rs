@@ -200,12 +200,16 @@ fn arg_on_long_lines_chunks_tiles_and_blocks() {
     let wide: Vec<f32> = bytes.iter().map(|&b| (b % 7) as f32 - 3.0).collect();
     let w = StridedView::contiguous(&wide, &[rows, cols]).unwrap();
     everywhere(|| check(&w, "f32 matrix"));
-    // Rows of 4-byte integers (one pass, 16 lanes a step, then the rest one by one): ties
-    // in every row, rows of one chunk and more, and of 37 elements.
+    // Rows of 4- and 2-byte integers (one pass, 16 lanes a step, then the rest one by one):
+    // ties in every row, rows of one chunk and more, and of 37 elements.
     let ints: Vec<i32> = bytes.iter().map(|&b| (b % 50) as i32 - 25).collect();
     let uints: Vec<u32> = bytes.iter().map(|&b| (b % 50) as u32).collect();
     let im = StridedView::contiguous(&ints, &[rows, cols]).unwrap();
     let um = StridedView::contiguous(&uints, &[rows, cols]).unwrap();
+    let shorts: Vec<i16> = bytes.iter().map(|&b| (b % 50) as i16 - 25).collect();
+    let ushorts: Vec<u16> = bytes.iter().map(|&b| (b % 50) as u16 * 1000).collect();
+    let sm = StridedView::contiguous(&shorts, &[rows, cols]).unwrap();
+    let usm = StridedView::contiguous(&ushorts, &[rows, cols]).unwrap();
     everywhere(|| {
         check(&im, "i32 matrix");
         check(&im.sliced(1, 0, 37, 1).unwrap(), "i32 rows of 37");
@@ -215,6 +219,10 @@ fn arg_on_long_lines_chunks_tiles_and_blocks() {
             &im.sliced(1, cols - 1, usize::MAX, -1).unwrap(),
             "i32 columns reversed",
         );
+        check(&sm, "i16 matrix");
+        check(&sm.sliced(1, 0, 37, 1).unwrap(), "i16 rows of 37");
+        check(&usm, "u16 matrix (values past i16::MAX)");
+        check(&usm.sliced(1, 5, 1030, 1).unwrap(), "u16 rows of 1025");
     });
     everywhere(|| {
         check(
