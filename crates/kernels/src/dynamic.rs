@@ -102,8 +102,17 @@ fn float_sums<T: FloatElement>(op: Op, view: &StridedView<'_, T>, over: Option<&
 /// first trying to prove their partials exact.
 const LONG_OUTPUT: u64 = 1 << 14;
 
-/// Elements per work unit of a long output's exact sum.
+/// Elements per work unit of a long output's exact sum, at most.
 const EXACT_UNIT: usize = 1 << 16;
+
+/// Elements per work unit of the exact sum of an output of `count` elements: as few units as
+/// `EXACT_UNIT` allows, of even size (whole blocks of `ExactSum::add_all`'s 2048). 1e5
+/// elements are 51200 + 48800, not 65536 + 34464: on two threads the caller and the hand-off
+/// helper finish at about the same time.
+fn exact_unit(count: usize) -> usize {
+    let units = count.div_ceil(EXACT_UNIT).max(1);
+    count.div_ceil(units).next_multiple_of(2048).max(2048)
+}
 
 /// The correct-rounding step of float sums and means: every output whose partial's bound
 /// does not decide its rounding (`partials::decided_float`: heavy cancellation, a sum within
@@ -342,7 +351,7 @@ impl OutputElements {
             // its reduced positions from there: elements of the view, valid for its lifetime.
             return unsafe { exact_sum(at, one, one.whole(), ignore, scratch) };
         }
-        let (split, units) = one.split(EXACT_UNIT);
+        let (split, units) = one.split(exact_unit(self.count));
         let from = SharedPtr(at);
         let sums = map_units(units, self.count, &|u| {
             let mut scratch = ExactScratch::new();
@@ -599,9 +608,15 @@ unsafe fn settle_raw(
     }
 }
 
-/// sum and mean of integer elements: exact, so the nan-variants are the same.
-fn int_sums<T: IntElement>(view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
-    let (shape, count, parts) = run(IntSum::<T>::new(), view, over)?;
+/// sum and mean of integer elements: exact, so the nan-variants are the same. Sums of 64-bit
+/// elements only modulo 2^64 (numpy's result wraps; `int_sum`'s `WRAP`).
+fn int_sums<T: IntElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
+    let (shape, count, parts) =
+        if const { std::mem::size_of::<T>() == 8 } && op.info().family == Family::Sum {
+            run(IntSum::<T, true>::new(), view, over)?
+        } else {
+            run(IntSum::<T>::new(), view, over)?
+        };
     Ok((shape, count, State::Int(parts)))
 }
 
@@ -798,7 +813,7 @@ fn build_float<T: FloatElement>(
 /// Reduce integer elements with `op`.
 fn build_int<T: IntElement>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
     match op.info().family {
-        Family::Sum | Family::Mean => int_sums(view, over),
+        Family::Sum | Family::Mean => int_sums(op, view, over),
         Family::Var => variances(op, view, over),
         Family::Extreme => extremes(op, view, over),
         Family::CountNonzero | Family::Any | Family::All => counts(op, view, over),
@@ -882,7 +897,7 @@ pub(crate) unsafe fn partials_of_elements(
         }
         // (A separate arm, not `build_int`, so no min/max kernel is compiled for Bool8.)
         ElemType::Bool => match op.info().family {
-            Family::Sum | Family::Mean => int_sums(&view!(Bool8), over)?,
+            Family::Sum | Family::Mean => int_sums(op, &view!(Bool8), over)?,
             Family::Prod => int_prods(&view!(Bool8), over)?,
             _ => variances(op, &view!(Bool8), over)?,
         },

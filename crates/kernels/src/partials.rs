@@ -28,7 +28,8 @@ use std::fmt;
 pub enum State {
     /// `sum`/`mean` (and nan-variants) of `f32`/`f64`: compensated sums.
     Float(Vec<FloatPartial>),
-    /// `sum`/`mean` of integers and bool: exact sums (wrapping only beyond 2^127).
+    /// `sum`/`mean` of integers and bool: exact sums (wrapping only beyond 2^127); `sum` of
+    /// 64-bit integers modulo 2^64 (numpy's result wraps; the sum itself when it did not).
     Int(Vec<i128>),
     /// `var`/`std` (and nan-variants).
     Var(Vec<VarPartial>),

@@ -5,6 +5,10 @@
 //!   `b >> 32` (see `add_wide`, `join_wide`); in a tile, the signed halves of
 //!   `IntElement::split`, both in `i64` (no overflow below 2^31 elements per lane).
 //! - Lanes and tiles combine in `i128`.
+//! - `sum` of 64-bit values (`WRAP`): only the sum modulo 2^64, which is numpy's result
+//!   (its `int64`/`uint64` sum wraps): one wrapping addition per value, where the exact sum
+//!   takes four operations (the bias, the high half's shift, two additions). Its partials
+//!   are right modulo 2^64 (the sum itself when nothing wrapped); means keep the exact sum.
 
 use super::{tree, Kernel, LANES, TILE};
 use crate::element::IntElement;
@@ -12,10 +16,11 @@ use crate::walk::{for_each_block, for_each_in_row};
 use pulp::Simd;
 use std::marker::PhantomData;
 
-/// Exact sum of integers (and bool) in `i128`.
-pub(crate) struct IntSum<T>(PhantomData<T>);
+/// Exact sum of integers (and bool) in `i128`; with `WRAP` (64-bit types only), the sum
+/// modulo 2^64 (see the module docs).
+pub(crate) struct IntSum<T, const WRAP: bool = false>(PhantomData<T>);
 
-impl<T> IntSum<T> {
+impl<T, const WRAP: bool> IntSum<T, WRAP> {
     pub fn new() -> Self {
         Self(PhantomData)
     }
@@ -74,6 +79,17 @@ fn join_wide(hi: i64, lo: i64, n: u64, bias: u64) -> i128 {
     ((hi as i128) << 32) + low_halves as i128 - n as i128 * bias as i128
 }
 
+/// The wrapping sum of 64-bit values `bits` (`Σ bits mod 2^64`) as `i128`: the signed or
+/// unsigned reading of those bits as `T` is, so the sum itself when it did not wrap.
+#[inline(always)]
+fn wrapped<T: IntElement>(bits: i64) -> i128 {
+    if T::BIAS != 0 {
+        i128::from(bits)
+    } else {
+        i128::from(bits as u64)
+    }
+}
+
 /// A lane of small integers' sum (an integer below 2^53, see `small_int`) as `i128`, through
 /// `i64`: one conversion instruction, where `f64 as i128` is a library call (`__fixdfti`),
 /// 32 of them per output, which made short integer rows slower than their elements.
@@ -87,7 +103,7 @@ fn join(hi: i64, lo: i64) -> i128 {
     ((hi as i128) << 32) + lo as i128
 }
 
-impl<T: IntElement> Kernel<T> for IntSum<T> {
+impl<T: IntElement, const WRAP: bool> Kernel<T> for IntSum<T, WRAP> {
     type Lanes = IntLanes;
     type Tile = Box<IntTile>;
     type Partial = i128;
@@ -111,6 +127,28 @@ impl<T: IntElement> Kernel<T> for IntSum<T> {
         len: usize,
         stride: isize,
     ) {
+        if const { WRAP && !small_int::<T>() } {
+            // SAFETY: forwarded from this function's contract.
+            unsafe {
+                for_each_block::<T, _, WIDE_LANES>(
+                    lanes,
+                    ptr,
+                    len,
+                    stride,
+                    Some(T::ZERO),
+                    #[inline(always)]
+                    |l, block| {
+                        for (j, &x) in block.iter().enumerate() {
+                            l.lo[j] = l.lo[j].wrapping_add(x.bits() as i64);
+                        }
+                        super::opaque_step();
+                    },
+                    #[inline(always)]
+                    |l, j, x| l.lo[j] = l.lo[j].wrapping_add(x.bits() as i64),
+                )
+            };
+            return;
+        }
         if const { !small_int::<T>() } {
             lanes.n += len as u64;
             // SAFETY: forwarded from this function's contract.
@@ -179,6 +217,9 @@ impl<T: IntElement> Kernel<T> for IntSum<T> {
             h += lanes.hi[j];
             l = l.wrapping_add(lanes.lo[j]);
         }
+        if WRAP {
+            return wrapped::<T>(l);
+        }
         join_wide(h, l, lanes.n, T::BIAS)
     }
 
@@ -213,6 +254,8 @@ impl<T: IntElement> Kernel<T> for IntSum<T> {
                 |j, x| {
                     if const { small_int::<T>() } {
                         small[j] += x.to_f64();
+                    } else if WRAP {
+                        lo[j] = lo[j].wrapping_add(x.bits() as i64);
                     } else {
                         let (h, l) = x.split();
                         hi[j] = hi[j].wrapping_add(h);
@@ -228,7 +271,12 @@ impl<T: IntElement> Kernel<T> for IntSum<T> {
         let t = &mut **tile;
         for j in 0..len {
             let small = whole(t.small[j]);
-            t.acc[j] = t.acc[j].wrapping_add(join(t.hi[j], t.lo[j]) + small);
+            let wide = if WRAP {
+                wrapped::<T>(t.lo[j])
+            } else {
+                join(t.hi[j], t.lo[j])
+            };
+            t.acc[j] = t.acc[j].wrapping_add(wide + small);
             t.hi[j] = 0;
             t.lo[j] = 0;
             t.small[j] = 0.0;

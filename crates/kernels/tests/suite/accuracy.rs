@@ -306,8 +306,8 @@ fn reducing_every_axis_equals_the_whole_reduction() {
     });
 }
 
-/// The exact sums of 64-bit integers (the `i128` states that `mean` divides), against `i128`
-/// arithmetic: extremes and random values in random layouts (padded short rows, strided,
+/// The exact sums of 64-bit integers (the `i128` states that `mean` divides; `sum`'s, right
+/// modulo 2^64), against `i128` arithmetic: extremes and random values in random layouts (padded short rows, strided,
 /// reversed, broadcast), every axis subset, every SIMD level, one thread and three.
 fn exact_wide_sums<T: TestElem + Into<i128>>(seed: u64, extremes: [T; 2]) {
     let mut rng = Rng(seed);
@@ -343,11 +343,25 @@ fn exact_wide_sums<T: TestElem + Into<i128>>(seed: u64, extremes: [T; 2]) {
                     .collect();
                 let ax: Vec<isize> = axes.iter().map(|&k| k as isize).collect();
                 for threads in [1, 3] {
-                    let p = with_num_threads(threads, || partials(Op::Sum, &v, Some(&ax))).unwrap();
+                    let p =
+                        with_num_threads(threads, || partials(Op::Mean, &v, Some(&ax))).unwrap();
                     assert_eq!(
                         p.state(),
                         &State::Int(want.clone()),
                         "{level:?} case {i} shape {:?} strides {:?} axes {axes:?} {threads} threads",
+                        case.shape,
+                        case.strides
+                    );
+                    // `sum` keeps only the sum modulo 2^64 (numpy's result wraps).
+                    let p = with_num_threads(threads, || partials(Op::Sum, &v, Some(&ax))).unwrap();
+                    let State::Int(got) = p.state() else {
+                        panic!("sum of integers: State::Int")
+                    };
+                    let low = |x: &[i128]| x.iter().map(|&x| x as u64).collect::<Vec<u64>>();
+                    assert_eq!(
+                        low(got),
+                        low(&want),
+                        "sum: {level:?} case {i} shape {:?} strides {:?} axes {axes:?} {threads} threads",
                         case.shape,
                         case.strides
                     );
