@@ -172,6 +172,16 @@ def test_special_values_ties_and_extremes() -> None:
         check(func, ties, *_call_args(func))
 
 
+@pytest.mark.parametrize("func", ["quantile", "nanquantile", "percentile", "nanpercentile"])
+def test_no_q_with_nan(func: str) -> None:
+    """An empty q on data with NaN: an empty result of numpy's shape (the nan-functions'
+    per-count table had one rank an output, and raised)."""
+    a = np.array([[1.0, np.nan], [2.0, 3.0], [np.nan, np.nan]])
+    for axis in (None, 0, 1):
+        check(func, a, [], axis=axis)
+        check(func, a[:2], np.zeros((0, 2)), axis=axis)
+
+
 @pytest.mark.parametrize("func", FUNCS)
 def test_nan_everywhere(func: str) -> None:
     """NaN at every position of a row, a whole NaN row and column, and all NaN."""

@@ -308,7 +308,8 @@ def _quantile_of(
             continue
         plans[c] = _positions(props, method, c, q, proto)
         width = plans[c][1].size
-    table = np.zeros((uniq.size, width or 1), dtype=np.int64)
+    # (No numbers anywhere: one dummy rank an output. No q at all: none.)
+    table = np.zeros((uniq.size, 1 if width is None else width), dtype=np.int64)
     for i, c in enumerate(uniq.tolist()):
         if c:
             table[i] = plans[c][1]
