@@ -182,6 +182,24 @@ def test_no_q_with_nan(func: str) -> None:
         check(func, a[:2], np.zeros((0, 2)), axis=axis)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nanmedian_odd_counts_as_numpy_computes_them(dtype: Any) -> None:
+    """numpy's nanmedian of an odd count: `0 + x` on its 1-d road (-0.0 becomes 0.0),
+    `(x + x) / 2` on its masked road for reduced lengths under 600 (inf for the largest
+    values, with its overflow warning); stridewise once returned `x` itself."""
+    big = np.finfo(dtype).max
+    for n in (3, 5, 599, 600, 601):
+        a = np.full((n, 3), -0.0, dtype)
+        a[: n // 2, 1] = big
+        a[n // 2 :, 1] = big
+        a[:2, 2] = np.nan
+        a[0, 0] = np.nan
+        for axis in (None, 0, 1):
+            check("nanmedian", a, axis=axis)
+        check("nanmedian", a[:, 1], axis=0)
+    check("nanmedian", np.array([-0.0, np.nan, -1.0, 1.0], dtype))
+
+
 @pytest.mark.parametrize("func", FUNCS)
 def test_nan_everywhere(func: str) -> None:
     """NaN at every position of a row, a whole NaN row and column, and all NaN."""

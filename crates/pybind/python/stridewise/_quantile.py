@@ -199,19 +199,29 @@ def _median_of(arr: np.ndarray, axes: Any, skip_nan: bool) -> Any:
                 np.copyto(result, np.array(np.nan, dtype=arr.dtype), where=has_nan)
         return result
     # nanmedian: each output's middle two of its own numbers, in one pass. numpy's median of
-    # an odd count is the middle element itself (a mean of one: no x + x to overflow), of
-    # an even count the mean of the middle two.
+    # an even count is the mean of the middle two; of an odd count, the middle element `x`
+    # as numpy computes it: a mean of one, `0 + x` (-0.0 is 0.0), where numpy's nanmedian
+    # reads 1-d slices (one output, or reduced lengths of 600 or more: apply_along_axis);
+    # `(x + x) / 2` through the masked median it takes for shorter ones (inf, with numpy's
+    # overflow warning, for |x| >= 2^1023).
     values, counts = _select(arr, axes, np.empty(0), "middle")
     if not kept:  # one output, a scalar result
         c = int(counts[0])
         if c == 0:
             _all_nan_warnings(1)
             return arr.dtype.type(np.nan)
-        return values[0, 0] if c % 2 else _mean_last(values[0])
+        return values[0, 0] + values.dtype.type(0) if c % 2 else _mean_last(values[0])
     result = values[:, 0].copy()
     even = (counts % 2 == 0) & (counts > 0)
     if even.any():
         result[even] = _mean_last(values[even])
+    odd = counts % 2 == 1
+    if odd.any():
+        x = result[odd]
+        if n < 600:
+            result[odd] = np.add.reduce(np.stack([x, x]), axis=0) / 2
+        else:
+            result[odd] = x + values.dtype.type(0)
     empty = counts == 0
     if empty.any():
         _all_nan_warnings(int(empty.sum()))
