@@ -310,6 +310,37 @@ def test_broadcast_axis() -> None:
         assert same(sw.sum(a, axis=axis), expected("sum", np.ascontiguousarray(a), axis))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("func", ["sum", "nansum", "mean", "nanmean"])
+def test_signed_zeros_as_numpy(dtype: Any, func: str) -> None:
+    """A sum that is exactly zero is +0.0 unless every element is -0.0 (IEEE's rule, and
+    numpy's): an f32 sum of zeros once came out -0.0 where its bound straddled zero."""
+    for n in (1, 3, 40, 5000, 70_000):
+        for fill in (0.0, -0.0):
+            a = np.full(n, fill, dtype)
+            for axis in (None, 0):
+                assert same(call(func, a, axis=axis), call_np(func, a, axis=axis)), (n, fill, axis)
+        m = np.zeros((7, n), dtype)
+        m[::2] = -0.0
+        for axis in (None, 0, 1):
+            assert same(call(func, m, axis=axis), call_np(func, m, axis=axis)), (n, axis)
+        # Values that cancel exactly to zero: +0.0.
+        c = np.array([1.5, -1.5] * n, dtype)
+        assert same(call(func, c), call_np(func, c)), n
+    assert same(call(func, np.zeros(0, dtype)), call_np(func, np.zeros(0, dtype)))
+    # All NaN: nansum's 0.0 (+0.0, as numpy's), nanmean's NaN (its sign bit aside).
+    got, want = call(func, np.array([np.nan], dtype)), call_np(func, np.array([np.nan], dtype))
+    assert type(got) is type(want)
+    assert same(got, want) or (np.isnan(got) and np.isnan(want))
+
+
+def call_np(func: str, a: np.ndarray, **kw: Any) -> Any:
+    """numpy's `func(a, **kw)`, warnings silenced."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return getattr(np, func)(a, **kw)
+
+
 def test_against_fsum_random() -> None:
     rng = np.random.default_rng(7)
     for _ in range(200):

@@ -250,7 +250,10 @@ impl FloatPartial {
     /// means) when `S`'s bracket decides it: `a <= S - err` and `b >= S + err` are f64 (a
     /// rounding of each end, then one step outwards: `fl` errs by at most half a gap, the
     /// step is at least that), and `f(a) == f(b)` proves `f` of every f64 in between, which
-    /// includes `RN64(S)` (`f` is applied to that). Not for `err == 0`.
+    /// includes `RN64(S)` (`f` is applied to that). Equal means the same bits: `-0.0 == 0.0`,
+    /// and a bracket around zero (`a < 0 < b`, both rounding to a zero) leaves the sign of
+    /// `S` open (an f32 sum of zeros came out -0.0); `settle` then proves or sums it.
+    /// Not for `err == 0`.
     fn rounded_through(self, f: impl Fn(f64) -> f64) -> Option<f64> {
         if self.err.is_nan() {
             return Some(f(f64::NAN));
@@ -262,7 +265,7 @@ impl FloatPartial {
         let w = self.err * (1.0 + TWO_U) + e.abs();
         let (a, b) = (step_out(r - w, -1.0), step_out(r + w, 1.0));
         let (fa, fb) = (f(a), f(b));
-        (fa == fb).then_some(fa)
+        (fa.to_bits() == fb.to_bits()).then_some(fa)
     }
 
     /// The rounded sum (no proof: `hi + lo` to nearest). Once `hi` is inf or NaN, `lo` holds
