@@ -530,6 +530,20 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
             // type is what numpy's accumulation in that type gives.
             cast = Some(want);
         } else if let Some(w @ (Elem::F32 | Elem::F64)) = want_elem {
+            // var/std: numpy takes only the mean in `dtype` and the deviations `a - mean` in
+            // the type both promote to, so casting first is numpy's answer only where that
+            // type is `dtype` itself (not float32 of float64 or int32 input).
+            if info.family == Family::Var {
+                let promoted = numpy_module(py)?
+                    .getattr("promote_types")?
+                    .call1((&descr, &want))?
+                    .cast_into::<PyArrayDescr>()?;
+                if !promoted.is_equiv_to(&want) {
+                    return Plan::numpy(format!(
+                        "dtype={want}: numpy takes the deviations from the mean in {promoted}"
+                    ));
+                }
+            }
             elem = w;
             copy_to = Some(dtype_of(py, w)?);
             cast = None;

@@ -316,6 +316,20 @@ def test_float_dtype(func: str, src: Any, target: Any) -> None:
         check_against_numpy(func, a, axis=axis, dtype=target)
 
 
+@pytest.mark.parametrize("func", VAR_FUNCS)
+def test_var_dtype_narrower_than_the_deviations(func: str) -> None:
+    """numpy's var takes the mean in `dtype` but the deviations in the type the input and
+    `dtype` promote to: float32 of int64 or float64 input is numpy's own path (cast first,
+    [16777217, 16777216] gave 0 where numpy says 0.5); where `dtype` is that type, the kernel."""
+    for a in (np.array([16777217, 16777216]), np.array([1.0, 1.0 + 2.0**-30])):
+        assert explain_path(func, a, {"dtype": np.float32}) == "numpy"
+        want = getattr(np, func)(a, dtype=np.float32)
+        got = getattr(sw, func)(a, dtype=np.float32)
+        assert type(got) is type(want) and got.tobytes() == want.tobytes(), (a, got, want)
+    assert explain_path(func, np.arange(4, dtype=np.int8), {"dtype": np.float32}) != "numpy"
+    assert explain_path(func, np.arange(4, dtype=np.float32), {"dtype": np.float64}) != "numpy"
+
+
 def test_dtype_string_and_wider_float_take_copy_path() -> None:
     a = np.arange(10, dtype=np.float32)
     assert explain_path("sum", a, {"dtype": "float64"}) == "kernel+copy"
