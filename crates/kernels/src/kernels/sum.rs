@@ -104,7 +104,16 @@ pub(crate) fn lane_bound<T: Element>(n: u64, seg: u64, lanes: usize, sq: f64) ->
     // sqrt(all (sq + all 2^-1074)) <= sqrt(all sq) + all 2^-537, without a subnormal (an
     // operation on one took a microcode assist: 75% of a (20, 5120) axis-0 mean's time).
     let a = sqrt_above(all * sq * (1.0 + TWO_U * 1024.0)) + all * 2f64.powi(-537);
-    (k2 + plain) * a * 4.0
+    // f32 elements (widened): a square is exact in f64 and at least 2^-298, so `sq == 0`
+    // means that every element was a zero, every addition exact (the sum is a zero with
+    // IEEE's sign, which `hi` has): no error at all. (With a bound, f32 sums of zeros went
+    // to `settle` as undecided, at 3x the time.)
+    let bound = (k2 + plain) * a * 4.0;
+    if !exact_each::<T>() && sq == 0.0 {
+        0.0
+    } else {
+        bound
+    }
 }
 
 /// A power of two >= sqrt(y) for y >= 0 (y infinite or NaN: itself): 2^(floor(e / 2) + 1)
