@@ -182,6 +182,20 @@ def test_no_q_with_nan(func: str) -> None:
         check(func, a[:2], np.zeros((0, 2)), axis=axis)
 
 
+@pytest.mark.parametrize("method", ["lower", "higher", "nearest", "inverted_cdf", "linear"])
+@pytest.mark.parametrize("func", ["quantile", "nanquantile", "percentile", "nanpercentile"])
+def test_byte_swapped_elements_keep_their_byte_order(func: str, method: str) -> None:
+    """Where numpy takes the elements themselves (discrete methods, or linear at whole
+    indexes), its result is an array in the input's byte order (the nan-functions: for a q
+    array); stridewise returned native order."""
+    scale = 100 if "percent" in func else 1
+    data = np.array([[3.0, 1.0, 2.0, 7.0], [4.0, 6.0, 5.0, 0.0], [9.0, 8.0, np.nan, 1.0]])
+    for a in (data[:2].astype(">f4"), data[:2].astype(">i8"), data.astype(">f8")):
+        for q in (0.5, [0.25, 0.75], np.array([0, 1])):
+            for axis in (None, 0, 1):
+                check(func, a, np.multiply(q, scale), axis=axis, method=method)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_nanmedian_odd_counts_as_numpy_computes_them(dtype: Any) -> None:
     """numpy's nanmedian of an odd count: `0 + x` on its 1-d road (-0.0 becomes 0.0),

@@ -266,6 +266,11 @@ def nanmedian(
 # --- quantiles ------------------------------------------------------------------------
 
 
+def _native_order(a: Any) -> bool:
+    """Whether `a` is not an ndarray of a byte-swapped dtype."""
+    return not isinstance(a, np.ndarray) or a.dtype.isnative
+
+
 def _positions(
     props: dict[str, Any], method: str, n: int, q: np.ndarray, proto: np.ndarray
 ) -> tuple[Any, ...]:
@@ -410,6 +415,13 @@ def _quantiles(
         )
         raise ValueError(what)
     result = _quantile_of(p.arr, qq, p.axes, method, weak_q, skip_nan)
+    takes = _METHODS[method]["fix_gamma"] is None or (method == "linear" and qq.dtype.kind in "iu")
+    if takes and isinstance(result, np.ndarray) and not _native_order(a):
+        # numpy takes the elements themselves here (np.take from its partition of the
+        # input): an array in the input's byte order; its nan-functions only for a q array
+        # (a scalar q: one scalar a slice, gathered by apply_along_axis in native order).
+        if not skip_nan or qq.ndim > 0:
+            result = result.astype(a.dtype)
     r = _finish(result, out, p.axes, p.arr.ndim, keepdims)
     return numpy() if r is None else r
 
