@@ -20,7 +20,7 @@ use crate::kernels::int_sum::IntSum;
 use crate::kernels::minmax::{MinMax, Range};
 use crate::kernels::prod::{FloatProd, IntProd};
 use crate::kernels::sum::{grid, proven_exact, FloatPartial, FloatSum};
-use crate::kernels::var::Var;
+use crate::kernels::var::{Rescaled, Var};
 use crate::kernels::Kernel;
 use crate::layout::Layout;
 pub use crate::ops::Op;
@@ -641,10 +641,35 @@ fn int_prods<T: IntElement>(view: &StridedView<'_, T>, over: Option<&[isize]>) -
 
 /// var and std (and their nan-variants); integers only have the plain kernel (no NaN).
 fn variances<T: Element>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize]>) -> Built {
-    let (shape, count, parts) = match op.info().nan {
-        NanHandling::Ignore if T::IS_FLOAT => run(Var::<T, Ignore>::new(), view, over)?,
-        _ => run(Var::<T, Propagate>::new(), view, over)?,
+    let ignore = T::IS_FLOAT && op.info().nan == NanHandling::Ignore;
+    let (shape, count, mut parts) = if ignore {
+        run(Var::<T, Ignore>::new(), view, over)?
+    } else {
+        run(Var::<T, Propagate>::new(), view, over)?
     };
+    // An infinite M2 comes only from finite values whose shifted sums overflowed (any
+    // infinity or NaN counted makes it NaN): sum those outputs again, scaled
+    // (`var::Rescaled`).
+    if parts.iter().any(|p| p.m2 == f64::INFINITY) {
+        let outputs = OutputElements::new(view, over)?;
+        for (o, p) in parts.iter_mut().enumerate() {
+            if p.m2 != f64::INFINITY {
+                continue;
+            }
+            let mut again = Rescaled::new();
+            // SAFETY: `first` is the output's first element and `one` reaches exactly its
+            // elements from there (`OutputElements`).
+            unsafe {
+                for_each_element(outputs.first(view, o), &outputs.one, |x: T| {
+                    let x = x.to_f64();
+                    if !(ignore && x.is_nan()) {
+                        again.add(x)
+                    }
+                })
+            };
+            *p = again.partial();
+        }
+    }
     Ok((shape, count, State::Var(parts)))
 }
 

@@ -347,12 +347,16 @@ pub fn numpy_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
         .bind(py))
 }
 
-/// A number for ddof/correction, as numpy accepts them (ints and floats); `None` otherwise.
+/// A number for ddof/correction, as numpy accepts them (ints and floats); `None` otherwise,
+/// and for NaN, infinities and magnitudes from 2^63 (numpy's `max(n - ddof, 0)` is NaN for a
+/// NaN, and an int beyond int64 raises OverflowError there: numpy decides those).
 fn to_f64(v: &Bound<'_, PyAny>) -> Option<f64> {
     if v.cast::<PyBool>().is_ok() {
         return None;
     }
-    v.extract::<f64>().ok()
+    v.extract::<f64>()
+        .ok()
+        .filter(|d| d.abs() < 9_223_372_036_854_775_808.0)
 }
 
 /// The reduced axes, sorted (`None`: all of them), or why numpy takes the call.

@@ -144,6 +144,21 @@ def test_ddof_too_large_warns(func: str, dtype: Any) -> None:
         check_against_numpy(func, a, axis=axis, correction=n)
 
 
+@pytest.mark.parametrize("func", VAR_FUNCS)
+def test_ddof_nan_infinite_or_beyond_int64(func: str) -> None:
+    """numpy's `max(n - ddof, 0)`: NaN for a NaN ddof (the kernels' `max` took 0: inf), an
+    OverflowError for a Python int beyond int64 (stridewise computed), infinities."""
+    a = make_data(np.float64, (3, 4), seed=6)
+    for ddof in (np.nan, -(10**30), 10**19, 2**63 - 1, np.inf, -np.inf, np.float32("nan")):
+        for axis in (None, 1):
+            o = check_against_numpy(func, a, axis=axis, ddof=ddof)
+            if isinstance(ddof, int) and abs(ddof) >= 2**63:
+                assert type(o.exc) is OverflowError, (ddof, o)
+            elif ddof != ddof:
+                assert np.isnan(o.result).all(), (ddof, o)
+    check_against_numpy(func, a, correction=np.nan)
+
+
 NAN_WARNING_FUNCS = ["nanmean", "nanvar", "nanstd", "nanmin", "nanmax", "nansum"]
 
 

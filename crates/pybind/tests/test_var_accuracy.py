@@ -189,3 +189,46 @@ def test_overflowing_mean_is_not_inf() -> None:
     assert call("var", a) == 0.0
     with np.errstate(all="ignore"):
         assert np.var(a) == np.inf
+
+
+@pytest.mark.parametrize("e", [-151, -148, -145, -140, 140, 145, 148, 151, 153])
+@pytest.mark.parametrize("func", VAR)
+def test_extreme_magnitudes(func: str, e: int) -> None:
+    """Values near 1e±150: M2 beyond 2^±900, where the final division is scaled by a power
+    of two (it was one rounding more: var([0, 0, 0, 0, 1.8722363096793313e148]) was an ulp
+    below the exact variance, numpy's was right), and near 1e153, where squares of the
+    deviations from the kernel's shift overflow while numpy's from the mean do not (var of
+    23 such values was inf; numpy and the exact variance 1.08e306). Variances that are
+    subnormal (values below about 1e-154) are out of reach: the squares' low parts are
+    rounded to the subnormal spacing, numpy's squares too."""
+    if e == 148:  # the fuzz's case, one rounding more before: ...689e+295
+        five = np.array([0.0, 0.0, 0.0, 0.0, 1.8722363096793313e148])
+        assert call(func, five) == (
+            5.60843007885069e295 if "var" in func else 7.488945238717326e147
+        )
+    rng = np.random.default_rng(abs(e) * 10 + (e > 0))
+    a = rng.standard_normal((5, 11)) * 10.0**e
+    a[1] = 0.0
+    a[1, 7] = 1.8722363096793313 * 10.0**e
+    if func.startswith("nan"):
+        a[::2, ::3] = np.nan
+    for v in (a, np.asfortranarray(a), a[::-1, ::-1]):
+        for axis in (None, 0, 1):
+            check_outputs(func, v, axis)
+            check_outputs(func, v, axis, ddof=1)
+
+
+def test_deviations_from_the_shift_overflow() -> None:
+    """var([x, -x]) with x = 9e153: numpy's and the exact M2 (2 x², 1.62e308) are finite,
+    the kernel's deviation from its shift (the first element) squared, 4 x², is not."""
+    x = 9e153
+    a = np.array([x, -x])
+    assert call("var", a) == np.var(a) == x * x
+    assert call("std", a) == np.std(a) == x
+    m = np.array([[x, -x], [-x, x], [x, x]])
+    assert np.all(call("var", m, axis=1) == np.array([x * x, x * x, 0.0]))
+    assert np.all(call("var", m.T, axis=0) == np.array([x * x, x * x, 0.0]))
+    # Like the fuzz's case: 23 values near 1e153.
+    a = np.random.default_rng(11).standard_normal(23) * 1e153
+    check_outputs("var", a, None)
+    check_outputs("nanstd", a, None)

@@ -37,6 +37,11 @@ use std::marker::PhantomData;
 /// only spill AVX2's sixteen registers.
 const L: usize = 8;
 
+/// `2^e` for a normal exponent `e`.
+const fn pow2(e: i32) -> f64 {
+    f64::from_bits(((1023 + e) as u64) << 52)
+}
+
 /// A double-double `hi + lo`.
 type Dd = (f64, f64);
 
@@ -230,25 +235,110 @@ impl VarPartial {
     pub(crate) fn variance_by(&self, dof: f64, recip: f64, sqrt: bool) -> f64 {
         let dof = dof.max(0.0);
         // Dekker's products below need |values| within 2^±995 (their split overflows
-        // beyond); outside, one rounding more (no such variance has been seen in practice).
-        const BIG: f64 = 1e290;
-        let plain = !((1.0 / BIG..BIG).contains(&self.m2) && dof > 0.0 && dof < BIG);
+        // beyond, their low parts underflow near 2^-1022): an M2 outside [2^-900, 2^900] is
+        // scaled into it by 2^∓600, exactly (a power of two; `m2_lo` is at most 2^-53 of
+        // `m2`, so it stays normal too unless M2 < 2^-969, where it is already rounded to the
+        // subnormals' spacing), and the result scaled back, exactly unless it is subnormal or
+        // overflows (then that is its rounding, one more for a subnormal variance). The
+        // square root scales by half the exponent.
+        const BIG: f64 = pow2(900);
+        let (m2, m2_lo, back) = if self.m2 > BIG {
+            (self.m2 * pow2(-600), self.m2_lo * pow2(-600), true)
+        } else if self.m2 < 1.0 / BIG {
+            (self.m2 * pow2(600), self.m2_lo * pow2(600), true)
+        } else {
+            (self.m2, self.m2_lo, false)
+        };
+        let plain = !(m2.is_finite() && m2 > 0.0 && dof > 0.0 && dof < BIG);
         if plain {
+            // 0, inf, NaN, dof <= 0 (division by 0, as numpy's) or dof beyond 2^900: one
+            // division (and square root) of the original M2.
             let v = self.m2 / dof;
             return if sqrt { v.sqrt() } else { v };
         }
         // (v, v_lo) = M2 / dof in double-double arithmetic: v * dof exactly, the remainder
         // (exact: p is within an ulp or two of M2), divided.
-        let v = self.m2 * recip;
+        let v = m2 * recip;
         let (p, pe) = two_prod(v, dof);
-        let v_lo = (((self.m2 - p) - pe) + self.m2_lo) * recip;
-        if !sqrt {
-            return v + v_lo;
+        let v_lo = (((m2 - p) - pe) + m2_lo) * recip;
+        let r = if sqrt {
+            let r = v.sqrt();
+            let (p, pe) = two_prod(r, r);
+            let e = ((v - p) - pe) + v_lo;
+            r + e / (2.0 * r)
+        } else {
+            v + v_lo
+        };
+        if !back {
+            return r;
         }
-        let r = v.sqrt();
-        let (p, pe) = two_prod(r, r);
-        let e = ((v - p) - pe) + v_lo;
-        r + e / (2.0 * r)
+        let scale = match (self.m2 > BIG, sqrt) {
+            (true, false) => pow2(600),
+            (true, true) => pow2(300),
+            (false, false) => pow2(-600),
+            (false, true) => pow2(-300),
+        };
+        r * scale
+    }
+}
+
+/// The partial of a set of finite elements whose sums relative to the shift overflowed
+/// (`M2 == inf` from finite values): the kernels' `(x - c)²` can pass the largest float
+/// where the exact `M2` does not (`Σ(x - c)² <= (n + 1) M2`, the module's comment), which
+/// numpy's `(x - mean)²` would not; `var` of 23 values near `1e153` was inf where numpy's
+/// (and the exact) variance is `1.08e306`. This sums them again, one by one, scaled by
+/// `2^-600` (exact for every element above `2^-422`; smaller ones add below M2's last bit,
+/// which is at least `2^1024 / (n + 1)`), and scales the partial back. `M2` is inf only if
+/// it is beyond the largest float itself. A rare path: scalar, with the library's FMA.
+pub(crate) struct Rescaled {
+    n: f64,
+    c: f64,
+    s: Dd,
+    d: Dd,
+}
+
+impl Rescaled {
+    const DOWN: f64 = pow2(-600);
+    const UP: f64 = pow2(600);
+
+    pub(crate) fn new() -> Self {
+        Self {
+            n: 0.0,
+            c: 0.0,
+            s: (0.0, 0.0),
+            d: (0.0, 0.0),
+        }
+    }
+
+    /// Count the finite element `x`.
+    pub(crate) fn add(&mut self, x: f64) {
+        let y = x * Self::DOWN;
+        if self.n == 0.0 {
+            self.c = y;
+        }
+        self.n += 1.0;
+        let (d, dl) = two_sum(y, -self.c);
+        let p = d * d;
+        let pe = d.mul_add(d, -p) + (2.0 * d + dl) * dl;
+        self.s = dd_add(self.s, (p, pe));
+        self.d = dd_add(self.d, (d, dl));
+    }
+
+    /// The partial of the elements counted, at their own scale.
+    pub(crate) fn partial(self) -> VarPartial {
+        let p = VarPartial::from_shifted(self.n, self.c, self.s, self.d, false);
+        let m2 = p.m2 * Self::UP * Self::UP;
+        VarPartial {
+            n: p.n,
+            mean: p.mean * Self::UP,
+            mean_lo: p.mean_lo * Self::UP,
+            m2,
+            m2_lo: if m2.is_finite() {
+                p.m2_lo * Self::UP * Self::UP
+            } else {
+                0.0
+            },
+        }
     }
 }
 

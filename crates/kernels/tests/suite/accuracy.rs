@@ -376,3 +376,47 @@ fn wide_integer_sums_are_exact() {
     exact_wide_sums(11, [i64::MIN, i64::MAX]);
     exact_wide_sums(12, [u64::MAX - 1, u64::MAX]);
 }
+
+/// Deviations from the kernels' shift (an element) squared can pass the largest float where
+/// M2 does not: `var([x, -x])` with `x = 9e153` is `x²` (M2 = 2x², 1.6e308), though
+/// `(x - (-x))² = 4x²` overflows. And M2 far from 1 (beyond 2^±900) is divided by the count
+/// after scaling by a power of two, still rounded once: `var([0, 0, 0, 0, y]) = 4y²/25`.
+#[test]
+fn variance_near_overflow_and_at_extreme_scales() {
+    let x = 9e153;
+    let pair = [x, -x];
+    let rows = [x, -x, -x, x, x, x];
+    each_level(|level| {
+        for threads in [1, 3] {
+            with_num_threads(threads, || {
+                assert_eq!(
+                    var(&StridedView::from_1d(&pair), 0.0).value,
+                    x * x,
+                    "{level:?}"
+                );
+                assert_eq!(std(&StridedView::from_1d(&pair), 0.0).value, x, "{level:?}");
+                let m = StridedView::contiguous(&rows, &[3, 2]).unwrap();
+                let by_row = var_axes(&m, &[1], 0.0).unwrap();
+                assert_eq!(by_row.data, vec![x * x, x * x, 0.0], "{level:?}");
+                let t = m.permuted(&[1, 0]).unwrap();
+                let by_col = var_axes(&t, &[0], 0.0).unwrap();
+                assert_eq!(by_col.data, vec![x * x, x * x, 0.0], "{level:?}");
+                // Beyond the largest float M2 itself overflows: inf, as numpy's.
+                let four = [x, -x, x, -x];
+                assert_eq!(var(&StridedView::from_1d(&four), 0.0).value, f64::INFINITY);
+            });
+        }
+        let y = 1.8722363096793313e148;
+        let five = [0.0, 0.0, 0.0, 0.0, y];
+        assert_eq!(
+            var(&StridedView::from_1d(&five), 0.0).value,
+            5.60843007885069e295
+        );
+        let tiny: Vec<f64> = five.iter().map(|v| v * 1e-300).collect();
+        // (y 1e-300)² 4/25, correctly rounded (Python's Fraction).
+        assert_eq!(
+            var(&StridedView::from_1d(&tiny), 0.0).value,
+            5.608430078850689e-305
+        );
+    });
+}
