@@ -19,7 +19,9 @@
 
 use crate::driver::{map_units, tree_combine_in, UNIT};
 use crate::element::{Bool8, ElemType};
+use crate::kernels::exact::ExactSum;
 use crate::kernels::weighted::{DotLanes, DotTile, WeightedPartial, DOT_TILE};
+use crate::partials::FloatPartial;
 use crate::simd::{dispatch, simd_level, SimdLevel};
 use crate::walk::{
     for_each_joint_row, for_each_joint_segment, gather_f64, run_f64, JointAxis, ReadF64, SharedPtr,
@@ -201,12 +203,22 @@ pub(crate) unsafe fn weighted_partials(
         .min_by_key(|(i, x)| (x.strides[0].unsigned_abs(), std::cmp::Reverse(*i)))
         .map(|(i, x)| (i, x.strides[0].unsigned_abs()));
     let inner = red.last().map(|x| x.strides[0].unsigned_abs());
-    match fastest_kept {
+    let mut parts = match fastest_kept {
         // A kept axis is faster than every reduced one (or nothing is reduced).
         Some((k, s)) if inner.is_none_or(|r| s < r) => walk.vertical(&kept, k, &red, m, nr),
         // A reduced axis is the fastest, or no axis is longer than 1.
         _ => walk.lanes(&kept, &red, m, nr),
+    };
+    // A sum that is not finite: an infinite or NaN element or product (numpy's too), or a
+    // lane's running sum past the largest float, then `inf - inf` (NaN where numpy's order
+    // may stay finite: weights 9e307, -9e307, 3 broadcast over two rows). Those outputs are
+    // summed again exactly, which overflows only where the exact sum does.
+    for (o, p) in parts.iter_mut().enumerate() {
+        if !(p.num.hi.is_finite() && p.den.hi.is_finite()) {
+            *p = walk.exact(&kept, &red, o, nr);
+        }
     }
+    parts
 }
 
 /// Merge consecutive reduced axes that both arrays step through as one.
@@ -232,6 +244,70 @@ struct Walk {
 }
 
 impl Walk {
+    /// Output `o`'s partial from exact sums ([`ExactSum`]) of its products, each split by
+    /// TwoProduct into `p + e` (`e` exact unless the product is near underflow, as in the
+    /// lanes), and of its weights: infinities and NaN (elements or products) as IEEE sums
+    /// of them. Scalar: for the rare outputs whose lanes overflowed.
+    fn exact(
+        self,
+        kept: &[JointAxis<3>],
+        red: &[JointAxis<2>],
+        o: usize,
+        nr: usize,
+    ) -> WeightedPartial {
+        let (outer, inner) = match red.split_last() {
+            Some((inner, outer)) => (outer, *inner),
+            None => (
+                red,
+                JointAxis {
+                    len: 1,
+                    strides: [0, 0],
+                },
+            ),
+        };
+        let (mut num, mut den) = (ExactSum::new(), ExactSum::new());
+        let (mut ba, mut bw) = ([0.0; CHUNK], [0.0; CHUNK]);
+        for_each_joint_row(kept, o, 1, |at| {
+            for_each_joint_segment(outer, inner.len, 0, nr, |r, i0, len| {
+                let (oa, ow) = (at[0] + r[0], at[1] + r[1]);
+                let mut i = i0;
+                while i < i0 + len {
+                    let n = CHUNK.min(i0 + len - i);
+                    // SAFETY: elements `i .. i + n` of a reduced run of output `o`: inside
+                    // both arrays (the joint axes are theirs, the indices within lengths).
+                    let (ra, rw) = unsafe {
+                        (
+                            self.a.run(oa, i, n, inner.strides[0], &mut ba),
+                            self.w.run(ow, i, n, inner.strides[1], &mut bw),
+                        )
+                    };
+                    for (&x, &y) in ra.iter().zip(rw) {
+                        let p = x * y;
+                        num.add(p);
+                        if p.is_finite() {
+                            num.add(x.mul_add(y, -p));
+                        }
+                        den.add(y);
+                    }
+                    i += n;
+                }
+            });
+        });
+        let partial = |s: &ExactSum| {
+            let (hi, lo) = s.partial();
+            FloatPartial {
+                hi,
+                lo,
+                n: 0,
+                err: 0.0,
+            }
+        };
+        WeightedPartial {
+            num: partial(&num),
+            den: partial(&den),
+        }
+    }
+
     /// The lane path: outputs (kept axes, C order) each reduced over `red`, whose last axis
     /// is the run.
     fn lanes(

@@ -161,6 +161,30 @@ def test_cancellation_is_exact_where_numpy_loses_every_digit() -> None:
     assert sw.average(x, weights=y) == 1.0 + 2.0**-30
 
 
+def test_sums_past_the_largest_float_stay_finite_where_the_exact_one_is() -> None:
+    """Weights near the largest float whose lanes' running sums overflow (9e307 twice in a
+    lane: inf, then inf - inf = NaN) while the exact sums are small: the overflowing outputs
+    are summed again exactly. Found by a differential fuzz: stridewise said NaN, numpy 1.0."""
+    w = np.broadcast_to([9e307, -9e307, 3.0], (2, 3))
+    assert sw.average(np.ones((2, 3)), weights=w) == np.average(np.ones((2, 3)), weights=w)
+    a = np.array([[1.0, 1.0, 1.0], [0.5, 0.5, 0.5]])
+    for axis, want in ((None, 0.75), (1, [1.0, 0.5])):
+        got = sw.average(a, axis=axis, weights=np.broadcast_to([9e307, -9e307, 3.0], (2, 3)))
+        assert np.array_equal(got, want), (axis, got)
+    big = np.array([9e307, 9e307, -9e307, -9e307, 1.0])
+    for a in (np.ones(5), np.ones((3, 5)), np.ones((5, 3)).T, np.ones((5, 700)).T):
+        wb = np.broadcast_to(big, a.shape)
+        got = sw.average(a, axis=-1, weights=wb)
+        assert np.all(got == 1.0), got
+    # An infinite weight, or a product past the largest float, is numpy's inf or NaN.
+    for w in ([np.inf, 1.0], [1e308, 1e308], [-np.inf, 2.0]):
+        for a in ([1.0, 1.0], [4.0, 1.0]):
+            with np.errstate(all="ignore"):
+                want = np.average(np.array(a), weights=np.array(w))
+                got = sw.average(np.array(a), weights=np.array(w))
+            assert np.array_equal(got, want, equal_nan=True), (a, w, got, want)
+
+
 def test_special_values_and_warnings_are_numpys() -> None:
     a = np.array([[1.0, np.inf, 2.0], [np.nan, 1.0, 2.0], [1.0, 2.0, 3.0]])
     for w in (np.array([1.0, 0.0, 1.0]), np.array([1.0, 1.0, 1.0])):

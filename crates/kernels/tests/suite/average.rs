@@ -251,3 +251,37 @@ fn cancellation_special_values_and_errors() {
         assert!(average_axes(&e2, &e2, &[1]).unwrap().data.is_empty());
     });
 }
+
+/// Lanes whose running sums pass the largest float (`9e307 + 9e307`, then `inf - inf`)
+/// where the exact sums are small: those outputs are summed again exactly (NaN before).
+#[test]
+fn sums_past_the_largest_float_stay_finite_where_the_exact_one_is() {
+    let ws = [9e307, -9e307, 3.0];
+    // Rows of one value each (1 and 0.5): their averages do not depend on the weights.
+    let data = [1.0, 1.0, 1.0, 0.5, 0.5, 0.5];
+    let long: Vec<f64> = (0..3000)
+        .map(|k| [9e307, 9e307, -9e307, -9e307, 1.0][k % 5])
+        .collect();
+    let ones = vec![1.0; 3000];
+    every_level_and_threads(|what| {
+        let a = StridedView::contiguous(&data, &[2, 3]).unwrap();
+        let w = StridedView::contiguous(&ws, &[3]).unwrap();
+        let both = StridedView::from_slice(&ws, 0, &[2, 3], &[0, 1]).unwrap();
+        let all = average_axes(&a, &both, &[0, 1]).unwrap();
+        assert_eq!(all.data[0].average, 0.75, "{what}");
+        assert_eq!(all.data[0].weight_sum, 6.0, "{what}");
+        let rows = average_axes(&a, &w, &[1]).unwrap();
+        let got: Vec<f64> = rows.data.iter().map(|r| r.average).collect();
+        assert_eq!(got, vec![1.0, 0.5], "{what}");
+        let wl = StridedView::contiguous(&long, &[3000]).unwrap();
+        let al = StridedView::contiguous(&ones, &[3000]).unwrap();
+        assert_eq!(average(&al, &wl).unwrap().average, 1.0, "{what}");
+        let wt = StridedView::contiguous(&long, &[600, 5])
+            .unwrap()
+            .permuted(&[1, 0])
+            .unwrap();
+        let at = StridedView::contiguous(&ones, &[5, 600]).unwrap();
+        let cols = average_axes(&at, &wt, &[0]).unwrap();
+        assert!(cols.data.iter().all(|r| r.average == 1.0), "{what}");
+    });
+}
