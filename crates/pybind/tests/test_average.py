@@ -185,6 +185,21 @@ def test_sums_past_the_largest_float_stay_finite_where_the_exact_one_is() -> Non
             assert np.array_equal(got, want, equal_nan=True), (a, w, got, want)
 
 
+def test_keepdims_that_is_not_an_int_is_numpys() -> None:
+    """numpy reads average's keepdims as an index: numpy.True_ and None raise its TypeError."""
+    a = np.ones((2, 3))
+    for keepdims in (np.True_, np.False_, None, 1, 0, np.int64(1)):
+        for w in (None, np.ones((2, 3))):
+            try:
+                want: Any = np.average(a, weights=w, keepdims=keepdims)
+            except TypeError as e:
+                with pytest.raises(TypeError, match=str(e)):
+                    sw.average(a, weights=w, keepdims=keepdims)
+                continue
+            got = sw.average(a, weights=w, keepdims=keepdims)
+            assert np.shape(got) == np.shape(want) and np.array_equal(got, want), keepdims
+
+
 def test_special_values_and_warnings_are_numpys() -> None:
     a = np.array([[1.0, np.inf, 2.0], [np.nan, 1.0, 2.0], [1.0, 2.0, 3.0]])
     for w in (np.array([1.0, 0.0, 1.0]), np.array([1.0, 1.0, 1.0])):

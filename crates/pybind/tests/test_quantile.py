@@ -253,6 +253,9 @@ def test_out_and_errors(func: str) -> None:
         check(func, a, _q(func, [-0.1, 0.5]))
         check(func, a, _q(func, 0.5), method="no-such-method")
         check(func, a, _q(func, [[0.1, 0.2], [0.3, 0.4]]), axis=0)
+        # numpy checks q before the axis: its ValueError, not the AxisError.
+        check(func, a, _q(func, 1.5), axis=5)
+        check(func, a, _q(func, [0.5, 2.0]), axis=(0, 0))
         check(func, a, _q(func, 0.5), weights=np.ones_like(a), method="inverted_cdf")
     for empty in (np.zeros((0, 3)), np.zeros((3, 0))):
         for axis in (None, 0, 1):
@@ -270,6 +273,13 @@ def test_overwrite_input_never_writes() -> None:
         getattr(sw, func)(a, *_call_args(func), axis=0, overwrite_input=True)
         getattr(sw, func)(a, *_call_args(func), overwrite_input=True)
         np.testing.assert_array_equal(a, snap, strict=True)
+    # A read-only input: numpy would partition it in place, and raises ValueError.
+    ro = snap.copy()
+    ro.flags.writeable = False
+    for func in FUNCS:
+        check(func, ro, *_call_args(func), axis=0, overwrite_input=True)
+        check(func, ro, *_call_args(func), overwrite_input=True)
+        check(func, ro, *_call_args(func), overwrite_input=False)
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -21,9 +21,11 @@
 //!
 //! Partials (`VarPartial`: count, mean and `M2` as double-doubles) are merged with Chan,
 //! Golub & LeVeque's formula in double-double arithmetic. Infinities and NaN: any NaN counted,
-//! or any infinity, makes the result NaN, as numpy's `x - mean` does; finite values whose
-//! squares overflow give inf (numpy's inf), except that where numpy's own sum overflowed but
-//! the variance is representable (`var([1e308, 1e308])`), this returns it (0).
+//! or any infinity, makes the result NaN, as numpy's `x - mean` does. Finite values whose
+//! shifted sums overflow (`(x - c)²` can be up to `n + 1` times M2) are summed again, scaled
+//! ([`Rescaled`]): inf only where M2 itself passes the largest float, as numpy's sum does;
+//! where numpy's own sum of the values overflowed but the variance is representable
+//! (`var([1e308, 1e308])`), this returns it (0).
 
 use super::{has_fma, tree, two_sum, Kernel, NanPolicy, TILE};
 use crate::element::Element;

@@ -136,6 +136,9 @@ def average(
     every digit. Weights that sum to zero raise ``ZeroDivisionError`` as in numpy (numpy's
     rounded weight sum may be zero where the exact one is not; this checks the exact one).
     """
+    if keepdims is not _NoValue and type(keepdims) not in (bool, int):
+        # numpy reads keepdims as an index (numpy.True_ and None raise TypeError there).
+        return _np_average(a, axis=axis, weights=weights, returned=returned, keepdims=keepdims)
     if weights is None:
         return _unweighted(a, axis, returned, keepdims)
     if (

@@ -230,11 +230,19 @@ def _median_of(arr: np.ndarray, axes: Any, skip_nan: bool) -> Any:
     return result[()] if result.ndim == 0 else result
 
 
+def _overwrites_read_only(a: Any, overwrite_input: Any) -> bool:
+    """``overwrite_input=True`` on a read-only ndarray: numpy partitions it in place, so it
+    raises ValueError (stridewise never writes the input, but numpy is the specification)."""
+    return bool(overwrite_input) and isinstance(a, np.ndarray) and not a.flags.writeable
+
+
 def median(
     a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False, keepdims: bool = False
 ) -> Any:
     """Median along the given axes, as ``numpy.median``: the middle order statistics
     selected per output (the input is never modified), numpy's mean of them."""
+    if _overwrites_read_only(a, overwrite_input):
+        return _np_median(a, axis, out, overwrite_input, keepdims)
     p = _plan(a, axis)
     if p.path == "dask" and out is None:
         return _on_dask(median, a, None, axis, keepdims)
@@ -253,6 +261,8 @@ def nanmedian(
     keepdims: Any = _NoValue,
 ) -> Any:
     """Median ignoring NaNs, as ``numpy.nanmedian`` (a RuntimeWarning per all-NaN slice)."""
+    if _overwrites_read_only(a, overwrite_input):
+        return _np_nanmedian(a, axis, out, overwrite_input, keepdims)
     p = _plan(a, axis)
     if p.path == "dask" and out is None:
         return _on_dask(nanmedian, a, None, axis, keepdims)
@@ -396,24 +406,26 @@ def _quantiles(
 
     if weights is not None or not _HELPERS or not isinstance(method, str):
         return numpy()
-    if method not in _METHODS:
-        return numpy()
-    p = _plan(a, axis)
-    if p.path == "dask" and out is None:
-        return _on_dask(globals()[np_func.__name__], a, q, axis, keepdims, method=method)
-    if p.path not in _KERNEL_PATHS:
+    if method not in _METHODS or _overwrites_read_only(a, overwrite_input):
         return numpy()
     weak_q = type(q) in (int, float)
     qq = np.true_divide(q, 100, out=...) if percent else np.asanyarray(q)
     if qq.ndim > 1 or qq.dtype.kind not in "iuf" or type(qq) is not np.ndarray:
         return numpy()
     if not _is_valid(qq):
+        if type(a) is np.ndarray:
+            return numpy()  # its ValueError, raised before it looks at the axis
         what = (
             "Percentiles must be in the range [0, 100]"
             if percent
             else ("Quantiles must be in the range [0, 1]")
         )
         raise ValueError(what)
+    p = _plan(a, axis)
+    if p.path == "dask" and out is None:
+        return _on_dask(globals()[np_func.__name__], a, q, axis, keepdims, method=method)
+    if p.path not in _KERNEL_PATHS:
+        return numpy()
     result = _quantile_of(p.arr, qq, p.axes, method, weak_q, skip_nan)
     takes = _METHODS[method]["fix_gamma"] is None or (method == "linear" and qq.dtype.kind in "iu")
     if takes and isinstance(result, np.ndarray) and not _native_order(a):
