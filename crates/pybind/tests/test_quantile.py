@@ -196,6 +196,25 @@ def test_byte_swapped_elements_keep_their_byte_order(func: str, method: str) -> 
                 check(func, a, np.multiply(q, scale), axis=axis, method=method)
 
 
+@pytest.mark.parametrize("method", ["linear", "weibull", "midpoint", "nearest"])
+@pytest.mark.parametrize("func", ["nanquantile", "nanpercentile"])
+def test_byte_swapped_first_output_all_nan(func: str, method: str) -> None:
+    """numpy's nan-functions with a q array gather outputs with apply_along_axis, whose
+    buffer takes the first output's dtype: np.full(q.shape, nan, the input's dtype) where
+    that output is all NaN, so the whole result is in the input's byte order."""
+    scale = 100 if "percent" in func else 1
+    data = np.arange(24.0).reshape(2, 3, 4)
+    data[:, 0, 0] = np.nan
+    data[0, :, 0] = np.nan
+    for a in (data.astype(">f8"), data.astype(">f4"), np.full((3, 2), np.nan, ">f8")):
+        for axis in (None, 0, 1, -1, (0, 1), (1, 2)):
+            if isinstance(axis, tuple) and a.ndim < 3:
+                continue
+            for q in ([0.3, 0.5], [0.5], 0.5):
+                check(func, a, np.multiply(q, scale), axis=axis, method=method)
+                check(func, a, np.multiply(q, scale), axis=axis, method=method, keepdims=True)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_nanmedian_odd_counts_as_numpy_computes_them(dtype: Any) -> None:
     """numpy's nanmedian of an odd count: `0 + x` on its 1-d road (-0.0 becomes 0.0),

@@ -276,6 +276,14 @@ def nanmedian(
 # --- quantiles ------------------------------------------------------------------------
 
 
+def _first_all_nan(arr: np.ndarray, axes: Any) -> bool:
+    """Whether the first output's elements (index 0 of every kept axis) are all NaN."""
+    if axes is None:
+        return bool(np.isnan(arr).all())
+    first = tuple(slice(None) if d in axes else 0 for d in range(arr.ndim))
+    return bool(np.isnan(arr[first]).all())
+
+
 def _native_order(a: Any) -> bool:
     """Whether `a` is not an ndarray of a byte-swapped dtype."""
     return not isinstance(a, np.ndarray) or a.dtype.isnative
@@ -428,11 +436,16 @@ def _quantiles(
         return numpy()
     result = _quantile_of(p.arr, qq, p.axes, method, weak_q, skip_nan)
     takes = _METHODS[method]["fix_gamma"] is None or (method == "linear" and qq.dtype.kind in "iu")
-    if takes and isinstance(result, np.ndarray) and not _native_order(a):
+    if isinstance(result, np.ndarray) and not _native_order(a):
         # numpy takes the elements themselves here (np.take from its partition of the
         # input): an array in the input's byte order; its nan-functions only for a q array
         # (a scalar q: one scalar a slice, gathered by apply_along_axis in native order).
-        if not skip_nan or qq.ndim > 0:
+        # Its nan-functions' interpolating methods too where the first output is all NaN:
+        # np.full(q.shape, nan, dtype=the input's) is apply_along_axis's first result, whose
+        # dtype its output buffer takes.
+        if (takes and not skip_nan) or (
+            skip_nan and qq.ndim > 0 and (takes or _first_all_nan(p.arr, p.axes))
+        ):
             result = result.astype(a.dtype)
     r = _finish(result, out, p.axes, p.arr.ndim, keepdims)
     return numpy() if r is None else r
