@@ -524,6 +524,11 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         let native = want.is_native_byteorder() != Some(false);
         let want_elem = Elem::from_numpy(want.kind(), want.itemsize()).filter(|_| native);
         if want.is_equiv_to(&natural) {
+            // An integer dtype equal to the result's but another numpy type (longlong 'q'
+            // for int64 'l'): numpy's result is of that type.
+            if !src.is_float() && want.char() != natural.char() {
+                cast = Some(want);
+            }
         } else if matches!(info.family, Family::Sum | Family::Prod)
             && !src.is_float()
             && !half
@@ -570,6 +575,25 @@ pub fn plan<'py>(py: Python<'py>, op: Op, args: &Args<'py>) -> PyResult<Plan<'py
         } else {
             return Plan::numpy(format!("dtype={want} is computed by numpy"));
         }
+    }
+    // numpy's result keeps the input's own dtype where it is of the input's type: longlong
+    // ('q') and ulonglong ('Q') are int64/uint64 to the kernels, other scalar types to numpy
+    // (np.sum of a longlong array is a numpy.longlong, its max too).
+    if cast.is_none()
+        && args.get_some(Kw::Dtype).is_none()
+        && matches!(kind, b'i' | b'u')
+        && matches!(
+            info.family,
+            Family::Sum | Family::Prod | Family::Extreme | Family::Range
+        )
+        && op.result_type(src) == src
+        && descr.char() != dtype_of(py, src)?.char()
+    {
+        cast = Some(
+            descr
+                .call_method1("newbyteorder", ("=",))?
+                .cast_into::<PyArrayDescr>()?,
+        );
     }
 
     let mut path = Path::Kernel;

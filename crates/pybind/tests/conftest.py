@@ -257,6 +257,8 @@ def assert_result_matches(
         assert r_sw == r_np or (r_sw != r_sw and r_np != r_np), ctx
         return
     assert r_sw.dtype == r_np.dtype, f"{ctx}: dtype {r_sw.dtype} != numpy's {r_np.dtype}"
+    # Equal dtypes may be distinct numpy types (longlong 'q' and int64 'l').
+    assert r_sw.dtype.char == r_np.dtype.char, f"{ctx}: {r_sw.dtype.char!r} {r_np.dtype.char!r}"
     assert r_sw.shape == r_np.shape, f"{ctx}: shape {r_sw.shape} != numpy's {r_np.shape}"
     fam = FAMILY[name]
     exact = (

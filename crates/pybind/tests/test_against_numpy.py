@@ -829,6 +829,16 @@ def test_integer_extremes() -> None:
         for func in FUNCS:
             check_against_numpy(func, a)
             check_against_numpy(func, np.tile(a, (3, 1)), axis=1)
+    # longlong/ulonglong: int64/uint64 to the kernels, their own scalar types to numpy.
+    for dt in (np.longlong, np.ulonglong, np.intc):
+        a = np.arange(12, dtype=dt).reshape(3, 4)
+        for func in FUNCS:
+            for kw in ({}, {"axis": 0}, {"axis": 1, "keepdims": True}, {"axis": (0, 1)}):
+                check_against_numpy(func, a, **kw)
+        for func in ("sum", "prod", "nansum"):
+            for want in (np.longlong, np.int64, np.ulonglong, np.uint64):
+                check_against_numpy(func, a, dtype=want)
+                check_against_numpy(func, a, axis=0, dtype=want)
     huge = np.full(1000, 2**62 + 1, dtype=np.int64)
     for func in ("sum", "mean", "var", "std"):
         check_against_numpy(func, huge)
