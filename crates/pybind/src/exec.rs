@@ -3,12 +3,12 @@
 //! the result dtype; `out=`), with numpy's RuntimeWarnings.
 
 use crate::input::raw_array;
-use crate::rules::{numpy_function, Args, Family, NanHandling, Op, Path, Plan, Work};
+use crate::rules::{numpy_function, numpy_module, Args, Family, NanHandling, Op, Path, Plan, Work};
 use numpy::npyffi::PY_ARRAY_API;
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeWarning, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyDict, PyTuple};
 use stridewise::dynamic::{Outcome, Values};
 use stridewise::{RawArray, Warning};
 
@@ -50,12 +50,17 @@ pub fn run<'py>(
         // numpy's astype: a fresh, aligned array in native order, in the input's memory order
         // (its elements rounded to `round_to` first, where the plan says so).
         Some(d) => {
-            let from = match &work.round_to {
-                Some(r) => work.arr.call_method1("astype", (r,))?,
-                None => work.arr.clone().into_any(),
-            };
-            from.call_method1("astype", (d,))?
-                .cast_into::<PyUntypedArray>()?
+            // (Quietly: numpy's reduction casts inside its loop without warning; where the
+            // values overflow, its own warnings are replayed below.)
+            quietly(py, || {
+                let from = match &work.round_to {
+                    Some(r) => work.arr.call_method1("astype", (r,))?,
+                    None => work.arr.clone().into_any(),
+                };
+                Ok(from
+                    .call_method1("astype", (d,))?
+                    .cast_into::<PyUntypedArray>()?)
+            })?
         }
         None => work.arr.clone(),
     };
@@ -80,10 +85,10 @@ pub fn run<'py>(
         Values::F64(v) => nonfinite_and_inf(v.iter().copied()),
         _ => (false, false),
     };
-    let nonfinite = op.info().family != Family::Extreme && any_nonfinite;
-    let no_inf_outputs = !any_inf;
+    let mut nonfinite = op.info().family != Family::Extreme && any_nonfinite;
+    let mut no_inf_outputs = !any_inf;
     let n_outputs = values.len();
-    let nonfinite_at: Vec<usize> = if nonfinite {
+    let mut nonfinite_at: Vec<usize> = if nonfinite {
         match &values {
             Values::F32(v) => nonfinite_positions(v.iter().map(|&x| f64::from(x))),
             Values::F64(v) => nonfinite_positions(v.iter().copied()),
@@ -106,6 +111,25 @@ pub fn run<'py>(
         Values::F64(v) => shaped(py, v, &work)?,
     };
     let result = finish(py, &work, result)?;
+    if !nonfinite
+        && op.info().family != Family::Extreme
+        && work.cast.as_ref().is_some_and(|c| c.kind() == b'f')
+    {
+        // The cast to a narrower float (float16 results, dtype=float32) overflowed where the
+        // kernel's values did not: numpy's accumulation in that type overflowed too, and
+        // its warnings for those outputs are replayed as for any other inf.
+        let np = numpy_module(py)?;
+        let bad = np
+            .call_method1("isfinite", (&result,))?
+            .call_method0("__invert__")?;
+        let at: Vec<usize> = np
+            .call_method1("flatnonzero", (bad,))?
+            .call_method0("tolist")?
+            .extract()?;
+        if !at.is_empty() {
+            (nonfinite, no_inf_outputs, nonfinite_at) = (true, false, at);
+        }
+    }
     // A nan-function's NaN from an all-NaN slice (or no degrees of freedom) is explained by
     // its own warning when the input holds no infinity (the other source of NaN) and no
     // output overflowed: then numpy emits that one warning, and so do we.
@@ -221,8 +245,9 @@ fn finish<'py>(
     mut result: Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     if let Some(dtype) = &work.cast {
-        // numpy's C cast: wraps integers, rounds floats to nearest.
-        result = result.call_method1("astype", (dtype,))?;
+        // numpy's C cast: wraps integers, rounds floats to nearest. (Quietly: an overflow
+        // here is numpy's accumulation overflowing, whose own warnings `run` replays.)
+        result = quietly(py, || result.call_method1("astype", (dtype,)))?;
         // A 0-d result is a numpy scalar, as numpy returns it.
         if result.cast::<PyUntypedArray>()?.ndim() == 0 && work.out.is_none() {
             result = result.get_item(())?;
@@ -233,6 +258,18 @@ fn finish<'py>(
         result = out.clone().into_any();
     }
     Ok(result)
+}
+
+/// `f()` under `numpy.errstate(all="ignore")`: for stridewise's own casts, whose
+/// floating-point warnings would not be numpy's.
+fn quietly<'py, T>(py: Python<'py>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    let kw = PyDict::new(py);
+    kw.set_item("all", "ignore")?;
+    let state = numpy_module(py)?.getattr("errstate")?.call((), Some(&kw))?;
+    state.call_method0("__enter__")?;
+    let r = f();
+    state.call_method1("__exit__", (py.None(), py.None(), py.None()))?;
+    r
 }
 
 /// numpy's scalar of `value` (`numpy.float64`, `numpy.int64`, ...).
