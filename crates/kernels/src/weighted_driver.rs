@@ -221,6 +221,21 @@ pub(crate) unsafe fn weighted_partials(
     parts
 }
 
+/// The reduced axes but the last, and the last (the run; one element of stride 0 where
+/// nothing is reduced).
+fn split_inner(red: &[JointAxis<2>]) -> (&[JointAxis<2>], JointAxis<2>) {
+    match red.split_last() {
+        Some((inner, outer)) => (outer, *inner),
+        None => (
+            red,
+            JointAxis {
+                len: 1,
+                strides: [0, 0],
+            },
+        ),
+    }
+}
+
 /// Merge consecutive reduced axes that both arrays step through as one.
 fn merge(axes: Vec<JointAxis<2>>) -> Vec<JointAxis<2>> {
     let mut out: Vec<JointAxis<2>> = Vec::with_capacity(axes.len());
@@ -244,6 +259,47 @@ struct Walk {
 }
 
 impl Walk {
+    /// The reduced positions `span.0 .. span.1` of the output whose elements start at byte
+    /// offsets `at` (data, weights; `at[2]`, the output's, unused), the last reduced axis
+    /// `inner` and the others `outer`: `f(data, weights)` on runs of at most `CHUNK` f64
+    /// each, in order (read in place or converted into `bufs`).
+    #[inline(always)]
+    fn for_each_chunk(
+        self,
+        at: [isize; 3],
+        outer: &[JointAxis<2>],
+        inner: JointAxis<2>,
+        span: (usize, usize),
+        bufs: &mut ([f64; CHUNK], [f64; CHUNK]),
+        mut f: impl FnMut(&[f64], &[f64]),
+    ) {
+        let (ba, bw) = bufs;
+        for_each_joint_segment(
+            outer,
+            inner.len,
+            span.0,
+            span.1,
+            #[inline(always)]
+            |r, i0, len| {
+                let (oa, ow) = (at[0] + r[0], at[1] + r[1]);
+                let mut i = i0;
+                while i < i0 + len {
+                    let n = CHUNK.min(i0 + len - i);
+                    // SAFETY: elements `i .. i + n` of a reduced run of this output: inside
+                    // both arrays (the joint axes are theirs, the indices within lengths).
+                    let (ra, rw) = unsafe {
+                        (
+                            self.a.run(oa, i, n, inner.strides[0], ba),
+                            self.w.run(ow, i, n, inner.strides[1], bw),
+                        )
+                    };
+                    f(ra, rw);
+                    i += n;
+                }
+            },
+        );
+    }
+
     /// Output `o`'s partial from exact sums ([`ExactSum`]) of its products, each split by
     /// TwoProduct into `p + e` (`e` exact unless the product is near underflow, as in the
     /// lanes), and of its weights: infinities and NaN (elements or products) as IEEE sums
@@ -255,41 +311,18 @@ impl Walk {
         o: usize,
         nr: usize,
     ) -> WeightedPartial {
-        let (outer, inner) = match red.split_last() {
-            Some((inner, outer)) => (outer, *inner),
-            None => (
-                red,
-                JointAxis {
-                    len: 1,
-                    strides: [0, 0],
-                },
-            ),
-        };
+        let (outer, inner) = split_inner(red);
         let (mut num, mut den) = (ExactSum::new(), ExactSum::new());
-        let (mut ba, mut bw) = ([0.0; CHUNK], [0.0; CHUNK]);
+        let mut bufs = ([0.0; CHUNK], [0.0; CHUNK]);
         for_each_joint_row(kept, o, 1, |at| {
-            for_each_joint_segment(outer, inner.len, 0, nr, |r, i0, len| {
-                let (oa, ow) = (at[0] + r[0], at[1] + r[1]);
-                let mut i = i0;
-                while i < i0 + len {
-                    let n = CHUNK.min(i0 + len - i);
-                    // SAFETY: elements `i .. i + n` of a reduced run of output `o`: inside
-                    // both arrays (the joint axes are theirs, the indices within lengths).
-                    let (ra, rw) = unsafe {
-                        (
-                            self.a.run(oa, i, n, inner.strides[0], &mut ba),
-                            self.w.run(ow, i, n, inner.strides[1], &mut bw),
-                        )
-                    };
-                    for (&x, &y) in ra.iter().zip(rw) {
-                        let p = x * y;
-                        num.add(p);
-                        if p.is_finite() {
-                            num.add(x.mul_add(y, -p));
-                        }
-                        den.add(y);
+            self.for_each_chunk(at, outer, inner, (0, nr), &mut bufs, |ra, rw| {
+                for (&x, &y) in ra.iter().zip(rw) {
+                    let p = x * y;
+                    num.add(p);
+                    if p.is_finite() {
+                        num.add(x.mul_add(y, -p));
                     }
-                    i += n;
+                    den.add(y);
                 }
             });
         });
@@ -317,16 +350,7 @@ impl Walk {
         m: usize,
         nr: usize,
     ) -> Vec<WeightedPartial> {
-        let (outer, inner) = match red.split_last() {
-            Some((inner, outer)) => (outer, *inner),
-            None => (
-                red,
-                JointAxis {
-                    len: 1,
-                    strides: [0, 0],
-                },
-            ),
-        };
+        let (outer, inner) = split_inner(red);
         let task = |first: usize, count: usize, from: usize, to: usize| {
             let op = LaneTask {
                 walk: self,
@@ -444,7 +468,7 @@ impl WithSimd for LaneTask<'_> {
             to,
             ..
         } = self;
-        let (mut ba, mut bw) = ([0.0; CHUNK], [0.0; CHUNK]);
+        let mut bufs = ([0.0; CHUNK], [0.0; CHUNK]);
         let mut out = Vec::with_capacity(self.count);
         for_each_joint_row(
             self.kept,
@@ -453,29 +477,14 @@ impl WithSimd for LaneTask<'_> {
             #[inline(always)]
             |o| {
                 let mut lanes = DotLanes::new();
-                for_each_joint_segment(
+                walk.for_each_chunk(
+                    o,
                     self.outer,
-                    inner.len,
-                    from,
-                    to,
+                    inner,
+                    (from, to),
+                    &mut bufs,
                     #[inline(always)]
-                    |r, i0, len| {
-                        let (oa, ow) = (o[0] + r[0], o[1] + r[1]);
-                        let mut i = i0;
-                        while i < i0 + len {
-                            let n = CHUNK.min(i0 + len - i);
-                            // SAFETY: elements `i .. i + n` of a reduced run of this output: inside
-                            // both arrays (the joint axes are theirs, the indices within lengths).
-                            let (ra, rw) = unsafe {
-                                (
-                                    walk.a.run(oa, i, n, inner.strides[0], &mut ba),
-                                    walk.w.run(ow, i, n, inner.strides[1], &mut bw),
-                                )
-                            };
-                            lanes.feed(simd, ra, rw);
-                            i += n;
-                        }
-                    },
+                    |ra, rw| lanes.feed(simd, ra, rw),
                 );
                 out.push(lanes.finish());
             },

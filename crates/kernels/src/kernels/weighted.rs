@@ -17,7 +17,7 @@
 //! - inf and NaN follow the products as numpy computes them (`inf·0` is NaN): an inf or NaN
 //!   sum is the sum of `hi`s, as in [`FloatPartial::value`].
 
-use super::{tree, two_sum};
+use super::two_sum;
 use crate::partials::FloatPartial;
 use pulp::Simd;
 
@@ -161,12 +161,27 @@ impl DotLanes {
         *self = lanes;
     }
 
-    /// The lanes folded in a fixed pairwise tree.
+    /// The lanes folded in a fixed pairwise tree: [`super::tree`]'s order (lane `j` with `j + n`,
+    /// `n` halving) and [`FloatPartial::combine`]'s arithmetic on `hi` and `lo` (TwoSum of
+    /// the `hi`s, the `lo`s added, then its error), so the same bits, on the four arrays at
+    /// once. Without the bound `combine` also carries, and its branches: a lane's bound is
+    /// unknown (infinite), and so is any combination's. This was 61% of `average` over rows
+    /// of 10 (1000x10, axis 1: 0.68 ms, numpy 0.10; perf, Zen 1).
     pub(crate) fn finish(&self) -> WeightedPartial {
-        let parts: [WeightedPartial; DOT_LANES] = std::array::from_fn(|j| {
-            WeightedPartial::of_state(self.s[j], self.c[j], self.v[j], self.d[j])
-        });
-        tree(parts, WeightedPartial::combine)
+        let (mut s, mut c, mut v, mut d) = (self.s, self.c, self.v, self.d);
+        let mut n = DOT_LANES;
+        while n > 1 {
+            n /= 2;
+            for j in 0..n {
+                let (hi, e) = two_sum(s[j], s[j + n]);
+                let t = c[j] + c[j + n];
+                (s[j], c[j]) = (hi, t + e);
+                let (hi, e) = two_sum(v[j], v[j + n]);
+                let t = d[j] + d[j + n];
+                (v[j], d[j]) = (hi, t + e);
+            }
+        }
+        WeightedPartial::of_state(s[0], c[0], v[0], d[0])
     }
 }
 
