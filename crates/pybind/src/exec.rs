@@ -50,9 +50,7 @@ pub fn run<'py>(
         // numpy's astype: a fresh, aligned array in native order, in the input's memory order
         // (its elements rounded to `round_to` first, where the plan says so).
         Some(d) => {
-            // (Quietly: numpy's reduction casts inside its loop without warning; where the
-            // values overflow, its own warnings are replayed below.)
-            quietly(py, || {
+            let copy = || {
                 let from = match &work.round_to {
                     Some(r) => work.arr.call_method1("astype", (r,))?,
                     None => work.arr.clone().into_any(),
@@ -60,7 +58,22 @@ pub fn run<'py>(
                 Ok(from
                     .call_method1("astype", (d,))?
                     .cast_into::<PyUntypedArray>()?)
-            })?
+            };
+            // Quietly where the conversion can overflow (to a narrower float, integers to
+            // float16): numpy's reduction casts inside its loop without warning, and where
+            // the values overflow, its own warnings are replayed below.
+            let src = work.arr.dtype();
+            let narrows = work.round_to.is_some()
+                || (d.kind() == b'f'
+                    && match src.kind() {
+                        b'f' => d.itemsize() < src.itemsize(),
+                        _ => d.itemsize() == 2,
+                    });
+            if narrows {
+                quietly(py, copy)?
+            } else {
+                copy()?
+            }
         }
         None => work.arr.clone(),
     };
@@ -80,18 +93,26 @@ pub fn run<'py>(
     // ...") come from hardware flags raised in its own summation order. When a result is
     // NaN or inf, numpy's function runs too (without `out`), only to emit exactly those
     // warnings under the caller's `numpy.errstate`; its values are discarded.
+    // Values at or beyond `limit` are infinite in the result: the cast to a narrower float
+    // (float16 results, dtype=float32) overflows where the kernel's values did not, as
+    // numpy's accumulation in that type did.
+    let limit = match &work.cast {
+        Some(c) if c.kind() == b'f' && c.itemsize() == 2 => 65520.0, // rounds to 2^16
+        Some(c) if c.kind() == b'f' && c.itemsize() == 4 => 3.4028235677973366e38, // to 2^128
+        _ => f64::INFINITY,
+    };
     let (any_nonfinite, any_inf) = match &values {
-        Values::F32(v) => nonfinite_and_inf(v.iter().map(|&x| f64::from(x))),
-        Values::F64(v) => nonfinite_and_inf(v.iter().copied()),
+        Values::F32(v) => nonfinite_and_inf(v.iter().map(|&x| f64::from(x)), limit),
+        Values::F64(v) => nonfinite_and_inf(v.iter().copied(), limit),
         _ => (false, false),
     };
-    let mut nonfinite = op.info().family != Family::Extreme && any_nonfinite;
-    let mut no_inf_outputs = !any_inf;
+    let nonfinite = op.info().family != Family::Extreme && any_nonfinite;
+    let no_inf_outputs = !any_inf;
     let n_outputs = values.len();
-    let mut nonfinite_at: Vec<usize> = if nonfinite {
+    let nonfinite_at: Vec<usize> = if nonfinite {
         match &values {
-            Values::F32(v) => nonfinite_positions(v.iter().map(|&x| f64::from(x))),
-            Values::F64(v) => nonfinite_positions(v.iter().copied()),
+            Values::F32(v) => nonfinite_positions(v.iter().map(|&x| f64::from(x)), limit),
+            Values::F64(v) => nonfinite_positions(v.iter().copied(), limit),
             _ => Vec::new(),
         }
     } else {
@@ -110,26 +131,8 @@ pub fn run<'py>(
         Values::F32(v) => shaped(py, v, &work)?,
         Values::F64(v) => shaped(py, v, &work)?,
     };
-    let result = finish(py, &work, result)?;
-    if !nonfinite
-        && op.info().family != Family::Extreme
-        && work.cast.as_ref().is_some_and(|c| c.kind() == b'f')
-    {
-        // The cast to a narrower float (float16 results, dtype=float32) overflowed where the
-        // kernel's values did not: numpy's accumulation in that type overflowed too, and
-        // its warnings for those outputs are replayed as for any other inf.
-        let np = numpy_module(py)?;
-        let bad = np
-            .call_method1("isfinite", (&result,))?
-            .call_method0("__invert__")?;
-        let at: Vec<usize> = np
-            .call_method1("flatnonzero", (bad,))?
-            .call_method0("tolist")?
-            .extract()?;
-        if !at.is_empty() {
-            (nonfinite, no_inf_outputs, nonfinite_at) = (true, false, at);
-        }
-    }
+    // (A cast that overflows runs quietly: numpy's own warnings are replayed below.)
+    let result = finish(py, &work, result, any_inf)?;
     // A nan-function's NaN from an all-NaN slice (or no degrees of freedom) is explained by
     // its own warning when the input holds no infinity (the other source of NaN) and no
     // output overflowed: then numpy emits that one warning, and so do we.
@@ -195,29 +198,31 @@ fn replay_warnings<'py>(
     Ok(())
 }
 
-/// The positions of the values that are NaN or infinite.
-fn nonfinite_positions(values: impl Iterator<Item = f64>) -> Vec<usize> {
+/// The positions of the values that are NaN or of magnitude `limit` or more.
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // (NaN compares false: NaN is one of them)
+fn nonfinite_positions(values: impl Iterator<Item = f64>, limit: f64) -> Vec<usize> {
     values
         .enumerate()
-        .filter(|(_, x)| !x.is_finite())
+        .filter(|(_, x)| !(x.abs() < limit))
         .map(|(i, _)| i)
         .collect()
 }
 
-/// Whether any value is NaN or infinite, and whether any is infinite: one pass without an
-/// early exit, so the compiler vectorises it (two `any` loops were a tenth of a 316-output
-/// axis reduction's time). Float compares, not `is_finite`'s test of the bits: this crate
-/// is built for the x86-64 baseline, whose SSE2 has no 64-bit integer compare, and the
-/// emulated one was a sixth of a (2, 100000) f64 axis-0 sum's time.
-fn nonfinite_and_inf(values: impl Iterator<Item = f64>) -> (bool, bool) {
+/// Whether any value is NaN or of magnitude `limit` or more (infinite in the result), and
+/// whether any is of that magnitude: one pass without an early exit, so the compiler
+/// vectorises it (two `any` loops were a tenth of a 316-output axis reduction's time).
+/// Float compares, not `is_finite`'s test of the bits: this crate is built for the x86-64
+/// baseline, whose SSE2 has no 64-bit integer compare, and the emulated one was a sixth of
+/// a (2, 100000) f64 axis-0 sum's time.
+fn nonfinite_and_inf(values: impl Iterator<Item = f64>, limit: f64) -> (bool, bool) {
     let (mut nonfinite, mut inf) = (false, false);
     for x in values {
         let a = x.abs();
-        // (NaN compares false: `!(a <= MAX)` is "infinite or NaN".)
+        // (NaN compares false: `!(a < limit)` is "beyond or NaN".)
         #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        let bad = !(a <= f64::MAX);
+        let bad = !(a < limit);
         nonfinite |= bad;
-        inf |= a == f64::INFINITY;
+        inf |= a >= limit;
     }
     (nonfinite, inf)
 }
@@ -243,11 +248,18 @@ fn finish<'py>(
     py: Python<'py>,
     work: &Work<'py>,
     mut result: Bound<'py, PyAny>,
+    overflows: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     if let Some(dtype) = &work.cast {
-        // numpy's C cast: wraps integers, rounds floats to nearest. (Quietly: an overflow
-        // here is numpy's accumulation overflowing, whose own warnings `run` replays.)
-        result = quietly(py, || result.call_method1("astype", (dtype,)))?;
+        // numpy's C cast: wraps integers, rounds floats to nearest. Quietly where a value
+        // `overflows`: that is numpy's accumulation overflowing, whose own warnings `run`
+        // replays.
+        let cast = || result.call_method1("astype", (dtype,));
+        result = if overflows {
+            quietly(py, cast)?
+        } else {
+            cast()?
+        };
         // A 0-d result is a numpy scalar, as numpy returns it.
         if result.cast::<PyUntypedArray>()?.ndim() == 0 && work.out.is_none() {
             result = result.get_item(())?;
