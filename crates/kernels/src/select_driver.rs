@@ -182,7 +182,14 @@ unsafe fn typed<T: Element>(
             // SAFETY: as above.
             unsafe { copy_numbers(base, &[o], &reduced, false, &mut buf, &mut cnt) };
             ranks.fill(j, cnt[0], &mut want);
-            answer(&mut buf, cnt[0], &want, &mut Vec::new(), vals);
+            answer(
+                &mut buf,
+                cnt[0],
+                &want,
+                &mut Vec::new(),
+                &mut Vec::new(),
+                vals,
+            );
             counts[j] = cnt[0];
         }
         return;
@@ -198,7 +205,7 @@ unsafe fn typed<T: Element>(
         // an element of the view (the caller's contract).
         unsafe { copy_numbers(base, mine, &reduced, vertical, &mut buf, &mut cnt) };
         let mut vals = vec![T::ZERO; g * k];
-        let (mut want, mut sorted) = (Vec::with_capacity(k), Vec::new());
+        let (mut want, mut sorted, mut spare) = (Vec::with_capacity(k), Vec::new(), Vec::new());
         for j in 0..g {
             ranks.fill(o0 + j, cnt[j], &mut want);
             answer(
@@ -206,6 +213,7 @@ unsafe fn typed<T: Element>(
                 cnt[j],
                 &want,
                 &mut sorted,
+                &mut spare,
                 &mut vals[j * k..(j + 1) * k],
             );
         }
@@ -436,10 +444,11 @@ unsafe fn large<T: Element>(
         }
         found.push(Some((b, t)));
     }
+    let mut spare = Vec::new();
     for (band, rs) in bands.iter_mut().zip(&mut inner_ranks) {
         rs.sort_unstable();
         rs.dedup();
-        select_ranks(&mut band.inside, rs);
+        select_ranks(&mut band.inside, rs, &mut spare);
     }
     for (o, f) in out.iter_mut().zip(found) {
         *o = match f {
