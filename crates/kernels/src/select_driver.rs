@@ -20,6 +20,8 @@ use crate::kernels::select::{
 use crate::layout::{normalize, Axis, Layout};
 use crate::walk::{gather, prefetch_run, row_offsets, SharedPtr, Split};
 use crate::ReduceError;
+use std::any::Any;
+use std::cell::RefCell;
 
 /// A rule giving an output's ranks from its count of numbers: `f(count, ranks)` fills the
 /// `k` ranks of an output that holds `count` numbers (`0..=` the elements per output).
@@ -177,19 +179,13 @@ unsafe fn typed<T: Element>(
                 counts[j] = c;
                 continue;
             }
-            let mut buf = vec![T::ZERO; n];
             let mut cnt = [0];
-            // SAFETY: as above.
-            unsafe { copy_numbers(base, &[o], &reduced, false, &mut buf, &mut cnt) };
-            ranks.fill(j, cnt[0], &mut want);
-            answer(
-                &mut buf,
-                cnt[0],
-                &want,
-                &mut Vec::new(),
-                &mut Vec::new(),
-                vals,
-            );
+            with_scratch(n, |buf: &mut [T], spare| {
+                // SAFETY: as above.
+                unsafe { copy_numbers(base, &[o], &reduced, false, buf, &mut cnt) };
+                ranks.fill(j, cnt[0], &mut want);
+                answer(buf, cnt[0], &want, &mut Vec::new(), spare, vals);
+            });
             counts[j] = cnt[0];
         }
         return;
@@ -199,24 +195,25 @@ unsafe fn typed<T: Element>(
         let o0 = t * group;
         let mine = &outs[o0..(o0 + group).min(outs.len())];
         let g = mine.len();
-        let mut buf = vec![T::ZERO; g * n];
         let mut cnt = vec![0usize; g];
-        // SAFETY: every offset read is an output's offset plus a reduced position's, i.e.
-        // an element of the view (the caller's contract).
-        unsafe { copy_numbers(base, mine, &reduced, vertical, &mut buf, &mut cnt) };
         let mut vals = vec![T::ZERO; g * k];
-        let (mut want, mut sorted, mut spare) = (Vec::with_capacity(k), Vec::new(), Vec::new());
-        for j in 0..g {
-            ranks.fill(o0 + j, cnt[j], &mut want);
-            answer(
-                &mut buf[j * n..(j + 1) * n],
-                cnt[j],
-                &want,
-                &mut sorted,
-                &mut spare,
-                &mut vals[j * k..(j + 1) * k],
-            );
-        }
+        with_scratch(g * n, |buf: &mut [T], spare| {
+            // SAFETY: every offset read is an output's offset plus a reduced position's, i.e.
+            // an element of the view (the caller's contract).
+            unsafe { copy_numbers(base, mine, &reduced, vertical, buf, &mut cnt) };
+            let (mut want, mut sorted) = (Vec::with_capacity(k), Vec::new());
+            for j in 0..g {
+                ranks.fill(o0 + j, cnt[j], &mut want);
+                answer(
+                    &mut buf[j * n..(j + 1) * n],
+                    cnt[j],
+                    &want,
+                    &mut sorted,
+                    spare,
+                    &mut vals[j * k..(j + 1) * k],
+                );
+            }
+        });
         (vals, cnt)
     };
     let work = outs
@@ -231,6 +228,33 @@ unsafe fn typed<T: Element>(
         v += vals.len();
         c += cnt.len();
     }
+}
+
+/// Scratch bytes a thread keeps between calls ([`with_scratch`]).
+const KEEP_BYTES: usize = 4 << 20;
+
+/// `f` of this thread's selection scratch: a buffer of `len` elements for the outputs'
+/// numbers (holding earlier values: the caller writes what it reads) and the partition's
+/// spare buffer. Both are kept for the thread's next call while they hold at most
+/// `KEEP_BYTES` together. Fresh buffers of these sizes are mapped pages that the first write
+/// faults in: a new pair for every median of 40000 f64 spent a third of its time in the
+/// kernel's page faults, more than in the selection.
+fn with_scratch<T: Element, R>(len: usize, f: impl FnOnce(&mut [T], &mut Vec<T>) -> R) -> R {
+    type Kept = RefCell<Option<Box<dyn Any>>>;
+    thread_local!(static KEPT: Kept = const { RefCell::new(None) });
+    let kept = KEPT.with(|k| k.borrow_mut().take());
+    let (mut buf, mut spare) = kept
+        .and_then(|b| b.downcast::<(Vec<T>, Vec<T>)>().ok())
+        .map(|b| *b)
+        .unwrap_or_default();
+    if buf.len() < len {
+        buf.resize(len, T::ZERO);
+    }
+    let r = f(&mut buf[..len], &mut spare);
+    if (buf.capacity() + spare.capacity()) * std::mem::size_of::<T>() <= KEEP_BYTES {
+        KEPT.with(|k| *k.borrow_mut() = Some(Box::new((buf, spare))));
+    }
+    r
 }
 
 /// Outputs a task takes when each has `n` elements: a tile of outputs side by side when
