@@ -82,8 +82,9 @@ fn select_in<T: Element>(v: &mut [T], first: usize, ranks: &[usize], spare: &mut
     }
 }
 
-/// Windows shorter than this are left to the standard library's selection (an insertion
-/// sort at these lengths).
+/// Windows shorter than this are left to the standard library's selection (in a copy of
+/// this function timed on f32 outputs of 330 to 40000 elements, 16 and 32 were as fast,
+/// 64 and more slower).
 const PARTITION_FROM: usize = 32;
 
 /// Rearrange `v` so that `v[r]` is its `r`-th smallest element (`r < v.len()`), with
@@ -97,8 +98,10 @@ const PARTITION_FROM: usize = 32;
 /// its elements are no smaller than that pivot, which is among them (`floor`): a later
 /// pivot equal to `floor` is the window's smallest value, and the elements equal to it are
 /// moved to the front instead, where rank `r` is `floor` itself or the window moves past
-/// them. Every step removes at least one element (the pivot's side, or the elements below
-/// it, is not the whole window), so many equal values take a step, not one per element.
+/// them. A step removes at least one element (the pivot's side never holds the whole
+/// window), except one whose pivot is the window's smallest value and nothing lies below
+/// it: that step sets `floor` to it, and the next removes at least the elements equal to
+/// `floor` or below its pivot. So many equal values take two steps, not one per element.
 /// After `2 log2(n) + 4` steps (pivots that split badly) the rest is the standard library's
 /// (introselect, linear in the worst case).
 pub(crate) fn select_nth<T: Element>(v: &mut [T], r: usize, spare: &mut Vec<T>) {
