@@ -11,8 +11,9 @@
 //! counted), and the wanted ranks are selected in it: the middle wanted rank by quickselect
 //! ([`select_nth`], linear time), then the ranks left of it in the left part and the ranks
 //! right of it in the right part, recursively (`O(n log k)` for `k` ranks); from
-//! `SORT_FROM` distinct ranks the buffer is sorted instead. The caller's array is never
-//! written. Quickselect partitions without a branch on the data (each element written to
+//! `DENSE_FROM` distinct ranks (100 percentiles) by partitioning around pivots instead and
+//! going on in every side that holds a wanted rank ([`select_dense`]: a quicksort that stops
+//! at sides without one). The caller's array is never written. Quickselect partitions without a branch on the data (each element written to
 //! both sides, a count moved by the comparison, see [`partition`]): the standard library's
 //! `select_nth_unstable` branches on every comparison, a coin toss around a median, and
 //! took 12 ns an element of a 365-element output.
@@ -31,8 +32,9 @@
 use crate::element::Element;
 use std::cmp::Ordering;
 
-/// Distinct ranks from which an output's buffer is sorted rather than partitioned for each.
-pub(crate) const SORT_FROM: usize = 24;
+/// Distinct ranks from which an output's buffer is partitioned around pivots
+/// ([`select_dense`]) rather than selected rank by rank.
+pub(crate) const DENSE_FROM: usize = 24;
 
 /// The order of two numbers (no NaN reaches it).
 #[inline(always)]
@@ -44,11 +46,54 @@ pub(crate) fn order<T: Element>(a: &T, b: &T) -> Ordering {
 /// (ascending, distinct, each `< v.len()`). `v` holds no NaN. `spare` is scratch (grown to
 /// `v.len()` as needed).
 pub(crate) fn select_ranks<T: Element>(v: &mut [T], ranks: &[usize], spare: &mut Vec<T>) {
-    if ranks.len() >= SORT_FROM {
-        v.sort_unstable_by(order::<T>);
+    if ranks.len() >= DENSE_FROM {
+        select_dense(v, 0, ranks, spare, steps_for(v.len()));
         return;
     }
     select_in(v, 0, ranks, spare);
+}
+
+/// How many partition steps a selection in `n` elements takes before it leaves the rest to
+/// the standard library (pivots that split badly): `2 log2(n) + 4`.
+fn steps_for(n: usize) -> usize {
+    2 * (usize::BITS - n.leading_zeros()) as usize + 4
+}
+
+/// [`select_ranks`] for many ranks: `v` (positions `first..` of the buffer) is partitioned
+/// around a [`pivot`], and each side that holds a wanted rank is treated the same way;
+/// sides under `PARTITION_FROM` elements, and any side `depth` levels down (pivots that
+/// split badly), are sorted. Both sides are smaller than `v`: the pivot is one of its
+/// elements and never below itself, so the front side misses at least the pivot, and when
+/// the front side is empty (the pivot is `v`'s smallest value) the elements equal to the
+/// pivot are split off instead, at least one. With 200 ranks in 4000 f64 (100 percentiles)
+/// this took half the time of sorting `v` (a standalone copy, Zen 1).
+fn select_dense<T: Element>(
+    v: &mut [T],
+    first: usize,
+    ranks: &[usize],
+    spare: &mut Vec<T>,
+    depth: usize,
+) {
+    if ranks.is_empty() || v.len() < 2 {
+        return;
+    }
+    if v.len() < PARTITION_FROM || depth == 0 {
+        v.sort_unstable_by(order::<T>);
+        return;
+    }
+    let p = pivot(v);
+    let mut m = partition(v, spare, |x| order(&x, &p) == Ordering::Less);
+    if m == 0 {
+        // Every element is >= p: those equal to it to the front, where every rank is placed.
+        m = partition(v, spare, |x| order(&x, &p) != Ordering::Greater);
+        let k = ranks.partition_point(|&r| r < first + m);
+        select_dense(&mut v[m..], first + m, &ranks[k..], spare, depth - 1);
+        return;
+    }
+    let k = ranks.partition_point(|&r| r < first + m);
+    let (left, right) = v.split_at_mut(m);
+    select_dense(left, first, &ranks[..k], spare, depth - 1);
+    select_dense(right, first + m, &ranks[k..], spare, depth - 1);
 }
 
 /// [`select_ranks`] on `v`, the positions `first..` of the whole buffer.
@@ -107,7 +152,7 @@ const PARTITION_FROM: usize = 32;
 pub(crate) fn select_nth<T: Element>(v: &mut [T], r: usize, spare: &mut Vec<T>) {
     let (mut lo, mut hi) = (0, v.len());
     let mut floor: Option<T> = None;
-    let mut steps = 2 * (usize::BITS - v.len().leading_zeros()) as usize + 4;
+    let mut steps = steps_for(v.len());
     while hi - lo >= PARTITION_FROM && steps > 0 {
         steps -= 1;
         let w = &mut v[lo..hi];
@@ -498,23 +543,64 @@ mod tests {
     /// compared), and leaves no greater element left of the rank and no smaller right of
     /// it, on data that defeats naive pivots: sorted, reversed, organ pipe, all equal, few
     /// distinct values, zeros of both signs; lengths around `PARTITION_FROM` and larger.
+    /// Inputs that trouble quickselects: random, sorted, reversed, organ pipe, all equal,
+    /// three values, signed zeros, five values in a cycle.
+    fn hard_data(n: usize) -> Vec<Vec<f64>> {
+        vec![
+            data(n, n as u64 + 3, 1 << 40),
+            (0..n).map(|i| i as f64).collect(),
+            (0..n).rev().map(|i| i as f64).collect(),
+            (0..n).map(|i| i.min(n - i) as f64).collect(),
+            vec![2.5; n],
+            data(n, n as u64 + 5, 3),
+            (0..n)
+                .map(|i| if i % 3 == 0 { -0.0 } else { 0.0 })
+                .collect(),
+            (0..n).map(|i| ((i * 7919) % 5) as f64 - 2.0).collect(),
+        ]
+    }
+
+    #[test]
+    fn select_dense_places_every_rank_on_hard_data() {
+        let mut spare = Vec::new();
+        for n in [1, 2, 31, 32, 33, 100, 365, 1000, 4099] {
+            for v in hard_data(n) {
+                let mut want: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
+                want.sort_unstable();
+                let mut sorted = v.clone();
+                sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                let rank_sets: Vec<Vec<usize>> = vec![
+                    (0..n).collect(),
+                    (0..n).step_by(20).collect(),
+                    (0..n.min(30)).collect(),
+                    (n.saturating_sub(30)..n).collect(),
+                    (0..n).step_by(n.div_ceil(100)).chain([n - 1]).collect(),
+                ];
+                // depth 0 and 1: the sort that ends pivots splitting badly.
+                for depth in [0, 1, steps_for(n)] {
+                    for mut ranks in rank_sets.clone() {
+                        ranks.dedup();
+                        let mut w = v.clone();
+                        select_dense(&mut w, 0, &ranks, &mut spare, depth);
+                        for &r in &ranks {
+                            assert_eq!(w[r], sorted[r], "n {n} rank {r} depth {depth}");
+                            assert!(w[..r].iter().all(|x| *x <= w[r]), "n {n} rank {r}");
+                            assert!(w[r + 1..].iter().all(|x| *x >= w[r]), "n {n} rank {r}");
+                        }
+                        let mut bits: Vec<u64> = w.iter().map(|x| x.to_bits()).collect();
+                        bits.sort_unstable();
+                        assert_eq!(bits, want, "n {n} depth {depth}: the elements changed");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn select_nth_places_any_rank_on_hard_data() {
         let mut spare = Vec::new();
         for n in [1, 2, 31, 32, 33, 100, 127, 128, 129, 365, 1000, 4099] {
-            let shapes: Vec<Vec<f64>> = vec![
-                data(n, n as u64 + 3, 1 << 40),
-                (0..n).map(|i| i as f64).collect(),
-                (0..n).rev().map(|i| i as f64).collect(),
-                (0..n).map(|i| i.min(n - i) as f64).collect(),
-                vec![2.5; n],
-                data(n, n as u64 + 5, 3),
-                (0..n)
-                    .map(|i| if i % 3 == 0 { -0.0 } else { 0.0 })
-                    .collect(),
-                (0..n).map(|i| ((i * 7919) % 5) as f64 - 2.0).collect(),
-            ];
-            for v in shapes {
+            for v in hard_data(n) {
                 let mut want: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
                 want.sort_unstable();
                 let mut sorted = v.clone();
