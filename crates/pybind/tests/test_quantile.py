@@ -172,6 +172,47 @@ def test_special_values_ties_and_extremes() -> None:
         check(func, ties, *_call_args(func))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint64, np.int16])
+def test_whole_array_calls_are_numpys(dtype: Any) -> None:
+    # median(a) and quantile(a, float) of a whole array take a short path (numpy's arithmetic
+    # on Python floats); values, types and warnings as numpy's, overflow included.
+    rng = np.random.default_rng(11)
+    if np.dtype(dtype).kind == "f":
+        big = np.finfo(dtype).max
+        pools = [
+            [0.0, -0.0, 1.0, -1.0],
+            [np.inf, -np.inf, 1.0],
+            [big, big * 0.9, -big],
+            [5e-324, 1e-310, 0.0, -5e-324],
+            [np.nan, 1.0, 2.0],
+        ]
+    else:
+        info = np.iinfo(dtype)
+        pools = [[info.min, info.max, 0, 1], [info.max, info.max - 1]]
+    calls = [
+        ("median", ()),
+        ("quantile", (0.37,)),
+        ("quantile", (1.0,)),
+        ("percentile", (0.0,)),
+        ("percentile", (62.5,)),
+        ("nanquantile", (0.5,)),
+        ("nanpercentile", (99.9,)),
+    ]
+    for n in (1, 2, 3, 4, 5, 1000, 1001):
+        for pool in pools:
+            a = rng.choice(np.array(pool, dtype=dtype), n)
+            for func, args in calls:
+                check(func, a, *args)
+                check(func, a[::-1], *args)
+    # One answer for the sign of a zero: numpy's sums start from +0.0 (median of -0.0 is
+    # 0.0), its lerp keeps -0.0 (quantile(-0.0, 0.37) is -0.0).
+    for n in (1, 2, 3, 4):
+        z = np.full(n, -0.0, dtype=np.float64)
+        for func, args in calls:
+            want, got = getattr(np, func)(z, *args), getattr(sw, func)(z, *args)
+            assert np.signbit(got) == np.signbit(want), (func, n, got, want)
+
+
 @pytest.mark.parametrize("func", ["quantile", "nanquantile", "percentile", "nanpercentile"])
 def test_no_q_with_nan(func: str) -> None:
     """An empty q on data with NaN: an empty result of numpy's shape (the nan-functions'

@@ -7,7 +7,9 @@ there, outputs spread over the threads; the caller's array is never written, eve
 ``overwrite_input=True``). What numpy does with them is numpy's own code on the same
 operands: ``np.mean`` of the middle one or two elements (median), and for quantiles numpy's
 own helpers (each method's virtual index, ``_get_indexes``, ``_get_gamma``, ``_lerp``), so the
-results are numpy's bit for bit. ``nanmedian`` asks each output for the middle of its own
+results are numpy's bit for bit. The commonest calls, ``median(a)`` and ``quantile(a, q)`` of
+a whole array with a float ``q`` (numpy's default method), do numpy's arithmetic on Python
+floats instead of through those array helpers, which cost most of a small call's time. ``nanmedian`` asks each output for the middle of its own
 numbers in the same pass (the kernel counts them first); the other nan-variants take each
 output's count of numbers first (``_native.number_counts``) and then ask every output for its
 own ranks, as numpy's per-slice ``apply_along_axis`` does.
@@ -55,6 +57,7 @@ except (ImportError, AttributeError):  # pragma: no cover - another numpy
 
 # Element types the selection reads in place.
 _KERNEL_TYPES = frozenset(np.dtype(t) for t in "bhilqBHILQfd")
+_F64 = np.dtype(np.float64)
 
 __all__ = ["median", "nanmedian", "nanpercentile", "nanquantile", "percentile", "quantile"]
 
@@ -230,6 +233,36 @@ def _median_of(arr: np.ndarray, axes: Any, skip_nan: bool) -> Any:
     return result[()] if result.ndim == 0 else result
 
 
+# Element types of _whole_median (native order): float64 and the integers, whose mean numpy
+# takes in float64.
+_WHOLE_MEDIAN = frozenset(np.dtype(t) for t in "dbhilqBHILQ")
+
+
+def _whole_median(a: np.ndarray) -> Any:
+    """The most common call, ``median(a)`` of a whole array, without the general path's
+    array bookkeeping (most of a 1000-element call's time): numpy's mean of the middle one
+    or two elements on Python floats (one addition and a division by 2, or the element
+    itself), where that arithmetic cannot overflow or underflow; otherwise, or where the
+    kernel cannot read ``a`` in place, ``None`` (the general path: numpy's own ``mean``, its
+    warnings included)."""
+    n = a.size
+    values = np.empty((1, 2), dtype=a.dtype)
+    ranks = np.array([n // 2, n // 2] if n % 2 else [n // 2 - 1, n // 2], dtype=np.int64)
+    counts = _native.order_statistics(a, None, ranks, "shared", values)
+    if counts is None:
+        return None
+    if counts[0] < n:  # float64 holding NaN
+        return _F64.type(np.nan)
+    # numpy's add.reduce starts from +0.0 (the sum of -0.0 alone is 0.0).
+    lo, hi = 0.0 + float(values[0, 0]), float(values[0, 1])
+    if n % 2:
+        return _F64.type(lo)
+    total = lo + hi
+    if math.isfinite(total) and (total == 0.0 or abs(total) >= 2.0**-1021):
+        return _F64.type(total / 2)
+    return None
+
+
 def _overwrites_read_only(a: Any, overwrite_input: Any) -> bool:
     """``overwrite_input=True`` on a read-only ndarray: numpy partitions it in place, so it
     raises ValueError (stridewise never writes the input, but numpy is the specification)."""
@@ -241,6 +274,19 @@ def median(
 ) -> Any:
     """Median along the given axes, as ``numpy.median``: the middle order statistics
     selected per output (the input is never modified), numpy's mean of them."""
+    if (
+        axis is None
+        and out is None
+        and keepdims is False
+        and not overwrite_input
+        and type(a) is np.ndarray
+        and a.size
+        and a.ndim
+        and a.dtype in _WHOLE_MEDIAN
+    ):
+        r = _whole_median(a)
+        if r is not None:
+            return r
     if _overwrites_read_only(a, overwrite_input):
         return _np_median(a, axis, out, overwrite_input, keepdims)
     p = _plan(a, axis)
@@ -396,6 +442,37 @@ def _combine(
     return _lerp(previous, following, gamma)
 
 
+def _whole_linear(a: np.ndarray, q: float, skip_nan: bool) -> Any:
+    """The most common call, ``quantile(a, q)`` of a whole float64 array (native order) for a
+    float ``q`` and numpy's default method, without the general path's array bookkeeping
+    (most of a 1000-element call's time): numpy's own arithmetic on Python floats (the
+    virtual index, ``_get_indexes``' floor and its -1 for the last element, ``_get_gamma``)
+    and numpy's ``_lerp`` on the two order statistics. ``None`` (the general path decides)
+    for a ``q`` outside [0, 1] or NaN, an all-NaN ``a`` in the nan-variants, or an array the
+    kernel cannot read in place."""
+    if not 0.0 <= q <= 1.0:
+        return None
+    n = a.size
+    if skip_nan:
+        counts = _native.number_counts(a, None)
+        if counts is None or counts[0] == 0:
+            return None
+        n = int(counts[0])
+    vi = (n - 1) * q
+    if vi >= n - 1:
+        prev, ranks = -1.0, [n - 1, n - 1]
+    else:
+        prev = float(math.floor(vi))
+        ranks = [int(prev), int(prev) + 1]
+    values = np.empty((1, 2), dtype=_F64)
+    counts = _native.order_statistics(a, None, np.array(ranks, dtype=np.int64), "shared", values)
+    if counts is None:
+        return None
+    if counts[0] < n:  # quantile (not the nan-variants) of an array holding NaN
+        return _F64.type(np.nan)
+    return _lerp(values[0, 0], values[0, 1], vi - prev)
+
+
 def _quantiles(
     np_func: Any,
     a: Any,
@@ -412,6 +489,22 @@ def _quantiles(
     def numpy() -> Any:
         return np_func(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
 
+    if (
+        type(q) is float
+        and type(a) is np.ndarray
+        and axis is None
+        and out is None
+        and method == "linear"
+        and weights is None
+        and (keepdims is False or keepdims is _NoValue)
+        and not overwrite_input
+        and _HELPERS
+        and a.dtype == _F64
+        and a.ndim
+    ):
+        r = _whole_linear(a, q / 100 if percent else q, skip_nan)
+        if r is not None:
+            return r
     if weights is not None or not _HELPERS or not isinstance(method, str):
         return numpy()
     if method not in _METHODS or _overwrites_read_only(a, overwrite_input):
