@@ -9,6 +9,7 @@ those of test_against_numpy.py, for the data and, independently, the weights.
 
 from __future__ import annotations
 
+import re
 import warnings
 from fractions import Fraction
 from typing import Any
@@ -226,6 +227,23 @@ def test_other_types_go_to_numpy() -> None:
     assert sw.explain(sw.average, ld, weights=[1, 1, 2])["path"] == "numpy"
     got = sw.average(ld, weights=[1, 1, 2])
     assert got.dtype == np.longdouble and got == np.average(ld, weights=[1, 1, 2])
+
+
+def test_unweighted_other_types_are_numpys() -> None:
+    # numpy's average makes the count a scalar of the mean's type: timedelta64 refuses a
+    # float (ValueError) even where the mean exists; datetime64 has no mean (TypeError).
+    td = np.array([1, 2, 3], dtype="m8[s]")
+    dt = np.array(["2020-01-01", "2021-01-01"], dtype="M8[D]")
+    for x in (td, dt):
+        for axis in (None, 0):
+            with pytest.raises((ValueError, TypeError)) as want:
+                np.average(x, axis=axis)
+            with pytest.raises(want.type, match=re.escape(str(want.value))):
+                sw.average(x, axis=axis)
+    c = np.array([1 + 2j, 3 - 1j])
+    for returned in (False, True):
+        got, want = sw.average(c, returned=returned), np.average(c, returned=returned)
+        assert np.array_equal(got, want) and np.asarray(got).dtype == np.asarray(want).dtype
 
 
 def test_unweighted_is_mean() -> None:
