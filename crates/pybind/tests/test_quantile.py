@@ -174,8 +174,9 @@ def test_special_values_ties_and_extremes() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint64, np.int16])
 def test_whole_array_calls_are_numpys(dtype: Any) -> None:
-    # median(a) and quantile(a, float) of a whole array take a short path (numpy's arithmetic
-    # on Python floats); values, types and warnings as numpy's, overflow included.
+    # median(a) and quantile(a, q) of a whole array, q a float or up to 16 of them, take a
+    # short path (numpy's arithmetic on Python floats); values, types, shapes and warnings as
+    # numpy's, overflow included.
     rng = np.random.default_rng(11)
     if np.dtype(dtype).kind == "f":
         big = np.finfo(dtype).max
@@ -197,6 +198,12 @@ def test_whole_array_calls_are_numpys(dtype: Any) -> None:
         ("percentile", (62.5,)),
         ("nanquantile", (0.5,)),
         ("nanpercentile", (99.9,)),
+        ("quantile", ([0.0, 0.37, 1.0],)),
+        ("percentile", (np.array([5.0, 50.0, 100.0]),)),
+        ("nanquantile", ((0.5, 0.9),)),
+        ("nanpercentile", ([12.5],)),
+        ("quantile", (np.linspace(0, 1, 16),)),
+        ("quantile", ([0, 1],)),  # integer q: numpy takes the elements (the general path)
     ]
     for n in (1, 2, 3, 4, 5, 1000, 1001):
         for pool in pools:
@@ -210,7 +217,7 @@ def test_whole_array_calls_are_numpys(dtype: Any) -> None:
         z = np.full(n, -0.0, dtype=np.float64)
         for func, args in calls:
             want, got = getattr(np, func)(z, *args), getattr(sw, func)(z, *args)
-            assert np.signbit(got) == np.signbit(want), (func, n, got, want)
+            assert np.array_equal(np.signbit(got), np.signbit(want)), (func, n, got, want)
 
 
 @pytest.mark.parametrize("func", ["quantile", "nanquantile", "percentile", "nanpercentile"])

@@ -8,11 +8,12 @@ there, outputs spread over the threads; the caller's array is never written, eve
 operands: ``np.mean`` of the middle one or two elements (median), and for quantiles numpy's
 own helpers (each method's virtual index, ``_get_indexes``, ``_get_gamma``, ``_lerp``), so the
 results are numpy's bit for bit. The commonest calls, ``median(a)`` and ``quantile(a, q)`` of
-a whole array with a float ``q`` (numpy's default method), do numpy's arithmetic on Python
-floats instead of through those array helpers, which cost most of a small call's time. ``nanmedian`` asks each output for the middle of its own
-numbers in the same pass (the kernel counts them first); the other nan-variants take each
-output's count of numbers first (``_native.number_counts``) and then ask every output for its
-own ranks, as numpy's per-slice ``apply_along_axis`` does.
+a whole array with a float ``q`` or a short list of them (numpy's default method), do numpy's
+arithmetic on Python floats instead of through those array helpers, which cost most of a
+small call's time. ``nanmedian`` asks each output for the middle of its own numbers in the
+same pass (the kernel counts them first); the other nan-variants take each output's count of
+numbers first (``_native.number_counts``) and then ask every output for its own ranks, as
+numpy's per-slice ``apply_along_axis`` does.
 
 Inputs come in as the reductions' do (``_native.adapt``): exact ndarrays, lists and numbers,
 and native memory viewed in place (the buffer protocol, ``__array_interface__``, CPU DLPack).
@@ -442,15 +443,16 @@ def _combine(
     return _lerp(previous, following, gamma)
 
 
-def _whole_linear(a: np.ndarray, q: float, skip_nan: bool) -> Any:
-    """The most common call, ``quantile(a, q)`` of a whole float64 array (native order) for a
-    float ``q`` and numpy's default method, without the general path's array bookkeeping
-    (most of a 1000-element call's time): numpy's own arithmetic on Python floats (the
-    virtual index, ``_get_indexes``' floor and its -1 for the last element, ``_get_gamma``)
-    and numpy's ``_lerp`` on the two order statistics. ``None`` (the general path decides)
-    for a ``q`` outside [0, 1] or NaN, an all-NaN ``a`` in the nan-variants, or an array the
-    kernel cannot read in place."""
-    if not 0.0 <= q <= 1.0:
+def _whole_linear(a: np.ndarray, qs: list[float], shape: Any, skip_nan: bool) -> Any:
+    """The commonest calls, ``quantile(a, q)`` of a whole float64 array (native order) for a
+    float ``q`` or a short 1-d float64 array of them and numpy's default method, without the
+    general path's array bookkeeping (most of a 1000-element call's time): numpy's own
+    arithmetic on Python floats (the virtual index, ``_get_indexes``' floor and its -1 for
+    the last element, ``_get_gamma``) and numpy's ``_lerp`` on the order statistics (numpy
+    scalars for a float ``q``, ``shape`` None; arrays of ``shape`` for an array ``q``, as
+    numpy's). ``None`` (the general path decides) for a ``q`` outside [0, 1] or NaN, an
+    all-NaN ``a`` in the nan-variants, or an array the kernel cannot read in place."""
+    if not all(0.0 <= q <= 1.0 for q in qs):
         return None
     n = a.size
     if skip_nan:
@@ -458,19 +460,30 @@ def _whole_linear(a: np.ndarray, q: float, skip_nan: bool) -> Any:
         if counts is None or counts[0] == 0:
             return None
         n = int(counts[0])
-    vi = (n - 1) * q
-    if vi >= n - 1:
-        prev, ranks = -1.0, [n - 1, n - 1]
-    else:
-        prev = float(math.floor(vi))
-        ranks = [int(prev), int(prev) + 1]
-    values = np.empty((1, 2), dtype=_F64)
+    ranks, gammas = [], []
+    for q in qs:
+        vi = (n - 1) * q
+        if vi >= n - 1:
+            prev = -1.0
+            ranks += [n - 1, n - 1]
+        else:
+            prev = float(math.floor(vi))
+            ranks += [int(prev), int(prev) + 1]
+        gammas.append(vi - prev)
+    values = np.empty((1, len(ranks)), dtype=_F64)
     counts = _native.order_statistics(a, None, np.array(ranks, dtype=np.int64), "shared", values)
     if counts is None:
         return None
     if counts[0] < n:  # quantile (not the nan-variants) of an array holding NaN
-        return _F64.type(np.nan)
-    return _lerp(values[0, 0], values[0, 1], vi - prev)
+        return _F64.type(np.nan) if shape is None else np.full(shape, np.nan)
+    if shape is None:
+        return _lerp(values[0, 0], values[0, 1], gammas[0])
+    v = values[0]
+    return _lerp(v[0::2], v[1::2], np.array(gammas, dtype=_F64)).reshape(shape)
+
+
+# The longest q array _whole_linear takes (its loop is Python's).
+_WHOLE_Q = 16
 
 
 def _quantiles(
@@ -490,8 +503,7 @@ def _quantiles(
         return np_func(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
 
     if (
-        type(q) is float
-        and type(a) is np.ndarray
+        type(a) is np.ndarray
         and axis is None
         and out is None
         and method == "linear"
@@ -500,9 +512,20 @@ def _quantiles(
         and not overwrite_input
         and _HELPERS
         and a.dtype == _F64
+        and a.size
         and a.ndim
     ):
-        r = _whole_linear(a, q / 100 if percent else q, skip_nan)
+        r = None
+        if type(q) is float:
+            r = _whole_linear(a, [q / 100 if percent else q], None, skip_nan)
+        elif type(q) in (list, tuple, np.ndarray):
+            try:
+                qa = np.asarray(q)
+            except ValueError:  # ragged: numpy's own error, from the general path
+                qa = None
+            if qa is not None and qa.ndim == 1 and 0 < qa.size <= _WHOLE_Q and qa.dtype == _F64:
+                qs = qa.tolist()
+                r = _whole_linear(a, [x / 100 for x in qs] if percent else qs, qa.shape, skip_nan)
         if r is not None:
             return r
     if weights is not None or not _HELPERS or not isinstance(method, str):
