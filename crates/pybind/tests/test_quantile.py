@@ -174,9 +174,9 @@ def test_special_values_ties_and_extremes() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint64, np.int16])
 def test_whole_array_calls_are_numpys(dtype: Any) -> None:
-    # median(a) and quantile(a, q) of a whole array, q a float or up to 16 of them, take a
-    # short path (numpy's arithmetic on Python floats); values, types, shapes and warnings as
-    # numpy's, overflow included.
+    # median(a), nanmedian(a) and quantile(a, q) of a whole array, q a float or up to 16 of
+    # them, take a short path (numpy's arithmetic on Python floats); values, types, shapes
+    # and warnings as numpy's, overflow included.
     rng = np.random.default_rng(11)
     if np.dtype(dtype).kind == "f":
         big = np.finfo(dtype).max
@@ -192,6 +192,7 @@ def test_whole_array_calls_are_numpys(dtype: Any) -> None:
         pools = [[info.min, info.max, 0, 1], [info.max, info.max - 1]]
     calls = [
         ("median", ()),
+        ("nanmedian", ()),
         ("quantile", (0.37,)),
         ("quantile", (1.0,)),
         ("percentile", (0.0,)),

@@ -237,21 +237,29 @@ def _median_of(arr: np.ndarray, axes: Any, skip_nan: bool) -> Any:
 # Element types of _whole_median (native order): float64 and the integers, whose mean numpy
 # takes in float64.
 _WHOLE_MEDIAN = frozenset(np.dtype(t) for t in "dbhilqBHILQ")
+_NO_RANKS = np.empty(0, dtype=np.int64)
 
 
-def _whole_median(a: np.ndarray) -> Any:
-    """The most common call, ``median(a)`` of a whole array, without the general path's
-    array bookkeeping (most of a 1000-element call's time): numpy's mean of the middle one
-    or two elements on Python floats (one addition and a division by 2, or the element
-    itself), where that arithmetic cannot overflow or underflow; otherwise, or where the
-    kernel cannot read ``a`` in place, ``None`` (the general path: numpy's own ``mean``, its
-    warnings included)."""
-    n = a.size
+def _whole_median(a: np.ndarray, skip_nan: bool) -> Any:
+    """The most common call, ``median(a)`` or ``nanmedian(a)`` of a whole array, without the
+    general path's array bookkeeping (most of a 1000-element call's time): numpy's mean of
+    the middle one or two elements (of the numbers, for nanmedian: numpy's 1-d road) on
+    Python floats (one addition from +0.0 and a division by 2, or the element itself), where
+    that arithmetic cannot overflow or underflow; otherwise, for an all-NaN ``a`` in
+    nanmedian, or where the kernel cannot read ``a`` in place, ``None`` (the general path:
+    numpy's own ``mean``, its warnings included)."""
     values = np.empty((1, 2), dtype=a.dtype)
-    ranks = np.array([n // 2, n // 2] if n % 2 else [n // 2 - 1, n // 2], dtype=np.int64)
-    counts = _native.order_statistics(a, None, ranks, "shared", values)
-    if counts is None:
-        return None
+    if skip_nan:
+        counts = _native.order_statistics(a, None, _NO_RANKS, "middle", values)
+        if counts is None or counts[0] == 0:
+            return None
+        n = int(counts[0])
+    else:
+        n = a.size
+        ranks = np.array([n // 2, n // 2] if n % 2 else [n // 2 - 1, n // 2], dtype=np.int64)
+        counts = _native.order_statistics(a, None, ranks, "shared", values)
+        if counts is None:
+            return None
     if counts[0] < n:  # float64 holding NaN
         return _F64.type(np.nan)
     # numpy's add.reduce starts from +0.0 (the sum of -0.0 alone is 0.0).
@@ -285,7 +293,7 @@ def median(
         and a.ndim
         and a.dtype in _WHOLE_MEDIAN
     ):
-        r = _whole_median(a)
+        r = _whole_median(a, False)
         if r is not None:
             return r
     if _overwrites_read_only(a, overwrite_input):
@@ -308,6 +316,19 @@ def nanmedian(
     keepdims: Any = _NoValue,
 ) -> Any:
     """Median ignoring NaNs, as ``numpy.nanmedian`` (a RuntimeWarning per all-NaN slice)."""
+    if (
+        axis is None
+        and out is None
+        and (keepdims is False or keepdims is _NoValue)
+        and not overwrite_input
+        and type(a) is np.ndarray
+        and a.size
+        and a.ndim
+        and a.dtype == _F64
+    ):
+        r = _whole_median(a, True)
+        if r is not None:
+            return r
     if _overwrites_read_only(a, overwrite_input):
         return _np_nanmedian(a, axis, out, overwrite_input, keepdims)
     p = _plan(a, axis)
