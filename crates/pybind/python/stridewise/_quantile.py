@@ -465,18 +465,19 @@ def _combine(
 
 
 def _whole_linear(a: np.ndarray, qs: list[float], shape: Any, skip_nan: bool) -> Any:
-    """The commonest calls, ``quantile(a, q)`` of a whole float64 array (native order) for a
-    float ``q`` or a short 1-d float64 array of them and numpy's default method, without the
-    general path's array bookkeeping (most of a 1000-element call's time): numpy's own
-    arithmetic on Python floats (the virtual index, ``_get_indexes``' floor and its -1 for
-    the last element, ``_get_gamma``) and numpy's ``_lerp`` on the order statistics (numpy
-    scalars for a float ``q``, ``shape`` None; arrays of ``shape`` for an array ``q``, as
-    numpy's). ``None`` (the general path decides) for a ``q`` outside [0, 1] or NaN, an
-    all-NaN ``a`` in the nan-variants, or an array the kernel cannot read in place."""
+    """The commonest calls, ``quantile(a, q)`` of a whole array (a kernel type, native
+    order) for a float ``q`` or a short 1-d float64 array of them and numpy's default
+    method, without the general path's array bookkeeping (most of a small call's time):
+    numpy's own arithmetic on Python floats (the virtual index, ``_get_indexes``' floor and
+    its -1 for the last element, ``_get_gamma``) and numpy's ``_lerp`` on the order
+    statistics (numpy scalars of ``a``'s type for a float ``q``, ``shape`` None; arrays of
+    ``shape`` for an array ``q``, as numpy's). ``None`` (the general path decides) for a
+    ``q`` outside [0, 1] or NaN, an all-NaN ``a`` in the nan-variants, or an array the
+    kernel cannot read in place."""
     if not all(0.0 <= q <= 1.0 for q in qs):
         return None
     n = a.size
-    if skip_nan:
+    if skip_nan and a.dtype.kind == "f":
         counts = _native.number_counts(a, None)
         if counts is None or counts[0] == 0:
             return None
@@ -491,12 +492,12 @@ def _whole_linear(a: np.ndarray, qs: list[float], shape: Any, skip_nan: bool) ->
             prev = float(math.floor(vi))
             ranks += [int(prev), int(prev) + 1]
         gammas.append(vi - prev)
-    values = np.empty((1, len(ranks)), dtype=_F64)
+    values = np.empty((1, len(ranks)), dtype=a.dtype)
     counts = _native.order_statistics(a, None, np.array(ranks, dtype=np.int64), "shared", values)
     if counts is None:
         return None
     if counts[0] < n:  # quantile (not the nan-variants) of an array holding NaN
-        return _F64.type(np.nan) if shape is None else np.full(shape, np.nan)
+        return a.dtype.type(np.nan) if shape is None else np.full(shape, np.nan)
     if shape is None:
         return _lerp(values[0, 0], values[0, 1], gammas[0])
     v = values[0]
@@ -532,7 +533,7 @@ def _quantiles(
         and (keepdims is False or keepdims is _NoValue)
         and not overwrite_input
         and _HELPERS
-        and a.dtype == _F64
+        and a.dtype in _KERNEL_TYPES
         and a.size
         and a.ndim
     ):
