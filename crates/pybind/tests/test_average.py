@@ -246,6 +246,31 @@ def test_unweighted_other_types_are_numpys() -> None:
         assert np.array_equal(got, want) and np.asarray(got).dtype == np.asarray(want).dtype
 
 
+def test_unweighted_empty_is_numpys() -> None:
+    # numpy divides a.size by the result's size for the count: ZeroDivisionError where the
+    # result is empty, nan and "Mean of empty slice" where only the reduced axes are.
+    z = np.zeros((0, 3))
+    for axis in (None, 0, 1, (0, 1)):
+        for returned in (False, True):
+            with warnings.catch_warnings(record=True) as w_np:
+                warnings.simplefilter("always")
+                try:
+                    want, e_np = np.average(z, axis=axis, returned=returned), None
+                except ZeroDivisionError as e:
+                    want, e_np = None, e
+            with warnings.catch_warnings(record=True) as w_sw:
+                warnings.simplefilter("always")
+                if e_np is not None:
+                    with pytest.raises(ZeroDivisionError):
+                        sw.average(z, axis=axis, returned=returned)
+                    continue
+                got = sw.average(z, axis=axis, returned=returned)
+            assert [str(w.message) for w in w_sw] == [str(w.message) for w in w_np]
+            for g, n in zip(got if returned else [got], want if returned else [want], strict=True):
+                assert type(g) is type(n)
+                np.testing.assert_array_equal(g, n, strict=True)
+
+
 def test_unweighted_is_mean() -> None:
     a = make_data(np.int16, (7, 9), seed=8)
     for axis in (None, 0, 1):

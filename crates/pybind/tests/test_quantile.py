@@ -212,6 +212,17 @@ def test_whole_array_calls_are_numpys(dtype: Any) -> None:
             for func, args in calls:
                 check(func, a, *args)
                 check(func, a[::-1], *args)
+    # NaN with infinities or near-overflow values: numpy's mean and _lerp still run on the
+    # elements at the ranks, so errstate decides (FloatingPointError under "raise").
+    if np.dtype(dtype).kind == "f":
+        big = np.finfo(dtype).max
+        for pool in ([np.inf, -np.inf, np.nan], [big, big, np.nan, 1.0]):
+            for n in (3, 4, 1000):
+                a = rng.choice(np.array(pool, dtype=dtype), n)
+                a[0] = np.nan
+                with np.errstate(all="raise"):
+                    for func, args in calls:
+                        check(func, a, *args)
     # One answer for the sign of a zero: numpy's sums start from +0.0 (median of -0.0 is
     # 0.0), its lerp keeps -0.0 (quantile(-0.0, 0.37) is -0.0).
     for n in (1, 2, 3, 4):

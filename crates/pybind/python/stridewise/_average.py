@@ -204,6 +204,7 @@ def _unweighted(a: Any, axis: Any, returned: bool, keepdims: Any) -> Any:
         not returned
         and type(a) is np.ndarray
         and a.dtype.kind in _KINDS
+        and a.size
         and (axis is None or (type(axis) is int and -a.ndim <= axis < a.ndim))
     ):
         # An axis numpy's normalisation would accept: mean at once.
@@ -211,9 +212,10 @@ def _unweighted(a: Any, axis: Any, returned: bool, keepdims: Any) -> Any:
     a = _array(a)
     if axis is not None:
         axis = normalize_axis_tuple(axis, a.ndim, argname="axis")
-    if type(a) is not np.ndarray or a.dtype.kind not in _KINDS:
-        # Other dtypes are numpy's business: its average also makes the count a scalar of
-        # the mean's type, which timedelta64 refuses (ValueError) even without returned.
+    if type(a) is not np.ndarray or a.dtype.kind not in _KINDS or not a.size:
+        # Other dtypes and empty arrays are numpy's business: its average also makes the
+        # count a scalar of the mean's type, which timedelta64 refuses (ValueError) even
+        # without returned, and divides by the result's size (ZeroDivisionError when empty).
         if type(a) is not np.ndarray and not returned and _native.adapt(a)[1] == "dask":
             # A Dask array: stridewise's lazy mean (stridewise/_dask.py).
             return mean(a, axis, keepdims=keepdims)

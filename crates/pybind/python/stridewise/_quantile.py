@@ -245,9 +245,9 @@ def _whole_median(a: np.ndarray, skip_nan: bool) -> Any:
     general path's array bookkeeping (most of a 1000-element call's time): numpy's mean of
     the middle one or two elements (of the numbers, for nanmedian: numpy's 1-d road) on
     Python floats (one addition from +0.0 and a division by 2, or the element itself), where
-    that arithmetic cannot overflow or underflow; otherwise, for an all-NaN ``a`` in
-    nanmedian, or where the kernel cannot read ``a`` in place, ``None`` (the general path:
-    numpy's own ``mean``, its warnings included)."""
+    that arithmetic cannot overflow or underflow; otherwise, for a NaN in ``a`` (median) or
+    an all-NaN ``a`` (nanmedian), or where the kernel cannot read ``a`` in place, ``None``
+    (the general path: numpy's own ``mean``, its warnings included)."""
     values = np.empty((1, 2), dtype=a.dtype)
     if skip_nan:
         counts = _native.order_statistics(a, None, _NO_RANKS, "middle", values)
@@ -260,8 +260,10 @@ def _whole_median(a: np.ndarray, skip_nan: bool) -> Any:
         counts = _native.order_statistics(a, None, ranks, "shared", values)
         if counts is None:
             return None
-    if counts[0] < n:  # float64 holding NaN
-        return _F64.type(np.nan)
+    if counts[0] < n:
+        # A NaN (float64): numpy's mean of the middle elements still runs, with its warnings
+        # (inf - inf) or errors under errstate; the general path does the same.
+        return None
     # numpy's add.reduce starts from +0.0 (the sum of -0.0 alone is 0.0).
     lo, hi = 0.0 + float(values[0, 0]), float(values[0, 1])
     if n % 2:
@@ -472,8 +474,8 @@ def _whole_linear(a: np.ndarray, qs: list[float], shape: Any, skip_nan: bool) ->
     its -1 for the last element, ``_get_gamma``) and numpy's ``_lerp`` on the order
     statistics (numpy scalars of ``a``'s type for a float ``q``, ``shape`` None; arrays of
     ``shape`` for an array ``q``, as numpy's). ``None`` (the general path decides) for a
-    ``q`` outside [0, 1] or NaN, an all-NaN ``a`` in the nan-variants, or an array the
-    kernel cannot read in place."""
+    ``q`` outside [0, 1] or NaN, a NaN in ``a`` (quantile) or an all-NaN ``a`` (the
+    nan-variants), or an array the kernel cannot read in place."""
     if not all(0.0 <= q <= 1.0 for q in qs):
         return None
     n = a.size
@@ -496,8 +498,10 @@ def _whole_linear(a: np.ndarray, qs: list[float], shape: Any, skip_nan: bool) ->
     counts = _native.order_statistics(a, None, np.array(ranks, dtype=np.int64), "shared", values)
     if counts is None:
         return None
-    if counts[0] < n:  # quantile (not the nan-variants) of an array holding NaN
-        return a.dtype.type(np.nan) if shape is None else np.full(shape, np.nan)
+    if counts[0] < n:
+        # quantile (not the nan-variants) of an array holding NaN: numpy's _lerp still runs
+        # on the elements at the ranks, with its warnings; the general path does the same.
+        return None
     if shape is None:
         return _lerp(values[0, 0], values[0, 1], gammas[0])
     v = values[0]
