@@ -233,6 +233,16 @@ def test_whole_array_calls_are_numpys(dtype: Any) -> None:
 
 
 @pytest.mark.parametrize("func", ["quantile", "nanquantile", "percentile", "nanpercentile"])
+def test_errors_in_numpys_order(func: str) -> None:
+    # A complex input's TypeError comes before the q range's ValueError, whatever the input.
+    bad = _q(func, -0.1)
+    for a in (np.complex128(1), [1 + 1j], np.array([1 + 1j])):
+        check(func, a, bad)
+    check(func, [1.0, 2.0], bad)
+    check(func, [1.0, 2.0], bad, axis=5)
+
+
+@pytest.mark.parametrize("func", ["quantile", "nanquantile", "percentile", "nanpercentile"])
 def test_no_q_with_nan(func: str) -> None:
     """An empty q on data with NaN: an empty result of numpy's shape (the nan-functions'
     per-count table had one rank an output, and raised)."""

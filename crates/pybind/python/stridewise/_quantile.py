@@ -563,8 +563,10 @@ def _quantiles(
     if qq.ndim > 1 or qq.dtype.kind not in "iuf" or type(qq) is not np.ndarray:
         return numpy()
     if not _is_valid(qq):
-        if type(a) is np.ndarray:
-            return numpy()  # its ValueError, raised before it looks at the axis
+        if type(a) is np.ndarray or _native.adapt(a)[1] != "dask":
+            # numpy's errors in numpy's order (a complex input's TypeError first), before
+            # it looks at the axis.
+            return numpy()
         what = (
             "Percentiles must be in the range [0, 100]"
             if percent
