@@ -273,7 +273,7 @@ def test_unweighted_empty_is_numpys() -> None:
 
 def test_unweighted_is_mean() -> None:
     a = make_data(np.int16, (7, 9), seed=8)
-    for axis in (None, 0, 1):
+    for axis in (None, 0, 1, [0], (0, 1)):
         e = sw.explain(sw.average, a, axis=axis)
         assert e["path"] == "kernel" and "mean" in e["reason"]
         want = np.average(a, axis=axis, returned=True)

@@ -234,7 +234,11 @@ def explain_average(a: Any, axis: Any = None, weights: Any = None, **_: Any) -> 
     """``explain`` for ``average``: the plan's path and reason (without weights, ``mean``'s)."""
     plan = _plan(a, axis, weights)
     if plan.path == "mean":
-        mean_plan = explain("mean", a, axis=axis)
+        arr = _array(a)
+        if axis is not None and type(arr) is np.ndarray:
+            # average normalises the axes (a list is fine there) before it calls mean.
+            axis = normalize_axis_tuple(axis, arr.ndim, argname="axis")
+        mean_plan = explain("mean", arr, axis=axis)
         mean_plan["reason"] = f"no weights: mean ({mean_plan['reason']})"
         return mean_plan
     out: dict[str, Any] = {
