@@ -240,6 +240,9 @@ def test_errors_in_numpys_order(func: str) -> None:
         check(func, a, bad)
     check(func, [1.0, 2.0], bad)
     check(func, [1.0, 2.0], bad, axis=5)
+    # A method that is not a str (numpy looks it up in a dict: TypeError when unhashable).
+    for method in (np.array(["linear", "lower"]), np.array(["linear"]), ["linear"]):
+        check(func, np.arange(5.0), _q(func, 0.3), method=method)
 
 
 @pytest.mark.parametrize("func", ["quantile", "nanquantile", "percentile", "nanpercentile"])

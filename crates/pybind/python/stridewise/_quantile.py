@@ -532,6 +532,7 @@ def _quantiles(
         type(a) is np.ndarray
         and axis is None
         and out is None
+        and type(method) is str
         and method == "linear"
         and weights is None
         and (keepdims is False or keepdims is _NoValue)
