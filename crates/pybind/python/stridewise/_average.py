@@ -238,7 +238,7 @@ def explain_average(a: Any, axis: Any = None, weights: Any = None, **_: Any) -> 
         if axis is not None and type(arr) is np.ndarray:
             # average normalises the axes (a list is fine there) before it calls mean.
             axis = normalize_axis_tuple(axis, arr.ndim, argname="axis")
-        mean_plan = explain("mean", arr, axis=axis)
+        mean_plan = explain("mean", a, axis=axis)
         mean_plan["reason"] = f"no weights: mean ({mean_plan['reason']})"
         return mean_plan
     out: dict[str, Any] = {

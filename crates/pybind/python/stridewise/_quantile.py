@@ -258,12 +258,10 @@ def _whole_median(a: np.ndarray, skip_nan: bool) -> Any:
         n = a.size
         ranks = np.array([n // 2, n // 2] if n % 2 else [n // 2 - 1, n // 2], dtype=np.int64)
         counts = _native.order_statistics(a, None, ranks, "shared", values)
-        if counts is None:
+        # counts[0] < n: a NaN (float64): numpy's mean of the middle elements still runs,
+        # with its warnings (inf - inf) or errors under errstate; the general path does too.
+        if counts is None or counts[0] < n:
             return None
-    if counts[0] < n:
-        # A NaN (float64): numpy's mean of the middle elements still runs, with its warnings
-        # (inf - inf) or errors under errstate; the general path does the same.
-        return None
     # numpy's add.reduce starts from +0.0 (the sum of -0.0 alone is 0.0).
     lo, hi = 0.0 + float(values[0, 0]), float(values[0, 1])
     if n % 2:
