@@ -648,15 +648,16 @@ fn variances<T: Element>(op: Op, view: &StridedView<'_, T>, over: Option<&[isize
         run(Var::<T, Propagate>::new(), view, over)?
     };
     // An infinite M2 comes only from finite values whose shifted sums overflowed (any
-    // infinity or NaN counted makes it NaN): sum those outputs again, scaled
+    // infinity or NaN counted makes it NaN), an M2 below 2^-800 from tiny ones whose squares
+    // were rounded to the subnormals' spacing: sum those outputs again, scaled
     // (`var::Rescaled`).
-    if parts.iter().any(|p| p.m2 == f64::INFINITY) {
+    if parts.iter().any(|p| Rescaled::scale_for(p).is_some()) {
         let outputs = OutputElements::new(view, over)?;
         for (o, p) in parts.iter_mut().enumerate() {
-            if p.m2 != f64::INFINITY {
+            let Some(scale) = Rescaled::scale_for(p) else {
                 continue;
-            }
-            let mut again = Rescaled::new();
+            };
+            let mut again = Rescaled::new(scale);
             // SAFETY: `first` is the output's first element and `one` reaches exactly its
             // elements from there (`OutputElements`).
             unsafe {

@@ -257,6 +257,12 @@ impl Partials {
                 return Err(wrong);
             }
         }
+        // The only scales the kernels make (`var::Rescaled`).
+        if let State::Var(v) = &self.state {
+            if v.iter().any(|p| ![-600, 0, 600].contains(&p.scale)) {
+                return Err(wrong);
+            }
+        }
         let outputs = self.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
         if outputs != Some(self.state.len()) {
             return Err(PartialsError::WrongLength {

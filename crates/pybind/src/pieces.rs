@@ -159,20 +159,26 @@ impl Piece {
         }
         let state = if d.contains("var")? {
             let v: Vec<f64> = to_vec(&vec("var")?)?;
-            if v.len() % 5 != 0 {
+            if v.len() % 6 != 0 {
                 return Err(bad(PartialsError::WrongLength {
-                    expected: v.len() / 5,
+                    expected: v.len() / 6,
                     found: v.len(),
                 }));
             }
             State::Var(
-                v.chunks_exact(5)
+                v.chunks_exact(6)
                     .map(|c| VarPartial {
                         n: c[0],
                         mean: c[1],
                         mean_lo: c[2],
                         m2: c[3],
                         m2_lo: c[4],
+                        // (A scale other than the kernels' -600, 0, 600 fails the check below.)
+                        scale: if c[5].fract() == 0.0 && c[5].abs() <= 600.0 {
+                            c[5] as i32
+                        } else {
+                            1
+                        },
                     })
                     .collect(),
             )
@@ -308,7 +314,7 @@ fn partials_dict<'py>(py: Python<'py>, p: &Partials) -> PyResult<Bound<'py, PyDi
         State::Var(v) => {
             let flat: Vec<f64> = v
                 .iter()
-                .flat_map(|p| [p.n, p.mean, p.mean_lo, p.m2, p.m2_lo])
+                .flat_map(|p| [p.n, p.mean, p.mean_lo, p.m2, p.m2_lo, p.scale as f64])
                 .collect();
             set("var", PyArray1::from_vec(py, flat).into_any())?;
         }

@@ -353,22 +353,45 @@ def exact_var(vals: list[Any], ddof: float) -> Fraction:
     return Fraction(n * s2 - s1 * s1, n << (2 * k)) / (Fraction(n) - Fraction(ddof))
 
 
+def _overflow_edge(dt: Any) -> Fraction:
+    """The midpoint between `dt`'s largest value and the next power of two: exact values from
+    there on round to inf."""
+    big = np.finfo(dt).max
+    return Fraction(float(big)) + Fraction(float(big - np.nextafter(big, dt(0)))) / 2
+
+
 def rounds_correctly(r: float, exact: Fraction, dt: Any, sqrt: bool) -> bool:
     """`r` is the value of `dt` nearest to `exact` (to its square root if `sqrt`): `exact`
-    lies between the midpoints to `r`'s neighbours (compared as squares for the root)."""
+    lies between the midpoints to `r`'s neighbours (compared as squares for the root); inf
+    where `exact` (its root) lies beyond the midpoint past the largest value."""
     v = dt(r)
+    edge = _overflow_edge(dt)
+    if np.isinf(v):
+        return bool(v > 0) and exact >= (edge * edge if sqrt else edge)
     lo = Fraction(float(np.nextafter(v, dt(-np.inf))))
-    hi = Fraction(float(np.nextafter(v, dt(np.inf))))
+    up = np.nextafter(v, dt(np.inf))
+    hi = 2 * edge - Fraction(float(v)) if np.isinf(up) else Fraction(float(up))
     f = Fraction(float(v))
     m1, m2 = (lo + f) / 2, (f + hi) / 2
+    # (A tie at the overflow midpoint rounds to inf.)
+    top = m2 * m2 if sqrt else m2
+    below = exact < top if np.isinf(up) else exact <= top
     if sqrt:
-        return r >= 0 and (m1 <= 0 or m1 * m1 <= exact) and exact <= m2 * m2
-    return m1 <= exact <= m2
+        return r >= 0 and (m1 <= 0 or m1 * m1 <= exact) and below
+    return m1 <= exact and below
 
 
 def no_further(ours: float, theirs: float, exact: Fraction, sqrt: bool) -> bool:
     """|ours - exact| <= |theirs - exact| (to the square root if `sqrt`), decided exactly:
-    `ours` is nearer iff `exact` is on its side of the midpoint (ties count as nearer)."""
+    `ours` is nearer iff `exact` is on its side of the midpoint (ties count as nearer). A
+    finite value is nearer than numpy's inf or NaN; an inf of ours only where numpy's is inf
+    too (`rounds_correctly` says whether it is the right one)."""
+    if math.isnan(ours):
+        return math.isnan(theirs)
+    if not math.isfinite(theirs):
+        return math.isfinite(ours) or ours == theirs
+    if math.isinf(ours):
+        return False
     a, b = Fraction(float(ours)), Fraction(float(theirs))
     if a == b:
         return True
@@ -425,18 +448,26 @@ def _reference(name: str, vals: list[Any], ddof: float) -> Reference | None:
         return None
     fl = [float(v) for v in vals]
     var = exact_var(fl, ddof)
+    top = Fraction(float(np.finfo(np.float64).max))
     try:
-        second = math.fsum(v * v for v in fl) / n
-        float(var)
+        second = Fraction(math.fsum(v * v for v in fl) / n)
+        big = var > top or second > top
     except OverflowError:
-        return None
-    if not (math.isfinite(float(var)) and math.isfinite(second)):
-        return None
+        big = True
     if fam == "var":
-        scale = max(var, Fraction(second))
+        if big:
+            return None  # beyond the largest float: inf, as numpy's
+        scale = max(var, second)
         return var, scale, scale
-    scale = Fraction(math.sqrt(max(float(var), second)))
-    return exact_std(var), scale, scale
+    if big:
+        # The variance passes the largest float, its root need not (numpy's is inf; ours is
+        # the exact root rounded, kernels/var.rs).
+        second = sum((Fraction(v) * Fraction(v) for v in fl), Fraction(0)) / n
+    std = exact_std(var)
+    if std > top:
+        return None
+    scale = exact_std(max(var, second))
+    return std, scale, scale
 
 
 def _rtol(fam: str, dt: np.dtype) -> float:

@@ -815,6 +815,31 @@ def test_var_is_deterministic_for_a_chunking(client: Any) -> None:
         np.testing.assert_allclose(first, want, rtol=8 * np.finfo(np.float64).eps, err_msg=case)
 
 
+def test_var_of_chunks_at_the_ends_of_the_range() -> None:
+    """Chunks whose variance the kernels sum again scaled (subnormal variances, M2 past the
+    largest float: var::Rescaled) travel with their scale and merge with chunks that did not
+    need it (zeros, ordinary values): the whole array's values, within the accuracy promise
+    (a few of the subnormals' spacing; std finite where numpy's is inf)."""
+    rng = np.random.default_rng(13)
+    tiny = rng.standard_normal((24, 6)) * 1e-160
+    tiny[:8] = 0.0  # chunks of zeros the kernels leave at scale 0
+    huge = rng.standard_normal((24, 6)) * 1e300
+    huge[5:11] = rng.standard_normal((6, 6))  # ordinary values beside them
+    for a in (tiny, huge):
+        for chunks in ((8, 3), (5, 6), ((1, 7, 16), (4, 2))):
+            for func in ("var", "std", "nanvar", "nanstd"):
+                for axis in (None, 0, 1):
+                    x = da.from_array(a, chunks=chunks)
+                    got = getattr(sw, func)(x, axis=axis, ddof=1).compute(scheduler="sync")
+                    want = getattr(sw, func)(a, axis=axis, ddof=1)
+                    case = (func, chunks, axis, float(np.max(np.abs(a))))
+                    if func.endswith("std"):
+                        assert np.all(np.isfinite(got)), case
+                    np.testing.assert_allclose(
+                        got, want, rtol=8 * np.finfo(np.float64).eps, atol=4e-323, err_msg=str(case)
+                    )
+
+
 @pytest.mark.parametrize("func", ["nanargmin", "nanargmax"])
 def test_nanarg_does_not_let_a_nan_tie_with_an_infinite_best(func: str) -> None:
     """A chunk with an all-NaN slice is blanked only in that slice: elsewhere in the chunk a

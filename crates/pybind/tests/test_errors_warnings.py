@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -249,7 +250,7 @@ FP_CASES: list[tuple[str, np.ndarray, dict[str, Any]]] = [
     ("mean", np.array([1e308, 1e308, 1e308]), {}),
     ("mean", np.array([np.inf, -np.inf]), {}),
     ("var", np.array([1e200, -1e200]), {}),
-    ("std", np.array([1e200, -1e200, 0.0]), {}),
+    ("std", np.array([1.7e308, -1.7e308, 1.7e308, -1.7e308]), {"ddof": 1}),
     ("nanvar", np.array([1e200, np.nan, -1e200]), {}),
     # Results (or inputs) cast to a narrower float by stridewise: the cast's own "overflow
     # encountered in cast" is not numpy's; numpy's accumulation in that type warns.
@@ -276,6 +277,19 @@ def test_floating_point_warnings(func: str, a: np.ndarray, kw: dict[str, Any]) -
     assert o_np.warns, "numpy warns in every case here"
     np.testing.assert_array_equal(o_sw.result, o_np.result)
     assert o_sw.warns == o_np.warns
+
+
+def test_std_is_finite_without_a_warning_where_only_numpys_squares_overflow() -> None:
+    """std of values whose variance passes the largest float but whose std does not: numpy's
+    squares overflow (inf, 'overflow encountered in square'); ours is the exact root, rounded
+    (kernels/var.rs), and nothing overflowed, so nothing warns. var is inf, with numpy's
+    warning."""
+    a = np.array([1e200, -1e200, 0.0])
+    o_np, o_sw = call(np, "std", a, {}), call(sw, "std", a, {})
+    assert o_np.result == np.inf and o_np.warns
+    assert o_sw.result == 1e200 * math.sqrt(2 / 3) and not o_sw.warns
+    o_np, o_sw = call(np, "var", a, {}), call(sw, "var", a, {})
+    assert o_sw.result == o_np.result == np.inf and o_sw.warns == o_np.warns
 
 
 def _rows_with(rows: dict[int, list[float]], shape: tuple[int, int]) -> np.ndarray:

@@ -101,6 +101,21 @@ def test_variances_are_correctly_rounded(data: st.DataObject, func: str) -> None
     check_outputs(func, a, axis, ddof=ddof)
 
 
+@settings(max_examples=250, **SETTINGS)
+@given(data=st.data(), func=st.sampled_from(["var", "std", "nanvar", "nanstd"]))
+def test_variances_at_the_ends_of_the_range(data: st.DataObject, func: str) -> None:
+    """Exponents -323..307: subnormal values and variances, M2 past the largest float (std
+    finite where numpy's is inf or NaN; var inf as numpy's). Each output correctly rounded
+    (inf where the exact variance rounds to it) and no further from it than numpy's."""
+    a = data.draw(wide(-323, 307, nan=func.startswith("nan")), label="a")
+    axis = axes(data.draw, a.ndim)
+    ddof = data.draw(st.sampled_from([0, 1]))
+    counts = (~np.isnan(reduced_rows(a, axis))).sum(axis=1)
+    if counts.min() <= ddof:
+        return
+    check_outputs(func, a, axis, ddof=ddof)
+
+
 @settings(max_examples=200, **SETTINGS)
 @given(data=st.data())
 def test_weighted_averages_are_no_further_than_numpys(data: st.DataObject) -> None:

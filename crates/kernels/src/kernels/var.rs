@@ -22,10 +22,13 @@
 //! Partials (`VarPartial`: count, mean and `M2` as double-doubles) are merged with Chan,
 //! Golub & LeVeque's formula in double-double arithmetic. Infinities and NaN: any NaN counted,
 //! or any infinity, makes the result NaN, as numpy's `x - mean` does. Finite values whose
-//! shifted sums overflow (`(x - c)²` can be up to `n + 1` times M2) are summed again, scaled
-//! ([`Rescaled`]): inf only where M2 itself passes the largest float, as numpy's sum does;
-//! where numpy's own sum of the values overflowed but the variance is representable
-//! (`var([1e308, 1e308])`), this returns it (0).
+//! shifted sums overflow (`(x - c)²` can be up to `n + 1` times M2), and tiny ones whose
+//! squares were rounded to the subnormals' spacing (`M2 < 2^-800`), are summed again, scaled
+//! by a power of two ([`Rescaled`]), and their variance is scaled back and rounded once: inf
+//! only where the variance itself passes the largest float (its square root, std, is still
+//! finite: numpy's squares overflow to inf), subnormal variances rounded once to the
+//! subnormals' spacing. Where numpy's own sum of the values overflowed but the variance is
+//! representable (`var([1e308, 1e308])`), this returns it (0).
 
 use super::{has_fma, tree, two_sum, Kernel, NanPolicy, TILE};
 use crate::element::Element;
@@ -112,6 +115,12 @@ fn dd_finite(a: Dd) -> bool {
 /// non-NaN ones under the nan-functions): count, mean and sum of squared deviations from the
 /// mean (`M2`), the last two as double-doubles (`mean + mean_lo`, `m2 + m2_lo`). The variance
 /// is `M2 / (n - ddof)`.
+///
+/// `mean` and `M2` are those of the elements times `2^scale`. `scale` is 0 but for sets
+/// whose `M2` lies beyond f64's range or below its normal numbers, which are summed again
+/// scaled ([`Rescaled`]: `-600` or `+600`): there `M2` is kept where it has all its bits, and
+/// the variance is scaled back and rounded once at the end (to inf, or to the subnormals'
+/// spacing).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VarPartial {
     /// Elements counted.
@@ -124,6 +133,8 @@ pub struct VarPartial {
     pub m2: f64,
     /// The rest of `M2`.
     pub m2_lo: f64,
+    /// The power of two the elements were scaled by (0, or ±600 for [`Rescaled`] sets).
+    pub scale: i32,
 }
 
 impl VarPartial {
@@ -134,6 +145,7 @@ impl VarPartial {
         mean_lo: 0.0,
         m2: 0.0,
         m2_lo: 0.0,
+        scale: 0,
     };
 
     /// The state of `n > 0` elements from their sums relative to `c`: `d = Σ(x - c)`,
@@ -164,6 +176,7 @@ impl VarPartial {
             mean_lo: z(mean.1),
             m2: z(m2.0),
             m2_lo: z(m2.1),
+            scale: 0,
         }
     }
 
@@ -177,6 +190,11 @@ impl VarPartial {
         }
         if b.n == 0.0 {
             return self;
+        }
+        if self.scale != b.scale {
+            // (Only partials of rescued sets differ: `Partials::combine` of pieces.)
+            let s = self.common_scale(b);
+            return self.at_scale(s).merge(b.at_scale(s));
         }
         let n = self.n + b.n;
         let delta = dd_add((b.mean, b.mean_lo), dd_neg((self.mean, self.mean_lo)));
@@ -201,6 +219,40 @@ impl VarPartial {
             mean_lo: mean.1,
             m2: m2.0,
             m2_lo: m2.1,
+            scale: self.scale,
+        }
+    }
+
+    /// The partial of the same elements at scale `s`: the mean times `2^(s - scale)`, `M2`
+    /// times its square (exact powers of two, but where they overflow or underflow).
+    fn at_scale(self, s: i32) -> Self {
+        // Scales are multiples of 600, so the factor is the square of a normal power of two.
+        let h = pow2((s - self.scale) / 2);
+        let m = |x: f64| x * h * h;
+        Self {
+            mean: m(self.mean),
+            mean_lo: m(self.mean_lo),
+            m2: m(m(self.m2)),
+            m2_lo: m(m(self.m2_lo)),
+            scale: s,
+            ..self
+        }
+    }
+
+    /// The scale two partials of different scales merge at: the larger (smaller elements,
+    /// more of their bits kept) where both partials are comfortably finite there (means
+    /// within `2^450`, so that the merge's `δ²` cannot overflow, `M2` within `2^900`), else
+    /// the smaller, where the other's elements are negligible or lost as they are in f64.
+    fn common_scale(self, b: Self) -> i32 {
+        let hi = self.scale.max(b.scale);
+        let fits = |p: Self| {
+            let q = p.at_scale(hi);
+            q.mean.abs() < pow2(450) && q.m2 < pow2(900)
+        };
+        if fits(self) && fits(b) {
+            hi
+        } else {
+            self.scale.min(b.scale)
         }
     }
 
@@ -240,59 +292,99 @@ impl VarPartial {
         // beyond, their low parts underflow near 2^-1022): an M2 outside [2^-900, 2^900] is
         // scaled into it by 2^∓600, exactly (a power of two; `m2_lo` is at most 2^-53 of
         // `m2`, so it stays normal too unless M2 < 2^-969, where it is already rounded to the
-        // subnormals' spacing), and the result scaled back, exactly unless it is subnormal or
-        // overflows (then that is its rounding, one more for a subnormal variance). The
-        // square root scales by half the exponent.
+        // subnormals' spacing). With the partial's own scale, M2 = (m2 + m2_lo) 2^k, and the
+        // result is scaled back by 2^k (the square root by 2^(k/2)), rounded once
+        // ([`scaled_back`]).
         const BIG: f64 = pow2(900);
-        let (m2, m2_lo, back) = if self.m2 > BIG {
-            (self.m2 * pow2(-600), self.m2_lo * pow2(-600), true)
+        let k = -2 * self.scale;
+        let (m2, m2_lo, k) = if self.m2 > BIG {
+            (self.m2 * pow2(-600), self.m2_lo * pow2(-600), k + 600)
         } else if self.m2 < 1.0 / BIG {
-            (self.m2 * pow2(600), self.m2_lo * pow2(600), true)
+            (self.m2 * pow2(600), self.m2_lo * pow2(600), k - 600)
         } else {
-            (self.m2, self.m2_lo, false)
+            (self.m2, self.m2_lo, k)
         };
+        let k = if sqrt { k / 2 } else { k };
         let plain = !(m2.is_finite() && m2 > 0.0 && dof > 0.0 && dof < BIG);
         if plain {
             // 0, inf, NaN, dof <= 0 (division by 0, as numpy's) or dof beyond 2^900: one
-            // division (and square root) of the original M2.
+            // division (and square root) of the partial's M2, scaled back.
             let v = self.m2 / dof;
-            return if sqrt { v.sqrt() } else { v };
+            let r = if sqrt { v.sqrt() } else { v };
+            return scaled_back(r, 0.0, if sqrt { -self.scale } else { -2 * self.scale });
         }
         // (v, v_lo) = M2 / dof in double-double arithmetic: v * dof exactly, the remainder
         // (exact: p is within an ulp or two of M2), divided.
         let v = m2 * recip;
         let (p, pe) = two_prod(v, dof);
         let v_lo = (((m2 - p) - pe) + m2_lo) * recip;
-        let r = if sqrt {
+        if sqrt {
             let r = v.sqrt();
             let (p, pe) = two_prod(r, r);
             let e = ((v - p) - pe) + v_lo;
-            r + e / (2.0 * r)
+            scaled_back(r, e / (2.0 * r), k)
         } else {
-            v + v_lo
-        };
-        if !back {
-            return r;
+            scaled_back(v, v_lo, k)
         }
-        let scale = match (self.m2 > BIG, sqrt) {
-            (true, false) => pow2(600),
-            (true, true) => pow2(300),
-            (false, false) => pow2(-600),
-            (false, true) => pow2(-300),
-        };
-        r * scale
     }
 }
 
-/// The partial of a set of finite elements whose sums relative to the shift overflowed
-/// (`M2 == inf` from finite values): the kernels' `(x - c)²` can pass the largest float
-/// where the exact `M2` does not (`Σ(x - c)² <= (n + 1) M2`, the module's comment), which
-/// numpy's `(x - mean)²` would not; `var` of 23 values near `1e153` was inf where numpy's
-/// (and the exact) variance is `1.08e306`. This sums them again, one by one, scaled by
-/// `2^-600` (exact for every element above `2^-422`; smaller ones add below M2's last bit,
-/// which is at least `2^1024 / (n + 1)`), and scales the partial back. `M2` is inf only if
-/// it is beyond the largest float itself. A rare path: scalar, with the library's FMA.
+/// `(hi + lo) 2^k` rounded once, for `hi >= 0` and `|lo|` below an ulp or so of `hi`, `k` a
+/// multiple of 300 within ±1800. Where the result is normal (or overflows) that is
+/// `fl(hi + lo)` scaled exactly. Below 2^-1022 f64's spacing is 2^-1074, which is
+/// `q = 2^(-1074 - k)` at `hi`'s scale: `c + hi` with `c = 2^52 q` (the result's bound
+/// there) rounds `hi` to a multiple of `q` (`c + hi` lies in `[c, 2c]`, where the spacing
+/// is `q`), TwoSum gives what it left, `e` (`|e| <= q/2`), and the sign of `e + lo ∓ q/2`
+/// says whether `hi + lo` is nearer the next multiple: one rounding of the double-double
+/// (an exact tie of it left as `c + hi` rounded it; the module's near-midpoint cases), where scaling
+/// `fl(hi + lo)` would round twice (once to 53 bits, once to the subnormals' spacing). The
+/// multiple of `q`, `s - c`, is exact, and so is its scaling.
+#[inline(always)]
+fn scaled_back(hi: f64, lo: f64, k: i32) -> f64 {
+    let r = hi + lo;
+    if k == 0 {
+        return r;
+    }
+    let (k1, k2) = (k / 2, k - k / 2);
+    if k < 0 && r < pow2(-1022 - k) {
+        let q = pow2(-1074 - k);
+        let c = pow2(-1022 - k);
+        let (s, e) = two_sum(c, hi);
+        // The sign of (e ± q/2) + lo: e ∓ q/2 is exact where it is small (Sterbenz), and
+        // where it is not, lo cannot change its sign.
+        let s = if (e - 0.5 * q) + lo > 0.0 {
+            s + q
+        } else if (e + 0.5 * q) + lo < 0.0 {
+            s - q
+        } else {
+            s
+        };
+        return (s - c) * pow2(k1) * pow2(k2);
+    }
+    r * pow2(k1) * pow2(k2)
+}
+
+/// The partial of a set of finite elements summed again, scaled by a power of two, where the
+/// kernels' sums lose what the variance needs ([`Rescaled::scale_for`] says where):
+///
+/// - `M2 == inf` from finite values: the kernels' `(x - c)²` can pass the largest float
+///   where the exact `M2` does not (`Σ(x - c)² <= (n + 1) M2`, the module's comment), which
+///   numpy's `(x - mean)²` would not; `var` of 23 values near `1e153` was inf where numpy's
+///   (and the exact) variance is `1.08e306`. Scaled by `2^-600` (exact for every element
+///   above `2^-422`; smaller ones add below M2's last bit, which is at least
+///   `2^1024 / (n + 1)`), `M2` is finite, and so is the std of values whose variance passes
+///   the largest float (`std([1e308, -1e308])`, inf before, `1e308` exactly).
+/// - `M2 < 2^-800`: the squares of deviations below about `2^-485` are rounded to the
+///   subnormals' spacing (numpy's too), so a variance near or below the smallest normal float
+///   lost its last bits, or all of them. Such an `M2` comes only from elements all below
+///   about `2^-300` (two distinct elements of which one is larger differ by at least
+///   `2^-352`, so `M2 >= 2^-705`); scaled by `2^600` they and their squares are normal.
+///
+/// The partial stays at its scale ([`VarPartial::scale`]) and the variance is scaled back
+/// and rounded once at the end. A rare path: scalar, with the library's FMA.
 pub(crate) struct Rescaled {
+    scale: i32,
+    factor: f64,
     n: f64,
     c: f64,
     s: Dd,
@@ -300,11 +392,31 @@ pub(crate) struct Rescaled {
 }
 
 impl Rescaled {
-    const DOWN: f64 = pow2(-600);
-    const UP: f64 = pow2(600);
+    /// Below this an `M2` is summed again scaled up.
+    const TINY: f64 = pow2(-800);
 
-    pub(crate) fn new() -> Self {
+    /// The scale to sum the partial's elements again at, if they need it: `-600` for an
+    /// `M2` that overflowed (finite elements: any infinity or NaN counted made it NaN);
+    /// `600` for an `M2` below `2^-800`, unless it is 0 from elements all equal to their
+    /// mean (no squares lost) or with a mean of 0 (zeros; the rare nonzero set with an exact
+    /// mean of 0 and all squares below half the smallest subnormal keeps numpy's 0).
+    pub(crate) fn scale_for(p: &VarPartial) -> Option<i32> {
+        if p.scale != 0 {
+            None
+        } else if p.m2 == f64::INFINITY {
+            Some(-600)
+        } else if p.m2 < Self::TINY && (p.m2 != 0.0 || (p.mean != 0.0 && p.mean.abs() < pow2(-480)))
+        {
+            Some(600)
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn new(scale: i32) -> Self {
         Self {
+            scale,
+            factor: pow2(scale),
             n: 0.0,
             c: 0.0,
             s: (0.0, 0.0),
@@ -314,7 +426,7 @@ impl Rescaled {
 
     /// Count the finite element `x`.
     pub(crate) fn add(&mut self, x: f64) {
-        let y = x * Self::DOWN;
+        let y = x * self.factor;
         if self.n == 0.0 {
             self.c = y;
         }
@@ -326,20 +438,12 @@ impl Rescaled {
         self.d = dd_add(self.d, (d, dl));
     }
 
-    /// The partial of the elements counted, at their own scale.
+    /// The partial of the elements counted, at the scale they were summed at.
     pub(crate) fn partial(self) -> VarPartial {
         let p = VarPartial::from_shifted(self.n, self.c, self.s, self.d, false);
-        let m2 = p.m2 * Self::UP * Self::UP;
         VarPartial {
-            n: p.n,
-            mean: p.mean * Self::UP,
-            mean_lo: p.mean_lo * Self::UP,
-            m2,
-            m2_lo: if m2.is_finite() {
-                p.m2_lo * Self::UP * Self::UP
-            } else {
-                0.0
-            },
+            scale: self.scale,
+            ..p
         }
     }
 }
@@ -856,6 +960,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
             mean_lo: t.dl[j],
             m2: t.s[j],
             m2_lo: t.sl[j],
+            scale: 0,
         }
     }
 }
@@ -969,6 +1074,132 @@ mod tests {
             r.variance(1999.0, false),
             partial_of(&twice).variance(1999.0, false)
         );
+    }
+
+    #[test]
+    fn scaled_back_rounds_once_to_the_subnormals() {
+        let k = -1200;
+        let q = pow2(-1074 - k); // the subnormals' spacing at this scale
+        let sub = |m: f64| m * 2f64.powi(-1074);
+        // Exact multiples and the halfway points (ties to even), without a low part.
+        assert_eq!(scaled_back(5.0 * q, 0.0, k), sub(5.0));
+        assert_eq!(scaled_back(5.5 * q, 0.0, k), sub(6.0));
+        assert_eq!(scaled_back(4.5 * q, 0.0, k), sub(4.0));
+        // The low part decides a halfway `hi`: fl(hi + lo) scaled would round twice, to the
+        // midpoint and then to even.
+        let tiny = q * 2f64.powi(-70);
+        assert_eq!(scaled_back(5.5 * q, -tiny, k), sub(5.0));
+        assert_eq!(
+            (5.5 * q - tiny) * 2f64.powi(-600) * 2f64.powi(-600),
+            sub(6.0)
+        );
+        assert_eq!(scaled_back(4.5 * q, tiny, k), sub(5.0));
+        assert_eq!(scaled_back(4.5 * q, -tiny, k), sub(4.0));
+        // Below half the smallest subnormal: 0; the largest subnormals and the smallest
+        // normals on the same spacing.
+        assert_eq!(scaled_back(0.25 * q, 0.0, k), 0.0);
+        let c = pow2(-1022 - k);
+        assert_eq!(scaled_back(c - q, 0.0, k), f64::MIN_POSITIVE - sub(1.0));
+        assert_eq!(scaled_back(c - 0.25 * q, 0.0, k), f64::MIN_POSITIVE);
+        assert_eq!(scaled_back(c + q, 0.0, k), f64::MIN_POSITIVE + sub(1.0));
+        // Normal results: fl(hi + lo), scaled exactly; beyond the largest float: inf.
+        assert_eq!(
+            scaled_back(1.5, 2f64.powi(-60), -600),
+            1.5 * 2f64.powi(-600)
+        );
+        assert_eq!(scaled_back(1.5, 0.0, 1200), f64::INFINITY);
+        assert_eq!(scaled_back(1.5, 0.0, 600), 1.5 * 2f64.powi(600));
+        assert_eq!(scaled_back(3.0, 1e-20, 0), 3.0);
+    }
+
+    /// The partial of `xs` summed again at `scale`, as `dynamic::variances` does.
+    fn rescaled(xs: &[f64], scale: i32) -> VarPartial {
+        let mut r = Rescaled::new(scale);
+        xs.iter().for_each(|&x| r.add(x));
+        r.partial()
+    }
+
+    #[test]
+    fn rescaled_partials_keep_tiny_and_huge_variances() {
+        // Tiny: elements 2^-540 apart (squares 2^-1080, below the smallest subnormal).
+        let t = 2f64.powi(-540);
+        let xs = [3.0 * t, 4.0 * t, 6.0 * t, 3.0 * t];
+        let kernel = partial_of(&xs);
+        assert_eq!(Rescaled::scale_for(&kernel), Some(600));
+        let p = rescaled(&xs, 600);
+        assert_eq!(p.scale, 600);
+        // mean 4 t, M2 = 1 + 0 + 4 + 1 = 6 t²: var 1.5 t² = 1.5 2^-1080, below half the
+        // smallest subnormal (2^-1075): 0; std sqrt(1.5) t, normal.
+        assert_eq!(p.variance(4.0, false), 0.0);
+        assert_eq!(p.variance(4.0, true), 1.5f64.sqrt() * t);
+        // Elements 2^-530 apart: squares near 2^-1060, variances subnormal with bits to keep.
+        let t = 2f64.powi(-530);
+        let xs = [t, 2.0 * t, 4.0 * t, 9.0 * t, -3.0 * t];
+        let p = rescaled(&xs, 600);
+        // Σx = 13 t, Σx² = 111 t², M2 = 111 - 169/5 = 386/5 t²; var = 386/25 2^-1060 =
+        // 15.44 2^-1060 = 15.44 2^14 2^-1074 = 252968.96: rounds to 252969 2^-1074.
+        assert_eq!(p.variance(5.0, false), 252969.0 * 2f64.powi(-1074));
+        // ddof 1: 386/20 2^14 = 316211.2: 316211.
+        assert_eq!(p.variance(4.0, false), 316211.0 * 2f64.powi(-1074));
+        // The kernels' partial, the same elements: not rescued, a few ulp of the spacing off.
+        assert_eq!(Rescaled::scale_for(&partial_of(&xs)), Some(600));
+        // Zeros and equal elements need nothing; a normal M2 neither.
+        assert_eq!(Rescaled::scale_for(&partial_of(&[0.0, 0.0, -0.0])), None);
+        assert_eq!(Rescaled::scale_for(&partial_of(&[1e-100, 1e-100])), None);
+        assert_eq!(Rescaled::scale_for(&partial_of(&[1.0, 2.0])), None);
+        assert_eq!(
+            Rescaled::scale_for(&partial_of(&[1e-300, 1e-300])),
+            Some(600)
+        );
+        // Huge: M2 of [x, -x, x, -x] is 4 x², past the largest float; var x² and std |x|.
+        let x = 9e153;
+        let xs = [x, -x, x, -x];
+        assert_eq!(partial_of(&xs).m2, f64::INFINITY);
+        assert_eq!(Rescaled::scale_for(&partial_of(&xs)), Some(-600));
+        let p = rescaled(&xs, -600);
+        assert_eq!(p.variance(4.0, false), x * x);
+        assert_eq!(p.variance(4.0, true), x);
+        // std of [1e308, -1e308]: 1e308 (numpy's squares overflow: inf); var inf.
+        let p = rescaled(&[1e308, -1e308], -600);
+        assert_eq!(p.variance(2.0, true), 1e308);
+        assert_eq!(p.variance(2.0, false), f64::INFINITY);
+    }
+
+    #[test]
+    fn partials_of_different_scales_merge() {
+        let t = 2f64.powi(-530);
+        let xs = [t, 2.0 * t, 4.0 * t, 9.0 * t, -3.0 * t];
+        let whole = rescaled(&xs, 600);
+        // A rescued part with a part the kernels left at scale 0 (zeros): at scale 600.
+        let zeros = partial_of(&[0.0, 0.0]);
+        let ys = [t, 2.0 * t, 4.0 * t, 9.0 * t, -3.0 * t, 0.0, 0.0];
+        let m = rescaled(&xs, 600).merge(zeros);
+        assert_eq!(m.scale, 600);
+        assert_eq!(
+            m.variance(7.0, false),
+            rescaled(&ys, 600).variance(7.0, false)
+        );
+        let m = zeros.merge(whole);
+        assert_eq!(
+            m.variance(7.0, false),
+            rescaled(&ys, 600).variance(7.0, false)
+        );
+        // With a part of ordinary values the merge is at scale 0, and the tiny ones are
+        // negligible: var of [1, 2] and five tiny values.
+        let one = partial_of(&[1.0, 2.0]);
+        let m = one.merge(whole);
+        assert_eq!(m.scale, 0);
+        let mut zs = vec![1.0, 2.0];
+        zs.extend_from_slice(&xs);
+        assert_eq!(m.variance(7.0, false), partial_of(&zs).variance(7.0, false));
+        // Huge with ordinary: at scale -600.
+        let x = 9e153;
+        let big = rescaled(&[x, -x, x, -x], -600);
+        let m = big.merge(one);
+        assert_eq!(m.scale, -600);
+        let p = rescaled(&[x, -x, x, -x, 1.0, 2.0], -600);
+        assert_eq!(m.variance(6.0, false), p.variance(6.0, false));
+        assert_eq!(one.merge(big).variance(6.0, true), p.variance(6.0, true));
     }
 
     #[test]

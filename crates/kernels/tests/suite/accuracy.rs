@@ -401,9 +401,26 @@ fn variance_near_overflow_and_at_extreme_scales() {
                 let t = m.permuted(&[1, 0]).unwrap();
                 let by_col = var_axes(&t, &[0], 0.0).unwrap();
                 assert_eq!(by_col.data, vec![x * x, x * x, 0.0], "{level:?}");
-                // Beyond the largest float M2 itself overflows: inf, as numpy's.
+                // M2 = 4 x² passes the largest float, the variance x² does not: summed
+                // again scaled (numpy's squares sum to inf). std of values whose variance
+                // passes the largest float is finite; the variance inf.
                 let four = [x, -x, x, -x];
-                assert_eq!(var(&StridedView::from_1d(&four), 0.0).value, f64::INFINITY);
+                assert_eq!(var(&StridedView::from_1d(&four), 0.0).value, x * x);
+                assert_eq!(std(&StridedView::from_1d(&four), 0.0).value, x);
+                let wide = [1e308, -1e308, 1e308, -1e308];
+                assert_eq!(var(&StridedView::from_1d(&wide), 0.0).value, f64::INFINITY);
+                assert_eq!(std(&StridedView::from_1d(&wide), 0.0).value, 1e308);
+                // Subnormal variances, rounded once (t = 2^-530: M2 = 386/5 t²; var =
+                // 252968.96 2^-1074, numpy's squares are rounded to the subnormals'
+                // spacing first); along an axis of a transposed matrix too.
+                let t = 2f64.powi(-530);
+                let tiny = [t, 2.0 * t, 4.0 * t, 9.0 * t, -3.0 * t];
+                let want = 252969.0 * 2f64.powi(-1074);
+                assert_eq!(var(&StridedView::from_1d(&tiny), 0.0).value, want);
+                let cols: Vec<f64> = tiny.iter().flat_map(|&v| [v, 0.0]).collect();
+                let m = StridedView::contiguous(&cols, &[5, 2]).unwrap();
+                let got = var_axes(&m, &[0], 0.0).unwrap();
+                assert_eq!(got.data, vec![want, 0.0], "{level:?}");
             });
         }
         let y = 1.8722363096793313e148;

@@ -11,8 +11,9 @@ partials (``_native.partials``); Dask combines them in its fixed tree
   rounded sum (or that sum over the count), the same bits for every chunking, scheduler and
   thread count, and the bits ``sw.mean(x.compute())`` gives;
 - integer sums and means: exact 128-bit sums;
-- ``var``/``std`` (and nan-variants): ``(n, mean, M2)`` in double-double, merged as the
-  kernels merge their own work units (deterministic for a given chunking);
+- ``var``/``std`` (and nan-variants): ``(n, mean, M2)`` in double-double (and the power of
+  two a chunk's elements were scaled by where its variance is beyond f64's normal range),
+  merged as the kernels merge their own work units (deterministic for a given chunking);
 - min/max/ptp/any/all/count_nonzero/prod: as the kernels combine their units (exact, but for
   float products, which round once per combination);
 - argmin/argmax (and nan-variants): Dask's arg-reduction with stridewise's functions per
