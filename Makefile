@@ -53,8 +53,11 @@ py-lint: $(VENV)/.installed ## ruff and mypy --strict on the Python layer and it
 	$(VENV)/bin/ruff format --check crates/pybind
 	cd crates/pybind/python && $(VENV)/bin/mypy --strict stridewise
 
-py-test: develop py-lint ## pytest against numpy
-	$(VPY) -m pytest crates/pybind/tests -q
+# pytest-xdist: one worker process per core by default (each test's kernels still use every
+# core); PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= auto
+py-test: develop py-lint ## pytest against numpy, in parallel processes
+	$(VPY) -m pytest crates/pybind/tests -q -n $(PYTEST_WORKERS)
 
 bench-test: develop $(VENV)/.bench-installed ## the benchmark harness's own tests (nothing timed)
 	$(VENV)/bin/ruff check python-bench
