@@ -407,6 +407,33 @@ def test_many_q_at_once() -> None:
         check("nanpercentile", a, q, axis=0, method=method)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int16, np.uint8])
+def test_many_q_in_long_outputs(dtype: Any) -> None:
+    """Outputs of 512 to 65536 elements with 24 or more ranks are cut into buckets by value
+    (kernels/select.rs, select_buckets): normal data, a heavy tail, outliers, ties, NaN."""
+    rng = np.random.default_rng(21)
+    q = np.linspace(0, 100, 100)
+    base = rng.standard_normal((6, 3000)) * 1000
+    base[1] = np.exp(base[1] / 300)  # a heavy tail
+    base[2, 7] = 1e30  # one outlier
+    base[3] = np.round(base[3] / 500)  # a few values, many ties
+    base[4, ::5] = -1e30
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        a = np.clip(base, info.min, info.max).astype(dtype)
+    else:
+        a = base.astype(dtype)
+    for method in ("linear", "nearest", "median_unbiased"):
+        check("percentile", a, q, axis=1, method=method)
+        check("percentile", a.T, q, axis=0, method=method)
+    if np.issubdtype(dtype, np.floating):
+        a[rng.random(a.shape) < 0.1] = np.nan
+        a[5] = np.nan
+        a[5, :700] = 1.5
+        check("nanpercentile", a, q, axis=1)
+        check("nanquantile", a[:, :600], q / 100, axis=1)
+
+
 def test_explain() -> None:
     a = make_data(np.float64, (4, 5))
     info = sw.explain(sw.nanmedian, a, axis=0)
