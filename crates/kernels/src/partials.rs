@@ -18,6 +18,7 @@ use crate::kernels::minmax::MinMaxPartial;
 use crate::kernels::prod::wrapping_pow;
 pub use crate::kernels::prod::ProdPartial;
 pub use crate::kernels::sum::FloatPartial;
+use crate::kernels::var::Rescaled;
 pub use crate::kernels::var::VarPartial;
 use crate::ops::{Family, NanHandling, Op};
 use crate::{ElemType, ReduceError, Values, Warning};
@@ -257,9 +258,8 @@ impl Partials {
                 return Err(wrong);
             }
         }
-        // The only scales the kernels make (`var::Rescaled`).
         if let State::Var(v) = &self.state {
-            if v.iter().any(|p| ![-600, 0, 600].contains(&p.scale)) {
+            if v.iter().any(|p| !Rescaled::SCALES.contains(&p.scale)) {
                 return Err(wrong);
             }
         }

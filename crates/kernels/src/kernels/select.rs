@@ -100,39 +100,45 @@ fn select_buckets<T: Element>(
     }
     sample.sort_unstable_by(order::<T>);
     let (lo, hi) = (sample[1].to_f64(), sample[62].to_f64());
-    let scale = buckets_for(n) as f64 / (hi - lo);
+    let buckets = buckets_for(n);
+    let scale = buckets as f64 / (hi - lo);
     if !(lo < hi && scale.is_finite() && scale > 0.0) {
         // (Mostly one value, or a range beyond the largest float.)
         select_dense(v, first, ranks, spare, steps_for(n));
         return;
     }
-    let last = buckets_for(n) - 1;
+    let last = buckets - 1;
     // `max(0.0)` also makes a NaN product 0 (none: v holds numbers); `as` saturates.
     let bucket = |x: T| (((x.to_f64() - lo) * scale).max(0.0) as usize).min(last);
-    // start[b]: the first position of bucket b (start[last + 1] == n); then the next free.
-    let mut start = vec![0u32; last + 2];
+    // next[b]: bucket b's size, then its first position, then (once every element is moved)
+    // the position after its last: the end of bucket b and the start of bucket b + 1.
+    let mut next = vec![0u32; buckets];
     for &x in v.iter() {
-        start[bucket(x) + 1] += 1;
+        next[bucket(x)] += 1;
     }
-    for b in 0..=last {
-        start[b + 1] += start[b];
+    let mut at = 0;
+    for c in next.iter_mut() {
+        (*c, at) = (at, at + *c);
     }
-    let bounds = start.clone();
     if spare.len() < n {
         spare.resize(n, v[0]);
     }
     for &x in v.iter() {
         let b = bucket(x);
-        spare[start[b] as usize] = x;
-        start[b] += 1;
+        spare[next[b] as usize] = x;
+        next[b] += 1;
     }
     v.copy_from_slice(&spare[..n]);
+    let ends = next;
     let mut k = 0;
     while k < ranks.len() {
-        // The bucket that holds rank k, and the ranks it holds.
+        // The bucket that holds rank k (the first whose end is past it), and its ranks.
         let r = ranks[k] - first;
-        let b = bounds.partition_point(|&s| s as usize <= r) - 1;
-        let (s, e) = (bounds[b] as usize, bounds[b + 1] as usize);
+        let b = ends.partition_point(|&e| e as usize <= r);
+        let (s, e) = (
+            if b == 0 { 0 } else { ends[b - 1] as usize },
+            ends[b] as usize,
+        );
         let end = k + ranks[k..].partition_point(|&q| q - first < e);
         let w = &mut v[s..e];
         if w.len() <= PARTITION_FROM {

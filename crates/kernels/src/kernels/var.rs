@@ -304,15 +304,17 @@ impl VarPartial {
         } else {
             (self.m2, self.m2_lo, k)
         };
-        let k = if sqrt { k / 2 } else { k };
+        // The square root's exponent is half the variance's (all are even).
+        let root = |k: i32| if sqrt { k / 2 } else { k };
         let plain = !(m2.is_finite() && m2 > 0.0 && dof > 0.0 && dof < BIG);
         if plain {
             // 0, inf, NaN, dof <= 0 (division by 0, as numpy's) or dof beyond 2^900: one
             // division (and square root) of the partial's M2, scaled back.
             let v = self.m2 / dof;
             let r = if sqrt { v.sqrt() } else { v };
-            return scaled_back(r, 0.0, if sqrt { -self.scale } else { -2 * self.scale });
+            return scaled_back(r, 0.0, root(-2 * self.scale));
         }
+        let k = root(k);
         // (v, v_lo) = M2 / dof in double-double arithmetic: v * dof exactly, the remainder
         // (exact: p is within an ulp or two of M2), divided.
         let v = m2 * recip;
@@ -384,7 +386,6 @@ fn scaled_back(hi: f64, lo: f64, k: i32) -> f64 {
 /// and rounded once at the end. A rare path: scalar, with the library's FMA.
 pub(crate) struct Rescaled {
     scale: i32,
-    factor: f64,
     n: f64,
     c: f64,
     s: Dd,
@@ -395,15 +396,16 @@ impl Rescaled {
     /// Below this an `M2` is summed again scaled up.
     const TINY: f64 = pow2(-800);
 
-    /// The scale to sum the partial's elements again at, if they need it: `-600` for an
+    /// The scales a partial can have: 0 (the kernels') and `Rescaled`'s two.
+    pub(crate) const SCALES: [i32; 3] = [-600, 0, 600];
+
+    /// The scale to sum the kernels' partial's elements again at, if they need it: `-600` for an
     /// `M2` that overflowed (finite elements: any infinity or NaN counted made it NaN);
     /// `600` for an `M2` below `2^-800`, unless it is 0 from elements all equal to their
     /// mean (no squares lost) or with a mean of 0 (zeros; the rare nonzero set with an exact
     /// mean of 0 and all squares below half the smallest subnormal keeps numpy's 0).
     pub(crate) fn scale_for(p: &VarPartial) -> Option<i32> {
-        if p.scale != 0 {
-            None
-        } else if p.m2 == f64::INFINITY {
+        if p.m2 == f64::INFINITY {
             Some(-600)
         } else if p.m2 < Self::TINY && (p.m2 != 0.0 || (p.mean != 0.0 && p.mean.abs() < pow2(-480)))
         {
@@ -416,7 +418,6 @@ impl Rescaled {
     pub(crate) fn new(scale: i32) -> Self {
         Self {
             scale,
-            factor: pow2(scale),
             n: 0.0,
             c: 0.0,
             s: (0.0, 0.0),
@@ -426,7 +427,7 @@ impl Rescaled {
 
     /// Count the finite element `x`.
     pub(crate) fn add(&mut self, x: f64) {
-        let y = x * self.factor;
+        let y = x * pow2(self.scale);
         if self.n == 0.0 {
             self.c = y;
         }
