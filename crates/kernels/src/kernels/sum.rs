@@ -1,12 +1,16 @@
 //! Compensated float sums (exact integer sums are in `int_sum`).
 //!
-//! **f64 data**: every element goes through TwoSum into its lane's (hi, lo) pair, so each
-//! lane's sum is exact up to the rounding of `lo`, and so is the combination of lanes and
-//! units: the result is within one ulp of the exact sum whatever the data, and far better
-//! than pairwise summation on ill-conditioned data. A cheaper blocked scheme (plain adds
-//! inside blocks, TwoSum across) was measured first and rejected: its in-block rounding is
-//! systematic on repetitive data (ten million 0.1s came out 4 ulps off), so it cannot keep
-//! the one-ulp promise.
+//! **f64 data**: every element goes through an exact transformation into its lane's state:
+//! at SIMD levels with FMA, runs (contiguous, stride 2, or gathered) take the offset loop
+//! ([`f64_blocks`]: each lane of a 64-element segment starts at a power of two above its
+//! magnitudes, so Fast2Sum is exact, three operations where TwoSum takes six); elsewhere
+//! (the scalar level, the nan-skipping sums, the vertical path) TwoSum into the lane's (hi,
+//! lo) pair. Either way each lane's sum is exact up to the rounding of its error terms, and
+//! so is the combination of lanes and units, with a rigorous bound that decides the
+//! correctly rounded result or sends it to the exact pass (`kernels/exact.rs`). A cheaper
+//! blocked scheme (plain adds inside blocks, TwoSum across) was measured first and rejected:
+//! its in-block rounding is systematic on repetitive data (ten million 0.1s came out 4 ulps
+//! off), so no bound of it decides a rounding.
 //!
 //! **f32 data** is widened to f64 and added plainly for `FOLD_ROWS` blocks per lane, then
 //! folded into (hi, lo) with TwoSum: the in-block error (at most ~8 f64 eps relative) is
@@ -484,6 +488,11 @@ pub(crate) struct FloatLanes {
     n: [u64; LANES],
     /// Each lane's sum of squares, for the bound ([`lane_bound`]).
     sq: [f64; LANES],
+    /// Each lane's bound where the offset loop ([`f64_blocks`]) fed it, which keeps its
+    /// own (f64 sums at SIMD levels with FMA; `sq` and `fed` then go unused).
+    err: [f64; LANES],
+    /// The offset loop's offset for its next segment (0.0: none yet).
+    sigma: f64,
     /// At least the elements any one lane took.
     fed: u64,
     rows: usize,
@@ -860,31 +869,63 @@ fn even_lanes<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> S::f64s {
     simd.deinterleave_shfl_f64s([a, b])[0]
 }
 
-/// The f64 sum (not nan-skipping) of a contiguous run with explicit vectors: `len` f64 at
-/// `ptr`, element `i` into lane `i % F64_LANES` with [`two_sum_fma`]'s operations in its
-/// order, so every lane ends bitwise as the lane arrays would (and as the scalar level's
-/// [`two_sum`] makes them). Written with vectors because the compiler did not map the (hi,
-/// lo) arrays onto whole registers: AVX2 code split `hi` into 128-bit halves and kept a `lo`
-/// in memory (perf annotate). The short last block is filled up with +0.0, which leaves a
-/// lane's value unchanged (see [`neutral`]): one more vector step, not up to 15 scalar
-/// TwoSums with the lanes in memory (a fifth of a 316-element row's time). `one` must be an
-/// opaque 1.0 (see [`two_sum_fma`]). Only for SIMD levels whose vectors divide `F64_LANES`.
-/// `memory`: the run is the caller's data (prefetched ahead at AVX2), not a gathered copy.
-/// `C`: the run's element stride, 1 or 2 (`a[::2]`: whole vectors read and shuffled, see
-/// [`load_run`]; the caller's memory, so `memory` is true). At stride 2 a block also reads
-/// the odd elements between the run's, up to the one after its last; so the run's last
-/// element is always left to the last block, which is copied, and nothing past it is read.
+/// Blocks per segment of the offset f64 sum ([`f64_blocks`]): a lane takes one element per
+/// block, so 64 elements between two folds; a segment is 8 KiB of data, still in L1 when a
+/// guessed offset proves too small and the segment is read again.
+const SEG_BLOCKS: usize = 64;
+
+/// What a pass of [`offset_pass`] over a segment computes.
+const PASS_SUM: u8 = 0;
+/// Only the squares.
+const PASS_SQUARES: u8 = 1;
+/// Only each lane's sum of magnitudes.
+const PASS_MAGNITUDES: u8 = 2;
+
+/// The f64 sum (not nan-skipping) of a run, `len` f64 at `ptr` at element stride `C` (1 or
+/// 2), element `i` into lane `i % F64_LANES`, with an offset: each lane of a segment
+/// ([`SEG_BLOCKS`] elements a lane) starts at a power of two `σ` no smaller than four times
+/// the sum of its magnitudes, so that every partial sum `t` stays in `[σ/2, 3σ/2]`: then
+/// `|t| >= |x|` and Fast2Sum is exact (`s = t + x`, `r = x - (s - t)`: three operations, not
+/// TwoSum's six), `r` goes into the lane's `l` with a plain addition, and at the segment's
+/// end `t - σ` is exact (Sterbenz) and folds into the lane's `(hi, lo)` with a TwoSum.
+/// Each element thus costs four operations and a square (an FMA); the TwoSum loop took
+/// eight, and summed 1e5 in-cache f64 at 0.43x numpy's speed on one Zen 1 thread.
+///
+/// `σ` is the last segment's (`sigma`, 0.0 for none: the first segment's squares are read
+/// first), checked after the segment: with `Q` the largest lane sum of squares (a vector
+/// lane's, which covers `N` lanes) and `B` elements a lane, each lane's sum of magnitudes is
+/// at most `sqrt(B Q)` (Cauchy-Schwarz), plus a little for squares that underflowed
+/// ([`magnitudes_from_squares`]); where every square is zero or one overflowed, the sums of
+/// magnitudes are read instead ([`by_magnitudes`]). If the bound is not at most `σ / 2`,
+/// the segment is added again with the `σ` it gives (read in L1; rare). An infinity or a
+/// NaN (or elements beyond 2^996) leave the segment to the TwoSum loop, and its lanes'
+/// bound infinite (NaN where an element was: the sum is NaN), as `lane_bound`'s were.
+///
+/// The bound, per lane, into `err` at each fold (2u covers the roundings of `err`'s own
+/// arithmetic, as in `halve`): `r_i` is exact with `|r_i| <= ulp(σ) / 2 = u σ` (`t < 2σ`)
+/// and `|r_i| <= |x_i|` (`t` itself is a candidate for `s`); `l`'s additions err by at most
+/// `u |l_j|`, `|l_j| <= min(j u σ, A) (1 + u)^B`, `A` the lane's sum of magnitudes, so in
+/// all at most `1.01 u min(u σ B (B + 1) / 2, B A)`: the first form always, the smaller of
+/// the two where the sums of magnitudes were read (all-zero data: a bound of 0, which
+/// decides the sum at once; with the first form alone, sums of zeros took the exact pass at
+/// twice the time of other sums). The fold's `w = e + l` and `lo + w` err by at most
+/// `u |w|` and `u |lo'|`; the TwoSum is exact, unless `hi` overflows, where the lane's
+/// bound becomes infinite (the exact pass then settles the sum).
+///
+/// `memory`: the run is the caller's data (prefetched ahead at AVX2), not a gathered copy;
+/// then the first blocks go as `walk::STREAMS` streams side by side. At stride 2 a block also
+/// reads the odd elements between the run's, up to the one after its last ([`load_run`]);
+/// so the run's last element is always left to the last block, which is copied, and nothing
+/// past the run is read. Only for SIMD levels with FMA whose vectors divide `F64_LANES`.
 ///
 /// # Safety
 /// `ptr + i * C` must be a valid, initialised f64 for every `i < len`.
-// (The lanes' three arrays, the run and the constants: one call site each.)
+// (The lanes' arrays, the run and the constants: one call site each.)
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn f64_blocks<S: Simd, const C: usize>(
     simd: S,
-    hi: &mut [f64; LANES],
-    lo: &mut [f64; LANES],
-    sq: &mut [f64; LANES],
+    lanes: &mut FloatLanes,
     ptr: *const f64,
     len: usize,
     one: f64,
@@ -897,18 +938,401 @@ unsafe fn f64_blocks<S: Simd, const C: usize>(
     // Vectors per block: 4 of AVX2, 2 of AVX-512, 8 of NEON.
     match S::F64_LANES {
         // SAFETY: forwarded from this function's contract.
-        2 => unsafe {
-            f64_blocks_n::<S, { F64_LANES / 2 }, C>(simd, hi, lo, sq, ptr, len, one, memory)
-        },
+        2 => unsafe { f64_blocks_n::<S, { F64_LANES / 2 }, C>(simd, lanes, ptr, len, one, memory) },
         // SAFETY: forwarded from this function's contract.
-        4 => unsafe {
-            f64_blocks_n::<S, { F64_LANES / 4 }, C>(simd, hi, lo, sq, ptr, len, one, memory)
-        },
+        4 => unsafe { f64_blocks_n::<S, { F64_LANES / 4 }, C>(simd, lanes, ptr, len, one, memory) },
         // SAFETY: forwarded from this function's contract.
-        8 => unsafe {
-            f64_blocks_n::<S, { F64_LANES / 8 }, C>(simd, hi, lo, sq, ptr, len, one, memory)
-        },
+        8 => unsafe { f64_blocks_n::<S, { F64_LANES / 8 }, C>(simd, lanes, ptr, len, one, memory) },
         w => unreachable!("no f64 sum loop for {w}-lane vectors"),
+    }
+}
+
+/// The lanes of [`f64_blocks`] as `N` vectors each, and the offset for the next segment.
+struct Offset<V, const N: usize> {
+    hi: [V; N],
+    lo: [V; N],
+    err: [V; N],
+    sigma: f64,
+}
+
+/// The power of two at or above `s` (`s` positive and finite).
+#[inline(always)]
+fn power_above(s: f64) -> f64 {
+    let bits = s.to_bits();
+    let up = bits & ((1 << 52) - 1) != 0;
+    f64::from_bits(((bits >> 52) + u64::from(up)) << 52)
+}
+
+/// A bound on a lane's sum of magnitudes over a segment of `b` elements a lane, from the
+/// largest vector lane sum of squares `q` (a vector lane adds the squares of `N <= 8` lanes):
+/// `sqrt(b Q)` (Cauchy-Schwarz) for the exact sum `Q` of the squares, which is at most
+/// `1.01 q + 8 b 2^-1074` (the FMAs' relative roundings, and at most 2^-1075 lost where a
+/// result underflowed); the roundings here are covered by the last 1.01.
+#[inline(always)]
+fn magnitudes_from_squares(q: f64, b: usize) -> f64 {
+    (1.01 * b as f64 * q).sqrt() * 1.01 + b as f64 * 2f64.powi(-535)
+}
+
+/// The offset for a segment whose lanes' sums of magnitudes are at most `a`: the power of
+/// two at or above `4 a`, twice what the check needs (at least `2 a`), so that the next
+/// segment's guess holds through a doubling of the data's scale; at least 2^-1000 (for
+/// zeros). `None` past 2^1000 or where `a` is not finite (an element or a square was not).
+#[inline(always)]
+fn offset_for(a: f64) -> Option<f64> {
+    (a <= 2f64.powi(998)).then(|| power_above((4.0 * a).max(2f64.powi(-1000))))
+}
+
+/// One block into the segment's vectors: per [`PASS_SUM`], Fast2Sum of each lane's `t`
+/// and `x`, the error into `l`, the squares into `q`; [`PASS_SQUARES`] only the squares;
+/// [`PASS_MAGNITUDES`] each `|x|` into `l`. Fast2Sum's two subtractions alternate between
+/// the add and the FMA pipes (`a - b` as `-(b * 1) + a`, the same rounding). The squares
+/// as a short tree into one vector (see [`add_block`]).
+#[inline(always)]
+fn offset_block<S: Simd, const N: usize, const MODE: u8>(
+    simd: S,
+    one: S::f64s,
+    t: &mut [S::f64s; N],
+    l: &mut [S::f64s; N],
+    q: &mut S::f64s,
+    xs: [S::f64s; N],
+) {
+    let mut qb = simd.splat_f64s(0.0);
+    for k in 0..N {
+        let x = xs[k];
+        if MODE == PASS_SUM {
+            let s = simd.add_f64s(t[k], x);
+            let r = if k % 2 == 0 {
+                let z = simd.negate_mul_add_f64s(t[k], one, s);
+                simd.sub_f64s(x, z)
+            } else {
+                let z = simd.sub_f64s(s, t[k]);
+                simd.negate_mul_add_f64s(z, one, x)
+            };
+            t[k] = s;
+            l[k] = simd.add_f64s(l[k], r);
+        }
+        if MODE == PASS_MAGNITUDES {
+            l[k] = simd.add_f64s(l[k], simd.abs_f64s(x));
+        } else {
+            qb = if k == 0 {
+                simd.mul_f64s(x, x)
+            } else {
+                simd.mul_add_f64s(x, x, qb)
+            };
+        }
+    }
+    if MODE != PASS_MAGNITUDES {
+        *q = simd.add_f64s(*q, qb);
+    }
+}
+
+/// One block's `N` vectors at `p` (stride `C`, see [`load_run`]).
+///
+/// # Safety
+/// As [`load_run`], for the whole block: `p + j` valid for `j < F64_LANES * C`.
+#[inline(always)]
+unsafe fn load_block<S: Simd, const N: usize, const C: usize>(
+    simd: S,
+    p: *const f64,
+) -> [S::f64s; N] {
+    let mut xs = [simd.splat_f64s(0.0); N];
+    for (k, x) in xs.iter_mut().enumerate() {
+        // SAFETY: vector k covers f64 k * W * C .. (k + 1) * W * C of the block (our
+        // contract).
+        *x = unsafe { load_run::<S, C>(simd, p.add(k * S::F64_LANES * C)) };
+    }
+    xs
+}
+
+/// A segment of the offset loop: `steps` steps of `K` blocks each, block `s` of step `i` at
+/// `at + s * gap + i * F64_LANES * C` (`K` streams side by side, or `K == 1`), then `tail`,
+/// the run's short last block filled up with +0.0 (which leaves a lane's sum as it is:
+/// Fast2Sum adds an exact 0), if any.
+struct Segment<V, const N: usize> {
+    at: *const f64,
+    steps: usize,
+    gap: usize,
+    tail: Option<[V; N]>,
+}
+
+impl<V, const N: usize> Segment<V, N> {
+    /// Elements each lane takes (one a block).
+    fn per_lane<const K: usize>(&self) -> usize {
+        self.steps * K + usize::from(self.tail.is_some())
+    }
+}
+
+/// One pass over a segment from fresh lanes (`t = σ`, `l = 0`); `PF`: prefetch ahead
+/// (AVX2's contiguous runs, see below). Returns `t`, `l` and the squares.
+///
+/// # Safety
+/// Every block of the segment must be valid as [`load_block`] requires.
+#[inline(always)]
+unsafe fn offset_pass<
+    S: Simd,
+    const N: usize,
+    const C: usize,
+    const K: usize,
+    const PF: bool,
+    const MODE: u8,
+>(
+    simd: S,
+    one: S::f64s,
+    sigma: f64,
+    seg: &Segment<S::f64s, N>,
+) -> ([S::f64s; N], [S::f64s; N], S::f64s) {
+    let zero = simd.splat_f64s(0.0);
+    let mut t = [simd.splat_f64s(sigma); N];
+    let mut l = [zero; N];
+    let mut q = zero;
+    let mut p = seg.at;
+    for _ in 0..seg.steps {
+        if PF {
+            // AVX2: the hardware prefetcher alone left a single thread's sum of cold memory
+            // below numpy's plain sum (TwoSum then took ten instructions per vector, so the
+            // out-of-order window spanned few cache lines); a C copy of the loop read 10 GB/s
+            // without and 11.5-12 with these prefetches a kilobyte ahead (Zen 3).
+            prefetch_bytes(p, CONTIGUOUS_AHEAD, F64_LANES * 8 * C);
+        }
+        for s in 0..K {
+            // SAFETY: block s of this step, valid (our contract).
+            let xs = unsafe { load_block::<S, N, C>(simd, p.wrapping_add(s * seg.gap)) };
+            offset_block::<S, N, MODE>(simd, one, &mut t, &mut l, &mut q, xs);
+        }
+        p = p.wrapping_add(F64_LANES * C);
+    }
+    if let Some(xs) = seg.tail {
+        offset_block::<S, N, MODE>(simd, one, &mut t, &mut l, &mut q, xs);
+    }
+    (t, l, q)
+}
+
+/// The largest lane of `v` (NaN if any lane is; `v`'s lanes are never negative here) and the
+/// sum of its lanes, by way of an array (pulp's reductions are not all inlined).
+#[inline(always)]
+fn lanes_max_sum<S: Simd>(v: S::f64s) -> (f64, f64) {
+    let mut a = [0.0f64; 8];
+    let (av, _) = S::as_mut_simd_f64s(&mut a[..S::F64_LANES]);
+    av[0] = v;
+    let (mut m, mut s) = (0.0f64, 0.0);
+    for &x in &a[..S::F64_LANES] {
+        m = if x > m || x.is_nan() { x } else { m };
+        s += x;
+    }
+    (if s.is_nan() { s } else { m }, s)
+}
+
+/// The offset for a segment of `b` elements a lane when there is no guess from the segment
+/// before (a run's first segment): from the squares of its first block alone, taken as if
+/// every block had four times as much (`None` where they are all zero, or one is not
+/// finite). With these rows of 1000 f64 (one segment) spent a fifth of their time on a
+/// pass over the segment's squares first (one Zen 1 thread, 1000x1000 axis 1, 1.24 ms
+/// against 1.09 for the TwoSum loop); a guess that proves too small costs a second pass
+/// over the segment, which lies in L1.
+#[inline(always)]
+fn first_guess<S: Simd, const N: usize>(simd: S, first: [S::f64s; N], b: usize) -> Option<f64> {
+    let mut q = simd.splat_f64s(0.0);
+    for x in first {
+        q = simd.mul_add_f64s(x, x, q);
+    }
+    let (qmax, qsum) = lanes_max_sum::<S>(q);
+    if by_magnitudes(qsum) || qsum.is_nan() {
+        return None;
+    }
+    offset_for(magnitudes_from_squares(4.0 * b as f64 * qmax, b))
+}
+
+/// One segment into the lanes: the pass, the check of its offset (a pass again with a larger
+/// offset where the check fails), the fold.
+///
+/// The check: the lanes' sums of magnitudes at most `σ / 2`, bounded from the squares
+/// ([`magnitudes_from_squares`]); where every square is zero or one overflowed
+/// ([`by_magnitudes`]), the sums of magnitudes are read in a pass of their own.
+///
+/// # Safety
+/// As [`offset_pass`].
+#[inline(always)]
+unsafe fn offset_segment<
+    S: Simd,
+    const N: usize,
+    const C: usize,
+    const K: usize,
+    const PF: bool,
+>(
+    simd: S,
+    one: S::f64s,
+    o: &mut Offset<S::f64s, N>,
+    seg: &Segment<S::f64s, N>,
+) {
+    let b = seg.per_lane::<K>();
+    let u = f64::EPSILON / 2.0;
+    // Each lane's sum of magnitudes, once read, and the largest.
+    let mut known: Option<([S::f64s; N], f64)> = None;
+    if o.sigma == 0.0 {
+        let first = match seg.tail {
+            // SAFETY: the segment's first block, valid (our contract).
+            _ if seg.steps > 0 => Some(unsafe { load_block::<S, N, C>(simd, seg.at) }),
+            tail => tail,
+        };
+        // (Matches, not closures: a closure does not inherit the level's target features.)
+        let guess = match first {
+            Some(f) => first_guess(simd, f, b),
+            None => None,
+        };
+        o.sigma = match guess {
+            Some(s) => s,
+            None => {
+                // SAFETY: forwarded from this function's contract.
+                let (_, _, q) =
+                    unsafe { offset_pass::<S, N, C, K, PF, PASS_SQUARES>(simd, one, 0.0, seg) };
+                let (qmax, qsum) = lanes_max_sum::<S>(q);
+                if by_magnitudes(qsum) {
+                    // SAFETY: forwarded from this function's contract.
+                    let (a, most) = unsafe { offset_magnitudes::<S, N, C, K, PF>(simd, one, seg) };
+                    known = Some((a, most));
+                    offset_for(1.03 * most)
+                } else {
+                    offset_for(magnitudes_from_squares(qmax, b))
+                }
+                .unwrap_or(0.0)
+            }
+        };
+    }
+    while o.sigma != 0.0 {
+        let sigma = o.sigma;
+        // SAFETY: forwarded from this function's contract.
+        let (t, l, q) = unsafe { offset_pass::<S, N, C, K, PF, PASS_SUM>(simd, one, sigma, seg) };
+        let (qmax, qsum) = lanes_max_sum::<S>(q);
+        // The segment's part of the bound (see `f64_blocks`): `1.01 u² σ b (b + 1) / 2`,
+        // and where the sums of magnitudes `a` were read, at most `1.01 u b A` with `A` at
+        // most `1.01 a` (their own roundings): the smaller.
+        let bound = simd.splat_f64s(1.01 * u * u * sigma * (b * (b + 1)) as f64 / 2.0);
+        let (holds, next, bound) = if by_magnitudes(qsum) {
+            let (a, most) = match known {
+                Some(k) => k,
+                // SAFETY: forwarded from this function's contract.
+                None => unsafe { offset_magnitudes::<S, N, C, K, PF>(simd, one, seg) },
+            };
+            known = Some((a, most));
+            let f = simd.splat_f64s(1.03 * u * b as f64);
+            let mut each = [bound; N];
+            for (v, a) in each.iter_mut().zip(a) {
+                *v = simd.min_f64s(bound, simd.mul_f64s(f, a));
+            }
+            (1.03 * most <= 0.5 * sigma, offset_for(1.03 * most), each)
+        } else {
+            let most = magnitudes_from_squares(qmax, b);
+            (most <= 0.5 * sigma, offset_for(most), [bound; N])
+        };
+        if holds {
+            offset_fold(simd, o, t, l, sigma, bound);
+            o.sigma = next.unwrap_or(sigma);
+            return;
+        }
+        // (`next` is then above `sigma`: twice what the check needs. The guard keeps the
+        // loop finite whatever the roundings.)
+        o.sigma = next.filter(|&s| s > sigma).unwrap_or(0.0);
+    }
+    // An infinity or a NaN: the TwoSum loop, and no bound (NaN where an element was).
+    let mut m = [simd.splat_f64s(0.0); N];
+    let mut p = seg.at;
+    for _ in 0..seg.steps {
+        for s in 0..K {
+            // SAFETY: block s of this step, valid (our contract).
+            unsafe {
+                add_block::<S, N, C>(
+                    simd,
+                    one,
+                    &mut o.hi,
+                    &mut o.lo,
+                    &mut m,
+                    p.wrapping_add(s * seg.gap),
+                )
+            };
+        }
+        p = p.wrapping_add(F64_LANES * C);
+    }
+    if let Some(xs) = seg.tail {
+        for (k, x) in xs.into_iter().enumerate() {
+            two_sum_at(simd, one, k, &mut o.hi[k], &mut o.lo[k], &mut m[k], x);
+        }
+    }
+    let mut qsum = 0.0;
+    for v in m {
+        qsum += lanes_max_sum::<S>(v).1;
+    }
+    let none = simd.splat_f64s(if qsum.is_nan() { qsum } else { f64::INFINITY });
+    for e in &mut o.err {
+        *e = simd.add_f64s(*e, none);
+    }
+}
+
+/// Whether a segment whose vector lane sums of squares add up to `qsum` is checked by its
+/// sums of magnitudes ([`offset_magnitudes`]) rather than its squares: where every square is
+/// zero (elements below 2^-537, or zeros: the squares' bound would be far above the data),
+/// or a square overflowed with no NaN (elements above 2^511: no bound from the squares; as
+/// the TwoSum loop's, whose bound is infinite, such sums took the exact pass, 1.4x the time
+/// of other f64 sums).
+#[inline(always)]
+fn by_magnitudes(qsum: f64) -> bool {
+    qsum == 0.0 || qsum == f64::INFINITY
+}
+
+/// Each lane's sum of magnitudes over a segment, and the largest.
+///
+/// # Safety
+/// As [`offset_pass`].
+#[inline(always)]
+unsafe fn offset_magnitudes<
+    S: Simd,
+    const N: usize,
+    const C: usize,
+    const K: usize,
+    const PF: bool,
+>(
+    simd: S,
+    one: S::f64s,
+    seg: &Segment<S::f64s, N>,
+) -> ([S::f64s; N], f64) {
+    // SAFETY: forwarded from this function's contract.
+    let (_, a, _) = unsafe { offset_pass::<S, N, C, K, PF, PASS_MAGNITUDES>(simd, one, 0.0, seg) };
+    let mut most = 0.0f64;
+    for &v in &a {
+        most = most.max(lanes_max_sum::<S>(v).0);
+    }
+    (a, most)
+}
+
+/// A checked segment's lanes (`t`, `l`, offset `sigma`) folded into `(hi, lo)`, its bound
+/// `seg` and the fold's roundings into `err` (see [`f64_blocks`]).
+#[inline(always)]
+fn offset_fold<S: Simd, const N: usize>(
+    simd: S,
+    o: &mut Offset<S::f64s, N>,
+    t: [S::f64s; N],
+    l: [S::f64s; N],
+    sigma: f64,
+    seg: [S::f64s; N],
+) {
+    let sig = simd.splat_f64s(sigma);
+    let two_u = simd.splat_f64s(TWO_U);
+    let big = simd.splat_f64s(f64::MAX);
+    let inf = simd.splat_f64s(f64::INFINITY);
+    for k in 0..N {
+        // Exact: `t` in [σ/2, 3σ/2] (Sterbenz).
+        let d = simd.sub_f64s(t[k], sig);
+        let h = o.hi[k];
+        let s = simd.add_f64s(h, d);
+        let bb = simd.sub_f64s(s, h);
+        let e = simd.add_f64s(simd.sub_f64s(h, simd.sub_f64s(s, bb)), simd.sub_f64s(d, bb));
+        let w = simd.add_f64s(e, l[k]);
+        let lo = simd.add_f64s(o.lo[k], w);
+        let r = simd.mul_f64s(two_u, simd.add_f64s(simd.abs_f64s(w), simd.abs_f64s(lo)));
+        // NaN where `hi` overflowed (TwoSum's error is then NaN): no bound.
+        let r = simd.select_f64s(simd.less_than_or_equal_f64s(r, big), r, inf);
+        o.hi[k] = s;
+        o.lo[k] = lo;
+        o.err[k] = simd.add_f64s(o.err[k], simd.add_f64s(seg[k], r));
     }
 }
 
@@ -917,14 +1341,10 @@ unsafe fn f64_blocks<S: Simd, const C: usize>(
 ///
 /// # Safety
 /// As [`f64_blocks`].
-// (The lanes' three arrays, the run and the constants: one call site each.)
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn f64_blocks_n<S: Simd, const N: usize, const C: usize>(
     simd: S,
-    hi: &mut [f64; LANES],
-    lo: &mut [f64; LANES],
-    sq: &mut [f64; LANES],
+    lanes: &mut FloatLanes,
     ptr: *const f64,
     len: usize,
     one: f64,
@@ -932,98 +1352,112 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize, const C: usize>(
 ) {
     assert_eq!(N * S::F64_LANES, F64_LANES);
     let one = simd.splat_f64s(one);
-    let (hv, _) = S::as_simd_f64s(&hi[..F64_LANES]);
-    let (lv, _) = S::as_simd_f64s(&lo[..F64_LANES]);
-    let (mv, _) = S::as_simd_f64s(&sq[..F64_LANES]);
-    let mut h: [S::f64s; N] = hv[..N].try_into().expect("N vectors");
-    let mut l: [S::f64s; N] = lv[..N].try_into().expect("N vectors");
-    let mut m: [S::f64s; N] = mv[..N].try_into().expect("N vectors");
-    let mut p = ptr;
-    // The first blocks of the caller's data as `walk::STREAMS` streams side by side, in the
-    // order `blocks_contiguous` (the scalar level's loop) takes them; the rest in order below.
-    // (At stride 2 the streams are as long in bytes as a contiguous run's: blocks of
-    // `[f64; 2]`.)
+    let mut o = Offset::<S::f64s, N> {
+        hi: to_vectors::<S, N>(&lanes.hi),
+        lo: to_vectors::<S, N>(&lanes.lo),
+        err: to_vectors::<S, N>(&lanes.err),
+        sigma: lanes.sigma,
+    };
+    let block = F64_LANES * C;
     // Elements in whole blocks: all of them but, at stride 2, the last (see above).
     let whole = if C == 2 { len - 1 } else { len };
+    // The first blocks of the caller's data as `walk::STREAMS` streams side by side, in the
+    // order `blocks_contiguous` (the scalar level's loop) takes them; the rest in order.
+    // (At stride 2 the streams are as long in bytes as a contiguous run's: blocks of
+    // `[f64; 2]`.)
     let q = match (memory, C) {
         (false, _) => 0,
         (true, 1) => stream_blocks::<f64, F64_LANES>(whole),
         (true, _) => stream_blocks::<[f64; 2], F64_LANES>(whole),
     };
-    for _ in 0..q {
-        for s in 0..STREAMS {
-            // SAFETY: at the loop's i-th step `p` is run element i * F64_LANES (at
-            // `ptr + i * F64_LANES * C`), so this is block s * q + i of the run, inside it
-            // (s * q + i < STREAMS * q <= whole / F64_LANES).
-            unsafe {
-                add_block::<S, N, C>(
-                    simd,
-                    one,
-                    &mut h,
-                    &mut l,
-                    &mut m,
-                    p.add(s * q * F64_LANES * C),
-                )
-            };
-        }
-        p = p.wrapping_add(F64_LANES * C);
+    let mut i = 0;
+    while i < q {
+        let seg = Segment {
+            // Step j of this segment is step i + j < q of the streams: block s * q + i + j
+            // of the run, inside it (s * q + i + j < STREAMS * q <= whole / F64_LANES).
+            at: ptr.wrapping_add(i * block),
+            steps: (SEG_BLOCKS / STREAMS).min(q - i),
+            gap: q * block,
+            tail: None,
+        };
+        // SAFETY: the blocks named above, valid (our contract).
+        unsafe { offset_segment::<S, N, C, STREAMS, false>(simd, one, &mut o, &seg) };
+        i += seg.steps;
     }
-    p = p.wrapping_add((STREAMS - 1) * q * F64_LANES * C);
+    let p = ptr.wrapping_add(STREAMS * q * block);
     let whole = whole - STREAMS * q * F64_LANES;
-    if S::F64_LANES == 4 && memory {
-        // AVX2: the hardware prefetcher alone left a single thread's sum of cold memory at
-        // 9-10 GB/s, below numpy's plain sum (10.5-11.5): TwoSum takes ten instructions per
-        // vector here, so the out-of-order window spans few cache lines. A C copy of this
-        // loop read 10 GB/s without and 11.5-12 with these prefetches a kilobyte ahead (Zen
-        // 3), and the same in cache. AVX-512 (twice the bytes per instruction) is left as it
-        // was measured, at its probe's speed. A loop of its own: with the test inside one
-        // loop, the compiler branched out to the prefetches and back in every block, and
-        // in-cache sums lost 8%.
-        for _ in 0..whole / F64_LANES {
-            prefetch_bytes(p, CONTIGUOUS_AHEAD, F64_LANES * 8 * C);
-            // SAFETY: the block's elements are run elements before the last (our contract;
-            // at stride 2 the one after the block's last is still inside the run).
-            unsafe { add_block::<S, N, C>(simd, one, &mut h, &mut l, &mut m, p) };
-            p = p.wrapping_add(F64_LANES * C);
-        }
-    } else {
-        for _ in 0..whole / F64_LANES {
-            // SAFETY: as above.
-            unsafe { add_block::<S, N, C>(simd, one, &mut h, &mut l, &mut m, p) };
-            p = p.wrapping_add(F64_LANES * C);
-        }
-    }
-    // What the whole blocks left: at stride 2 also the run's last element.
+    let blocks = whole / F64_LANES;
+    // What the whole blocks leave, added with the last of them: at stride 2 also the run's
+    // last element, copied into a block of +0.0; at stride 1 read with masked loads (pulp's
+    // partial loads: zero past the run), not copied (the copy was a call to memcpy with
+    // every vector spilled around it, then a load that waited on its stores: ~17 ns a row,
+    // a quarter of a 100-element row's time, in the TwoSum loop).
     let rest = whole % F64_LANES + usize::from(C == 2);
-    if C == 2 {
-        // The last 1 ..= F64_LANES elements, copied into a block of +0.0.
-        let mut t = [0.0f64; F64_LANES];
-        for (j, t) in t.iter_mut().enumerate().take(rest) {
-            // SAFETY: run element j of the last block, j < rest (our contract).
-            *t = unsafe { *p.add(j * C) };
+    let last = p.wrapping_add(blocks * block);
+    let mut tail = None;
+    if rest > 0 {
+        let mut xs = [simd.splat_f64s(0.0); N];
+        if C == 2 {
+            let mut t = [0.0f64; F64_LANES];
+            for (j, t) in t.iter_mut().enumerate().take(rest) {
+                // SAFETY: run element j of the last block, j < rest (our contract).
+                *t = unsafe { *last.add(j * C) };
+            }
+            // SAFETY: `t` is one block of F64_LANES valid f64.
+            xs = unsafe { load_block::<S, N, 1>(simd, t.as_ptr()) };
+        } else {
+            // SAFETY: the run's last `rest` elements are valid (our contract; rest <
+            // F64_LANES here).
+            let tail = unsafe { std::slice::from_raw_parts(last, rest) };
+            let w = S::F64_LANES;
+            for (k, x) in xs.iter_mut().enumerate() {
+                *x = simd.partial_load_f64s(&tail[(k * w).min(rest)..((k + 1) * w).min(rest)]);
+            }
         }
-        // SAFETY: `t` is F64_LANES valid f64.
-        unsafe { add_block::<S, N, 1>(simd, one, &mut h, &mut l, &mut m, t.as_ptr()) };
-    } else if rest > 0 {
-        // (rest < F64_LANES here.)
-        // The last block read with masked loads (pulp's partial loads: zero past the run),
-        // not copied into a zeroed block: the copy was a call to memcpy with every vector
-        // spilled around it, then a load that waited on its stores (~17 ns a row, a quarter
-        // of a 100-element row's time).
-        // SAFETY: the run's last `rest` elements are valid (our contract).
-        let tail = unsafe { std::slice::from_raw_parts(p, rest) };
-        let w = S::F64_LANES;
-        for k in 0..N {
-            let x = simd.partial_load_f64s(&tail[(k * w).min(rest)..((k + 1) * w).min(rest)]);
-            two_sum_at(simd, one, k, &mut h[k], &mut l[k], &mut m[k], x);
-        }
+        tail = Some(xs);
     }
-    let (hv, _) = S::as_mut_simd_f64s(&mut hi[..F64_LANES]);
-    hv.copy_from_slice(&h);
-    let (lv, _) = S::as_mut_simd_f64s(&mut lo[..F64_LANES]);
-    lv.copy_from_slice(&l);
-    let (mv, _) = S::as_mut_simd_f64s(&mut sq[..F64_LANES]);
-    mv.copy_from_slice(&m);
+    let mut i = 0;
+    while i < blocks || (i == blocks && tail.is_some()) {
+        let steps = SEG_BLOCKS.min(blocks - i);
+        let seg = Segment {
+            at: p.wrapping_add(i * block),
+            steps,
+            gap: 0,
+            tail: if i + steps == blocks { tail } else { None },
+        };
+        // SAFETY: blocks i .. i + steps of what the streams left, whole blocks of the run
+        // before its last element (our contract; at stride 2 the one after a block's last
+        // is still inside the run), and the tail, loaded above.
+        unsafe {
+            if S::F64_LANES == 4 && memory {
+                offset_segment::<S, N, C, 1, true>(simd, one, &mut o, &seg)
+            } else {
+                offset_segment::<S, N, C, 1, false>(simd, one, &mut o, &seg)
+            }
+        };
+        if i + steps == blocks {
+            break;
+        }
+        i += steps;
+    }
+    from_vectors::<S, N>(&mut lanes.hi, &o.hi);
+    from_vectors::<S, N>(&mut lanes.lo, &o.lo);
+    from_vectors::<S, N>(&mut lanes.err, &o.err);
+    lanes.sigma = o.sigma;
+}
+
+/// The first `F64_LANES` lanes of `a` as `N` vectors.
+#[inline(always)]
+fn to_vectors<S: Simd, const N: usize>(a: &[f64; LANES]) -> [S::f64s; N] {
+    let (v, _) = S::as_simd_f64s(&a[..F64_LANES]);
+    v[..N].try_into().expect("N vectors")
+}
+
+/// `N` vectors into the first `F64_LANES` lanes of `a`.
+#[inline(always)]
+fn from_vectors<S: Simd, const N: usize>(a: &mut [f64; LANES], v: &[S::f64s; N]) {
+    let (av, _) = S::as_mut_simd_f64s(&mut a[..F64_LANES]);
+    av.copy_from_slice(v);
 }
 
 /// The sum of a run of f32 (or other widened) elements, not nan-skipping: element `i`
@@ -2099,6 +2533,8 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             lo: [0.0; LANES],
             n: [0; LANES],
             sq: [0.0; LANES],
+            err: [0.0; LANES],
+            sigma: 0.0,
             fed: 0,
             rows: 0,
         }
@@ -2125,18 +2561,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                 // 316x316 at 0.74x numpy. The piece is on the stack.
                 if stride == 2 {
                     // SAFETY: forwarded from this function's contract (`T` is f64).
-                    unsafe {
-                        f64_blocks::<S, 2>(
-                            _simd,
-                            &mut lanes.hi,
-                            &mut lanes.lo,
-                            &mut lanes.sq,
-                            ptr.cast::<f64>(),
-                            len,
-                            one,
-                            true,
-                        )
-                    };
+                    unsafe { f64_blocks::<S, 2>(_simd, lanes, ptr.cast::<f64>(), len, one, true) };
                     return;
                 }
                 let mut buf = [MaybeUninit::<f64>::uninit(); GATHER];
@@ -2156,18 +2581,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     };
                     // SAFETY: `piece` is `n` consecutive valid f64: the run itself (stride 1)
                     // or the copy just made.
-                    unsafe {
-                        f64_blocks::<S, 1>(
-                            _simd,
-                            &mut lanes.hi,
-                            &mut lanes.lo,
-                            &mut lanes.sq,
-                            piece,
-                            n,
-                            one,
-                            stride == 1,
-                        )
-                    };
+                    unsafe { f64_blocks::<S, 1>(_simd, lanes, piece, n, one, stride == 1) };
                     done += n;
                 }
                 return;
@@ -2242,12 +2656,17 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             mut lo,
             mut n,
             mut sq,
+            err,
             fed,
             ..
         } = lanes;
+        // The offset loop (f64 elements, not nan-skipping, at a level with FMA) fed every
+        // lane and bounded its error in `err`; the other loops leave `err` zero and bound
+        // theirs from the squares (`lane_bound`).
+        let offset = const { exact_each::<T>() && !P::IGNORE && has_fma::<S>() };
         // The combinations' roundings in `err`, the squares summed alongside (a loop over
         // the 32 lanes was one dependent chain: 40 ns an output).
-        let mut err = [0.0; LANES];
+        let mut err = err;
         // Each level's width is a constant, so that its loop is a few vector operations
         // (a `while` over the widths left them scalar: a fifth of a 100-element f32 row).
         if const { !exact_each::<T>() } {
@@ -2261,7 +2680,11 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             hi: hi[0],
             lo: lo[0],
             n: n[0],
-            err: err[0] + lane_bound::<T>(fed, u64::MAX, RUN_LANES, sq[0]),
+            err: if offset {
+                err[0]
+            } else {
+                err[0] + lane_bound::<T>(fed, u64::MAX, RUN_LANES, sq[0])
+            },
         }
     }
 

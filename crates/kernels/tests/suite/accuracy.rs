@@ -437,3 +437,158 @@ fn variance_near_overflow_and_at_extreme_scales() {
         );
     });
 }
+
+/// The f64 sum's offset loop (`kernels/sum.rs`, `f64_blocks`; SIMD levels with FMA) guesses
+/// each segment's offset from the one before and adds a segment again when the guess was too
+/// small. Data whose scale jumps by many orders from one stretch to the next, elements whose
+/// squares underflow (below 2^-537) or overflow (above 2^512), zeros, and infinities or NaN
+/// among finite elements: every sum is the correctly rounded exact sum, in order, reversed,
+/// at stride 2 and stride 3, at every level. Zeros, and tiny elements that do not cancel,
+/// are decided by the fast loop's own bound (no exact pass).
+#[test]
+fn f64_sums_whose_scale_jumps_are_correctly_rounded() {
+    let mut r = Rng(77);
+    let mut cases: Vec<(String, Vec<f64>)> = Vec::new();
+    // Stretches of 700 elements (about 44 per lane: segments straddle them) at scales far
+    // apart, up and down.
+    let scales = [1e-3, 1e9, 1e-12, 1.0, 1e150, 1e-200, 1e30, 1e-300, 7.0];
+    let jumps: Vec<f64> = scales
+        .iter()
+        .flat_map(|&s| (0..700).map(|_| (r.unit() - 0.3) * s).collect::<Vec<_>>())
+        .collect();
+    cases.push(("jumps".into(), jumps.clone()));
+    cases.push((
+        "jumps reversed".into(),
+        jumps.iter().rev().copied().collect(),
+    ));
+    // One huge element in a segment of small ones (the guess holds for none of it).
+    let mut spike: Vec<f64> = (0..5000).map(|_| r.unit()).collect();
+    spike[2500] = 3e40;
+    spike[4000] = -3e40;
+    cases.push(("spike".into(), spike));
+    // Squares that underflow: normals below 2^-560, and subnormals.
+    cases.push((
+        "tiny".into(),
+        (0..9000)
+            .map(|_| (r.unit() + 0.5) * 2f64.powi(-560))
+            .collect(),
+    ));
+    cases.push((
+        "subnormal".into(),
+        (0..3000).map(|_| (r.unit() - 0.5) * 1e-310).collect(),
+    ));
+    // Squares that overflow: the TwoSum loop, then the exact pass.
+    cases.push((
+        "huge".into(),
+        (0..4000)
+            .map(|i| {
+                if i % 3 == 0 {
+                    1e300
+                } else {
+                    -(r.unit() * 4e299)
+                }
+            })
+            .collect(),
+    ));
+    cases.push(("zeros".into(), vec![0.0; 6000]));
+    let mut signed = vec![-0.0; 6000];
+    signed[17] = 0.0;
+    cases.push(("signed zeros".into(), signed));
+    cases.push(("negative zeros".into(), vec![-0.0; 2000]));
+    // Ties: 2^53 + 1 (odd) and halves, the exact sum halfway between two floats.
+    let mut tie = vec![0.0; 3000];
+    tie[5] = 2f64.powi(53);
+    tie[2000] = 1.0;
+    tie[2999] = 2.0;
+    cases.push(("tie".into(), tie));
+    for (name, x) in &cases {
+        let exact = fsum(x.iter().copied());
+        each_level(|level| {
+            let v = StridedView::from_1d(x);
+            let views = [
+                ("in order", v.clone(), exact),
+                (
+                    "reversed",
+                    v.sliced(0, x.len() - 1, usize::MAX, -1).unwrap(),
+                    exact,
+                ),
+                (
+                    "stride 2",
+                    v.sliced(0, 0, x.len(), 2).unwrap(),
+                    fsum(x.iter().step_by(2).copied()),
+                ),
+                (
+                    "stride 3",
+                    v.sliced(0, 0, x.len(), 3).unwrap(),
+                    fsum(x.iter().step_by(3).copied()),
+                ),
+            ];
+            for (form, view, want) in &views {
+                // (A sum of zeros is +0.0, as numpy's, whatever their signs.)
+                let want = if *want == 0.0 { 0.0 } else { *want };
+                let got = sum(view);
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "{name}, {form}, {level:?}: {got:e} vs {want:e}"
+                );
+            }
+        });
+    }
+    // Specials among finite elements: IEEE's answer wherever they stand.
+    for (at, specials, want) in [
+        (3000usize, vec![f64::INFINITY], f64::INFINITY),
+        (10, vec![f64::NEG_INFINITY], f64::NEG_INFINITY),
+        (5999, vec![f64::NAN], f64::NAN),
+        (100, vec![f64::INFINITY, f64::NEG_INFINITY], f64::NAN),
+    ] {
+        let mut x: Vec<f64> = (0..6000).map(|_| r.unit() * 1e3).collect();
+        for (k, s) in specials.iter().enumerate() {
+            x[at + 1000 * k] = *s;
+        }
+        each_level(|level| {
+            let got = sum(&StridedView::from_1d(&x));
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "{specials:?} at {at}, {level:?}: {got}"
+            );
+        });
+    }
+    // Exact sums far from the largest float whose running sums pass it: 200 times 1.5e308,
+    // then 200 times -1.5e308 (exact sum 1.0).
+    let mut over = vec![1.5e308; 200];
+    over.extend(vec![-1.5e308; 200]);
+    over.push(1.0);
+    each_level(|level| {
+        assert_eq!(sum(&StridedView::from_1d(&over)), 1.0, "{level:?}");
+    });
+    // The fast loop's bound decides zeros and tiny elements of one sign by itself.
+    for (name, x) in [
+        ("zeros", vec![0.0; 5000]),
+        (
+            "tiny",
+            (0..5000)
+                .map(|i| (1.0 + i as f64) * 2f64.powi(-700))
+                .collect(),
+        ),
+    ] {
+        each_level(|level| {
+            if level == SimdLevel::Scalar {
+                return; // (the TwoSum loop, whose bound is from the squares)
+            }
+            let parts = partials(Op::Sum, &StridedView::from_1d(&x), None).expect("partials");
+            let State::Float(p) = parts.state() else {
+                panic!("float partials");
+            };
+            for q in p {
+                assert!(
+                    q.rounded_f64().is_some(),
+                    "{name}, {level:?}: {q:?} left to the exact pass"
+                );
+            }
+            if name == "zeros" {
+                assert!(p.iter().all(|q| q.err == 0.0), "{name}, {level:?}: {p:?}");
+            }
+        });
+    }
+}
