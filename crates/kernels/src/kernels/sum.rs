@@ -1303,8 +1303,8 @@ unsafe fn offset_magnitudes<
     (a, most)
 }
 
-/// A checked segment's lanes (`t`, `l`, offset `sigma`) folded into `(hi, lo)`, its bound
-/// `seg` and the fold's roundings into `err` (see [`f64_blocks`]).
+/// A checked segment's lanes (`t`, `l`, offset `sigma`) folded into `(hi, lo)`, its
+/// `bound` and the fold's roundings into `err` (see [`f64_blocks`]).
 #[inline(always)]
 fn offset_fold<S: Simd, const N: usize>(
     simd: S,
@@ -1312,7 +1312,7 @@ fn offset_fold<S: Simd, const N: usize>(
     t: [S::f64s; N],
     l: [S::f64s; N],
     sigma: f64,
-    seg: [S::f64s; N],
+    bound: [S::f64s; N],
 ) {
     let sig = simd.splat_f64s(sigma);
     let two_u = simd.splat_f64s(TWO_U);
@@ -1321,10 +1321,7 @@ fn offset_fold<S: Simd, const N: usize>(
     for k in 0..N {
         // Exact: `t` in [σ/2, 3σ/2] (Sterbenz).
         let d = simd.sub_f64s(t[k], sig);
-        let h = o.hi[k];
-        let s = simd.add_f64s(h, d);
-        let bb = simd.sub_f64s(s, h);
-        let e = simd.add_f64s(simd.sub_f64s(h, simd.sub_f64s(s, bb)), simd.sub_f64s(d, bb));
+        let (s, e) = two_sum_v(simd, o.hi[k], d);
         let w = simd.add_f64s(e, l[k]);
         let lo = simd.add_f64s(o.lo[k], w);
         let r = simd.mul_f64s(two_u, simd.add_f64s(simd.abs_f64s(w), simd.abs_f64s(lo)));
@@ -1332,7 +1329,7 @@ fn offset_fold<S: Simd, const N: usize>(
         let r = simd.select_f64s(simd.less_than_or_equal_f64s(r, big), r, inf);
         o.hi[k] = s;
         o.lo[k] = lo;
-        o.err[k] = simd.add_f64s(o.err[k], simd.add_f64s(seg[k], r));
+        o.err[k] = simd.add_f64s(o.err[k], simd.add_f64s(bound[k], r));
     }
 }
 
@@ -1960,14 +1957,18 @@ const RUNS_TRACKED: usize = 192;
 /// `(hi, lo) += x` for vectors, TwoSum without the squares (the f32 folds).
 #[inline(always)]
 fn two_sum_vec<S: Simd>(simd: S, h: &mut S::f64s, l: &mut S::f64s, x: S::f64s) {
-    let s = simd.add_f64s(*h, x);
-    let bb = simd.sub_f64s(s, *h);
-    let e = simd.add_f64s(
-        simd.sub_f64s(*h, simd.sub_f64s(s, bb)),
-        simd.sub_f64s(x, bb),
-    );
+    let (s, e) = two_sum_v(simd, *h, x);
     *h = s;
     *l = simd.add_f64s(*l, e);
+}
+
+/// [`two_sum`] of each lane: `(s, e)` with `s = a + b` rounded and `a + b = s + e` exactly.
+#[inline(always)]
+fn two_sum_v<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> (S::f64s, S::f64s) {
+    let s = simd.add_f64s(a, b);
+    let bb = simd.sub_f64s(s, a);
+    let e = simd.add_f64s(simd.sub_f64s(a, simd.sub_f64s(s, bb)), simd.sub_f64s(b, bb));
+    (s, e)
 }
 
 /// `RUN_W` elements of a run at element stride `C` as `N` vectors of f64 (`N *
@@ -2394,12 +2395,7 @@ impl<V: Copy> RunLanes<V> {
     #[inline(always)]
     fn combine<S: Simd<f64s = V>>(self, simd: S, b: Self) -> Self {
         let zero = simd.splat_f64s(0.0);
-        let s = simd.add_f64s(self.h, b.h);
-        let bb = simd.sub_f64s(s, self.h);
-        let e = simd.add_f64s(
-            simd.sub_f64s(self.h, simd.sub_f64s(s, bb)),
-            simd.sub_f64s(b.h, bb),
-        );
+        let (s, e) = two_sum_v(simd, self.h, b.h);
         let t = simd.add_f64s(self.l, b.l);
         let lo = simd.add_f64s(t, e);
         let r = simd.mul_f64s(
