@@ -4,8 +4,9 @@
 //! at SIMD levels with FMA, runs (contiguous, stride 2, or gathered) take the offset loop
 //! ([`f64_blocks`]: each lane of a 64-element segment starts at a power of two above its
 //! magnitudes, so Fast2Sum is exact, three operations where TwoSum takes six); elsewhere
-//! (the scalar level, the nan-skipping sums, the vertical path) TwoSum into the lane's (hi,
-//! lo) pair. Either way each lane's sum is exact up to the rounding of its error terms, and
+//! (the scalar level, the nan-skipping sums, vertical tiles of at most `TRACKED_ROWS` rows)
+//! TwoSum into the lane's (hi, lo) pair; longer vertical tiles take an offset loop of their
+//! own ([`f64_rows_offset`]: an offset per output, checked after every four rows). Either way each lane's sum is exact up to the rounding of its error terms, and
 //! so is the combination of lanes and units, with a rigorous bound that decides the
 //! correctly rounded result or sends it to the exact pass (`kernels/exact.rs`). A cheaper
 //! blocked scheme (plain adds inside blocks, TwoSum across) was measured first and rejected:
@@ -561,10 +562,19 @@ pub(crate) struct FloatTile {
     /// Each output's smallest nonzero magnitude (+inf: none) or less, for the proof that
     /// its `hi + lo` is exact (see `tile_partial`).
     small: [f64; ANTI_ALIAS],
+    /// The f64 sums' offset accumulators `t` (see [`f64_rows_offset`]; 0.0: no offset).
+    off: [f64; ANTI_ALIAS],
+    /// The f64 sums' bounds of the offset segments folded so far (see [`offset_fold_one`]).
+    err: [f64; ANTI_ALIAS],
     /// Rows pushed (every output of the tile takes every row).
     rows: u64,
+    /// Rows of the current offset segment (every output's at most).
+    seg_rows: u64,
     /// Whether `small` is tracked (`TRACKED_ROWS`); else `seal` makes no proof from it.
     track: bool,
+    /// Whether the f64 rows went through the offset loop (`off`, `err`; `sq` holds each
+    /// output's sum of magnitudes over the segment).
+    offset: bool,
 }
 
 /// True for f64 data: TwoSum on every element (see the module docs).
@@ -1902,6 +1912,468 @@ unsafe fn f64_rows_n<S: Simd, const N: usize, const C: usize, const TRACK: bool>
     }
 }
 
+/// Rows of a vertical offset segment ([`f64_rows_offset`]): each output's segment is folded
+/// before the batch that would take it past this.
+const OFFSET_SEG_ROWS: u64 = RENORM_ROWS;
+
+/// A lane passes a batch's check where its segment's sum of magnitudes `a` (rounded) times
+/// this is at most its `t` before the batch (see [`f64_rows_offset`]).
+const OFFSET_CHECK: f64 = 5.006;
+
+/// A segment's offset from one batch of `H` it may still take, each of magnitudes `A_b`:
+/// at least `OFFSET_ROOM H A_b`, 8 times the `5.006 H A_b` the check needs if the batches
+/// to come are like this one (with 1.25 times, a third of the lanes of normal data failed a
+/// later batch: four of their elements are a poor estimate of the next 500). A larger `σ`
+/// only widens the bound, by far less than an ulp of the sum.
+const OFFSET_ROOM: f64 = 50.0;
+
+/// The largest offset taken: `t` and the segment's sums stay far below overflow.
+const OFFSET_MAX: f64 = 5.357543035931337e300; // 2^999
+
+/// What a batch short of `ROWS` rows reads instead of the rows it lacks: zeros, as many as a
+/// piece of [`push_rows_offset`] reads (at stride 2, two per output and one more).
+static ZERO_ROWS: [f64; 2 * (TILE + F64_LANES) + 2] = [0.0; 2 * (TILE + F64_LANES) + 2];
+
+/// The offset `σ` of a vertical lane whose `t` lies in `[3σ/4 - ε, 5σ/4 + ε]` (see
+/// [`f64_rows_offset`]): the power of two nearest `t` by ratio (`t √2` lies in `[σ, 2σ)`);
+/// 0.0 for `t == 0` (a lane with no offset).
+#[inline(always)]
+fn offset_of(t: f64) -> f64 {
+    f64::from_bits((t * std::f64::consts::SQRT_2).to_bits() & 0x7ff0_0000_0000_0000)
+}
+
+/// One piece of a vertical offset batch: the tile's arrays from the piece's first output.
+struct OffsetRows<'a> {
+    off: &'a mut [f64],
+    lo: &'a mut [f64],
+    /// Each output's sum of magnitudes over its segment.
+    mag: &'a mut [f64],
+    hi: &'a mut [f64],
+    err: &'a mut [f64],
+    /// Rows of the tile's segment before this batch (each output's segment has at most
+    /// these).
+    b: u64,
+    /// Rows the tile's segment can still take after this batch.
+    left: u64,
+    /// Whether this is the tile's first batch (every lane's `t` is 0).
+    fresh: bool,
+}
+
+/// The f64 vertical sum (not nan-skipping, at the FMA levels, tiles of more than
+/// `TRACKED_ROWS` rows) by an offset, as [`f64_blocks`] does along runs: a batch of `ROWS`
+/// rows at a time, `ROWS` Fast2Sums into each output's `t`, their errors into its `lo`, its
+/// magnitudes into its `a` (`mag`): six operations an element where TwoSum with a square
+/// took eight (a C model of 320x320 f64 over axis 0 on one Zen 1 thread: 55 us against 76;
+/// numpy 63).
+///
+/// Each output's segment (at most [`OFFSET_SEG_ROWS`] rows) starts its `t` at a power of two
+/// `σ` (0 for a lane that has seen only zeros). Invariant: after every batch a lane kept,
+/// its segment's exact sum of magnitudes `A` is at most `σ/4`. Then every partial sum stays
+/// in `[3σ/4 - ε, 5σ/4 + ε]` (`ε`: the errors taken out, at most `b u σ`, far below
+/// `σ/10^4`), which is at least `|x|`, so Fast2Sum (`s = t + x`, `r = x - (s - t)`) is exact,
+/// `|r| <= u σ` (half an ulp of `s < 2σ`) and `|r| <= |x|`; `σ` is `offset_of(t)`, and `t -
+/// σ` is exact (Sterbenz).
+///
+/// The check, after a batch, from the lane's `t0` before it: `OFFSET_CHECK a <= t0`. By the
+/// invariant `t0 <= 1.2501 σ`, and `a` errs below `A` by at most a factor `(1 + u)^b` (an
+/// element's magnitude passes at most `b` roundings: a batch's tree, then `a`'s), so `A
+/// <= 1.001 a <= 1.001 · 1.2501 σ / 5.006 < σ / 4`: the invariant holds again, for every
+/// prefix of the batch too. A group of outputs with a lane that fails is not stored (its
+/// arrays keep the state before the batch) and is added again by [`offset_rows_redo`].
+/// With `σ = 0` only zeros pass (`a == 0`), which leave `t` at 0.
+///
+/// # Safety
+/// `rows[r] + j` must be a valid, initialised f64 for every row and `j < len * C` (at stride
+/// 2, `j <= (len - 1) * 2 + 1`); `len` a multiple of `F64_LANES` (under `NARROW`, of the
+/// level's vector width; then `C == 1`), and at most the length of each array of `st`.
+#[inline(always)]
+unsafe fn f64_rows_offset<S: Simd, const C: usize, const NARROW: bool>(
+    simd: S,
+    st: OffsetRows<'_>,
+    rows: [*const f64; ROWS],
+    len: usize,
+    one: f64,
+) {
+    const { assert!(!NARROW || C == 1) };
+    // (The tile's first batch as a copy of its own: a branch on `fresh` inside the loop
+    // kept its state on the stack.)
+    if st.fresh {
+        // SAFETY: forwarded from this function's contract.
+        return unsafe { f64_rows_offset_at::<S, C, NARROW, true>(simd, st, rows, len, one) };
+    }
+    // SAFETY: forwarded from this function's contract.
+    unsafe { f64_rows_offset_at::<S, C, NARROW, false>(simd, st, rows, len, one) }
+}
+
+/// [`f64_rows_offset`] at this level's grouping, for the tile's first batch or not
+/// (`FRESH`).
+///
+/// # Safety
+/// As [`f64_rows_offset`].
+#[inline(always)]
+unsafe fn f64_rows_offset_at<S: Simd, const C: usize, const NARROW: bool, const FRESH: bool>(
+    simd: S,
+    st: OffsetRows<'_>,
+    rows: [*const f64; ROWS],
+    len: usize,
+    one: f64,
+) {
+    if NARROW {
+        // SAFETY: forwarded from this function's contract.
+        return unsafe { f64_rows_offset_n::<S, 1, 1, FRESH>(simd, st, rows, len, one) };
+    }
+    match S::F64_LANES {
+        // SAFETY: forwarded from this function's contract.
+        2 => unsafe {
+            f64_rows_offset_n::<S, { F64_LANES / 2 }, C, FRESH>(simd, st, rows, len, one)
+        },
+        // AVX2: one vector of outputs a step. An iteration of two (the TwoSum loop's
+        // grouping) was ~100 instructions, 190 micro-operations on Zen 1 (which splits
+        // 256-bit operations): its whole reorder buffer, so one iteration's four-row chain
+        // of additions ran at a time.
+        // SAFETY: forwarded from this function's contract.
+        4 => unsafe { f64_rows_offset_n::<S, 1, C, FRESH>(simd, st, rows, len, one) },
+        // AVX-512: two vectors, 16 outputs, as `f64_rows_lanes`.
+        // SAFETY: forwarded from this function's contract.
+        8 => unsafe {
+            f64_rows_offset_n::<S, { F64_LANES / 8 }, C, FRESH>(simd, st, rows, len, one)
+        },
+        w => unreachable!("no f64 vertical loop for {w}-lane vectors"),
+    }
+}
+
+/// [`f64_rows_offset`] with `N` vectors of outputs a step.
+///
+/// # Safety
+/// As [`f64_rows_offset`].
+#[inline(always)]
+unsafe fn f64_rows_offset_n<S: Simd, const N: usize, const C: usize, const FRESH: bool>(
+    simd: S,
+    mut st: OffsetRows<'_>,
+    rows: [*const f64; ROWS],
+    len: usize,
+    one: f64,
+) {
+    let step = N * S::F64_LANES;
+    assert!(len % step == 0);
+    assert!(len <= st.off.len() && len <= st.lo.len() && len <= st.mag.len());
+    let onev = simd.splat_f64s(one);
+    let (zero, check) = (simd.splat_f64s(0.0), simd.splat_f64s(OFFSET_CHECK));
+    let all = simd.equal_f64s(zero, zero);
+    // A fresh tile's offsets from its first batch (below): `2 OFFSET_ROOM H` times its
+    // magnitudes.
+    let grow = simd.splat_f64s(2.0 * OFFSET_ROOM * (st.left / ROWS as u64 + 1) as f64);
+    let (exponent, most) = (
+        simd.splat_u64s(0x7ff0_0000_0000_0000),
+        simd.splat_f64s(OFFSET_MAX),
+    );
+    for j in (0..len).step_by(step) {
+        let (t0, mut l, mut a) = if FRESH {
+            // The tile's first batch, whose lanes have no offset yet (`t == 0`): each lane's
+            // `σ` is the power of two in `(v/2, v]`, `v = 2 OFFSET_ROOM H A_b` (its exponent
+            // bits: as `offset_rows_redo` would choose it, at least `OFFSET_ROOM H A_b`, so the check
+            // passes), read from the batch's magnitudes first (the rows are then in L1);
+            // where `v` is above `OFFSET_MAX`, NaN or subnormal, `σ = 0`, which fails the
+            // check, and `offset_rows_redo` takes the lane. Without it every lane of every
+            // tile failed its first batch (316x316 f64 axis-0 sum: 6% of the time redone).
+            let mut ab = [zero; N];
+            for &row in &rows {
+                for (k, ab) in ab.iter_mut().enumerate() {
+                    // SAFETY: as in the loop below.
+                    let x = unsafe {
+                        load_run::<S, C>(simd, row.wrapping_add(j * C).add(k * S::F64_LANES * C))
+                    };
+                    *ab = simd.add_f64s(*ab, simd.abs_f64s(x));
+                }
+            }
+            let mut t0 = [zero; N];
+            for (t0, ab) in t0.iter_mut().zip(ab) {
+                let v = simd.mul_f64s(ab, grow);
+                let p = simd.and_u64s(simd.transmute_u64s_f64s(v), exponent);
+                let p = simd.transmute_f64s_u64s(p);
+                *t0 = simd.select_f64s(simd.less_than_or_equal_f64s(v, most), p, zero);
+            }
+            (t0, [zero; N], [zero; N])
+        } else {
+            let t0 = at_vectors::<S, N>(st.off, j);
+            (
+                t0,
+                at_vectors::<S, N>(st.lo, j),
+                at_vectors::<S, N>(st.mag, j),
+            )
+        };
+        let mut t = t0;
+        // Each row's error and magnitude, added into `l` and `a` as a tree (two levels, then
+        // the state): the four-row chains of those additions were, with `t`'s, the latency
+        // that bound the loop on Zen 1.
+        let (mut r, mut m) = ([[zero; N]; ROWS], [[zero; N]; ROWS]);
+        for (i, &row) in rows.iter().enumerate() {
+            let block = row.wrapping_add(j * C);
+            for k in 0..N {
+                // SAFETY: outputs j + k W .. j + (k + 1) W < len of the row, valid (with the
+                // odd ones between at stride 2) by our contract.
+                let x = unsafe { load_run::<S, C>(simd, block.add(k * S::F64_LANES * C)) };
+                let s = simd.add_f64s(t[k], x);
+                // `s - t` and `x - (s - t)` as FMAs by 1 (the same roundings), on the FMA
+                // pipes beside the additions.
+                let z = simd.negate_mul_add_f64s(t[k], onev, s);
+                r[i][k] = simd.negate_mul_add_f64s(z, onev, x);
+                t[k] = s;
+                m[i][k] = simd.abs_f64s(x);
+            }
+        }
+        const { assert!(ROWS == 4) };
+        for k in 0..N {
+            let (r01, r23) = (
+                simd.add_f64s(r[0][k], r[1][k]),
+                simd.add_f64s(r[2][k], r[3][k]),
+            );
+            l[k] = simd.add_f64s(l[k], simd.add_f64s(r01, r23));
+            let (m01, m23) = (
+                simd.add_f64s(m[0][k], m[1][k]),
+                simd.add_f64s(m[2][k], m[3][k]),
+            );
+            a[k] = simd.add_f64s(a[k], simd.add_f64s(m01, m23));
+        }
+        let mut ok = all;
+        for k in 0..N {
+            let c = simd.less_than_or_equal_f64s(simd.mul_f64s(a[k], check), t0[k]);
+            ok = simd.and_m64s(ok, c);
+        }
+        if simd.first_true_m64s(simd.xor_m64s(ok, all)) == S::F64_LANES {
+            for (arr, v) in [(&mut *st.off, t), (&mut *st.lo, l), (&mut *st.mag, a)] {
+                S::as_mut_simd_f64s(&mut arr[j..j + step]).0[..N].copy_from_slice(&v);
+            }
+        } else {
+            // SAFETY: outputs j .. j + step of the rows, valid (our contract).
+            unsafe { offset_rows_redo(&mut st, &rows, j, step, C) };
+        }
+    }
+}
+
+/// `N` vectors of `a` from element `j`. (A function, not a closure: a closure does not
+/// inherit the level's target features.)
+#[inline(always)]
+fn at_vectors<S: Simd, const N: usize>(a: &[f64], j: usize) -> [S::f64s; N] {
+    S::as_simd_f64s(&a[j..j + N * S::F64_LANES]).0[..N]
+        .try_into()
+        .expect("N vectors")
+}
+
+/// The outputs `j0 .. j0 + count` of a batch that failed [`f64_rows_offset`]'s check, one at
+/// a time: the segment so far folded ([`offset_fold_one`]); a new segment from this batch,
+/// at the power of two `σ` at or above `OFFSET_ROOM H A_b` (`A_b` the batch's sum of
+/// magnitudes, `H` the batches the segment can still take), which passes the check
+/// (`5.006 A_b <= σ`); where `σ` would pass [`OFFSET_MAX`] (an infinity, a NaN,
+/// elements near overflow), the batch goes into `(hi, lo)` by TwoSum and the output's bound
+/// becomes infinite (NaN where an element was: the sum is NaN), for the exact pass.
+///
+/// # Safety
+/// `rows[r] + j * c` must be a valid f64 for every row and `j0 <= j < j0 + count`, and
+/// `j0 + count` at most the length of each array of `st`.
+#[cold]
+#[inline(never)]
+unsafe fn offset_rows_redo(
+    st: &mut OffsetRows<'_>,
+    rows: &[*const f64; ROWS],
+    j0: usize,
+    count: usize,
+    c: usize,
+) {
+    let h = (st.left / ROWS as u64 + 1) as f64;
+    for j in j0..j0 + count {
+        let mut xs = [0.0f64; ROWS];
+        for (x, &row) in xs.iter_mut().zip(rows) {
+            // SAFETY: our contract.
+            *x = unsafe { *row.add(j * c) };
+        }
+        offset_fold_one(
+            &mut st.off[j],
+            &mut st.lo[j],
+            &mut st.mag[j],
+            &mut st.hi[j],
+            &mut st.err[j],
+            st.b,
+        );
+        let mut ab = 0.0f64;
+        for x in xs {
+            ab += x.abs();
+        }
+        let want = OFFSET_ROOM * h * ab;
+        if want <= OFFSET_MAX {
+            let (mut t, mut l) = (power_above(want), st.lo[j]);
+            for x in xs {
+                let s = t + x;
+                l += x - (s - t);
+                t = s;
+            }
+            (st.off[j], st.lo[j], st.mag[j]) = (t, l, ab);
+        } else {
+            let (mut hh, mut l) = (st.hi[j], st.lo[j]);
+            for x in xs {
+                let (s, e) = two_sum(hh, x);
+                hh = s;
+                l += e;
+            }
+            (st.hi[j], st.lo[j]) = (hh, l);
+            st.err[j] += if ab.is_nan() { f64::NAN } else { f64::INFINITY };
+        }
+    }
+}
+
+/// Folds a vertical offset lane's segment of at most `b` rows (`t = off`, `a = mag`) into
+/// its `(hi, lo)`, its bound into `err`; leaves `t` and `a` at 0 and returns `a`.
+///
+/// The bound: `lo` took the segment's errors `r_i` (exact, `Σ|r_i| <= R = min(b u σ, A)`,
+/// `A <= 1.001 a`; see [`f64_rows_offset`]) by at most `b` additions, each erring by at most
+/// `u |lo_i|` with `|lo_i| <= (|lo_end| + 2R)(1 + u)^b`: in all at most
+/// `1.01 u b (|lo_end| + 2R)`. (The vector loop adds a batch's four errors as a tree first,
+/// then into `lo`: `b / 4` additions into `lo`, and the tree's roundings at most `2u` times
+/// the batch's `Σ|r_i|`, `2uR` in all, which the same bound covers for `b >= 4`.) Then
+/// `t - σ` is exact, TwoSum with `hi` exact, `w = lo + e` errs by at most `u |w|` (counted
+/// twice, for `err`'s own roundings), and the TwoSum that renormalises is exact unless the
+/// sum overflows (the bound is then infinite).
+#[inline(always)]
+fn offset_fold_one(
+    off: &mut f64,
+    lo: &mut f64,
+    mag: &mut f64,
+    hi: &mut f64,
+    err: &mut f64,
+    b: u64,
+) -> f64 {
+    let (t, a, l) = (*off, *mag, *lo);
+    let sigma = offset_of(t);
+    let d = t - sigma;
+    let (u, bf) = (f64::EPSILON / 2.0, b as f64);
+    let bound = 1.01 * u * bf * (l.abs() + 2.0 * (bf * u * sigma).min(1.001 * a));
+    let (s, e) = two_sum(*hi, d);
+    let w = l + e;
+    let (h2, l2) = two_sum(s, w);
+    if h2.is_finite() && l2.is_finite() {
+        (*hi, *lo) = (h2, l2);
+        *err += bound + TWO_U * w.abs();
+    } else {
+        (*hi, *lo) = (s, w);
+        *err += f64::INFINITY;
+    }
+    (*off, *mag) = (0.0, 0.0);
+    a
+}
+
+/// Every output's segment folded ([`offset_fold_one`]), and the next segment's offset set
+/// from this one's magnitudes: the power of two at or above `12.6 a` (room for the next
+/// segment to take up to 2.5 times as much), 0 for a segment of zeros.
+fn offset_fold_tile(t: &mut FloatTile, len: usize) {
+    let b = t.seg_rows;
+    for j in 0..len {
+        let a = offset_fold_one(
+            &mut t.off[j],
+            &mut t.lo[j],
+            &mut t.sq[j],
+            &mut t.hi[j],
+            &mut t.err[j],
+            b,
+        );
+        let want = 12.6 * a;
+        t.off[j] = if want <= OFFSET_MAX {
+            power_above(want)
+        } else {
+            0.0
+        };
+    }
+    t.seg_rows = 0;
+}
+
+/// [`FloatSum::push_rows`] of f64 rows at an FMA level into an untracked tile: `real` rows
+/// (`rows[real..]` are ignored and read as zeros, which change no state), `len` outputs at
+/// `stride`, through [`f64_rows_offset`], in pieces as the TwoSum loop takes them (rows of
+/// stride 1 or 2 in place, the rest copied into `tmp`).
+///
+/// # Safety
+/// As `push_rows`: `rows[r] + j * stride` is a valid f64 for `r < real`, `j < len`; `len`
+/// at most `TILE`.
+#[inline(always)]
+unsafe fn push_rows_offset<S: Simd>(
+    simd: S,
+    t: &mut FloatTile,
+    rows: [*const f64; ROWS],
+    real: usize,
+    len: usize,
+    stride: isize,
+) {
+    const { assert!(ROWS * GATHER <= ANTI_ALIAS && TILE + F64_LANES <= ANTI_ALIAS) };
+    t.offset = true;
+    let fresh = t.rows == 0;
+    t.rows += real as u64;
+    if t.seg_rows + ROWS as u64 > OFFSET_SEG_ROWS {
+        offset_fold_tile(t, len);
+    }
+    let b = t.seg_rows;
+    t.seg_rows += ROWS as u64;
+    let left = OFFSET_SEG_ROWS - t.seg_rows;
+    let one = std::hint::black_box(1.0);
+    let mut j0 = 0;
+    while j0 < len {
+        // The pieces of the TwoSum loop's (see `push_rows`).
+        let rest = len - j0;
+        let direct = stride == 1 && rest >= F64_LANES;
+        let direct2 = stride == 2 && rest > F64_LANES;
+        let narrow = stride == 1 && !direct && rest >= S::F64_LANES;
+        let n = if direct {
+            rest - rest % F64_LANES
+        } else if narrow {
+            rest - rest % S::F64_LANES
+        } else if direct2 {
+            (rest - 1) - (rest - 1) % F64_LANES
+        } else {
+            GATHER.min(rest)
+        };
+        let padded = if narrow {
+            n
+        } else {
+            n.next_multiple_of(F64_LANES)
+        };
+        let mut ptrs = [ZERO_ROWS.as_ptr(); ROWS];
+        for (r, slot) in ptrs.iter_mut().enumerate().take(real) {
+            let at = rows[r].wrapping_offset(j0 as isize * stride);
+            *slot = if direct || direct2 || narrow {
+                at
+            } else {
+                let buf = &mut t.tmp[r * GATHER..r * GATHER + padded];
+                // SAFETY: elements `j0 .. j0 + n` of the row are valid f64 (our contract).
+                unsafe { gather(at, stride, 0, &mut buf[..n]) };
+                buf[n..].fill(0.0);
+                buf.as_ptr()
+            };
+        }
+        let st = OffsetRows {
+            off: &mut t.off[j0..],
+            lo: &mut t.lo[j0..],
+            mag: &mut t.sq[j0..],
+            hi: &mut t.hi[j0..],
+            err: &mut t.err[j0..],
+            b,
+            left,
+            fresh,
+        };
+        // SAFETY: `ptrs[r]` is `padded` valid f64 (at stride 2 with the ones between and
+        // after): the row's own, the copy just made, or `ZERO_ROWS` (long enough for any
+        // piece); outputs `j0 .. j0 + padded` lie in the tile's arrays (`j0 + padded <=
+        // TILE + F64_LANES <= ANTI_ALIAS`).
+        unsafe {
+            if direct2 {
+                f64_rows_offset::<S, 2, false>(simd, st, ptrs, padded, one)
+            } else if narrow {
+                f64_rows_offset::<S, 1, true>(simd, st, ptrs, padded, one)
+            } else {
+                f64_rows_offset::<S, 1, false>(simd, st, ptrs, padded, one)
+            }
+        };
+        j0 += n;
+    }
+}
+
 /// Lanes of each run in [`short_runs`]: one AVX-512 vector, two of AVX2.
 const RUN_W: usize = 8;
 
@@ -2778,8 +3250,19 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         if track {
             u.small[..len].fill(f64::INFINITY);
         }
+        if const { exact_each::<T>() && !P::IGNORE } && !track {
+            // The offset loop's state, and the outputs of a padded last block past `len`
+            // (which it adds zeros into: they must start at zero, or their stale check would
+            // send every batch to `offset_rows_redo`).
+            let end = (len + F64_LANES).min(ANTI_ALIAS);
+            for a in [&mut u.off, &mut u.err, &mut u.lo, &mut u.sq] {
+                a[..end].fill(0.0);
+            }
+        }
         u.rows = 0;
+        u.seg_rows = 0;
         u.track = track;
+        u.offset = false;
         t
     }
 
@@ -2846,6 +3329,16 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         len: usize,
         stride: isize,
     ) {
+        if const { exact_each::<T>() && !P::IGNORE && has_fma::<S>() } && !tile.track && len > 0 {
+            let mut ptrs = [ZERO_ROWS.as_ptr(); ROWS];
+            for (slot, &p) in ptrs.iter_mut().zip(rows) {
+                *slot = p.cast();
+            }
+            // SAFETY: forwarded from this function's contract (`rows.len() <= ROWS`, the
+            // driver's batches); `T` is f64 (`exact_each`).
+            unsafe { push_rows_offset(simd, tile, ptrs, rows.len(), len, stride) };
+            return;
+        }
         let before = tile.rows;
         tile.rows += rows.len() as u64;
         if const { exact_each::<T>() } && before / RENORM_ROWS != tile.rows / RENORM_ROWS {
@@ -2983,6 +3476,11 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         // over the arrays, vector code, rather than a scalar bound per `tile_partial` call (a
         // fifth of a (4, 100000) axis-0 sum's time).
         let t = &mut **tile;
+        if t.offset {
+            offset_fold_tile(t, len);
+            t.tmp[..len].copy_from_slice(&t.err[..len]);
+            return;
+        }
         let (rows, track) = (t.rows, t.track);
         // (Only f64 sums renormalise.)
         let seg = if const { exact_each::<T>() } {

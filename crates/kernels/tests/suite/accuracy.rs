@@ -592,3 +592,185 @@ fn f64_sums_whose_scale_jumps_are_correctly_rounded() {
         });
     }
 }
+
+/// The vertical path's offset loop (f64 column sums of more than 128 rows, at the FMA
+/// levels): columns whose scale jumps between stretches of rows, spikes, squares that
+/// underflow or overflow, subnormals, zeros of both signs, ties, infinities and NaN,
+/// running sums past the largest float; 1203 rows (segments of 512 folded twice, a short
+/// last batch of 3) and 45 columns (the last outputs in narrower and copied pieces), read in
+/// order, with reversed rows, at column strides 2 and 3, and transposed: every column's sum
+/// is `fsum` of it, bit for bit. Zero columns and tiny one-signed ones are decided without
+/// the exact pass.
+#[test]
+fn f64_column_sums_are_correctly_rounded() {
+    let (rows, cols) = (1203usize, 45usize);
+    let mut r = Rng(91);
+    let scales = [1e-3, 1e9, 1e-12, 1.0, 1e150, 1e-200, 1e30, 1e-300, 7.0];
+    let mut columns: Vec<Vec<f64>> = Vec::new();
+    for c in 0..cols {
+        let col: Vec<f64> = match c % 15 {
+            // Stretches of 150 rows at scales far apart, up and down.
+            0 => (0..rows)
+                .map(|i| (r.unit() - 0.3) * scales[(i / 150) % scales.len()])
+                .collect(),
+            1 => (0..rows)
+                .map(|i| (r.unit() - 0.3) * scales[scales.len() - 1 - (i / 150) % scales.len()])
+                .collect(),
+            2 => {
+                let mut x: Vec<f64> = (0..rows).map(|_| r.unit()).collect();
+                x[600] = 3e40;
+                x[1100] = -3e40;
+                x
+            }
+            3 => (0..rows)
+                .map(|_| (r.unit() + 0.5) * 2f64.powi(-560))
+                .collect(),
+            4 => (0..rows).map(|_| (r.unit() - 0.5) * 1e-310).collect(),
+            5 => (0..rows)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        1e300
+                    } else {
+                        -(r.unit() * 4e299)
+                    }
+                })
+                .collect(),
+            6 => vec![0.0; rows],
+            7 => {
+                let mut x = vec![-0.0; rows];
+                x[17] = 0.0;
+                x
+            }
+            8 => vec![-0.0; rows],
+            9 => {
+                let mut x = vec![0.0; rows];
+                (x[5], x[900], x[1202]) = (2f64.powi(53), 1.0, 2.0);
+                x
+            }
+            10 => {
+                let mut x: Vec<f64> = (0..rows).map(|_| r.unit() * 1e3).collect();
+                x[700] = f64::INFINITY;
+                x
+            }
+            11 => {
+                let mut x: Vec<f64> = (0..rows).map(|_| r.unit() * 1e3).collect();
+                x[3] = f64::NAN;
+                x
+            }
+            12 => {
+                let mut x = vec![1.5e308; 200];
+                x.extend(vec![-1.5e308; 200]);
+                x.extend(vec![0.0; rows - 401]);
+                x.push(1.0);
+                x
+            }
+            // Zeros, then a scale that grows row by row (each batch above the last segment's).
+            13 => (0..rows)
+                .map(|i| {
+                    if i < 520 {
+                        0.0
+                    } else {
+                        (r.unit() - 0.5) * 1.1f64.powi(i as i32 - 520)
+                    }
+                })
+                .collect(),
+            _ => (0..rows)
+                .map(|i| (1.0 + i as f64) * 2f64.powi(-700))
+                .collect(),
+        };
+        columns.push(col);
+    }
+    let x: Vec<f64> = (0..rows * cols)
+        .map(|k| columns[k % cols][k / cols])
+        .collect();
+    let full = StridedView::contiguous(&x, &[rows, cols]).unwrap();
+    // (A sum of zeros is +0.0, as numpy's, whatever their signs.)
+    let want = |c: usize| {
+        if c % 15 == 12 {
+            return 1.0; // (`fsum`'s own partial sums overflow)
+        }
+        let s = fsum(columns[c].iter().copied());
+        if s == 0.0 {
+            0.0
+        } else {
+            s
+        }
+    };
+    let views: [(&str, StridedView<'_, f64>, Vec<usize>, isize); 5] = [
+        ("in order", full.clone(), (0..cols).collect(), 0),
+        (
+            "rows reversed",
+            full.sliced(0, rows - 1, usize::MAX, -1).unwrap(),
+            (0..cols).collect(),
+            0,
+        ),
+        (
+            "stride 2",
+            full.sliced(1, 0, cols, 2).unwrap(),
+            (0..cols).step_by(2).collect(),
+            0,
+        ),
+        (
+            "stride 3",
+            full.sliced(1, 0, cols, 3).unwrap(),
+            (0..cols).step_by(3).collect(),
+            0,
+        ),
+        (
+            "transposed",
+            full.permuted(&[1, 0]).unwrap(),
+            (0..cols).collect(),
+            1,
+        ),
+    ];
+    each_level(|level| {
+        for (form, view, which, axis) in &views {
+            let got = sum_axes(view, &[*axis]).unwrap();
+            for (&c, &g) in which.iter().zip(&got.data) {
+                let w = want(c);
+                assert!(
+                    g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                    "column {c} ({}), {form}, {level:?}: {g:e} vs {w:e}",
+                    c % 15
+                );
+            }
+        }
+        if level == SimdLevel::Scalar {
+            return; // (the TwoSum loop, whose bound is from the squares)
+        }
+        let parts = partials(Op::Sum, &full, Some(&[0])).expect("partials");
+        let State::Float(p) = parts.state() else {
+            panic!("float partials");
+        };
+        // Every finite bound holds: the exact rest of the column less `hi + lo` (exactly
+        // rounded by `fsum`) is within it.
+        for (c, q) in p.iter().enumerate() {
+            // (Column 12's running sums pass the largest float, `fsum`'s too.)
+            if !(q.err.is_finite() && q.hi.is_finite() && q.lo.is_finite()) || c % 15 == 12 {
+                continue;
+            }
+            let rest = fsum(columns[c].iter().copied().chain([-q.hi, -q.lo]));
+            // (An `err` of 0 with `lo` rounded to odd: within an ulp of `lo`.)
+            let lo = q.lo.abs();
+            let bound = if q.err == 0.0 && lo != 0.0 {
+                f64::from_bits(lo.to_bits() + 1) - lo
+            } else {
+                q.err
+            };
+            assert!(
+                rest.abs() <= bound,
+                "column {c}, {level:?}: {q:?} misses the sum by {rest:e}"
+            );
+        }
+        for c in [6, 7, 8, 14, 21, 22, 23, 29] {
+            assert!(
+                p[c].rounded_f64().is_some(),
+                "column {c}, {level:?}: {:?} left to the exact pass",
+                p[c]
+            );
+            if c % 15 != 14 {
+                assert_eq!(p[c].err, 0.0, "zeros, column {c}, {level:?}: {:?}", p[c]);
+            }
+        }
+    });
+}
