@@ -2285,6 +2285,55 @@ fn offset_fold_tile(t: &mut FloatTile, len: usize) {
     t.seg_rows = 0;
 }
 
+/// The next piece of a vertical f64 batch's `rest` outputs at `stride` (both vector loops,
+/// `push_rows` and [`push_rows_offset`]): rows of stride 1 (`direct`, whole blocks of
+/// `F64_LANES` outputs; `narrow`, the last ones as whole vectors of the level) or 2
+/// (`direct2`, all but the last output: a block reads the element after its last) read in
+/// place; else `GATHER` at most, copied. `n` outputs, read as `padded`.
+struct Piece {
+    direct: bool,
+    direct2: bool,
+    narrow: bool,
+    n: usize,
+    padded: usize,
+}
+
+impl Piece {
+    #[inline(always)]
+    fn next<S: Simd>(stride: isize, rest: usize) -> Self {
+        let direct = stride == 1 && rest >= F64_LANES;
+        let direct2 = stride == 2 && rest > F64_LANES;
+        let narrow = stride == 1 && !direct && rest >= S::F64_LANES;
+        let n = if direct {
+            rest - rest % F64_LANES
+        } else if narrow {
+            rest - rest % S::F64_LANES
+        } else if direct2 {
+            (rest - 1) - (rest - 1) % F64_LANES
+        } else {
+            GATHER.min(rest)
+        };
+        let padded = if narrow {
+            n
+        } else {
+            n.next_multiple_of(F64_LANES)
+        };
+        Self {
+            direct,
+            direct2,
+            narrow,
+            n,
+            padded,
+        }
+    }
+
+    /// Whether the rows are read in place (not copied).
+    #[inline(always)]
+    fn in_place(&self) -> bool {
+        self.direct || self.direct2 || self.narrow
+    }
+}
+
 /// [`FloatSum::push_rows`] of f64 rows at an FMA level into an untracked tile: `real` rows
 /// (`rows[real..]` are ignored and read as zeros, which change no state), `len` outputs at
 /// `stride`, through [`f64_rows_offset`], in pieces as the TwoSum loop takes them (rows of
@@ -2315,29 +2364,19 @@ unsafe fn push_rows_offset<S: Simd>(
     let one = std::hint::black_box(1.0);
     let mut j0 = 0;
     while j0 < len {
-        // The pieces of the TwoSum loop's (see `push_rows`).
-        let rest = len - j0;
-        let direct = stride == 1 && rest >= F64_LANES;
-        let direct2 = stride == 2 && rest > F64_LANES;
-        let narrow = stride == 1 && !direct && rest >= S::F64_LANES;
-        let n = if direct {
-            rest - rest % F64_LANES
-        } else if narrow {
-            rest - rest % S::F64_LANES
-        } else if direct2 {
-            (rest - 1) - (rest - 1) % F64_LANES
-        } else {
-            GATHER.min(rest)
-        };
-        let padded = if narrow {
-            n
-        } else {
-            n.next_multiple_of(F64_LANES)
-        };
+        let piece = Piece::next::<S>(stride, len - j0);
+        let in_place = piece.in_place();
+        let Piece {
+            direct2,
+            narrow,
+            n,
+            padded,
+            ..
+        } = piece;
         let mut ptrs = [ZERO_ROWS.as_ptr(); ROWS];
         for (r, slot) in ptrs.iter_mut().enumerate().take(real) {
             let at = rows[r].wrapping_offset(j0 as isize * stride);
-            *slot = if direct || direct2 || narrow {
+            *slot = if in_place {
                 at
             } else {
                 let buf = &mut t.tmp[r * GATHER..r * GATHER + padded];
@@ -2985,6 +3024,8 @@ fn pair_lanes<S: Simd, const STEP: u8>(simd: S, a: S::f64s, b: S::f64s) -> (S::f
             return (same(x).expect("V3's f64s"), same(y).expect("V3's f64s"));
         }
     }
+    // (Elsewhere the arguments are unused: no caller reaches this.)
+    let _ = (simd, a, b);
     unreachable!("pair_lanes: AVX-512 and AVX2 only ({} lanes)", S::F64_LANES)
 }
 
@@ -3370,31 +3411,22 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             const { assert!(ROWS * GATHER <= ANTI_ALIAS && TILE + F64_LANES <= ANTI_ALIAS) };
             let mut j0 = 0;
             while j0 < len {
-                let rest = len - j0;
-                let direct = stride == 1 && rest >= F64_LANES;
-                let direct2 = stride == 2 && rest > F64_LANES;
                 // The last outputs, fewer than a block, as whole vectors where they fill one.
-                let narrow = stride == 1 && !direct && rest >= S::F64_LANES;
-                let n = if direct {
-                    rest - rest % F64_LANES
-                } else if narrow {
-                    rest - rest % S::F64_LANES
-                } else if direct2 {
-                    (rest - 1) - (rest - 1) % F64_LANES
-                } else {
-                    GATHER.min(rest)
-                };
-                let padded = if narrow {
-                    n
-                } else {
-                    n.next_multiple_of(F64_LANES)
-                };
+                let piece = Piece::next::<S>(stride, len - j0);
+                let in_place = piece.in_place();
+                let Piece {
+                    direct2,
+                    narrow,
+                    n,
+                    padded,
+                    ..
+                } = piece;
                 // (A loop, not `array::from_fn`: its closure was left out of line, compiled
                 // without the level's target features.)
                 let mut ptrs = [std::ptr::null::<f64>(); ROWS];
                 for (r, slot) in ptrs.iter_mut().enumerate() {
                     let at = rows[r].cast::<f64>().wrapping_offset(j0 as isize * stride);
-                    *slot = if direct || direct2 || narrow {
+                    *slot = if in_place {
                         at
                     } else {
                         let buf = &mut t.tmp[r * GATHER..r * GATHER + padded];
