@@ -309,6 +309,16 @@ pub(crate) fn two_sum(a: f64, b: f64) -> (f64, f64) {
     (s, e)
 }
 
+/// [`two_sum`] of each lane of two vectors, the same operations in the same order: `s + e ==
+/// a + b` exactly in every lane.
+#[inline(always)]
+pub(crate) fn two_sum_v<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> (S::f64s, S::f64s) {
+    let s = simd.add_f64s(a, b);
+    let bb = simd.sub_f64s(s, a);
+    let e = simd.add_f64s(simd.sub_f64s(a, simd.sub_f64s(s, bb)), simd.sub_f64s(b, bb));
+    (s, e)
+}
+
 /// [`two_sum`] with three of its five subtractions written `fma(x, one, -y)`: with
 /// `one == 1.0` the product is exact, so each is one rounding of `x - y`, the same bits as the
 /// subtraction; but it runs on the FMA pipes, not the two add pipes, which bound an f64 sum in

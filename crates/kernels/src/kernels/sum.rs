@@ -19,7 +19,7 @@
 
 #[cfg(target_arch = "x86_64")]
 use super::same;
-use super::{has_fma, two_sum, two_sum_fma, Kernel, NanPolicy, LANES, ROWS, RUNS, TILE};
+use super::{has_fma, two_sum, two_sum_fma, two_sum_v, Kernel, NanPolicy, LANES, ROWS, RUNS, TILE};
 use crate::element::Element;
 use crate::walk::{
     for_each_block, for_each_in_row, gather, gather_ahead, gather_near, hint, prefetch_bytes,
@@ -2471,15 +2471,6 @@ fn two_sum_vec<S: Simd>(simd: S, h: &mut S::f64s, l: &mut S::f64s, x: S::f64s) {
     let (s, e) = two_sum_v(simd, *h, x);
     *h = s;
     *l = simd.add_f64s(*l, e);
-}
-
-/// [`two_sum`] of each lane: `(s, e)` with `s = a + b` rounded and `a + b = s + e` exactly.
-#[inline(always)]
-fn two_sum_v<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> (S::f64s, S::f64s) {
-    let s = simd.add_f64s(a, b);
-    let bb = simd.sub_f64s(s, a);
-    let e = simd.add_f64s(simd.sub_f64s(a, simd.sub_f64s(s, bb)), simd.sub_f64s(b, bb));
-    (s, e)
 }
 
 /// `RUN_W` elements of a run at element stride `C` as `N` vectors of f64 (`N *

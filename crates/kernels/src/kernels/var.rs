@@ -30,7 +30,7 @@
 //! subnormals' spacing. Where numpy's own sum of the values overflowed but the variance is
 //! representable (`var([1e308, 1e308])`), this returns it (0).
 
-use super::{has_fma, tree, two_sum, Kernel, NanPolicy, TILE};
+use super::{has_fma, tree, two_sum, two_sum_v, Kernel, NanPolicy, TILE};
 use crate::element::Element;
 use crate::walk::{for_each_block, for_each_in_row};
 use pulp::Simd;
@@ -580,15 +580,6 @@ struct Acc<V> {
     dl: V,
     n: V,
     fin: V,
-}
-
-/// [`two_sum`] on vectors, the same operations in the same order: `s + e == a + b` exactly.
-#[inline(always)]
-fn two_sum_v<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> (S::f64s, S::f64s) {
-    let s = simd.add_f64s(a, b);
-    let bb = simd.sub_f64s(s, a);
-    let e = simd.add_f64s(simd.sub_f64s(a, simd.sub_f64s(s, bb)), simd.sub_f64s(b, bb));
-    (s, e)
 }
 
 /// `v` where `ok`, else 0, under the nan-functions (a skipped element adds nothing); `v`
