@@ -1058,17 +1058,64 @@ unsafe fn load_block<S: Simd, const N: usize, const C: usize>(
 /// `at + s * gap + i * F64_LANES * C` (`K` streams side by side, or `K == 1`), then `tail`,
 /// the run's short last block filled up with +0.0 (which leaves a lane's sum as it is:
 /// Fast2Sum adds an exact 0), if any.
-struct Segment<V, const N: usize> {
+struct Segment {
     at: *const f64,
     steps: usize,
     gap: usize,
-    tail: Option<[V; N]>,
+    tail: Option<Tail>,
 }
 
-impl<V, const N: usize> Segment<V, N> {
+impl Segment {
     /// Elements each lane takes (one a block).
     fn per_lane<const K: usize>(&self) -> usize {
         self.steps * K + usize::from(self.tail.is_some())
+    }
+}
+
+/// A run's short last block: `rest` (`1 ..= F64_LANES`) elements at `at`, stride `C`.
+///
+/// Loaded where it is added, after the blocks before it, not when the run is cut: loaded
+/// first, the block at a row's end was a load from memory a whole row ahead of the hardware
+/// prefetcher, on which the row's first blocks waited (one Zen 4 thread, AVX-512, sums of
+/// the rows of (1000, 1000) f64 from memory: 0.62-0.66 ms, 19% of the samples in that load,
+/// against 0.29-0.31 for the whole array as one run).
+#[derive(Clone, Copy)]
+struct Tail {
+    at: *const f64,
+    rest: usize,
+}
+
+impl Tail {
+    /// The block as `N` vectors, +0.0 past its elements: at stride 2 copied into a block
+    /// (the last block also takes the run's last element, see `f64_blocks`), at stride 1
+    /// read with masked loads (pulp's partial loads: zero past the run), not copied (the
+    /// copy was a call to memcpy with every vector spilled around it, then a load that
+    /// waited on its stores: ~17 ns a row, a quarter of a 100-element row's time, in the
+    /// TwoSum loop).
+    ///
+    /// # Safety
+    /// `at + j * C` must be a valid, initialised f64 for every `j < rest`, `rest <=
+    /// F64_LANES`.
+    #[inline(always)]
+    unsafe fn load<S: Simd, const N: usize, const C: usize>(self, simd: S) -> [S::f64s; N] {
+        let Tail { at, rest } = self;
+        if C == 2 {
+            let mut t = [0.0f64; F64_LANES];
+            for (j, t) in t.iter_mut().enumerate().take(rest) {
+                // SAFETY: element j < rest of the block (our contract).
+                *t = unsafe { *at.add(j * C) };
+            }
+            // SAFETY: `t` is one block of F64_LANES valid f64.
+            return unsafe { load_block::<S, N, 1>(simd, t.as_ptr()) };
+        }
+        // SAFETY: the block's `rest` elements are valid and consecutive (our contract).
+        let tail = unsafe { std::slice::from_raw_parts(at, rest) };
+        let w = S::F64_LANES;
+        let mut xs = [simd.splat_f64s(0.0); N];
+        for (k, x) in xs.iter_mut().enumerate() {
+            *x = simd.partial_load_f64s(&tail[(k * w).min(rest)..((k + 1) * w).min(rest)]);
+        }
+        xs
     }
 }
 
@@ -1089,7 +1136,7 @@ unsafe fn offset_pass<
     simd: S,
     one: S::f64s,
     sigma: f64,
-    seg: &Segment<S::f64s, N>,
+    seg: &Segment,
 ) -> ([S::f64s; N], [S::f64s; N], S::f64s) {
     let zero = simd.splat_f64s(0.0);
     let mut t = [simd.splat_f64s(sigma); N];
@@ -1111,7 +1158,9 @@ unsafe fn offset_pass<
         }
         p = p.wrapping_add(F64_LANES * C);
     }
-    if let Some(xs) = seg.tail {
+    if let Some(tail) = seg.tail {
+        // SAFETY: the run's last block (our contract).
+        let xs = unsafe { tail.load::<S, N, C>(simd) };
         offset_block::<S, N, MODE>(simd, one, &mut t, &mut l, &mut q, xs);
     }
     (t, l, q)
@@ -1172,7 +1221,7 @@ unsafe fn offset_segment<
     simd: S,
     one: S::f64s,
     o: &mut Offset<S::f64s, N>,
-    seg: &Segment<S::f64s, N>,
+    seg: &Segment,
 ) {
     let b = seg.per_lane::<K>();
     let u = f64::EPSILON / 2.0;
@@ -1182,7 +1231,9 @@ unsafe fn offset_segment<
         let first = match seg.tail {
             // SAFETY: the segment's first block, valid (our contract).
             _ if seg.steps > 0 => Some(unsafe { load_block::<S, N, C>(simd, seg.at) }),
-            tail => tail,
+            // SAFETY: the run's last block, the segment's only one (our contract).
+            Some(tail) => Some(unsafe { tail.load::<S, N, C>(simd) }),
+            None => None,
         };
         // (Matches, not closures: a closure does not inherit the level's target features.)
         let guess = match first {
@@ -1262,7 +1313,9 @@ unsafe fn offset_segment<
         }
         p = p.wrapping_add(F64_LANES * C);
     }
-    if let Some(xs) = seg.tail {
+    if let Some(tail) = seg.tail {
+        // SAFETY: the run's last block (our contract).
+        let xs = unsafe { tail.load::<S, N, C>(simd) };
         for (k, x) in xs.into_iter().enumerate() {
             two_sum_at(simd, one, k, &mut o.hi[k], &mut o.lo[k], &mut m[k], x);
         }
@@ -1302,7 +1355,7 @@ unsafe fn offset_magnitudes<
 >(
     simd: S,
     one: S::f64s,
-    seg: &Segment<S::f64s, N>,
+    seg: &Segment,
 ) -> ([S::f64s; N], f64) {
     // SAFETY: forwarded from this function's contract.
     let (_, a, _) = unsafe { offset_pass::<S, N, C, K, PF, PASS_MAGNITUDES>(simd, one, 0.0, seg) };
@@ -1395,34 +1448,12 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize, const C: usize>(
     let whole = whole - STREAMS * q * F64_LANES;
     let blocks = whole / F64_LANES;
     // What the whole blocks leave, added with the last of them: at stride 2 also the run's
-    // last element, copied into a block of +0.0; at stride 1 read with masked loads (pulp's
-    // partial loads: zero past the run), not copied (the copy was a call to memcpy with
-    // every vector spilled around it, then a load that waited on its stores: ~17 ns a row,
-    // a quarter of a 100-element row's time, in the TwoSum loop).
+    // last element (see `Tail::load`).
     let rest = whole % F64_LANES + usize::from(C == 2);
-    let last = p.wrapping_add(blocks * block);
-    let mut tail = None;
-    if rest > 0 {
-        let mut xs = [simd.splat_f64s(0.0); N];
-        if C == 2 {
-            let mut t = [0.0f64; F64_LANES];
-            for (j, t) in t.iter_mut().enumerate().take(rest) {
-                // SAFETY: run element j of the last block, j < rest (our contract).
-                *t = unsafe { *last.add(j * C) };
-            }
-            // SAFETY: `t` is one block of F64_LANES valid f64.
-            xs = unsafe { load_block::<S, N, 1>(simd, t.as_ptr()) };
-        } else {
-            // SAFETY: the run's last `rest` elements are valid (our contract; rest <
-            // F64_LANES here).
-            let tail = unsafe { std::slice::from_raw_parts(last, rest) };
-            let w = S::F64_LANES;
-            for (k, x) in xs.iter_mut().enumerate() {
-                *x = simd.partial_load_f64s(&tail[(k * w).min(rest)..((k + 1) * w).min(rest)]);
-            }
-        }
-        tail = Some(xs);
-    }
+    let tail = (rest > 0).then_some(Tail {
+        at: p.wrapping_add(blocks * block),
+        rest,
+    });
     let mut i = 0;
     while i < blocks || (i == blocks && tail.is_some()) {
         let steps = SEG_BLOCKS.min(blocks - i);
@@ -1434,7 +1465,8 @@ unsafe fn f64_blocks_n<S: Simd, const N: usize, const C: usize>(
         };
         // SAFETY: blocks i .. i + steps of what the streams left, whole blocks of the run
         // before its last element (our contract; at stride 2 the one after a block's last
-        // is still inside the run), and the tail, loaded above.
+        // is still inside the run), and the tail: the run's last `rest <= F64_LANES`
+        // elements at stride C.
         unsafe {
             if S::F64_LANES == 4 && memory {
                 offset_segment::<S, N, C, 1, true>(simd, one, &mut o, &seg)
