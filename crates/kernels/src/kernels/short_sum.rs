@@ -188,27 +188,23 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         let (hv, _) = S::as_simd_f64s(&h);
         let (lv, _) = S::as_simd_f64s(&l);
         let (fv, _) = S::as_simd_f64s(&f);
-        let mut v = [0.0; B];
-        {
-            let (vv, _) = S::as_mut_simd_f64s(&mut v);
-            match self.kind {
-                FloatOut::Sum { f32: false } => {
-                    for ((v, &h), &l) in vv.iter_mut().zip(hv).zip(lv) {
-                        *v = simd.add_f64s(h, l);
-                    }
-                }
-                FloatOut::Mean { n: d, .. } => {
-                    let d = simd.splat_f64s(d);
-                    for ((v, &h), &l) in vv.iter_mut().zip(hv).zip(lv) {
-                        *v = simd.div_f64s(simd.add_f64s(h, l), d);
-                    }
-                }
-                FloatOut::Sum { f32: true } | FloatOut::NanMean { .. } => {}
-            }
-        }
         // (The kind matched outside the loops over the lanes: matched in them, the compiler
         // split the lanes into pieces through memory, whose reloads waited on the stores.)
+        let mut v = [0.0; B];
         match self.kind {
+            FloatOut::Sum { f32: false } => {
+                let (vv, _) = S::as_mut_simd_f64s(&mut v);
+                for ((v, &h), &l) in vv.iter_mut().zip(hv).zip(lv) {
+                    *v = simd.add_f64s(h, l);
+                }
+            }
+            FloatOut::Mean { n: d, .. } => {
+                let d = simd.splat_f64s(d);
+                let (vv, _) = S::as_mut_simd_f64s(&mut v);
+                for ((v, &h), &l) in vv.iter_mut().zip(hv).zip(lv) {
+                    *v = simd.div_f64s(simd.add_f64s(h, l), d);
+                }
+            }
             FloatOut::Sum { f32: true } => {
                 for i in 0..B {
                     let p = FloatPartial {
@@ -225,7 +221,6 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
                     v[i] = (h[i] + l[i]) / n[i] as f64;
                 }
             }
-            FloatOut::Sum { f32: false } | FloatOut::Mean { .. } => {}
         }
         // SAFETY: our contract.
         unsafe { self.emit::<B, FULL>(j, k, v) };

@@ -2364,6 +2364,41 @@ impl Piece {
     fn in_place(&self) -> bool {
         self.direct || self.direct2 || self.narrow
     }
+
+    /// Where the loop reads the piece at output `j0` of each row: the row itself where read
+    /// in place, else the row's `n` elements copied into its `GATHER` slot of `tmp` and
+    /// filled up with +0.0 to `padded` (extra outputs below `ANTI_ALIAS`, never read); rows
+    /// from `real` on read [`ZERO_ROWS`] (zeros, which change no state).
+    ///
+    /// # Safety
+    /// `rows[r] + j * stride` is a valid f64 for `r < real` and `j0 <= j < j0 + n`.
+    #[inline(always)]
+    unsafe fn rows(
+        &self,
+        tmp: &mut [f64],
+        rows: [*const f64; ROWS],
+        real: usize,
+        j0: usize,
+        stride: isize,
+    ) -> [*const f64; ROWS] {
+        let in_place = self.in_place();
+        // (A loop, not `array::from_fn`: its closure was left out of line, compiled without
+        // the level's target features.)
+        let mut ptrs = [ZERO_ROWS.as_ptr(); ROWS];
+        for (r, slot) in ptrs.iter_mut().enumerate().take(real) {
+            let at = rows[r].wrapping_offset(j0 as isize * stride);
+            *slot = if in_place {
+                at
+            } else {
+                let buf = &mut tmp[r * GATHER..r * GATHER + self.padded];
+                // SAFETY: elements `j0 .. j0 + n` of the row are valid f64 (our contract).
+                unsafe { gather(at, stride, 0, &mut buf[..self.n]) };
+                buf[self.n..].fill(0.0);
+                buf.as_ptr()
+            };
+        }
+        ptrs
+    }
 }
 
 /// [`FloatSum::push_rows`] of f64 rows at an FMA level into an untracked tile: `real` rows
@@ -2397,7 +2432,8 @@ unsafe fn push_rows_offset<S: Simd>(
     let mut j0 = 0;
     while j0 < len {
         let piece = Piece::next::<S>(stride, len - j0);
-        let in_place = piece.in_place();
+        // SAFETY: rows `r < real` are valid at outputs `j0 .. len` (our contract).
+        let ptrs = unsafe { piece.rows(&mut t.tmp, rows, real, j0, stride) };
         let Piece {
             direct2,
             narrow,
@@ -2405,19 +2441,6 @@ unsafe fn push_rows_offset<S: Simd>(
             padded,
             ..
         } = piece;
-        let mut ptrs = [ZERO_ROWS.as_ptr(); ROWS];
-        for (r, slot) in ptrs.iter_mut().enumerate().take(real) {
-            let at = rows[r].wrapping_offset(j0 as isize * stride);
-            *slot = if in_place {
-                at
-            } else {
-                let buf = &mut t.tmp[r * GATHER..r * GATHER + padded];
-                // SAFETY: elements `j0 .. j0 + n` of the row are valid f64 (our contract).
-                unsafe { gather(at, stride, 0, &mut buf[..n]) };
-                buf[n..].fill(0.0);
-                buf.as_ptr()
-            };
-        }
         let st = OffsetRows {
             off: &mut t.off[j0..],
             lo: &mut t.lo[j0..],
@@ -3436,7 +3459,13 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             while j0 < len {
                 // The last outputs, fewer than a block, as whole vectors where they fill one.
                 let piece = Piece::next::<S>(stride, len - j0);
-                let in_place = piece.in_place();
+                let mut rows64 = [std::ptr::null::<f64>(); ROWS];
+                for (p, &row) in rows64.iter_mut().zip(&rows) {
+                    *p = row.cast::<f64>();
+                }
+                // SAFETY: every row is valid at outputs `j0 .. len` (our contract; `T` is
+                // f64).
+                let ptrs = unsafe { piece.rows(&mut t.tmp, rows64, ROWS, j0, stride) };
                 let Piece {
                     direct2,
                     narrow,
@@ -3444,22 +3473,6 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
                     padded,
                     ..
                 } = piece;
-                // (A loop, not `array::from_fn`: its closure was left out of line, compiled
-                // without the level's target features.)
-                let mut ptrs = [std::ptr::null::<f64>(); ROWS];
-                for (r, slot) in ptrs.iter_mut().enumerate() {
-                    let at = rows[r].cast::<f64>().wrapping_offset(j0 as isize * stride);
-                    *slot = if in_place {
-                        at
-                    } else {
-                        let buf = &mut t.tmp[r * GATHER..r * GATHER + padded];
-                        // SAFETY: elements `j0 .. j0 + n` of the row are valid f64 (our
-                        // contract; `T` is f64).
-                        unsafe { gather(at, stride, 0, &mut buf[..n]) };
-                        buf[n..].fill(0.0);
-                        buf.as_ptr()
-                    };
-                }
                 // SAFETY: `ptrs[r]` is `padded` valid f64, the row's own (`direct` and
                 // `narrow`: `n == padded` of them; `direct2`: as many at stride 2, and the row
                 // goes on past the last, so the element after it is valid too) or the copy
