@@ -24,7 +24,7 @@ use crate::kernels::arg::{
 };
 use crate::layout::{c_order_runs, forwards, Axis, StridedView};
 use crate::simd::{dispatch, SimdLevel};
-use crate::walk::{for_each_segment, gather, row_offsets, SharedPtr};
+use crate::walk::{for_each_segment, gather, row_offsets, SharedOut, SharedPtr};
 use pulp::{Simd, WithSimd};
 
 /// Elements per unit: as min/max, counted in bytes (as if elements were 8 bytes wide).
@@ -407,32 +407,55 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                 false => ((unit / n).max(1), 1),
             };
             let units = outputs.div_ceil(per_unit) * pieces;
+            // Each unit of whole lines writes its answers' positions in place, into one
+            // buffer for the call, and drops its own vector of answers before the next unit
+            // makes one. (Kept until all units were done, about 100 KB each, they were
+            // megabytes of the C library's heap that it gave back to the system at every
+            // call and faulted in again at the next: one thread, argmax of (200000, 8) f64
+            // over axis 1, about 1000 page faults a call.)
+            let mut pos: Vec<u64> = Vec::with_capacity(outputs);
+            let dest = SharedOut(pos.as_mut_ptr());
             let parts = map_units(units, work_of::<T>(n * outputs), &|u| {
                 let (g, piece) = (u / pieces, u % pieces);
                 let (from, to) = match pieces {
                     1 => (0, n),
                     _ => (piece * unit, ((piece + 1) * unit).min(n)),
                 };
+                let first = g * per_unit;
                 let op = Lines::<T, MAX, K> {
                     base,
-                    outs: &offs[g * per_unit..((g + 1) * per_unit).min(outputs)],
+                    outs: &offs[first..((g + 1) * per_unit).min(outputs)],
                     outer: &[],
                     inner,
                     from,
                     to,
                     memory: from_memory::<T>(n * outputs),
                 };
-                dispatch(level, op)
-            });
-            let mut pos = Vec::with_capacity(outputs);
-            if pieces == 1 {
-                for f in parts.into_iter().flatten() {
-                    pos.push(f.pos);
-                    all_seen &= f.seen;
+                let found = dispatch(level, op);
+                if pieces > 1 {
+                    return (true, found.first().copied());
                 }
+                let mut seen = true;
+                for (j, f) in found.iter().enumerate() {
+                    // SAFETY: output `first + j < outputs` is in `pos`'s capacity, and this
+                    // unit's alone (the units' groups of lines do not overlap); `pos`
+                    // outlives `map_units`.
+                    unsafe { dest.write((first + j) as isize, f.pos) };
+                    seen &= f.seen;
+                }
+                (seen, None)
+            });
+            if pieces == 1 {
+                // SAFETY: the units' groups cover `0..outputs`, and each wrote the position
+                // of every line of its group (`Lines` answers each of its `outs`) by the
+                // time `map_units` returned. u64 has no drop.
+                unsafe { pos.set_len(outputs) };
+                all_seen &= parts.iter().all(|p| p.0);
             } else {
                 for line in parts.chunks(pieces) {
-                    let f = line.iter().fold(Found::empty(), |a, b| a.then::<MAX>(b[0]));
+                    let f = line.iter().fold(Found::empty(), |a, b| {
+                        a.then::<MAX>(b.1.expect("one answer a piece"))
+                    });
                     pos.push(f.pos);
                     all_seen &= f.seen;
                 }
