@@ -233,6 +233,36 @@ unsafe fn run_units<T: Element, K: Kernel<T>>(
     dispatch(level, op);
 }
 
+/// [`run_units`] of unit `unit` of the one reduction from offset `o`: its partial.
+#[allow(clippy::too_many_arguments)]
+fn one_unit<T: Element, K: Kernel<T>>(
+    kernel: &K,
+    base: SharedPtr<T>,
+    layout: &Layout,
+    split: crate::walk::Split,
+    unit: usize,
+    o: isize,
+    level: SimdLevel,
+    total: usize,
+) -> K::Partial {
+    let mut one = [empty(kernel)];
+    // SAFETY: `one` holds the one partial of the one offset, and is ours.
+    unsafe {
+        run_units(
+            kernel,
+            base,
+            layout,
+            split,
+            unit,
+            &[o],
+            SharedOut(one.as_mut_ptr()),
+            level,
+            total,
+        )
+    };
+    one[0]
+}
+
 /// Elements per lane-path unit for this kernel and element type (see `Kernel::BY_BYTES`).
 fn unit_of<T: Element, K: Kernel<T>>() -> usize {
     if K::BY_BYTES {
@@ -276,24 +306,7 @@ fn reduce_layout<T: Element, K: Kernel<T>>(
         (_, 0) => empty(kernel),
         // One unit: what `reduce_lanes` does for it, without its vectors of groups (this is
         // every whole reduction of fewer than UNIT elements, where allocations show).
-        (split, 1) => {
-            let mut one = [empty(kernel)];
-            // SAFETY: `one` holds the one partial of the one offset, and is ours.
-            unsafe {
-                run_units(
-                    kernel,
-                    base,
-                    layout,
-                    split,
-                    0,
-                    &[0],
-                    SharedOut(one.as_mut_ptr()),
-                    level,
-                    layout.len,
-                )
-            };
-            one[0]
-        }
+        (split, 1) => one_unit(kernel, base, layout, split, 0, 0, level, layout.len),
         _ => reduce_lanes(kernel, base, &[0], layout, level)
             .pop()
             .expect("one offset gives one partial"),
@@ -357,23 +370,8 @@ fn reduce_lanes<T: Element, K: Kernel<T>>(
         return all;
     }
     let parts = map_units(outs.len() * per_out, work, &|i| {
-        let mut one = [empty(kernel)];
-        let o = i / per_out;
-        // SAFETY: `one` holds the one partial of the one offset, and is ours.
-        unsafe {
-            run_units(
-                kernel,
-                base,
-                layout,
-                split,
-                i % per_out,
-                &outs[o..=o],
-                SharedOut(one.as_mut_ptr()),
-                level,
-                total,
-            )
-        };
-        one[0]
+        let o = outs[i / per_out];
+        one_unit(kernel, base, layout, split, i % per_out, o, level, total)
     });
     parts
         .chunks(per_out)

@@ -1,8 +1,10 @@
 //! # stridewise
 //!
 //! Fast, accurate, deterministic reductions over any strided N-d array: `sum`, `mean`, `var`,
-//! `std`, `min`, `max` and their NaN-ignoring variants, over the whole array or any set of
-//! axes, for `f32`, `f64`, `i8`..`i64`, `u8`..`u64` and `bool`.
+//! `std`, `min`, `max`, `prod`, `argmin`, `argmax` and their NaN-ignoring variants, `ptp`,
+//! `any`, `all`, `count_nonzero`, `average`, the medians and the quantiles, over
+//! the whole array or any set of axes (one axis for the arg-functions), for `f32`, `f64`,
+//! `i8`..`i64`, `u8`..`u64` and `bool`.
 //!
 //! ```
 //! use stridewise::{StridedView, sum, mean_axes};
@@ -484,6 +486,18 @@ pub fn nanmax_axes<T: Element>(
 
 /// The number of elements that are not zero (NaN counts, `-0.0` does not). numpy:
 /// `np.count_nonzero(a)`.
+///
+/// ```
+/// use stridewise::{count_nonzero, count_nonzero_axes, StridedView};
+///
+/// let data = [0.0, -0.0, f64::NAN, 2.0, 0.0, 5.0];
+/// let v = StridedView::contiguous(&data, &[2, 3]).unwrap();
+/// assert_eq!(count_nonzero(&v), 3);
+/// // Per column, and per row of the transpose (the same memory, strided).
+/// assert_eq!(count_nonzero_axes(&v, &[0]).unwrap().data, [1, 0, 2]);
+/// let t = StridedView::from_slice(&data, 0, &[3, 2], &[1, 3]).unwrap();
+/// assert_eq!(count_nonzero_axes(&t, &[1]).unwrap().data, [1, 0, 2]);
+/// ```
 pub fn count_nonzero<T: Element>(view: &StridedView<'_, T>) -> u64 {
     let r = dynamic::reduce_typed(Op::CountNonzero, view, None, 0.0).expect("counts never fail");
     let Values::I64(v) = r.values else {
@@ -493,11 +507,33 @@ pub fn count_nonzero<T: Element>(view: &StridedView<'_, T>) -> u64 {
 }
 
 /// Whether any element is not zero (false for an empty view). numpy: `np.any(a)`.
+///
+/// ```
+/// use stridewise::{all, any, any_axes, StridedView};
+///
+/// let data = [0u8, 0, 3, 0, 0, 0];
+/// let v = StridedView::contiguous(&data, &[2, 3]).unwrap();
+/// assert!(any(&v) && !all(&v));
+/// assert_eq!(any_axes(&v, &[1]).unwrap().data, [true, false]);
+/// let none: [f32; 0] = [];
+/// let e = StridedView::contiguous(&none, &[0]).unwrap();
+/// assert!(!any(&e) && all(&e)); // as numpy's: any of nothing is false, all is true
+/// ```
 pub fn any<T: Element>(view: &StridedView<'_, T>) -> bool {
     logical(Op::Any, view)
 }
 
-/// Whether every element is not zero (true for an empty view). numpy: `np.all(a)`.
+/// Whether every element is not zero (true for an empty view; NaN is not zero). numpy:
+/// `np.all(a)`.
+///
+/// ```
+/// use stridewise::{all, all_axes, StridedView};
+///
+/// let data = [1.0, f64::NAN, 0.0, 4.0];
+/// let v = StridedView::contiguous(&data, &[2, 2]).unwrap();
+/// assert!(!all(&v));
+/// assert_eq!(all_axes(&v, &[1]).unwrap().data, [true, false]);
+/// ```
 pub fn all<T: Element>(view: &StridedView<'_, T>) -> bool {
     logical(Op::All, view)
 }
@@ -559,6 +595,17 @@ pub fn prod<T: Element>(view: &StridedView<'_, T>) -> T::Sum {
 }
 
 /// Product of all non-NaN elements (NaN counts as 1, as in numpy). numpy: `np.nanprod(a)`.
+///
+/// ```
+/// use stridewise::{nanprod, nanprod_axes, prod, StridedView};
+///
+/// let data = [2.0, f64::NAN, 3.0, f64::NAN];
+/// let v = StridedView::contiguous(&data, &[2, 2]).unwrap();
+/// assert!(prod(&v).is_nan());
+/// assert_eq!(nanprod(&v), 6.0);
+/// // A column of NaN only is the empty product, 1.
+/// assert_eq!(nanprod_axes(&v, &[0]).unwrap().data, [6.0, 1.0]);
+/// ```
 pub fn nanprod<T: Element>(view: &StridedView<'_, T>) -> T::Sum {
     whole(Op::NanProd, view, 0.0).value
 }
@@ -582,6 +629,18 @@ pub fn nanprod_axes<T: Element>(
 /// Maximum minus minimum (numpy's "peak to peak"), in the element type (integers wrap as
 /// numpy's subtraction does); NaN if any element is NaN. Errors for an empty view and for
 /// bool, as numpy. numpy: `np.ptp(a)`.
+///
+/// ```
+/// use stridewise::{ptp, ptp_axes, StridedView};
+///
+/// let data = [3i8, -100, 27, 100];
+/// let v = StridedView::contiguous(&data, &[2, 2]).unwrap();
+/// // 100 - (-100) wraps in int8, as numpy's: -56.
+/// assert_eq!(ptp(&v).unwrap(), -56);
+/// assert_eq!(ptp_axes(&v, &[0]).unwrap().data, [24, -56]);
+/// let none: [f64; 0] = [];
+/// assert!(ptp(&StridedView::contiguous(&none, &[0]).unwrap()).is_err());
+/// ```
 pub fn ptp<T: Element>(view: &StridedView<'_, T>) -> Result<T, ReduceError> {
     Ok(dynamic::reduce_typed(Op::Ptp, view, None, 0.0)?
         .into_reduced::<T>()
@@ -619,6 +678,18 @@ pub fn argmax<T: Element>(view: &StridedView<'_, T>) -> Result<usize, ReduceErro
 
 /// [`argmin`] with NaN counted as `+inf` (numpy's nanargmin); an error if every element is
 /// NaN. numpy: `np.nanargmin(a)`.
+///
+/// ```
+/// use stridewise::{argmin, nanargmax, nanargmin, StridedView};
+///
+/// let data = [4.0, f64::NAN, -1.0, 7.0, -1.0];
+/// let v = StridedView::contiguous(&data, &[5]).unwrap();
+/// assert_eq!(argmin(&v).unwrap(), 1); // the first NaN wins, as numpy's
+/// assert_eq!(nanargmin(&v).unwrap(), 2); // NaN skipped; the first of the tied minima
+/// assert_eq!(nanargmax(&v).unwrap(), 3);
+/// let nans = [f64::NAN; 3];
+/// assert!(nanargmin(&StridedView::contiguous(&nans, &[3]).unwrap()).is_err());
+/// ```
 pub fn nanargmin<T: Element>(view: &StridedView<'_, T>) -> Result<usize, ReduceError> {
     arg_whole(Op::NanArgmin, view)
 }

@@ -900,3 +900,34 @@ def test_arg_lines_across_blocks(dtype: str) -> None:
                             continue
                         got = getattr(sw, name)(a, axis=axis)
                         assert np.array_equal(got, want), (name, level, threads, a.shape, axis)
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4"])
+def test_arg_nan_at_every_position(dtype: str) -> None:
+    """argmin/argmax and the nan-variants with one NaN at every position in turn, then a whole
+    NaN row and column, in C order, F order and reversed, over every axis and the whole
+    array: numpy's answer or numpy's error (an all-NaN slice), at every SIMD level here."""
+    base = (np.arange(42.0, dtype=dtype).reshape(6, 7) * 7) % 11  # ties
+    arrays = []
+    for i in range(base.size):
+        a = base.copy()
+        a.flat[i] = np.nan
+        arrays.append(a)
+    a = base.copy()
+    a[2] = np.nan
+    a[:, 5] = np.nan
+    arrays.append(a)
+    for level in sw.available_simd_levels():
+        sw.set_simd_level(level)
+        for a in arrays:
+            for view in (a, np.asfortranarray(a), a[::-1, ::-1]):
+                for name in ("argmax", "argmin", "nanargmax", "nanargmin"):
+                    for axis in (None, 0, 1):
+                        try:
+                            want: Any = getattr(np, name)(view, axis=axis)
+                        except ValueError:
+                            with pytest.raises(ValueError):
+                                getattr(sw, name)(view, axis=axis)
+                            continue
+                        got = getattr(sw, name)(view, axis=axis)
+                        assert np.array_equal(got, want), (name, level, axis, view)
