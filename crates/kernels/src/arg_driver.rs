@@ -421,10 +421,10 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                     1 => (0, n),
                     _ => (piece * unit, ((piece + 1) * unit).min(n)),
                 };
-                let first = g * per_unit;
+                let (first, end) = (g * per_unit, ((g + 1) * per_unit).min(outputs));
                 let op = Lines::<T, MAX, K> {
                     base,
-                    outs: &offs[first..((g + 1) * per_unit).min(outputs)],
+                    outs: &offs[first..end],
                     outer: &[],
                     inner,
                     from,
@@ -435,10 +435,12 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                 if pieces > 1 {
                     return (true, found.first().copied());
                 }
+                // (What the writes below and `set_len` rely on, checked.)
+                assert_eq!(found.len(), end - first, "one answer a line");
                 let mut seen = true;
                 for (j, f) in found.iter().enumerate() {
-                    // SAFETY: output `first + j < outputs` is in `pos`'s capacity, and this
-                    // unit's alone (the units' groups of lines do not overlap); `pos`
+                    // SAFETY: output `first + j < end <= outputs` is in `pos`'s capacity, and
+                    // this unit's alone (the units' groups of lines do not overlap); `pos`
                     // outlives `map_units`.
                     unsafe { dest.write((first + j) as isize, f.pos) };
                     seen &= f.seen;
@@ -447,8 +449,8 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
             });
             if pieces == 1 {
                 // SAFETY: the units' groups cover `0..outputs`, and each wrote the position
-                // of every line of its group (`Lines` answers each of its `outs`) by the
-                // time `map_units` returned. u64 has no drop.
+                // of every line of its group (one answer a line, asserted) by the time
+                // `map_units` returned. u64 has no drop.
                 unsafe { pos.set_len(outputs) };
                 all_seen &= parts.iter().all(|p| p.0);
             } else {
