@@ -76,15 +76,14 @@ def same(a: Any, b: Any) -> bool:
 
 
 def expected(func: str, a: np.ndarray, axis: Any) -> np.ndarray:
-    """The correctly rounded answer of `func` (sum, mean, nansum, nanmean), output by output."""
+    """The correctly rounded answer of `func` (sum, mean, nansum, nanmean), output by output;
+    `axis` None, an int or a tuple."""
     dt = a.dtype.type
-    if axis is None:
-        rows = [a.ravel()]
-        shape: tuple[int, ...] = ()
-    else:
-        moved = np.moveaxis(a, axis, -1)
-        shape = moved.shape[:-1]
-        rows = list(moved.reshape(-1, moved.shape[-1]))
+    axes = tuple(range(a.ndim)) if axis is None else np.atleast_1d(axis).tolist()
+    axes = [x % a.ndim for x in axes]
+    moved = np.moveaxis(a, axes, range(a.ndim - len(axes), a.ndim))
+    shape: tuple[int, ...] = moved.shape[: a.ndim - len(axes)]
+    rows = list(moved.reshape(math.prod(shape), math.prod(moved.shape[len(shape) :])))
     out = []
     for r in rows:
         if func.startswith("nan"):
@@ -245,6 +244,29 @@ def test_dtype_float16_rounds_the_elements_then_the_sum_once(src: Any, func: str
     assert e["round_to"] == np.float16 and e["kernel_dtype"] == np.float64
 
 
+@pytest.mark.parametrize("src", [np.float64, np.float32, np.float16, np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dtype_casts_round_the_elements_then_the_sum_once(src: Any, dtype: Any) -> None:
+    """`dtype=float64` / `float32` on any input: the elements cast to `dtype` (as numpy casts
+    them: float64 to float32 rounds each, int64 beyond 2^53 rounds each), then their exact
+    sum rounded once to `dtype`, over every axis form; the result has type `dtype`."""
+    for kind in ("normal", "cancel", "ill", "range", "ties", "tenths", "nan"):
+        with np.errstate(all="ignore"):
+            a = adversarial(kind, 257 * 61, seed=3).reshape(257, 61)
+            if np.issubdtype(src, np.integer):
+                # Integers of the adversarial shapes (1e16 + 1 - 1e16 rounds as int64 -> f64).
+                info = np.iinfo(src)
+                a = np.clip(np.nan_to_num(a * 1e3), info.min, info.max)
+            a = a.astype(src)
+            cast = a.astype(dtype)
+        for func in ("sum", "mean", "nansum", "nanmean"):
+            for axis in (None, 0, 1, (0, 1)):
+                with np.errstate(all="ignore"):
+                    want = expected(func, cast, axis)
+                got = call(func, a, axis=axis, dtype=dtype)
+                assert same(got, want), (kind, func, axis, got, want)
+
+
 def test_ten_million_tenths() -> None:
     a = np.full(10_000_000, 0.1)
     assert sw.sum(a) == math.fsum(a) == 1_000_000.0
@@ -281,6 +303,76 @@ def test_same_bits_in_every_layout(dtype: Any, kind: str, func: str, threads: in
         for name, v in layouts(a).items():
             got = call(func, v, axis=axis)
             assert same(got, want), (name, axis, got, want)
+
+
+def conformance_views(a: np.ndarray) -> dict[str, np.ndarray]:
+    """The same values as `a` (any number of dimensions) in each layout of the conformance
+    set (test_against_numpy's LAYOUTS): read in place or copied, the bits must not move."""
+    nd = a.ndim
+    rev = tuple(range(nd - 1, -1, -1))
+    big = np.zeros([2 * n for n in a.shape[:-1]] + [3 * a.shape[-1] + 2], dtype=a.dtype)
+    step = (*(slice(None, None, 2),) * (nd - 1), slice(1, 3 * a.shape[-1] + 1, 3))
+    big[step] = a
+    neg = np.zeros([2 * n for n in a.shape], dtype=a.dtype)
+    neg[(slice(None, None, -2),) * nd] = a
+    padded = np.zeros((*a.shape[:-1], a.shape[-1] + 5), dtype=a.dtype)
+    padded[..., : a.shape[-1]] = a
+    readonly = a.copy()
+    readonly.flags.writeable = False
+    buf = np.zeros(a.nbytes + 1, dtype=np.uint8)
+    misaligned = np.ndarray(a.shape, dtype=a.dtype, buffer=buf.data, offset=1)
+    misaligned[...] = a
+    records = {}
+    for name, fields in (
+        ("record_first", [("a", a.dtype), ("b", "i4")]),
+        ("record_offset1", [("c", "i1"), ("a", a.dtype)]),
+    ):
+        rec = np.zeros(a.shape, dtype=fields)
+        rec["a"] = a
+        records[name] = rec["a"]
+    return {
+        "C": np.ascontiguousarray(a),
+        "F": np.asfortranarray(a),
+        "reversed": np.flip(np.ascontiguousarray(np.flip(a))),
+        "stepped": big[step],
+        "neg_step": neg[(slice(None, None, -2),) * nd],
+        "padded": padded[..., : a.shape[-1]],
+        "transposed": np.ascontiguousarray(a.transpose(rev)).transpose(rev),
+        "misaligned": misaligned,
+        "byteswapped": a.astype(a.dtype.newbyteorder("S")),
+        "readonly": readonly,
+        **records,
+    }
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["normal", "cancel", "ill", "range", "ties", "nan"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_same_bits_in_every_conformance_layout(dtype: Any, kind: str, threads: int) -> None:
+    """A 3-d array in every layout of the conformance set, and broadcast ones, over every
+    axis form (None, each axis, each pair): the correctly rounded sums and means."""
+    with np.errstate(all="ignore"):
+        a = adversarial(kind, 9 * 37 * 23, seed=4).reshape(9, 37, 23).astype(dtype)
+    views = conformance_views(a)
+    assert all(np.array_equal(v, a, equal_nan=True) for v in views.values())
+    # Broadcast: a row repeated down an axis, and a column across one, against their copies.
+    broadcast = {
+        "broadcast": np.broadcast_to(a[0], a.shape),
+        "broadcast_col": np.broadcast_to(a[:, :, :1], a.shape),
+    }
+    sw.set_num_threads(threads)  # (conftest restores it)
+    axes = [None, 0, 1, 2, (0, 1), (0, 2), (1, 2)]
+    for func in ("sum", "mean", "nansum", "nanmean"):
+        for axis in axes:
+            with np.errstate(all="ignore"):
+                want = expected(func, a, axis)
+            for name, v in views.items():
+                got = call(func, v, axis=axis)
+                assert same(got, want), (name, func, axis)
+            for name, v in broadcast.items():
+                with np.errstate(all="ignore"):
+                    want_b = expected(func, np.ascontiguousarray(v), axis)
+                assert same(call(func, v, axis=axis), want_b), (name, func, axis)
 
 
 @pytest.mark.parametrize("level", sw.available_simd_levels())
