@@ -103,6 +103,26 @@ def _plan(a: Any, axis: Any) -> _Plan:
 
 _KERNEL_PATHS = ("kernel", "kernel+copy")
 
+# numpy's defaults of the keywords the functions here pass on to numpy.
+_DEFAULTS: dict[str, tuple[Any, ...]] = {
+    "axis": (None,),
+    "out": (None,),
+    "overwrite_input": (False,),
+    "keepdims": (_NoValue, False),
+    "method": ("linear",),
+    "weights": (None,),
+}
+
+
+def _numpy(np_func: Any, *args: Any, **kw: Any) -> Any:
+    """numpy's ``np_func`` with the keywords that differ from its defaults, by name: what
+    ``np_func`` would pass on to another array type's ``__array_function__`` had the caller
+    called it (Dask's ``median`` takes ``(a, axis, keepdims, out)``: numpy's order,
+    positionally, was its TypeError, where ``np.median(x, out=...)`` is Dask's
+    NotImplementedError)."""
+    given = {k: v for k, v in kw.items() if not any(v is d for d in _DEFAULTS[k])}
+    return np_func(*args, **given)
+
 
 def _on_dask(func: Any, a: Any, q: Any, axis: Any, keepdims: Any, **kw: Any) -> Any:
     """``func`` of a Dask array (``stridewise/_dask.py``, imported only now)."""
@@ -297,7 +317,9 @@ def median(
         if r is not None:
             return r
     if _overwrites_read_only(a, overwrite_input):
-        return _np_median(a, axis, out, overwrite_input, keepdims)
+        return _numpy(
+            _np_median, a, axis=axis, out=out, overwrite_input=overwrite_input, keepdims=keepdims
+        )
     p = _plan(a, axis)
     if p.path == "dask" and out is None:
         return _on_dask(median, a, None, axis, keepdims)
@@ -305,7 +327,9 @@ def median(
         r = _finish(_median_of(p.arr, p.axes, False), out, p.axes, p.arr.ndim, keepdims)
         if r is not None:
             return r
-    return _np_median(a, axis, out, overwrite_input, keepdims)
+    return _numpy(
+        _np_median, a, axis=axis, out=out, overwrite_input=overwrite_input, keepdims=keepdims
+    )
 
 
 def nanmedian(
@@ -330,7 +354,9 @@ def nanmedian(
         if r is not None:
             return r
     if _overwrites_read_only(a, overwrite_input):
-        return _np_nanmedian(a, axis, out, overwrite_input, keepdims)
+        return _numpy(
+            _np_nanmedian, a, axis=axis, out=out, overwrite_input=overwrite_input, keepdims=keepdims
+        )
     p = _plan(a, axis)
     if p.path == "dask" and out is None:
         return _on_dask(nanmedian, a, None, axis, keepdims)
@@ -338,7 +364,9 @@ def nanmedian(
         r = _finish(_median_of(p.arr, p.axes, True), out, p.axes, p.arr.ndim, keepdims)
         if r is not None:
             return r
-    return _np_nanmedian(a, axis, out, overwrite_input, keepdims)
+    return _numpy(
+        _np_nanmedian, a, axis=axis, out=out, overwrite_input=overwrite_input, keepdims=keepdims
+    )
 
 
 # --- quantiles ------------------------------------------------------------------------
@@ -524,7 +552,17 @@ def _quantiles(
     skip_nan: bool,
 ) -> Any:
     def numpy() -> Any:
-        return np_func(a, q, axis, out, overwrite_input, method, keepdims, weights=weights)
+        return _numpy(
+            np_func,
+            a,
+            q,
+            axis=axis,
+            out=out,
+            overwrite_input=overwrite_input,
+            method=method,
+            keepdims=keepdims,
+            weights=weights,
+        )
 
     if (
         type(a) is np.ndarray
