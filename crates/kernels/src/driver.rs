@@ -9,7 +9,7 @@ use crate::element::{Element, FloatElement};
 use crate::handoff;
 use crate::kernels::short_sum::ShortColumns;
 use crate::kernels::sum::FloatPartial;
-use crate::kernels::{Kernel, NanPolicy, ROWS, RUNS, TILE};
+use crate::kernels::{Kernel, NanPolicy, MAX_BATCH, RUNS, TILE};
 use crate::layout::{
     c_order_runs, c_strides, forwards, next_c_index, normalize, Axis, Layout, StridedView,
 };
@@ -607,7 +607,7 @@ pub(crate) const GROUP_TILES: usize = 8;
 const SHORT_ROW_BYTES: usize = 2048;
 
 /// Contiguous rows of the vertical path shorter than this, one after another in memory, are
-/// read as `ROWS` streams a quarter of the unit apart (see `VerticalOp`).
+/// read as `Kernel::BATCH` streams evenly spaced over the unit (see `VerticalOp`).
 const SPACED_ROW_BYTES: usize = 16 << 10;
 /// Rows of outputs at most this many elements apart are not prefetched (see `fetch`).
 const NEAR_STRIDE: usize = 64;
@@ -982,31 +982,34 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
         // is not (an image's 5760-byte rows cost a prefetch plan per 1 KB tile: u8 max over
         // axis 0 at 0.3x numpy).
         let row_bytes = self.len * std::mem::size_of::<T>();
-        const { assert!(K::FLUSH_ROWS % ROWS == 0) };
+        const { assert!(K::BATCH <= MAX_BATCH && K::FLUSH_ROWS % K::BATCH == 0) };
+        let batch_rows = K::BATCH;
         let mut rows = 0;
-        // Reduced positions are gathered ROWS at a time and pushed together; the last batch
-        // may be shorter (then no flush is due before the final one). `push_rows` is called
-        // from this one place.
+        // Reduced positions are gathered `BATCH` at a time and pushed together; the last
+        // batch may be shorter (then no flush is due before the final one). `push_rows` is
+        // called from this one place.
         //
         // Short rows that follow each other in memory (a cube's middle axis: rows of 360 f32
-        // one after another) are taken from `ROWS` streams a quarter of the unit apart, row
-        // `b` of each in batch `b`: each stream then reads memory in order, where `ROWS`
-        // consecutive rows were four interleaved streams jumping back at every batch (max
-        // over axis 1 of a (365, 180, 360) f32 cube at 0.7x numpy). The order depends on the
-        // layout only; the last `rows % ROWS` rows follow in order.
+        // one after another) are taken from `BATCH` streams evenly spaced over the unit, row
+        // `b` of each in batch `b`: each stream then reads memory in order, where `BATCH`
+        // consecutive rows were interleaved streams jumping back at every batch (max over
+        // axis 1 of a (365, 180, 360) f32 cube at 0.7x numpy). The order depends on the
+        // layout only; the last `rows % BATCH` rows follow in order.
         // Rows of stride 2 (`a[:, ::2].mean(axis=0)`) too: as four interleaved streams,
         // with prefetches, 1000x1000 `[:, ::2]` took 1.3x numpy's time on one Zen 3 core.
         let step = self.stride.unsigned_abs();
         let spaced = (self.stride == 1 || self.stride == 2)
             && row_bytes < SPACED_ROW_BYTES
             && next.unsigned_abs() == self.len * step
-            && rows_here >= 2 * ROWS;
-        let q = if spaced { rows_here / ROWS } else { 0 };
-        let mut streams: [_; ROWS] =
-            std::array::from_fn(|r| self.red.offsets_in(self.start + r * q, q));
+            && rows_here >= 2 * batch_rows;
+        let q = if spaced { rows_here / batch_rows } else { 0 };
+        let mut streams: [_; MAX_BATCH] = std::array::from_fn(|r| {
+            let q = if r < batch_rows { q } else { 0 };
+            self.red.offsets_in(self.start + r * q, q)
+        });
         let mut offsets = self
             .red
-            .offsets_in(self.start + ROWS * q, rows_here - ROWS * q);
+            .offsets_in(self.start + batch_rows * q, rows_here - batch_rows * q);
         // Strided rows and short ones only are prefetched: long contiguous rows train the
         // hardware prefetcher, and software prefetches of them cost more than they saved
         // (2-core Zen 3, one thread: 4000x4000 f64 mean over axis 0 8.6 -> 11.2 GB/s and max
@@ -1023,24 +1026,24 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
                 1 | 2 => row_bytes * step < SHORT_ROW_BYTES,
                 s => s.unsigned_abs() > NEAR_STRIDE,
             };
-        let mut batch = [0isize; ROWS];
+        let mut batch = [0isize; MAX_BATCH];
         let mut spaced_left = q;
         loop {
             let filled = if spaced_left > 0 {
                 spaced_left -= 1;
-                for (slot, stream) in batch.iter_mut().zip(&mut streams) {
+                for (slot, stream) in batch.iter_mut().zip(&mut streams).take(batch_rows) {
                     *slot = stream.next().expect("q rows per stream");
                 }
-                ROWS
+                batch_rows
             } else {
-                offsets.fill(&mut batch)
+                offsets.fill(&mut batch[..batch_rows])
             };
             if filled == 0 {
                 break;
             }
             // A kernel that keeps each output's state in registers across rows takes the
-            // batch's `ROWS` rows a tile at a time; the others take whole rows one after
-            // another (memory in order). `push_rows` is still called from this one place.
+            // batch's rows a tile at a time; the others take whole rows one after another
+            // (memory in order). `push_rows` is still called from this one place.
             let (passes, per_call) = if k.batches_rows(self.stride) {
                 (1, filled)
             } else {
@@ -1049,12 +1052,12 @@ impl<T: Element, K: Kernel<T>> WithSimd for VerticalOp<'_, T, K> {
             for pass in 0..passes {
                 for (t, tile) in tiles.iter_mut().enumerate() {
                     let at = (t * TILE) as isize * self.stride;
-                    let ptrs: [*const T; ROWS] =
+                    let ptrs: [*const T; MAX_BATCH] =
                         std::array::from_fn(|r| self.base.at(batch[r] + at));
                     let ptrs = &ptrs[pass..pass + per_call];
                     for &p in ptrs.iter().filter(|_| fetch) {
                         prefetch_run(
-                            p.wrapping_offset(ROWS as isize * next),
+                            p.wrapping_offset(batch_rows as isize * next),
                             tile_len(t),
                             self.stride,
                         );

@@ -42,9 +42,12 @@ pub(crate) const LANES: usize = 32;
 /// (a few arrays of `TILE` f64) stay in L1.
 pub(crate) const TILE: usize = 1024;
 
-/// Rows the vertical path hands to [`Kernel::push_rows`] at once. `FLUSH_ROWS` must stay
-/// a multiple of it.
+/// Rows the vertical path hands to [`Kernel::push_rows`] at once (`Kernel::BATCH`, unless
+/// a kernel takes more). `FLUSH_ROWS` must stay a multiple of it.
 pub(crate) const ROWS: usize = 4;
+
+/// The largest [`Kernel::BATCH`].
+pub(crate) const MAX_BATCH: usize = 8;
 
 /// Outputs the lane path hands to [`Kernel::finish_runs`] at once, where each output's
 /// reduction is one contiguous run (the rows of a C-order matrix over its last axis).
@@ -134,8 +137,12 @@ pub(crate) trait Kernel<T: Element>: Sync {
     type Tile;
     /// A combinable partial result.
     type Partial: Copy + Send + Sync;
-    /// Rows the vertical path pushes between two `flush` calls.
+    /// Rows the vertical path pushes between two `flush` calls (a multiple of `BATCH`).
     const FLUSH_ROWS: usize = 32;
+    /// Rows the vertical path gathers and hands to [`Kernel::push_rows`] at once: `ROWS`,
+    /// or up to `MAX_BATCH` for a kernel whose state per output is worth loading and storing
+    /// once for more rows.
+    const BATCH: usize = ROWS;
     /// Reductions of at most this many elements an output take the vertical path when
     /// there are many outputs (see `driver::choose`).
     const SHORT_REDUCTION: usize = SHORT_REDUCTION;
@@ -216,7 +223,7 @@ pub(crate) trait Kernel<T: Element>: Sync {
     /// # Safety
     /// Every element of the row must be a valid `T`.
     unsafe fn push_row(&self, tile: &mut Self::Tile, ptr: *const T, len: usize, stride: isize);
-    /// Add `rows.len() <= ROWS` rows, in order: the same arithmetic as `push_row` on each of
+    /// Add `rows.len() <= Self::BATCH` rows, in order: the same arithmetic as `push_row` on each of
     /// them in turn (so the result is bitwise the same), which a kernel may do for full
     /// batches while its states stay in registers. The vertical driver calls this from one
     /// place only, so each kernel's row loops are compiled once per SIMD level.
@@ -237,9 +244,9 @@ pub(crate) trait Kernel<T: Element>: Sync {
             unsafe { self.push_row(tile, p, len, stride) };
         }
     }
-    /// Whether [`Kernel::push_rows`] adds `ROWS` rows of this stride faster than one by one
+    /// Whether [`Kernel::push_rows`] adds `BATCH` rows of this stride faster than one by one
     /// (it keeps each output's state in registers across them). The vertical driver then
-    /// pushes each tile's piece of `ROWS` rows together; otherwise it adds whole rows of the
+    /// pushes each tile's piece of `BATCH` rows together; otherwise it adds whole rows of the
     /// group one after another, reading memory in order.
     fn batches_rows(&self, _stride: isize) -> bool {
         false

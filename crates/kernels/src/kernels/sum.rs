@@ -994,23 +994,35 @@ fn offset_for(a: f64) -> Option<f64> {
 
 /// One block into the segment's vectors: per [`PASS_SUM`], Fast2Sum of each lane's `t`
 /// and `x`, the error into `l`, the squares into `q`; [`PASS_SQUARES`] only the squares;
-/// [`PASS_MAGNITUDES`] each `|x|` into `l`. Fast2Sum's two subtractions alternate between
-/// the add and the FMA pipes (`a - b` as `-(b * 1) + a`, the same rounding). The squares
-/// as a short tree into one vector (see [`add_block`]).
+/// [`PASS_MAGNITUDES`] each `|x|` into `l`.
+///
+/// The operations are spread over the add and the FMA pipes (two each on Zen; `a + b` as
+/// `b * 1 + a` and `a - b` as `-(b * 1) + a`, the same roundings): Fast2Sum's two
+/// subtractions alternate between them, as does its sum, and each vector's squares go into
+/// their own vector of `q` by an FMA. Per block of two AVX-512 vectors that is five
+/// operations on each pipe, where all three additions on the add pipe and the squares as a
+/// tree added into one vector made seven against four. One Zen 4 thread, in-process A/B
+/// (best of 30 alternating blocks): f64 sum of 1e5 (in cache) 17.3 -> 15.3 us with the sums
+/// alternating; the squares' FMAs changed nothing more there (15.27 against 15.29 us). Both
+/// together against the add-pipe version: 1e4 -6 to -8%, 1e5 -4 to -8%, mean of 1e6 -9%,
+/// (1000, 1000) over axis 1 -11%; 1e7 (from memory) the same. At AVX2: -0 to -8%.
 #[inline(always)]
 fn offset_block<S: Simd, const N: usize, const MODE: u8>(
     simd: S,
     one: S::f64s,
     t: &mut [S::f64s; N],
     l: &mut [S::f64s; N],
-    q: &mut S::f64s,
+    q: &mut [S::f64s; N],
     xs: [S::f64s; N],
 ) {
-    let mut qb = simd.splat_f64s(0.0);
     for k in 0..N {
         let x = xs[k];
         if MODE == PASS_SUM {
-            let s = simd.add_f64s(t[k], x);
+            let s = if k % 2 == 0 {
+                simd.add_f64s(t[k], x)
+            } else {
+                simd.mul_add_f64s(x, one, t[k])
+            };
             let r = if k % 2 == 0 {
                 let z = simd.negate_mul_add_f64s(t[k], one, s);
                 simd.sub_f64s(x, z)
@@ -1024,15 +1036,8 @@ fn offset_block<S: Simd, const N: usize, const MODE: u8>(
         if MODE == PASS_MAGNITUDES {
             l[k] = simd.add_f64s(l[k], simd.abs_f64s(x));
         } else {
-            qb = if k == 0 {
-                simd.mul_f64s(x, x)
-            } else {
-                simd.mul_add_f64s(x, x, qb)
-            };
+            q[k] = simd.mul_add_f64s(x, x, q[k]);
         }
-    }
-    if MODE != PASS_MAGNITUDES {
-        *q = simd.add_f64s(*q, qb);
     }
 }
 
@@ -1141,7 +1146,7 @@ unsafe fn offset_pass<
     let zero = simd.splat_f64s(0.0);
     let mut t = [simd.splat_f64s(sigma); N];
     let mut l = [zero; N];
-    let mut q = zero;
+    let mut q = [zero; N];
     let mut p = seg.at;
     for _ in 0..seg.steps {
         if PF {
@@ -1163,6 +1168,8 @@ unsafe fn offset_pass<
         let xs = unsafe { tail.load::<S, N, C>(simd) };
         offset_block::<S, N, MODE>(simd, one, &mut t, &mut l, &mut q, xs);
     }
+    // Each vector lane of the squares: those of `N` lanes (see `magnitudes_from_squares`).
+    let q = q.into_iter().fold(zero, |a, b| simd.add_f64s(a, b));
     (t, l, q)
 }
 
@@ -1962,7 +1969,18 @@ const OFFSET_ROOM: f64 = 50.0;
 /// The largest offset taken: `t` and the segment's sums stay far below overflow.
 const OFFSET_MAX: f64 = 5.357543035931337e300; // 2^999
 
-/// What a batch short of `ROWS` rows reads instead of the rows it lacks: zeros, as many as a
+/// Rows of a batch of the f64 sums (not nan-skipping; `Kernel::BATCH`): the offset loop
+/// ([`f64_rows_offset`]) loads and stores each output's state once for eight rows. Every
+/// other loop of theirs takes them as two batches of `ROWS`, as before. A C model of the
+/// offset loop over 4000x4000 f64, axis 0, from memory, one Zen 4 thread: 7.4-8.2 ms in
+/// batches of four rows, 6.1 ms in batches of eight.
+pub(crate) const F64_BATCH: usize = 2 * ROWS;
+
+/// Rows of a piece copied for the offset loop (`Piece::rows`): `F64_BATCH` of them fit the
+/// tile's `tmp`.
+const GATHER_OFFSET: usize = GATHER / 2;
+
+/// What a batch short of `F64_BATCH` rows reads instead of the rows it lacks: zeros, as many as a
 /// piece of [`push_rows_offset`] reads (at stride 2, two per output and one more).
 static ZERO_ROWS: [f64; 2 * (TILE + F64_LANES) + 2] = [0.0; 2 * (TILE + F64_LANES) + 2];
 
@@ -1992,9 +2010,10 @@ struct OffsetRows<'a> {
 }
 
 /// The f64 vertical sum (not nan-skipping, at the FMA levels, tiles of more than
-/// `TRACKED_ROWS` rows) by an offset, as [`f64_blocks`] does along runs: a batch of `ROWS`
-/// rows at a time, `ROWS` Fast2Sums into each output's `t`, their errors into its `lo`, its
-/// magnitudes into its `a` (`mag`): six operations an element where TwoSum with a square
+/// `TRACKED_ROWS` rows) by an offset, as [`f64_blocks`] does along runs: a batch of
+/// `F64_BATCH` rows at a time, `F64_BATCH` Fast2Sums into each output's `t`, their errors
+/// into its `lo` and its magnitudes into its `a` (`mag`) four rows at a time, the state
+/// loaded, checked and stored once a batch: six operations an element where TwoSum with a square
 /// took eight (a C model of 320x320 f64 over axis 0 on one Zen 1 thread: 55 us against 76;
 /// numpy 63).
 ///
@@ -2022,7 +2041,7 @@ struct OffsetRows<'a> {
 unsafe fn f64_rows_offset<S: Simd, const C: usize, const NARROW: bool>(
     simd: S,
     st: OffsetRows<'_>,
-    rows: [*const f64; ROWS],
+    rows: [*const f64; F64_BATCH],
     len: usize,
     one: f64,
 ) {
@@ -2046,7 +2065,7 @@ unsafe fn f64_rows_offset<S: Simd, const C: usize, const NARROW: bool>(
 unsafe fn f64_rows_offset_at<S: Simd, const C: usize, const NARROW: bool, const FRESH: bool>(
     simd: S,
     st: OffsetRows<'_>,
-    rows: [*const f64; ROWS],
+    rows: [*const f64; F64_BATCH],
     len: usize,
     one: f64,
 ) {
@@ -2082,7 +2101,7 @@ unsafe fn f64_rows_offset_at<S: Simd, const C: usize, const NARROW: bool, const 
 unsafe fn f64_rows_offset_n<S: Simd, const N: usize, const C: usize, const FRESH: bool>(
     simd: S,
     mut st: OffsetRows<'_>,
-    rows: [*const f64; ROWS],
+    rows: [*const f64; F64_BATCH],
     len: usize,
     one: f64,
 ) {
@@ -2094,7 +2113,7 @@ unsafe fn f64_rows_offset_n<S: Simd, const N: usize, const C: usize, const FRESH
     let all = simd.equal_f64s(zero, zero);
     // A fresh tile's offsets from its first batch (below): `2 OFFSET_ROOM H` times its
     // magnitudes.
-    let grow = simd.splat_f64s(2.0 * OFFSET_ROOM * (st.left / ROWS as u64 + 1) as f64);
+    let grow = simd.splat_f64s(2.0 * OFFSET_ROOM * (st.left / F64_BATCH as u64 + 1) as f64);
     let (exponent, most) = (
         simd.splat_u64s(0x7ff0_0000_0000_0000),
         simd.splat_f64s(OFFSET_MAX),
@@ -2136,36 +2155,40 @@ unsafe fn f64_rows_offset_n<S: Simd, const N: usize, const C: usize, const FRESH
         };
         let mut t = t0;
         // Each row's error and magnitude, added into `l` and `a` as a tree (two levels, then
-        // the state): the four-row chains of those additions were, with `t`'s, the latency
-        // that bound the loop on Zen 1.
-        let (mut r, mut m) = ([[zero; N]; ROWS], [[zero; N]; ROWS]);
-        for (i, &row) in rows.iter().enumerate() {
-            let block = row.wrapping_add(j * C);
-            for k in 0..N {
-                // SAFETY: outputs j + k W .. j + (k + 1) W < len of the row, valid (with the
-                // odd ones between at stride 2) by our contract.
-                let x = unsafe { load_run::<S, C>(simd, block.add(k * S::F64_LANES * C)) };
-                let s = simd.add_f64s(t[k], x);
-                // `s - t` and `x - (s - t)` as FMAs by 1 (the same roundings), on the FMA
-                // pipes beside the additions.
-                let z = simd.negate_mul_add_f64s(t[k], onev, s);
-                r[i][k] = simd.negate_mul_add_f64s(z, onev, x);
-                t[k] = s;
-                m[i][k] = simd.abs_f64s(x);
+        // the state) for each half of the batch, four rows: the four-row chains of those
+        // additions were, with `t`'s, the latency that bound the loop on Zen 1. (So `l` and
+        // `a` take two additions a batch, one per four rows, as `offset_fold_one`'s bound
+        // counts them.)
+        const { assert!(F64_BATCH == 2 * ROWS && ROWS == 4) };
+        for half in rows.chunks_exact(ROWS) {
+            let (mut r, mut m) = ([[zero; N]; ROWS], [[zero; N]; ROWS]);
+            for (i, &row) in half.iter().enumerate() {
+                let block = row.wrapping_add(j * C);
+                for k in 0..N {
+                    // SAFETY: outputs j + k W .. j + (k + 1) W < len of the row, valid (with
+                    // the odd ones between at stride 2) by our contract.
+                    let x = unsafe { load_run::<S, C>(simd, block.add(k * S::F64_LANES * C)) };
+                    let s = simd.add_f64s(t[k], x);
+                    // `s - t` and `x - (s - t)` as FMAs by 1 (the same roundings), on the FMA
+                    // pipes beside the additions.
+                    let z = simd.negate_mul_add_f64s(t[k], onev, s);
+                    r[i][k] = simd.negate_mul_add_f64s(z, onev, x);
+                    t[k] = s;
+                    m[i][k] = simd.abs_f64s(x);
+                }
             }
-        }
-        const { assert!(ROWS == 4) };
-        for k in 0..N {
-            let (r01, r23) = (
-                simd.add_f64s(r[0][k], r[1][k]),
-                simd.add_f64s(r[2][k], r[3][k]),
-            );
-            l[k] = simd.add_f64s(l[k], simd.add_f64s(r01, r23));
-            let (m01, m23) = (
-                simd.add_f64s(m[0][k], m[1][k]),
-                simd.add_f64s(m[2][k], m[3][k]),
-            );
-            a[k] = simd.add_f64s(a[k], simd.add_f64s(m01, m23));
+            for k in 0..N {
+                let (r01, r23) = (
+                    simd.add_f64s(r[0][k], r[1][k]),
+                    simd.add_f64s(r[2][k], r[3][k]),
+                );
+                l[k] = simd.add_f64s(l[k], simd.add_f64s(r01, r23));
+                let (m01, m23) = (
+                    simd.add_f64s(m[0][k], m[1][k]),
+                    simd.add_f64s(m[2][k], m[3][k]),
+                );
+                a[k] = simd.add_f64s(a[k], simd.add_f64s(m01, m23));
+            }
         }
         let mut ok = all;
         for k in 0..N {
@@ -2207,14 +2230,14 @@ fn at_vectors<S: Simd, const N: usize>(a: &[f64], j: usize) -> [S::f64s; N] {
 #[inline(never)]
 unsafe fn offset_rows_redo(
     st: &mut OffsetRows<'_>,
-    rows: &[*const f64; ROWS],
+    rows: &[*const f64; F64_BATCH],
     j0: usize,
     count: usize,
     c: usize,
 ) {
-    let h = (st.left / ROWS as u64 + 1) as f64;
+    let h = (st.left / F64_BATCH as u64 + 1) as f64;
     for j in j0..j0 + count {
-        let mut xs = [0.0f64; ROWS];
+        let mut xs = [0.0f64; F64_BATCH];
         for (x, &row) in xs.iter_mut().zip(rows) {
             // SAFETY: our contract.
             *x = unsafe { *row.add(j * c) };
@@ -2321,7 +2344,8 @@ fn offset_fold_tile(t: &mut FloatTile, len: usize) {
 /// `push_rows` and [`push_rows_offset`]): rows of stride 1 (`direct`, whole blocks of
 /// `F64_LANES` outputs; `narrow`, the last ones as whole vectors of the level) or 2
 /// (`direct2`, all but the last output: a block reads the element after its last) read in
-/// place; else `GATHER` at most, copied. `n` outputs, read as `padded`.
+/// place; else `G` at most (`GATHER`, or `GATHER_OFFSET`), copied. `n` outputs, read as
+/// `padded`.
 struct Piece {
     direct: bool,
     direct2: bool,
@@ -2332,7 +2356,7 @@ struct Piece {
 
 impl Piece {
     #[inline(always)]
-    fn next<S: Simd>(stride: isize, rest: usize) -> Self {
+    fn next<S: Simd, const G: usize>(stride: isize, rest: usize) -> Self {
         let direct = stride == 1 && rest >= F64_LANES;
         let direct2 = stride == 2 && rest > F64_LANES;
         let narrow = stride == 1 && !direct && rest >= S::F64_LANES;
@@ -2343,7 +2367,7 @@ impl Piece {
         } else if direct2 {
             (rest - 1) - (rest - 1) % F64_LANES
         } else {
-            GATHER.min(rest)
+            G.min(rest)
         };
         let padded = if narrow {
             n
@@ -2366,31 +2390,32 @@ impl Piece {
     }
 
     /// Where the loop reads the piece at output `j0` of each row: the row itself where read
-    /// in place, else the row's `n` elements copied into its `GATHER` slot of `tmp` and
+    /// in place, else the row's `n` elements copied into its slot of `G` in `tmp` and
     /// filled up with +0.0 to `padded` (extra outputs below `ANTI_ALIAS`, never read); rows
     /// from `real` on read [`ZERO_ROWS`] (zeros, which change no state).
     ///
     /// # Safety
     /// `rows[r] + j * stride` is a valid f64 for `r < real` and `j0 <= j < j0 + n`.
     #[inline(always)]
-    unsafe fn rows(
+    unsafe fn rows<const R: usize, const G: usize>(
         &self,
         tmp: &mut [f64],
-        rows: [*const f64; ROWS],
+        rows: [*const f64; R],
         real: usize,
         j0: usize,
         stride: isize,
-    ) -> [*const f64; ROWS] {
+    ) -> [*const f64; R] {
         let in_place = self.in_place();
         // (A loop, not `array::from_fn`: its closure was left out of line, compiled without
         // the level's target features.)
-        let mut ptrs = [ZERO_ROWS.as_ptr(); ROWS];
+        const { assert!(R * G <= ANTI_ALIAS) };
+        let mut ptrs = [ZERO_ROWS.as_ptr(); R];
         for (r, slot) in ptrs.iter_mut().enumerate().take(real) {
             let at = rows[r].wrapping_offset(j0 as isize * stride);
             *slot = if in_place {
                 at
             } else {
-                let buf = &mut tmp[r * GATHER..r * GATHER + self.padded];
+                let buf = &mut tmp[r * G..r * G + self.padded];
                 // SAFETY: elements `j0 .. j0 + n` of the row are valid f64 (our contract).
                 unsafe { gather(at, stride, 0, &mut buf[..self.n]) };
                 buf[self.n..].fill(0.0);
@@ -2413,27 +2438,28 @@ impl Piece {
 unsafe fn push_rows_offset<S: Simd>(
     simd: S,
     t: &mut FloatTile,
-    rows: [*const f64; ROWS],
+    rows: [*const f64; F64_BATCH],
     real: usize,
     len: usize,
     stride: isize,
 ) {
-    const { assert!(ROWS * GATHER <= ANTI_ALIAS && TILE + F64_LANES <= ANTI_ALIAS) };
+    const { assert!(TILE + F64_LANES <= ANTI_ALIAS) };
     t.offset = true;
     let fresh = t.rows == 0;
     t.rows += real as u64;
-    if t.seg_rows + ROWS as u64 > OFFSET_SEG_ROWS {
+    if t.seg_rows + F64_BATCH as u64 > OFFSET_SEG_ROWS {
         offset_fold_tile(t, len);
     }
     let b = t.seg_rows;
-    t.seg_rows += ROWS as u64;
+    t.seg_rows += F64_BATCH as u64;
     let left = OFFSET_SEG_ROWS - t.seg_rows;
     let one = std::hint::black_box(1.0);
     let mut j0 = 0;
     while j0 < len {
-        let piece = Piece::next::<S>(stride, len - j0);
+        let piece = Piece::next::<S, GATHER_OFFSET>(stride, len - j0);
         // SAFETY: rows `r < real` are valid at outputs `j0 .. len` (our contract).
-        let ptrs = unsafe { piece.rows(&mut t.tmp, rows, real, j0, stride) };
+        let ptrs =
+            unsafe { piece.rows::<F64_BATCH, GATHER_OFFSET>(&mut t.tmp, rows, real, j0, stride) };
         let Piece {
             direct2,
             narrow,
@@ -3297,6 +3323,13 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     /// Every result is the correctly rounded one, whatever the partials (`settle`).
     const GROUPING_FREE: bool = true;
 
+    /// Eight rows for the f64 sums' offset loop ([`F64_BATCH`]).
+    const BATCH: usize = if exact_each::<T>() && !P::IGNORE {
+        F64_BATCH
+    } else {
+        ROWS
+    };
+
     #[inline(always)]
     fn combine(&self, a: FloatPartial, b: FloatPartial) -> FloatPartial {
         a.combine(b)
@@ -3417,109 +3450,20 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
         stride: isize,
     ) {
         if const { exact_each::<T>() && !P::IGNORE && has_fma::<S>() } && !tile.track && len > 0 {
-            let mut ptrs = [ZERO_ROWS.as_ptr(); ROWS];
+            let mut ptrs = [ZERO_ROWS.as_ptr(); F64_BATCH];
             for (slot, &p) in ptrs.iter_mut().zip(rows) {
                 *slot = p.cast();
             }
-            // SAFETY: forwarded from this function's contract (`rows.len() <= ROWS`, the
-            // driver's batches); `T` is f64 (`exact_each`).
+            // SAFETY: forwarded from this function's contract (`rows.len() <= BATCH ==
+            // F64_BATCH` for f64, the driver's batches); `T` is f64 (`exact_each`).
             unsafe { push_rows_offset(simd, tile, ptrs, rows.len(), len, stride) };
             return;
         }
-        let before = tile.rows;
-        tile.rows += rows.len() as u64;
-        if const { exact_each::<T>() } && before / RENORM_ROWS != tile.rows / RENORM_ROWS {
-            // Before the rows that reach a multiple of RENORM_ROWS: at most `SEGMENT` rows
-            // between two renormalisations (see `lane_bound`).
-            renormalize(&mut tile.hi[..len], &mut tile.lo[..len]);
-        }
-        let special = self.batches_rows(stride) && rows.len() == ROWS;
-        if !special || len == 0 {
-            for &p in rows {
-                // SAFETY: forwarded from this function's contract.
-                unsafe { self.push_row(tile, p, len, stride) };
-            }
-            return;
-        }
-        let rows: [*const T; ROWS] = std::array::from_fn(|r| rows[r]);
-        if const { exact_each::<T>() && !P::IGNORE && has_fma::<S>() } {
-            let one = std::hint::black_box(1.0);
-            let t = &mut **tile;
-            let track = t.track;
-            // Pieces of outputs, each added with the vector loop: rows of stride 1 or 2 in
-            // place, as long as whole blocks of `F64_LANES` outputs last (at stride 2, all
-            // but the last output: a block reads the element after its last, see
-            // `f64_rows`); other strides and the last outputs copied `GATHER` at a time into
-            // the tile's `tmp` (unused by f64 sums) and filled up with +0.0 to whole blocks,
-            // whose extra outputs (below `ANTI_ALIAS`, past `len`) are never read. The
-            // scalar loops ran `a[:, ::2].mean(axis=0)` of 316x316 at 0.46x numpy; copied
-            // (no stride-2 loop), 1000x1000 took 0.70x numpy at AVX2 (Xeon, one thread).
-            const { assert!(ROWS * GATHER <= ANTI_ALIAS && TILE + F64_LANES <= ANTI_ALIAS) };
-            let mut j0 = 0;
-            while j0 < len {
-                // The last outputs, fewer than a block, as whole vectors where they fill one.
-                let piece = Piece::next::<S>(stride, len - j0);
-                let mut rows64 = [std::ptr::null::<f64>(); ROWS];
-                for (p, &row) in rows64.iter_mut().zip(&rows) {
-                    *p = row.cast::<f64>();
-                }
-                // SAFETY: every row is valid at outputs `j0 .. len` (our contract; `T` is
-                // f64).
-                let ptrs = unsafe { piece.rows(&mut t.tmp, rows64, ROWS, j0, stride) };
-                let Piece {
-                    direct2,
-                    narrow,
-                    n,
-                    padded,
-                    ..
-                } = piece;
-                // SAFETY: `ptrs[r]` is `padded` valid f64, the row's own (`direct` and
-                // `narrow`: `n == padded` of them; `direct2`: as many at stride 2, and the row
-                // goes on past the last, so the element after it is valid too) or the copy
-                // just made;
-                // outputs `j0 .. j0 + padded` are in the tile (`j0 + padded <= TILE +
-                // F64_LANES`).
-                unsafe {
-                    let (h, l) = (&mut t.hi[j0..], &mut t.lo[j0..]);
-                    let (q, m) = (&mut t.sq[j0..], &mut t.small[j0..]);
-                    if direct2 {
-                        f64_rows::<S, 2, false>(simd, h, l, q, m, ptrs, padded, one, track)
-                    } else if narrow {
-                        f64_rows::<S, 1, true>(simd, h, l, q, m, ptrs, padded, one, track)
-                    } else {
-                        f64_rows::<S, 1, false>(simd, h, l, q, m, ptrs, padded, one, track)
-                    }
-                };
-                j0 += n;
-            }
-            return;
-        }
-        // SAFETY: forwarded from this function's contract, with the stride it was given.
-        unsafe {
-            match stride {
-                1 => self.push_rows_strided::<S, 1>(tile, rows, len),
-                2 => self.push_rows_strided::<S, 2>(tile, rows, len),
-                // Rows of outputs a few elements apart (the outputs of short rows: (n, 16)
-                // f32 over axis 1): each row's `len` elements copied into a contiguous piece,
-                // then the stride-1 loop, which does `push_row`'s arithmetic. Row by row,
-                // element by element, such rows of 16 f32 ran at 0.68x numpy.
-                _ if (1..=SHORT_STRIDE).contains(&stride) => {
-                    let mut buf = [[MaybeUninit::<T>::uninit(); TILE]; ROWS];
-                    let mut ptrs = [std::ptr::null::<T>(); ROWS];
-                    for ((slot, b), &row) in ptrs.iter_mut().zip(buf.iter_mut()).zip(&rows) {
-                        // `len <= TILE` (a tile's outputs); elements 0 .. len of the row at
-                        // `stride` are valid (our contract).
-                        *slot = gather_near(row, stride, &mut b[..len]).as_ptr();
-                    }
-                    // Each `ptrs[r]` is `len` contiguous elements, copied just above.
-                    self.push_rows_strided::<S, 1>(tile, ptrs, len)
-                }
-                _ => {
-                    for p in rows {
-                        self.push_row(tile, p, len, stride);
-                    }
-                }
-            }
+        // The other loops take at most `ROWS` rows a call: a batch of the f64 sums (`BATCH`,
+        // eight) as two, each output's rows still in order.
+        for rows in rows.chunks(ROWS) {
+            // SAFETY: forwarded from this function's contract.
+            unsafe { self.push_rows_four(simd, tile, rows, len, stride) };
         }
     }
 
@@ -3575,6 +3519,120 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             lo: tile.lo[j],
             n: tile.n[j],
             err: tile.tmp[j], // (`seal`)
+        }
+    }
+}
+
+impl<T: Element, P: NanPolicy> FloatSum<T, P> {
+    /// [`Kernel::push_rows`] of at most `ROWS` rows, by the loops other than the offset
+    /// loop.
+    ///
+    /// # Safety
+    /// As `Kernel::push_rows`, with `rows.len() <= ROWS`.
+    #[inline(always)]
+    unsafe fn push_rows_four<S: Simd>(
+        &self,
+        simd: S,
+        tile: &mut Box<FloatTile>,
+        rows: &[*const T],
+        len: usize,
+        stride: isize,
+    ) {
+        let before = tile.rows;
+        tile.rows += rows.len() as u64;
+        if const { exact_each::<T>() } && before / RENORM_ROWS != tile.rows / RENORM_ROWS {
+            // Before the rows that reach a multiple of RENORM_ROWS: at most `SEGMENT` rows
+            // between two renormalisations (see `lane_bound`).
+            renormalize(&mut tile.hi[..len], &mut tile.lo[..len]);
+        }
+        let special = self.batches_rows(stride) && rows.len() == ROWS;
+        if !special || len == 0 {
+            for &p in rows {
+                // SAFETY: forwarded from this function's contract.
+                unsafe { self.push_row(tile, p, len, stride) };
+            }
+            return;
+        }
+        let rows: [*const T; ROWS] = std::array::from_fn(|r| rows[r]);
+        if const { exact_each::<T>() && !P::IGNORE && has_fma::<S>() } {
+            let one = std::hint::black_box(1.0);
+            let t = &mut **tile;
+            let track = t.track;
+            // Pieces of outputs, each added with the vector loop: rows of stride 1 or 2 in
+            // place, as long as whole blocks of `F64_LANES` outputs last (at stride 2, all
+            // but the last output: a block reads the element after its last, see
+            // `f64_rows`); other strides and the last outputs copied `GATHER` at a time into
+            // the tile's `tmp` (unused by f64 sums) and filled up with +0.0 to whole blocks,
+            // whose extra outputs (below `ANTI_ALIAS`, past `len`) are never read. The
+            // scalar loops ran `a[:, ::2].mean(axis=0)` of 316x316 at 0.46x numpy; copied
+            // (no stride-2 loop), 1000x1000 took 0.70x numpy at AVX2 (Xeon, one thread).
+            const { assert!(ROWS * GATHER <= ANTI_ALIAS && TILE + F64_LANES <= ANTI_ALIAS) };
+            let mut j0 = 0;
+            while j0 < len {
+                // The last outputs, fewer than a block, as whole vectors where they fill one.
+                let piece = Piece::next::<S, GATHER>(stride, len - j0);
+                let mut rows64 = [std::ptr::null::<f64>(); ROWS];
+                for (p, &row) in rows64.iter_mut().zip(&rows) {
+                    *p = row.cast::<f64>();
+                }
+                // SAFETY: every row is valid at outputs `j0 .. len` (our contract; `T` is
+                // f64).
+                let ptrs =
+                    unsafe { piece.rows::<ROWS, GATHER>(&mut t.tmp, rows64, ROWS, j0, stride) };
+                let Piece {
+                    direct2,
+                    narrow,
+                    n,
+                    padded,
+                    ..
+                } = piece;
+                // SAFETY: `ptrs[r]` is `padded` valid f64, the row's own (`direct` and
+                // `narrow`: `n == padded` of them; `direct2`: as many at stride 2, and the row
+                // goes on past the last, so the element after it is valid too) or the copy
+                // just made;
+                // outputs `j0 .. j0 + padded` are in the tile (`j0 + padded <= TILE +
+                // F64_LANES`).
+                unsafe {
+                    let (h, l) = (&mut t.hi[j0..], &mut t.lo[j0..]);
+                    let (q, m) = (&mut t.sq[j0..], &mut t.small[j0..]);
+                    if direct2 {
+                        f64_rows::<S, 2, false>(simd, h, l, q, m, ptrs, padded, one, track)
+                    } else if narrow {
+                        f64_rows::<S, 1, true>(simd, h, l, q, m, ptrs, padded, one, track)
+                    } else {
+                        f64_rows::<S, 1, false>(simd, h, l, q, m, ptrs, padded, one, track)
+                    }
+                };
+                j0 += n;
+            }
+            return;
+        }
+        // SAFETY: forwarded from this function's contract, with the stride it was given.
+        unsafe {
+            match stride {
+                1 => self.push_rows_strided::<S, 1>(tile, rows, len),
+                2 => self.push_rows_strided::<S, 2>(tile, rows, len),
+                // Rows of outputs a few elements apart (the outputs of short rows: (n, 16)
+                // f32 over axis 1): each row's `len` elements copied into a contiguous piece,
+                // then the stride-1 loop, which does `push_row`'s arithmetic. Row by row,
+                // element by element, such rows of 16 f32 ran at 0.68x numpy.
+                _ if (1..=SHORT_STRIDE).contains(&stride) => {
+                    let mut buf = [[MaybeUninit::<T>::uninit(); TILE]; ROWS];
+                    let mut ptrs = [std::ptr::null::<T>(); ROWS];
+                    for ((slot, b), &row) in ptrs.iter_mut().zip(buf.iter_mut()).zip(&rows) {
+                        // `len <= TILE` (a tile's outputs); elements 0 .. len of the row at
+                        // `stride` are valid (our contract).
+                        *slot = gather_near(row, stride, &mut b[..len]).as_ptr();
+                    }
+                    // Each `ptrs[r]` is `len` contiguous elements, copied just above.
+                    self.push_rows_strided::<S, 1>(tile, ptrs, len)
+                }
+                _ => {
+                    for p in rows {
+                        self.push_row(tile, p, len, stride);
+                    }
+                }
+            }
         }
     }
 }
