@@ -326,6 +326,45 @@ pub(crate) fn two_sum_v<S: Simd>(simd: S, a: S::f64s, b: S::f64s) -> (S::f64s, S
     (s, e)
 }
 
+/// `a + b`, at the FMA levels as `a * one + b` (`one` an opaque 1.0, see [`two_sum_fma`]:
+/// the same rounding, on the FMA pipes rather than the add pipes).
+#[inline(always)]
+pub(crate) fn add_f<S: Simd>(simd: S, one: S::f64s, a: S::f64s, b: S::f64s) -> S::f64s {
+    if const { has_fma::<S>() } {
+        simd.mul_add_f64s(a, one, b)
+    } else {
+        simd.add_f64s(a, b)
+    }
+}
+
+/// `a - b`, at the FMA levels as `-(b * one) + a` (see [`add_f`]).
+#[inline(always)]
+pub(crate) fn sub_f<S: Simd>(simd: S, one: S::f64s, a: S::f64s, b: S::f64s) -> S::f64s {
+    if const { has_fma::<S>() } {
+        simd.negate_mul_add_f64s(b, one, a)
+    } else {
+        simd.sub_f64s(a, b)
+    }
+}
+
+/// [`two_sum_v`] with three of its five subtractions as [`sub_f`]: the same bits, half of
+/// the operations on the FMA pipes at the levels that have them.
+#[inline(always)]
+pub(crate) fn two_sum_vf<S: Simd>(
+    simd: S,
+    a: S::f64s,
+    b: S::f64s,
+    one: S::f64s,
+) -> (S::f64s, S::f64s) {
+    let s = simd.add_f64s(a, b);
+    let bb = sub_f(simd, one, s, a);
+    let e = simd.add_f64s(
+        simd.sub_f64s(a, sub_f(simd, one, s, bb)),
+        sub_f(simd, one, b, bb),
+    );
+    (s, e)
+}
+
 /// [`two_sum`] with three of its five subtractions written `fma(x, one, -y)`: with
 /// `one == 1.0` the product is exact, so each is one rounding of `x - y`, the same bits as the
 /// subtraction; but it runs on the FMA pipes, not the two add pipes, which bound an f64 sum in
