@@ -973,6 +973,89 @@ impl<T: Element, P: NanPolicy> Kernel<T> for Var<T, P> {
 mod tests {
     use super::*;
 
+    /// `add_f`, `sub_f` and `two_sum_vf` (FMAs by an opaque 1.0 at the FMA levels) give the
+    /// bits of `a + b`, `a - b` and `two_sum_v` at every level this machine has, for every
+    /// pair of a set of values with signed zeros, infinities, subnormals, overflowing sums
+    /// and cancellations (a NaN result: NaN, whichever NaN).
+    #[test]
+    fn fma_by_one_forms_round_as_the_plain_operations() {
+        struct Ops(Vec<(f64, f64)>);
+        impl pulp::WithSimd for Ops {
+            type Output = Vec<[f64; 6]>;
+            #[inline(always)]
+            fn with_simd<S: Simd>(self, simd: S) -> Vec<[f64; 6]> {
+                let w = S::F64_LANES;
+                let one = simd.splat_f64s(std::hint::black_box(1.0));
+                let mut out = Vec::new();
+                for pairs in self.0.chunks(w) {
+                    let (mut a, mut b) = (vec![0.0; w], vec![0.0; w]);
+                    for (j, &(x, y)) in pairs.iter().enumerate() {
+                        (a[j], b[j]) = (x, y);
+                    }
+                    let av = S::as_simd_f64s(&a).0[0];
+                    let bv = S::as_simd_f64s(&b).0[0];
+                    let (s, e) = two_sum_vf(simd, av, bv, one);
+                    let (s0, e0) = crate::kernels::two_sum_v(simd, av, bv);
+                    let vs = [
+                        s,
+                        e,
+                        s0,
+                        e0,
+                        add_f(simd, one, av, bv),
+                        sub_f(simd, one, av, bv),
+                    ];
+                    let lanes: Vec<Vec<f64>> = vs
+                        .iter()
+                        .map(|&v| {
+                            let mut l = vec![0.0; w];
+                            S::as_mut_simd_f64s(&mut l).0[0] = v;
+                            l
+                        })
+                        .collect();
+                    for j in 0..pairs.len() {
+                        out.push(std::array::from_fn(|k| lanes[k][j]));
+                    }
+                }
+                out
+            }
+        }
+        let vals = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            3.0,
+            -7.5,
+            1.0 + f64::EPSILON,
+            1e16,
+            -1e16,
+            f64::MAX,
+            -f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            0.1,
+            -0.3,
+        ];
+        let pairs: Vec<(f64, f64)> = vals
+            .iter()
+            .flat_map(|&a| vals.iter().map(move |&b| (a, b)))
+            .collect();
+        let same = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+        for level in crate::simd::available_simd_levels() {
+            let got = crate::simd::dispatch(level, Ops(pairs.clone()));
+            assert_eq!(got.len(), pairs.len());
+            for (&(a, b), r) in pairs.iter().zip(&got) {
+                let ctx = format!("{level:?}, {a:e} and {b:e}: {r:?}");
+                assert!(same(r[0], r[2]) && same(r[1], r[3]), "two_sum_vf, {ctx}");
+                assert!(same(r[4], a + b) && same(r[5], a - b), "add_f/sub_f, {ctx}");
+            }
+        }
+    }
+
     /// `d² - p` exactly, for `p = fl(d * d)` (unless `d²` overflows): one FMA, or Dekker's
     /// split as [`update`] has it where the level has no FMA (the same bits: both are exact).
     fn square_error(d: f64, p: f64, fma: bool) -> f64 {
