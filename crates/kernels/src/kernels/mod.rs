@@ -347,8 +347,26 @@ pub(crate) fn sub_f<S: Simd>(simd: S, one: S::f64s, a: S::f64s, b: S::f64s) -> S
     }
 }
 
-/// [`two_sum_v`] with three of its five subtractions as [`sub_f`]: the same bits, half of
-/// the operations on the FMA pipes at the levels that have them.
+/// [`two_sum_v`]'s operations with three of its five subtractions as [`sub_f`] (`s = a + b`,
+/// `bb = s - b`, `e1 = a - (s - bb)`, `e2 = b - bb`): `s` and the two parts of its error,
+/// `e = e1 + e2`, which the caller joins (by an addition, or as `add_f` to balance the
+/// pipes: sum.rs's `two_sum_pair`). The same bits as `two_sum_v`.
+#[inline(always)]
+pub(crate) fn two_sum_parts<S: Simd>(
+    simd: S,
+    one: S::f64s,
+    a: S::f64s,
+    b: S::f64s,
+) -> (S::f64s, S::f64s, S::f64s) {
+    let s = simd.add_f64s(a, b);
+    let bb = sub_f(simd, one, s, a);
+    let e1 = sub_f(simd, one, a, simd.sub_f64s(s, bb));
+    let e2 = sub_f(simd, one, b, bb);
+    (s, e1, e2)
+}
+
+/// [`two_sum_v`] with half of its operations on the FMA pipes at the levels that have them
+/// ([`two_sum_parts`], joined by an addition): the same bits.
 #[inline(always)]
 pub(crate) fn two_sum_vf<S: Simd>(
     simd: S,
@@ -356,13 +374,8 @@ pub(crate) fn two_sum_vf<S: Simd>(
     b: S::f64s,
     one: S::f64s,
 ) -> (S::f64s, S::f64s) {
-    let s = simd.add_f64s(a, b);
-    let bb = sub_f(simd, one, s, a);
-    let e = simd.add_f64s(
-        simd.sub_f64s(a, sub_f(simd, one, s, bb)),
-        sub_f(simd, one, b, bb),
-    );
-    (s, e)
+    let (s, e1, e2) = two_sum_parts(simd, one, a, b);
+    (s, simd.add_f64s(e1, e2))
 }
 
 /// [`two_sum`] with three of its five subtractions written `fma(x, one, -y)`: with

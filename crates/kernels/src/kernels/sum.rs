@@ -19,7 +19,10 @@
 
 #[cfg(target_arch = "x86_64")]
 use super::same;
-use super::{has_fma, two_sum, two_sum_fma, two_sum_v, Kernel, NanPolicy, LANES, ROWS, RUNS, TILE};
+use super::{
+    add_f, has_fma, two_sum, two_sum_fma, two_sum_parts, two_sum_v, Kernel, NanPolicy, LANES, ROWS,
+    RUNS, TILE,
+};
 use crate::element::Element;
 use crate::walk::{
     for_each_block, for_each_in_row, gather, gather_ahead, gather_near, hint, prefetch_bytes,
@@ -750,13 +753,10 @@ fn two_sum_pair<S: Simd>(
     l: &mut S::f64s,
     x: S::f64s,
 ) {
-    let s = simd.add_f64s(*h, x);
-    let bb = simd.negate_mul_add_f64s(*h, one, s);
-    let e1 = simd.negate_mul_add_f64s(simd.sub_f64s(s, bb), one, *h);
-    let e2 = simd.negate_mul_add_f64s(bb, one, x);
+    let (s, e1, e2) = two_sum_parts(simd, one, *h, x);
     *h = s;
     let e = if k % 2 == 0 {
-        simd.mul_add_f64s(e1, one, e2)
+        add_f(simd, one, e1, e2)
     } else {
         simd.add_f64s(e1, e2)
     };
@@ -1002,10 +1002,9 @@ fn offset_for(a: f64) -> Option<f64> {
 /// their own vector of `q` by an FMA. Per block of two AVX-512 vectors that is five
 /// operations on each pipe, where all three additions on the add pipe and the squares as a
 /// tree added into one vector made seven against four. One Zen 4 thread, in-process A/B
-/// (best of 30 alternating blocks): f64 sum of 1e5 (in cache) 17.3 -> 15.3 us with the sums
-/// alternating; the squares' FMAs changed nothing more there (15.27 against 15.29 us). Both
-/// together against the add-pipe version: 1e4 -6 to -8%, 1e5 -4 to -8%, mean of 1e6 -9%,
-/// (1000, 1000) over axis 1 -11%; 1e7 (from memory) the same. At AVX2: -0 to -8%.
+/// (best of 20-30 alternating blocks), f64 sum of 1e5 in cache: 17.3 -> 15.3 us with the
+/// sums alternating; the squares' own vectors then 15.3 against 15.1 at AVX-512 and 16.4
+/// against 15.5 at AVX2 (unlike `add_block`'s TwoSum loop, whose AVX2 state they spilled).
 #[inline(always)]
 fn offset_block<S: Simd, const N: usize, const MODE: u8>(
     simd: S,
