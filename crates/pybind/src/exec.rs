@@ -13,7 +13,7 @@ use stridewise::dynamic::{Outcome, Values};
 use stridewise::{RawArray, Warning};
 
 /// Inputs with at least this many elements are reduced with the GIL released.
-const GIL_RELEASE_MIN: usize = 1 << 14;
+pub const GIL_RELEASE_MIN: usize = 1 << 14;
 
 /// `f()` on an input of `len` elements: with the GIL released from `GIL_RELEASE_MIN`
 /// elements (releasing and taking it back costs more than reducing a small array; numpy
@@ -285,7 +285,7 @@ fn quietly<'py, T>(py: Python<'py>, f: impl FnOnce() -> PyResult<T>) -> PyResult
 }
 
 /// numpy's scalar of `value` (`numpy.float64`, `numpy.int64`, ...).
-fn scalar<R: numpy::Element>(py: Python<'_>, mut value: R) -> PyResult<Bound<'_, PyAny>> {
+pub fn scalar<R: numpy::Element>(py: Python<'_>, mut value: R) -> PyResult<Bound<'_, PyAny>> {
     let descr = R::get_dtype(py);
     // SAFETY: `value` is a valid `R`, and `descr` is numpy's dtype for `R`, so PyArray_Scalar
     // copies exactly `size_of::<R>()` initialised bytes; it borrows `descr` (no reference is

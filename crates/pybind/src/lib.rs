@@ -7,6 +7,7 @@
 //! [`exec`] runs it. The aligned arrays that Rust owns and numpy views live in [`owner`].
 
 mod exec;
+mod fast;
 mod input;
 mod owner;
 mod pieces;
@@ -43,7 +44,11 @@ fn reduce<'py>(
     p6: Slot<'py>,
     p7: Slot<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (op, args) = bind(py, func, a, [p0, p1, p2, p3, p4, p5, p6, p7], None)?;
+    let slots = [p0, p1, p2, p3, p4, p5, p6, p7];
+    if let Some(r) = fast::whole(py, func, &a, &slots)? {
+        return Ok(r);
+    }
+    let (op, args) = bind(py, func, a, slots, None)?;
     let plan = rules::plan(py, op, &args)?;
     exec::run(py, op, &args, plan)
 }

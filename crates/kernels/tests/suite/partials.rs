@@ -341,3 +341,72 @@ fn exact_column_partials_across_units_and_tiles() {
         }
     }
 }
+
+/// A whole-array float sum or mean takes a short road (`dynamic::float_sum_of_all`, no
+/// type-erased partials between the kernel and the value): it gives the bits, the warning
+/// and the shape of the partials finalised, for both float types, every layout and awkward
+/// data (cancellation, overflow, subnormals, NaN, infinities, all-NaN, empty).
+#[test]
+fn whole_float_sums_give_their_partials_finalised() {
+    fn check<T: Element>(view: &StridedView<'_, T>, what: &str) {
+        for op in [Op::Sum, Op::NanSum, Op::Mean, Op::NanMean] {
+            let whole = reduce(op, view, None, 0.0);
+            let parts = partials(op, view, None).and_then(|p| p.finalise(0.0));
+            let (w, p) = (whole.unwrap(), parts.unwrap());
+            assert_eq!(
+                (&w.shape, w.warning),
+                (&p.shape, p.warning),
+                "{op:?} {what}"
+            );
+            // As text: NaN equals NaN, and every other value's bits show.
+            let (x, y) = (format!("{:?}", w.values), format!("{:?}", p.values));
+            assert_eq!(x, y, "{op:?} {what}");
+        }
+    }
+    let mut rng = Rng(15);
+    let normal: Vec<f64> = (0..3000).map(|_| f64::random(&mut rng)).collect();
+    let mut with_nan = awkward(&mut rng, 3000);
+    with_nan[17] = f64::NAN;
+    let mut with_inf = normal.clone();
+    with_inf[5] = f64::INFINITY;
+    let sets: [(&str, Vec<f64>); 6] = [
+        ("normal", normal.clone()),
+        ("awkward", awkward(&mut rng, 3000)),
+        ("with NaN", with_nan),
+        ("with inf", with_inf),
+        ("all NaN", vec![f64::NAN; 40]),
+        ("overflow", vec![f64::MAX, f64::MAX, -1.0]),
+    ];
+    for (name, data) in &sets {
+        let data32: Vec<f32> = data.iter().map(|&x| x as f32).collect();
+        let n = data.len();
+        let c = StridedView::contiguous(data, &[n]).unwrap();
+        check(&c, &format!("f64 {name} contiguous"));
+        check(
+            &c.sliced(0, n - 1, usize::MAX, -3).unwrap(),
+            &format!("f64 {name} stepped"),
+        );
+        let c32 = StridedView::contiguous(&data32, &[n]).unwrap();
+        check(&c32, &format!("f32 {name} contiguous"));
+        if n % 3 == 0 {
+            let m = StridedView::contiguous(data, &[n / 3, 3]).unwrap();
+            check(&m, &format!("f64 {name} matrix"));
+            check(
+                &m.sliced(1, 2, usize::MAX, -1).unwrap(),
+                &format!("f64 {name} reversed columns"),
+            );
+        }
+    }
+    // Broadcast (stride 0: the long road), 0-d and empty views.
+    let b = StridedView::from_slice(&normal, 0, &[4, 100], &[0, 1]).unwrap();
+    check(&b, "broadcast");
+    check(&StridedView::contiguous(&normal[..1], &[]).unwrap(), "0-d");
+    check(
+        &StridedView::contiguous(&normal[..0], &[0]).unwrap(),
+        "empty",
+    );
+    check(
+        &StridedView::contiguous(&normal[..0], &[3, 0]).unwrap(),
+        "empty matrix",
+    );
+}

@@ -1,0 +1,111 @@
+//! The short road of the commonest small call: `sum(a)` or `mean(a)` of a small float64 or
+//! float32 ndarray that the kernels read as it is (C-contiguous, aligned, native byte order),
+//! every other argument at numpy's default. It skips binding the keywords, the plan and the
+//! executor's casts and warnings, which cost more than the kernel itself below a few thousand
+//! elements (one Zen 4 thread: `mean` of 1e3 f64 about 0.84 us a call, 0.73 us of it for 10
+//! elements).
+//!
+//! Same answer, same type as the long road: the same kernel (`stridewise::sum` / `mean`, the
+//! correctly rounded sum), and a numpy scalar of the same dtype (float64 and float32 sum and
+//! mean to their own type, as numpy's). Anything else, and any result that is not finite
+//! (numpy's overflow warnings are the executor's), goes the long road.
+
+use crate::exec::{scalar, GIL_RELEASE_MIN};
+use crate::rules::{no_value, Kw, Op, Slot, POSITIONS};
+use numpy::npyffi::{self, NPY_ARRAY_ALIGNED, NPY_ARRAY_C_CONTIGUOUS, NPY_TYPES};
+use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use stridewise::{Element, StridedView};
+
+/// The result of `func` on `a` by the short road, or `None` where the call is not one it takes.
+pub fn whole<'py>(
+    py: Python<'py>,
+    func: &str,
+    a: &Bound<'py, PyAny>,
+    slots: &[Slot<'py>; POSITIONS],
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let op = match func {
+        "sum" => Op::Sum,
+        "mean" => Op::Mean,
+        _ => return Ok(None),
+    };
+    // An ndarray itself: subclasses (matrix, masked arrays) have their own rules.
+    // SAFETY: `a` is a live object; only its type is read.
+    let exact = unsafe { npyffi::PyArray_CheckExact(py, a.as_ptr()) } != 0;
+    if !exact || !defaults(py, op, slots)? {
+        return Ok(None);
+    }
+    let arr = a.cast::<PyUntypedArray>()?;
+    let len = arr.len();
+    // SAFETY: `arr` is a live ndarray; its flags field is read.
+    let flags = unsafe { (*arr.as_array_ptr()).fields.flags };
+    let read_in_place = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED;
+    if len == 0 || len >= GIL_RELEASE_MIN || flags & read_in_place != read_in_place {
+        return Ok(None);
+    }
+    let dtype = arr.dtype();
+    if dtype.is_native_byteorder() == Some(false) {
+        return Ok(None);
+    }
+    match dtype.num() {
+        n if n == NPY_TYPES::NPY_DOUBLE as i32 => reduced::<f64>(py, op, arr, len),
+        n if n == NPY_TYPES::NPY_FLOAT as i32 => reduced::<f32>(py, op, arr, len),
+        _ => Ok(None),
+    }
+}
+
+/// Whether every argument after `a` is absent or numpy's own default: `None` for axis,
+/// dtype and out, `numpy._NoValue` for the others.
+fn defaults<'py>(py: Python<'py>, op: Op, slots: &[Slot<'py>; POSITIONS]) -> PyResult<bool> {
+    let keywords = op.info().keywords;
+    for (i, slot) in slots.iter().enumerate() {
+        let Slot::Given(v) = slot else { continue };
+        let Some(&kw) = keywords.get(i) else {
+            return Ok(false);
+        };
+        let default = if matches!(kw, Kw::Axis | Kw::Dtype | Kw::Out) {
+            v.is_none()
+        } else {
+            op.defaults_to_no_value(kw) && v.is(&no_value(py)?)
+        };
+        if !default {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `op` over the `len` elements of `arr` (C-contiguous, aligned, native `T`), as a numpy
+/// scalar; `None` where the result is not finite or comes with a warning.
+fn reduced<'py, T>(
+    py: Python<'py>,
+    op: Op,
+    arr: &Bound<'py, PyUntypedArray>,
+    len: usize,
+) -> PyResult<Option<Bound<'py, PyAny>>>
+where
+    T: Element<Sum = T, Mean = T> + numpy::Element + Into<f64>,
+{
+    // SAFETY: `arr` is a live, C-contiguous, aligned ndarray of `len` native `T`s (checked
+    // by the caller: dtype number, byte order and flags), whose data is initialised; the
+    // slice lives only in this function, while `arr` is borrowed, and the kernels only read
+    // it (another thread writing the array meanwhile is the caller's race, as for numpy's
+    // own ufuncs).
+    let data =
+        unsafe { std::slice::from_raw_parts((*arr.as_array_ptr()).fields.data as *const T, len) };
+    let view = StridedView::contiguous(data, &[len]).expect("len elements, one axis");
+    let value = match op {
+        Op::Sum => stridewise::sum(&view),
+        _ => {
+            let m = stridewise::mean(&view);
+            if m.warning.is_some() {
+                return Ok(None);
+            }
+            m.value
+        }
+    };
+    if !value.into().is_finite() {
+        return Ok(None);
+    }
+    scalar(py, value).map(Some)
+}
