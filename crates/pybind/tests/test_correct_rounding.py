@@ -455,12 +455,17 @@ def short_values(kind: str, shape: tuple[int, int], dtype: Any, seed: int) -> np
         x[rng.random(shape) < 0.5] = 0.0
     elif kind == "nan":
         x[rng.random(shape) < 0.2] = np.nan
+    elif kind == "signed":  # zeros of both signs, some outputs all -0.0 (their sum is +0.0)
+        x[rng.random(shape) < 0.5] = -0.0
+        x[rng.random(shape) < 0.2] = 0.0
+        x[:, ::5] = -0.0
+        x[::5, :] = -0.0
     return x.astype(dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("kind", ["normal", "range", "tiny", "zeros", "nan"])
-@pytest.mark.parametrize("shape", [(4099, 3), (1000, 12), (300, 13), (2, 5000)])
+@pytest.mark.parametrize("kind", ["normal", "range", "tiny", "zeros", "nan", "signed"])
+@pytest.mark.parametrize("shape", [(4099, 3), (1000, 12), (300, 13), (2, 5000), (1, 700), (3, 999)])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_short_reductions_are_the_exact_sum_rounded(
     dtype: Any, kind: str, shape: tuple[int, int], threads: int
@@ -476,6 +481,25 @@ def test_short_reductions_are_the_exact_sum_rounded(
             for name, v in layouts(a).items():
                 got = call(func, v, axis=axis)
                 assert same(got, want), (func, name, axis)
+
+
+@pytest.mark.parametrize("kind", ["normal", "range", "tiny", "nan", "signed"])
+def test_short_columns_at_every_simd_level(kind: str) -> None:
+    """Short columns (a few rows, many outputs: `kernels/short_sum.rs`, whose f64 loop is
+    written in vectors of the level) give the exact sums rounded at every SIMD level."""
+    levels = sw.available_simd_levels()
+    for shape in [(1, 37), (2, 101), (3, 999), (16, 300), (32, 41)]:
+        a = short_values(kind, shape, np.float64, seed=sum(shape))
+        for func in ("sum", "mean", "nansum", "nanmean"):
+            with np.errstate(all="ignore"):
+                want = expected(func, a, 0)
+            for level in levels:
+                sw.set_simd_level(level)  # (conftest restores it)
+                got = call(func, a, axis=0)
+                assert same(got, want), (func, shape, level)
+                got = call(func, a[:, ::-1], axis=0)
+                assert same(got, want[::-1]), (func, shape, level, "reversed")
+    print("short columns checked at SIMD levels:", levels)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -20,8 +20,8 @@
 //! elements take a cheaper certificate: plain f64 additions, exact when the elements span
 //! few enough binades (`ShortColumns::block_f32`).
 
-use super::sum::{filtered, FloatPartial};
-use super::{has_fma, two_sum, two_sum_fma, NanPolicy};
+use super::sum::FloatPartial;
+use super::{add_f, two_sum_vf, NanPolicy};
 use crate::element::{ElemType, FloatElement};
 use crate::partials::FloatOut;
 use crate::walk::{prefetch_bytes, SharedOut, SharedPtr};
@@ -58,7 +58,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
     /// Every output of the unit, `B` at a time: values written, the undecided ones' partials
     /// returned (index, partial).
     #[inline(always)]
-    fn run<S: Simd, const B: usize, const FMA: bool>(&self, simd: S) -> Vec<(usize, FloatPartial)> {
+    fn run<S: Simd, const B: usize>(&self, simd: S) -> Vec<(usize, FloatPartial)> {
         let mut todo = Vec::new();
         let one = std::hint::black_box(1.0);
         let whole = self.len - self.len % B;
@@ -79,11 +79,11 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         }
         for j in (0..whole).step_by(B) {
             // SAFETY: outputs `j .. j + B` are the unit's (`j + B <= whole <= len`).
-            unsafe { self.block::<S, B, true, FMA>(simd, j, B, one, &mut todo) };
+            unsafe { self.block::<S, B, true>(simd, j, B, one, &mut todo) };
         }
         if rest > 0 {
             // SAFETY: the unit's last `rest < B` outputs.
-            unsafe { self.block::<S, B, false, FMA>(simd, last, rest, one, &mut todo) };
+            unsafe { self.block::<S, B, false>(simd, last, rest, one, &mut todo) };
         }
         todo
     }
@@ -115,6 +115,45 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         xs
     }
 
+    /// Row `r`'s elements of outputs `j .. j + k` as [`Self::load`] reads them, as the first
+    /// `B / S::F64_LANES` vectors, each filtered as [`super::sum::filtered`] does (under the
+    /// nan-functions a NaN is 0.0 and not counted: `count` takes 1.0 for every other element).
+    ///
+    /// # Safety
+    /// As [`Self::load`].
+    #[inline(always)]
+    unsafe fn row_vectors<S: Simd, const B: usize, const FULL: bool>(
+        &self,
+        simd: S,
+        r: isize,
+        j: usize,
+        k: usize,
+        count: &mut [S::f64s; B],
+    ) -> [S::f64s; B] {
+        // SAFETY: our contract.
+        let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
+        let mut x = [0.0f64; B];
+        for (x, &e) in x.iter_mut().zip(&xs) {
+            *x = e.to_f64();
+        }
+        let zero = simd.splat_f64s(0.0);
+        let mut out = [zero; B];
+        let (vs, _) = S::as_simd_f64s(&x);
+        for (v, &x) in vs.iter().enumerate() {
+            out[v] = if P::IGNORE {
+                let number = simd.equal_f64s(x, x);
+                count[v] = simd.add_f64s(
+                    count[v],
+                    simd.select_f64s(number, simd.splat_f64s(1.0), zero),
+                );
+                simd.select_f64s(number, x, zero)
+            } else {
+                x
+            };
+        }
+        out
+    }
+
     /// Writes outputs `j .. j + k`'s values `v` (`k <= B`; with `FULL`, `k == B`).
     ///
     /// # Safety
@@ -139,15 +178,15 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
 
     /// Outputs `j .. j + k` (`k <= B`; with `FULL`, `k == B`; lanes past `k` take zeros)
     /// over every row: their values written, and those `f` does not decide (or a nanmean of
-    /// no element) pushed to `todo` as partials. With `FMA`, three of each TwoSum's six
-    /// additions and `f`'s are fmas by `one` (1.0, opaque to the compiler): the same
-    /// roundings on the FMA pipes, where the additions alone bound the loop (`two_sum_fma`;
-    /// AVX-512 on a Zen 4 issues one 512-bit addition a cycle).
+    /// no element) pushed to `todo` as partials. At the FMA levels (`super::has_fma`), three of each
+    /// TwoSum's six additions and `f`'s are fmas by `one` (1.0, opaque to the compiler: see
+    /// `two_sum_vf` and `add_f`): the same roundings on the FMA pipes, where the additions
+    /// alone bound the loop (AVX-512 on a Zen 4 issues one 512-bit addition a cycle).
     ///
     /// # Safety
     /// Outputs `j .. j + k` are the unit's (`j + k <= len`).
     #[inline(always)]
-    unsafe fn block<S: Simd, const B: usize, const FULL: bool, const FMA: bool>(
+    unsafe fn block<S: Simd, const B: usize, const FULL: bool>(
         &self,
         simd: S,
         j: usize,
@@ -155,27 +194,55 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         one: f64,
         todo: &mut Vec<(usize, FloatPartial)>,
     ) {
-        let (mut h, mut l, mut f, mut n) = ([0.0f64; B], [0.0f64; B], [0.0f64; B], [0u64; B]);
-        for &r in self.rows {
+        // The rows in vector operations written out (`B / S::F64_LANES` vectors a state):
+        // left to the compiler, the lanes' arrays were cut into pieces of 4, 2 and 1 lanes
+        // through the stack, whose reloads waited on the stores (one Zen 4 thread, AVX-512,
+        // a (4, 250000) f64 sum over axis 0 at a third of numpy's speed). The first two rows
+        // by what their two TwoSums come to from a state of zeros: the first row's `h = 0 +
+        // x` with no error, the second's TwoSum into `h` and its error into `l` as `0 + e`,
+        // with no error either. The same bits as the TwoSums (where an element or a sum is
+        // not finite, `h` is not: no road decides such an output, and its bound is
+        // infinite); a reduction of 4 rows takes 35 operations an output, not 56.
+        let nv = B / S::F64_LANES;
+        let zero = simd.splat_f64s(0.0);
+        let onev = simd.splat_f64s(one);
+        let (mut hv, mut lv, mut fv, mut cv) = ([zero; B], [zero; B], [zero; B], [zero; B]);
+        let mut rows = self.rows.iter();
+        if let Some(&r) = rows.next() {
             // SAFETY: our contract.
-            let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
+            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
+            for v in 0..nv {
+                hv[v] = simd.add_f64s(zero, xs[v]);
+            }
+        }
+        if let Some(&r) = rows.next() {
+            // SAFETY: our contract.
+            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
+            for v in 0..nv {
+                let (s, e) = two_sum_vf(simd, hv[v], xs[v], onev);
+                hv[v] = s;
+                lv[v] = simd.add_f64s(zero, e);
+            }
+        }
+        for &r in rows {
+            // SAFETY: our contract.
+            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
+            for v in 0..nv {
+                let (s, e) = two_sum_vf(simd, hv[v], xs[v], onev);
+                let (t, g) = two_sum_vf(simd, lv[v], e, onev);
+                hv[v] = s;
+                lv[v] = t;
+                fv[v] = add_f(simd, onev, simd.abs_f64s(g), fv[v]);
+            }
+        }
+        let (mut h, mut l, mut f, mut n) = ([0.0f64; B], [0.0f64; B], [0.0f64; B], [0u64; B]);
+        let mut c = [0.0f64; B];
+        for (arr, vs) in [(&mut h, &hv), (&mut l, &lv), (&mut f, &fv), (&mut c, &cv)] {
+            S::as_mut_simd_f64s(arr).0.copy_from_slice(&vs[..nv]);
+        }
+        if P::IGNORE {
             for i in 0..B {
-                let (x, c) = filtered::<T, P>(xs[i]);
-                let (s, (t, g)) = if FMA {
-                    let (s, e) = two_sum_fma(h[i], x, one);
-                    (s, two_sum_fma(l[i], e, one))
-                } else {
-                    let (s, e) = two_sum(h[i], x);
-                    (s, two_sum(l[i], e))
-                };
-                h[i] = s;
-                l[i] = t;
-                f[i] = if FMA {
-                    g.abs().mul_add(one, f[i])
-                } else {
-                    f[i] + g.abs()
-                };
-                n[i] += c;
+                n[i] = c[i] as u64;
             }
         }
         // Where `f == 0`, `h + l` is the exact sum rounded to nearest (see the module docs);
@@ -443,14 +510,12 @@ impl<T: FloatElement, P: NanPolicy> WithSimd for ShortColumns<'_, T, P> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, _simd: S) -> Self::Output {
         // Two vectors of f64 outputs a block: AVX-512's state is six registers of 32 (eight
-        // with the counts), AVX2's six of 16.
-        // (`has_fma` in a const block: the scalar level never compiles `mul_add`, a library
-        // call there.)
-        let fma = const { has_fma::<S>() };
-        match (S::F64_LANES >= 8, fma) {
-            (true, true) => self.run::<S, 16, true>(_simd),
-            (_, true) => self.run::<S, 8, true>(_simd),
-            (_, false) => self.run::<S, 8, false>(_simd),
+        // with the counts), AVX2's six of 16. (`add_f` and `two_sum_vf` test `has_fma` in
+        // const blocks: the scalar level never compiles `mul_add`, a library call there.)
+        if S::F64_LANES >= 8 {
+            self.run::<S, 16>(_simd)
+        } else {
+            self.run::<S, 8>(_simd)
         }
     }
 }
