@@ -1,12 +1,13 @@
-//! The short road of the commonest small call: `sum(a)` or `mean(a)` of a small float64 or
+//! The short road of the commonest small call: `sum(a)` or `mean(a)` (or their
+//! nan-variants) of a small float64 or
 //! float32 ndarray that the kernels read as it is (C-contiguous, aligned, native byte order),
 //! every other argument at numpy's default. It skips binding the keywords, the plan and the
 //! executor's casts and warnings, which cost more than the kernel itself below a few thousand
 //! elements (one Zen 4 thread: `mean` of 1e3 f64 about 0.84 us a call, 0.73 us of it for 10
 //! elements).
 //!
-//! Same answer, same type as the long road: the same kernel (`stridewise::sum` / `mean`, the
-//! correctly rounded sum), and a numpy scalar of the same dtype (float64 and float32 sum and
+//! Same answer, same type as the long road: the same kernel (`stridewise::sum`, `mean`,
+//! `nansum`, `nanmean`: the correctly rounded sum), and a numpy scalar of the same dtype (float64 and float32 sum and
 //! mean to their own type, as numpy's). Anything else, and any result that is not finite
 //! (numpy's overflow warnings are the executor's), goes the long road.
 
@@ -27,6 +28,8 @@ pub fn whole<'py>(
     let op = match func {
         "sum" => Op::Sum,
         "mean" => Op::Mean,
+        "nansum" => Op::NanSum,
+        "nanmean" => Op::NanMean,
         _ => return Ok(None),
     };
     // An ndarray itself: subclasses (matrix, masked arrays) have their own rules.
@@ -96,8 +99,13 @@ where
     let view = StridedView::contiguous(data, &[len]).expect("len elements, one axis");
     let value = match op {
         Op::Sum => stridewise::sum(&view),
+        Op::NanSum => stridewise::nansum(&view),
         _ => {
-            let m = stridewise::mean(&view);
+            let m = if op == Op::Mean {
+                stridewise::mean(&view)
+            } else {
+                stridewise::nanmean(&view)
+            };
             if m.warning.is_some() {
                 return Ok(None);
             }

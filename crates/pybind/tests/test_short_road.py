@@ -1,10 +1,11 @@
 """The short road of small whole-array sums and means (`crates/pybind/src/fast.rs`).
 
-`sw.sum(a)` and `sw.mean(a)` of a small C-contiguous, aligned float64 or float32 ndarray skip
-the plan and the executor. Each case here is checked against the long road (the native
-`reduce_named`, which never takes the short one) and against numpy: the same bits, the same
-type, the same warnings; and calls the short road must not take (subclasses, other layouts,
-other arguments, results that are not finite) still give numpy's answer.
+`sw.sum(a)`, `sw.mean(a)`, `sw.nansum(a)` and `sw.nanmean(a)` of a small C-contiguous,
+aligned float64 or float32 ndarray skip the plan and the executor. Each case here is checked
+against the long road (the native `reduce_named`, which never takes the short one) and
+against numpy: the same bits, the same type, the same warnings; and calls the short road
+must not take (subclasses, other layouts, other arguments, results that are not finite)
+still give numpy's answer.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def _data(dtype: Any, n: int, kind: str, seed: int) -> np.ndarray:
         # Finite in the dtype: a huge dynamic range, no overflow.
         e = 300 if dtype == np.float64 else 30
         a = rng.standard_normal(n) * 10.0 ** rng.integers(-e, e, n)
+    elif kind == "nan":  # the nan-functions skip them; sum and mean take the long road
+        a = rng.standard_normal(n) * 3 + 1
+        a[rng.random(n) < 0.2] = np.nan
     else:  # "tiny": subnormals and zeros of both signs
         a = rng.standard_normal(n) * 5e-324 * 8
         a[::3] = -0.0
@@ -50,11 +54,12 @@ def _data(dtype: Any, n: int, kind: str, seed: int) -> np.ndarray:
 
 
 SIZES = [1, 2, 7, 31, 1000, 4097, LIMIT - 1, LIMIT, LIMIT + 5]
+FUNCS = ["sum", "mean", "nansum", "nanmean"]
 
 
-@pytest.mark.parametrize("func", ["sum", "mean"])
+@pytest.mark.parametrize("func", FUNCS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("kind", ["normal", "cancel", "range", "tiny"])
+@pytest.mark.parametrize("kind", ["normal", "cancel", "range", "tiny", "nan"])
 @pytest.mark.parametrize("n", SIZES)
 def test_short_road_gives_the_long_roads_bits(func: str, dtype: Any, kind: str, n: int) -> None:
     a = _data(dtype, n, kind, seed=n)
@@ -70,7 +75,7 @@ def test_short_road_gives_the_long_roads_bits(func: str, dtype: Any, kind: str, 
         assert np.isclose(ours, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
-@pytest.mark.parametrize("func", ["sum", "mean"])
+@pytest.mark.parametrize("func", FUNCS)
 def test_defaults_passed_by_name_take_the_short_road_too(func: str) -> None:
     a = _data(np.float64, 100, "normal", seed=3)
     f = getattr(sw, func)
@@ -81,7 +86,7 @@ def test_defaults_passed_by_name_take_the_short_road_too(func: str) -> None:
     _same(f(a, where=np._NoValue), want)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("func", ["sum", "mean"])
+@pytest.mark.parametrize("func", FUNCS)
 @pytest.mark.parametrize(
     "kw",
     [
@@ -122,7 +127,7 @@ def test_out_is_written() -> None:
         lambda a: np.array(a[0]),  # 0-d
     ],
 )
-@pytest.mark.parametrize("func", ["sum", "mean"])
+@pytest.mark.parametrize("func", FUNCS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_other_inputs_give_numpys_answer(make: Any, func: str, dtype: Any) -> None:
     base = _data(dtype, 24, "normal", seed=6)
@@ -135,7 +140,7 @@ def test_other_inputs_give_numpys_answer(make: Any, func: str, dtype: Any) -> No
         _same(ours, _long(func, a))
 
 
-@pytest.mark.parametrize("func", ["sum", "mean"])
+@pytest.mark.parametrize("func", FUNCS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(
     "values",
@@ -143,6 +148,7 @@ def test_other_inputs_give_numpys_answer(make: Any, func: str, dtype: Any) -> No
         [1.0, np.inf, 2.0],
         [np.nan, 1.0],
         [-np.inf, np.inf],
+        [np.nan, np.nan],
         "overflow",
     ],
 )
@@ -166,7 +172,7 @@ def test_results_that_are_not_finite_keep_the_long_roads_warnings(
     assert [(w.category, str(w.message)) for w in ours_w] == [
         (w.category, str(w.message)) for w in theirs
     ]
-    if not (values == "overflow" and func == "mean" and dtype == np.float32):
+    if not (values == "overflow" and func in ("mean", "nanmean") and dtype == np.float32):
         # (numpy's float32 mean overflows in its float32 accumulator; stridewise's is the
         # exact mean, finite here.)
         with warnings.catch_warnings():
@@ -190,7 +196,9 @@ def test_empty_keeps_numpys_warning() -> None:
 def test_every_simd_level_and_thread_count_gives_the_same_bits() -> None:
     a = _data(np.float64, 3001, "cancel", seed=7)
     b = _data(np.float32, 3001, "range", seed=7)
-    want = [sw.sum(a), sw.mean(a), sw.sum(b), sw.mean(b)]
+    b[::7] = np.nan
+    funcs = [sw.sum, sw.mean, sw.nansum, sw.nanmean]
+    want = [f(x) for f in funcs for x in (a, b)]
     threads_before = sw.get_num_threads()
     ran = []
     try:
@@ -198,7 +206,7 @@ def test_every_simd_level_and_thread_count_gives_the_same_bits() -> None:
             for threads in (1, 2):
                 sw.set_simd_level(level)
                 sw.set_num_threads(threads)
-                got = [sw.sum(a), sw.mean(a), sw.sum(b), sw.mean(b)]
+                got = [f(x) for f in funcs for x in (a, b)]
                 for x, y in zip(got, want, strict=True):
                     _same(x, y)
                 ran.append(level)
