@@ -1,15 +1,16 @@
-//! The short road of the commonest small call: `sum(a)` or `mean(a)` (or their
-//! nan-variants) of a small float64 or
-//! float32 ndarray that the kernels read as it is (C-contiguous, aligned, native byte order),
-//! every other argument at numpy's default. It skips binding the keywords, the plan and the
-//! executor's casts and warnings, which cost more than the kernel itself below a few thousand
-//! elements (one Zen 4 thread: `mean` of 1e3 f64 about 0.84 us a call, 0.73 us of it for 10
-//! elements).
+//! The short road of the commonest small calls: `sum(a)`, `mean(a)`, `nansum(a)`,
+//! `nanmean(a)` of a small float64 or float32 ndarray, and `min(a)`, `max(a)` of one of any
+//! kernel number type, that the kernels read as it is (C-contiguous, aligned, native byte
+//! order), every other argument at numpy's default. It skips binding the keywords, the plan
+//! and the executor's casts and warnings, which cost more than the kernel itself below a few
+//! thousand elements (one Zen 4 thread: `mean` of 1e3 f64 about 0.84 us a call, 0.73 us of
+//! it for 10 elements).
 //!
-//! Same answer, same type as the long road: the same kernel (`stridewise::sum`, `mean`,
-//! `nansum`, `nanmean`: the correctly rounded sum), and a numpy scalar of the same dtype (float64 and float32 sum and
-//! mean to their own type, as numpy's). Anything else, and any result that is not finite
-//! (numpy's overflow warnings are the executor's), goes the long road.
+//! Same answer, same type as the long road: the same kernels (`stridewise::sum`, `mean`,
+//! `nansum`, `nanmean`, `min`, `max`), and a numpy scalar of the dtype numpy gives (float64
+//! and float32 sums and means in their own type, min and max in the input's). Anything
+//! else, and any float result that is not finite (numpy's warnings are the executor's), goes
+//! the long road.
 
 use crate::exec::{scalar, GIL_RELEASE_MIN};
 use crate::rules::{no_value, Kw, Op, Slot, POSITIONS};
@@ -30,6 +31,8 @@ pub fn whole<'py>(
         "mean" => Op::Mean,
         "nansum" => Op::NanSum,
         "nanmean" => Op::NanMean,
+        "min" => Op::Min,
+        "max" => Op::Max,
         _ => return Ok(None),
     };
     // An ndarray itself: subclasses (matrix, masked arrays) have their own rules.
@@ -50,11 +53,80 @@ pub fn whole<'py>(
     if dtype.is_native_byteorder() == Some(false) {
         return Ok(None);
     }
+    if matches!(op, Op::Min | Op::Max) {
+        // The integer types by numpy's own numbers for them (`NPY_LONG` is int64 here; an
+        // array of `NPY_LONGLONG`, another type object, goes the long road).
+        let n = dtype.num();
+        let is = |t: NPY_TYPES| n == t as i32;
+        return if is(NPY_TYPES::NPY_DOUBLE) {
+            extreme::<f64>(py, op, arr, len)
+        } else if is(NPY_TYPES::NPY_FLOAT) {
+            extreme::<f32>(py, op, arr, len)
+        } else if is(NPY_TYPES::NPY_BYTE) {
+            extreme::<i8>(py, op, arr, len)
+        } else if is(NPY_TYPES::NPY_UBYTE) {
+            extreme::<u8>(py, op, arr, len)
+        } else if is(NPY_TYPES::NPY_SHORT) {
+            extreme::<i16>(py, op, arr, len)
+        } else if is(NPY_TYPES::NPY_USHORT) {
+            extreme::<u16>(py, op, arr, len)
+        } else if is(NPY_TYPES::NPY_INT) {
+            extreme::<i32>(py, op, arr, len)
+        } else if is(NPY_TYPES::NPY_UINT) {
+            extreme::<u32>(py, op, arr, len)
+        } else if is(NPY_TYPES::NPY_LONG) && std::mem::size_of::<std::ffi::c_long>() == 8 {
+            extreme::<i64>(py, op, arr, len)
+        } else if is(NPY_TYPES::NPY_ULONG) && std::mem::size_of::<std::ffi::c_ulong>() == 8 {
+            extreme::<u64>(py, op, arr, len)
+        } else {
+            Ok(None)
+        };
+    }
     match dtype.num() {
         n if n == NPY_TYPES::NPY_DOUBLE as i32 => reduced::<f64>(py, op, arr, len),
         n if n == NPY_TYPES::NPY_FLOAT as i32 => reduced::<f32>(py, op, arr, len),
         _ => Ok(None),
     }
+}
+
+/// The `len` elements of `arr` as a slice.
+///
+/// # Safety
+/// `arr` must be a live, C-contiguous, aligned ndarray of `len >= 1` native `T`s.
+unsafe fn data_of<'a, T>(arr: &'a Bound<'_, PyUntypedArray>, len: usize) -> &'a [T] {
+    // SAFETY: our contract: the data is `len` initialised, aligned `T`s, alive while `arr`
+    // is borrowed; the kernels only read it (another thread writing the array meanwhile is
+    // the caller's race, as for numpy's own ufuncs).
+    unsafe { std::slice::from_raw_parts((*arr.as_array_ptr()).fields.data as *const T, len) }
+}
+
+/// min or max (`op`) of the `len` elements of `arr` (C-contiguous, aligned, native `T`), as
+/// a numpy scalar of `T`; `None` for a float result that is not finite (NaN or an infinity:
+/// the long road decides, as for every other such result).
+fn extreme<'py, T>(
+    py: Python<'py>,
+    op: Op,
+    arr: &Bound<'py, PyUntypedArray>,
+    len: usize,
+) -> PyResult<Option<Bound<'py, PyAny>>>
+where
+    T: Element + numpy::Element,
+{
+    // SAFETY: the caller checked the dtype number, byte order, flags and `len >= 1`.
+    let data = unsafe { data_of::<T>(arr, len) };
+    let view = StridedView::contiguous(data, &[len]).expect("len elements, one axis");
+    let found = if op == Op::Min {
+        stridewise::min(&view)
+    } else {
+        stridewise::max(&view)
+    };
+    let Ok(value) = found else {
+        return Ok(None);
+    };
+    if T::IS_FLOAT && !value.to_f64().is_finite() {
+        return Ok(None);
+    }
+    scalar(py, value).map(Some)
 }
 
 /// Whether every argument after `a` is absent or numpy's own default: `None` for axis,
@@ -89,13 +161,8 @@ fn reduced<'py, T>(
 where
     T: Element<Sum = T, Mean = T> + numpy::Element + Into<f64>,
 {
-    // SAFETY: `arr` is a live, C-contiguous, aligned ndarray of `len` native `T`s (checked
-    // by the caller: dtype number, byte order and flags), whose data is initialised; the
-    // slice lives only in this function, while `arr` is borrowed, and the kernels only read
-    // it (another thread writing the array meanwhile is the caller's race, as for numpy's
-    // own ufuncs).
-    let data =
-        unsafe { std::slice::from_raw_parts((*arr.as_array_ptr()).fields.data as *const T, len) };
+    // SAFETY: the caller checked the dtype number, byte order, flags and `len >= 1`.
+    let data = unsafe { data_of::<T>(arr, len) };
     let view = StridedView::contiguous(data, &[len]).expect("len elements, one axis");
     let value = match op {
         Op::Sum => stridewise::sum(&view),

@@ -214,3 +214,76 @@ def test_every_simd_level_and_thread_count_gives_the_same_bits() -> None:
         sw.set_simd_level(None)
         sw.set_num_threads(threads_before)
     print("short road checked at SIMD levels:", sorted(set(ran)))
+
+
+EXTREME_DTYPES = [
+    np.float64,
+    np.float32,
+    np.int8,
+    np.uint8,
+    np.int16,
+    np.uint16,
+    np.int32,
+    np.uint32,
+    np.int64,
+    np.uint64,
+    np.longlong,  # another type object than int64's: the long road
+    np.float16,  # not a kernel type: the long road
+    np.bool_,
+]
+
+
+def _extreme_data(dtype: Any, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return rng.random(n) < 0.5
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        a = rng.integers(info.min, info.max, n, dtype=dt, endpoint=True)
+        a[rng.integers(0, n)] = info.max if seed % 2 else info.min
+        return a
+    a = (rng.standard_normal(n) * 100).astype(dt)
+    a[:: max(1, n // 5)] = -0.0
+    return a
+
+
+@pytest.mark.parametrize("func", ["min", "max"])
+@pytest.mark.parametrize("dtype", EXTREME_DTYPES)
+@pytest.mark.parametrize("n", [1, 7, 1000, LIMIT - 1, LIMIT + 5])
+def test_min_max_take_the_short_road_with_numpys_answer(func: str, dtype: Any, n: int) -> None:
+    a = _extreme_data(dtype, n, seed=n)
+    ours = getattr(sw, func)(a)
+    _same(ours, _long(func, a))
+    want = getattr(np, func)(a)
+    assert type(ours) is type(want)
+    assert np.asarray(ours).tobytes() == np.asarray(want).tobytes() or ours == want
+
+
+@pytest.mark.parametrize("func", ["min", "max"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf])
+def test_min_max_of_specials_take_the_long_road(func: str, dtype: Any, special: float) -> None:
+    a = _extreme_data(dtype, 100, seed=3)
+    a[37] = special
+    with warnings.catch_warnings(record=True) as ours_w:
+        warnings.simplefilter("always")
+        ours = getattr(sw, func)(a)
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        want = getattr(np, func)(a)
+    assert type(ours) is type(want)
+    assert (np.isnan(ours) and np.isnan(want)) or ours == want
+    assert [w.category for w in ours_w] == [w.category for w in theirs]
+    _same(ours, _long(func, a))
+
+
+@pytest.mark.parametrize("func", ["min", "max"])
+def test_min_max_with_arguments_take_the_long_road(func: str) -> None:
+    a = _extreme_data(np.int32, 60, seed=4)
+    for kw in [{"axis": 0}, {"initial": 5}, {"keepdims": True}, {"where": a > 0, "initial": 0}]:
+        ours = getattr(sw, func)(a, **kw)
+        want = getattr(np, func)(a, **kw)
+        assert type(ours) is type(want) and np.array_equal(ours, want), kw
+    with pytest.raises(ValueError):
+        getattr(sw, func)(np.zeros(0))
