@@ -1019,19 +1019,21 @@ pub(crate) unsafe fn reduce_of_elements(
     let sums = matches!(op.info().family, Family::Sum | Family::Mean);
     let broadcast = shape.iter().zip(strides).any(|(&n, &s)| s == 0 && n > 1);
     if over.is_none() && sums && !broadcast && shape.iter().product::<usize>() > 0 {
-        return Ok(match elem {
-            // SAFETY: our contract, for f64 elements.
-            ElemType::F64 => float_sum_of_all(op, &unsafe {
-                StridedView::<f64>::from_raw_parts(ptr.cast(), shape, strides)
-            })?,
-            // SAFETY: our contract, for f32 elements.
-            ElemType::F32 => float_sum_of_all(op, &unsafe {
-                StridedView::<f32>::from_raw_parts(ptr.cast(), shape, strides)
-            })?,
-            // SAFETY: our contract.
-            _ => unsafe { partials_of_elements(elem, op, ptr, shape, strides, over) }?
-                .finalise(ddof)?,
-        });
+        match elem {
+            ElemType::F64 => {
+                // SAFETY: our contract, for f64 elements.
+                let view =
+                    unsafe { StridedView::<f64>::from_raw_parts(ptr.cast(), shape, strides) };
+                return float_sum_of_all(op, &view);
+            }
+            ElemType::F32 => {
+                // SAFETY: our contract, for f32 elements.
+                let view =
+                    unsafe { StridedView::<f32>::from_raw_parts(ptr.cast(), shape, strides) };
+                return float_sum_of_all(op, &view);
+            }
+            _ => {}
+        }
     }
     // SAFETY: our contract.
     unsafe { partials_of_elements(elem, op, ptr, shape, strides, over) }?.finalise(ddof)

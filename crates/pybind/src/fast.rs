@@ -53,86 +53,39 @@ pub fn whole<'py>(
     if dtype.is_native_byteorder() == Some(false) {
         return Ok(None);
     }
-    if matches!(op, Op::Min | Op::Max) {
-        // The integer types by numpy's own numbers for them (`NPY_LONG` is int64 here; an
-        // array of `NPY_LONGLONG`, another type object, goes the long road).
-        let n = dtype.num();
-        let is = |t: NPY_TYPES| n == t as i32;
-        return if is(NPY_TYPES::NPY_DOUBLE) {
-            extreme::<f64>(py, op, arr, len)
-        } else if is(NPY_TYPES::NPY_FLOAT) {
-            extreme::<f32>(py, op, arr, len)
-        } else if is(NPY_TYPES::NPY_BYTE) {
-            extreme::<i8>(py, op, arr, len)
-        } else if is(NPY_TYPES::NPY_UBYTE) {
-            extreme::<u8>(py, op, arr, len)
-        } else if is(NPY_TYPES::NPY_SHORT) {
-            extreme::<i16>(py, op, arr, len)
-        } else if is(NPY_TYPES::NPY_USHORT) {
-            extreme::<u16>(py, op, arr, len)
-        } else if is(NPY_TYPES::NPY_INT) {
-            extreme::<i32>(py, op, arr, len)
-        } else if is(NPY_TYPES::NPY_UINT) {
-            extreme::<u32>(py, op, arr, len)
-        } else if is(NPY_TYPES::NPY_LONG) && std::mem::size_of::<std::ffi::c_long>() == 8 {
-            extreme::<i64>(py, op, arr, len)
-        } else if is(NPY_TYPES::NPY_ULONG) && std::mem::size_of::<std::ffi::c_ulong>() == 8 {
-            extreme::<u64>(py, op, arr, len)
-        } else {
-            Ok(None)
+    let n = dtype.num();
+    let is = |t: NPY_TYPES| n == t as i32;
+    if is(NPY_TYPES::NPY_DOUBLE) {
+        return float::<f64>(py, op, arr, len);
+    }
+    if is(NPY_TYPES::NPY_FLOAT) {
+        return float::<f32>(py, op, arr, len);
+    }
+    if !matches!(op, Op::Min | Op::Max) {
+        return Ok(None);
+    }
+    // min and max of the integer types, by numpy's own numbers for them (`NPY_LONG` is
+    // int64 here; an array of `NPY_LONGLONG`, another type object, goes the long road).
+    macro_rules! by_type {
+        ($($num:ident => $t:ty),* $(,)?) => {
+            $(if is(NPY_TYPES::$num) {
+                return on::<$t, _>(py, arr, len, |view| extreme(op, view));
+            })*
         };
     }
-    match dtype.num() {
-        n if n == NPY_TYPES::NPY_DOUBLE as i32 => reduced::<f64>(py, op, arr, len),
-        n if n == NPY_TYPES::NPY_FLOAT as i32 => reduced::<f32>(py, op, arr, len),
-        _ => Ok(None),
+    by_type!(NPY_BYTE => i8, NPY_UBYTE => u8, NPY_SHORT => i16, NPY_USHORT => u16);
+    by_type!(NPY_INT => i32, NPY_UINT => u32);
+    if std::mem::size_of::<std::ffi::c_long>() == 8 {
+        by_type!(NPY_LONG => i64, NPY_ULONG => u64);
     }
-}
-
-/// The `len` elements of `arr` as a slice.
-///
-/// # Safety
-/// `arr` must be a live, C-contiguous, aligned ndarray of `len >= 1` native `T`s.
-unsafe fn data_of<'a, T>(arr: &'a Bound<'_, PyUntypedArray>, len: usize) -> &'a [T] {
-    // SAFETY: our contract: the data is `len` initialised, aligned `T`s, alive while `arr`
-    // is borrowed; the kernels only read it (another thread writing the array meanwhile is
-    // the caller's race, as for numpy's own ufuncs).
-    unsafe { std::slice::from_raw_parts((*arr.as_array_ptr()).fields.data as *const T, len) }
-}
-
-/// min or max (`op`) of the `len` elements of `arr` (C-contiguous, aligned, native `T`), as
-/// a numpy scalar of `T`; `None` for a float result that is not finite (NaN or an infinity:
-/// the long road decides, as for every other such result).
-fn extreme<'py, T>(
-    py: Python<'py>,
-    op: Op,
-    arr: &Bound<'py, PyUntypedArray>,
-    len: usize,
-) -> PyResult<Option<Bound<'py, PyAny>>>
-where
-    T: Element + numpy::Element,
-{
-    // SAFETY: the caller checked the dtype number, byte order, flags and `len >= 1`.
-    let data = unsafe { data_of::<T>(arr, len) };
-    let view = StridedView::contiguous(data, &[len]).expect("len elements, one axis");
-    let found = if op == Op::Min {
-        stridewise::min(&view)
-    } else {
-        stridewise::max(&view)
-    };
-    let Ok(value) = found else {
-        return Ok(None);
-    };
-    if T::IS_FLOAT && !value.to_f64().is_finite() {
-        return Ok(None);
-    }
-    scalar(py, value).map(Some)
+    Ok(None)
 }
 
 /// Whether every argument after `a` is absent or numpy's own default: `None` for axis,
 /// dtype and out, `numpy._NoValue` for the others.
 fn defaults<'py>(py: Python<'py>, op: Op, slots: &[Slot<'py>; POSITIONS]) -> PyResult<bool> {
     let keywords = op.info().keywords;
+    let no_value = no_value(py)?;
     for (i, slot) in slots.iter().enumerate() {
         let Slot::Given(v) = slot else { continue };
         let Some(&kw) = keywords.get(i) else {
@@ -141,7 +94,7 @@ fn defaults<'py>(py: Python<'py>, op: Op, slots: &[Slot<'py>; POSITIONS]) -> PyR
         let default = if matches!(kw, Kw::Axis | Kw::Dtype | Kw::Out) {
             v.is_none()
         } else {
-            op.defaults_to_no_value(kw) && v.is(&no_value(py)?)
+            op.defaults_to_no_value(kw) && v.is(&no_value)
         };
         if !default {
             return Ok(false);
@@ -150,37 +103,64 @@ fn defaults<'py>(py: Python<'py>, op: Op, slots: &[Slot<'py>; POSITIONS]) -> PyR
     Ok(true)
 }
 
-/// `op` over the `len` elements of `arr` (C-contiguous, aligned, native `T`), as a numpy
-/// scalar; `None` where the result is not finite or comes with a warning.
-fn reduced<'py, T>(
+/// `f` on the `len` elements of `arr` (C-contiguous, aligned, native `T`, `len >= 1`: the
+/// caller checked the dtype number, byte order and flags) as one axis; its value as a numpy
+/// scalar, or `None` where `f` declines.
+fn on<'py, T: Element, R: numpy::Element>(
+    py: Python<'py>,
+    arr: &Bound<'py, PyUntypedArray>,
+    len: usize,
+    f: impl FnOnce(&StridedView<'_, T>) -> Option<R>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    // SAFETY: the data is `len` initialised, aligned `T`s (the caller's checks), alive while
+    // `arr` is borrowed, which outlives the slice; the kernels only read it (another thread
+    // writing the array meanwhile is the caller's race, as for numpy's own ufuncs).
+    let data =
+        unsafe { std::slice::from_raw_parts((*arr.as_array_ptr()).fields.data as *const T, len) };
+    let view = StridedView::contiguous(data, &[len]).expect("len elements, one axis");
+    f(&view).map(|v| scalar(py, v)).transpose()
+}
+
+/// `op` (any of the short road's) of a float type through [`on`].
+fn float<'py, T>(
     py: Python<'py>,
     op: Op,
     arr: &Bound<'py, PyUntypedArray>,
     len: usize,
 ) -> PyResult<Option<Bound<'py, PyAny>>>
 where
-    T: Element<Sum = T, Mean = T> + numpy::Element + Into<f64>,
+    T: Element<Sum = T, Mean = T> + numpy::Element,
 {
-    // SAFETY: the caller checked the dtype number, byte order, flags and `len >= 1`.
-    let data = unsafe { data_of::<T>(arr, len) };
-    let view = StridedView::contiguous(data, &[len]).expect("len elements, one axis");
-    let value = match op {
-        Op::Sum => stridewise::sum(&view),
-        Op::NanSum => stridewise::nansum(&view),
-        _ => {
-            let m = if op == Op::Mean {
-                stridewise::mean(&view)
-            } else {
-                stridewise::nanmean(&view)
-            };
-            if m.warning.is_some() {
-                return Ok(None);
-            }
-            m.value
-        }
+    on::<T, T>(py, arr, len, |view| {
+        let value = match op {
+            Op::Min | Op::Max => return extreme(op, view),
+            Op::Sum => stridewise::sum(view),
+            Op::NanSum => stridewise::nansum(view),
+            Op::Mean => no_warning(stridewise::mean(view))?,
+            _ => no_warning(stridewise::nanmean(view))?,
+        };
+        finite(value)
+    })
+}
+
+/// min or max (`op`) of `view`; `None` for a float result that is not finite (NaN or an
+/// infinity: the long road decides, as for every other such result).
+fn extreme<T: Element>(op: Op, view: &StridedView<'_, T>) -> Option<T> {
+    let found = if op == Op::Min {
+        stridewise::min(view)
+    } else {
+        stridewise::max(view)
     };
-    if !value.into().is_finite() {
-        return Ok(None);
-    }
-    scalar(py, value).map(Some)
+    finite(found.ok()?)
+}
+
+/// The value, where numpy has no warning for it.
+fn no_warning<R>(r: stridewise::Reduced<R>) -> Option<R> {
+    r.warning.is_none().then_some(r.value)
+}
+
+/// `value`, unless it is a float that is not finite (numpy's warnings for those are the
+/// executor's).
+fn finite<T: Element>(value: T) -> Option<T> {
+    (!T::IS_FLOAT || value.to_f64().is_finite()).then_some(value)
 }

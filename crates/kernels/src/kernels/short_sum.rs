@@ -178,10 +178,11 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
 
     /// Outputs `j .. j + k` (`k <= B`; with `FULL`, `k == B`; lanes past `k` take zeros)
     /// over every row: their values written, and those `f` does not decide (or a nanmean of
-    /// no element) pushed to `todo` as partials. At the FMA levels (`super::has_fma`), three of each
-    /// TwoSum's six additions and `f`'s are fmas by `one` (1.0, opaque to the compiler: see
-    /// `two_sum_vf` and `add_f`): the same roundings on the FMA pipes, where the additions
-    /// alone bound the loop (AVX-512 on a Zen 4 issues one 512-bit addition a cycle).
+    /// no element) pushed to `todo` as partials. At the FMA levels (`super::has_fma`), three
+    /// of each TwoSum's six additions and `f`'s are fmas by `one` (1.0, opaque to the
+    /// compiler: see `two_sum_vf` and `add_f`): the same roundings on the FMA pipes, where the
+    /// additions alone bound the loop (AVX-512 on a Zen 4 issues one 512-bit addition a
+    /// cycle).
     ///
     /// # Safety
     /// Outputs `j .. j + k` are the unit's (`j + k <= len`).
