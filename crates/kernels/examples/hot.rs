@@ -1,4 +1,5 @@
-//! Profiling driver: one kernel in a loop (`hot OP N REPS`).
+//! Profiling driver: one kernel in a loop (`hot OP N REPS`; OP `axis0:R` is the axis-0
+//! mean of R rows of N / R; `f32axis0:R` the same of f32).
 use stridewise::*;
 fn main() {
     let a: Vec<String> = std::env::args().collect();
@@ -6,9 +7,18 @@ fn main() {
     let reps: usize = a[3].parse().unwrap();
     let v: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 * 0.001).collect();
     let iv: Vec<i32> = (0..n as i32).collect();
+    let fv: Vec<f32> = v.iter().map(|&x| x as f32).collect();
     let view = StridedView::from_1d(&v);
     let side = (n as f64).sqrt() as usize;
-    let m = StridedView::contiguous(&v[..side * side], &[side, side]).unwrap();
+    // `axis0` reduces a square matrix of about N elements; `axis0:R` one of R rows.
+    let rows = a[1]
+        .strip_prefix("axis0:")
+        .map_or(side, |r| r.parse().unwrap());
+    let m = StridedView::contiguous(&v[..rows * (n / rows)], &[rows, n / rows]).unwrap();
+    let rows32 = a[1]
+        .strip_prefix("f32axis0:")
+        .map_or(side, |r| r.parse().unwrap());
+    let m32 = StridedView::contiguous(&fv[..rows32 * (n / rows32)], &[rows32, n / rows32]).unwrap();
     let mut acc = 0.0;
     let mut best = f64::INFINITY;
     let mut clock = std::time::Instant::now();
@@ -22,8 +32,9 @@ fn main() {
             "min" => min(&view).unwrap(),
             "var" => var(&view, 0.0).value,
             "mean_i32" => mean(&StridedView::from_1d(&iv)).value,
-            "axis0" => mean_axes(&m, &[0]).unwrap().data[0],
-            "step2" => sum(&m.sliced(1, 0, side, 2).unwrap()),
+            o if o.starts_with("f32axis0") => mean_axes(&m32, &[0]).unwrap().data[0] as f64,
+            o if o.starts_with("axis0") => mean_axes(&m, &[0]).unwrap().data[0],
+            "step2" => sum(&m.sliced(1, 0, n / rows, 2).unwrap()),
             _ => nanmean(&view).value,
         };
     }

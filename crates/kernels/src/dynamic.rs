@@ -127,16 +127,16 @@ fn settle<T: FloatElement>(
     parts: &mut [FloatPartial],
 ) -> Result<(), ReduceError> {
     let undecided = |p: &FloatPartial| undecided(op, T::ELEM, count, p);
-    // One check per output here (short rows have many outputs): first the common case, a
-    // partial proven exact (or rounded to odd), which is decided, inline; the closure was a
-    // call per output.
-    let exact = |p: &FloatPartial| p.err == 0.0 && p.hi.is_finite();
-    // (All proven, the common case of short rows: one tight loop, no closure per output.)
-    if parts.iter().all(exact) {
+    // One check per output here (short rows have many outputs): first the common cases
+    // (`FloatOut::quick`: a partial proven exact, or a bound inside the result's gaps), in
+    // one branch-free pass; the closure was a call per output.
+    let kind = FloatOut::of(op, T::ELEM, count);
+    if kind.all_quick(parts) {
         return Ok(());
     }
+    let exact = |p: &FloatPartial| p.err == 0.0 && p.hi.is_finite();
     let mut todo: Vec<(usize, FloatPartial)> = (0..parts.len())
-        .filter(|&o| !exact(&parts[o]) && undecided(&parts[o]))
+        .filter(|&o| !kind.quick(parts[o]).1 && !exact(&parts[o]) && undecided(&parts[o]))
         .map(|o| (o, parts[o]))
         .collect();
     settle_these(op, view, over, count, parts.len(), &mut todo)?;

@@ -28,7 +28,7 @@ use crate::walk::{
     for_each_block, for_each_in_row, gather, gather_ahead, gather_near, hint, prefetch_bytes,
     stream_blocks, CONTIGUOUS_AHEAD, STREAMS,
 };
-use pulp::Simd;
+use pulp::{Simd, WithSimd};
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
@@ -194,6 +194,68 @@ impl FloatPartial {
             }
         }
         self.rounded_f64_slow()
+    }
+
+    /// [`Self::rounded_f64`]'s two common cases without a branch, so that a loop over many
+    /// outputs compiles to vector code (`partials::FloatOut::quick`): `hi + lo` rounded, and
+    /// whether one of them decides it (`err == 0` with a finite `hi`; or the bound inside
+    /// the gaps of a normal `r`). Where it says so, `rounded_f64` returns the same value;
+    /// where not, ask `rounded_f64`.
+    #[inline(always)]
+    pub(crate) fn rounded_f64_quick(self) -> (f64, bool) {
+        let (r, e) = two_sum(self.hi, self.lo);
+        // `rounded_f64`'s exponent tests and gap in float operations (no 64-bit integer
+        // compare, which SSE2 lacks): `exp > 54` is `|r| >= 2^-968`, `exp < 0x7fe` is
+        // `|r| < 2^1023`; `low` is the power of two at or below a normal `|r|`, whose ulp,
+        // `low 2^-52`, is the gap above `r` and, where `|r|` is that power, twice the gap
+        // below.
+        let a = r.abs();
+        let low = f64::from_bits(a.to_bits() & 0x7ff0_0000_0000_0000);
+        let ulp = low * f64::EPSILON;
+        let gap = if a == low { 0.5 * ulp } else { ulp };
+        const MIN: f64 = f64::from_bits(55 << 52); // 2^-968
+        const MAX: f64 = f64::from_bits(0x7fe << 52); // 2^1023
+        let bounded = (MIN..MAX).contains(&a)
+            & (self.err > 0.0)
+            & ((2.0 * e).abs() + 2.0 * self.err * (1.0 + TWO_U) < gap);
+        // (`err == 0` with `hi` finite: `rounded_f64` returns `hi + lo`, which is `r`.)
+        let exact = (self.err == 0.0) & self.hi.is_finite();
+        (r, bounded | exact)
+    }
+
+    /// [`Self::rounded_f32`] (`divisor: None`) or [`Self::mean_f32`] (`Some(n)`) in their
+    /// common cases without a branch (see [`Self::rounded_f64_quick`]): the result (an f32,
+    /// in f64) and whether it is theirs (else ask them). Taken: an exact `hi` (`err == 0`,
+    /// `lo == 0`) for sums, an exact finite one for means, and the bracket of
+    /// [`Self::rounded_through`] with finite parts and a positive bound, computed by the same
+    /// operations in the same order (`step_out` as selects).
+    #[inline(always)]
+    pub(crate) fn rounded_f32_quick(self, divisor: Option<f64>) -> (f64, bool) {
+        let f = |x: f64| match divisor {
+            None => f64::from(x as f32),
+            Some(n) => f64::from((x / n) as f32),
+        };
+        let (r, e) = two_sum(self.hi, self.lo);
+        let w = self.err * (1.0 + TWO_U) + e.abs();
+        let (fa, fb) = (
+            f(step_out_quick(r - w, -1.0)),
+            f(step_out_quick(r + w, 1.0)),
+        );
+        let through = (self.err > 0.0)
+            & self.err.is_finite()
+            & self.hi.is_finite()
+            & self.lo.is_finite()
+            & (fa.to_bits() == fb.to_bits());
+        let (exact, v) = match divisor {
+            // `rounded_f32`: `hi` is the exact sum, rounded once.
+            None => (
+                (self.err == 0.0) & (self.lo == 0.0),
+                f64::from(self.hi as f32),
+            ),
+            // `mean_f32` through `mean_f64`: `rounded_f64` of an exact finite `hi` is `r`.
+            Some(_) => ((self.err == 0.0) & self.hi.is_finite(), f(r)),
+        };
+        (if exact { v } else { fa }, exact | through)
     }
 
     /// [`Self::rounded_f64`] in general.
@@ -385,6 +447,24 @@ fn step_out(x: f64, dir: f64) -> f64 {
     } else {
         b - 1
     })
+}
+
+/// [`step_out`] without a branch (both results computed, one selected), the same value for
+/// every `x`, NaN included.
+#[inline(always)]
+fn step_out_quick(x: f64, dir: f64) -> f64 {
+    let tiny = f64::from_bits(1).copysign(dir);
+    let b = x.to_bits();
+    let next = f64::from_bits(if (x > 0.0) == (dir > 0.0) {
+        b.wrapping_add(1)
+    } else {
+        b.wrapping_sub(1)
+    });
+    if x == 0.0 {
+        tiny
+    } else {
+        next
+    }
 }
 
 /// The distance from `r` (finite) to the next f64 away from zero and towards it (the
@@ -2317,8 +2397,32 @@ fn offset_fold_one(
 
 /// Every output's segment folded ([`offset_fold_one`]), and the next segment's offset set
 /// from this one's magnitudes: the power of two at or above `12.6 a` (room for the next
-/// segment to take up to 2.5 times as much), 0 for a segment of zeros.
+/// segment to take up to 2.5 times as much), 0 for a segment of zeros. At the SIMD level
+/// in use, in a function of its own: compiled without the level (SSE2), the fold was 7% of
+/// a 316x316 f64 axis-0 mean, once per output; inlined into the level's loops, it slowed
+/// them.
 fn offset_fold_tile(t: &mut FloatTile, len: usize) {
+    crate::simd::dispatch(crate::simd_level(), FoldTile { t, len });
+}
+
+/// [`offset_fold_tile`] as a SIMD operation.
+struct FoldTile<'a> {
+    t: &'a mut FloatTile,
+    len: usize,
+}
+
+impl WithSimd for FoldTile<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        offset_fold_tile_here(self.t, self.len);
+    }
+}
+
+/// [`offset_fold_tile`]'s loop, compiled where it is inlined.
+#[inline(always)]
+fn offset_fold_tile_here(t: &mut FloatTile, len: usize) {
     let b = t.seg_rows;
     for j in 0..len {
         let a = offset_fold_one(
