@@ -25,6 +25,7 @@ use crate::simd::{dispatch, simd_level};
 use crate::{ElemType, ReduceError, Values, Warning};
 use pulp::{Simd, WithSimd};
 use std::fmt;
+use std::mem::MaybeUninit;
 
 /// The per-output states of a reduction, one per output in C order.
 #[derive(Clone, Debug, PartialEq)]
@@ -463,10 +464,10 @@ impl Partials {
             // (The kind and the result type matched once, outside the loops: one loop per
             // output type, a few instructions an output on the common path, exact partials.)
             State::Float(p) => {
-                let v = FloatOut::of(self.op, self.elem, count).values(&p, &mut warn);
+                let kind = FloatOut::of(self.op, self.elem, count);
                 match result {
-                    ElemType::F32 => Values::F32(v.into_iter().map(|x| x as f32).collect()),
-                    _ => Values::F64(v),
+                    ElemType::F32 => Values::F32(kind.values(&p, &mut warn)),
+                    _ => Values::F64(kind.values(&p, &mut warn)),
                 }
             }
             // Truncation to 64 bits is numpy's modular wrap-around.
@@ -870,7 +871,7 @@ impl FloatOut {
     pub(crate) fn all_quick(self, parts: &[FloatPartial]) -> bool {
         dispatch(
             simd_level(),
-            Quick::<false> {
+            Quick::<false, f64> {
                 kind: self,
                 parts,
                 out: &mut [],
@@ -878,24 +879,33 @@ impl FloatOut {
         )
     }
 
-    /// [`Self::value`] of every partial of `parts`: [`Self::quick`] in one pass at the
-    /// machine's SIMD level, then `value` for the outputs it left. (A first pass for f32
-    /// means of exact partials, one division an output where this loop has three, made a
-    /// (36, 18, 360) f32 axis-0 mean 8% slower: many of its partials are not exact.)
-    pub(crate) fn values(self, parts: &[FloatPartial], warn: &mut impl FnMut(Warning)) -> Vec<f64> {
-        let mut v = vec![0.0; parts.len()];
+    /// [`Self::value`] of every partial of `parts`, as `O` (the result type): [`Self::quick`]
+    /// in one pass at the machine's SIMD level, then `value` for the outputs it left. (A
+    /// first pass for f32 means of exact partials, one division an output where this loop
+    /// has three, made a (36, 18, 360) f32 axis-0 mean 8% slower: many of its partials are
+    /// not exact. Written into the result's own vector, not a zeroed f64 one converted after:
+    /// fresh pages per call, a twentieth of a (33, 4096) f32 axis-0 mean.)
+    pub(crate) fn values<O: QuickOut>(
+        self,
+        parts: &[FloatPartial],
+        warn: &mut impl FnMut(Warning),
+    ) -> Vec<O> {
+        let mut v: Vec<O> = Vec::with_capacity(parts.len());
         let all = dispatch(
             simd_level(),
-            Quick::<true> {
+            Quick::<true, O> {
                 kind: self,
                 parts,
-                out: &mut v,
+                out: &mut v.spare_capacity_mut()[..parts.len()],
             },
         );
+        // SAFETY: `Quick` with `STORE` wrote every one of the `parts.len()` slots (its
+        // contract), within the capacity; `O` is `Copy`.
+        unsafe { v.set_len(parts.len()) };
         if !all {
             for (x, &p) in v.iter_mut().zip(parts) {
                 if !self.quick(p).1 {
-                    *x = self.value(p, warn);
+                    *x = O::of(self.value(p, warn));
                 }
             }
         }
@@ -933,15 +943,35 @@ fn quick_of<const K: u8>(f32: bool, n: f64, p: FloatPartial) -> (f64, bool) {
     (v, ok & counted)
 }
 
-/// [`FloatOut::quick`] of every partial of `parts`, at a SIMD level: each value into `out`
-/// (`STORE`; as long as `parts`), and whether every partial was decided.
-struct Quick<'a, const STORE: bool> {
-    kind: FloatOut,
-    parts: &'a [FloatPartial],
-    out: &'a mut [f64],
+/// A float result type that [`FloatOut::values`] writes: the f64 value of an output, which
+/// is exact in it (an f32 result is an f32 in f64), converted.
+pub(crate) trait QuickOut: Copy {
+    fn of(v: f64) -> Self;
 }
 
-impl<const STORE: bool> WithSimd for Quick<'_, STORE> {
+impl QuickOut for f64 {
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        v
+    }
+}
+
+impl QuickOut for f32 {
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+}
+
+/// [`FloatOut::quick`] of every partial of `parts`, at a SIMD level: each value into `out`
+/// (`STORE`; as long as `parts`, every slot written), and whether every partial was decided.
+struct Quick<'a, const STORE: bool, O> {
+    kind: FloatOut,
+    parts: &'a [FloatPartial],
+    out: &'a mut [MaybeUninit<O>],
+}
+
+impl<const STORE: bool, O: QuickOut> WithSimd for Quick<'_, STORE, O> {
     type Output = bool;
 
     #[inline(always)]
@@ -949,17 +979,21 @@ impl<const STORE: bool> WithSimd for Quick<'_, STORE> {
         // (The kind and the result type matched here, once: one loop for each.)
         let (parts, out) = (self.parts, self.out);
         match self.kind {
-            FloatOut::Sum { f32: false } => quick_all::<QUICK_SUM, false, STORE>(parts, 0.0, out),
-            FloatOut::Sum { f32: true } => quick_all::<QUICK_SUM, true, STORE>(parts, 0.0, out),
-            FloatOut::Mean { f32: false, n } => {
-                quick_all::<QUICK_MEAN, false, STORE>(parts, n, out)
+            FloatOut::Sum { f32: false } => {
+                quick_all::<QUICK_SUM, false, STORE, O>(parts, 0.0, out)
             }
-            FloatOut::Mean { f32: true, n } => quick_all::<QUICK_MEAN, true, STORE>(parts, n, out),
+            FloatOut::Sum { f32: true } => quick_all::<QUICK_SUM, true, STORE, O>(parts, 0.0, out),
+            FloatOut::Mean { f32: false, n } => {
+                quick_all::<QUICK_MEAN, false, STORE, O>(parts, n, out)
+            }
+            FloatOut::Mean { f32: true, n } => {
+                quick_all::<QUICK_MEAN, true, STORE, O>(parts, n, out)
+            }
             FloatOut::NanMean { f32: false } => {
-                quick_all::<QUICK_NANMEAN, false, STORE>(parts, 0.0, out)
+                quick_all::<QUICK_NANMEAN, false, STORE, O>(parts, 0.0, out)
             }
             FloatOut::NanMean { f32: true } => {
-                quick_all::<QUICK_NANMEAN, true, STORE>(parts, 0.0, out)
+                quick_all::<QUICK_NANMEAN, true, STORE, O>(parts, 0.0, out)
             }
         }
     }
@@ -967,17 +1001,17 @@ impl<const STORE: bool> WithSimd for Quick<'_, STORE> {
 
 /// The loop of [`Quick`] for one kind and result type.
 #[inline(always)]
-fn quick_all<const K: u8, const F32: bool, const STORE: bool>(
+fn quick_all<const K: u8, const F32: bool, const STORE: bool, O: QuickOut>(
     parts: &[FloatPartial],
     n: f64,
-    out: &mut [f64],
+    out: &mut [MaybeUninit<O>],
 ) -> bool {
     let mut all = true;
     if STORE {
         assert_eq!(out.len(), parts.len());
         for (x, &p) in out.iter_mut().zip(parts) {
             let (v, ok) = quick_of::<K>(F32, n, p);
-            *x = v;
+            x.write(O::of(v));
             all &= ok;
         }
     } else {
