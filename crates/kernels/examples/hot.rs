@@ -10,15 +10,12 @@ fn main() {
     let fv: Vec<f32> = v.iter().map(|&x| x as f32).collect();
     let view = StridedView::from_1d(&v);
     let side = (n as f64).sqrt() as usize;
-    // `axis0` reduces a square matrix of about N elements; `axis0:R` one of R rows.
+    // `axis0` and `f32axis0` reduce a square matrix of about N elements; `...:R` one of R rows.
     let rows = a[1]
-        .strip_prefix("axis0:")
-        .map_or(side, |r| r.parse().unwrap());
+        .split_once(':')
+        .map_or(side, |(_, r)| r.parse().unwrap());
     let m = StridedView::contiguous(&v[..rows * (n / rows)], &[rows, n / rows]).unwrap();
-    let rows32 = a[1]
-        .strip_prefix("f32axis0:")
-        .map_or(side, |r| r.parse().unwrap());
-    let m32 = StridedView::contiguous(&fv[..rows32 * (n / rows32)], &[rows32, n / rows32]).unwrap();
+    let m32 = StridedView::contiguous(&fv[..rows * (n / rows)], &[rows, n / rows]).unwrap();
     let mut acc = 0.0;
     let mut best = f64::INFINITY;
     let mut clock = std::time::Instant::now();

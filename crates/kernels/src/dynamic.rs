@@ -134,9 +134,8 @@ fn settle<T: FloatElement>(
     if kind.all_quick(parts) {
         return Ok(());
     }
-    let exact = |p: &FloatPartial| p.err == 0.0 && p.hi.is_finite();
     let mut todo: Vec<(usize, FloatPartial)> = (0..parts.len())
-        .filter(|&o| !kind.quick(parts[o]).1 && !exact(&parts[o]) && undecided(&parts[o]))
+        .filter(|&o| !kind.quick(parts[o]).1 && undecided(&parts[o]))
         .map(|o| (o, parts[o]))
         .collect();
     settle_these(op, view, over, count, parts.len(), &mut todo)?;

@@ -13,6 +13,7 @@
 //! between processes.
 
 use crate::dynamic::Outcome;
+use crate::element::FloatElement;
 use crate::kernels::exact::ExactSum;
 use crate::kernels::minmax::MinMaxPartial;
 use crate::kernels::prod::wrapping_pow;
@@ -885,7 +886,7 @@ impl FloatOut {
     /// has three, made a (36, 18, 360) f32 axis-0 mean 8% slower: many of its partials are
     /// not exact. Written into the result's own vector, not a zeroed f64 one converted after:
     /// fresh pages per call, a twentieth of a (33, 4096) f32 axis-0 mean.)
-    pub(crate) fn values<O: QuickOut>(
+    pub(crate) fn values<O: FloatElement>(
         self,
         parts: &[FloatPartial],
         warn: &mut impl FnMut(Warning),
@@ -905,7 +906,7 @@ impl FloatOut {
         if !all {
             for (x, &p) in v.iter_mut().zip(parts) {
                 if !self.quick(p).1 {
-                    *x = O::of(self.value(p, warn));
+                    *x = O::from_f64(self.value(p, warn));
                 }
             }
         }
@@ -943,26 +944,6 @@ fn quick_of<const K: u8>(f32: bool, n: f64, p: FloatPartial) -> (f64, bool) {
     (v, ok & counted)
 }
 
-/// A float result type that [`FloatOut::values`] writes: the f64 value of an output, which
-/// is exact in it (an f32 result is an f32 in f64), converted.
-pub(crate) trait QuickOut: Copy {
-    fn of(v: f64) -> Self;
-}
-
-impl QuickOut for f64 {
-    #[inline(always)]
-    fn of(v: f64) -> Self {
-        v
-    }
-}
-
-impl QuickOut for f32 {
-    #[inline(always)]
-    fn of(v: f64) -> Self {
-        v as f32
-    }
-}
-
 /// [`FloatOut::quick`] of every partial of `parts`, at a SIMD level: each value into `out`
 /// (`STORE`; as long as `parts`, every slot written), and whether every partial was decided.
 struct Quick<'a, const STORE: bool, O> {
@@ -971,7 +952,7 @@ struct Quick<'a, const STORE: bool, O> {
     out: &'a mut [MaybeUninit<O>],
 }
 
-impl<const STORE: bool, O: QuickOut> WithSimd for Quick<'_, STORE, O> {
+impl<const STORE: bool, O: FloatElement> WithSimd for Quick<'_, STORE, O> {
     type Output = bool;
 
     #[inline(always)]
@@ -1001,7 +982,7 @@ impl<const STORE: bool, O: QuickOut> WithSimd for Quick<'_, STORE, O> {
 
 /// The loop of [`Quick`] for one kind and result type.
 #[inline(always)]
-fn quick_all<const K: u8, const F32: bool, const STORE: bool, O: QuickOut>(
+fn quick_all<const K: u8, const F32: bool, const STORE: bool, O: FloatElement>(
     parts: &[FloatPartial],
     n: f64,
     out: &mut [MaybeUninit<O>],
@@ -1011,7 +992,7 @@ fn quick_all<const K: u8, const F32: bool, const STORE: bool, O: QuickOut>(
         assert_eq!(out.len(), parts.len());
         for (x, &p) in out.iter_mut().zip(parts) {
             let (v, ok) = quick_of::<K>(F32, n, p);
-            x.write(O::of(v));
+            x.write(O::from_f64(v));
             all &= ok;
         }
     } else {

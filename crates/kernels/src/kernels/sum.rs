@@ -228,7 +228,7 @@ impl FloatPartial {
     /// in f64) and whether it is theirs (else ask them). Taken: an exact `hi` (`err == 0`,
     /// `lo == 0`) for sums, an exact finite one for means, and the bracket of
     /// [`Self::rounded_through`] with finite parts and a positive bound, computed by the same
-    /// operations in the same order (`step_out` as selects).
+    /// operations in the same order.
     #[inline(always)]
     pub(crate) fn rounded_f32_quick(self, divisor: Option<f64>) -> (f64, bool) {
         let f = |x: f64| match divisor {
@@ -237,10 +237,7 @@ impl FloatPartial {
         };
         let (r, e) = two_sum(self.hi, self.lo);
         let w = self.err * (1.0 + TWO_U) + e.abs();
-        let (fa, fb) = (
-            f(step_out_quick(r - w, -1.0)),
-            f(step_out_quick(r + w, 1.0)),
-        );
+        let (fa, fb) = (f(step_out(r - w, -1.0)), f(step_out(r + w, 1.0)));
         let through = (self.err > 0.0)
             & self.err.is_finite()
             & self.hi.is_finite()
@@ -434,27 +431,14 @@ impl FloatPartial {
 }
 
 /// The next f64 after the finite `x` towards `dir`'s sign (`f64::next_up`/`next_down`, which
-/// the crate's minimum Rust does not have).
-#[inline]
-fn step_out(x: f64, dir: f64) -> f64 {
-    if x == 0.0 {
-        return f64::from_bits(1).copysign(dir);
-    }
-    let b = x.to_bits();
-    // Away from zero when x and dir agree in sign, towards it otherwise.
-    f64::from_bits(if (x > 0.0) == (dir > 0.0) {
-        b + 1
-    } else {
-        b - 1
-    })
-}
-
-/// [`step_out`] without a branch (both results computed, one selected), the same value for
-/// every `x`, NaN included.
+/// the crate's minimum Rust does not have). Without a branch (both results computed, one
+/// selected), so that `FloatOut::quick`'s loops over many outputs compile to vector code;
+/// for any other `x` (inf, NaN) it is defined too, without overflow.
 #[inline(always)]
-fn step_out_quick(x: f64, dir: f64) -> f64 {
+fn step_out(x: f64, dir: f64) -> f64 {
     let tiny = f64::from_bits(1).copysign(dir);
     let b = x.to_bits();
+    // Away from zero when x and dir agree in sign, towards it otherwise.
     let next = f64::from_bits(if (x > 0.0) == (dir > 0.0) {
         b.wrapping_add(1)
     } else {
@@ -2436,31 +2420,26 @@ impl WithSimd for FoldTile<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _: S) {
-        offset_fold_tile_here(self.t, self.len);
+        let (t, len) = (self.t, self.len);
+        let b = t.seg_rows;
+        for j in 0..len {
+            let a = offset_fold_one(
+                &mut t.off[j],
+                &mut t.lo[j],
+                &mut t.sq[j],
+                &mut t.hi[j],
+                &mut t.err[j],
+                b,
+            );
+            let want = 12.6 * a;
+            t.off[j] = if want <= OFFSET_MAX {
+                power_above(want)
+            } else {
+                0.0
+            };
+        }
+        t.seg_rows = 0;
     }
-}
-
-/// [`offset_fold_tile`]'s loop, compiled where it is inlined.
-#[inline(always)]
-fn offset_fold_tile_here(t: &mut FloatTile, len: usize) {
-    let b = t.seg_rows;
-    for j in 0..len {
-        let a = offset_fold_one(
-            &mut t.off[j],
-            &mut t.lo[j],
-            &mut t.sq[j],
-            &mut t.hi[j],
-            &mut t.err[j],
-            b,
-        );
-        let want = 12.6 * a;
-        t.off[j] = if want <= OFFSET_MAX {
-            power_above(want)
-        } else {
-            0.0
-        };
-    }
-    t.seg_rows = 0;
 }
 
 /// The next piece of a vertical f64 batch's `rest` outputs at `stride` (both vector loops,
