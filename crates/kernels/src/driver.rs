@@ -748,8 +748,8 @@ fn vertical<T: Element, K: Kernel<T>>(
 }
 
 /// A reduction the short-columns path takes (`kernels::short_sum`): outputs that are
-/// consecutive elements (the fastest kept axis has stride 1), at most `SHORT_COLUMN_ROWS`
-/// elements each.
+/// consecutive elements (the fastest kept axis has stride 1), at most
+/// `short_sum::short_column_rows` elements each (32 f64, 128 f32).
 pub(crate) struct ShortPlan {
     /// The caller's kept shape.
     pub shape: Vec<usize>,
@@ -765,20 +765,20 @@ pub(crate) struct ShortPlan {
 
 /// The [`ShortPlan`] of a reduction over `axes` (sorted, unique, in range) of `shape` with
 /// element `strides`, if the vertical path would take it (for a kernel whose
-/// `SHORT_REDUCTION` is `short_reduction`) with outputs of stride 1 and at most
-/// `SHORT_COLUMN_ROWS` elements each.
+/// `SHORT_REDUCTION` is `short_reduction`) with outputs of stride 1 and at most `max_rows`
+/// elements each (`short_sum::short_column_rows`).
 pub(crate) fn short_plan(
     shape: &[usize],
     strides: &[isize],
     axes: &[usize],
     short_reduction: usize,
+    max_rows: usize,
 ) -> Option<ShortPlan> {
-    use crate::kernels::short_sum::SHORT_COLUMN_ROWS;
     let (kept, red, caller_shape) = split_axes(shape, strides, axes);
     let (Walk::Vertical, kin) = choose(&kept, &red, short_reduction) else {
         return None;
     };
-    if kept[kin].stride != 1 || red.len > SHORT_COLUMN_ROWS {
+    if kept[kin].stride != 1 || red.len > max_rows {
         return None;
     }
     let out_shape: Vec<usize> = kept.iter().map(|a| a.len).collect();
@@ -824,7 +824,8 @@ pub(crate) unsafe fn short_columns<T: FloatElement, P: NanPolicy>(
     level: SimdLevel,
 ) -> (Vec<T>, Vec<(usize, FloatPartial)>) {
     let rows = plan.rows.len();
-    let per = (SHORT_UNIT / rows).next_multiple_of(16).min(plan.width);
+    // (Whole blocks of the widest, 32 f32 outputs at AVX-512, but for a line's last.)
+    let per = (SHORT_UNIT / rows).next_multiple_of(32).min(plan.width);
     let chunks = plan.width.div_ceil(per);
     let outputs = plan.lines.len() * plan.width;
     // Not filled first: every slot is written below (a pass over the output was a twentieth

@@ -101,11 +101,7 @@ pub fn run<'py>(
         Some(c) if c.kind() == b'f' && c.itemsize() == 4 => 3.4028235677973366e38, // to 2^128
         _ => f64::INFINITY,
     };
-    let (any_nonfinite, any_inf) = match &values {
-        Values::F32(v) => nonfinite_and_inf(v.iter().map(|&x| f64::from(x)), limit),
-        Values::F64(v) => nonfinite_and_inf(v.iter().copied(), limit),
-        _ => (false, false),
-    };
+    let (any_nonfinite, any_inf) = values.nonfinite_and_inf(limit);
     let nonfinite = op.info().family != Family::Extreme && any_nonfinite;
     let no_inf_outputs = !any_inf;
     let n_outputs = values.len();
@@ -206,25 +202,6 @@ fn nonfinite_positions(values: impl Iterator<Item = f64>, limit: f64) -> Vec<usi
         .filter(|(_, x)| !(x.abs() < limit))
         .map(|(i, _)| i)
         .collect()
-}
-
-/// Whether any value is NaN or of magnitude `limit` or more (infinite in the result), and
-/// whether any is of that magnitude: one pass without an early exit, so the compiler
-/// vectorises it (two `any` loops were a tenth of a 316-output axis reduction's time).
-/// Float compares, not `is_finite`'s test of the bits: this crate is built for the x86-64
-/// baseline, whose SSE2 has no 64-bit integer compare, and the emulated one was a sixth of
-/// a (2, 100000) f64 axis-0 sum's time.
-fn nonfinite_and_inf(values: impl Iterator<Item = f64>, limit: f64) -> (bool, bool) {
-    let (mut nonfinite, mut inf) = (false, false);
-    for x in values {
-        let a = x.abs();
-        // (NaN compares false: `!(a < limit)` is "beyond or NaN".)
-        #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        let bad = !(a < limit);
-        nonfinite |= bad;
-        inf |= a >= limit;
-    }
-    (nonfinite, inf)
 }
 
 /// The kernel's values as numpy shapes them: a numpy scalar for a full reduction (unless a

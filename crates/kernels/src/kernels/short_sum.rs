@@ -28,8 +28,29 @@ use crate::walk::{prefetch_bytes, SharedOut, SharedPtr};
 use pulp::{Simd, WithSimd};
 use std::marker::PhantomData;
 
-/// The most elements an output that the short-columns path takes (see the module docs).
+/// The most elements an output that the short-columns path takes (see the module docs), of
+/// f64 elements.
 pub(crate) const SHORT_COLUMN_ROWS: usize = 32;
+
+/// [`SHORT_COLUMN_ROWS`] of f32 elements, whose certificate is cheaper (`block_f32`): the
+/// vertical path's tile, bounds, partials and settling cost each output more than its 128
+/// elements (a (33, 4096) f32 axis-0 mean ran at 0.32x numpy on one Zen 4 thread).
+pub(crate) const SHORT_COLUMN_ROWS_F32: usize = 128;
+
+/// The most elements an output of `elem` that the short-columns path takes.
+pub(crate) fn short_column_rows(elem: ElemType) -> usize {
+    if elem == ElemType::F32 {
+        SHORT_COLUMN_ROWS_F32
+    } else {
+        SHORT_COLUMN_ROWS
+    }
+}
+
+/// The span of binades (largest biased exponent less the smallest, see `block_f32`) within
+/// which plain f64 additions of `rows` f32 elements are exact: `29 - ceil(log2(rows))`.
+fn exact_f32_span(rows: usize) -> u32 {
+    29 - rows.next_power_of_two().trailing_zeros()
+}
 
 /// How far ahead in each row a block hints the cache.
 const AHEAD_BYTES: usize = 512;
@@ -56,7 +77,13 @@ pub(crate) struct ShortColumns<'a, T, P> {
 
 impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
     /// Every output of the unit, `B` at a time: values written, the undecided ones' partials
-    /// returned (index, partial).
+    /// returned (index, partial, in index order).
+    ///
+    /// The last outputs, fewer than `B`, are the last `B` outputs of the unit read as one
+    /// whole block where the unit has that many: the outputs it shares with the block before
+    /// get the same values again (the same elements added in the same order) and their
+    /// partials are dropped. Read lane by lane, the rest of a (100, 100) f32 mean's 32-output
+    /// blocks (four outputs) cost about as much as two whole blocks.
     #[inline(always)]
     fn run<S: Simd, const B: usize>(&self, simd: S) -> Vec<(usize, FloatPartial)> {
         let mut todo = Vec::new();
@@ -65,25 +92,47 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         // (Whole blocks and the last one as separate copies of the loop: one copy for both
         // kept each block's state in memory, and its loads waited on the stores before them.)
         let (last, rest) = (whole, self.len - whole);
-        if T::ELEM == ElemType::F32 {
-            for j in (0..whole).step_by(B) {
-                // SAFETY: outputs `j .. j + B` are the unit's (`j + B <= whole <= len`); `T`
-                // is f32.
-                unsafe { self.block_f32::<S, B, true>(simd, j, B, &mut todo) };
+        let f32 = T::ELEM == ElemType::F32;
+        for j in (0..whole).step_by(B) {
+            // SAFETY: outputs `j .. j + B` are the unit's (`j + B <= whole <= len`); `T` is
+            // f32 where `block_f32` runs.
+            unsafe {
+                if f32 {
+                    self.block_f32::<S, B, true>(simd, j, B, &mut todo);
+                } else {
+                    self.block::<S, B, true>(simd, j, B, one, &mut todo);
+                }
             }
-            if rest > 0 {
-                // SAFETY: the unit's last `rest < B` outputs; `T` is f32.
-                unsafe { self.block_f32::<S, B, false>(simd, last, rest, &mut todo) };
+        }
+        if rest == 0 {
+            return todo;
+        }
+        if whole == 0 {
+            // SAFETY: the unit's `rest < B` outputs, all of them; `T` as above.
+            unsafe {
+                if f32 {
+                    self.block_f32::<S, B, false>(simd, last, rest, &mut todo);
+                } else {
+                    self.block::<S, B, false>(simd, last, rest, one, &mut todo);
+                }
             }
             return todo;
         }
-        for j in (0..whole).step_by(B) {
-            // SAFETY: outputs `j .. j + B` are the unit's (`j + B <= whole <= len`).
-            unsafe { self.block::<S, B, true>(simd, j, B, one, &mut todo) };
+        let before = todo.len();
+        let j = self.len - B;
+        // SAFETY: outputs `j .. len` are the unit's (`len >= whole >= B`), no one else's to
+        // write while the unit runs; `T` as above.
+        unsafe {
+            if f32 {
+                self.block_f32::<S, B, true>(simd, j, B, &mut todo);
+            } else {
+                self.block::<S, B, true>(simd, j, B, one, &mut todo);
+            }
         }
-        if rest > 0 {
-            // SAFETY: the unit's last `rest < B` outputs.
-            unsafe { self.block::<S, B, false>(simd, last, rest, one, &mut todo) };
+        if todo.len() > before {
+            let done = self.first + whole * self.out_stride;
+            let new: Vec<_> = todo.drain(before..).filter(|&(o, _)| o >= done).collect();
+            todo.extend(new);
         }
         todo
     }
@@ -358,20 +407,21 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
     }
 
     /// [`Self::block`] for f32 elements (`T` is `f32`): each output's elements are added
-    /// plainly in f64, and the sum is exact when their magnitudes span at most 24 binades
-    /// (below); else (or a non-finite element) it leaves as a partial with its bound.
+    /// plainly in f64, and the sum is exact when their magnitudes span at most `29 - k`
+    /// binades, `rows <= 2^k` (below; 24 for 32 rows, 22 for 128); else (or a non-finite
+    /// element) it leaves as a partial with its bound.
     ///
     /// Proof. Let `E` be the largest biased f32 exponent of the output's elements and `e` the
     /// smallest of its nonzero ones (1 for a subnormal, which has the grid of exponent 1).
     /// Every element is a whole multiple of `q = 2^(e - 150)` (its own last bit is), so every
-    /// partial sum is one, of magnitude at most `rows · 2^(E - 126) <= 2^(E - 121)`
-    /// (`rows <= 32`). An f64 holds every multiple of `q` below `2^53 q`: with `E - e <= 24`,
-    /// `2^(E - 121) <= 2^(e - 97) = 2^53 q`, so no addition rounds (and `q >= 2^-149` is far
-    /// above f64's smallest step). One f32 addition of two elements takes the 24-bit check
-    /// and the exponents' extremes cost two integer operations a lane, on the bits, 16 lanes
-    /// a 512-bit vector: a third of the TwoSums' work. The bound of a plain sum of `rows`
-    /// elements is `rows² u max|x|` (each addition errs by at most `u` times a partial sum,
-    /// at most `rows max|x|`), doubled.
+    /// partial sum is one, of magnitude at most `rows · 2^(E - 126) <= 2^(E + k - 126)`.
+    /// An f64 holds every multiple of `q` up to `2^53 q`: with `E - e <= 29 - k`,
+    /// `2^(E + k - 126) <= 2^(e - 97) = 2^53 q`, so no addition rounds (and `q >= 2^-149` is
+    /// far above f64's smallest step). On normal-like data the smallest magnitude of a
+    /// column of 128 is rarely below 2^-16 of its largest. The exponents' extremes cost two
+    /// integer operations a lane, on the bits, 16 lanes a 512-bit vector: a third of the
+    /// TwoSums' work. The bound of a plain sum of `rows` elements is `rows² u max|x|` (each
+    /// addition errs by at most `u` times a partial sum, at most `rows max|x|`), doubled.
     ///
     /// # Safety
     /// As [`Self::block`].
@@ -383,7 +433,8 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         k: usize,
         todo: &mut Vec<(usize, FloatPartial)>,
     ) {
-        const { assert!(SHORT_COLUMN_ROWS <= 32) };
+        const { assert!(SHORT_COLUMN_ROWS_F32 <= 1 << 20) }; // (a span of 9 binades or more)
+        let span_binades = exact_f32_span(self.rows.len());
         // Each lane's sum, count, largest `|x|`'s bits and smallest nonzero `|x|`'s bits less
         // one (a zero's wraps to the largest u32, which no minimum takes).
         let (mut s, mut n) = ([0.0f64; B], [0u32; B]);
@@ -430,13 +481,13 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         unsafe { self.emit::<B, FULL>(j, k, v) };
         let nan_mean = matches!(self.kind, FloatOut::NanMean { .. });
         // A whole block not of nan-means, every output exact (below): decided. On the bits,
-        // `max(e, 1) <= max(e', 1) + 24` for the biased exponents `e`, `e'` is the same test
+        // `max(e, 1) <= max(e', 1) + span` for the biased exponents `e`, `e'` is the same test
         // on the exponent fields in place (`b & 0x7f80_0000`, at least `1 << 23`), with no
         // shift (pulp has none): at most `279 << 23`, no wrapping.
         if FULL && !nan_mean {
             let field = simd.splat_u32s(0x7f80_0000);
             let least = simd.splat_u32s(1 << 23);
-            let span = simd.splat_u32s(24 << 23);
+            let span = simd.splat_u32s(span_binades << 23);
             let one = simd.splat_u32s(1);
             let (tv, _) = S::as_simd_u32s(&top);
             let (lv, _) = S::as_simd_u32s(&low);
@@ -456,7 +507,8 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         }
         let exponent = |b: u32| (b >> 23).max(1);
         let exact = move |i: usize| {
-            (top[i] < 0x7f80_0000) & (exponent(top[i]) <= exponent(low[i].wrapping_add(1)) + 24)
+            (top[i] < 0x7f80_0000)
+                & (exponent(top[i]) <= exponent(low[i].wrapping_add(1)) + span_binades)
         };
         // The largest magnitude's bits above infinity's: a NaN element (the nan-functions
         // zeroed theirs), so the output is NaN, which it is already (`s` is): decided, as in
@@ -510,10 +562,17 @@ impl<T: FloatElement, P: NanPolicy> WithSimd for ShortColumns<'_, T, P> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _simd: S) -> Self::Output {
-        // Two vectors of f64 outputs a block: AVX-512's state is six registers of 32 (eight
-        // with the counts), AVX2's six of 16. (`add_f` and `two_sum_vf` test `has_fma` in
-        // const blocks: the scalar level never compiles `mul_add`, a library call there.)
-        if S::F64_LANES >= 8 {
+        // f64: two vectors of f64 outputs a block: AVX-512's state is six registers of 32
+        // (eight with the counts), AVX2's six of 16. (`add_f` and `two_sum_vf` test `has_fma`
+        // in const blocks: the scalar level never compiles `mul_add`, a library call there.)
+        // f32: four vectors of f64 sums a block and two of u32 extremes (eight of 32 at
+        // AVX-512, ten of 16 at AVX2), 128 bytes of each row at AVX-512: against two vectors,
+        // `examples/hot` on one Zen 4 thread took 0.6-0.8x the time for a (33, 4096) mean at
+        // both levels, 0.7-1.1x for (8, 12500); eight vectors were slower (AVX2: spills).
+        let f32 = T::ELEM == ElemType::F32;
+        if f32 && S::F64_LANES >= 8 {
+            self.run::<S, 32>(_simd)
+        } else if (f32 && S::F64_LANES >= 4) || S::F64_LANES >= 8 {
             self.run::<S, 16>(_simd)
         } else {
             self.run::<S, 8>(_simd)
