@@ -1084,7 +1084,7 @@ fn short_sums<T: FloatElement>(
         Err(e) => return Some(Err(e.into())),
     };
     let short = crate::kernels::short_reduction_of(op, T::ELEM);
-    let rows = crate::kernels::short_sum::short_column_rows(T::ELEM);
+    let rows = crate::kernels::short_sum::short_column_rows(T::ELEM, view.len());
     let plan = crate::driver::short_plan(view.shape(), view.strides(), &axes, short, rows)?;
     let count = plan.rows.len() as u64;
     let kind = FloatOut::of(op, T::ELEM, count);
@@ -1209,7 +1209,7 @@ mod tests {
             let resolved = layout::resolve_axes(axes, view.ndim()).unwrap();
             for op in [Op::Sum, Op::NanSum, Op::Mean, Op::NanMean] {
                 let short = crate::kernels::short_reduction_of(op, T::ELEM);
-                let most = crate::kernels::short_sum::short_column_rows(T::ELEM);
+                let most = crate::kernels::short_sum::short_column_rows(T::ELEM, view.len());
                 assert!(
                     crate::driver::short_plan(view.shape(), view.strides(), &resolved, short, most)
                         .is_some(),
@@ -1242,6 +1242,8 @@ mod tests {
                 (64, 70),
                 (100, 40),
                 (128, 33),
+                (200, 40),
+                (256, 35),
             ] {
                 let f32_only = rows > crate::kernels::short_sum::SHORT_COLUMN_ROWS;
                 let data = short_values(kind, rows * width * 3, width, &mut next);

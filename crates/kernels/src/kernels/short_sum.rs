@@ -34,15 +34,31 @@ pub(crate) const SHORT_COLUMN_ROWS: usize = 32;
 
 /// [`SHORT_COLUMN_ROWS`] of f32 elements, whose certificate is cheaper (`block_f32`): the
 /// vertical path's tile, bounds, partials and settling cost each output more than its 128
-/// elements (a (33, 4096) f32 axis-0 mean ran at 0.32x numpy on one Zen 4 thread).
+/// elements (a (33, 4096) f32 axis-0 mean ran at 0.32x numpy on one Zen 4 thread); and up
+/// to [`SHORT_COLUMN_ROWS_F32_CACHED`] in reductions of at most
+/// [`SHORT_COLUMN_CACHED_BYTES`].
 pub(crate) const SHORT_COLUMN_ROWS_F32: usize = 128;
 
-/// The most elements an output of `elem` that the short-columns path takes.
-pub(crate) fn short_column_rows(elem: ElemType) -> usize {
-    if elem == ElemType::F32 {
-        SHORT_COLUMN_ROWS_F32
-    } else {
+/// The most f32 elements an output that the short-columns path takes in a reduction of at
+/// most [`SHORT_COLUMN_CACHED_BYTES`]. A block reads a piece of every row in turn, as many
+/// streams as rows: one Zen 4 thread (ab.py, f32 axis-0 means) took 0.68x the vertical
+/// path's time at (250, 3000) and (200, 20000), 0.85x at (300, 3000), about the same at
+/// (400, 600) and (500, 2000), 1.5x at (512, 8192) and (365, 64800); and 1.25x at (256,
+/// 100000), from memory.
+pub(crate) const SHORT_COLUMN_ROWS_F32_CACHED: usize = 256;
+
+/// See [`SHORT_COLUMN_ROWS_F32_CACHED`] (the largest such reduction measured was 16 MB).
+pub(crate) const SHORT_COLUMN_CACHED_BYTES: usize = 16 << 20;
+
+/// The most elements an output of `elem` that the short-columns path takes, in a
+/// reduction of `elements` elements.
+pub(crate) fn short_column_rows(elem: ElemType, elements: usize) -> usize {
+    if elem != ElemType::F32 {
         SHORT_COLUMN_ROWS
+    } else if elements.saturating_mul(4) <= SHORT_COLUMN_CACHED_BYTES {
+        SHORT_COLUMN_ROWS_F32_CACHED
+    } else {
+        SHORT_COLUMN_ROWS_F32
     }
 }
 
@@ -433,7 +449,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         k: usize,
         todo: &mut Vec<(usize, FloatPartial)>,
     ) {
-        const { assert!(SHORT_COLUMN_ROWS_F32 <= 1 << 20) }; // (a span of 9 binades or more)
+        const { assert!(SHORT_COLUMN_ROWS_F32_CACHED <= 1 << 20) }; // (a span of 9 binades or more)
         let span_binades = exact_f32_span(self.rows.len());
         // Each lane's sum, count, largest `|x|`'s bits and smallest nonzero `|x|`'s bits less
         // one (a zero's wraps to the largest u32, which no minimum takes).
