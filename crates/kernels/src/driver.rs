@@ -634,6 +634,10 @@ const SPLIT_ROWS: usize = 128;
 /// blocks: 13% slower on one thread).
 const SPLIT_BLOCKS: usize = 2;
 
+/// Outputs per unit, at least, where the vertical path cuts the outputs of one line among
+/// the threads rather than the rows into blocks (see `vertical`).
+const SPLIT_OUTPUTS: usize = 256;
+
 /// The vertical path: outputs along the fastest kept axis `kin` in groups of up to
 /// `GROUP_TILES` tiles of `TILE` outputs; each unit adds the rows of one block of reduced
 /// positions into per-output states, and the blocks of a group are combined in a fixed
@@ -668,16 +672,36 @@ fn vertical<T: Element, K: Kernel<T>>(
     // no output's bits.
     let walk = forwards(kept[kin], out_strides[kin]);
     let (s, os, first_in, first_out) = (walk.stride, walk.out_stride, walk.first, walk.first_out);
-    let group = GROUP_TILES * TILE;
+    let threads = pool().current_num_threads();
+    // A kernel whose results no cut changes (`GROUPING_FREE`) on several threads, with one
+    // line of enough outputs: whole rows, the outputs cut among the threads (each output's
+    // value is its own, whatever the group), not the rows into blocks, each a tile, its
+    // partials and their combination (and, for the float sums, blocks of at most
+    // `TRACKED_ROWS` rows run a slower loop). A (250, 3000) f64 axis-0 mean in three blocks
+    // took 1.4x one thread's time at two (`examples/hot`, Zen 4).
+    // (As many parts for each thread: 3 groups on 2 threads left one thread two thirds.)
+    let parts = (m / SPLIT_OUTPUTS).min(PARTS_PER_THREAD * threads) / threads * threads;
+    let split_outputs = K::GROUPING_FREE
+        && threads > 1
+        && in_offs.len() == 1
+        && parts >= threads
+        && m * red.len >= MID_MIN;
+    let group = if split_outputs {
+        // (Whole cache lines of f64 outputs; the last group may be shorter, or, rounded, a
+        // part fewer.)
+        m.div_ceil(parts)
+            .next_multiple_of(8)
+            .min(GROUP_TILES * TILE)
+    } else {
+        GROUP_TILES * TILE
+    };
     let groups = m.div_ceil(group);
     let width = m.min(group);
     let lines = in_offs.len() * groups;
-    // On one thread, a kernel whose results no cut changes (`GROUPING_FREE`) takes all the
-    // rows of a group of outputs in one unit: more blocks only cost (each a tile and its
-    // partials; and a block of at most `TRACKED_ROWS` rows runs the sums' slower tracked
-    // loop). 316x316 f64 axis-0 mean, one Zen 4 thread, `examples/hot`: the best of 12 runs
-    // 30.6 us in two blocks, 25.1 in one.
-    let whole = K::GROUPING_FREE && pool().current_num_threads() == 1;
+    // On one thread, a kernel whose results no cut changes takes all the rows of a group of
+    // outputs in one unit: more blocks only cost (as above). 316x316 f64 axis-0 mean, one
+    // Zen 4 thread, `examples/hot`: the best of 12 runs 30.6 us in two blocks, 25.1 in one.
+    let whole = K::GROUPING_FREE && (threads == 1 || split_outputs);
     let wanted = MIN_VERT_UNITS.div_ceil(lines).clamp(1, MAX_ROW_BLOCKS);
     let mut per_block = if whole {
         red.len.max(1)

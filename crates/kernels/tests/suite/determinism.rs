@@ -43,8 +43,15 @@ fn same_bits_for_any_thread_count() {
 
 #[test]
 fn mid_sizes_same_bits_for_any_thread_count_and_concurrent_callers() {
-    // Two work units or more but below PARALLEL_THRESHOLD: the hand-off helpers' path.
-    let (rows, cols) = (300usize, 401usize);
+    // Two work units or more but below PARALLEL_THRESHOLD: the hand-off helpers' path; the
+    // second shape's 701 outputs a row are cut among two threads (driver::vertical's
+    // SPLIT_OUTPUTS) where the first's rows are cut into blocks.
+    for (rows, cols) in [(300usize, 401usize), (130, 701)] {
+        mid_size_same_bits(rows, cols);
+    }
+}
+
+fn mid_size_same_bits(rows: usize, cols: usize) {
     assert!(rows * cols < PARALLEL_THRESHOLD && rows * cols > 2 << 15);
     let x = data(rows * cols);
     let full = StridedView::contiguous(&x, &[rows, cols]).unwrap();
