@@ -773,7 +773,7 @@ fn vertical<T: Element, K: Kernel<T>>(
 
 /// A reduction the short-columns path takes (`kernels::short_sum`): outputs that are
 /// consecutive elements (the fastest kept axis has stride 1), at most
-/// `short_sum::short_column_rows` elements each (32 f64; 128 f32, 256 within 16 MiB).
+/// `short_sum::short_column_rows` elements each (64 f64; 128 f32, 256 within 16 MiB).
 pub(crate) struct ShortPlan {
     /// The caller's kept shape.
     pub shape: Vec<usize>,

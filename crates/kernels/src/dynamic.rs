@@ -1237,7 +1237,7 @@ mod tests {
                 (16, 33),
                 (31, 48),
                 (32, 20),
-                // f32 only (f64 columns of more than 32 rows go vertical).
+                // f32 only past 64 rows (longer f64 columns go vertical).
                 (33, 17),
                 (64, 70),
                 (100, 40),
