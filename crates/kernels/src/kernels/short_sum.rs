@@ -109,50 +109,53 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         let whole = self.len - self.len % B;
         // (Whole blocks and the last one as separate copies of the loop: one copy for both
         // kept each block's state in memory, and its loads waited on the stores before them.)
-        let (last, rest) = (whole, self.len - whole);
-        let f32 = T::ELEM == ElemType::F32;
         for j in (0..whole).step_by(B) {
-            // SAFETY: outputs `j .. j + B` are the unit's (`j + B <= whole <= len`); `T` is
-            // f32 where `block_f32` runs.
-            unsafe {
-                if f32 {
-                    self.block_f32::<S, B, true>(simd, j, B, &mut todo);
-                } else {
-                    self.block::<S, B, true>(simd, j, B, one, &mut todo);
-                }
-            }
+            // SAFETY: outputs `j .. j + B` are the unit's (`j + B <= whole <= len`).
+            unsafe { self.block_of::<S, B, true>(simd, j, B, one, &mut todo) };
         }
-        if rest == 0 {
+        if whole == self.len {
             return todo;
         }
         if whole == 0 {
-            // SAFETY: the unit's `rest < B` outputs, all of them; `T` as above.
-            unsafe {
-                if f32 {
-                    self.block_f32::<S, B, false>(simd, last, rest, &mut todo);
-                } else {
-                    self.block::<S, B, false>(simd, last, rest, one, &mut todo);
-                }
-            }
+            // SAFETY: the unit's `len < B` outputs, all of them.
+            unsafe { self.block_of::<S, B, false>(simd, 0, self.len, one, &mut todo) };
             return todo;
         }
         let before = todo.len();
-        let j = self.len - B;
-        // SAFETY: outputs `j .. len` are the unit's (`len >= whole >= B`), no one else's to
-        // write while the unit runs; `T` as above.
+        // SAFETY: outputs `len - B .. len` are the unit's (`len >= whole >= B`), no one
+        // else's to write while the unit runs.
+        unsafe { self.block_of::<S, B, true>(simd, self.len - B, B, one, &mut todo) };
+        // The block pushes in index order: those of the outputs done before come first.
+        let done = self.first + whole * self.out_stride;
+        let again = todo[before..]
+            .iter()
+            .take_while(|&&(o, _)| o < done)
+            .count();
+        todo.drain(before..before + again);
+        todo
+    }
+
+    /// [`Self::block_f32`] of f32 elements, [`Self::block`] of the others.
+    ///
+    /// # Safety
+    /// As [`Self::block`].
+    #[inline(always)]
+    unsafe fn block_of<S: Simd, const B: usize, const FULL: bool>(
+        &self,
+        simd: S,
+        j: usize,
+        k: usize,
+        one: f64,
+        todo: &mut Vec<(usize, FloatPartial)>,
+    ) {
+        // SAFETY: forwarded from this function's contract; `T` is f32 for `block_f32`.
         unsafe {
-            if f32 {
-                self.block_f32::<S, B, true>(simd, j, B, &mut todo);
+            if T::ELEM == ElemType::F32 {
+                self.block_f32::<S, B, FULL>(simd, j, k, todo);
             } else {
-                self.block::<S, B, true>(simd, j, B, one, &mut todo);
+                self.block::<S, B, FULL>(simd, j, k, one, todo);
             }
         }
-        if todo.len() > before {
-            let done = self.first + whole * self.out_stride;
-            let new: Vec<_> = todo.drain(before..).filter(|&(o, _)| o >= done).collect();
-            todo.extend(new);
-        }
-        todo
     }
 
     /// Row `r`'s elements of outputs `j .. j + k` (`k <= B`; with `FULL`, `k == B`), zeros
