@@ -14,7 +14,7 @@
 
 use crate::dynamic::Outcome;
 use crate::element::FloatElement;
-use crate::kernels::exact::ExactSum;
+use crate::kernels::exact::{ExactSum, Small};
 use crate::kernels::minmax::MinMaxPartial;
 use crate::kernels::prod::wrapping_pow;
 pub use crate::kernels::prod::ProdPartial;
@@ -633,7 +633,15 @@ impl ExactPartials {
         }
         let mut rest = words;
         for _ in 0..found {
-            let (_, took) = ExactSum::from_record(rest).ok_or(PartialsError::BadWords)?;
+            // (`Small::read` takes only valid records, as `from_record` does.)
+            let took = match Small::read(rest) {
+                Some((_, took)) => took,
+                None => {
+                    ExactSum::from_record(rest)
+                        .ok_or(PartialsError::BadWords)?
+                        .1
+                }
+            };
             rest = &rest[took..];
         }
         if !rest.is_empty() {
@@ -716,7 +724,16 @@ impl ExactPartials {
         let mut at: Vec<&[i64]> = rest.iter().map(|p| &p.records[..]).collect();
         let mut mine = &all.records[..];
         let mut records = Vec::with_capacity(all.records.len());
+        let mut both: Vec<&[i64]> = Vec::with_capacity(at.len() + 1);
         for _ in 0..all.n.len() {
+            both.clear();
+            both.push(mine);
+            both.extend_from_slice(&at);
+            if Small::merge_records(&mut both, &mut records) {
+                mine = both[0];
+                at.copy_from_slice(&both[1..]);
+                continue;
+            }
             let (mut sum, took) = ExactSum::from_record(mine).ok_or(PartialsError::BadWords)?;
             mine = &mine[took..];
             for r in &mut at {
@@ -739,10 +756,19 @@ impl ExactPartials {
             .n
             .iter()
             .map(|&n| {
-                let (sum, took) =
-                    ExactSum::from_record(rest).expect("records are valid by construction");
-                rest = &rest[took..];
-                let (hi, lo) = sum.partial();
+                let (hi, lo) =
+                    match Small::read(rest).and_then(|(s, took)| Some((s.partial()?, took))) {
+                        Some((p, took)) => {
+                            rest = &rest[took..];
+                            p
+                        }
+                        None => {
+                            let (sum, took) = ExactSum::from_record(rest)
+                                .expect("records are valid by construction");
+                            rest = &rest[took..];
+                            sum.partial()
+                        }
+                    };
                 FloatPartial {
                     hi,
                     lo,

@@ -878,6 +878,16 @@ impl ExactSum {
     /// flags (1: NaN, 2: +inf, 4: -inf). A chunk's sum of normals takes 3 words (all the
     /// digits took 69, most of them zeros: 5.5 MB to pickle for 10^4 column sums).
     pub fn push_record(&self, out: &mut Vec<i64>) {
+        if let Some(small) = self.small() {
+            if small.push(out) {
+                return;
+            }
+        }
+        self.push_record_general(out);
+    }
+
+    /// [`Self::push_record`] through the digits, for any sum.
+    fn push_record_general(&self, out: &mut Vec<i64>) {
         let (negative, d) = self.magnitude();
         let (lo, len) = match (
             d.iter().position(|&x| x != 0),
@@ -939,6 +949,29 @@ impl ExactSum {
         self.pos_inf |= flags & 2 != 0;
         self.neg_inf |= flags & 4 != 0;
         Some(1 + words)
+    }
+
+    /// The sum as a [`Small`] when it is finite and its nonzero digits span at most
+    /// `SMALL_DIGITS` (the common case: most sums of a chunk or a column span two or three),
+    /// read without carrying; `None` otherwise (the general paths take it).
+    fn small(&self) -> Option<Small> {
+        if self.nan || self.pos_inf || self.neg_inf {
+            return None;
+        }
+        let Some(lo) = self.digits.iter().position(|&x| x != 0) else {
+            return Some(Small { base: 0, value: 0 });
+        };
+        let hi = self.digits.iter().rposition(|&x| x != 0)?;
+        if hi - lo >= SMALL_DIGITS {
+            return None;
+        }
+        // (Each digit is below 2^63 in magnitude, so three of them at 2^0, 2^32 and 2^64
+        // stay below 2^127 but for an overflow the checked operations refuse.)
+        let mut value: i128 = 0;
+        for (i, &d) in self.digits[lo..=hi].iter().enumerate() {
+            value = value.checked_add(i128::from(d).checked_mul(1 << (32 * i))?)?;
+        }
+        Some(Small { base: lo, value })
     }
 
     /// The IEEE special result, if any element was infinite or NaN.
@@ -1034,6 +1067,14 @@ impl ExactSum {
     /// quarter of an ulp of `hi` away, a multiple of `lo`'s last bit, which an inexact `lo`
     /// (odd) is not.
     pub fn partial(&self) -> (f64, f64) {
+        match self.small().and_then(Small::partial) {
+            Some(p) => p,
+            None => self.partial_general(),
+        }
+    }
+
+    /// [`Self::partial`] through the digits, for any sum.
+    fn partial_general(&self) -> (f64, f64) {
         if let Some(s) = self.special() {
             return (s, 0.0);
         }
@@ -1044,6 +1085,146 @@ impl ExactSum {
         let mut rest = self.clone();
         rest.add(-hi);
         (hi, rest.round(53, 0, true).to_f64())
+    }
+}
+
+/// The most digits a [`Small`] record holds, so that the sum of any number of them (below
+/// 2^31) at most `SMALL_DIGITS` digits apart stays in an `i128`.
+const SMALL_DIGITS: usize = 3;
+
+/// A finite exact sum `value · 2^(32 · base - 1074)` held in an `i128`: the fast path of
+/// records ([`ExactSum::push_record`], [`Small::read`]), of their merging
+/// ([`Small::merge_records`]) and of [`ExactSum::partial`], which otherwise pass through the
+/// 68 digits (544 bytes copied, zeroed and scanned several times an output: most of the time
+/// of combining and finalising Dask's partials). Each gives the words and values the
+/// general path gives (see the tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Small {
+    base: usize,
+    value: i128,
+}
+
+impl Small {
+    /// The record starting `w` as a `Small` and the words it took, when it is one: valid (as
+    /// [`ExactSum::merge_record`] checks), without specials, of at most `SMALL_DIGITS`
+    /// digits. `None` otherwise, for the general path to take (or refuse).
+    pub fn read(w: &[i64]) -> Option<(Small, usize)> {
+        let h = *w.first()?;
+        // (No bit above the sign's: no specials' flags, no bits no record has.)
+        if h >> 17 != 0 {
+            return None;
+        }
+        let (lo, len) = ((h & 0xff) as usize, (h >> 8 & 0xff) as usize);
+        let words = len.div_ceil(2);
+        if len > SMALL_DIGITS || lo + len > CHUNKS {
+            return None;
+        }
+        let body = w.get(1..1 + words)?;
+        let mut m: u128 = 0;
+        for (i, &x) in body.iter().enumerate() {
+            m |= u128::from(x as u64) << (64 * i);
+        }
+        if m >> (32 * len) != 0 {
+            return None; // a nonzero half past the last digit
+        }
+        let value = if h >> 16 & 1 == 1 {
+            -(m as i128)
+        } else {
+            m as i128
+        };
+        Some((Small { base: lo, value }, 1 + words))
+    }
+
+    /// Push the record of this value ([`ExactSum::push_record`]'s words), or nothing and
+    /// `false` when its digits would pass the top (the general path then writes it).
+    #[must_use]
+    pub fn push(self, out: &mut Vec<i64>) -> bool {
+        let m = self.value.unsigned_abs();
+        if m == 0 {
+            out.push(0);
+            return true;
+        }
+        let skip = (m.trailing_zeros() / 32) as usize;
+        let m = m >> (32 * skip);
+        let len = (128 - m.leading_zeros()).div_ceil(32) as usize;
+        let lo = self.base + skip;
+        if lo + len > CHUNKS {
+            return false;
+        }
+        out.push(lo as i64 | (len as i64) << 8 | i64::from(self.value < 0) << 16);
+        for i in 0..len.div_ceil(2) {
+            out.push((m >> (64 * i)) as u64 as i64);
+        }
+        true
+    }
+
+    /// Merge the records starting each of `at` (one output's records from several pieces)
+    /// and push the record of their sum onto `out`, advancing each of `at` past its record;
+    /// `false` (nothing pushed or advanced) unless every record is a `Small` and their
+    /// nonzero digits lie within `SMALL_DIGITS` of the lowest.
+    pub fn merge_records(at: &mut [&[i64]], out: &mut Vec<i64>) -> bool {
+        // Read twice (cheap: a few words each), so that nothing is kept per record.
+        let mut base = usize::MAX;
+        for w in at.iter() {
+            match Small::read(w) {
+                Some((s, _)) if s.value != 0 => base = base.min(s.base),
+                Some(_) => {}
+                None => return false,
+            }
+        }
+        if base == usize::MAX {
+            base = 0;
+        }
+        let mut value: i128 = 0;
+        for w in at.iter() {
+            let (s, _) = Small::read(w).expect("read above");
+            if s.value == 0 {
+                continue;
+            }
+            // Below 2^(32 · SMALL_DIGITS) = 2^96 once shifted: fewer than 2^31 of them add
+            // up below 2^127.
+            let shift = s.base - base;
+            let top = 128 - s.value.unsigned_abs().leading_zeros() as usize + 32 * shift;
+            if top > 32 * SMALL_DIGITS {
+                return false;
+            }
+            value += s.value << (32 * shift);
+        }
+        if !(Small { base, value }).push(out) {
+            return false;
+        }
+        for w in at.iter_mut() {
+            let (_, took) = Small::read(w).expect("read above");
+            *w = &w[took..];
+        }
+        true
+    }
+
+    /// [`ExactSum::partial`] of this value, when the fast way gives it: a magnitude below
+    /// 2^96 whose quantum `2^e`, `e = 32 · base - 1074`, lies in `-1022 ..= 927`. Then `hi`,
+    /// the integer rounded to 53 bits (`as f64` rounds to nearest, ties to even) and scaled
+    /// by `2^e`, is normal, so scaling kept the rounding; the rest `r` is an integer below
+    /// 2^43 (half an ulp of a value below 2^96), so `r · 2^e` is exact and normal too: `lo`
+    /// rounded to odd is `lo` itself. A zero rest is +0, as the general path gives it.
+    pub fn partial(self) -> Option<(f64, f64)> {
+        let e = 32 * self.base as i32 - 1074;
+        let m = self.value.unsigned_abs();
+        if m >> 96 != 0 || !(-1022..=927).contains(&e) {
+            return None;
+        }
+        if m == 0 {
+            return Some((0.0, 0.0));
+        }
+        let scale = f64::from_bits(((1023 + e) as u64) << 52);
+        let hi = m as f64;
+        // (hi <= 2^96: an integer the cast back holds exactly.)
+        let rest = m as i128 - hi as u128 as i128;
+        let (hi, lo) = (hi * scale, rest as f64 * scale);
+        Some(if self.value < 0 {
+            (-hi, if rest == 0 { 0.0 } else { -lo })
+        } else {
+            (hi, lo)
+        })
     }
 }
 
@@ -1479,6 +1660,133 @@ mod tests {
         assert_eq!(near.merge_record(&w), Some(w.len()));
         assert!(near.pending < CARRY_EVERY);
         assert!(same(&near, &exact(&parts)));
+    }
+
+    /// The fast paths of small sums ([`Small`]) give what the general ones give: the same
+    /// records, the same merged records and the same partials, on sums near the bottom and
+    /// the top of the digits, of both signs, cancelling to zero, carrying into a fourth
+    /// digit, with specials, and of every span around `SMALL_DIGITS`.
+    #[test]
+    fn small_sums_take_the_general_way() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        // Values at 2^(p - 1074) for p drawn around a few centres, so that sums span one to
+        // five digits anywhere from the subnormals to the top.
+        let mut sums = vec![ExactSum::new(), exact(&[-0.0]), exact(&[f64::NAN, 1.0])];
+        for centre in [0u64, 40, 70, 100, 1074, 1100, 1800, 2000, 2040, 2045] {
+            for spread in [0u64, 10, 30, 60, 90, 140] {
+                for count in [1usize, 2, 3, 7] {
+                    let xs: Vec<f64> = (0..count)
+                        .map(|_| {
+                            let b = next();
+                            let p = (centre + b % (spread + 1)).min(2045);
+                            // (Biased exponent p, 0 for the subnormals.)
+                            let x = f64::from_bits(p << 52 | b >> 12);
+                            if b >> 63 == 1 {
+                                -x
+                            } else {
+                                x
+                            }
+                        })
+                        .collect();
+                    sums.push(exact(&xs));
+                    // Cancelling: the same values and their negations but one.
+                    let mut c = xs.clone();
+                    c.extend(xs[1..].iter().map(|x| -x));
+                    sums.push(exact(&c));
+                }
+            }
+        }
+        // Three digits of ones at 2^-18 (2^96 - 1 quanta: (2^53 - 1) · 2^25 + (2^43 - 1) ·
+        // 2^-18), plus one quantum (a carry to a fourth digit) or 2^96 quanta (four digits).
+        let ones = exact(&[
+            ((1u64 << 53) - 1) as f64 * 2f64.powi(25),
+            ((1u64 << 43) - 1) as f64 * 2f64.powi(-18),
+        ]);
+        for extra in [0.0, 2f64.powi(-18), 2f64.powi(78), -2f64.powi(78)] {
+            let mut s = ones.clone();
+            s.merge(&exact(&[extra]));
+            sums.push(s.clone());
+            for x in &mut s.digits {
+                *x = -*x;
+            }
+            sums.push(s);
+        }
+        let mut smalls = 0;
+        for s in &sums {
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            s.push_record(&mut fast);
+            s.push_record_general(&mut general);
+            assert_eq!(fast, general, "{s:?}");
+            let (p, q) = (s.partial(), s.partial_general());
+            assert_eq!(
+                (p.0.to_bits(), p.1.to_bits()),
+                (q.0.to_bits(), q.1.to_bits()),
+                "{s:?}"
+            );
+            if let Some((small, took)) = Small::read(&general) {
+                smalls += 1;
+                assert_eq!(took, general.len());
+                let mut again = Vec::new();
+                assert!(small.push(&mut again));
+                assert_eq!(again, general);
+                if let Some(p) = small.partial() {
+                    assert_eq!(
+                        (p.0.to_bits(), p.1.to_bits()),
+                        (q.0.to_bits(), q.1.to_bits())
+                    );
+                }
+            }
+        }
+        assert!(
+            smalls > sums.len() / 3 && smalls < sums.len(),
+            "{smalls} of {}",
+            sums.len()
+        );
+        // Merged: groups of 1 to 9 records, the fast way where it goes, else refused
+        // without moving; the general way always.
+        let (mut fast_merges, mut groups) = (0, 0);
+        for start in 0..sums.len() {
+            let k = 1 + start % 9;
+            let group: Vec<&ExactSum> = (0..k)
+                .map(|i| &sums[(start * 7 + i * 13) % sums.len()])
+                .collect();
+            let recs: Vec<Vec<i64>> = group
+                .iter()
+                .map(|s| {
+                    let mut w = Vec::new();
+                    s.push_record(&mut w);
+                    w.push(12345); // the next record's first word
+                    w
+                })
+                .collect();
+            let mut at: Vec<&[i64]> = recs.iter().map(|w| &w[..]).collect();
+            let mut fast = Vec::new();
+            let mut all = ExactSum::new();
+            for s in &group {
+                all.merge(s);
+            }
+            let mut general = Vec::new();
+            all.push_record_general(&mut general);
+            groups += 1;
+            if Small::merge_records(&mut at, &mut fast) {
+                fast_merges += 1;
+                assert_eq!(fast, general);
+                assert!(at.iter().all(|w| w == &[12345]));
+            } else {
+                assert!(fast.is_empty());
+                assert!(at.iter().zip(&recs).all(|(a, r)| a.len() == r.len()));
+            }
+        }
+        assert!(
+            fast_merges > 0 && fast_merges < groups,
+            "{fast_merges} of {groups}"
+        );
     }
 
     /// Records give back their sums, one after another in a stream of words, and merge as
