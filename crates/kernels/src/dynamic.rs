@@ -997,7 +997,9 @@ pub(crate) unsafe fn reduce_of_elements(
     over: Option<&[isize]>,
     ddof: f64,
 ) -> Result<Outcome, ReduceError> {
+    // (Short columns are axis reductions: a whole-array call skips making their view.)
     let short = match elem {
+        _ if over.is_none() => None,
         // SAFETY: our contract, for f64 elements.
         ElemType::F64 => short_sums(
             op,

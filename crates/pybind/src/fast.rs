@@ -117,7 +117,7 @@ fn on<'py, T: Element, R: numpy::Element>(
     // writing the array meanwhile is the caller's race, as for numpy's own ufuncs).
     let data =
         unsafe { std::slice::from_raw_parts((*arr.as_array_ptr()).fields.data as *const T, len) };
-    let view = StridedView::contiguous(data, &[len]).expect("len elements, one axis");
+    let view = StridedView::from_1d(data);
     f(&view).map(|v| scalar(py, v)).transpose()
 }
 
