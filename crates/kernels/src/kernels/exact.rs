@@ -547,6 +547,18 @@ impl ExactColumns {
         }
     }
 
+    /// Column `j`'s sum as its levels' totals `(integer, quantum's exponent)`, when they
+    /// hold all of it (no block of the column was added element by element): the sum is
+    /// `Σ integer · 2^exponent`, as [`Self::sum`] adds them.
+    pub fn levels(&self, j: usize) -> Option<[(i64, i32); 2]> {
+        if self.extra[j].is_some() {
+            return None;
+        }
+        Some(std::array::from_fn(|k| {
+            (self.total[k][j], quantum_of(self.sigma[k][j]))
+        }))
+    }
+
     /// The exact sum of column `j` so far.
     pub fn sum(&self, j: usize) -> ExactSum {
         let mut s = self.extra[j]
@@ -1158,6 +1170,33 @@ impl Small {
         true
     }
 
+    /// The exact sum `Σ int · 2^exp` of `terms` (each `exp >= -1074`, as the levels'
+    /// quanta are) as a `Small`, when it is one cheaply: at most 64 terms, each below 2^120
+    /// once shifted to the lowest nonzero term's digit (so that they add up below 2^126);
+    /// `None` otherwise. The value [`ExactSum::add_int`] of each term makes.
+    pub fn of_terms(terms: &[(i64, i32)]) -> Option<Small> {
+        if terms.len() > 64 {
+            return None;
+        }
+        let lowest = terms.iter().filter(|t| t.0 != 0).map(|t| t.1).min();
+        let Some(lowest) = lowest else {
+            return Some(Small { base: 0, value: 0 });
+        };
+        let base = ((lowest + 1074) / 32) as usize;
+        let mut value: i128 = 0;
+        for &(int, exp) in terms {
+            if int == 0 {
+                continue;
+            }
+            let shift = (exp + 1074) as u32 - 32 * base as u32;
+            if 64 - int.unsigned_abs().leading_zeros() + shift > 120 {
+                return None;
+            }
+            value += i128::from(int) << shift;
+        }
+        Some(Small { base, value })
+    }
+
     /// Merge the records starting each of `at` (one output's records from several pieces)
     /// and push the record of their sum onto `out`, advancing each of `at` past its record;
     /// `false` (nothing pushed or advanced) unless every record is a `Small` and their
@@ -1560,6 +1599,7 @@ mod tests {
             |b| 1023 + 1012 - (b >> 52) % 30, // the largest σ
         ];
         let mut levels_ran = Vec::new();
+        let mut smalls = 0;
         for level in available_simd_levels() {
             with_simd_level(level, || {
                 for width in [1usize, 7, 8, 9, 21] {
@@ -1622,6 +1662,16 @@ mod tests {
                                         "column {j} of {width}, {rows} rows, {level:?}"
                                     );
                                     assert_eq!(c.n[j], kept.len() as u64);
+                                    // The levels' record where it is small: the sum's.
+                                    let small = c.levels(j).and_then(|l| Small::of_terms(&l));
+                                    if let Some(small) = small {
+                                        let (mut fast, mut general) = (Vec::new(), Vec::new());
+                                        if small.push(&mut fast) {
+                                            c.sum(j).push_record_general(&mut general);
+                                            assert_eq!(fast, general, "column {j}");
+                                            smalls += 1;
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -1630,6 +1680,7 @@ mod tests {
             });
             levels_ran.push(level.name());
         }
+        assert!(smalls > 0);
         println!("columns_add_what_elements_add: SIMD levels {levels_ran:?}");
     }
 
