@@ -1719,32 +1719,24 @@ mod tests {
     /// digit, with specials, and of every span around `SMALL_DIGITS`.
     #[test]
     fn small_sums_take_the_general_way() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
         // Values at 2^(p - 1074) for p drawn around a few centres, so that sums span one to
         // five digits anywhere from the subnormals to the top.
         let mut sums = vec![ExactSum::new(), exact(&[-0.0]), exact(&[f64::NAN, 1.0])];
+        let mut seed = 0;
         for centre in [0u64, 40, 70, 100, 1074, 1100, 1800, 2000, 2040, 2045] {
             for spread in [0u64, 10, 30, 60, 90, 140] {
                 for count in [1usize, 2, 3, 7] {
-                    let xs: Vec<f64> = (0..count)
-                        .map(|_| {
-                            let b = next();
-                            let p = (centre + b % (spread + 1)).min(2045);
-                            // (Biased exponent p, 0 for the subnormals.)
-                            let x = f64::from_bits(p << 52 | b >> 12);
-                            if b >> 63 == 1 {
-                                -x
-                            } else {
-                                x
-                            }
-                        })
-                        .collect();
+                    seed += 1;
+                    let xs = stream(seed, count, |b| {
+                        // (Biased exponent p, 0 for the subnormals.)
+                        let p = (centre + b % (spread + 1)).min(2045);
+                        let x = f64::from_bits(p << 52 | b >> 12);
+                        if b >> 63 == 1 {
+                            -x
+                        } else {
+                            x
+                        }
+                    });
                     sums.push(exact(&xs));
                     // Cancelling: the same values and their negations but one.
                     let mut c = xs.clone();
