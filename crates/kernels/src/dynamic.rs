@@ -14,7 +14,7 @@ use crate::element::{Bool8, FloatElement, IntElement};
 pub use crate::element::{ElemType, Values};
 use crate::kernels::arg::{NAN_WORST, PLAIN, TRUTH};
 use crate::kernels::count::NonZero;
-use crate::kernels::exact::{ExactColumns, ExactSum, Small, BLOCK, GROUP};
+use crate::kernels::exact::{ExactColumns, ExactSum, BLOCK, GROUP};
 use crate::kernels::grid::{magnitude, Smallest};
 use crate::kernels::int_sum::IntSum;
 use crate::kernels::minmax::{MinMax, Range};
@@ -486,28 +486,10 @@ fn exact_columns<T: FloatElement>(
     let mut records = Vec::with_capacity(width * 3);
     let mut n = Vec::with_capacity(width);
     let mut units = units.into_iter();
-    let mut terms = Vec::with_capacity(2 * parts);
     for _ in 0..tiles {
         let tile: Vec<ExactColumns> = units.by_ref().take(parts).collect();
         for j in 0..tile[0].n.len() {
-            // Common columns: the units' level totals straight into the record, without
-            // an `ExactSum` (the same words, see `Small::of_terms`).
-            terms.clear();
-            let held = tile
-                .iter()
-                .all(|u| u.levels(j).map(|l| terms.extend(l)).is_some());
-            if held && Small::of_terms(&terms).is_some_and(|s| s.push(&mut records)) {
-                n.push(tile.iter().map(|u| u.n[j]).sum());
-                continue;
-            }
-            let mut sum = tile[0].sum(j);
-            let mut took = tile[0].n[j];
-            for unit in &tile[1..] {
-                sum.merge(&unit.sum(j));
-                took += unit.n[j];
-            }
-            sum.push_record(&mut records);
-            n.push(took);
+            n.push(ExactColumns::push_record(&tile, j, &mut records));
         }
     }
     (records, n)

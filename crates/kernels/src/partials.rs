@@ -14,7 +14,7 @@
 
 use crate::dynamic::Outcome;
 use crate::element::FloatElement;
-use crate::kernels::exact::{ExactSum, Small};
+use crate::kernels::exact::ExactSum;
 use crate::kernels::minmax::MinMaxPartial;
 use crate::kernels::prod::wrapping_pow;
 pub use crate::kernels::prod::ProdPartial;
@@ -633,15 +633,7 @@ impl ExactPartials {
         }
         let mut rest = words;
         for _ in 0..found {
-            // (`Small::read` takes only valid records, as `from_record` does.)
-            let took = match Small::read(rest) {
-                Some((_, took)) => took,
-                None => {
-                    ExactSum::from_record(rest)
-                        .ok_or(PartialsError::BadWords)?
-                        .1
-                }
-            };
+            let took = ExactSum::record_words(rest).ok_or(PartialsError::BadWords)?;
             rest = &rest[took..];
         }
         if !rest.is_empty() {
@@ -721,26 +713,12 @@ impl ExactPartials {
             return Ok(all);
         }
         // (Every record is valid: made by the kernels or checked by `from_parts`.)
-        let mut at: Vec<&[i64]> = rest.iter().map(|p| &p.records[..]).collect();
-        let mut mine = &all.records[..];
+        let mut at: Vec<&[i64]> = std::iter::once(&all.records[..])
+            .chain(rest.iter().map(|p| &p.records[..]))
+            .collect();
         let mut records = Vec::with_capacity(all.records.len());
-        let mut both: Vec<&[i64]> = Vec::with_capacity(at.len() + 1);
         for _ in 0..all.n.len() {
-            both.clear();
-            both.push(mine);
-            both.extend_from_slice(&at);
-            if Small::merge_records(&mut both, &mut records) {
-                mine = both[0];
-                at.copy_from_slice(&both[1..]);
-                continue;
-            }
-            let (mut sum, took) = ExactSum::from_record(mine).ok_or(PartialsError::BadWords)?;
-            mine = &mine[took..];
-            for r in &mut at {
-                let took = sum.merge_record(r).ok_or(PartialsError::BadWords)?;
-                *r = &r[took..];
-            }
-            sum.push_record(&mut records);
+            ExactSum::merge_records(&mut at, &mut records).ok_or(PartialsError::BadWords)?;
         }
         all.records = records;
         Ok(all)
@@ -756,19 +734,9 @@ impl ExactPartials {
             .n
             .iter()
             .map(|&n| {
-                let (hi, lo) =
-                    match Small::read(rest).and_then(|(s, took)| Some((s.partial()?, took))) {
-                        Some((p, took)) => {
-                            rest = &rest[took..];
-                            p
-                        }
-                        None => {
-                            let (sum, took) = ExactSum::from_record(rest)
-                                .expect("records are valid by construction");
-                            rest = &rest[took..];
-                            sum.partial()
-                        }
-                    };
+                let ((hi, lo), took) =
+                    ExactSum::record_partial(rest).expect("records are valid by construction");
+                rest = &rest[took..];
                 FloatPartial {
                     hi,
                     lo,

@@ -585,6 +585,29 @@ impl ExactColumns {
         }))
     }
 
+    /// Push the record of column `j`'s sum over all of `units` (a tile's units of rows, each
+    /// with the same columns) onto `out`, and return the elements they took. Where the
+    /// levels hold every unit's column, the record comes straight from their totals
+    /// ([`Small::of_terms`]: the same words), without an `ExactSum` per column.
+    pub fn push_record(units: &[ExactColumns], j: usize, out: &mut Vec<i64>) -> u64 {
+        let took = units.iter().map(|u| u.n[j]).sum();
+        let mut terms = [(0i64, 0i32); 64];
+        let held = units.len() <= terms.len() / 2
+            && units
+                .iter()
+                .zip(terms.chunks_exact_mut(2))
+                .all(|(u, pair)| u.levels(j).map(|l| pair.copy_from_slice(&l)).is_some());
+        if held && Small::of_terms(&terms[..2 * units.len()]).is_some_and(|s| s.push(out)) {
+            return took;
+        }
+        let mut sum = units[0].sum(j);
+        for unit in &units[1..] {
+            sum.merge(&unit.sum(j));
+        }
+        sum.push_record(out);
+        took
+    }
+
     /// The exact sum of column `j` so far.
     pub fn sum(&self, j: usize) -> ExactSum {
         let mut s = self.extra[j]
@@ -965,6 +988,43 @@ impl ExactSum {
         Some((s, took))
     }
 
+    /// The words the record starting `w` takes, or `None` for words no record has (as
+    /// [`Self::from_record`], without making the sum where the record is a [`Small`]).
+    pub fn record_words(w: &[i64]) -> Option<usize> {
+        match Small::read(w) {
+            Some((_, took)) => Some(took),
+            None => Self::from_record(w).map(|(_, took)| took),
+        }
+    }
+
+    /// [`Self::partial`] of the sum whose record starts `w`, and the words it took; `None`
+    /// for words no record has.
+    pub fn record_partial(w: &[i64]) -> Option<((f64, f64), usize)> {
+        if let Some((p, took)) = Small::read(w).and_then(|(s, took)| Some((s.partial()?, took))) {
+            return Some((p, took));
+        }
+        let (sum, took) = Self::from_record(w)?;
+        Some((sum.partial(), took))
+    }
+
+    /// Merge the records starting each of `at` (at least one: one output's records from
+    /// several pieces) and push the record of their sum onto `out`, advancing each of `at`
+    /// past its record; `None` for words no record has.
+    pub fn merge_records(at: &mut [&[i64]], out: &mut Vec<i64>) -> Option<()> {
+        if Small::merge_records(at, out) {
+            return Some(());
+        }
+        let (first, rest) = at.split_first_mut()?;
+        let (mut sum, took) = Self::from_record(first)?;
+        *first = &first[took..];
+        for r in rest {
+            let took = sum.merge_record(r)?;
+            *r = &r[took..];
+        }
+        sum.push_record(out);
+        Some(())
+    }
+
     /// [`Self::merge`] of the sum whose record ([`Self::push_record`]) starts `w`, read in
     /// place: the words it took, or `None` (and `self` unchanged) for words no record has
     /// (other header bits, digits past the top, a nonzero half past the last digit, a
@@ -1236,12 +1296,15 @@ impl Small {
     /// and push the record of their sum onto `out`, advancing each of `at` past its record;
     /// `false` (nothing pushed or advanced) unless every record is a `Small` and their
     /// nonzero digits lie within `SMALL_DIGITS` of the lowest.
-    pub fn merge_records(at: &mut [&[i64]], out: &mut Vec<i64>) -> bool {
-        // Read twice (cheap: a few words each), so that nothing is kept per record.
-        let mut base = usize::MAX;
+    fn merge_records(at: &mut [&[i64]], out: &mut Vec<i64>) -> bool {
+        // The lowest digit and the highest bit (from digit 0) of the nonzero records.
+        let (mut base, mut top) = (usize::MAX, 0);
         for w in at.iter() {
             match Small::read(w) {
-                Some((s, _)) if s.value != 0 => base = base.min(s.base),
+                Some((s, _)) if s.value != 0 => {
+                    base = base.min(s.base);
+                    top = top.max(32 * s.base + s.bits());
+                }
                 Some(_) => {}
                 None => return false,
             }
@@ -1249,20 +1312,15 @@ impl Small {
         if base == usize::MAX {
             base = 0;
         }
+        // Each below 2^(32 · SMALL_DIGITS) = 2^96 once shifted: fewer than 2^31 of them add
+        // up below 2^127.
+        if top > 32 * (base + SMALL_DIGITS) {
+            return false;
+        }
         let mut value: i128 = 0;
         for w in at.iter() {
             let (s, _) = Small::read(w).expect("read above");
-            if s.value == 0 {
-                continue;
-            }
-            // Below 2^(32 · SMALL_DIGITS) = 2^96 once shifted: fewer than 2^31 of them add
-            // up below 2^127.
-            let shift = s.base - base;
-            let top = 128 - s.value.unsigned_abs().leading_zeros() as usize + 32 * shift;
-            if top > 32 * SMALL_DIGITS {
-                return false;
-            }
-            value += s.value << (32 * shift);
+            value += s.value << (32 * (s.base.max(base) - base));
         }
         if !(Small { base, value }).push(out) {
             return false;
@@ -1272,6 +1330,11 @@ impl Small {
             *w = &w[took..];
         }
         true
+    }
+
+    /// The bits of the magnitude.
+    fn bits(self) -> usize {
+        128 - self.value.unsigned_abs().leading_zeros() as usize
     }
 
     /// [`ExactSum::partial`] of this value, when the fast way gives it: a magnitude below
@@ -1740,16 +1803,16 @@ mod tests {
                                         "column {j} of {width}, {rows} rows, {level:?}"
                                     );
                                     assert_eq!(c.n[j], kept.len() as u64);
-                                    // The levels' record where it is small: the sum's.
+                                    // The column's record (from the levels' totals
+                                    // where they hold): the sum's, the same count.
+                                    let (mut fast, mut general) = (Vec::new(), Vec::new());
+                                    let units = std::slice::from_ref(&c);
+                                    let took = ExactColumns::push_record(units, j, &mut fast);
+                                    c.sum(j).push_record_general(&mut general);
+                                    assert_eq!(fast, general, "column {j}");
+                                    assert_eq!(took, c.n[j]);
                                     let small = c.levels(j).and_then(|l| Small::of_terms(&l));
-                                    if let Some(small) = small {
-                                        let (mut fast, mut general) = (Vec::new(), Vec::new());
-                                        if small.push(&mut fast) {
-                                            c.sum(j).push_record_general(&mut general);
-                                            assert_eq!(fast, general, "column {j}");
-                                            smalls += 1;
-                                        }
-                                    }
+                                    smalls += usize::from(small.is_some());
                                 }
                             }
                         }
