@@ -129,15 +129,18 @@ fn settle<T: FloatElement>(
     let undecided = |p: &FloatPartial| undecided(op, T::ELEM, count, p);
     // One check per output here (short rows have many outputs): first the common cases
     // (`FloatOut::quick`: a partial proven exact, or a bound inside the result's gaps), in
-    // one branch-free pass; the closure was a call per output.
+    // one pass at the SIMD level that lists the outputs they leave; the closure was a call
+    // per output.
     let kind = FloatOut::of(op, T::ELEM, count);
-    if kind.all_quick(parts) {
-        return Ok(());
-    }
-    let mut todo: Vec<(usize, FloatPartial)> = (0..parts.len())
-        .filter(|&o| !kind.quick(parts[o]).1 && undecided(&parts[o]))
+    let mut todo: Vec<(usize, FloatPartial)> = kind
+        .misses(parts)
+        .into_iter()
+        .filter(|&o| undecided(&parts[o]))
         .map(|o| (o, parts[o]))
         .collect();
+    if todo.is_empty() {
+        return Ok(());
+    }
     settle_these(op, view, over, count, parts.len(), &mut todo)?;
     for (o, p) in todo {
         parts[o] = p;

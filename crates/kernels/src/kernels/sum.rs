@@ -1731,33 +1731,44 @@ impl<T: Element, P: NanPolicy> FloatSum<T, P> {
         let fma = const { has_fma::<S>() };
         match (tile.track, fma) {
             // SAFETY: forwarded from this function's contract.
-            (true, true) => unsafe { self.push_rows_tracking::<C, true, true>(tile, rows, len) },
+            (true, true) => unsafe {
+                self.push_rows_tracking::<C, true, true, ROWS>(tile, rows, len)
+            },
             // SAFETY: forwarded from this function's contract.
-            (true, false) => unsafe { self.push_rows_tracking::<C, true, false>(tile, rows, len) },
+            (true, false) => unsafe {
+                self.push_rows_tracking::<C, true, false, ROWS>(tile, rows, len)
+            },
             // SAFETY: forwarded from this function's contract.
-            (false, true) => unsafe { self.push_rows_tracking::<C, false, true>(tile, rows, len) },
+            (false, true) => unsafe {
+                self.push_rows_tracking::<C, false, true, ROWS>(tile, rows, len)
+            },
             // SAFETY: forwarded from this function's contract.
             (false, false) => unsafe {
-                self.push_rows_tracking::<C, false, false>(tile, rows, len)
+                self.push_rows_tracking::<C, false, false, ROWS>(tile, rows, len)
             },
         }
     }
 
-    /// [`Self::push_rows_strided`], keeping `small` or not (`TRACK`), squaring with an FMA or
-    /// not (`FMA`).
+    /// [`Self::push_rows_strided`] of `R` rows, keeping `small` or not (`TRACK`), squaring
+    /// with an FMA or not (`FMA`).
     ///
     /// # Safety
-    /// As [`Self::push_rows_strided`].
+    /// As [`Self::push_rows_strided`], for each of the `R` rows.
     #[inline(always)]
-    unsafe fn push_rows_tracking<const C: usize, const TRACK: bool, const FMA: bool>(
+    unsafe fn push_rows_tracking<
+        const C: usize,
+        const TRACK: bool,
+        const FMA: bool,
+        const R: usize,
+    >(
         &self,
         tile: &mut FloatTile,
-        rows: [*const T; ROWS],
+        rows: [*const T; R],
         len: usize,
     ) {
         // SAFETY: elements 0, C, ..., (len - 1) * C of each row are valid (our contract), and
         // so is everything between them: they lie in one row of the view.
-        let rows: [&[T]; ROWS] = std::array::from_fn(|r| unsafe {
+        let rows: [&[T]; R] = std::array::from_fn(|r| unsafe {
             std::slice::from_raw_parts(rows[r], (len - 1) * C + 1)
         });
         let (sq, small) = (&mut tile.sq[..len], &mut tile.small[..len]);
@@ -3425,8 +3436,9 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     /// Every result is the correctly rounded one, whatever the partials (`settle`).
     const GROUPING_FREE: bool = true;
 
-    /// Eight rows for the f64 sums' offset loop ([`F64_BATCH`]).
-    const BATCH: usize = if exact_each::<T>() && !P::IGNORE {
+    /// Eight rows for the f64 sums' offset loop ([`F64_BATCH`]) and the widened (f32) sums'
+    /// untracked contiguous rows (`push_rows`).
+    const BATCH: usize = if !exact_each::<T>() || !P::IGNORE {
         F64_BATCH
     } else {
         ROWS
@@ -3561,8 +3573,23 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
             unsafe { push_rows_offset(simd, tile, ptrs, rows.len(), len, stride) };
             return;
         }
-        // The other loops take at most `ROWS` rows a call: a batch of the f64 sums (`BATCH`,
-        // eight) as two, each output's rows still in order.
+        if const { !exact_each::<T>() && has_fma::<S>() }
+            && !tile.track
+            && stride == 1
+            && rows.len() == F64_BATCH
+            && len > 0
+        {
+            // Widened elements, untracked, contiguous: the eight rows in one pass, each
+            // output's sum and square loaded and stored once for them (the same additions in
+            // the same order as two passes of four, as `flush` comes every `FLUSH_ROWS`).
+            tile.rows += F64_BATCH as u64;
+            let rows: [*const T; F64_BATCH] = std::array::from_fn(|r| rows[r]);
+            // SAFETY: forwarded from this function's contract, at stride 1.
+            unsafe { self.push_rows_tracking::<1, false, true, F64_BATCH>(tile, rows, len) };
+            return;
+        }
+        // The other loops take at most `ROWS` rows a call: a batch of eight (`BATCH`) as
+        // two, each output's rows still in order.
         for rows in rows.chunks(ROWS) {
             // SAFETY: forwarded from this function's contract.
             unsafe { self.push_rows_four(simd, tile, rows, len, stride) };
