@@ -611,8 +611,13 @@ const ANTI_ALIAS: usize = TILE + 24;
 /// more bits; an output left undecided without it gets the same proof from `settle`, which
 /// reads its smallest magnitude again. Tracking was three or four of the eleven vector
 /// operations an element costs (316x316 f64 axis-0 mean, two units of 158 rows, at 0.52x
-/// numpy on one thread, AVX-512 and AVX2 alike).
-const TRACKED_ROWS: usize = 128;
+/// numpy on one thread, AVX-512 and AVX2 alike). 128 rows tracked cost more than the proofs
+/// they saved: one Zen 4 core, in cache, f64 axis-0 sums of (128, 316) took 14.1-14.7 us
+/// tracked against 13.4 untracked, (97, 1024) 29-34 against 27; on two threads (the rows
+/// cut into blocks of 128 for the hand-off) (256, 316) 32 against 16 us and a (250, 3000)
+/// mean 216 against 125. (f64 outputs of at most 64 rows take `short_sum` instead, f32 ones
+/// of at most 128.)
+const TRACKED_ROWS: usize = 32;
 
 /// The widest stride (elements) between the outputs of a row that the float sums' vertical
 /// path copies into contiguous pieces, four rows at a time (`push_rows`): four such rows lie
