@@ -72,10 +72,11 @@ pub unsafe fn for_each_row_group<T: Element, const N: usize>(
     // more rows ahead instead of 4 measured no better.)
     const ROWS_AHEAD: usize = 4;
     const HINTED_BYTES: usize = 4096;
-    let short = width * std::mem::size_of::<T>() < HINTED_BYTES;
-    let mut ahead = reduced.offsets_in(start, count);
+    let hinted = width > 0 && width * std::mem::size_of::<T>() < HINTED_BYTES;
+    // (Rows that are not hinted get no second walk of their offsets: an empty one.)
+    let mut ahead = reduced.offsets_in(start, if hinted { count } else { 0 });
     let hint_next = |ahead: &mut Offsets<'_>| {
-        if let Some(o) = ahead.next().filter(|_| width > 0 && short) {
+        if let Some(o) = ahead.next() {
             prefetch_run(base.wrapping_offset(o + cols.start as isize), width, 1);
         }
     };

@@ -3442,7 +3442,7 @@ impl<T: Element, P: NanPolicy> Kernel<T> for FloatSum<T, P> {
     const GROUPING_FREE: bool = true;
 
     /// Eight rows for the f64 sums' offset loop ([`F64_BATCH`]) and the widened (f32) sums'
-    /// untracked contiguous rows (`push_rows`).
+    /// untracked contiguous rows (`push_rows`); four for the f64 nan-sums.
     const BATCH: usize = if !exact_each::<T>() || !P::IGNORE {
         F64_BATCH
     } else {
