@@ -1154,6 +1154,24 @@ mod tests {
                         2 => 1.0 + 2f64.powi(-18) - 2f64.powi(-23),
                         _ => 1.0,
                     },
+                    // Tiny first rows, then ordinary ones: the offset guessed from the first
+                    // rows is too small (`short_sum`'s `offset_sums`), and the rows are added
+                    // again.
+                    9 => u * if i / width < 4 { 2f64.powi(-30) } else { 1e3 },
+                    // Magnitudes over 44 binades: `offset_sums`'s certificate holds for some
+                    // columns and not for others.
+                    10 => u * 2f64.powi((r % 44) as i32 - 22),
+                    // `1 + 2^-53 + tiny`, just above a tie, with `±2^-46` between: added from
+                    // an offset, the tiny element is lost in `l` beside `2^-46` unless the
+                    // certificate of `offset_sums` sends the column another way.
+                    11 => match i / width {
+                        0 => 1.0,
+                        1 => 2f64.powi(-53),
+                        2 => 2f64.powi(-46),
+                        3 => 2f64.powi(-80 - (r % 40) as i32),
+                        4 => -(2f64.powi(-46)),
+                        _ => 0.0,
+                    },
                     0 => u * 3.0,
                     // Halfway sums: few bits, so `h + l` is often a tie, decided exactly.
                     1 => ((r % 64) as f64 - 32.0) * 2f64.powi(50) + (r % 3) as f64 * 0.5,
@@ -1231,7 +1249,7 @@ mod tests {
         }
         let levels = available_simd_levels();
         let mut ran = 0;
-        for kind in 0..9 {
+        for kind in 0..12 {
             for (rows, width) in [
                 (1, 40),
                 (2, 16),

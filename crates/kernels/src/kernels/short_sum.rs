@@ -21,7 +21,7 @@
 //! few enough binades (`ShortColumns::block_f32`).
 
 use super::sum::FloatPartial;
-use super::{add_f, two_sum_vf, NanPolicy};
+use super::{add_f, sub_f, two_sum_vf, NanPolicy};
 use crate::element::{ElemType, FloatElement};
 use crate::partials::FloatOut;
 use crate::walk::{prefetch_bytes, SharedOut, SharedPtr};
@@ -69,6 +69,28 @@ pub(crate) fn short_column_rows(elem: ElemType, elements: usize) -> usize {
 fn exact_f32_span(rows: usize) -> u32 {
     29 - rows.next_power_of_two().trailing_zeros()
 }
+
+/// The fewest rows for which [`ShortColumns::offset_sums`] sums f64 outputs: below, `block`'s TwoSums cost less (their first two rows are cheap, and
+/// the offset's guess reads up to four rows twice). One Zen 4 thread, AVX-512, in cache
+/// (ab.py), `offset_sums` against `block`: 1.12x the time at (6, 2000) and (6, 25000) f64
+/// axis-0 means and sums, 1.03-1.06x at 8 rows, 0.88-0.91x at 12, 0.69x at 32 and 48.
+const OFFSET_ROWS: usize = 10;
+
+/// [`OFFSET_ROWS`] of the nan-functions, whose filter and count cost both ways the same
+/// three operations an element: `offset_sums` took 1.04x `block`'s time for (16, 2000) f64
+/// axis-0 nanmeans, 0.86x for (24, 2000), 0.80x for (32, 2000), 0.76x for (48, 2000).
+const OFFSET_ROWS_NAN: usize = 20;
+
+/// The power of two in `(x/2, x]` of each lane (its exponent bits): zero for a zero or
+/// subnormal `x`, infinity for an infinite or NaN `x`.
+#[inline(always)]
+fn power_of_two<S: Simd>(simd: S, x: S::f64s) -> S::f64s {
+    let field = simd.splat_u64s(0x7ff0_0000_0000_0000);
+    simd.transmute_f64s_u64s(simd.and_u64s(simd.transmute_u64s_f64s(x), field))
+}
+
+/// A block's lanes as vectors (the first `B / S::F64_LANES` used).
+type Lanes<S, const B: usize> = [<S as Simd>::f64s; B];
 
 /// How far ahead in each row a block hints the cache.
 const AHEAD_BYTES: usize = 512;
@@ -164,7 +186,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
     /// # Safety
     /// Outputs `j .. j + k` are the unit's (`j + k <= len`).
     #[inline(always)]
-    unsafe fn load<const B: usize, const FULL: bool>(
+    unsafe fn load<const B: usize, const FULL: bool, const AHEAD: bool>(
         &self,
         r: isize,
         j: usize,
@@ -172,7 +194,9 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
     ) -> [T; B] {
         let at = self.base.0.wrapping_offset(r).wrapping_add(j);
         if FULL {
-            prefetch_bytes(at, AHEAD_BYTES, B * std::mem::size_of::<T>());
+            if AHEAD {
+                prefetch_bytes(at, AHEAD_BYTES, B * std::mem::size_of::<T>());
+            }
             // SAFETY: elements `j .. j + B` of the row are the unit's outputs' (our contract,
             // `k == B`), valid (the field's contract); read unaligned.
             return unsafe { at.cast::<[T; B]>().read_unaligned() };
@@ -192,7 +216,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
     /// # Safety
     /// As [`Self::load`].
     #[inline(always)]
-    unsafe fn row_vectors<S: Simd, const B: usize, const FULL: bool>(
+    unsafe fn row_vectors<S: Simd, const B: usize, const FULL: bool, const AHEAD: bool>(
         &self,
         simd: S,
         r: isize,
@@ -201,7 +225,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         count: &mut [S::f64s; B],
     ) -> [S::f64s; B] {
         // SAFETY: our contract.
-        let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
+        let xs: [T; B] = unsafe { self.load::<B, FULL, AHEAD>(r, j, k) };
         let mut x = [0.0f64; B];
         for (x, &e) in x.iter_mut().zip(&xs) {
             *x = e.to_f64();
@@ -276,19 +300,33 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         // infinite); a reduction of 4 rows takes 35 operations an output, not 56.
         let nv = B / S::F64_LANES;
         let zero = simd.splat_f64s(0.0);
+        let fewest = if P::IGNORE {
+            OFFSET_ROWS_NAN
+        } else {
+            OFFSET_ROWS
+        };
+        if self.rows.len() >= fewest {
+            // SAFETY: our contract.
+            if let Some((hv, lv, cv)) = unsafe { self.offset_sums::<S, B, FULL>(simd, j, k, one) } {
+                // Every `h + l` is the exact sum (`offset_sums`): as `f == 0` below.
+                // SAFETY: our contract.
+                unsafe { self.finish::<S, B, FULL>(simd, j, k, hv, lv, [zero; B], cv, todo) };
+                return;
+            }
+        }
         let onev = simd.splat_f64s(one);
         let (mut hv, mut lv, mut fv, mut cv) = ([zero; B], [zero; B], [zero; B], [zero; B]);
         let mut rows = self.rows.iter();
         if let Some(&r) = rows.next() {
             // SAFETY: our contract.
-            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
+            let xs = unsafe { self.row_vectors::<S, B, FULL, FULL>(simd, r, j, k, &mut cv) };
             for v in 0..nv {
                 hv[v] = simd.add_f64s(zero, xs[v]);
             }
         }
         if let Some(&r) = rows.next() {
             // SAFETY: our contract.
-            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
+            let xs = unsafe { self.row_vectors::<S, B, FULL, FULL>(simd, r, j, k, &mut cv) };
             for v in 0..nv {
                 let (s, e) = two_sum_vf(simd, hv[v], xs[v], onev);
                 hv[v] = s;
@@ -297,7 +335,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         }
         for &r in rows {
             // SAFETY: our contract.
-            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
+            let xs = unsafe { self.row_vectors::<S, B, FULL, FULL>(simd, r, j, k, &mut cv) };
             for v in 0..nv {
                 let (s, e) = two_sum_vf(simd, hv[v], xs[v], onev);
                 let (t, g) = two_sum_vf(simd, lv[v], e, onev);
@@ -306,6 +344,212 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
                 fv[v] = add_f(simd, onev, simd.abs_f64s(g), fv[v]);
             }
         }
+        // SAFETY: our contract.
+        unsafe { self.finish::<S, B, FULL>(simd, j, k, hv, lv, fv, cv, todo) };
+    }
+
+    /// The exact sums of outputs `j .. j + k` (`k <= B`; with `FULL`, `k == B`; lanes past
+    /// `k` take zeros) as `(h, l)`, `B / S::F64_LANES` vectors each, `h + l` exactly the sum
+    /// of the output's elements (under the nan-functions, of its numbers, with their counts as
+    /// `row_vectors` takes them); or `None` where a lane's elements are not finite or span too
+    /// many binades (below), which [`Self::block`] then takes its own way. Eight vector
+    /// operations an element, one reading of the rows, where `block`'s two TwoSums take
+    /// fourteen.
+    ///
+    /// How. Each lane starts `t` at an offset `σ`, a power of two guessed from the first
+    /// rows (`guess`), and adds each element `x` by Fast2Sum: `s = t + x`, `r = x - (s -
+    /// t)`, `t = s`, `l += r` (the two subtractions as FMAs by one, as `two_sum_vf`'s: the
+    /// same roundings); at the end `h = t - σ`. The same pass takes the lane's sum of
+    /// magnitudes `A` (rounded) and smallest nonzero magnitude `m` (as the f64 just below it,
+    /// whose binade is at most one lower: that only makes the check stricter). Where the
+    /// guess proves too small (`4.5 A > σ`), the rows are added again from `σ = 16P`, `P` the
+    /// power of two in `(A/2, A]` (`σ = 0` for a subnormal or zero `A`).
+    ///
+    /// Proof that `h + l` is the exact sum `S` of the lane's `n <= 2^k` elements, when `σ`
+    /// is zero with `A` subnormal or zero, or a normal power of two with `4.5 A <= σ <=
+    /// 2^1021`, and `A <= 2^1017`, `σ <= M 2^(54 - k)`, `M` the power of two in `(m/2, m]`
+    /// or `2^-1022` if more (round to nearest, binary64; `u = 2^-53`):
+    /// - The exact `Σ|x| <= A (1 + n u) < σ/4`, so every element has `|x| < σ/4`. If every
+    ///   `t` so far lies in `(σ/2, 2σ)` then `|t| > |x|`, so Fast2Sum is exact: `s + r = t +
+    ///   x`, and `|r|` is at most half an ulp of `s <= 2σ`: `|r| <= σ u`. By induction `t_i
+    ///   = σ + Σ_{<=i} x - Σ_{<=i} r`, within `σ/4 + n σ u` of `σ`: in `(σ/2, 2σ)` for
+    ///   `n <= 2^20`, which holds every step.
+    /// - `h = t - σ` is exact (Sterbenz: `σ/2 <= t <= 2σ`), so `S = h + Σr` exactly.
+    /// - Every element is a multiple of `q = M 2^-52` (of its own last place, which `m`'s
+    ///   divides; subnormals are multiples of `2^-1074 = 2^-1022 2^-52`). So is `σ` (as
+    ///   `σ > 4A >= 4m`), and so is every `s`: it lies in `[σ/2, 2σ]`, whose places are at
+    ///   least `σ 2^-53 >= q`. So every `r = x - (s - t)` is a multiple of `q`, and so is every
+    ///   partial sum of the `r`, of magnitude at most `n σ u <= 2^53 q` by the check: an f64
+    ///   holds it, so no addition into `l` rounds, and `l = Σr`.
+    /// - With `σ = 0` (`A` subnormal or zero) every partial sum is a multiple of `2^-1074`
+    ///   below `2^-1021` in magnitude: exact, `r = 0`, `h = t = S`.
+    ///
+    /// `σ <= 2^1021` keeps every `t` finite; `A <= 2^1017` fails for a NaN or an infinity. On
+    /// normal-like data the check fails only when a lane's smallest nonzero magnitude is
+    /// below about `2^-40 / n` of the largest.
+    ///
+    /// # Safety
+    /// As [`Self::block`].
+    #[inline(always)]
+    unsafe fn offset_sums<S: Simd, const B: usize, const FULL: bool>(
+        &self,
+        simd: S,
+        j: usize,
+        k: usize,
+        one: f64,
+    ) -> Option<(Lanes<S, B>, Lanes<S, B>, Lanes<S, B>)> {
+        let nv = B / S::F64_LANES;
+        let zero = simd.splat_f64s(0.0);
+        // (The guess's counts: dropped.)
+        let mut cv = [zero; B];
+        // The guess: `8P(4 n G / g)`, `G` the sum of magnitudes of the first `g` rows, in
+        // `(16, 32]` times the sum that `G` extrapolates to. On normal data a 16-output
+        // block of 16 to 64 rows guessed too small about once in a hundred.
+        let g = self.rows.len().min(4);
+        let mut sigma = [zero; B];
+        for &r in &self.rows[..g] {
+            // SAFETY: our contract.
+            let xs = unsafe { self.row_vectors::<S, B, FULL, false>(simd, r, j, k, &mut cv) };
+            for v in 0..nv {
+                sigma[v] = simd.add_f64s(sigma[v], simd.abs_f64s(xs[v]));
+            }
+        }
+        let (scale, eight) = (
+            simd.splat_f64s(4.0 * self.rows.len() as f64 / g as f64),
+            simd.splat_f64s(8.0),
+        );
+        for v in 0..nv {
+            sigma[v] = simd.mul_f64s(power_of_two(simd, simd.mul_f64s(sigma[v], scale)), eight);
+        }
+        // SAFETY: our contract.
+        let (t, l, a, low, count) =
+            unsafe { self.offset_pass::<S, B, FULL, true>(simd, j, k, one, sigma) };
+        let (largest, highest, least) = (
+            simd.splat_f64s(f64::from_bits(0x7f80_0000_0000_0000)), // 2^1017
+            simd.splat_f64s(f64::from_bits(0x7fc0_0000_0000_0000)), // 2^1021
+            simd.splat_f64s(f64::MIN_POSITIVE),
+        );
+        let span = simd.splat_f64s(
+            (2.0f64).powi(54 - self.rows.len().next_power_of_two().trailing_zeros() as i32),
+        );
+        let margin = simd.splat_f64s(4.5);
+        // Per vector: whether `A` is finite and small enough, and the largest `σ` the
+        // certificate allows (`M 2^(54 - k)`).
+        let (mut finite, mut guessed) = (true, true);
+        let mut most = [zero; B];
+        for v in 0..nv {
+            let m = simd.max_f64s(power_of_two(simd, low[v]), least);
+            most[v] = simd.mul_f64s(m, span);
+            let fine = simd.and_m64s(
+                simd.less_than_or_equal_f64s(a[v], largest),
+                simd.equal_f64s(low[v], low[v]),
+            );
+            finite &= simd.first_true_m64s(simd.not_m64s(fine)) == S::F64_LANES;
+            let ok = simd.and_m64s(
+                simd.less_than_or_equal_f64s(simd.mul_f64s(a[v], margin), sigma[v]),
+                simd.less_than_or_equal_f64s(sigma[v], simd.min_f64s(most[v], highest)),
+            );
+            guessed &= simd.first_true_m64s(simd.not_m64s(ok)) == S::F64_LANES;
+        }
+        if !finite {
+            return None;
+        }
+        let (mut t, mut l) = (t, l);
+        if !guessed {
+            // The rows again, from the offset their magnitudes give (`16P <= 2^1021`).
+            let sixteen = simd.splat_f64s(16.0);
+            let mut certified = true;
+            for v in 0..nv {
+                sigma[v] = simd.mul_f64s(power_of_two(simd, a[v]), sixteen);
+                let ok = simd.less_than_or_equal_f64s(sigma[v], most[v]);
+                certified &= simd.first_true_m64s(simd.not_m64s(ok)) == S::F64_LANES;
+            }
+            if !certified {
+                return None;
+            }
+            // SAFETY: our contract.
+            (t, l, ..) = unsafe { self.offset_pass::<S, B, FULL, false>(simd, j, k, one, sigma) };
+        }
+        for v in 0..nv {
+            t[v] = simd.sub_f64s(t[v], sigma[v]);
+        }
+        Some((t, l, count))
+    }
+
+    /// The pass of [`Self::offset_sums`] from the offsets `sigma`: each lane's `t` and `l`,
+    /// and with `MAGNITUDES` its sum of magnitudes, smallest nonzero magnitude's predecessor
+    /// (`+inf`: none) and count (`row_vectors`'s).
+    ///
+    /// # Safety
+    /// As [`Self::block`].
+    #[allow(clippy::type_complexity)]
+    #[inline(always)]
+    unsafe fn offset_pass<S: Simd, const B: usize, const FULL: bool, const MAGNITUDES: bool>(
+        &self,
+        simd: S,
+        j: usize,
+        k: usize,
+        one: f64,
+        sigma: [S::f64s; B],
+    ) -> (
+        Lanes<S, B>,
+        Lanes<S, B>,
+        Lanes<S, B>,
+        Lanes<S, B>,
+        Lanes<S, B>,
+    ) {
+        let nv = B / S::F64_LANES;
+        let zero = simd.splat_f64s(0.0);
+        let (onev, unit) = (simd.splat_f64s(one), simd.splat_u64s(1));
+        let mut cv = [zero; B];
+        let (mut t, mut l) = (sigma, [zero; B]);
+        let (mut a, mut low) = ([zero; B], [simd.splat_f64s(f64::INFINITY); B]);
+        for &r in self.rows {
+            // SAFETY: our contract.
+            let xs = unsafe { self.row_vectors::<S, B, FULL, FULL>(simd, r, j, k, &mut cv) };
+            for v in 0..nv {
+                let x = xs[v];
+                if MAGNITUDES {
+                    let m = simd.abs_f64s(x);
+                    a[v] = simd.add_f64s(a[v], m);
+                    // The bits less one: a zero's wrap to a NaN, which the minimum drops
+                    // (x86's takes its second operand where one is NaN; a level that took
+                    // the NaN would fail the check: slower, not wrong). The others keep
+                    // their order.
+                    let below =
+                        simd.transmute_f64s_u64s(simd.sub_u64s(simd.transmute_u64s_f64s(m), unit));
+                    low[v] = simd.min_f64s(below, low[v]);
+                }
+                let s = simd.add_f64s(t[v], x);
+                let z = sub_f(simd, onev, s, t[v]);
+                l[v] = simd.add_f64s(l[v], sub_f(simd, onev, x, z));
+                t[v] = s;
+            }
+        }
+        (t, l, a, low, cv)
+    }
+
+    /// The end of [`Self::block`] for outputs `j .. j + k` whose state is `h`, `l`, `f`
+    /// (`S = h + l + Σg`, `f = Σ|g|` rounded: exact where `f == 0`) and counts `c` (the
+    /// nan-functions'), `B / S::F64_LANES` vectors each: their values written, the undecided
+    /// ones pushed to `todo`.
+    ///
+    /// # Safety
+    /// As [`Self::block`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn finish<S: Simd, const B: usize, const FULL: bool>(
+        &self,
+        simd: S,
+        j: usize,
+        k: usize,
+        hv: [S::f64s; B],
+        lv: [S::f64s; B],
+        fv: [S::f64s; B],
+        cv: [S::f64s; B],
+        todo: &mut Vec<(usize, FloatPartial)>,
+    ) {
+        let nv = B / S::F64_LANES;
         let (mut h, mut l, mut f, mut n) = ([0.0f64; B], [0.0f64; B], [0.0f64; B], [0u64; B]);
         let mut c = [0.0f64; B];
         for (arr, vs) in [(&mut h, &hv), (&mut l, &lv), (&mut f, &fv), (&mut c, &cv)] {
@@ -400,7 +644,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         if !P::IGNORE && !matches!(self.kind, FloatOut::Sum { f32: true }) {
             for &r in self.rows {
                 // SAFETY: our contract.
-                let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
+                let xs: [T; B] = unsafe { self.load::<B, FULL, FULL>(r, j, k) };
                 for i in 0..B {
                     nan[i] |= xs[i].is_nan();
                 }
@@ -462,7 +706,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         let (mut top, mut low) = ([0u32; B], [u32::MAX; B]);
         for &r in self.rows {
             // SAFETY: our contract.
-            let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
+            let xs: [T; B] = unsafe { self.load::<B, FULL, FULL>(r, j, k) };
             // SAFETY: `T` is f32 (the caller's check), so `[T; B]` is `[f32; B]`.
             let xs: [f32; B] = unsafe { std::mem::transmute_copy(&xs) };
             for i in 0..B {
