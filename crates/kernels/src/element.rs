@@ -45,6 +45,16 @@ pub(crate) mod sealed {
         {
             None
         }
+        /// `self + x` for the floats (a NaN probe: NaN once any `x` is, or from infinities of
+        /// both signs or an overflow; `crate::kernels::arg`'s `chunk_found`); `self` for the
+        /// others, which have no NaN.
+        #[inline(always)]
+        fn nan_probe(self, _x: Self) -> Self
+        where
+            Self: Sized,
+        {
+            self
+        }
     }
 }
 
@@ -423,6 +433,10 @@ pub trait Element: Value + PartialOrd {
 }
 
 impl sealed::Sealed for f64 {
+    #[inline(always)]
+    fn nan_probe(self, x: Self) -> Self {
+        self + x
+    }
     type Flag = u64;
     type Tally = u64;
     const TALLY_MAX: u64 = u64::MAX;
@@ -451,6 +465,10 @@ impl Element for f64 {
 }
 
 impl sealed::Sealed for f32 {
+    #[inline(always)]
+    fn nan_probe(self, x: Self) -> Self {
+        self + x
+    }
     type Flag = u32;
     type Tally = u32;
     const TALLY_MAX: u64 = u32::MAX as u64;

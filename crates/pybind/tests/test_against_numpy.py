@@ -855,11 +855,13 @@ def test_arg_lines_across_blocks(dtype: str) -> None:
     """argmin/argmax (and the nan-variants) of lines whose lengths straddle the kernel's
     blocks and chunks (31 to 2100), with ties, NaN, infinities, signed zeros and integer
     extremes at random places: the one-pass first chunk (each lane's best and its block)
-    against numpy, at every SIMD level here, on one thread and two."""
+    against numpy, at every SIMD level here, on one thread and two. Infinities of both
+    signs, and finite values whose sum overflows, with no NaN: the first chunk's NaN probe
+    (a sum per lane) is NaN there without a NaN element."""
     rng = np.random.default_rng(7)
     cases = []
     for n in (31, 32, 33, 40, 63, 65, 100, 129, 316, 1023, 1024, 1025, 2100):
-        for kind in range(6):
+        for kind in range(8):
             shape = (5, n)
             if dtype == "?":
                 a = rng.integers(0, 2, shape).astype(bool)
@@ -874,6 +876,11 @@ def test_arg_lines_across_blocks(dtype: str) -> None:
                 if kind == 5:  # NaN but for a few -inf
                     a[:] = np.nan
                     a[rng.integers(0, 5, 3), rng.integers(0, n, 3)] = -np.inf
+                if kind >= 6:  # no NaN: infinities of both signs, or sums that overflow
+                    big = np.inf if kind == 6 else np.finfo(dtype).max
+                    a[np.isnan(a)] = 2.0
+                    a[rng.integers(0, 5, 6), rng.integers(0, n, 6)] = big
+                    a[rng.integers(0, 5, 6), rng.integers(0, n, 6)] = -big
             else:
                 info = np.iinfo(dtype)
                 a = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
