@@ -186,7 +186,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
     /// # Safety
     /// Outputs `j .. j + k` are the unit's (`j + k <= len`).
     #[inline(always)]
-    unsafe fn load<const B: usize, const FULL: bool, const AHEAD: bool>(
+    unsafe fn load<const B: usize, const FULL: bool>(
         &self,
         r: isize,
         j: usize,
@@ -194,9 +194,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
     ) -> [T; B] {
         let at = self.base.0.wrapping_offset(r).wrapping_add(j);
         if FULL {
-            if AHEAD {
-                prefetch_bytes(at, AHEAD_BYTES, B * std::mem::size_of::<T>());
-            }
+            prefetch_bytes(at, AHEAD_BYTES, B * std::mem::size_of::<T>());
             // SAFETY: elements `j .. j + B` of the row are the unit's outputs' (our contract,
             // `k == B`), valid (the field's contract); read unaligned.
             return unsafe { at.cast::<[T; B]>().read_unaligned() };
@@ -216,7 +214,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
     /// # Safety
     /// As [`Self::load`].
     #[inline(always)]
-    unsafe fn row_vectors<S: Simd, const B: usize, const FULL: bool, const AHEAD: bool>(
+    unsafe fn row_vectors<S: Simd, const B: usize, const FULL: bool>(
         &self,
         simd: S,
         r: isize,
@@ -225,7 +223,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         count: &mut [S::f64s; B],
     ) -> [S::f64s; B] {
         // SAFETY: our contract.
-        let xs: [T; B] = unsafe { self.load::<B, FULL, AHEAD>(r, j, k) };
+        let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
         let mut x = [0.0f64; B];
         for (x, &e) in x.iter_mut().zip(&xs) {
             *x = e.to_f64();
@@ -319,14 +317,14 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         let mut rows = self.rows.iter();
         if let Some(&r) = rows.next() {
             // SAFETY: our contract.
-            let xs = unsafe { self.row_vectors::<S, B, FULL, FULL>(simd, r, j, k, &mut cv) };
+            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
             for v in 0..nv {
                 hv[v] = simd.add_f64s(zero, xs[v]);
             }
         }
         if let Some(&r) = rows.next() {
             // SAFETY: our contract.
-            let xs = unsafe { self.row_vectors::<S, B, FULL, FULL>(simd, r, j, k, &mut cv) };
+            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
             for v in 0..nv {
                 let (s, e) = two_sum_vf(simd, hv[v], xs[v], onev);
                 hv[v] = s;
@@ -335,7 +333,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         }
         for &r in rows {
             // SAFETY: our contract.
-            let xs = unsafe { self.row_vectors::<S, B, FULL, FULL>(simd, r, j, k, &mut cv) };
+            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
             for v in 0..nv {
                 let (s, e) = two_sum_vf(simd, hv[v], xs[v], onev);
                 let (t, g) = two_sum_vf(simd, lv[v], e, onev);
@@ -409,7 +407,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         let mut sigma = [zero; B];
         for &r in &self.rows[..g] {
             // SAFETY: our contract.
-            let xs = unsafe { self.row_vectors::<S, B, FULL, false>(simd, r, j, k, &mut cv) };
+            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
             for v in 0..nv {
                 sigma[v] = simd.add_f64s(sigma[v], simd.abs_f64s(xs[v]));
             }
@@ -422,7 +420,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
             sigma[v] = simd.mul_f64s(power_of_two(simd, simd.mul_f64s(sigma[v], scale)), eight);
         }
         // SAFETY: our contract.
-        let (t, l, a, low, count) =
+        let (mut t, mut l, a, low, count) =
             unsafe { self.offset_pass::<S, B, FULL, true>(simd, j, k, one, sigma) };
         let (largest, highest, least) = (
             simd.splat_f64s(f64::from_bits(0x7f80_0000_0000_0000)), // 2^1017
@@ -454,7 +452,6 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         if !finite {
             return None;
         }
-        let (mut t, mut l) = (t, l);
         if !guessed {
             // The rows again, from the offset their magnitudes give (`16P <= 2^1021`).
             let sixteen = simd.splat_f64s(16.0);
@@ -506,7 +503,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         let (mut a, mut low) = ([zero; B], [simd.splat_f64s(f64::INFINITY); B]);
         for &r in self.rows {
             // SAFETY: our contract.
-            let xs = unsafe { self.row_vectors::<S, B, FULL, FULL>(simd, r, j, k, &mut cv) };
+            let xs = unsafe { self.row_vectors::<S, B, FULL>(simd, r, j, k, &mut cv) };
             for v in 0..nv {
                 let x = xs[v];
                 if MAGNITUDES {
@@ -644,7 +641,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         if !P::IGNORE && !matches!(self.kind, FloatOut::Sum { f32: true }) {
             for &r in self.rows {
                 // SAFETY: our contract.
-                let xs: [T; B] = unsafe { self.load::<B, FULL, FULL>(r, j, k) };
+                let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
                 for i in 0..B {
                     nan[i] |= xs[i].is_nan();
                 }
@@ -706,7 +703,7 @@ impl<T: FloatElement, P: NanPolicy> ShortColumns<'_, T, P> {
         let (mut top, mut low) = ([0u32; B], [u32::MAX; B]);
         for &r in self.rows {
             // SAFETY: our contract.
-            let xs: [T; B] = unsafe { self.load::<B, FULL, FULL>(r, j, k) };
+            let xs: [T; B] = unsafe { self.load::<B, FULL>(r, j, k) };
             // SAFETY: `T` is f32 (the caller's check), so `[T; B]` is `[f32; B]`.
             let xs: [f32; B] = unsafe { std::mem::transmute_copy(&xs) };
             for i in 0..B {
