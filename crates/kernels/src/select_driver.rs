@@ -598,16 +598,23 @@ unsafe fn copy_numbers<T: Element>(
         }
         return;
     }
+    if reduced.is_one_run() {
+        // Each output one run of `n` elements (rows of a matrix over axis 1): read as a
+        // slice, without the walk's set-up per output (most of a 100x4 median's time).
+        for (j, &o) in outs.iter().enumerate() {
+            // SAFETY: the output's reduced positions are `reduced.offset + i` for `i < n`
+            // (one run of stride 1), valid (forwarded).
+            let src = unsafe { std::slice::from_raw_parts(base.at(o + reduced.offset), n) };
+            cnt[j] = push_numbers(&mut buf[j * n..(j + 1) * n], 0, src);
+        }
+        return;
+    }
     let all = whole(reduced);
     for (j, &o) in outs.iter().enumerate() {
         let dst = &mut buf[j * n..(j + 1) * n];
         let mut c = 0;
         // SAFETY: forwarded.
-        unsafe {
-            for_each_slice(base, o, reduced, all, 0, |s| {
-                c = push_numbers(dst, c, s.iter().copied())
-            })
-        };
+        unsafe { for_each_slice(base, o, reduced, all, 0, |s| c = push_numbers(dst, c, s)) };
         cnt[j] = c;
     }
 }
