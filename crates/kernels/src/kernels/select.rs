@@ -315,8 +315,9 @@ fn median3<T: Element>(a: T, b: T, c: T) -> T {
 }
 
 /// [`partition`] around the pivot `p`: the elements below it (`le`: at most it) to the
-/// front. f64 and f32 at the AVX-512 level go through [`PartitionV4`], which moves them in
-/// the same order (so to the same places); the rest through [`partition`].
+/// front. f64 and f32 at the AVX-512 level go through [`PartitionV4`], at AVX2 through
+/// [`PartitionV3`], which move them in the same order (so to the same places); the rest
+/// through [`partition`].
 #[inline(always)]
 fn partition_at<T: Element>(w: &mut [T], spare: &mut Vec<T>, p: T, le: bool) -> usize {
     #[cfg(target_arch = "x86_64")]
@@ -330,6 +331,17 @@ fn partition_at<T: Element>(w: &mut [T], spare: &mut Vec<T>, p: T, le: bool) -> 
                 spare.resize(w.len() + 16, p);
             }
             return pulp::Simd::vectorize(v4, PartitionV4 { w, spare, p, le });
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if matches!(T::ELEM, ElemType::F64 | ElemType::F32)
+        && crate::simd::simd_level() == crate::simd::SimdLevel::Avx2
+    {
+        if let Some(v3) = pulp::x86::V3::try_new() {
+            if spare.len() < w.len() + 8 {
+                spare.resize(w.len() + 8, p);
+            }
+            return pulp::Simd::vectorize(v3, PartitionV3 { w, spare, p, le });
         }
     }
     if le {
@@ -420,6 +432,126 @@ impl<T: Element> pulp::WithSimd for PartitionV4<'_, T> {
                     m.count_ones() as usize
                 }
             };
+            l += c;
+            g += lanes - c;
+        }
+        for i in whole..n {
+            let x = w[i];
+            let go = if le {
+                order(&x, &p) != Ordering::Greater
+            } else {
+                order(&x, &p) == Ordering::Less
+            };
+            // Position `l <= i` was read already, and `g < n`.
+            w[l] = x;
+            spare[g] = x;
+            l += usize::from(go);
+            g += usize::from(!go);
+        }
+        w[l..].copy_from_slice(&spare[..g]);
+        l
+    }
+}
+
+/// [`PartitionV4`] at AVX2, which has no compress: the packing is a `vpermps` by a table
+/// row picked by the comparison's mask (f64: 16 rows, each lane two 32-bit halves; f32:
+/// 256 rows of 8 indices, 8 KiB).
+#[cfg(target_arch = "x86_64")]
+struct PartitionV3<'a, T> {
+    w: &'a mut [T],
+    /// At least `w.len() + 8` elements.
+    spare: &'a mut [T],
+    p: T,
+    le: bool,
+}
+
+/// Row `m` of a packing table: the 32-bit lanes of the elements whose bit is set in `m`
+/// (`wide`: elements of two lanes, f64), in order, first; zeros after.
+#[cfg(target_arch = "x86_64")]
+const fn packing<const ROWS: usize>(wide: bool) -> [[u32; 8]; ROWS] {
+    let mut t = [[0u32; 8]; ROWS];
+    let mut m = 0;
+    while m < ROWS {
+        let (mut k, mut i) = (0, 0);
+        let lanes = if wide { 4 } else { 8 };
+        while i < lanes {
+            if m & (1 << i) != 0 {
+                if wide {
+                    t[m][k] = 2 * i as u32;
+                    t[m][k + 1] = 2 * i as u32 + 1;
+                    k += 2;
+                } else {
+                    t[m][k] = i as u32;
+                    k += 1;
+                }
+            }
+            i += 1;
+        }
+        m += 1;
+    }
+    t
+}
+
+#[cfg(target_arch = "x86_64")]
+static PACK_F64: [[u32; 8]; 16] = packing::<16>(true);
+#[cfg(target_arch = "x86_64")]
+static PACK_F32: [[u32; 8]; 256] = packing::<256>(false);
+
+#[cfg(target_arch = "x86_64")]
+impl<T: Element> pulp::WithSimd for PartitionV3<'_, T> {
+    type Output = usize;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> usize {
+        use std::arch::x86_64::{__m256, __m256i, _CMP_LE_OQ, _CMP_LT_OQ};
+        let v3: pulp::x86::V3 = super::same(simd).expect("called at AVX2 only");
+        let (a, a2) = (v3.avx, v3.avx2);
+        let Self { w, spare, p, le } = self;
+        let n = w.len();
+        assert!(spare.len() >= n + 8);
+        let (wp, sp) = (w.as_mut_ptr(), spare.as_mut_ptr());
+        let (mut l, mut g) = (0, 0);
+        let f64s = T::ELEM == ElemType::F64;
+        let lanes = if f64s { 4 } else { 8 };
+        let whole = n - n % lanes;
+        let row = |m: usize| -> __m256i {
+            let t = if f64s { &PACK_F64[m] } else { &PACK_F32[m] };
+            // SAFETY: a table row is 8 u32, the size of `__m256i`, read unaligned.
+            unsafe { t.as_ptr().cast::<__m256i>().read_unaligned() }
+        };
+        for i in (0..whole).step_by(lanes) {
+            // SAFETY: as in `PartitionV4` (a vector of 32 bytes read at `i + lanes <= n`;
+            // stores of 32 bytes at `l` in `w`, over positions read already, and at `g` in
+            // `spare`, `g + lanes <= n + 8 <= spare.len()`); `T` is f64 or f32 (checked
+            // above), viewed as 8 f32 lanes for the permutation.
+            let m = unsafe {
+                let x = wp.add(i).cast::<__m256>().read_unaligned();
+                let m = if f64s {
+                    let xd = a._mm256_castps_pd(x);
+                    let pv = a._mm256_set1_pd(p.to_f64());
+                    let c = if le {
+                        a._mm256_cmp_pd::<_CMP_LE_OQ>(xd, pv)
+                    } else {
+                        a._mm256_cmp_pd::<_CMP_LT_OQ>(xd, pv)
+                    };
+                    a._mm256_movemask_pd(c) as usize
+                } else {
+                    let pv = a._mm256_set1_ps(p.to_f64() as f32);
+                    let c = if le {
+                        a._mm256_cmp_ps::<_CMP_LE_OQ>(x, pv)
+                    } else {
+                        a._mm256_cmp_ps::<_CMP_LT_OQ>(x, pv)
+                    };
+                    a._mm256_movemask_ps(c) as usize
+                };
+                let all = (1 << lanes) - 1;
+                let front = a2._mm256_permutevar8x32_ps(x, row(m));
+                let back = a2._mm256_permutevar8x32_ps(x, row(all & !m));
+                wp.add(l).cast::<__m256>().write_unaligned(front);
+                sp.add(g).cast::<__m256>().write_unaligned(back);
+                m
+            };
+            let c = m.count_ones() as usize;
             l += c;
             g += lanes - c;
         }
