@@ -315,33 +315,30 @@ fn median3<T: Element>(a: T, b: T, c: T) -> T {
 }
 
 /// [`partition`] around the pivot `p`: the elements below it (`le`: at most it) to the
-/// front. f64 and f32 at the AVX-512 level go through [`PartitionV4`], at AVX2 through
-/// [`PartitionV3`], which move them in the same order (so to the same places); the rest
-/// through [`partition`].
+/// front. f64 and f32 at AVX-512 and AVX2 go through [`VectorPartition`], which moves them
+/// in the same order (so to the same places); the rest through [`partition`].
 #[inline(always)]
 fn partition_at<T: Element>(w: &mut [T], spare: &mut Vec<T>, p: T, le: bool) -> usize {
     #[cfg(target_arch = "x86_64")]
-    if matches!(T::ELEM, ElemType::F64 | ElemType::F32)
-        && crate::simd::simd_level() == crate::simd::SimdLevel::Avx512
-    {
-        if let Some(v4) = pulp::x86::V4::try_new() {
-            // Room for a whole vector written at the last count (its lanes past the
-            // count are never read).
-            if spare.len() < w.len() + 16 {
-                spare.resize(w.len() + 16, p);
-            }
-            return pulp::Simd::vectorize(v4, PartitionV4 { w, spare, p, le });
+    if matches!(T::ELEM, ElemType::F64 | ElemType::F32) {
+        use crate::simd::{simd_level, SimdLevel};
+        // Room for a whole vector written at the last count (its lanes past the count are
+        // never read).
+        if spare.len() < w.len() + 16 {
+            spare.resize(w.len() + 16, p);
         }
-    }
-    #[cfg(target_arch = "x86_64")]
-    if matches!(T::ELEM, ElemType::F64 | ElemType::F32)
-        && crate::simd::simd_level() == crate::simd::SimdLevel::Avx2
-    {
-        if let Some(v3) = pulp::x86::V3::try_new() {
-            if spare.len() < w.len() + 8 {
-                spare.resize(w.len() + 8, p);
+        match simd_level() {
+            SimdLevel::Avx512 => {
+                if let Some(v4) = pulp::x86::V4::try_new() {
+                    return pulp::Simd::vectorize(v4, VectorPartition { w, spare, p, le });
+                }
             }
-            return pulp::Simd::vectorize(v3, PartitionV3 { w, spare, p, le });
+            SimdLevel::Avx2 => {
+                if let Some(v3) = pulp::x86::V3::try_new() {
+                    return pulp::Simd::vectorize(v3, VectorPartition { w, spare, p, le });
+                }
+            }
+            _ => {}
         }
     }
     if le {
@@ -356,9 +353,10 @@ fn partition_at<T: Element>(w: &mut [T], spare: &mut Vec<T>, p: T, le: bool) -> 
 /// whole at the front's count in `w`, the others packed and stored at the back's count in
 /// `spare`; the counts move by the mask's population. (The register form and a plain
 /// store: the compressing store to memory is microcoded on Zen 4.) The last elements
-/// after the whole vectors one by one, as [`partition`] does.
+/// after the whole vectors one by one, as [`partition`] does. At AVX2 (4 f64 or 8 f32 a
+/// vector) the same, packed by a table ([`PACK_F64`], [`PACK_F32`]).
 #[cfg(target_arch = "x86_64")]
-struct PartitionV4<'a, T> {
+struct VectorPartition<'a, T> {
     w: &'a mut [T],
     /// At least `w.len() + 16` elements.
     spare: &'a mut [T],
@@ -367,13 +365,24 @@ struct PartitionV4<'a, T> {
 }
 
 #[cfg(target_arch = "x86_64")]
-impl<T: Element> pulp::WithSimd for PartitionV4<'_, T> {
+impl<T: Element> pulp::WithSimd for VectorPartition<'_, T> {
     type Output = usize;
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, simd: S) -> usize {
-        use std::arch::x86_64::{_CMP_LE_OQ, _CMP_LT_OQ};
-        let v4: pulp::x86::V4 = super::same(simd).expect("called at AVX-512 only");
+        if let Some(v4) = super::same::<S, pulp::x86::V4>(simd) {
+            return self.v4(v4);
+        }
+        self.v3(super::same(simd).expect("called at AVX2 or AVX-512 only"))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<T: Element> VectorPartition<'_, T> {
+    /// At AVX-512 (see the type).
+    #[inline(always)]
+    fn v4(self, v4: pulp::x86::V4) -> usize {
+        use std::arch::x86_64::{__m512, _CMP_LE_OQ, _CMP_LT_OQ};
         let f = v4.avx512f;
         let Self { w, spare, p, le } = self;
         let n = w.len();
@@ -390,79 +399,66 @@ impl<T: Element> pulp::WithSimd for PartitionV4<'_, T> {
             // stored); `g + lanes <= n + 16 <= spare.len()`. `T` is f64 (8 lanes) or f32
             // (16), checked above, so the casts read and write its own elements.
             let c = unsafe {
-                if T::ELEM == ElemType::F64 {
-                    let x = wp
-                        .add(i)
-                        .cast::<std::arch::x86_64::__m512d>()
-                        .read_unaligned();
-                    let pv = f._mm512_set1_pd(p.to_f64());
+                let x = wp.add(i).cast::<__m512>().read_unaligned();
+                let (front, back, c) = if T::ELEM == ElemType::F64 {
+                    let (x, pv) = (f._mm512_castps_pd(x), f._mm512_set1_pd(p.to_f64()));
                     let m = if le {
                         f._mm512_cmp_pd_mask::<_CMP_LE_OQ>(x, pv)
                     } else {
                         f._mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, pv)
                     };
-                    let front = f._mm512_maskz_compress_pd(m, x);
-                    let back = f._mm512_maskz_compress_pd(!m, x);
-                    wp.add(l)
-                        .cast::<std::arch::x86_64::__m512d>()
-                        .write_unaligned(front);
-                    sp.add(g)
-                        .cast::<std::arch::x86_64::__m512d>()
-                        .write_unaligned(back);
-                    m.count_ones() as usize
+                    let pack = |m| f._mm512_castpd_ps(f._mm512_maskz_compress_pd(m, x));
+                    (pack(m), pack(!m), m.count_ones())
                 } else {
-                    let x = wp
-                        .add(i)
-                        .cast::<std::arch::x86_64::__m512>()
-                        .read_unaligned();
                     let pv = f._mm512_set1_ps(p.to_f64() as f32);
                     let m = if le {
                         f._mm512_cmp_ps_mask::<_CMP_LE_OQ>(x, pv)
                     } else {
                         f._mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, pv)
                     };
-                    let front = f._mm512_maskz_compress_ps(m, x);
-                    let back = f._mm512_maskz_compress_ps(!m, x);
-                    wp.add(l)
-                        .cast::<std::arch::x86_64::__m512>()
-                        .write_unaligned(front);
-                    sp.add(g)
-                        .cast::<std::arch::x86_64::__m512>()
-                        .write_unaligned(back);
-                    m.count_ones() as usize
-                }
+                    let pack = |m| f._mm512_maskz_compress_ps(m, x);
+                    (pack(m), pack(!m), m.count_ones())
+                };
+                wp.add(l).cast::<__m512>().write_unaligned(front);
+                sp.add(g).cast::<__m512>().write_unaligned(back);
+                c as usize
             };
             l += c;
             g += lanes - c;
         }
-        for i in whole..n {
-            let x = w[i];
-            let go = if le {
-                order(&x, &p) != Ordering::Greater
-            } else {
-                order(&x, &p) == Ordering::Less
-            };
-            // Position `l <= i` was read already, and `g < n`.
-            w[l] = x;
-            spare[g] = x;
-            l += usize::from(go);
-            g += usize::from(!go);
-        }
-        w[l..].copy_from_slice(&spare[..g]);
-        l
+        finish_partition(w, spare, p, le, whole, l, g)
     }
 }
 
-/// [`PartitionV4`] at AVX2, which has no compress: the packing is a `vpermps` by a table
-/// row picked by the comparison's mask (f64: 16 rows, each lane two 32-bit halves; f32:
-/// 256 rows of 8 indices, 8 KiB).
+/// The end of a vector partition: elements `from..` of `w` one by one, as [`partition`]
+/// does, after `l` elements went to the front of `w` and `g` to `spare` (`l + g == from`);
+/// then the back side after the front. Returns the front's count.
 #[cfg(target_arch = "x86_64")]
-struct PartitionV3<'a, T> {
-    w: &'a mut [T],
-    /// At least `w.len() + 8` elements.
-    spare: &'a mut [T],
+#[inline(always)]
+fn finish_partition<T: Element>(
+    w: &mut [T],
+    spare: &mut [T],
     p: T,
     le: bool,
+    from: usize,
+    mut l: usize,
+    mut g: usize,
+) -> usize {
+    for i in from..w.len() {
+        let x = w[i];
+        let go = if le {
+            order(&x, &p) != Ordering::Greater
+        } else {
+            order(&x, &p) == Ordering::Less
+        };
+        // Position `l <= i` was read already, and `g < w.len()`.
+        w[l] = x;
+        spare[g] = x;
+        l += usize::from(go);
+        g += usize::from(!go);
+    }
+    w[l..].copy_from_slice(&spare[..g]);
+    l
 }
 
 /// Row `m` of a packing table: the 32-bit lanes of the elements whose bit is set in `m`
@@ -492,23 +488,24 @@ const fn packing<const ROWS: usize>(wide: bool) -> [[u32; 8]; ROWS] {
     t
 }
 
+/// The packing tables of [`VectorPartition`] at AVX2, which has no compress: the packing
+/// is a `vpermps` by a table row picked by the comparison's mask (f64: 16 rows, each lane
+/// two 32-bit halves; f32: 256 rows of 8 indices, 8 KiB).
 #[cfg(target_arch = "x86_64")]
 static PACK_F64: [[u32; 8]; 16] = packing::<16>(true);
 #[cfg(target_arch = "x86_64")]
 static PACK_F32: [[u32; 8]; 256] = packing::<256>(false);
 
 #[cfg(target_arch = "x86_64")]
-impl<T: Element> pulp::WithSimd for PartitionV3<'_, T> {
-    type Output = usize;
-
+impl<T: Element> VectorPartition<'_, T> {
+    /// At AVX2 (see [`PACK_F64`]).
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, simd: S) -> usize {
+    fn v3(self, v3: pulp::x86::V3) -> usize {
         use std::arch::x86_64::{__m256, __m256i, _CMP_LE_OQ, _CMP_LT_OQ};
-        let v3: pulp::x86::V3 = super::same(simd).expect("called at AVX2 only");
         let (a, a2) = (v3.avx, v3.avx2);
         let Self { w, spare, p, le } = self;
         let n = w.len();
-        assert!(spare.len() >= n + 8);
+        assert!(spare.len() >= n + 16);
         let (wp, sp) = (w.as_mut_ptr(), spare.as_mut_ptr());
         let (mut l, mut g) = (0, 0);
         let f64s = T::ELEM == ElemType::F64;
@@ -520,9 +517,9 @@ impl<T: Element> pulp::WithSimd for PartitionV3<'_, T> {
             unsafe { t.as_ptr().cast::<__m256i>().read_unaligned() }
         };
         for i in (0..whole).step_by(lanes) {
-            // SAFETY: as in `PartitionV4` (a vector of 32 bytes read at `i + lanes <= n`;
+            // SAFETY: as at AVX-512 (a vector of 32 bytes read at `i + lanes <= n`;
             // stores of 32 bytes at `l` in `w`, over positions read already, and at `g` in
-            // `spare`, `g + lanes <= n + 8 <= spare.len()`); `T` is f64 or f32 (checked
+            // `spare`, `g + lanes <= n + 16 <= spare.len()`); `T` is f64 or f32 (checked
             // above), viewed as 8 f32 lanes for the permutation.
             let m = unsafe {
                 let x = wp.add(i).cast::<__m256>().read_unaligned();
@@ -555,21 +552,7 @@ impl<T: Element> pulp::WithSimd for PartitionV3<'_, T> {
             l += c;
             g += lanes - c;
         }
-        for i in whole..n {
-            let x = w[i];
-            let go = if le {
-                order(&x, &p) != Ordering::Greater
-            } else {
-                order(&x, &p) == Ordering::Less
-            };
-            // Position `l <= i` was read already, and `g < n`.
-            w[l] = x;
-            spare[g] = x;
-            l += usize::from(go);
-            g += usize::from(!go);
-        }
-        w[l..].copy_from_slice(&spare[..g]);
-        l
+        finish_partition(w, spare, p, le, whole, l, g)
     }
 }
 
@@ -657,15 +640,7 @@ pub(crate) fn answer<T: Element>(
     if count <= SORT_UP_TO {
         // A few numbers: sorted by insertion, no rank bookkeeping.
         let v = &mut buf[..count];
-        for i in 1..count {
-            let x = v[i];
-            let mut j = i;
-            while j > 0 && order(&x, &v[j - 1]) == Ordering::Less {
-                v[j] = v[j - 1];
-                j -= 1;
-            }
-            v[j] = x;
-        }
+        insertion_sort(v);
         for (o, &r) in out.iter_mut().zip(ranks) {
             *o = if r < count { v[r] } else { T::NAN };
         }
@@ -689,6 +664,19 @@ pub(crate) fn answer<T: Element>(
     };
     for (o, &r) in out.iter_mut().zip(ranks) {
         *o = if r < count { buf[r - first] } else { T::NAN };
+    }
+}
+
+/// Sort `v` (no NaN) by [`order`], by insertion: for a few elements.
+fn insertion_sort<T: Element>(v: &mut [T]) {
+    for i in 1..v.len() {
+        let x = v[i];
+        let mut j = i;
+        while j > 0 && order(&x, &v[j - 1]) == Ordering::Less {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
     }
 }
 
@@ -745,15 +733,7 @@ fn bracket<T: Element>(v: &mut [T], ranks: &[usize], spare: &mut Vec<T>) -> Opti
     for (i, x) in sample.iter_mut().enumerate() {
         *x = v[(2 * i + 1) * n / (2 * s)];
     }
-    for i in 1..s {
-        let x = sample[i];
-        let mut j = i;
-        while j > 0 && order(&x, &sample[j - 1]) == Ordering::Less {
-            sample[j] = sample[j - 1];
-            j -= 1;
-        }
-        sample[j] = x;
-    }
+    insertion_sort(sample);
     // Sample element `j` sits near rank `(j + 1) n / (s + 1) - 1`.
     let at = |r: usize| (r + 1) * (s + 1) / n;
     let (j1, j2) = (at(lo).checked_sub(d + 1), at(hi) + d);
@@ -980,6 +960,22 @@ mod tests {
             .collect()
     }
 
+    /// `answer` on a copy of `v` gives `want` (sorted `v`) at `ranks`.
+    fn check_answer(v: &[f64], want: &[f64], ranks: &[usize]) {
+        let (mut buf, mut out) = (v.to_vec(), vec![0.0; ranks.len()]);
+        answer(
+            &mut buf,
+            v.len(),
+            ranks,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            &mut out,
+        );
+        for (&r, &o) in ranks.iter().zip(&out) {
+            assert_eq!(o, want[r], "n {} rank {r}", v.len());
+        }
+    }
+
     #[test]
     fn selected_ranks_match_a_sort() {
         for (n, modulo) in [
@@ -1004,19 +1000,7 @@ mod tests {
                 (n.saturating_sub(3)..n).collect(),
                 vec![0, 1.min(n - 1), n / 2, n - 1],
             ] {
-                let mut buf = v.clone();
-                let mut out = vec![0.0; ranks.len()];
-                answer(
-                    &mut buf,
-                    n,
-                    &ranks,
-                    &mut Vec::new(),
-                    &mut Vec::new(),
-                    &mut out,
-                );
-                for (&r, &o) in ranks.iter().zip(&out) {
-                    assert_eq!(o, want[r], "n {n} rank {r}");
-                }
+                check_answer(&v, &want, &ranks);
             }
         }
     }
@@ -1132,19 +1116,7 @@ mod tests {
                             );
                         }
                     }
-                    let mut out = vec![0.0; ranks.len()];
-                    let mut buf = v.clone();
-                    answer(
-                        &mut buf,
-                        n,
-                        &ranks,
-                        &mut Vec::new(),
-                        &mut Vec::new(),
-                        &mut out,
-                    );
-                    for (&r, &o) in ranks.iter().zip(&out) {
-                        assert_eq!(o, want[r], "n {n} rank {r}");
-                    }
+                    check_answer(&v, &want, &ranks);
                 }
             }
         }
