@@ -341,11 +341,7 @@ fn partition_at<T: Element>(w: &mut [T], spare: &mut Vec<T>, p: T, le: bool) -> 
             _ => {}
         }
     }
-    if le {
-        partition(w, spare, |x| order(&x, &p) != Ordering::Greater)
-    } else {
-        partition(w, spare, |x| order(&x, &p) == Ordering::Less)
-    }
+    partition(w, spare, |x| goes_front(x, p, le))
 }
 
 /// [`partition`] of f64 (8 a vector) or f32 (16) at AVX-512: each vector's elements below
@@ -426,39 +422,8 @@ impl<T: Element> VectorPartition<'_, T> {
             l += c;
             g += lanes - c;
         }
-        finish_partition(w, spare, p, le, whole, l, g)
+        partition_from(w, spare, whole, l, g, |x| goes_front(x, p, le))
     }
-}
-
-/// The end of a vector partition: elements `from..` of `w` one by one, as [`partition`]
-/// does, after `l` elements went to the front of `w` and `g` to `spare` (`l + g == from`);
-/// then the back side after the front. Returns the front's count.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn finish_partition<T: Element>(
-    w: &mut [T],
-    spare: &mut [T],
-    p: T,
-    le: bool,
-    from: usize,
-    mut l: usize,
-    mut g: usize,
-) -> usize {
-    for i in from..w.len() {
-        let x = w[i];
-        let go = if le {
-            order(&x, &p) != Ordering::Greater
-        } else {
-            order(&x, &p) == Ordering::Less
-        };
-        // Position `l <= i` was read already, and `g < w.len()`.
-        w[l] = x;
-        spare[g] = x;
-        l += usize::from(go);
-        g += usize::from(!go);
-    }
-    w[l..].copy_from_slice(&spare[..g]);
-    l
 }
 
 /// Row `m` of a packing table: the 32-bit lanes of the elements whose bit is set in `m`
@@ -552,7 +517,7 @@ impl<T: Element> VectorPartition<'_, T> {
             l += c;
             g += lanes - c;
         }
-        finish_partition(w, spare, p, le, whole, l, g)
+        partition_from(w, spare, whole, l, g, |x| goes_front(x, p, le))
     }
 }
 
@@ -562,16 +527,31 @@ impl<T: Element> VectorPartition<'_, T> {
 /// side's count moves: no branch on the data. `spare` is scratch.
 #[inline(always)]
 fn partition<T: Element>(w: &mut [T], spare: &mut Vec<T>, left: impl Fn(T) -> bool) -> usize {
-    let n = w.len();
-    if n == 0 {
+    if w.is_empty() {
         return 0;
     }
-    if spare.len() < n {
-        spare.resize(n, w[0]);
+    if spare.len() < w.len() {
+        spare.resize(w.len(), w[0]);
     }
+    partition_from(w, spare, 0, 0, 0, left)
+}
+
+/// [`partition`] from element `from` on, after `l` elements went to the front of `w` and
+/// `g` to `spare` (`l + g == from`; the vector partitions' whole vectors); then the back
+/// side after the front. `spare` holds at least `w.len()` elements.
+#[inline(always)]
+fn partition_from<T: Element>(
+    w: &mut [T],
+    spare: &mut [T],
+    from: usize,
+    mut l: usize,
+    mut g: usize,
+    left: impl Fn(T) -> bool,
+) -> usize {
+    let n = w.len();
+    assert!(spare.len() >= n && l + g == from && from <= n);
     let (wp, sp) = (w.as_mut_ptr(), spare.as_mut_ptr());
-    let (mut l, mut g) = (0, 0);
-    for i in 0..n {
+    for i in from..n {
         // SAFETY: `i < n == w.len()`.
         let x = unsafe { *wp.add(i) };
         let go = left(x);
@@ -588,6 +568,16 @@ fn partition<T: Element>(w: &mut [T], spare: &mut Vec<T>, left: impl Fn(T) -> bo
     }
     w[l..].copy_from_slice(&spare[..g]);
     l
+}
+
+/// Whether `x` goes to the front of a partition around `p`: below it, or (`le`) at most it.
+#[inline(always)]
+fn goes_front<T: Element>(x: T, p: T, le: bool) -> bool {
+    if le {
+        order(&x, &p) != Ordering::Greater
+    } else {
+        order(&x, &p) == Ordering::Less
+    }
 }
 
 /// The position of the largest (`Greater`) or smallest (`Less`) element of `v` (not empty).
