@@ -151,6 +151,12 @@ impl ProdPartial {
     /// else `(hi + lo) * 2^exp`, rounded once to f64 (twice in the subnormal range),
     /// overflowing to ±inf.
     pub fn value(self) -> f64 {
+        // The usual case first, behind one branch: no flag, and an exponent `pow2` holds
+        // (`ldexp`'s loops then do not run: the same product). The flags and the clamp, tested
+        // one after another, took a fifth of a (4, 1000) f64 product over axis 0.
+        if self.flags == 0 && (-1022..=1023).contains(&self.exp) {
+            return (self.hi + self.lo) * pow2(self.exp);
+        }
         let neg = self.hi.is_sign_negative();
         let signed = |x: f64| if neg { -x } else { x };
         if self.flags & NAN != 0 || self.flags & (ZERO | INF) == ZERO | INF {
@@ -351,7 +357,11 @@ fn in_fast_range(x: f64) -> bool {
 
 /// Vectors per group of outputs in [`f64_rows_fast`]: two, so that their states, the range
 /// check and the temporaries fit AVX2's 16 registers (with four, a group of 16 outputs
-/// spilled to the stack in every row).
+/// spilled to the stack in every row). Four at AVX-512 (32 registers) measured the same:
+/// (64, 1000), (1000, 1000) and (4000, 4000) f64 over axis 0, one Zen 4 thread, 0.97-1.02x
+/// both orders. The loop is bound by its seven vector operations an element vector (numpy's
+/// axis-0 product has one): a C copy of it ran at 0.12 ns an element in L1 where a plain
+/// vertical product ran at 0.06.
 const FAST_VECTORS: usize = 2;
 
 /// Outputs per group of [`f64_rows_fast`] at SIMD level `S`.
