@@ -64,8 +64,8 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Scan<'_, T, MAX, K> 
     type Output = bool;
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) -> bool {
-        scan::<T, MAX, K>(self.found, self.data, self.start, self.memory)
+    fn with_simd<S: Simd>(self, simd: S) -> bool {
+        scan::<S, T, MAX, K>(simd, self.found, self.data, self.start, self.memory)
     }
 }
 
@@ -187,7 +187,7 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Rows<'_, T, MAX, K> 
     type Output = Vec<Found<T>>;
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, _simd: S) -> Vec<Found<T>> {
+    fn with_simd<S: Simd>(self, simd: S) -> Vec<Found<T>> {
         let n = self.to - self.from;
         // (A loop, not an iterator's `collect`: the iterator's fold was a function of its
         // own, compiled without the level's target features.)
@@ -197,7 +197,7 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Rows<'_, T, MAX, K> 
             // view, consecutive since its stride is 1.
             let data = unsafe { std::slice::from_raw_parts(self.base.at(o).add(self.from), n) };
             let mut found = Found::<T>::empty();
-            scan::<T, MAX, K>(&mut found, data, self.from as u64, self.memory);
+            scan::<S, T, MAX, K>(simd, &mut found, data, self.from as u64, self.memory);
             all.push(found);
         }
         all

@@ -45,6 +45,25 @@ pub(crate) mod sealed {
         {
             None
         }
+        /// argmin (`MAX` false) / argmax of the `len` contiguous elements at `ptr` (at most
+        /// `crate::kernels::arg::CHUNK`): the best value and the position of its first
+        /// occurrence, found with `simd`'s vectors (`crate::kernels::arg::first_chunk`), or
+        /// `None` for a type without such a loop, a chunk shorter than a vector, or a float
+        /// chunk that may hold a NaN.
+        ///
+        /// # Safety
+        /// `ptr .. ptr + len` must be valid, initialised elements.
+        #[inline(always)]
+        unsafe fn arg_first<S: pulp::Simd, const MAX: bool>(
+            _simd: S,
+            _ptr: *const Self,
+            _len: usize,
+        ) -> Option<(Self, u64)>
+        where
+            Self: Sized,
+        {
+            None
+        }
         /// `self + x` for the floats (a NaN probe: NaN once any `x` is, or from infinities of
         /// both signs or an overflow; `crate::kernels::arg`'s `chunk_found`); `self` for the
         /// others, which have no NaN.
@@ -437,6 +456,15 @@ impl sealed::Sealed for f64 {
     fn nan_probe(self, x: Self) -> Self {
         self + x
     }
+    #[inline(always)]
+    unsafe fn arg_first<S: pulp::Simd, const MAX: bool>(
+        simd: S,
+        ptr: *const Self,
+        len: usize,
+    ) -> Option<(Self, u64)> {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { crate::kernels::arg::first_f64::<S, MAX>(simd, ptr, len) }
+    }
     type Flag = u64;
     type Tally = u64;
     const TALLY_MAX: u64 = u64::MAX;
@@ -468,6 +496,15 @@ impl sealed::Sealed for f32 {
     #[inline(always)]
     fn nan_probe(self, x: Self) -> Self {
         self + x
+    }
+    #[inline(always)]
+    unsafe fn arg_first<S: pulp::Simd, const MAX: bool>(
+        simd: S,
+        ptr: *const Self,
+        len: usize,
+    ) -> Option<(Self, u64)> {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { crate::kernels::arg::first_f32::<S, MAX>(simd, ptr, len) }
     }
     type Flag = u32;
     type Tally = u32;
@@ -532,11 +569,22 @@ pub(crate) trait IntElement: Element {
 
 /// Integer types: what differs is only the sum type and whether the value needs splitting.
 macro_rules! int_element {
-    ($t:ty, $sum:ty, $wide:literal, $tally:ty, $zeros:ident) => {
+    ($t:ty, $sum:ty, $wide:literal, $tally:ty, $zeros:ident $(, $first:ident)?) => {
         impl sealed::Sealed for $t {
             type Flag = u8;
             type Tally = $tally;
             const TALLY_MAX: u64 = <$tally>::MAX as u64;
+            $(
+            #[inline(always)]
+            unsafe fn arg_first<S: pulp::Simd, const MAX: bool>(
+                simd: S,
+                ptr: *const Self,
+                len: usize,
+            ) -> Option<(Self, u64)> {
+                // SAFETY: forwarded from this function's contract.
+                unsafe { crate::kernels::arg::$first::<S, MAX>(simd, ptr, len) }
+            }
+            )?
             #[inline(always)]
             unsafe fn simd_zeros<S: pulp::Simd>(
                 simd: S,
@@ -588,12 +636,12 @@ macro_rules! int_element {
 
 int_element!(i8, i64, false, u8, zeros_u8);
 int_element!(i16, i64, false, u16, zeros_u16);
-int_element!(i32, i64, false, u32, zeros_u32);
-int_element!(i64, i64, true, u64, zeros_u64);
+int_element!(i32, i64, false, u32, zeros_u32, first_i32);
+int_element!(i64, i64, true, u64, zeros_u64, first_i64);
 int_element!(u8, u64, false, u8, zeros_u8);
 int_element!(u16, u64, false, u16, zeros_u16);
-int_element!(u32, u64, false, u32, zeros_u32);
-int_element!(u64, u64, true, u64, zeros_u64);
+int_element!(u32, u64, false, u32, zeros_u32, first_u32);
+int_element!(u64, u64, true, u64, zeros_u64, first_u64);
 
 impl sealed::Sealed for bool {
     type Flag = u8;

@@ -232,6 +232,48 @@ fn arg_on_long_lines_chunks_tiles_and_blocks() {
     });
 }
 
+/// Rows of every length up to a few vector steps, and around a chunk: the vector search of a
+/// line's first chunk (`first_chunk`: four chains of lanes a step, the vectors after the
+/// last step one to a chain, the last elements as one vector ending at the row's end, read
+/// twice where it overlaps) against the definition, for its six types, at every level.
+/// Rows: random values, few values (ties in every chain), ascending (the best in the last,
+/// overlapping vector), descending (the best first), the worst key of argmax and of argmin
+/// throughout, and, for floats, a NaN last or in the middle.
+fn rows_of_every_length<T: TestElem + PartialOrd>(seed: u64) {
+    let mut rng = Rng(seed);
+    let lengths = (1..=140).chain([255, 256, 257, 316, 1000, 1023, 1024, 1025, 1100]);
+    for n in lengths {
+        let random: Vec<T> = (0..n).map(|_| T::random(&mut rng)).collect();
+        let few: Vec<T> = (0..n).map(|i| random[i % 3.min(n)]).collect();
+        let mut up = random.clone();
+        up.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+        let down: Vec<T> = up.iter().rev().copied().collect();
+        let mut rows = vec![random.clone(), few, up, down];
+        rows.push(vec![T::MAX_IDENTITY; n]);
+        rows.push(vec![T::MIN_IDENTITY; n]);
+        if let Some(nan) = T::nan() {
+            for at in [n - 1, n / 2] {
+                let mut r = random.clone();
+                r[at] = nan;
+                rows.push(r);
+            }
+        }
+        let data: Vec<T> = rows.concat();
+        let v = StridedView::contiguous(&data, &[rows.len(), n]).unwrap();
+        everywhere(|| check(&v, &format!("rows of {n}")));
+    }
+}
+
+#[test]
+fn arg_first_chunks_of_every_length() {
+    rows_of_every_length::<f64>(21);
+    rows_of_every_length::<f32>(22);
+    rows_of_every_length::<i64>(23);
+    rows_of_every_length::<i32>(24);
+    rows_of_every_length::<u64>(25);
+    rows_of_every_length::<u32>(26);
+}
+
 /// Long contiguous pieces are read as 4 quarters side by side (`walk::STREAMS`, each
 /// stream at least 16 KiB): the answer is still the first best in logical order when the
 /// best value sits in several quarters of one unit and of the next, at quarter and unit
