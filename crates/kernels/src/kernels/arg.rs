@@ -726,144 +726,75 @@ fn probe_none<S: Simd, V>(_simd: S, a: V, _b: V) -> V {
     a
 }
 
-first_chunk!(
-    first_f64,
-    f64,
-    f64s,
-    u64s,
-    m64s,
-    F64_LANES,
-    u64,
-    IOTA64,
-    splat_f64s,
-    greater_than_f64s,
-    less_than_f64s,
-    select_f64s,
-    splat_u64s,
-    add_u64s,
-    select_u64s,
-    less_than_u64s,
-    and_m64s,
-    or_m64s,
-    not_m64s,
-    probe_f64,
-    2
-);
-first_chunk!(
-    first_f32,
-    f32,
-    f32s,
-    u32s,
-    m32s,
-    F32_LANES,
-    u32,
-    IOTA32,
-    splat_f32s,
-    greater_than_f32s,
-    less_than_f32s,
-    select_f32s,
-    splat_u32s,
-    add_u32s,
-    select_u32s,
-    less_than_u32s,
-    and_m32s,
-    or_m32s,
-    not_m32s,
-    probe_f32,
-    2
-);
-first_chunk!(
-    first_i64,
-    i64,
-    i64s,
-    u64s,
-    m64s,
-    F64_LANES,
-    u64,
-    IOTA64,
-    splat_i64s,
-    greater_than_i64s,
-    less_than_i64s,
-    select_i64s,
-    splat_u64s,
-    add_u64s,
-    select_u64s,
-    less_than_u64s,
-    and_m64s,
-    or_m64s,
-    not_m64s,
-    probe_none,
-    4
-);
-first_chunk!(
-    first_u64,
-    u64,
-    u64s,
-    u64s,
-    m64s,
-    F64_LANES,
-    u64,
-    IOTA64,
-    splat_u64s,
-    greater_than_u64s,
-    less_than_u64s,
-    select_u64s,
-    splat_u64s,
-    add_u64s,
-    select_u64s,
-    less_than_u64s,
-    and_m64s,
-    or_m64s,
-    not_m64s,
-    probe_none,
-    4
-);
-first_chunk!(
-    first_i32,
-    i32,
-    i32s,
-    u32s,
-    m32s,
-    F32_LANES,
-    u32,
-    IOTA32,
-    splat_i32s,
-    greater_than_i32s,
-    less_than_i32s,
-    select_i32s,
-    splat_u32s,
-    add_u32s,
-    select_u32s,
-    less_than_u32s,
-    and_m32s,
-    or_m32s,
-    not_m32s,
-    probe_none,
-    4
-);
-first_chunk!(
-    first_u32,
-    u32,
-    u32s,
-    u32s,
-    m32s,
-    F32_LANES,
-    u32,
-    IOTA32,
-    splat_u32s,
-    greater_than_u32s,
-    less_than_u32s,
-    select_u32s,
-    splat_u32s,
-    add_u32s,
-    select_u32s,
-    less_than_u32s,
-    and_m32s,
-    or_m32s,
-    not_m32s,
-    probe_none,
-    4
-);
+/// [`first_chunk`] for the 8-byte types: positions and masks of 64 bits.
+macro_rules! first_chunk_64 {
+    ($name:ident, $t:ty, $v:ident, $splat:ident, $gt:ident, $lt:ident, $sel:ident,
+     $probe:ident, $steps:literal) => {
+        first_chunk!(
+            $name,
+            $t,
+            $v,
+            u64s,
+            m64s,
+            F64_LANES,
+            u64,
+            IOTA64,
+            $splat,
+            $gt,
+            $lt,
+            $sel,
+            splat_u64s,
+            add_u64s,
+            select_u64s,
+            less_than_u64s,
+            and_m64s,
+            or_m64s,
+            not_m64s,
+            $probe,
+            $steps
+        );
+    };
+}
+/// [`first_chunk`] for the 4-byte types: positions and masks of 32 bits.
+macro_rules! first_chunk_32 {
+    ($name:ident, $t:ty, $v:ident, $splat:ident, $gt:ident, $lt:ident, $sel:ident,
+     $probe:ident, $steps:literal) => {
+        first_chunk!(
+            $name,
+            $t,
+            $v,
+            u32s,
+            m32s,
+            F32_LANES,
+            u32,
+            IOTA32,
+            $splat,
+            $gt,
+            $lt,
+            $sel,
+            splat_u32s,
+            add_u32s,
+            select_u32s,
+            less_than_u32s,
+            and_m32s,
+            or_m32s,
+            not_m32s,
+            $probe,
+            $steps
+        );
+    };
+}
+#[rustfmt::skip]
+mod first_chunks {
+    use super::*;
+    first_chunk_64!(first_f64, f64, f64s, splat_f64s, greater_than_f64s, less_than_f64s, select_f64s, probe_f64, 2);
+    first_chunk_64!(first_i64, i64, i64s, splat_i64s, greater_than_i64s, less_than_i64s, select_i64s, probe_none, 4);
+    first_chunk_64!(first_u64, u64, u64s, splat_u64s, greater_than_u64s, less_than_u64s, select_u64s, probe_none, 4);
+    first_chunk_32!(first_f32, f32, f32s, splat_f32s, greater_than_f32s, less_than_f32s, select_f32s, probe_f32, 2);
+    first_chunk_32!(first_i32, i32, i32s, splat_i32s, greater_than_i32s, less_than_i32s, select_i32s, probe_none, 4);
+    first_chunk_32!(first_u32, u32, u32s, splat_u32s, greater_than_u32s, less_than_u32s, select_u32s, probe_none, 4);
+}
+pub(crate) use first_chunks::{first_f32, first_f64, first_i32, first_i64, first_u32, first_u64};
 
 /// One block into lanes that keep their best key and the block it came from (`r`); with
 /// `flagged`, its lane flags ORed into `flag`.
