@@ -367,26 +367,22 @@ fn scan_in_order<S: Simd, T: Element, const MAX: bool, const K: u8>(
             // reachable through this autovectorised code: one Zen 4 thread, argmax(a, axis=1)
             // of 316x316 and 1000x100, against this code: 32 int64 / 64 f32 lanes as one set
             // (the rest a vector at a time) 0.27-0.53x; two or four sets of the widths here
-            // 0.07-0.3x (the sets kept in memory, a lane at a time), f64 0.83-0.93x. It needs
-            // explicit vector code.
-            if K == PLAIN {
+            // 0.07-0.3x (the sets kept in memory, a lane at a time), f64 0.83-0.93x. Hence
+            // explicit vector code, tried first: [`first_chunk`].
+            let v = if K == PLAIN {
                 // SAFETY: `chunk` is `chunk.len()` consecutive elements.
-                let v = unsafe { T::arg_first::<S, MAX>(simd, chunk.as_ptr(), chunk.len()) };
-                if let Some((best, pos)) = v {
-                    *f = f.then::<MAX>(Found {
-                        best,
-                        pos: base + pos,
-                        nan: false,
-                        seen: false,
-                    });
-                    if f.is_final::<MAX, K>() {
-                        return true;
-                    }
-                    base += chunk.len() as u64;
-                    continue;
+                unsafe { T::arg_first::<S, MAX>(simd, chunk.as_ptr(), chunk.len()) }
+            } else {
+                None
+            };
+            let g = if let Some((best, pos)) = v {
+                Found {
+                    best,
+                    pos: base + pos,
+                    nan: false,
+                    seen: false,
                 }
-            }
-            let g = if const { T::IS_FLOAT && std::mem::size_of::<T>() == 8 } {
+            } else if const { T::IS_FLOAT && std::mem::size_of::<T>() == 8 } {
                 chunk_found::<T, MAX, K, { LANES / 4 }, true>(chunk, base)
             } else if const { T::IS_FLOAT || std::mem::size_of::<T>() >= 2 } {
                 chunk_found::<T, MAX, K, { LANES / 2 }, false>(chunk, base)
@@ -637,7 +633,7 @@ macro_rules! first_chunk {
                 }};
             }
             let whole = (len - i) / w;
-            let last = (whole < 4 && i + whole * w < len).then_some(len - w);
+            let last = (i + whole * w < len).then_some(len - w);
             if whole > 0 {
                 one!(b0, t0, 0, i);
             }
