@@ -538,17 +538,18 @@ fn chunk_found<T: Element, const MAX: bool, const K: u8, const N: usize, const T
 /// three) vectors after the last whole step, and the last elements as one vector ending at
 /// the chunk's end, go one to a chain (elements seen twice are the same elements at the
 /// same positions, so the answer does not change). The chains then merge, the best key winning
-/// and, among equal keys, the smaller position; then the lanes. `None` (the caller's search
-/// then runs) when the chunk is shorter than `$steps` steps, or, for floats, when the
-/// lanes' sums say a NaN may be there.
+/// and, among equal keys, the smaller position; then the lanes. A chunk shorter than `$steps`
+/// steps goes to [`short_chunk`] (`$short`) instead. `None` (the caller's search then runs)
+/// when, for floats, the lanes' sums say a NaN may be there, or when `$short` says `None`.
 ///
 /// Against `chunk_found`, argmax(a, axis=1), one Zen 4 thread, f32 / f64 / int64 / int32:
 /// rows of 316 at AVX-512 1.25x / 1.09x / 1.08x / 1.26x, at AVX2 1.43x / 1.19x / 1.13x /
-/// 1.24x. Rows of 100 (too short for this loop where marked, so `chunk_found` runs, the
-/// ratio within the load-order effect): at AVX-512 (short) / 1.10x / (short) / (short), at
-/// AVX2 1.46x / 1.20x / 1.27x / (short).
+/// 1.24x. Rows of 100 (too short for this loop where marked, measured with `chunk_found`
+/// running there, the ratio within the load-order effect): at AVX-512 (short) / 1.10x /
+/// (short) / (short), at AVX2 1.46x / 1.20x / 1.27x / (short).
 macro_rules! first_chunk {
-    ($name:ident, $t:ty, $v:ident, $tv:ident, $m:ident, $lanes:ident, $tally:ty, $iota:ident,
+    ($name:ident, $short:ident, $t:ty, $v:ident, $tv:ident, $m:ident, $lanes:ident,
+     $tally:ty, $iota:ident,
      $splat:ident, $gt:ident, $lt:ident, $sel:ident, $tsplat:ident, $tadd:ident,
      $tsel:ident, $tlt:ident, $and:ident, $or:ident, $not:ident, $probe:ident,
      $steps:literal) => {
@@ -566,9 +567,13 @@ macro_rules! first_chunk {
             // At least `$steps` whole steps: shorter chunks leave the chains too little to
             // pay for their merge. argmax(a, axis=1) of rows of 100, one Zen 4 thread
             // (AVX-512), against `chunk_found`: int64 (one and a half steps) 0.97x, int32
-            // 0.95x, f64 1.11x, f32 0.99x; rows of 316 (2.5 to 10 steps) 1.06-1.26x.
+            // 0.95x, f64 1.11x, f32 0.99x; rows of 316 (2.5 to 10 steps) 1.06-1.26x. Shorter
+            // chunks take the two passes of `short_chunk`, which keep no positions (all
+            // chunks this loop takes: 1000x100 f64 at 0.97x, (316, 316) f64 0.80x; int64
+            // the same at 316).
             if len < $steps * 4 * w || w > 16 {
-                return None;
+                // SAFETY: forwarded from this function's contract.
+                return unsafe { $short::<S, MAX>(simd, ptr, len) };
             }
             debug_assert!(len <= CHUNK);
             // (Macros, not closures: a closure left out of line would not have the level's
@@ -701,6 +706,157 @@ macro_rules! first_chunk {
     };
 }
 
+/// [`first_chunk`]'s answer for chunks too short for its chains (at least one step of four
+/// vectors, fewer than `$steps` steps), in two passes over the chunk (in L1): the best key,
+/// by four compare-and-select chains of keys alone, merged and reduced across the lanes; then
+/// the first element equal to it, four vectors a test. No positions are kept, so the merge at
+/// the end is one tree of keys, and the second pass stops at the answer. `None` when the
+/// chunk is shorter than a step or, for floats, when the lanes' sums say a NaN may be there.
+///
+/// Against `chunk_found`, which took these chunks before, argmax(a, axis=1) of a 1000x100
+/// array (standard normal values plus one), one Zen 4 thread at AVX-512: int64 1.15x, int32
+/// 1.29x, f32 1.17x (f64 rows of 100 are long enough for [`first_chunk`]); (316, 32) and
+/// (316, 64) int64 of random values in +-1e9: 1.07x and 1.11x.
+macro_rules! short_chunk {
+    ($name:ident, $t:ty, $v:ident, $lanes:ident, $splat:ident, $gt:ident, $lt:ident,
+     $sel:ident, $eq:ident, $or:ident, $first:ident, $probe:ident) => {
+        /// See [`short_chunk`].
+        ///
+        /// # Safety
+        /// `ptr .. ptr + len` must be valid, initialised elements; `len <= CHUNK`.
+        #[inline(always)]
+        pub(crate) unsafe fn $name<S: Simd, const MAX: bool>(
+            simd: S,
+            ptr: *const $t,
+            len: usize,
+        ) -> Option<($t, u64)> {
+            let w = S::$lanes;
+            if len < 4 * w || w > 16 {
+                return None;
+            }
+            debug_assert!(len <= CHUNK);
+            macro_rules! vbetter {
+                ($x:expr, $bb:expr) => {
+                    if MAX {
+                        simd.$gt($x, $bb)
+                    } else {
+                        simd.$lt($x, $bb)
+                    }
+                };
+            }
+            macro_rules! load {
+                ($i:expr) => {
+                    // SAFETY: `i + w <= len` at every use: the `w` elements read lie in the
+                    // chunk (our contract); pulp's vectors are plain arrays, read unaligned.
+                    unsafe { ptr.add($i).cast::<S::$v>().read_unaligned() }
+                };
+            }
+            macro_rules! keep {
+                ($b:ident, $x:expr) => {{
+                    let x = $x;
+                    $b = simd.$sel(vbetter!(x, $b), x, $b);
+                }};
+            }
+            let wv = simd.$splat(worst::<$t, MAX>());
+            let (mut b0, mut b1, mut b2, mut b3) = (wv, wv, wv, wv);
+            let (mut s0, mut s1) = (simd.$splat(<$t>::default()), simd.$splat(<$t>::default()));
+            let mut i = 0;
+            while i + 4 * w <= len {
+                let (x0, x1, x2, x3) = (load!(i), load!(i + w), load!(i + 2 * w), load!(i + 3 * w));
+                keep!(b0, x0);
+                keep!(b1, x1);
+                keep!(b2, x2);
+                keep!(b3, x3);
+                s0 = $probe(simd, s0, $probe(simd, x0, x1));
+                s1 = $probe(simd, s1, $probe(simd, x2, x3));
+                i += 4 * w;
+            }
+            // The rest, a vector at a time, and the last `w` elements (read twice: the best
+            // key does not change).
+            while i + w <= len {
+                let x = load!(i);
+                keep!(b0, x);
+                s0 = $probe(simd, s0, x);
+                i += w;
+            }
+            if i < len {
+                let x = load!(len - w);
+                keep!(b1, x);
+                s1 = $probe(simd, s1, x);
+            }
+            let sums: [$t; 16] = {
+                let mut out = [<$t>::default(); 16];
+                // SAFETY: `w <= 16` elements written into `out`.
+                unsafe {
+                    out.as_mut_ptr()
+                        .cast::<S::$v>()
+                        .write_unaligned($probe(simd, s0, s1))
+                };
+                out
+            };
+            #[allow(clippy::eq_op)]
+            if sums[..w].iter().any(|x| x != x) {
+                return None;
+            }
+            keep!(b0, b1);
+            keep!(b2, b3);
+            keep!(b0, b2);
+            let mut bs = [worst::<$t, MAX>(); 16];
+            // SAFETY: `w <= 16` elements written into `bs`.
+            unsafe { bs.as_mut_ptr().cast::<S::$v>().write_unaligned(b0) };
+            let m = tree(bs, |a, b| if better::<$t, MAX>(b, a) { b } else { a });
+            // The first element equal to `m` (one is: no NaN, and `m` is an element's key).
+            let mv = simd.$splat(m);
+            let mut i = 0;
+            while i + 4 * w <= len {
+                let (e0, e1, e2, e3) = (
+                    simd.$eq(load!(i), mv),
+                    simd.$eq(load!(i + w), mv),
+                    simd.$eq(load!(i + 2 * w), mv),
+                    simd.$eq(load!(i + 3 * w), mv),
+                );
+                if simd.$first(simd.$or(simd.$or(e0, e1), simd.$or(e2, e3))) < w {
+                    break;
+                }
+                i += 4 * w;
+            }
+            loop {
+                let at = i.min(len - w);
+                let e = simd.$eq(load!(at), mv);
+                let k = first_lane(e, simd.$first(e));
+                if k < w {
+                    return Some((m, (at + k) as u64));
+                }
+                debug_assert!(at + w < len, "the chunk holds its best key");
+                i += w;
+            }
+        }
+    };
+}
+
+/// The first true lane of a mask, given pulp's answer `pulp_first` for it. pulp 0.22's
+/// `first_true_m64s`/`m32s` count an AVX-512 bit mask's leading zeros, from the wrong end:
+/// for those masks (one or two bytes, bit `j` lane `j`) the trailing zeros, capped at the
+/// mask's bits, which is the lane count, as pulp caps "none" (8 lanes of f64, 16 of f32);
+/// the vector masks of the other levels take pulp's answer, which reads their lanes in order.
+/// (pulp's answer is right where only "is any lane true" is asked of it.)
+#[inline(always)]
+fn first_lane<M: Copy>(mask: M, pulp_first: usize) -> usize {
+    match std::mem::size_of::<M>() {
+        1 => {
+            // SAFETY: `M` is one byte (the arm), and any byte is a valid `u8`.
+            let bits: u8 = unsafe { std::mem::transmute_copy(&mask) };
+            bits.trailing_zeros() as usize
+        }
+        2 => {
+            // SAFETY: `M` is two bytes (the arm), and any two bytes are a valid `u16`.
+            let bits: u16 = unsafe { std::mem::transmute_copy(&mask) };
+            bits.trailing_zeros() as usize
+        }
+        _ => pulp_first,
+    }
+}
+
 /// Positions 0 to 15, a vector's lanes.
 const IOTA64: [u64; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 /// See [`IOTA64`].
@@ -724,10 +880,25 @@ fn probe_none<S: Simd, V>(_simd: S, a: V, _b: V) -> V {
 
 /// [`first_chunk`] for the 8-byte types: positions and masks of 64 bits.
 macro_rules! first_chunk_64 {
-    ($name:ident, $t:ty, $v:ident, $splat:ident, $gt:ident, $lt:ident, $sel:ident,
-     $probe:ident, $steps:literal) => {
+    ($name:ident, $short:ident, $t:ty, $v:ident, $splat:ident, $gt:ident, $lt:ident,
+     $sel:ident, $eq:ident, $probe:ident, $steps:literal) => {
+        short_chunk!(
+            $short,
+            $t,
+            $v,
+            F64_LANES,
+            $splat,
+            $gt,
+            $lt,
+            $sel,
+            $eq,
+            or_m64s,
+            first_true_m64s,
+            $probe
+        );
         first_chunk!(
             $name,
+            $short,
             $t,
             $v,
             u64s,
@@ -753,10 +924,25 @@ macro_rules! first_chunk_64 {
 }
 /// [`first_chunk`] for the 4-byte types: positions and masks of 32 bits.
 macro_rules! first_chunk_32 {
-    ($name:ident, $t:ty, $v:ident, $splat:ident, $gt:ident, $lt:ident, $sel:ident,
-     $probe:ident, $steps:literal) => {
+    ($name:ident, $short:ident, $t:ty, $v:ident, $splat:ident, $gt:ident, $lt:ident,
+     $sel:ident, $eq:ident, $probe:ident, $steps:literal) => {
+        short_chunk!(
+            $short,
+            $t,
+            $v,
+            F32_LANES,
+            $splat,
+            $gt,
+            $lt,
+            $sel,
+            $eq,
+            or_m32s,
+            first_true_m32s,
+            $probe
+        );
         first_chunk!(
             $name,
+            $short,
             $t,
             $v,
             u32s,
@@ -783,12 +969,12 @@ macro_rules! first_chunk_32 {
 #[rustfmt::skip]
 mod first_chunks {
     use super::*;
-    first_chunk_64!(first_f64, f64, f64s, splat_f64s, greater_than_f64s, less_than_f64s, select_f64s, probe_f64, 2);
-    first_chunk_64!(first_i64, i64, i64s, splat_i64s, greater_than_i64s, less_than_i64s, select_i64s, probe_none, 4);
-    first_chunk_64!(first_u64, u64, u64s, splat_u64s, greater_than_u64s, less_than_u64s, select_u64s, probe_none, 4);
-    first_chunk_32!(first_f32, f32, f32s, splat_f32s, greater_than_f32s, less_than_f32s, select_f32s, probe_f32, 2);
-    first_chunk_32!(first_i32, i32, i32s, splat_i32s, greater_than_i32s, less_than_i32s, select_i32s, probe_none, 4);
-    first_chunk_32!(first_u32, u32, u32s, splat_u32s, greater_than_u32s, less_than_u32s, select_u32s, probe_none, 4);
+    first_chunk_64!(first_f64, short_f64, f64, f64s, splat_f64s, greater_than_f64s, less_than_f64s, select_f64s, equal_f64s, probe_f64, 2);
+    first_chunk_64!(first_i64, short_i64, i64, i64s, splat_i64s, greater_than_i64s, less_than_i64s, select_i64s, equal_i64s, probe_none, 4);
+    first_chunk_64!(first_u64, short_u64, u64, u64s, splat_u64s, greater_than_u64s, less_than_u64s, select_u64s, equal_u64s, probe_none, 4);
+    first_chunk_32!(first_f32, short_f32, f32, f32s, splat_f32s, greater_than_f32s, less_than_f32s, select_f32s, equal_f32s, probe_f32, 2);
+    first_chunk_32!(first_i32, short_i32, i32, i32s, splat_i32s, greater_than_i32s, less_than_i32s, select_i32s, equal_i32s, probe_none, 4);
+    first_chunk_32!(first_u32, short_u32, u32, u32s, splat_u32s, greater_than_u32s, less_than_u32s, select_u32s, equal_u32s, probe_none, 4);
 }
 pub(crate) use first_chunks::{first_f32, first_f64, first_i32, first_i64, first_u32, first_u64};
 
