@@ -1,5 +1,6 @@
 //! Profiling driver: one kernel in a loop (`hot OP N REPS`; OP `axis0:R` is the axis-0
-//! mean of R rows of N / R; `f32axis0:R` the same of f32). Data: see `v` below.
+//! mean of R rows of N / R; `f32axis0:R` the same of f32; `argmax1:R` argmax along axis 1 of
+//! R rows). Data: see `v` below.
 use stridewise::*;
 fn main() {
     let a: Vec<String> = std::env::args().collect();
@@ -52,6 +53,7 @@ fn main() {
             o if o.starts_with("f32axis0") => mean_axes(&m32, &[0]).unwrap().data[0] as f64,
             o if o.starts_with("axis0") => mean_axes(&m, &[0]).unwrap().data[0],
             "step2" => sum(&m.sliced(1, 0, n / rows, 2).unwrap()),
+            o if o.starts_with("argmax1") => argmax_axis(&m, 1).unwrap().data[0] as f64,
             _ => nanmean(&view).value,
         };
     }

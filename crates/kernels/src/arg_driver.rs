@@ -74,7 +74,6 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> Vec<Found<T>> {
-        let mut buf = [T::ZERO; CHUNK];
         let stride = self.inner.stride;
         // Runs of stride 1 are read in place (a whole array's only if long); the others
         // are copied into `buf` in order, across the ends of runs (the flat positions of a
@@ -97,6 +96,9 @@ impl<T: Element, const MAX: bool, const K: u8> WithSimd for Lines<'_, T, MAX, K>
             };
             return crate::simd::outlined(simd, op);
         }
+        // (Made here, not before the rows' return: its 8 KiB of zeros were written for every
+        // unit of rows, which never reads it.)
+        let mut buf = [T::ZERO; CHUNK];
         let mut all = Vec::with_capacity(self.outs.len());
         for &o in self.outs {
             if short {
