@@ -26,6 +26,7 @@ use crate::layout::{c_order_runs, forwards, Axis, StridedView};
 use crate::simd::{dispatch, SimdLevel};
 use crate::walk::{for_each_segment, gather, row_offsets, SharedOut, SharedPtr};
 use pulp::{Simd, WithSimd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Elements per unit: as min/max, counted in bytes (as if elements were 8 bytes wide).
 fn unit_of<T>() -> usize {
@@ -301,7 +302,17 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
         let (outer, inner) = c_order_runs(shape, strides);
         let n = view.len();
         let units = n.div_ceil(unit);
+        // The first unit whose answer is final (nothing after it can change the answer: a NaN
+        // under argmin/argmax, an integer's extreme, a true byte under argmax): the units
+        // after it are not read, as numpy stops there. (argmax of a million bools with one
+        // true one read all of them: 9.5 us against numpy's 2.2, one Zen 4 thread.) Which
+        // units are skipped depends on timing, the answer does not: every skipped unit comes
+        // after a final one.
+        let stop = AtomicUsize::new(usize::MAX);
         let parts = map_units(units, work_of::<T>(n), &|u| {
+            if stop.load(Ordering::Relaxed) < u {
+                return Vec::new();
+            }
             let op = Lines::<T, MAX, K> {
                 base,
                 outs: &[0],
@@ -311,7 +322,11 @@ pub(crate) fn arg_reduce<T: Element, const MAX: bool, const K: u8>(
                 to: ((u + 1) * unit).min(n),
                 memory: from_memory::<T>(n),
             };
-            dispatch(level, op)
+            let found = dispatch(level, op);
+            if found.iter().any(|f| f.is_final::<MAX, K>()) {
+                stop.fetch_min(u, Ordering::Relaxed);
+            }
+            found
         });
         let found = parts
             .into_iter()

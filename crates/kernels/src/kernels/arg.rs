@@ -318,6 +318,9 @@ pub(crate) fn scan<S: Simd, T: Element, const MAX: bool, const K: u8>(
     start: u64,
     memory: bool,
 ) -> bool {
+    if K == TRUTH {
+        return scan_truth::<T, MAX>(f, data, start);
+    }
     // Long pieces as STREAMS quarters side by side, each quarter's lanes one AVX2 vector a
     // step (two of two-byte elements), so that the lanes and flags of the four fit AVX2's
     // 16 registers (32 f64 lanes a quarter spilled).
@@ -341,7 +344,52 @@ pub(crate) fn scan<S: Simd, T: Element, const MAX: bool, const K: u8>(
     scan_in_order::<S, T, MAX, K>(simd, f, data, start)
 }
 
-/// [`scan`] chunk after chunk.
+/// [`scan`] of bool bytes (`K == TRUTH`): a byte whose key is the best there is (a nonzero
+/// byte under argmax, a zero one under argmin) ends the line, so the piece is searched for
+/// the first such byte, blocks of bytes at a time (vector compares ORed over the block), and
+/// nothing after it is read, as numpy's own argmax of bools stops there. A piece without one
+/// has one key throughout: its answer is its first byte. (Through the lanes, a whole chunk
+/// was read before the answer was seen to be final: argmax(a, axis=1) of (1000, 100) bools
+/// that are mostly true took 20.6 us against numpy's 3.6, one Zen 4 thread.)
+#[inline(always)]
+fn scan_truth<T: Element, const MAX: bool>(f: &mut Found<T>, data: &[T], start: u64) -> bool {
+    if data.is_empty() {
+        return f.is_final::<MAX, TRUTH>();
+    }
+    let hit = |x: T| (x != T::ZERO) == MAX;
+    // Whether the `N` elements from `at` hold a hit: a fold without an early exit, which the
+    // compiler makes vector code. (A function, not a closure: see `lane_step`.)
+    #[inline(always)]
+    fn any_hit<T: Element, const MAX: bool, const N: usize>(data: &[T], at: usize) -> bool {
+        let b: &[T; N] = data[at..at + N].try_into().expect("N elements");
+        b.iter().fold(false, |a, &x| a | ((x != T::ZERO) == MAX))
+    }
+    // Blocks of `4 * TRUTH_BLOCK` to find the block that holds the first hit, then blocks of
+    // `TRUTH_BLOCK` in it, then its elements.
+    let mut at = 0;
+    while at + 4 * TRUTH_BLOCK <= data.len() && !any_hit::<T, MAX, { 4 * TRUTH_BLOCK }>(data, at) {
+        at += 4 * TRUTH_BLOCK;
+    }
+    while at + TRUTH_BLOCK <= data.len() && !any_hit::<T, MAX, TRUTH_BLOCK>(data, at) {
+        at += TRUTH_BLOCK;
+    }
+    let k = data[at..]
+        .iter()
+        .position(|&x| hit(x))
+        .map_or(0, |k| at + k);
+    *f = f.then::<MAX>(Found {
+        best: key::<T, MAX, TRUTH>(data[k]),
+        pos: start + k as u64,
+        nan: false,
+        seen: false,
+    });
+    f.is_final::<MAX, TRUTH>()
+}
+
+/// Bytes [`scan_truth`] tests at a time: one AVX-512 vector, two of AVX2.
+const TRUTH_BLOCK: usize = 64;
+
+/// [`scan`] chunk after chunk./// [`scan`] chunk after chunk.
 #[inline(always)]
 fn scan_in_order<S: Simd, T: Element, const MAX: bool, const K: u8>(
     simd: S,

@@ -463,3 +463,51 @@ fn arg_errors_and_api() {
         Values::I64(vec![0])
     );
 }
+
+/// Bool lines stop at their first final byte (a true one under argmax, a false one under
+/// argmin), found a block of bytes at a time: rows of every length up to 300 with that byte
+/// at several positions (the other value everywhere before it, either value after it), and
+/// rows without one; whole arrays of several work units (2^18 bytes each) whose first final
+/// byte lies in the first, a middle or the last unit, or nowhere (the units after a unit
+/// whose answer is final are not read).
+#[test]
+fn arg_bool_lines_stop_at_the_first_final_byte() {
+    let mut rng = Rng(31);
+    for n in 1..=300usize {
+        let mut rows: Vec<Vec<bool>> = Vec::new();
+        for fill in [false, true] {
+            rows.push(vec![fill; n]);
+            for at in [0, n / 3, n / 2, n - 1] {
+                let mut r = vec![fill; n];
+                r[at] = !fill;
+                for x in &mut r[at + 1..] {
+                    *x = rng.below(2) == 1;
+                }
+                rows.push(r);
+            }
+        }
+        let data: Vec<bool> = rows.concat();
+        let v = StridedView::contiguous(&data, &[rows.len(), n]).unwrap();
+        everywhere(|| check(&v, &format!("bool rows of {n}")));
+    }
+    let unit = 1 << 18;
+    let n = 3 * unit + 1000;
+    for at in [
+        Some(5),
+        Some(unit - 1),
+        Some(unit),
+        Some(2 * unit + 7),
+        Some(n - 1),
+        None,
+    ] {
+        for fill in [false, true] {
+            let mut data = vec![fill; n];
+            if let Some(at) = at {
+                data[at] = !fill;
+                data[n - 1] = !fill;
+            }
+            let v = StridedView::from_1d(&data);
+            everywhere(|| check(&v, &format!("bool whole, {fill} but {at:?}")));
+        }
+    }
+}
