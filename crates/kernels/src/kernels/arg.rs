@@ -704,18 +704,11 @@ macro_rules! first_chunk {
                     _ => one!(b3, t3, 3, at),
                 }
             }
-            let sums: [$t; 16] = {
-                let mut out = [<$t>::default(); 16];
-                // SAFETY: `w <= 16` elements written into `out`.
-                unsafe {
-                    out.as_mut_ptr()
-                        .cast::<S::$v>()
-                        .write_unaligned($probe(simd, s0, s1))
-                };
-                out
-            };
             #[allow(clippy::eq_op)]
-            if sums[..w].iter().any(|x| x != x) {
+            if lanes($probe(simd, s0, s1), <$t>::default())[..w]
+                .iter()
+                .any(|x| x != x)
+            {
                 return None;
             }
             // SAFETY: `$iota` holds 16 positions, `w <= 16`.
@@ -739,12 +732,7 @@ macro_rules! first_chunk {
             let (b23, p23) = merge!((b2, at!(t2, 2)), (b3, at!(t3, 3)));
             let (b, p) = merge!((b01, p01), (b23, p23));
             // The lanes past `w` hold the worst key at no position: they change nothing.
-            let (mut bs, mut ps) = ([worst::<$t, MAX>(); 16], [<$tally>::MAX; 16]);
-            // SAFETY: `w <= 16` elements written into each array.
-            unsafe {
-                bs.as_mut_ptr().cast::<S::$v>().write_unaligned(b);
-                ps.as_mut_ptr().cast::<S::$tv>().write_unaligned(p);
-            }
+            let (bs, ps) = (lanes(b, worst::<$t, MAX>()), lanes(p, <$tally>::MAX));
             // (Trees of selects, not a loop of branches on random data.)
             let m = tree(bs, |a, b| if better::<$t, MAX>(b, a) { b } else { a });
             let cand: [$tally; 16] =
@@ -832,27 +820,23 @@ macro_rules! short_chunk {
                 keep!(b1, x);
                 s1 = $probe(simd, s1, x);
             }
-            let sums: [$t; 16] = {
-                let mut out = [<$t>::default(); 16];
-                // SAFETY: `w <= 16` elements written into `out`.
-                unsafe {
-                    out.as_mut_ptr()
-                        .cast::<S::$v>()
-                        .write_unaligned($probe(simd, s0, s1))
-                };
-                out
-            };
             #[allow(clippy::eq_op)]
-            if sums[..w].iter().any(|x| x != x) {
+            if lanes($probe(simd, s0, s1), <$t>::default())[..w]
+                .iter()
+                .any(|x| x != x)
+            {
                 return None;
             }
             keep!(b0, b1);
             keep!(b2, b3);
             keep!(b0, b2);
-            let mut bs = [worst::<$t, MAX>(); 16];
-            // SAFETY: `w <= 16` elements written into `bs`.
-            unsafe { bs.as_mut_ptr().cast::<S::$v>().write_unaligned(b0) };
-            let m = tree(bs, |a, b| if better::<$t, MAX>(b, a) { b } else { a });
+            let m = tree(lanes(b0, worst::<$t, MAX>()), |a, b| {
+                if better::<$t, MAX>(b, a) {
+                    b
+                } else {
+                    a
+                }
+            });
             // The first element equal to `m` (one is: no NaN, and `m` is an element's key).
             let mv = simd.$splat(m);
             let mut i = 0;
@@ -880,6 +864,18 @@ macro_rules! short_chunk {
             }
         }
     };
+}
+
+/// A vector's lanes as an array of 16, the lanes past the vector's `fill` (the explicit
+/// first-chunk searches store their vectors so, then reduce them with [`tree`]).
+#[inline(always)]
+fn lanes<V: Copy, T: Copy>(v: V, fill: T) -> [T; 16] {
+    const { assert!(std::mem::size_of::<V>() <= 16 * std::mem::size_of::<T>()) };
+    let mut out = [fill; 16];
+    // SAFETY: `V` fits in `out` (asserted); pulp's vectors are plain arrays of their lanes,
+    // written unaligned over the first of them.
+    unsafe { out.as_mut_ptr().cast::<V>().write_unaligned(v) };
+    out
 }
 
 /// The first true lane of a mask, given pulp's answer `pulp_first` for it. pulp 0.22's
